@@ -1,0 +1,47 @@
+# The two commands of the README's quick start are `make demo` and `make test`;
+# everything they need is installed here, into .venv, from PyPI.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup test lint pytest demo bench clean tools
+
+setup: $(STAMP)
+
+# Re-installs only when pyproject.toml changes, so a second `make setup` is quick.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Optional anchors for comparisons (pt-query-digest); skipped with a message where apt is absent.
+tools:
+	@if command -v pt-query-digest >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing percona-toolkit (pt-query-digest) for the fingerprint comparison tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends percona-toolkit >/dev/null) \
+	    || echo "percona-toolkit could not be installed: the pt-query-digest comparison will be skipped"; \
+	else echo "no apt-get as root here: the pt-query-digest comparison will be skipped"; fi
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/pytest -q
+
+test: setup tools lint pytest
+
+demo: setup
+	$(BIN)/python -m devstack.demo
+
+bench: setup tools
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	-test -x $(BIN)/aurora-devstack && $(BIN)/aurora-devstack down
+	rm -rf $(VENV) .devstack .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info

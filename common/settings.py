@@ -1,0 +1,307 @@
+"""Every setting of both services, each read from an environment variable.
+
+One `Settings` object is made of a few groups, one per concern. A group reads its own variables,
+so a component needs only the group it uses. The seed deployment's variable names keep working
+(`DISCOVERY_INTERVAL_MIN`, `OPENOBSERVE_PASS`, ...). A bad value fails at start-up with a
+`SettingsError` naming the variable; `python -m common.settings` prints the README's table.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Literal, TypeVar
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_CONFIG = SettingsConfigDict(extra="ignore", populate_by_name=False, case_sensitive=False)
+
+
+class SettingsError(ValueError):
+    """A setting has a bad value; the message names the environment variable and the problem."""
+
+
+class AwsSettings(BaseSettings):
+    model_config = _CONFIG
+    aws_region: str = Field("us-east-1", description="Region of the RDS fleet, DynamoDB and S3.")
+    aws_retry_mode: Literal["legacy", "standard", "adaptive"] = Field(
+        "adaptive", description="botocore retry mode for every AWS client."
+    )
+    aws_max_attempts: int = Field(5, ge=1, le=20, description="botocore total attempts per call.")
+    aws_accounts: str = Field(
+        "",
+        description=(
+            "Comma-separated `role_arn@region` pairs to read; empty means this account and "
+            "AWS_REGION. Each pair has its own RDS budget."
+        ),
+    )
+
+
+class KafkaSettings(BaseSettings):
+    model_config = _CONFIG
+    kafka_brokers: str = Field(
+        "localhost:9092", description="Comma-separated bootstrap servers (host:port)."
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="Kafka security protocol."
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] = Field(
+        "SCRAM-SHA-512", description="SASL mechanism when the protocol is SASL_*."
+    )
+    kafka_sasl_username: str = Field("", description="SASL user name.")
+    kafka_sasl_password: SecretStr = Field(SecretStr(""), description="SASL password.")
+    kafka_ssl_cafile: str = Field("", description="CA bundle for TLS; empty uses the system's.")
+    kafka_topic_error: str = Field("aurora-logs-error", description="Topic of MySQL error logs.")
+    kafka_topic_slowquery: str = Field("aurora-logs-slowquery", description="Topic of slow logs.")
+    kafka_topic_general: str = Field("aurora-logs-general", description="Topic of general logs.")
+    kafka_topic_audit: str = Field("aurora-logs-audit", description="Topic of audit logs.")
+    kafka_topic_postgresql: str = Field(
+        "aurora-logs-postgresql", description="Topic of PostgreSQL logs."
+    )
+    kafka_topic_dlq: str = Field("aurora-logs-dlq", description="Dead-letter topic.")
+    kafka_consumer_group: str = Field(
+        "aurora-processor-group", description="Consumer group of the processors."
+    )
+    kafka_session_timeout_ms: int = Field(
+        45000, ge=1000, description="Consumer session timeout; a dead member is noticed after it."
+    )
+    kafka_heartbeat_interval_ms: int = Field(3000, ge=100, description="Consumer heartbeat.")
+    kafka_max_request_size: int = Field(
+        4 * 1024 * 1024, ge=1024, description="Largest message the producer sends (bytes)."
+    )
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        return [b.strip() for b in self.kafka_brokers.split(",") if b.strip()]
+
+    def topics(self) -> dict[str, str]:
+        """Log type -> topic name."""
+        return {
+            "error": self.kafka_topic_error,
+            "slowquery": self.kafka_topic_slowquery,
+            "general": self.kafka_topic_general,
+            "audit": self.kafka_topic_audit,
+            "postgresql": self.kafka_topic_postgresql,
+        }
+
+
+class ValkeySettings(BaseSettings):
+    model_config = _CONFIG
+    valkey_url: str = Field(
+        "redis://localhost:6379/0", description="Valkey URL, `redis://` or `rediss://` (TLS)."
+    )
+    valkey_socket_timeout_sec: float = Field(2.0, gt=0, description="Valkey socket timeout.")
+    cache_ttl_describe_sec: int = Field(
+        300, ge=0, description="Cache TTL of DescribeDBClusters/DescribeDBInstances responses."
+    )
+    cache_ttl_log_files_sec: int = Field(
+        60, ge=0, description="Cache TTL of DescribeDBLogFiles responses."
+    )
+
+
+class TablesSettings(BaseSettings):
+    model_config = _CONFIG
+    instance_table: str = Field("instance-metadata", description="DynamoDB instance table.")
+    tracking_table: str = Field("tracking", description="DynamoDB checkpoint table.")
+    jobs_table: str = Field("jobs", description="DynamoDB processing-run audit table.")
+
+
+class S3Settings(BaseSettings):
+    model_config = _CONFIG
+    s3_bucket: str = Field("aurora-logs-archive", description="Bucket of the raw-log archive.")
+    s3_prefix: str = Field("", description="Key prefix inside the bucket (ends with `/`).")
+    s3_compression: Literal["gz", "zst"] = Field("zst", description="Archive object compression.")
+    s3_archive_events: bool = Field(False, description="Also archive parsed NDJSON under events/.")
+
+    @model_validator(mode="after")
+    def _prefix_ends_with_slash(self) -> S3Settings:
+        if self.s3_prefix and not self.s3_prefix.endswith("/"):
+            raise ValueError("S3_PREFIX must be empty or end with '/'")
+        return self
+
+
+class OpenObserveSettings(BaseSettings):
+    model_config = _CONFIG
+    openobserve_url: str = Field("http://localhost:5080", description="OpenObserve base URL.")
+    openobserve_user: str = Field("root@example.com", description="User (e-mail) for Basic auth.")
+    openobserve_pass: SecretStr = Field(
+        SecretStr(""),
+        validation_alias=AliasChoices("OPENOBSERVE_PASS", "OPENOBSERVE_PASSWORD"),
+        description="Password or ingestion passcode for Basic auth.",
+    )
+    openobserve_org: str = Field("default", description="OpenObserve organization.")
+    openobserve_stream_error: str = Field("aurora_error_logs", description="Error-log stream.")
+    openobserve_stream_slowquery: str = Field("aurora_slowquery_logs", description="Slow stream.")
+    openobserve_stream_general: str = Field("aurora_general_logs", description="General stream.")
+    openobserve_stream_audit: str = Field("aurora_audit_logs", description="Audit-log stream.")
+    openobserve_stream_postgresql: str = Field(
+        "aurora_postgresql_logs", description="PostgreSQL-log stream."
+    )
+    openobserve_batch_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, description="Largest batch, uncompressed bytes."
+    )
+    openobserve_batch_interval_sec: float = Field(
+        1.0, gt=0, description="A partial batch is sent after this long."
+    )
+    openobserve_timeout_sec: float = Field(30.0, gt=0, description="HTTP timeout per request.")
+    openobserve_max_retries: int = Field(
+        8, ge=0, description="Retries of one batch before it is a permanent failure."
+    )
+    openobserve_backoff_base_sec: float = Field(0.2, gt=0, description="First retry delay.")
+    openobserve_backoff_max_sec: float = Field(30.0, gt=0, description="Largest retry delay.")
+    openobserve_ingest_window_hours: float = Field(
+        5.0, gt=0, description="The server's ZO_INGEST_ALLOWED_UPTO: older events are refused."
+    )
+    openobserve_old_events: Literal["ingest_time", "s3_only"] = Field(
+        "ingest_time",
+        description=(
+            "Events older than the window: `ingest_time` sends them with _timestamp = now "
+            "(event_time keeps the real time); `s3_only` keeps them in the S3 archive only."
+        ),
+    )
+
+    def streams(self) -> dict[str, str]:
+        """Log type -> stream name."""
+        return {
+            "error": self.openobserve_stream_error,
+            "slowquery": self.openobserve_stream_slowquery,
+            "general": self.openobserve_stream_general,
+            "audit": self.openobserve_stream_audit,
+            "postgresql": self.openobserve_stream_postgresql,
+        }
+
+
+class RdsSettings(BaseSettings):
+    model_config = _CONFIG
+    rds_api_rate_limit: float = Field(
+        8.0, gt=0, description="RDS requests/s shared by all replicas (the account allows 12)."
+    )
+    rds_api_burst: int = Field(100, ge=1, description="Token-bucket burst of RDS requests.")
+    rds_engines: str = Field(
+        "aurora-mysql,aurora-postgresql", description="Comma-separated engines to follow."
+    )
+
+
+class DiscoverySettings(BaseSettings):
+    model_config = _CONFIG
+    discovery_interval_sec: float = Field(
+        60.0, gt=0, description="Seconds between discovery cycles (or DISCOVERY_INTERVAL_MIN)."
+    )
+    discovery_interval_min: float | None = Field(
+        None, gt=0, description="Seed name: the cycle in minutes; wins over the seconds form."
+    )
+    shard_id: int = Field(0, ge=0, description="This replica's shard (or the StatefulSet ordinal).")
+    total_shards: int = Field(1, ge=1, description="Number of discovery replicas.")
+
+    @model_validator(mode="after")
+    def _check(self) -> DiscoverySettings:
+        if self.shard_id >= self.total_shards:
+            raise ValueError(f"SHARD_ID {self.shard_id} must be below TOTAL_SHARDS")
+        return self
+
+    @property
+    def interval_sec(self) -> float:
+        if self.discovery_interval_min is not None:
+            return self.discovery_interval_min * 60.0
+        return self.discovery_interval_sec
+
+
+class ProcessorSettings(BaseSettings):
+    model_config = _CONFIG
+    processor_range_bytes: int = Field(
+        8 * 1024 * 1024, ge=4096, description="Target size of one archived/shipped range."
+    )
+    processor_max_attempts: int = Field(
+        5, ge=1, description="Attempts of one message before it is dead-lettered."
+    )
+    processor_lease_sec: int = Field(300, ge=10, description="Lease on a file while processing.")
+
+
+class ObservabilitySettings(BaseSettings):
+    model_config = _CONFIG
+    metrics_host: str = Field("0.0.0.0", description="Address of /metrics, /healthz, /readyz.")
+    metrics_port: int = Field(9090, ge=0, le=65535, description="Port of the same (0 = any).")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Level.")
+    log_format: Literal["json", "console"] = Field("json", description="Log line format.")
+    shutdown_timeout_sec: float = Field(30.0, gt=0, description="Graceful-stop deadline.")
+
+
+T = TypeVar("T", bound=BaseSettings)
+
+GROUPS: tuple[type[BaseSettings], ...] = (
+    AwsSettings,
+    KafkaSettings,
+    ValkeySettings,
+    TablesSettings,
+    S3Settings,
+    OpenObserveSettings,
+    RdsSettings,
+    DiscoverySettings,
+    ProcessorSettings,
+    ObservabilitySettings,
+)
+
+
+class Settings:
+    """All groups, read once at start-up. Build it with `load_settings()`."""
+
+    def __init__(self, **overrides: Any) -> None:
+        self.aws = _load(AwsSettings, overrides)
+        self.kafka = _load(KafkaSettings, overrides)
+        self.valkey = _load(ValkeySettings, overrides)
+        self.tables = _load(TablesSettings, overrides)
+        self.s3 = _load(S3Settings, overrides)
+        self.openobserve = _load(OpenObserveSettings, overrides)
+        self.rds = _load(RdsSettings, overrides)
+        self.discovery = _load(DiscoverySettings, overrides)
+        self.processor = _load(ProcessorSettings, overrides)
+        self.observability = _load(ObservabilitySettings, overrides)
+
+
+def _load(cls: type[T], overrides: dict[str, Any]) -> T:
+    """Build one group from the environment plus the overrides that name its fields."""
+    mine = {k: v for k, v in overrides.items() if k in cls.model_fields}
+    try:
+        return cls(**mine)
+    except ValidationError as exc:
+        raise SettingsError(_explain(cls, exc)) from exc
+
+
+def _env_name(cls: type[BaseSettings], field: str) -> str:
+    alias = cls.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return field.upper()
+
+
+def _explain(cls: type[BaseSettings], exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        name = loc[0] if loc and loc[0] in cls.model_fields else ""
+        var = _env_name(cls, name) if name else cls.__name__
+        value = f" (got {err['input']!r})" if name and "input" in err else ""
+        problems.append(f"{var}: {err['msg']}{value}")
+    return "invalid settings: " + "; ".join(problems)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read every group; raise `SettingsError` naming the variable of any bad value."""
+    return Settings(**overrides)
+
+
+def markdown_table() -> str:
+    """The README's table of settings: variable, default, meaning."""
+    rows = ["| Variable | Default | Meaning |", "| --- | --- | --- |"]
+    for cls in GROUPS:
+        for name, info in cls.model_fields.items():
+            default = info.default
+            if isinstance(default, SecretStr):
+                default = ""
+            shown = "" if default is None else str(default)
+            rows.append(f"| `{_env_name(cls, name)}` | `{shown}` | {info.description or ''} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":  # pragma: no cover - a developer's helper
+    sys.stdout.write(markdown_table() + "\n")
