@@ -93,7 +93,9 @@ def wait_tcp(host: str, port: int, timeout: float, name: str, log_path: Path) ->
                 return
         except OSError:
             time.sleep(0.05)
-    raise ReadinessTimeout(f"{name} did not listen on {host}:{port} within {timeout}s; see {log_path}")
+    raise ReadinessTimeout(
+        f"{name} did not listen on {host}:{port} within {timeout}s; see {log_path}"
+    )
 
 
 def wait_http(url: str, timeout: float, name: str, log_path: Path) -> None:
