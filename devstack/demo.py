@@ -40,7 +40,7 @@ async def smoke(env: dict[str, str]) -> list[str]:
             await producer.send_and_wait(topic, marker, key=b"demo")
         finally:
             await producer.stop()
-        consumer = make_consumer(settings.kafka, topic, group_id="demo-" + uuid.uuid4().hex)
+        consumer = make_consumer(settings.kafka, topic, group_id=None)
         await consumer.start()
         try:
             seen = False
