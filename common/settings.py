@@ -152,6 +152,21 @@ class OpenObserveSettings(BaseSettings):
     openobserve_ingest_window_hours: float = Field(
         5.0, gt=0, description="The server's ZO_INGEST_ALLOWED_UPTO: older events are refused."
     )
+    openobserve_ingest_future_hours: float = Field(
+        24.0, gt=0, description="The server's ZO_INGEST_ALLOWED_IN_FUTURE: later ones refused."
+    )
+    openobserve_window_margin_sec: float = Field(
+        600.0,
+        ge=0,
+        description=(
+            "Events this close to an edge of the ingestion window are treated as outside it, "
+            "so that retries and clock skew cannot push them over."
+        ),
+    )
+    openobserve_gzip_level: int = Field(1, ge=1, le=9, description="gzip level of request bodies.")
+    openobserve_concurrency: int = Field(
+        2, ge=1, le=64, description="Batches in flight at once per ship call."
+    )
     openobserve_old_events: Literal["ingest_time", "s3_only"] = Field(
         "ingest_time",
         description=(

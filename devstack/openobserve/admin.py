@@ -1,0 +1,106 @@
+"""`/_admin/`: what the tests, the demo and the benchmarks ask of the emulator (no auth).
+
+* `GET /_admin/stats`: requests, records, bytes and failures counted since start (or reset);
+* `POST /_admin/reset`: `{"data": true, "stats": true, "faults": true}` (each defaults to true);
+* `GET|POST|DELETE /_admin/faults`: read, partially update, or clear the faults (`faults.Faults`);
+* `GET /_admin/healthz`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from devstack.openobserve.faults import FaultState
+
+
+@dataclass
+class Stats:
+    requests: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[str] = field(default_factory=Counter)
+    records: Counter[str] = field(default_factory=Counter)
+    bytes: Counter[str] = field(default_factory=Counter)
+    failures: Counter[str] = field(default_factory=Counter)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "requests": {"total": sum(self.requests.values()), **self.requests},
+            "statuses": dict(self.statuses),
+            "records": {
+                k: self.records.get(k, 0) for k in ("received", "successful", "failed", "lost")
+            },
+            "bytes": {k: self.bytes.get(k, 0) for k in ("received", "decompressed")},
+            "failures": dict(self.failures),
+        }
+
+    def clear(self) -> None:
+        for counter in (self.requests, self.statuses, self.records, self.bytes, self.failures):
+            counter.clear()
+
+
+StoreCall = Callable[[str], Awaitable[Any]]
+
+
+def routes(stats: Stats, faults: FaultState, store_call: StoreCall) -> list[web.RouteDef]:
+    """`store_call("total_records"|"reset")` runs that store method on the store's thread."""
+
+    async def get_stats(_request: web.Request) -> web.Response:
+        body = stats.snapshot()
+        body["stored_records"] = await store_call("total_records")
+        return web.json_response(body)
+
+    async def reset(request: web.Request) -> web.Response:
+        options = await _json_object(request)
+        if options.get("data", True):
+            await store_call("reset")
+        if options.get("stats", True):
+            stats.clear()
+        if options.get("faults", True):
+            faults.clear()
+        return web.json_response({"reset": True})
+
+    async def get_faults(_request: web.Request) -> web.Response:
+        return web.json_response(faults.current.model_dump())
+
+    async def set_faults(request: web.Request) -> web.Response:
+        changes = await _json_object(request)
+        try:
+            current = faults.update(changes)
+        except ValidationError as exc:
+            return web.json_response({"code": 400, "message": str(exc)}, status=400)
+        return web.json_response(current.model_dump())
+
+    async def clear_faults(_request: web.Request) -> web.Response:
+        return web.json_response(faults.clear().model_dump())
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    return [
+        web.get("/_admin/stats", get_stats),
+        web.post("/_admin/reset", reset),
+        web.get("/_admin/faults", get_faults),
+        web.post("/_admin/faults", set_faults),
+        web.put("/_admin/faults", set_faults),
+        web.delete("/_admin/faults", clear_faults),
+        web.get("/_admin/healthz", healthz),
+    ]
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    try:
+        value = await request.json()
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=f"body is not JSON: {exc}") from exc
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise web.HTTPBadRequest(text="body must be a JSON object")
+    return value

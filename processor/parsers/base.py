@@ -1,0 +1,365 @@
+"""The incremental interface shared by every log parser.
+
+A parser is fed byte chunks cut anywhere (mid-line, mid-UTF-8 character) and returns the events
+whose entries are complete; `flush()` at end of file returns the rest. Each event carries the byte
+range `[start, end)` of the file it came from (offsets start at `base_offset`, so a parser can
+begin mid-file at a checkpoint), so the events never depend on where the chunks were cut.
+
+Lines are handled as latin-1 text: one character per byte, so string offsets are byte offsets and
+decoding a megabyte costs a copy. Fields that are not ASCII are re-decoded as UTF-8 when the event
+is built (with replacement characters and `invalid_utf8=true` when the bytes are not UTF-8).
+
+A line longer than `max_line_bytes` is cut to that length and flagged `truncated=true`; its range
+still covers all of its bytes, and no more than the limit is ever held in memory for it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import structlog
+from prometheus_client import Counter
+
+DEFAULT_MAX_LINE_BYTES = 1 << 20
+
+LOG = structlog.get_logger(__name__)
+
+EVENTS = Counter("aurora_parser_events_total", "Events produced by the parsers.", ["log_type"])
+PARSE_ERRORS = Counter(
+    "aurora_parser_parse_errors_total",
+    "Events whose text did not match the format (kept raw with parse_error=true).",
+    ["log_type"],
+)
+TRUNCATED = Counter(
+    "aurora_parser_truncated_lines_total", "Lines cut at max_line_bytes.", ["log_type"]
+)
+INVALID_UTF8 = Counter(
+    "aurora_parser_invalid_utf8_total",
+    "Events holding bytes that are not UTF-8 (decoded with replacement).",
+    ["log_type"],
+)
+SKIPPED_HEADERS = Counter(
+    "aurora_parser_skipped_header_lines_total",
+    "Server header lines (re-inserted by RDS at each flush) skipped by design.",
+    ["log_type"],
+)
+INTERNAL_ERRORS = Counter(
+    "aurora_parser_internal_errors_total",
+    "Lines on which a parser raised; they are kept raw with parse_error=true.",
+    ["log_type"],
+)
+
+Fields = dict[str, Any]
+
+
+@dataclass(slots=True)
+class Event:
+    """One log entry: its byte range in the file, parsed fields and time."""
+
+    start: int
+    end: int
+    fields: Fields
+    event_time: datetime | None
+    parse_error: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as a flat JSON-ready object (field names are lower-case [a-z0-9_])."""
+        out: dict[str, Any] = {
+            "offset": self.start,
+            "end_offset": self.end,
+            "event_time": None if self.event_time is None else self.event_time.isoformat(),
+            "parse_error": self.parse_error,
+        }
+        out.update(self.fields)
+        return out
+
+
+@dataclass(slots=True)
+class ParserStats:
+    """What a parser did, for the caller's job record (the metrics above count the same)."""
+
+    events: int = 0
+    parse_errors: int = 0
+    truncated_lines: int = 0
+    invalid_utf8: int = 0
+    skipped_header_lines: int = 0
+    skipped_header_bytes: int = 0
+    internal_errors: int = 0
+    blank_lines: int = 0
+    blank_bytes: int = 0
+    bytes_seen: int = 0
+    _reported: dict[str, int] = field(default_factory=dict, repr=False)
+
+
+def fix_text(latin1: str) -> tuple[str, bool]:
+    """Turn a latin-1 view of bytes into text; the flag is True when the bytes were not UTF-8."""
+    raw = latin1.encode("latin-1")
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace"), True
+
+
+def fix_fields(fields: Fields) -> bool:
+    """Re-decode every non-ASCII string field as UTF-8 in place; True if any was not UTF-8."""
+    bad = False
+    for key, value in fields.items():
+        if type(value) is str and not value.isascii():
+            fields[key], invalid = fix_text(value)
+            bad = bad or invalid
+    return bad
+
+
+def parse_iso_utc(text: str) -> datetime | None:
+    """An ISO 8601 time (MySQL 8 style, `Z` or an offset) as aware UTC; None if malformed."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    if value.tzinfo is not UTC:
+        return value.astimezone(UTC)
+    return value
+
+
+def parse_mysql56_time(text: str) -> datetime | None:
+    """`YYMMDD H:MM:SS` (MySQL 5.6 error/general/slow logs, server time taken as UTC)."""
+    try:
+        day, clock = text.split(None, 1)
+        hh, mm, ss = clock.strip().split(":")
+        return datetime(
+            2000 + int(day[0:2]),
+            int(day[2:4]),
+            int(day[4:6]),
+            int(hh),
+            int(mm),
+            int(ss),
+            tzinfo=UTC,
+        )
+    except ValueError:
+        return None
+
+
+class LogParser(ABC):
+    """Buffers bytes into lines and hands each complete line to `_line`.
+
+    Subclasses keep at most one pending (multi-line) entry, emit it when the next entry starts,
+    and emit it from `_finish` at end of input. They call `_skip` for bytes dropped by design.
+    """
+
+    log_type: ClassVar[str]
+
+    def __init__(self, base_offset: int = 0, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
+        if max_line_bytes < 1:
+            raise ValueError("max_line_bytes must be positive")
+        self.base_offset = base_offset
+        self.max_line_bytes = max_line_bytes
+        self.stats = ParserStats()
+        self._rest = b""
+        self._pos = base_offset
+        self._overlong: str | None = None
+        self._overlong_start = 0
+        self._committed = base_offset
+        self._block_ascii = True
+
+    # ---------------------------------------------------------------- public interface
+
+    def feed(self, chunk: bytes) -> list[Event]:
+        """Parse more bytes; returns the events whose entries are now known to be complete."""
+        out: list[Event] = []
+        self.stats.bytes_seen += len(chunk)
+        if self._overlong is not None:
+            nl = chunk.find(b"\n")
+            if nl < 0:
+                self._pos += len(chunk)
+                return out
+            end = self._pos + nl + 1
+            self._one_line(self._overlong, self._overlong_start, end, True, out)
+            self._overlong = None
+            chunk = chunk[nl + 1 :]
+            self._pos = end
+        buf = self._rest + chunk if self._rest else chunk
+        nl = buf.rfind(b"\n")
+        if nl >= 0:
+            self._block(buf[: nl + 1], self._pos, out)
+            self._pos += nl + 1
+            buf = buf[nl + 1 :]
+        if len(buf) > self.max_line_bytes:
+            self._overlong = buf[: self.max_line_bytes].decode("latin-1")
+            self._overlong_start = self._pos
+            self._pos += len(buf)
+            buf = b""
+        self._rest = buf
+        self.stats.events += len(out)
+        self._report()
+        return out
+
+    def flush(self) -> list[Event]:
+        """End of input: returns the pending entry and a last line without a newline."""
+        out: list[Event] = []
+        if self._overlong is not None:
+            self._one_line(self._overlong, self._overlong_start, self._pos, True, out)
+            self._overlong = None
+        elif self._rest:
+            rest = self._rest
+            self._rest = b""
+            truncated = len(rest) > self.max_line_bytes
+            text = rest[: self.max_line_bytes].decode("latin-1")
+            self._one_line(text, self._pos, self._pos + len(rest), truncated, out)
+            self._pos += len(rest)
+        self._finish(out)
+        self._committed = self._pos
+        self.stats.events += len(out)
+        self._report()
+        return out
+
+    @property
+    def committed_offset(self) -> int:
+        """Offset up to which every byte fed belongs to a returned event (or a skipped header).
+
+        The bytes from here on hold the pending entry: the next range starts at this offset.
+        """
+        return self._committed
+
+    @property
+    def position(self) -> int:
+        """Offset just past the last byte fed."""
+        return self._pos + len(self._rest)
+
+    # ---------------------------------------------------------------- subclass hooks
+
+    @abstractmethod
+    def _line(self, line: str, start: int, end: int, truncated: bool, out: list[Event]) -> None:
+        """Handle one line (latin-1 text without its newline) spanning [start, end)."""
+
+    @abstractmethod
+    def _finish(self, out: list[Event]) -> None:
+        """Emit the pending entry, if any."""
+
+    # ---------------------------------------------------------------- helpers for subclasses
+
+    def _emit(
+        self,
+        out: list[Event],
+        start: int,
+        end: int,
+        fields: Fields,
+        event_time: datetime | None,
+        parse_error: bool,
+        ascii_only: bool,
+    ) -> None:
+        if not ascii_only and fix_fields(fields):
+            fields["invalid_utf8"] = True
+            self.stats.invalid_utf8 += 1
+        if parse_error:
+            self.stats.parse_errors += 1
+        out.append(Event(start, end, fields, event_time, parse_error))
+        self._committed = end
+
+    def _push(self, out: list[Event], event: Event, ascii_only: bool) -> None:
+        """Emit an event built by the subclass (a pending entry now complete)."""
+        if not ascii_only and fix_fields(event.fields):
+            event.fields["invalid_utf8"] = True
+            self.stats.invalid_utf8 += 1
+        if event.parse_error:
+            self.stats.parse_errors += 1
+        out.append(event)
+        self._committed = event.end
+
+    def _skip(self, end: int, lines: int = 1, nbytes: int = 0) -> None:
+        """Bytes up to `end` are dropped by design (server header lines); count them."""
+        self.stats.skipped_header_lines += lines
+        self.stats.skipped_header_bytes += nbytes
+        self._committed = end
+
+    def _skip_blank(self, start: int, end: int) -> None:
+        """An empty line between entries: it belongs to no event; counted, range committed."""
+        self.stats.blank_lines += 1
+        self.stats.blank_bytes += end - start
+        self._committed = end
+
+    def _raw_event(
+        self, out: list[Event], line: str, start: int, end: int, truncated: bool, reason: str
+    ) -> None:
+        fields: Fields = {"message": line, "error_reason": reason}
+        if truncated:
+            fields["truncated"] = True
+        self._emit(out, start, end, fields, None, True, line.isascii())
+
+    # ---------------------------------------------------------------- internals
+
+    def _block(self, block: bytes, start: int, out: list[Event]) -> None:
+        self._block_ascii = block.isascii()
+        lines = block.decode("latin-1").split("\n")
+        lines.pop()
+        limit = self.max_line_bytes
+        line_fn = self._line
+        pos = start
+        if lines and max(map(len, lines)) <= limit:
+            # The common case, without the per-line length test.
+            for line in lines:
+                end = pos + len(line) + 1
+                try:
+                    line_fn(line, pos, end, False, out)
+                except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the line
+                    self._internal_error(exc, line, pos, end, out)
+                pos = end
+            return
+        for line in lines:
+            end = pos + len(line) + 1
+            try:
+                if len(line) > limit:
+                    self.stats.truncated_lines += 1
+                    line_fn(line[:limit], pos, end, True, out)
+                else:
+                    line_fn(line, pos, end, False, out)
+            except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the line
+                self._internal_error(exc, line[:limit], pos, end, out)
+            pos = end
+
+    def _one_line(self, line: str, start: int, end: int, truncated: bool, out: list[Event]) -> None:
+        self._block_ascii = line.isascii()
+        if truncated:
+            self.stats.truncated_lines += 1
+        try:
+            self._line(line, start, end, truncated, out)
+        except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the line
+            self._internal_error(exc, line, start, end, out)
+
+    def _internal_error(
+        self, exc: Exception, line: str, start: int, end: int, out: list[Event]
+    ) -> None:
+        self.stats.internal_errors += 1
+        LOG.error(
+            "parser_internal_error",
+            log_type=self.log_type,
+            offset=start,
+            error=repr(exc),
+            exc_info=exc,
+        )
+        try:
+            self._finish(out)
+        except Exception as again:  # noqa: BLE001 - keep going; the line below is still kept
+            LOG.error("parser_finish_failed", log_type=self.log_type, error=repr(again))
+        self._raw_event(out, line, start, end, False, f"internal error: {exc!r}")
+
+    def _report(self) -> None:
+        s = self.stats
+        seen = s._reported
+        lt = self.log_type
+        for name, counter, value in (
+            ("events", EVENTS, s.events),
+            ("parse_errors", PARSE_ERRORS, s.parse_errors),
+            ("truncated", TRUNCATED, s.truncated_lines),
+            ("invalid_utf8", INVALID_UTF8, s.invalid_utf8),
+            ("skipped", SKIPPED_HEADERS, s.skipped_header_lines),
+            ("internal", INTERNAL_ERRORS, s.internal_errors),
+        ):
+            delta = value - seen.get(name, 0)
+            if delta:
+                counter.labels(lt).inc(delta)
+                seen[name] = value

@@ -1,0 +1,182 @@
+"""Aurora / RDS PostgreSQL log with the fixed prefix `%t:%r:%u@%d:[%p]:`.
+
+`2023-11-29 09:23:51 UTC:10.0.2.55(57562):postgres@postgres:[29735]:LOG:  duration: 100.50 ms
+statement: SELECT …`; background processes have empty client, user and db
+(`2023-11-29 09:23:46 UTC::@:[560]:LOG:  checkpoint starting: time`). A CloudWatch export may put
+an ISO timestamp before the prefix; it is skipped. Under verbose error settings a SQLSTATE follows
+the severity (`LOG:  00000: statement: …`).
+
+Lines without a prefix continue the entry (multi-line statements). DETAIL, HINT, CONTEXT,
+STATEMENT, QUERY and LOCATION lines of the same process are attached to the entry as `detail`,
+`hint`, `context`, `statement`, `internal_query`, `location`.
+
+Fields: `severity`, `client`, `client_port`, `user`, `db`, `pid`, `sqlstate`, `message`,
+`duration_ms`, `statement_kind` (`statement|execute|bind|parse|plan|query|function call`),
+`prepared_name`, `statement` (password literals masked), `fingerprint`, `query_id` (pgbadger-style).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from processor.parsers.base import Event, LogParser, parse_iso_utc
+from processor.parsers.fingerprint_pg import fingerprint_pg_latin1
+from processor.parsers.masking import mask_secrets
+
+_PREFIX = re.compile(
+    r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z )?"
+    r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)(?: ?([A-Za-z]{1,5}|[+-]\d\d(?::?\d\d)?))?:"
+    r"(\[local\]|[^()\s]*\((\d+)\)|[^:]*):"
+    r"(.*?)@(.*?):\[(\d+)\]:"
+    r"([A-Z][A-Z0-9]*):[ \t]+(?:([0-9A-Z]{5}): )?",
+    re.ASCII,
+)
+_DURATION = re.compile(
+    r"duration: (\d+(?:\.\d+)?) ms(?:[ \t]+(statement|execute|bind|parse|plan|query"
+    r"|fastpath function call)(?: ([^:]*))?: )?",
+    re.ASCII,
+)
+_STATEMENT = re.compile(r"(statement|execute|bind|parse)(?: ([^:]*))?: ", re.ASCII)
+_ATTACHED = {
+    "DETAIL": "detail",
+    "HINT": "hint",
+    "CONTEXT": "context",
+    "STATEMENT": "statement",
+    "QUERY": "internal_query",
+    "LOCATION": "location",
+}
+_UTC_NAMES = frozenset({"UTC", "GMT", "Z", "", None})
+
+
+class PostgresLogParser(LogParser):
+    log_type: ClassVar[str] = "postgresql"
+
+    def __init__(self, base_offset: int = 0, max_line_bytes: int = 1 << 20) -> None:
+        super().__init__(base_offset, max_line_bytes)
+        self._event: Event | None = None
+        self._pid: int | None = None
+        self._target = "message"
+        self._parts: list[str] = []
+        self._size = 0
+        self._ascii = True
+        self._truncated = False
+
+    def _line(self, line: str, start: int, end: int, truncated: bool, out: list[Event]) -> None:
+        m = _PREFIX.match(line) if line[:1].isdigit() else None
+        if m is None:
+            if self._event is not None:
+                self._append(line, end, truncated)
+            elif not line.strip():
+                self._skip_blank(start, end)
+            else:
+                self._raw_event(out, line, start, end, truncated, "line outside any entry")
+            return
+        ts, zone, client, port, user, db, pid_text, severity, sqlstate = m.groups()
+        text = line[m.end() :]
+        pid = int(pid_text)
+        key = _ATTACHED.get(severity)
+        if key is not None and self._event is not None and pid == self._pid:
+            self._switch(key, text)
+            self._append_meta(end, truncated, line)
+            return
+        self._close(out)
+        fields: dict[str, Any] = {
+            "severity": severity,
+            "client": (client[: client.rfind("(")] if port is not None else client) or None,
+            "client_port": None if port is None else int(port),
+            "user": user or None,
+            "db": db or None,
+            "pid": pid,
+            "sqlstate": sqlstate,
+        }
+        when = parse_iso_utc(ts.replace(" ", "T", 1)) if zone in _UTC_NAMES else None
+        if when is None and zone not in _UTC_NAMES:
+            when = parse_iso_utc(ts.replace(" ", "T", 1) + (zone if zone[:1] in "+-" else ""))
+            if zone[:1] not in "+-":
+                fields["time_zone"] = zone
+        self._event = Event(start, end, fields, when)
+        self._pid = pid
+        self._ascii = self._block_ascii or line.isascii()
+        self._truncated = truncated
+        self._size = len(text)
+        target = "message"
+        if key is None and text.startswith("duration: "):
+            d = _DURATION.match(text)
+            if d is not None:
+                fields["duration_ms"] = float(d.group(1))
+                if d.group(2) is not None:
+                    fields["statement_kind"] = d.group(2)
+                    fields["prepared_name"] = d.group(3)
+                    fields["message"] = text[: d.end()].rstrip()
+                    text = text[d.end() :]
+                    target = "statement"
+        elif key is None and text[:1] in "sebp":
+            s = _STATEMENT.match(text)
+            if s is not None:
+                fields["statement_kind"] = s.group(1)
+                fields["prepared_name"] = s.group(2)
+                fields["message"] = text[: s.end()].rstrip()
+                text = text[s.end() :]
+                target = "statement"
+        self._target = target
+        self._parts = [text]
+
+    def _switch(self, key: str, text: str) -> None:
+        event = self._event
+        assert event is not None
+        self._store()
+        self._target = key
+        self._parts = [text]
+        self._size += len(text)
+
+    def _store(self) -> None:
+        event = self._event
+        assert event is not None
+        text = "\n".join(self._parts).rstrip()
+        previous = event.fields.get(self._target)
+        event.fields[self._target] = text if previous is None else previous + "\n" + text
+
+    def _append_meta(self, end: int, truncated: bool, line: str) -> None:
+        event = self._event
+        assert event is not None
+        event.end = end
+        if not (self._block_ascii or line.isascii()):
+            self._ascii = False
+        if truncated:
+            self._truncated = True
+
+    def _append(self, line: str, end: int, truncated: bool) -> None:
+        self._append_meta(end, truncated, line)
+        size = self._size + len(line) + 1
+        if size > self.max_line_bytes:
+            self._truncated = True
+            room = self.max_line_bytes - self._size
+            if room <= 0:
+                return
+            line = line[:room]
+            size = self.max_line_bytes
+        self._size = size
+        self._parts.append(line)
+
+    def _close(self, out: list[Event]) -> None:
+        event = self._event
+        if event is None:
+            return
+        self._store()
+        self._event = None
+        fields = event.fields
+        statement = fields.get("statement")
+        if statement:
+            fp, fields["query_id"] = fingerprint_pg_latin1(statement)
+            fields["statement"] = mask_secrets(statement)
+            fields["fingerprint"] = mask_secrets(fp)
+        message = fields.get("message")
+        if message:
+            fields["message"] = mask_secrets(message)
+        if self._truncated:
+            fields["truncated"] = True
+        self._push(out, event, self._ascii)
+
+    def _finish(self, out: list[Event]) -> None:
+        self._close(out)

@@ -1,0 +1,50 @@
+"""Log type -> parser class, and the entry-boundary helper the processor cuts ranges with."""
+
+from __future__ import annotations
+
+from processor.parsers.audit import AuditLogParser
+from processor.parsers.base import DEFAULT_MAX_LINE_BYTES, LogParser
+from processor.parsers.error import ErrorLogParser
+from processor.parsers.general import GeneralLogParser
+from processor.parsers.postgresql import PostgresLogParser
+from processor.parsers.slowquery import SlowQueryLogParser
+
+PARSERS: dict[str, type[LogParser]] = {
+    "error": ErrorLogParser,
+    "slowquery": SlowQueryLogParser,
+    "general": GeneralLogParser,
+    "audit": AuditLogParser,
+    "postgresql": PostgresLogParser,
+}
+LOG_TYPES: tuple[str, ...] = tuple(PARSERS)
+
+
+class UnknownLogType(ValueError):
+    """The log type has no parser; the message lists the known ones."""
+
+
+def parser_for(
+    log_type: str, base_offset: int = 0, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+) -> LogParser:
+    """A fresh parser for `log_type` whose offsets start at `base_offset`."""
+    try:
+        cls = PARSERS[log_type]
+    except KeyError:
+        raise UnknownLogType(
+            f"unknown log type {log_type!r}; expected one of {', '.join(LOG_TYPES)}"
+        ) from None
+    return cls(base_offset, max_line_bytes)
+
+
+def last_entry_boundary(log_type: str, buffer: bytes) -> int:
+    """Length of the longest prefix of `buffer` made only of complete entries.
+
+    The entry still open at the end of the buffer (it may get more continuation lines) is not
+    part of the prefix, so a range cut there never splits a multi-line entry. At the end of a
+    rotated file the whole buffer is complete: use `len(buffer)` (or the parser's `flush`).
+    A processor already running a parser over the bytes gets the same number, for free, from
+    `parser.committed_offset`.
+    """
+    parser = parser_for(log_type, 0)
+    parser.feed(buffer)
+    return parser.committed_offset

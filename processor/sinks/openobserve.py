@@ -1,0 +1,387 @@
+"""The processor's only way into OpenObserve: ship events, and ask what was stored.
+
+`OpenObserveClient(settings)` is an async context manager. `ship(stream, events)` sends events in
+gzip batches of at most `openobserve_batch_bytes` (uncompressed) to `_json` and returns a
+`ShipResult` that accounts for every event exactly once: delivered, permanently failed (with
+reason and server body, for the dead-letter queue), or kept for S3 only (outside the window).
+
+Success is HTTP 200 **and** `successful == sent`. OpenObserve is not idempotent, so after any
+answer that may have written part of a batch (a count mismatch, a timeout, a 5xx other than 503)
+the client asks which `event_id`s of the batch are stored (by `batch_id`, over the batch's time
+range) and resends only the missing ones. Connection errors, 408, 429 and 5xx are retried with
+full-jitter exponential backoff up to `openobserve_max_retries`; a 413 splits the batch in two;
+400, 401, 403 and other 4xx are returned as permanent failures at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+import structlog
+
+from common.settings import OpenObserveSettings
+from processor.sinks import openobserve_batches as batches
+from processor.sinks.openobserve_batches import Encoded, InvalidEvent
+from processor.sinks.openobserve_metrics import (
+    BYTES,
+    EVENTS,
+    FAILURES,
+    LATENCY,
+    MISMATCHES,
+    REQUESTS,
+    RETRIES,
+)
+from processor.sinks.openobserve_results import PermanentFailure, ShipResult
+from processor.sinks.openobserve_retry import (
+    CLEAN_STATUSES,
+    Backoff,
+    is_retryable,
+    parse_retry_after,
+)
+from processor.sinks.openobserve_search import (
+    OpenObserveError,
+    SearchError,
+    SearchMixin,
+    SearchResult,
+    now_us,
+)
+from processor.sinks.openobserve_sender import Sender
+from processor.sinks.openobserve_window import Window
+
+log = structlog.get_logger(__name__)
+
+__all__ = [
+    "OpenObserveClient",
+    "OpenObserveError",
+    "PermanentFailure",
+    "SearchError",
+    "SearchResult",
+    "ShipResult",
+]
+
+_COMPRESS_IN_THREAD = 256 * 1024
+_YIELD_EVERY = 256
+
+
+@dataclass
+class _Attempt:
+    """What one ingestion request told us."""
+
+    retry_reason: str | None = None  # None: settled (delivered, split or permanent)
+    uncertain: bool = False  # part of the batch may be stored
+    server_error: str = ""
+    status: int | None = None
+    body: str = ""
+    retry_after: float | None = None
+
+
+class OpenObserveClient(SearchMixin):
+    def __init__(self, settings: OpenObserveSettings) -> None:
+        self.settings = settings
+        self._window = Window.from_settings(settings)
+        self._backoff = Backoff(
+            settings.openobserve_backoff_base_sec, settings.openobserve_backoff_max_sec
+        )
+        self._org = settings.openobserve_org
+        self._concurrency = settings.openobserve_concurrency
+        self._http = httpx.AsyncClient(
+            base_url=settings.openobserve_url.rstrip("/"),
+            auth=(settings.openobserve_user, settings.openobserve_pass.get_secret_value()),
+            timeout=settings.openobserve_timeout_sec,
+            limits=httpx.Limits(max_connections=max(settings.openobserve_concurrency, 2) + 2),
+        )
+
+    async def __aenter__(self) -> OpenObserveClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ---------------------------------------------------------------- shipping
+
+    async def ship(self, stream: str, events: Iterable[Mapping[str, Any]]) -> ShipResult:
+        """Send `events` (each with `event_id`, `batch_id`, `_timestamp` µs) to `stream`.
+
+        Encoding is interleaved with sending: each batch goes out as soon as it is full, and
+        the loop yields every few hundred events so that requests in flight progress meanwhile.
+        """
+        result = ShipResult(stream)
+        sender = Sender(lambda chunk: self._deliver(stream, chunk, result), self._concurrency)
+        seen: set[str] = set()
+        chunk: list[Encoded] = []
+        size = 2
+        limit = self.settings.openobserve_batch_bytes
+        try:
+            for count, event in enumerate(events, 1):
+                if count % _YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+                try:
+                    item = batches.encode(event)
+                except InvalidEvent as exc:
+                    event_id = event.get("event_id") if isinstance(event, Mapping) else None
+                    self._fail(result, [str(event_id or "")], "invalid_event", None, str(exc))
+                    continue
+                if item.event_id in seen:
+                    self._fail(result, [item.event_id], "duplicate_event_id", None, "in this call")
+                    continue
+                seen.add(item.event_id)
+                extra = len(item.body) + 1
+                if chunk and size + extra > limit:
+                    await sender.submit(chunk)
+                    chunk, size = [], 2
+                chunk.append(item)
+                size += extra
+            if chunk:
+                await sender.submit(chunk)
+        finally:
+            await sender.join()
+        return result
+
+    async def ship_encoded(self, stream: str, items: Sequence[Encoded]) -> ShipResult:
+        """`ship` for events already validated and encoded (see `openobserve_batches.encode`)."""
+        result = ShipResult(stream)
+        sender = Sender(lambda chunk: self._deliver(stream, chunk, result), self._concurrency)
+        try:
+            for chunk in batches.cut(items, self.settings.openobserve_batch_bytes):
+                await sender.submit(chunk)
+        finally:
+            await sender.join()
+        return result
+
+    async def _deliver(self, stream: str, chunk: list[Encoded], result: ShipResult) -> None:
+        """Deliver one batch: retry, reconcile, split on 413, until settled or out of retries."""
+        pending = {item.event_id: item for item in chunk}
+        low = min(item.timestamp_us for item in chunk)
+        high = max(item.timestamp_us for item in chunk)
+        retries = 0
+        last = _Attempt()
+        uncertain = False
+        server_error = ""
+        while pending:
+            if uncertain:
+                try:
+                    stored = await self._stored_among(stream, pending.values(), low, high)
+                except (OpenObserveError, httpx.HTTPError) as exc:
+                    last = _Attempt("reconcile_failed", True, body=str(exc))
+                else:
+                    uncertain = False
+                    self._found(result, stream, pending, stored)
+                    if not pending:
+                        return
+            if not uncertain:
+                if (
+                    server_error
+                    or self._window.outside(low, now_us())
+                    or self._window.outside(high, now_us())
+                ):
+                    self._apply_window(stream, pending, result, server_error)
+                if not pending:
+                    return
+                items = list(pending.values())
+                low = min(low, *(i.timestamp_us for i in items))
+                high = max(high, *(i.timestamp_us for i in items))
+                last = await self._send(stream, items, result)
+                if last.retry_reason is None:
+                    if last.status == 413:
+                        await self._split(stream, items, result)
+                    elif last.status not in (200, None):
+                        self._fail(
+                            result, list(pending), f"http_{last.status}", last.status, last.body
+                        )
+                    else:
+                        self._succeeded(result, stream, items)
+                    return
+                uncertain = last.uncertain
+                server_error = last.server_error
+            if retries >= self.settings.openobserve_max_retries:
+                break
+            retries += 1
+            result.retries += 1
+            RETRIES.labels("ingest", last.retry_reason or "unknown").inc()
+            log.warning(
+                "openobserve_retry",
+                stream=stream,
+                reason=last.retry_reason,
+                status=last.status,
+                events=len(pending),
+                retry=retries,
+            )
+            await asyncio.sleep(self._backoff.delay(retries, last.retry_after))
+        await self._give_up(stream, pending, result, last, uncertain, low, high)
+
+    async def _give_up(
+        self,
+        stream: str,
+        pending: dict[str, Encoded],
+        result: ShipResult,
+        last: _Attempt,
+        uncertain: bool,
+        low: int,
+        high: int,
+    ) -> None:
+        if uncertain:
+            # One last look, so that an event stored after all is not reported as failed.
+            try:
+                self._found(
+                    result,
+                    stream,
+                    pending,
+                    await self._stored_among(stream, pending.values(), low, high),
+                )
+            except (OpenObserveError, httpx.HTTPError) as exc:
+                log.error("openobserve_final_reconcile_failed", stream=stream, error=str(exc))
+        if pending:
+            reason = f"retries_exhausted:{last.retry_reason}"
+            self._fail(result, list(pending), reason, last.status, last.body)
+
+    async def _split(self, stream: str, items: list[Encoded], result: ShipResult) -> None:
+        if len(items) == 1:
+            self._fail(
+                result,
+                [items[0].event_id],
+                "payload_too_large",
+                413,
+                "a single event is over the server's payload limit",
+            )
+            return
+        middle = len(items) // 2
+        RETRIES.labels("ingest", "split_413").inc()
+        for half in (items[:middle], items[middle:]):
+            await self._deliver(stream, half, result)
+
+    async def _send(self, stream: str, items: list[Encoded], result: ShipResult) -> _Attempt:
+        raw = batches.payload(items)
+        level = self.settings.openobserve_gzip_level
+        if len(raw) > _COMPRESS_IN_THREAD:
+            body = await asyncio.to_thread(batches.compress, raw, level)
+        else:
+            body = batches.compress(raw, level)
+        BYTES.labels(stream, "raw").inc(len(raw))
+        BYTES.labels(stream, "gzip").inc(len(body))
+        result.requests += 1
+        url = f"/api/{self._org}/{stream}/_json"
+        headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+        started = time.monotonic()
+        try:
+            resp = await self._http.post(url, content=body, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            REQUESTS.labels("ingest", type(exc).__name__).inc()
+            return _Attempt("connect_error", False, body=str(exc))
+        except httpx.TransportError as exc:
+            # The request may have reached the server: ask what was stored before resending.
+            REQUESTS.labels("ingest", type(exc).__name__).inc()
+            return _Attempt("transport_error", True, body=str(exc) or type(exc).__name__)
+        finally:
+            LATENCY.labels("ingest").observe(time.monotonic() - started)
+        REQUESTS.labels("ingest", str(resp.status_code)).inc()
+        return self._judge(stream, resp, len(items))
+
+    def _judge(self, stream: str, resp: httpx.Response, sent: int) -> _Attempt:
+        status = resp.status_code
+        if status == 200:
+            try:
+                body = resp.json()
+                rows = [s for s in body["status"] if isinstance(s, dict)]
+                successful = sum(int(s.get("successful", 0)) for s in rows)
+                failed = sum(int(s.get("failed", 0)) for s in rows)
+                error = next((str(s["error"]) for s in rows if s.get("error")), "")
+            except (ValueError, KeyError, TypeError) as exc:
+                return _Attempt("bad_response", True, status=200, body=f"{exc}: {resp.text[:500]}")
+            if successful == sent and failed == 0:
+                return _Attempt(status=200)
+            MISMATCHES.labels(stream).inc()
+            log.warning(
+                "openobserve_count_mismatch",
+                stream=stream,
+                sent=sent,
+                successful=successful,
+                failed=failed,
+                error=error,
+            )
+            return _Attempt("count_mismatch", True, error, 200, resp.text[:2000])
+        if status == 413:
+            return _Attempt(status=413, body=resp.text[:2000])
+        if is_retryable(status):
+            retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+            return _Attempt(
+                f"http_{status}",
+                status not in CLEAN_STATUSES,
+                "",
+                status,
+                resp.text[:2000],
+                retry_after,
+            )
+        return _Attempt(status=status, body=resp.text[:2000])
+
+    def _apply_window(
+        self, stream: str, pending: dict[str, Encoded], result: ShipResult, server_error: str
+    ) -> None:
+        now = now_us()
+        policy = self.settings.openobserve_old_events
+        for event_id, item in list(pending.items()):
+            ts = item.timestamp_us
+            if not (self._window.outside(ts, now) or self._window.suspect(ts, now, server_error)):
+                continue
+            if policy == "s3_only":
+                del pending[event_id]
+                result.s3_only.append(event_id)
+                EVENTS.labels(stream, "s3_only").inc()
+            else:
+                pending[event_id] = batches.with_timestamp(item, now)
+                if event_id not in result.retimed:
+                    result.retimed.append(event_id)
+                    EVENTS.labels(stream, "retimed").inc()
+
+    def _succeeded(self, result: ShipResult, stream: str, items: list[Encoded]) -> None:
+        result.delivered.extend(item.event_id for item in items)
+        EVENTS.labels(stream, "delivered").inc(len(items))
+
+    def _found(
+        self, result: ShipResult, stream: str, pending: dict[str, Encoded], stored: set[str]
+    ) -> None:
+        found = [event_id for event_id in stored if event_id in pending]
+        for event_id in found:
+            del pending[event_id]
+        result.delivered.extend(found)
+        EVENTS.labels(stream, "delivered").inc(len(found))
+        EVENTS.labels(stream, "reconciled").inc(len(found))
+
+    def _fail(
+        self, result: ShipResult, event_ids: list[str], reason: str, status: int | None, body: str
+    ) -> None:
+        for event_id in event_ids:
+            result.failed.append(PermanentFailure(event_id, reason, status, body))
+        FAILURES.labels(result.stream, reason.split(":", 1)[0]).inc(len(event_ids))
+        EVENTS.labels(result.stream, "failed").inc(len(event_ids))
+        log.error(
+            "openobserve_permanent_failure",
+            stream=result.stream,
+            reason=reason,
+            status=status,
+            events=len(event_ids),
+            body=body[:500],
+        )
+
+    async def _stored_among(
+        self, stream: str, items: Iterable[Encoded], low: int, high: int
+    ) -> set[str]:
+        wanted = list(items)
+        batch_ids = sorted({i.batch_id for i in wanted})
+        stored = await self.stored_event_ids(stream, batch_ids, low, high + 1)
+        return stored & {i.event_id for i in wanted}
+
+    # ---------------------------------------------------------------- search

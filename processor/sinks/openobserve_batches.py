@@ -1,0 +1,86 @@
+"""Events as the OpenObserve client carries them: validated, JSON-encoded once, and cut into
+batches bounded by uncompressed bytes (the body is a JSON array, as `_json` expects).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
+
+_STREAM_BAD_RUN = re.compile(r"[^a-zA-Z0-9_:]+")
+# Built once: `json.dumps` with options makes a new encoder per call, which doubles the cost.
+# NaN/Infinity are refused because the server's JSON parser would fail the whole request.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
+class InvalidEvent(ValueError):
+    """An event the client cannot send; it is returned to the caller, never dropped."""
+
+
+class Encoded(NamedTuple):
+    """One event, its identity and its JSON bytes (what is sent, verbatim)."""
+
+    event_id: str
+    batch_id: str
+    timestamp_us: int
+    body: bytes
+    event: Mapping[str, Any]
+
+
+def normalise_stream(name: str) -> str:
+    """The stream name as the server stores it (each run of odd characters -> `_`, lower case)."""
+    return _STREAM_BAD_RUN.sub("_", name).lower()
+
+
+def encode(event: Mapping[str, Any]) -> Encoded:
+    """Validate and encode one event; raises `InvalidEvent` saying what is wrong."""
+    if not isinstance(event, Mapping):
+        raise InvalidEvent(f"an event must be a mapping, got {type(event).__name__}")
+    event_id = event.get("event_id")
+    batch_id = event.get("batch_id")
+    ts = event.get("_timestamp")
+    if not isinstance(event_id, str) or not event_id:
+        raise InvalidEvent("event_id must be a non-empty string")
+    if not isinstance(batch_id, str) or not batch_id:
+        raise InvalidEvent(f"event {event_id}: batch_id must be a non-empty string")
+    if not isinstance(ts, int) or isinstance(ts, bool):
+        raise InvalidEvent(f"event {event_id}: _timestamp must be an integer (µs)")
+    try:
+        text = _ENCODER.encode(event)
+    except (TypeError, ValueError) as exc:
+        raise InvalidEvent(f"event {event_id}: not JSON-serialisable: {exc}") from exc
+    return Encoded(event_id, batch_id, ts, text.encode("ascii"), event)
+
+
+def with_timestamp(item: Encoded, timestamp_us: int) -> Encoded:
+    """A copy of the event with another `_timestamp` (the caller's dict is left untouched)."""
+    event = dict(item.event)
+    event["_timestamp"] = timestamp_us
+    return encode(event)
+
+
+def cut(items: Iterable[Encoded], max_bytes: int) -> Iterator[list[Encoded]]:
+    """Consecutive batches whose JSON array stays within `max_bytes` (a lone big event still
+    makes a batch of its own: the server decides with a 413)."""
+    batch: list[Encoded] = []
+    size = 2  # the brackets
+    for item in items:
+        extra = len(item.body) + (1 if batch else 0)
+        if batch and size + extra > max_bytes:
+            yield batch
+            batch, size, extra = [], 2, len(item.body)
+        batch.append(item)
+        size += extra
+    if batch:
+        yield batch
+
+
+def payload(items: Sequence[Encoded]) -> bytes:
+    return b"[" + b",".join([item.body for item in items]) + b"]"
+
+
+def compress(body: bytes, level: int) -> bytes:
+    return gzip.compress(body, compresslevel=level, mtime=0)

@@ -1,0 +1,93 @@
+"""The client's pure parts: encoding and byte-bounded batches, backoff, the window."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from common.settings import OpenObserveSettings
+from processor.sinks import openobserve_batches as batches
+from processor.sinks.openobserve_retry import Backoff, is_retryable, parse_retry_after
+from processor.sinks.openobserve_window import HOUR_US, Window
+
+
+def event(i: int, pad: int = 0) -> dict[str, Any]:
+    return {"event_id": f"e{i}", "batch_id": "b", "_timestamp": 1_000 + i, "pad": "x" * pad}
+
+
+@given(st.lists(st.integers(0, 300), max_size=40), st.integers(64, 2_000))
+def test_batches_stay_within_bytes_and_keep_every_event_in_order(
+    pads: list[int], max_bytes: int
+) -> None:
+    items = [batches.encode(event(i, pad)) for i, pad in enumerate(pads)]
+    cut = list(batches.cut(items, max_bytes))
+    assert [i for chunk in cut for i in chunk] == items
+    for chunk in cut:
+        body = batches.payload(chunk)
+        assert len(body) <= max_bytes or len(chunk) == 1
+        assert [e["event_id"] for e in json.loads(body)] == [i.event_id for i in chunk]
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"batch_id": "b", "_timestamp": 1}, "event_id"),
+        ({"event_id": "e", "_timestamp": 1}, "batch_id"),
+        ({"event_id": "e", "batch_id": "b", "_timestamp": "now"}, "_timestamp"),
+        ({"event_id": "e", "batch_id": "b", "_timestamp": True}, "_timestamp"),
+        ({"event_id": "e", "batch_id": "b", "_timestamp": 1, "v": float("inf")}, "JSON"),
+        ({"event_id": "e", "batch_id": "b", "_timestamp": 1, "v": object()}, "JSON"),
+    ],
+)
+def test_invalid_events_are_refused_with_the_reason(bad: dict[str, Any], message: str) -> None:
+    with pytest.raises(batches.InvalidEvent, match=message):
+        batches.encode(bad)
+
+
+def test_with_timestamp_copies() -> None:
+    original = event(1)
+    moved = batches.with_timestamp(batches.encode(original), 42)
+    assert json.loads(moved.body)["_timestamp"] == 42
+    assert original["_timestamp"] == 1001
+
+
+@given(st.integers(1, 30), st.floats(0.001, 5), st.floats(0.001, 60))
+def test_backoff_is_bounded_by_cap_and_exponential_ceiling(
+    retry: int, base: float, cap: float
+) -> None:
+    delay = Backoff(base, cap, random.Random(retry)).delay(retry)
+    assert 0 <= delay <= min(cap, base * 2 ** (retry - 1))
+
+
+def test_retry_after_is_honoured_up_to_the_cap() -> None:
+    backoff = Backoff(0.001, 2.0, random.Random(1))
+    assert backoff.delay(1, retry_after=1.5) >= 1.5
+    assert backoff.delay(1, retry_after=100) <= 2.0
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT") is None
+
+
+@pytest.mark.parametrize(
+    ("status", "retry"), [(408, True), (429, True), (500, True), (503, True), (400, False),
+                          (401, False), (403, False), (404, False), (413, False)]
+)  # fmt: skip
+def test_retryable_statuses(status: int, retry: bool) -> None:
+    assert is_retryable(status) is retry
+
+
+def test_window_with_margin() -> None:
+    window = Window.from_settings(
+        OpenObserveSettings(openobserve_ingest_window_hours=5, openobserve_window_margin_sec=600)
+    )
+    now = 100 * HOUR_US
+    assert not window.outside(now - 4 * HOUR_US, now)
+    assert window.outside(now - 5 * HOUR_US + 1, now)  # inside the server's, not the margin
+    assert window.outside(now + 24 * HOUR_US, now)
+    assert window.suspect(now - HOUR_US, now, "Too old data, only last 1 hours ...")
+    assert not window.suspect(now, now, "Too old data, only last 1 hours ...")
+    assert not window.suspect(now - HOUR_US, now, "injected failure")

@@ -1,0 +1,73 @@
+"""Property: whatever faults the server injects (503/429/5xx/408, latency, 413 limits, records
+failed inside a 200, silent loss), every event of a `ship` call ends up exactly once — stored
+in the emulator (by event_id) or returned to the caller as a permanent failure."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections import Counter
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from processor.sinks.openobserve import OpenObserveClient, ShipResult
+from tests.openobserve.conftest import O2Server, client_settings, make_events
+
+STREAM = "property_stream"
+
+faults = st.fixed_dictionaries(
+    {
+        "status_rate": st.sampled_from([0.0, 0.2, 0.5]),
+        "statuses": st.lists(st.sampled_from([503, 429, 500, 502, 408]), min_size=1, max_size=3),
+        "latency_ms": st.sampled_from([0.0, 1.0, 5.0]),
+        "payload_limit": st.sampled_from([1_500, 5_000, 209_715_200]),
+        "record_fail_rate": st.sampled_from([0.0, 0.1, 0.3]),
+        "silent_loss_rate": st.sampled_from([0.0, 0.1, 0.3]),
+        "seed": st.integers(0, 2**16),
+    }
+)
+
+
+async def _ship(url: str, events: list[dict[str, Any]], batch_bytes: int, conc: int) -> ShipResult:
+    options = client_settings(
+        url,
+        openobserve_batch_bytes=batch_bytes,
+        openobserve_concurrency=conc,
+        openobserve_max_retries=12,
+    )
+    async with OpenObserveClient(options) as client:
+        return await client.ship(STREAM, events)
+
+
+@settings(
+    max_examples=int(os.environ.get("O2_PROPERTY_EXAMPLES", "30")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    n=st.integers(1, 60),
+    injected=faults,
+    batch_bytes=st.sampled_from([2_048, 8_192, 1_048_576]),
+    concurrency=st.integers(1, 3),
+)
+def test_every_event_exactly_once_in_store_or_failed(
+    o2: O2Server, n: int, injected: dict[str, Any], batch_bytes: int, concurrency: int
+) -> None:
+    batch_id = uuid.uuid4().hex
+    events = make_events(n, batch_id=batch_id)
+    o2.faults(**injected)
+    try:
+        result = asyncio.run(_ship(o2.url, events, batch_bytes, concurrency))
+    finally:
+        o2.clear_faults()
+    hits = o2.hits(f"SELECT event_id FROM \"{STREAM}\" WHERE batch_id = '{batch_id}'", size=100_000)
+    in_store = Counter(h["event_id"] for h in hits)
+    failed = Counter(f.event_id for f in result.failed)
+    for event in events:
+        event_id = event["event_id"]
+        assert in_store[event_id] + failed[event_id] == 1, (event_id, in_store, result)
+    assert Counter(result.delivered) == in_store
+    assert not result.s3_only

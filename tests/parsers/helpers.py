@@ -1,0 +1,30 @@
+"""Shared helpers of the parser tests (samples, one-shot parsing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from processor.parsers import Event, parser_for
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+def sample(log_type: str) -> bytes:
+    return (SAMPLES / f"{log_type}.log").read_bytes()
+
+
+def parse_all(log_type: str, data: bytes, base_offset: int = 0, chunk: int = 0) -> list[Event]:
+    """Events of `data` fed in one piece (chunk=0) or in chunks of `chunk` bytes, then flushed."""
+    parser = parser_for(log_type, base_offset)
+    events: list[Event] = []
+    if chunk <= 0:
+        events += parser.feed(data)
+    else:
+        for i in range(0, len(data), chunk):
+            events += parser.feed(data[i : i + chunk])
+    events += parser.flush()
+    return events
+
+
+def as_records(events: list[Event]) -> list[dict[str, object]]:
+    return [e.to_dict() for e in events]

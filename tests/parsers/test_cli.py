@@ -1,0 +1,76 @@
+"""`aurora-processor parse|fingerprint`, run as the installed console script."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.parsers.helpers import SAMPLES, as_records, parse_all, sample
+
+
+def _cli() -> list[str]:
+    exe = Path(sys.executable).with_name("aurora-processor")
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("aurora-processor")
+    return [found] if found else [sys.executable, "-m", "processor.cli"]
+
+
+def _run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [*_cli(), *args], input=stdin, capture_output=True, check=False, timeout=60
+    )
+
+
+def _ndjson(out: bytes) -> list[dict[str, object]]:
+    return [json.loads(line) for line in out.decode().splitlines()]
+
+
+def test_parse_file_prints_the_events_as_ndjson() -> None:
+    res = _run("parse", "--log-type", "slowquery", str(SAMPLES / "slowquery.log"))
+    assert res.returncode == 0, res.stderr
+    assert _ndjson(res.stdout) == json.loads(
+        json.dumps(as_records(parse_all("slowquery", sample("slowquery"))))
+    )
+    summary = json.loads(res.stderr.decode().strip().splitlines()[-1])
+    assert summary["events"] == 7
+    assert summary["skipped_header_lines"] == 6
+
+
+def test_parse_gzip_and_stdin_give_the_same_events(tmp_path: Path) -> None:
+    gz = tmp_path / "postgresql.log.gz"
+    gz.write_bytes(gzip.compress(sample("postgresql")))
+    from_gz = _run("parse", "--log-type", "postgresql", str(gz))
+    from_stdin = _run("parse", "--log-type", "postgresql", "-", stdin=sample("postgresql"))
+    assert from_gz.returncode == from_stdin.returncode == 0
+    assert from_gz.stdout == from_stdin.stdout
+    assert len(_ndjson(from_gz.stdout)) == 9
+
+
+def test_fingerprint_prints_fingerprint_and_query_id() -> None:
+    res = _run("fingerprint", "SELECT * FROM t1 WHERE a IN (1,2,3) AND b='x'")
+    assert res.returncode == 0
+    assert res.stdout.decode().splitlines() == [
+        "fingerprint: select * from t? where a in(?+) and b=?",
+        "query_id: 790638D811E7AF476E771B562DC921E8",
+    ]
+
+
+def test_fingerprint_json_and_pg() -> None:
+    res = _run("fingerprint", "--pg", "--json", "SELECT * FROM t WHERE id IN (1, 2)")
+    assert json.loads(res.stdout)["fingerprint"] == "select * from t where id in (...)"
+
+
+@pytest.mark.parametrize(
+    "args", [("parse", "--log-type", "nope", "x"), ("parse", "--log-type", "error", "/no/such")]
+)
+def test_bad_usage_is_a_clear_error(args: tuple[str, ...]) -> None:
+    res = _run(*args)
+    assert res.returncode == 2
+    assert res.stderr.strip()
