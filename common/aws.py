@@ -14,6 +14,7 @@ from typing import Any
 
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
+from botocore.credentials import Credentials
 
 from common.settings import AwsSettings
 
@@ -40,6 +41,14 @@ class AwsClients:
             retries=retries, connect_timeout=10, read_timeout=60, max_pool_connections=50
         )
         return base.merge(AioConfig(**overrides)) if overrides else base
+
+    async def credentials(self) -> Credentials:
+        """The session's current credentials, frozen (for signing requests no SDK makes)."""
+        found = await self._session.get_credentials()
+        if found is None:
+            raise RuntimeError("no AWS credentials found: set AWS_ACCESS_KEY_ID or a role")
+        frozen = await found.get_frozen_credentials()
+        return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
 
     @asynccontextmanager
     async def client(

@@ -113,3 +113,16 @@ def wait_http(url: str, timeout: float, name: str, log_path: Path) -> None:
             pass
         time.sleep(0.05)
     raise ReadinessTimeout(f"{name} did not answer {url} within {timeout}s; see {log_path}")
+
+
+def start_http_server(
+    argv: Sequence[str], log_path: Path, ready_url: str, name: str, timeout: float = 30.0
+) -> subprocess.Popen[bytes]:
+    """Spawn an HTTP server and wait until `ready_url` answers; stop it if it never does."""
+    process = spawn(argv, log_path)
+    try:
+        wait_http(ready_url, timeout, name, log_path)
+    except BaseException:
+        stop_group(process.pid)
+        raise
+    return process

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from common.settings import OpenObserveSettings
-from devstack.procs import free_port, spawn, stop_group, wait_http
+from devstack.procs import free_port, start_http_server, stop_group
 
 HOST = "127.0.0.1"
 USER = "root@example.com"
@@ -64,13 +64,8 @@ def start_emulator(data_dir: Path, log: Path, *extra: str) -> O2Server:
         "--data-dir", str(data_dir), "--user", USER, "--password", PASSWORD,
         "--passcode", PASSCODE, "--log-level", "WARNING", *extra,
     ]  # fmt: skip
-    proc = spawn(argv, log)
     url = f"http://{HOST}:{port}"
-    try:
-        wait_http(f"{url}/healthz", 30.0, "openobserve emulator", log)
-    except BaseException:
-        stop_group(proc.pid)
-        raise
+    proc = start_http_server(argv, log, f"{url}/healthz", "openobserve emulator")
     return O2Server(url, data_dir, proc.pid, log)
 
 

@@ -14,7 +14,7 @@ import pytest
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 
-from devstack.procs import free_port, spawn, stop_group, wait_http
+from devstack.procs import free_port, start_http_server, stop_group
 
 HOST = "127.0.0.1"
 KEY = "testing"
@@ -72,13 +72,8 @@ def start_emulator(root: Path, *extra: str) -> RdsServer:
         "--clock-speed", "0", "--start-time", START, "--history-hours", "1",
         "--audit-rotate-bytes", "3000000", "--log-level", "WARNING", *extra,
     ]  # fmt: skip
-    proc = spawn(argv, log)
     url = f"http://{HOST}:{port}"
-    try:
-        wait_http(f"{url}/_admin/healthz", 30.0, "rds emulator", log)
-    except BaseException:
-        stop_group(proc.pid)
-        raise
+    proc = start_http_server(argv, log, f"{url}/_admin/healthz", "rds emulator")
     return RdsServer(url, proc.pid, log)
 
 

@@ -1,0 +1,132 @@
+"""The demo's job until the discovery and processor services exist: the built parts, end to end.
+
+For a few instances of the emulated fleet: list their log files (DescribeDBLogFiles), stream each
+file with `downloadCompleteLogFile`, archive the raw bytes in S3 under the design's key, parse
+them and ship the events to OpenObserve; then count back what OpenObserve holds. It is one pass
+with no checkpoints: the services add the no-loss protocol on top of these same parts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import zstandard
+
+from common.aws import AwsClients, endpoint_for
+from common.log_files import log_type_of
+from common.settings import Settings
+from processor.documents import FileContext, to_document
+from processor.parsers import parser_for
+from processor.rds_download import stream_complete_file
+from processor.sinks.openobserve import OpenObserveClient
+from processor.sinks.s3_keys import archive_key
+
+
+@dataclass
+class PreviewReport:
+    instances_by_engine: Counter[str] = field(default_factory=Counter)
+    files: Counter[str] = field(default_factory=Counter)
+    raw_bytes: Counter[str] = field(default_factory=Counter)
+    events: Counter[str] = field(default_factory=Counter)
+    parse_errors: Counter[str] = field(default_factory=Counter)
+    delivered: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    s3_objects: int = 0
+    searched: dict[str, int] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        fleet = ", ".join(f"{n} {e}" for e, n in sorted(self.instances_by_engine.items()))
+        out = [f"fleet        {sum(self.instances_by_engine.values())} instances ({fleet})"]
+        for log_type in sorted(self.files):
+            out.append(
+                f"{log_type:12} {self.files[log_type]} files, "
+                f"{self.raw_bytes[log_type] / 1e6:.1f} MB raw -> {self.events[log_type]} events "
+                f"({self.parse_errors[log_type]} flagged parse_error), "
+                f"{self.delivered[log_type]} delivered, {self.failed[log_type]} failed, "
+                f"OpenObserve now holds {self.searched.get(log_type, 0)}"
+            )
+        out.append(f"s3           {self.s3_objects} raw archive objects written")
+        return out
+
+
+async def _instances(clients: AwsClients) -> list[dict[str, Any]]:
+    async with clients.client("rds") as rds:
+        pages = rds.get_paginator("describe_db_instances").paginate(MaxRecords=100)
+        return [i async for page in pages for i in page["DBInstances"]]
+
+
+async def _log_files(clients: AwsClients, instance_id: str) -> list[dict[str, Any]]:
+    async with clients.client("rds") as rds:
+        pages = rds.get_paginator("describe_db_log_files").paginate(
+            DBInstanceIdentifier=instance_id
+        )
+        return [f async for page in pages for f in page.get("DescribeDBLogFiles", [])]
+
+
+async def run_preview(settings: Settings, per_engine: int = 2) -> PreviewReport:
+    """One pass over `per_engine` available instances of each engine; a report of what flowed."""
+    report = PreviewReport()
+    clients = AwsClients(settings.aws)
+    region = settings.aws.aws_region
+    endpoint = endpoint_for("rds") or f"https://rds.{region}.amazonaws.com"
+    credentials = await clients.credentials()
+    instances = await _instances(clients)
+    report.instances_by_engine.update(i["Engine"] for i in instances)
+    chosen: list[dict[str, Any]] = []
+    for engine in sorted(report.instances_by_engine):
+        ready = [i for i in instances if i["Engine"] == engine]
+        ready = [i for i in ready if i["DBInstanceStatus"] == "available"]
+        chosen += ready[:per_engine]
+    batch_id = uuid.uuid4().hex
+    streams = settings.openobserve.streams()
+    compressor = zstandard.ZstdCompressor(level=3)
+    async with (
+        httpx.AsyncClient(timeout=120) as http,
+        OpenObserveClient(settings.openobserve) as o2,
+        clients.client("s3") as s3,
+    ):
+        for instance in chosen:
+            engine, instance_id = instance["Engine"], instance["DBInstanceIdentifier"]
+            for listed in await _log_files(clients, instance_id):
+                name = listed["LogFileName"]
+                log_type = log_type_of(engine, name)
+                if log_type is None or listed["Size"] == 0:
+                    continue
+                context = FileContext(
+                    "local", region, instance.get("DBClusterIdentifier", ""), instance_id,
+                    engine, log_type, name,
+                )  # fmt: skip
+                parser = parser_for(log_type)
+                raw: list[bytes] = []
+                events = []
+                async for chunk in stream_complete_file(
+                    http, endpoint, credentials, region, instance_id, name
+                ):
+                    raw.append(chunk)
+                    events += parser.feed(chunk)
+                events += parser.flush()
+                data = b"".join(raw)
+                key = archive_key(
+                    settings.s3.s3_prefix, engine, context.cluster_id, instance_id, log_type,
+                    name, 0, len(data), datetime.now(UTC), "zst",
+                )  # fmt: skip
+                await s3.put_object(
+                    Bucket=settings.s3.s3_bucket, Key=key, Body=compressor.compress(data)
+                )
+                report.s3_objects += 1
+                docs = [to_document(e, context, batch_id) for e in events]
+                result = await o2.ship(streams[log_type], docs)
+                report.files[log_type] += 1
+                report.raw_bytes[log_type] += len(data)
+                report.events[log_type] += len(events)
+                report.parse_errors[log_type] += sum(e.parse_error for e in events)
+                report.delivered[log_type] += len(result.delivered)
+                report.failed[log_type] += len(result.failed)
+        for log_type in report.files:
+            report.searched[log_type] = await o2.count_batch(streams[log_type], batch_id)
+    return report

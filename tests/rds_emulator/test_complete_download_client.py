@@ -1,0 +1,44 @@
+"""Our client of the `downloadCompleteLogFile` endpoint against the emulator."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from botocore.credentials import Credentials
+
+from processor.rds_download import DownloadError, complete_file_url, stream_complete_file
+from tests.rds_emulator.conftest import KEY, REGION, SECRET, Busy, RdsServer
+
+
+async def _download(rds: RdsServer, instance: str, name: str, secret: str = SECRET) -> bytes:
+    async with httpx.AsyncClient() as http:
+        chunks = [
+            c
+            async for c in stream_complete_file(
+                http, rds.url, Credentials(KEY, secret), REGION, instance, name, chunk_size=65536
+            )
+        ]
+    return b"".join(chunks)
+
+
+async def test_streams_the_whole_file(rds: RdsServer, busy: Busy) -> None:
+    for instance, name in (
+        (busy.mysql, "slowquery/mysql-slowquery.log"),
+        (busy.pg, next(f["name"] for f in rds.truth_files(busy.pg) if f["size"] > 0)),
+    ):
+        assert await _download(rds, instance, name) == rds.truth(instance, name)
+
+
+async def test_wrong_secret_is_a_download_error_with_the_status(rds: RdsServer, busy: Busy) -> None:
+    with pytest.raises(DownloadError) as refused:
+        await _download(rds, busy.mysql, "slowquery/mysql-slowquery.log", secret="wrong")
+    assert refused.value.status == 403
+    assert "SignatureDoesNotMatch" in refused.value.body
+
+
+def test_url_keeps_the_slash_of_the_file_name() -> None:
+    url = complete_file_url("https://rds.eu-west-1.amazonaws.com/", "db-1", "error/a b.log")
+    assert (
+        url
+        == "https://rds.eu-west-1.amazonaws.com/v13/downloadCompleteLogFile/db-1/error/a%20b.log"
+    )
