@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import signal
 from pathlib import Path
@@ -93,6 +94,11 @@ async def serve(args: argparse.Namespace) -> None:
     runner = web.AppRunner(emulator.app(), access_log=None, auto_decompress=False)
     await runner.setup()
     await web.TCPSite(runner, args.host, args.port).start()
+    # A request allocates ~10k containers per MB that all live until it is written, so the
+    # default thresholds (700) run collections over them over and over: what is loaded at start
+    # is left out of every collection, and the young generation is collected far less often.
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
     log.info(
         "openobserve_emulator_started", host=args.host, port=args.port, data=str(args.data_dir)
     )

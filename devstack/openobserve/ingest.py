@@ -155,23 +155,25 @@ def _flatten_into(
 
 
 _SCALARS = frozenset({str, int, float, bool})
-# Key sets (in order) known to be normalised already; most records of a stream share one.
-_CLEAN_KEYS: dict[tuple[str, ...], bool] = {}
+# Key tuples (in order) seen before: the index of `_timestamp` among them (-1 when absent) if
+# every key is normalised already, None if one is not. Most records of a stream share one.
+_SHAPES: dict[tuple[str, ...], int | None] = {}
+_SHAPES_MAX = 10_000
+_TS_KEY = (TIMESTAMP_COL,)
+_UNSEEN = -2
+
+Row = tuple[tuple[str, ...], tuple[Any, ...], int]
+"""A prepared record as the store takes it: column names, values, and its `_timestamp` (µs)."""
 
 
-def _flat_copy(record: dict[str, Any]) -> dict[str, Any] | None:
-    """The fast path of flattening: a record of normalised keys and scalar values is copied
-    as is (out-of-range integers are left to the store, which converts them like serde)."""
-    if not _SCALARS.issuperset(map(type, record.values())):
-        return None
-    keys = tuple(record)
-    clean = _CLEAN_KEYS.get(keys)
-    if clean is None:
-        clean = all(format_key(k) == k for k in keys)
-        if len(_CLEAN_KEYS) >= 10_000:
-            _CLEAN_KEYS.clear()
-        _CLEAN_KEYS[keys] = clean
-    return dict(record) if clean else None
+def _shape(keys: tuple[str, ...]) -> int | None:
+    shape: int | None = None
+    if all(format_key(k) == k for k in keys):
+        shape = keys.index(TIMESTAMP_COL) if TIMESTAMP_COL in keys else -1
+    if len(_SHAPES) >= _SHAPES_MAX:
+        _SHAPES.clear()
+    _SHAPES[keys] = shape
+    return shape
 
 
 def int_to_micros(value: int, now_us: int) -> int:
@@ -267,15 +269,44 @@ class Preparer:
         self.now_us = now_us
         self.level = flatten_level
         self.low, self.high = window.bounds(now_us)
+        # An integer in here is a µs timestamp inside the window, kept as it is.
+        self._fast_low = max(self.low, _BASE_US + 1)
+        self._fast_high = min(self.high, _BASE_NS)
 
     def __call__(self, record: Any) -> dict[str, Any]:
         if type(record) is not dict:
             raise RecordError(FLATTEN_NOT_OBJECT)
-        row = _flat_copy(record)
-        if row is None:
-            row = {}
-            _flatten_into(row, record, "", 1, self.level)
-        raw = row.get(TIMESTAMP_COL)
+        row: dict[str, Any] = {}
+        _flatten_into(row, record, "", 1, self.level)
+        row[TIMESTAMP_COL] = self._stamp(row.get(TIMESTAMP_COL))
+        return row
+
+    def row(self, record: Any) -> Row:
+        """What `__call__` does, as the store's `Row`, without building an intermediate dict
+        for the common record: flat, of normalised keys and scalar values (out-of-range
+        integers there are left to the store, which converts them as serde does)."""
+        if type(record) is dict:
+            keys = tuple(record)
+            at = _SHAPES.get(keys, _UNSEEN)
+            if at == _UNSEEN:
+                at = _shape(keys)
+            if at is not None:
+                values = tuple(record.values())
+                if _SCALARS.issuperset(map(type, values)):
+                    if at < 0:
+                        ts = self._stamp(None)
+                        return keys + _TS_KEY, (*values, ts), ts
+                    raw = values[at]
+                    if type(raw) is int and self._fast_low <= raw <= self._fast_high:
+                        return keys, values, raw  # µs inside the window: stored as sent
+                    ts = self._stamp(raw)
+                    if ts is not raw:
+                        values = (*values[:at], ts, *values[at + 1 :])
+                    return keys, values, ts
+        row = self(record)
+        return tuple(row), tuple(row.values()), row[TIMESTAMP_COL]
+
+    def _stamp(self, raw: Any) -> int:
         if raw is None:
             ts = self.now_us
         elif type(raw) is int and raw > _BASE_US and raw <= _BASE_NS:
@@ -286,5 +317,4 @@ class Preparer:
             raise RecordError(self.window.too_old_message(), "timestamp_parsing_failed")
         if ts > self.high:
             raise RecordError(self.window.too_far_message(), "timestamp_parsing_failed")
-        row[TIMESTAMP_COL] = ts
-        return row
+        return ts

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from devstack.openobserve import sql as o2sql
-from devstack.openobserve.ingest import TIMESTAMP_COL, now_micros
+from devstack.openobserve.ingest import TIMESTAMP_COL, Row, now_micros
 
 _TYPE_OF: dict[type, str] = {bool: "Boolean", int: "Int64", float: "Float64", str: "Utf8"}
 _RANK = {"Boolean": 0, "Int64": 1, "Float64": 2, "Utf8": 3}
@@ -149,36 +149,41 @@ class OrgDb:
                 meta.types[col] = wider
 
     def insert(
-        self, stream: str, rows: list[dict[str, Any]], size_bytes: int, cols_limit: int = 0
+        self, stream: str, rows: Sequence[Row], size_bytes: int, cols_limit: int = 0
     ) -> None:
-        """Store `rows` (normalised records with `_timestamp`) in one transaction; raise
+        """Store `rows` (prepared records, see `ingest.Preparer.row`) in one transaction; raise
         `ColumnsLimit` (writing nothing) when the batch has more than `cols_limit` fields."""
         if not rows:
             return
         groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-        for row in rows:
-            keys = tuple(row)
+        low = high = rows[0][2]
+        for keys, values, ts in rows:
             group = groups.get(keys)
             if group is None:
                 groups[keys] = group = []
-            group.append(tuple(row.values()))
+            group.append(values)
+            if ts < low:
+                low = ts
+            elif ts > high:
+                high = ts
         if cols_limit:
             columns = set().union(*groups)
             if len(columns) > cols_limit:
                 raise ColumnsLimit(len(columns))
         try:
-            self._write(stream, groups, rows, size_bytes)
+            self._write(stream, groups, len(rows), (low, high), size_bytes)
         except OverflowError:
             # An integer beyond i64: serde_json would have read it as f64.
-            for keys, values in groups.items():
-                groups[keys] = [tuple(map(_i64_or_float, v)) for v in values]
-            self._write(stream, groups, rows, size_bytes)
+            for keys, group in groups.items():
+                groups[keys] = [tuple(map(_i64_or_float, v)) for v in group]
+            self._write(stream, groups, len(rows), (low, high), size_bytes)
 
     def _write(
         self,
         stream: str,
         groups: dict[tuple[str, ...], list[tuple[Any, ...]]],
-        rows: list[dict[str, Any]],
+        count: int,
+        stamps: tuple[int, int],
         size_bytes: int,
     ) -> None:
         conn = self.conn
@@ -191,13 +196,13 @@ class OrgDb:
                 cols = ", ".join(o2sql.quote_ident(k) for k in keys)
                 marks = ", ".join("?" * len(keys))
                 conn.executemany(f"INSERT INTO {tbl} ({cols}) VALUES ({marks})", values)
-            stamps = [row[TIMESTAMP_COL] for row in rows]
+            low, high = stamps
             conn.execute(
                 "UPDATE _o2_streams SET doc_num = doc_num + ?, "
                 "doc_time_min = min(coalesce(doc_time_min, ?), ?), "
                 "doc_time_max = max(coalesce(doc_time_max, ?), ?), "
                 "storage_bytes = storage_bytes + ? WHERE name = ?",
-                (len(rows), min(stamps), min(stamps), max(stamps), max(stamps), size_bytes, stream),
+                (count, low, low, high, high, size_bytes, stream),
             )
             conn.execute("COMMIT")
         except BaseException:
@@ -323,7 +328,7 @@ class Store:
         self,
         org: str,
         stream: str,
-        rows: list[dict[str, Any]],
+        rows: Sequence[Row],
         size_bytes: int,
         cols_limit: int = 0,
     ) -> None:

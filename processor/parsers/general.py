@@ -13,10 +13,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from processor.parsers.base import Event, LogParser, parse_iso_utc, parse_mysql56_time
-from processor.parsers.masking import mask_secrets
+from processor.parsers.base import (
+    Event,
+    LogParser,
+    fix_fields,
+    parse_iso_utc,
+    parse_mysql56_time,
+)
+from processor.parsers.masking import mask_secrets, secret_trigger_starts
 from processor.parsers.pending import PendingEntry
 from processor.parsers.slowquery import is_server_header
 
@@ -27,6 +33,18 @@ _ENTRY = re.compile(
     re.ASCII,
 )
 fromisoformat = datetime.fromisoformat
+# The whole-text pass (`_lines`): a MySQL 5.7/8 line exactly as the fast path of `_line` accepts
+# it (a bounded thread id, so int() cannot fail); then a line that `_line` joins to the pending
+# entry (group 5): starting with a space or a lower-case letter, or with a capital but unable to
+# be a server header line (`is_server_header`); then any other line.
+_FAST = re.compile(
+    r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)\t *(\d{1,18}) ([A-Z][A-Za-z]*(?: [A-Za-z]+)*)"
+    r"(?:\t([^\n]*))?\n"
+    r"|([ a-z][^\n]*|(?!T(?:cp|CP|ime))(?![^\n]*mysqld,)[A-Z][^\n]*)\n"
+    r"|[^\n]*\n",
+    re.ASCII,
+)
+_NO_TRIGGER = 1 << 62
 _CONNECT = re.compile(r"(\S*?)@(\S*) on (\S*)", re.ASCII)
 
 
@@ -37,6 +55,88 @@ class GeneralLogParser(LogParser):
         super().__init__(base_offset, max_line_bytes)
         self._pending = PendingEntry(max_line_bytes, "argument")
         self._last_time: datetime | None = None
+
+    def _lines(self, text: str, start: int, out: list[Event]) -> None:
+        # As in the error log: a fast line is held until the next line shows whether the
+        # statement continues; complete, it is emitted here as `_push` would, otherwise it
+        # becomes the pending entry of `_line`. Only entries holding a trigger word are masked.
+        pending = self._pending
+        fast = pending.event is None
+        triggers = iter(secret_trigger_starts(text))
+        trigger = next(triggers, _NO_TRIGGER)
+        block_ascii = self._block_ascii
+        append = out.append
+        stats = self.stats
+        line_fn = self._safe_line
+        connect = self._connect
+        held: Event | None = None
+        held_fields: dict[str, Any] = {}
+        held_mask = False
+        when = None
+        emitted = 0
+        pos = 0
+        for m in _FAST.finditer(text):
+            ts, thread, command, argument, cont = m.groups()
+            end = m.end()
+            if ts is not None:
+                try:
+                    when = fromisoformat(ts)
+                except ValueError:
+                    pass
+                else:
+                    if held is not None:
+                        if held_mask:
+                            held_fields["argument"] = mask_secrets(held_fields["argument"])
+                        if (
+                            not block_ascii
+                            and not held_fields["argument"].isascii()
+                            and fix_fields(held_fields)
+                        ):
+                            held_fields["invalid_utf8"] = True
+                            stats.invalid_utf8 += 1
+                        append(held)
+                        emitted = pos
+                    elif not fast:
+                        if pending.event is not None:
+                            self._push(out, pending.take(), pending.ascii_only)
+                        fast = True
+                    if argument is None:
+                        argument = ""
+                    held_fields = {
+                        "thread_id": int(thread),
+                        "command": command,
+                        "argument": argument,
+                    }
+                    if command == "Connect":
+                        connect(held_fields, argument)
+                    held = Event(start + pos, start + end, held_fields, when)
+                    held_mask = False
+                    if trigger < end:
+                        while trigger < pos:
+                            trigger = next(triggers, _NO_TRIGGER)
+                        while trigger < end:
+                            held_mask = True
+                            trigger = next(triggers, _NO_TRIGGER)
+                    pos = end
+                    continue
+            if held is not None:
+                pending.begin(held, block_ascii, False, len(held_fields["argument"]))
+                self._last_time = held.event_time
+                held = None
+            if emitted:
+                self._committed = start + emitted
+                emitted = 0
+            fast = False
+            if cont is not None and pending.event is not None:
+                pending.append(cont, start + end, block_ascii or cont.isascii(), False)
+            else:
+                line_fn(text[pos : end - 1], start + pos, start + end, out)
+            pos = end
+        if held is not None:
+            pending.begin(held, block_ascii, False, len(held_fields["argument"]))
+            self._last_time = held.event_time
+        if emitted:
+            self._committed = start + emitted
 
     def _line(self, line: str, start: int, end: int, truncated: bool, out: list[Event]) -> None:
         pending = self._pending

@@ -19,14 +19,24 @@ import re
 MASK = "***"
 
 _Q = r"""(?:'(?:[^'\\]|\\.|'')*(?:'|\Z)|"(?:[^"\\]|\\.|"")*(?:"|\Z))"""
-_PATTERNS = (
-    re.compile(
-        r"(\bidentified\s+(?:with\s+\S+\s+)?(?:by|as)\s+(?:password\s+)?)" + _Q, re.I | re.A | re.S
+# (words every match holds, lower-case; pattern), applied in this order. A pattern is skipped
+# when one of its words is not in the text: it could not match. Masking only rewrites the inside
+# of literals, so it never creates a word for a later pattern.
+_PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
+    (
+        ("identified",),
+        re.compile(
+            r"(\bidentified\s+(?:with\s+\S+\s+)?(?:by|as)\s+(?:password\s+)?)" + _Q,
+            re.I | re.A | re.S,
+        ),
     ),
-    re.compile(r"(\bpassword\s*\(\s*)" + _Q, re.I | re.A | re.S),
-    re.compile(r"(\bset\s+password\b[^=;]*=\s*)" + _Q, re.I | re.A | re.S),
-    re.compile(r"(\bpassword\b\s*=?\s*)" + _Q, re.I | re.A | re.S),
-    re.compile(r"(\bidentified\b.*?\breplace\s+)" + _Q, re.I | re.A | re.S),
+    (("password", "("), re.compile(r"(\bpassword\s*\(\s*)" + _Q, re.I | re.A | re.S)),
+    (("password", "set"), re.compile(r"(\bset\s+password\b[^=;]*=\s*)" + _Q, re.I | re.A | re.S)),
+    (("password",), re.compile(r"(\bpassword\b\s*=?\s*)" + _Q, re.I | re.A | re.S)),
+    (
+        ("identified", "replace"),
+        re.compile(r"(\bidentified\b.*?\breplace\s+)" + _Q, re.I | re.A | re.S),
+    ),
 )
 
 
@@ -44,11 +54,38 @@ def has_secret_trigger(text: str) -> bool:
     return "password" in low or "identified" in low
 
 
+def secret_trigger_starts(text: str) -> list[int]:
+    """Offsets in `text` where a masking trigger word starts (any case), in order.
+
+    A parser scanning a whole buffer masks only the entries holding one of these offsets:
+    `mask_secrets` leaves any other text unchanged. The patterns are ASCII-only and no
+    character of latin-1 lower-cases to an ASCII letter, so lower-casing the bytes (ASCII only,
+    far faster than `str.lower` on non-ASCII text) finds the same words at the same offsets.
+    """
+    low = text.encode("latin-1", "replace").lower()
+    starts: list[int] = []
+    for word in (b"password", b"identified"):
+        find = low.find
+        at = find(word)
+        while at >= 0:
+            starts.append(at)
+            at = find(word, at + 1)
+    starts.sort()
+    return starts
+
+
 def mask_secrets(text: str) -> str:
     """The text with password literals replaced by `***` (unchanged when there are none)."""
     # Every masked form has a quoted literal; most log text has no quote at all.
-    if ("'" not in text and '"' not in text) or not has_secret_trigger(text):
+    if "'" not in text and '"' not in text:
         return text
-    for pattern in _PATTERNS:
-        text = pattern.sub(_replace, text)
+    low = text.lower()
+    if "password" not in low and "identified" not in low:
+        return text
+    for words, pattern in _PATTERNS:
+        for word in words:
+            if word not in low:
+                break
+        else:
+            text = pattern.sub(_replace, text)
     return text

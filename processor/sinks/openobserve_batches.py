@@ -6,14 +6,40 @@ from __future__ import annotations
 
 import gzip
 import json
+import json.encoder
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 _STREAM_BAD_RUN = re.compile(r"[^a-zA-Z0-9_:]+")
 # Built once: `json.dumps` with options makes a new encoder per call, which doubles the cost.
 # NaN/Infinity are refused because the server's JSON parser would fail the whole request.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
+def _not_serialisable(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _c_encoder() -> Callable[[Any], str]:
+    """`_ENCODER.encode` without its per-call set-up (it builds a C encoder on every call):
+    the C encoder is built once. Without the circular-reference markers (a shared dict would
+    keep stale entries after a failed call), so a cycle is a `RecursionError`."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator (another interpreter)
+        return _ENCODER.encode
+    encoder = make(
+        None, _not_serialisable, json.encoder.encode_basestring_ascii, None, ":", ",",
+        False, False, False,
+    )  # fmt: skip
+
+    def encode(value: Any) -> str:
+        return "".join(encoder(value, 0))
+
+    return encode
+
+
+_encode = _c_encoder()
 
 
 class InvalidEvent(ValueError):
@@ -37,7 +63,7 @@ def normalise_stream(name: str) -> str:
 
 def encode(event: Mapping[str, Any]) -> Encoded:
     """Validate and encode one event; raises `InvalidEvent` saying what is wrong."""
-    if not isinstance(event, Mapping):
+    if type(event) is not dict and not isinstance(event, Mapping):
         raise InvalidEvent(f"an event must be a mapping, got {type(event).__name__}")
     event_id = event.get("event_id")
     batch_id = event.get("batch_id")
@@ -49,8 +75,8 @@ def encode(event: Mapping[str, Any]) -> Encoded:
     if not isinstance(ts, int) or isinstance(ts, bool):
         raise InvalidEvent(f"event {event_id}: _timestamp must be an integer (µs)")
     try:
-        text = _ENCODER.encode(event)
-    except (TypeError, ValueError) as exc:
+        text = _encode(event)
+    except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidEvent(f"event {event_id}: not JSON-serialisable: {exc}") from exc
     return Encoded(event_id, batch_id, ts, text.encode("ascii"), event)
 

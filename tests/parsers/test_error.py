@@ -20,9 +20,9 @@ EXPECTED: list[tuple[str | None, dict[str, object]]] = [
     ("2023-11-28T09:13:24.500000+00:00", {"level": "Warning", "error_code": "MY-010055"}),
     ("2023-11-28T09:14:00.000001+00:00", {"level": "Note", "error_code": "MY-012468"}),
     ("2017-01-01T12:00:00.123456+00:00", {"level": "Note", "error_code": None, "subsystem": None}),
-    ("2017-01-01T12:00:01+00:00", {"level": "ERROR", "thread_id": 47512412345}),
+    ("2017-01-01T12:00:01+00:00", {"level": "Error", "thread_id": 47512412345}),
     ("2017-01-01T12:00:02+00:00", {"level": "Note", "thread_id": None}),
-    ("2023-11-28T07:15:00+00:00", {"level": "ERROR", "thread_id": 5}),
+    ("2023-11-28T07:15:00+00:00", {"level": "Error", "thread_id": 5}),
 ]
 
 

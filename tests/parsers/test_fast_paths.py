@@ -1,0 +1,189 @@
+"""The whole-buffer passes (`_lines`) give exactly the events of the per-line path (`_line`).
+
+Error, general and audit parsers scan each buffer with one regex or C string methods and hand
+only unusual lines to `_line`; the reference here is the same parser with the base class's
+plain per-line loop. Also: the masking shortcuts against masking with every pattern applied.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from processor.parsers import LOG_TYPES, PARSERS, LogParser, mask_secrets, parser_for
+from processor.parsers.masking import _PATTERNS, _replace, secret_trigger_starts
+from tests.parsers.generate import WRITERS
+from tests.parsers.helpers import as_records, sample
+
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _per_line(log_type: str, base_offset: int, limit: int) -> LogParser:
+    """The parser for `log_type` with its whole-buffer pass replaced by the per-line loop."""
+
+    class PerLine(PARSERS[log_type]):  # type: ignore[misc, valid-type]
+        _lines = LogParser._lines
+
+    parser: LogParser = PerLine(base_offset, limit)
+    return parser
+
+
+def _generated(log_type: str, seed: int) -> list[bytes]:
+    buf = io.BytesIO()
+    WRITERS[log_type](buf, 8000, seed=seed)
+    return buf.getvalue().split(b"\n")
+
+
+# Lines the fast passes must recognise, and near misses they must leave to `_line`.
+ODD = [
+    b"",
+    b"   ",
+    b"\t\t   12 Query\tselect 1",
+    b"231128  9:13:22 [Note] short format",
+    b"2023-11-28T09:13:22.104678Z 0 [Note] [MY-010116] [Server]",
+    b"2023-11-28T09:13:22.104678Z 0 [Note] [MY-010116] [Server] ",
+    b"2023-11-28T09:13:22.104678Z 0 [Note] [MY-010116] [Serv]er] odd subsystem",
+    b"2023-13-28T09:13:22.104678Z 0 [Note] [MY-010116] [Server] month 13",
+    b"2023-11-28T09:13:22.104678Z 0 [Note] [MY-\xb2] [Server] superscript digit",
+    b"2023-11-28T09:13:22.104678Z 0 [Note] [MY-1] [Server] ALTER USER u IDENTIFIED BY 'pw'",
+    b"2023-11-28T09:13:22.104678Z 0 [Note] [MY-1] [Server] caf\xc3\xa9 and bad \xff",
+    b"2024-01-03T07:15:38.660108Z\t   12 Query",
+    b"2024-01-03T07:15:38.660108Z\t   12 Query\t",
+    b"2024-01-03T07:15:38.660108Z\t12 Init DB\tshop",
+    b"2024-01-03T07:15:38.660108Z\t12 Connect\tapp@host on ",
+    b"2024-02-30T07:15:38.660108Z\t12 Query\tFebruary 30",
+    b"2024-01-03T07:15:38.660108Z\t   \xb2 Query\tsuperscript thread",
+    b"2024-01-03T07:15:38.660108Z\t12 Query\tSET PASSWORD = 'x\xc3\xa9'",
+    b"  continued with spaces",
+    b"lower-case continuation",
+    b"WHERE upper-case continuation",
+    b"1703817810074458,h,u,h,1,2,QUERY,db,'password = \\'x\\'',0",
+    b"1703817810074458,h,u,h,1,2,QUERY,db,obj",
+    b"1703817810074458,h,u,h,,,QUERY,db,'',",
+    b"99999999999999999999999,h,u,h,1,2,QUERY,db,'huge time',0",
+    b"1703817810074458,h,u,h,\xb2,2,QUERY,db,'superscript id',\xb2",
+    b"1703817810074458,h,u,h,1,2,QUERY,db,'caf\xc3\xa9',1",
+    b"1703817810074458,h,u,h,1,2,QUERY,db,'bad \xff',1",
+    b"1703817810074458,h,u,h," + b"9" * 5000 + b",2,QUERY,db,'too many digits',0",
+    b"20240323 13:36:07,host,user,localhost,4,149867,QUERY,,'SELECT 1',0,,",
+]
+POOL = sorted({line for t in LOG_TYPES for line in sample(t).split(b"\n")} | set(ODD))
+GENERATED = {t: _generated(t, 7) for t in ("error", "general", "audit")}
+
+
+def _run(parser: LogParser, raw: bytes, cuts: list[int]) -> list[object]:
+    """Records of every event, and the committed offset after each feed."""
+    trace: list[object] = []
+    prev = 0
+    for cut in [*sorted(c for c in set(cuts) if c <= len(raw)), len(raw)]:
+        trace += as_records(parser.feed(raw[prev:cut]))
+        trace.append(("committed", parser.committed_offset))
+        prev = cut
+    trace += as_records(parser.flush())
+    s = parser.stats
+    trace.append(
+        (
+            s.events,
+            s.parse_errors,
+            s.truncated_lines,
+            s.invalid_utf8,
+            s.skipped_header_lines,
+            s.skipped_header_bytes,
+            s.internal_errors,
+            s.blank_lines,
+            s.blank_bytes,
+        )
+    )
+    return trace
+
+
+@pytest.mark.parametrize("log_type", ["error", "general", "audit"])
+@SETTINGS
+@given(data=st.data())
+def test_whole_buffer_pass_equals_per_line_path(log_type: str, data: st.DataObject) -> None:
+    pool = POOL + GENERATED[log_type]
+    lines = data.draw(st.lists(st.sampled_from(pool), max_size=60))
+    raw = b"\n".join(lines) + data.draw(st.sampled_from([b"", b"\n"]))
+    cuts = data.draw(st.lists(st.integers(0, len(raw)), max_size=8))
+    limit = data.draw(st.sampled_from([7, 40, 200, 1 << 20]))
+    fast = _run(parser_for(log_type, 5, limit), raw, cuts)
+    assert fast == _run(_per_line(log_type, 5, limit), raw, cuts)
+
+
+@pytest.mark.parametrize("log_type", ["error", "general", "audit"])
+def test_whole_buffer_pass_on_a_large_generated_log(log_type: str) -> None:
+    buf = io.BytesIO()
+    WRITERS[log_type](buf, 300_000, seed=11)
+    raw = buf.getvalue()
+    cuts = list(range(0, len(raw), 65_537))
+    assert _run(parser_for(log_type), raw, cuts) == _run(_per_line(log_type, 0, 1 << 20), raw, cuts)
+
+
+def test_audit_ids_that_are_not_plain_digits_are_null_not_internal_errors() -> None:
+    parser = parser_for("audit")
+    raw = ("1703817810074458,h,u,h,\u00b2,2,QUERY,db,'x',\u00b2\n").encode()
+    (event,) = parser.feed(raw) + parser.flush()
+    assert parser.stats.internal_errors == 0
+    assert event.parse_error is False
+    assert event.fields["connectionid"] is None
+    assert event.fields["queryid"] == 2
+    assert event.fields["retcode"] is None
+
+
+def _mask_every_pattern(text: str) -> str:
+    """Masking as it was before the shortcuts: every pattern over any text with a trigger."""
+    low = text.lower()
+    if ("'" not in text and '"' not in text) or ("password" not in low and "identified" not in low):
+        return text
+    for _words, pattern in _PATTERNS:
+        text = pattern.sub(_replace, text)
+    return text
+
+
+TOKENS = [
+    "password",
+    "PASSWORD",
+    "Passwords",
+    "identified",
+    "IDENTIFIED",
+    " by ",
+    " AS ",
+    " with ",
+    "replace",
+    "SET",
+    "set",
+    "(",
+    ")",
+    "'",
+    '"',
+    "\\",
+    "=",
+    " ",
+    "x",
+    "é",
+    "\n",
+    "''",
+    ";",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=20))
+def test_masking_shortcuts_change_nothing(tokens: list[str]) -> None:
+    text = "".join(tokens)
+    assert mask_secrets(text) == _mask_every_pattern(text)
+
+
+@given(st.lists(st.sampled_from(TOKENS), max_size=20))
+def test_trigger_offsets_are_where_the_words_start(tokens: list[str]) -> None:
+    text = "".join(tokens)
+    low = text.lower()
+    expected = [
+        i
+        for i in range(len(text))
+        if low.startswith("password", i) or low.startswith("identified", i)
+    ]
+    assert secret_trigger_starts(text) == expected
