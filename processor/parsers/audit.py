@@ -20,8 +20,37 @@ from processor.parsers.base import Event, LogParser, fix_fields
 from processor.parsers.masking import mask_secrets, secret_trigger_starts
 
 fromtimestamp = datetime.fromtimestamp
+fromisoformat = datetime.fromisoformat
 
 _NONE = 1 << 62
+# The time of an Aurora record, `fromtimestamp(µs / 1e6, UTC)`, costs 0.4 µs a record; parsing
+# `<second as ISO>.<µs>Z` with `fromisoformat`, the ISO text of each second cached, 0.25 µs.
+# Both give the exact µs: a float of seconds is exact to 0.24 µs before 2106 and fromtimestamp
+# rounds to the nearest µs. The cache serves 16-digit stamps before 2100 (all real ones); any
+# other stamp takes `fromtimestamp`.
+_ISO_SECONDS: dict[str, str] = {}
+_ISO_SECONDS_MAX = 1 << 16
+_CACHED_BEFORE = "4102444800000000"  # 2100-01-01T00:00:00Z in µs
+
+
+def _iso_second(second: str) -> str:
+    """`YYYY-MM-DDTHH:MM:SS.` for the 10 leading digits of a 16-digit µs stamp (cached)."""
+    if len(_ISO_SECONDS) >= _ISO_SECONDS_MAX:
+        _ISO_SECONDS.clear()
+    text = _ISO_SECONDS[second] = fromtimestamp(int(second), UTC).isoformat()[:19] + "."
+    return text
+
+
+def epoch_us_time(ts: str) -> datetime | None:
+    """The time of a string of decimal digits counting µs since the epoch; None out of range."""
+    if len(ts) == 16 and ts < _CACHED_BEFORE:
+        second = ts[:10]
+        prefix = _ISO_SECONDS.get(second) or _iso_second(second)
+        return fromisoformat(f"{prefix}{ts[10:]}Z")
+    try:
+        return fromtimestamp(int(ts) / 1e6, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _int_or_none(text: str) -> int | None:
@@ -45,12 +74,14 @@ class AuditLogParser(LogParser):
         # `_line` inlined for the Aurora record, any other line going to `_line` itself (C string
         # methods beat a regex with ten groups here). Masking and UTF-8 repair are looked at only
         # where a trigger word or a non-ASCII byte is.
-        triggers = iter(secret_trigger_starts(text))
+        triggers = iter([at + start for at in secret_trigger_starts(text)])
         trigger = next(triggers, _NONE)
         block_ascii = self._block_ascii
         append = out.append
         stats = self.stats
         line_fn = self._safe_line
+        iso_seconds = _ISO_SECONDS
+        cached_before = _CACHED_BEFORE
         lines = text.split("\n")
         lines.pop()
         pos = start
@@ -62,10 +93,13 @@ class AuditLogParser(LogParser):
             if len(parts) == 9:
                 ts, serverhost, username, host, connid, queryid, operation, database, rest = parts
                 if ts.isdecimal():
-                    try:
-                        when: datetime | None = fromtimestamp(int(ts) / 1e6, UTC)
-                    except (OverflowError, OSError, ValueError):
-                        when = None
+                    when: datetime | None
+                    if len(ts) == 16 and ts < cached_before:
+                        second = ts[:10]
+                        prefix = iso_seconds.get(second) or _iso_second(second)
+                        when = fromisoformat(f"{prefix}{ts[10:]}Z")
+                    else:
+                        when = epoch_us_time(ts)
                     obj, sep, retcode = rest.rpartition(",")
                     if not sep:
                         obj, retcode = rest, ""
@@ -74,10 +108,10 @@ class AuditLogParser(LogParser):
                             obj = obj[1:-1]
                             if "\\" in obj:
                                 obj = obj.replace("\\'", "'").replace("\\\\", "\\")
-                        if trigger < end - start:
-                            while trigger < pos - start:
+                        if trigger < end:
+                            while trigger < pos:
                                 trigger = next(triggers, _NONE)
-                            if trigger < end - start:
+                            if trigger < end:
                                 low = obj.lower()
                                 if "password" in low or "identified" in low:
                                     obj = mask_secrets(obj)
@@ -123,12 +157,7 @@ class AuditLogParser(LogParser):
         when: datetime | None
         extra = None
         if ts.isdigit():
-            # A float of seconds is exact to 0.24 µs until 2106, and fromtimestamp rounds to
-            # the nearest µs: the result is exact, and 4x cheaper than adding a timedelta.
-            try:
-                when = fromtimestamp(int(ts) / 1e6, UTC)
-            except (OverflowError, OSError, ValueError):
-                when = None
+            when = epoch_us_time(ts) if ts.isdecimal() else None
             obj, sep, retcode = rest.rpartition(",")
             if not sep:
                 obj, retcode = rest, ""

@@ -28,6 +28,8 @@ from typing import Any, ClassVar
 import structlog
 from prometheus_client import Counter
 
+from processor.parsers.gc_pause import gc_paused
+
 DEFAULT_MAX_LINE_BYTES = 1 << 20
 
 LOG = structlog.get_logger(__name__)
@@ -175,6 +177,15 @@ class LogParser(ABC):
 
     def feed(self, chunk: bytes) -> list[Event]:
         """Parse more bytes; returns the events whose entries are now known to be complete."""
+        with gc_paused():
+            return self._feed(chunk)
+
+    def flush(self) -> list[Event]:
+        """End of input: returns the pending entry and a last line without a newline."""
+        with gc_paused():
+            return self._flush()
+
+    def _feed(self, chunk: bytes) -> list[Event]:
         out: list[Event] = []
         self.stats.bytes_seen += len(chunk)
         if self._overlong is not None:
@@ -203,8 +214,7 @@ class LogParser(ABC):
         self._report()
         return out
 
-    def flush(self) -> list[Event]:
-        """End of input: returns the pending entry and a last line without a newline."""
+    def _flush(self) -> list[Event]:
         out: list[Event] = []
         if self._overlong is not None:
             self._one_line(self._overlong, self._overlong_start, self._pos, True, out)
