@@ -149,14 +149,31 @@ def slow_entry(rng: random.Random, when: datetime, statement: str, extra: bool) 
     return "\n".join(lines) + "\n"
 
 
-def write_slowlog(out: BinaryIO, target_bytes: int, seed: int = 1, extra: bool = True) -> int:
-    """A slow log of about `target_bytes`; returns the number of entries written."""
-    rng = random.Random(seed)
+Batches = Iterator[tuple[list[str], int]]
+
+
+def _write(out: BinaryIO, target_bytes: int, batches: Batches) -> int:
+    """Write batches of entries until about `target_bytes`; the number of entries written."""
     written = 0
     entries = 0
-    when = T0
-    out.write(RDS_HEADER)
     while written < target_bytes:
+        batch, count = next(batches)
+        data = "".join(batch).encode()
+        out.write(data)
+        written += len(data)
+        entries += count
+    return entries
+
+
+def write_slowlog(out: BinaryIO, target_bytes: int, seed: int = 1, extra: bool = True) -> int:
+    """A slow log of about `target_bytes`; returns the number of entries written."""
+    out.write(RDS_HEADER)
+    return _write(out, target_bytes, _slow_batches(random.Random(seed), extra))
+
+
+def _slow_batches(rng: random.Random, extra: bool) -> Batches:
+    when = T0
+    while True:
         batch = []
         for _ in range(200):
             when += timedelta(microseconds=rng.randrange(1, 50000))
@@ -166,55 +183,51 @@ def write_slowlog(out: BinaryIO, target_bytes: int, seed: int = 1, extra: bool =
             else:
                 text = slow_entry(rng, when, random_statement(rng), extra)
             batch.append(text)
-            entries += 1
         if rng.random() < 0.05:
             batch.append(RDS_HEADER.decode())
-        data = "".join(batch).encode()
-        out.write(data)
-        written += len(data)
-    return entries
+        yield batch, 200
+
+
+_ERROR_MESSAGES = [
+    "[Note] [MY-010914] [Server] Aborted connection {n} to db: 'shop' user: 'app' host: "
+    "'10.0.0.{n}' (Got an error reading communication packets).",
+    "[Warning] [MY-010055] [Server] IP address '10.0.1.{n}' could not be resolved: "
+    "Name or service not known",
+    "[System] [MY-010116] [Server] /rdsdbbin/oscar/bin/mysqld (mysqld 8.0.28) starting as "
+    "process {n}",
+    "[ERROR] [MY-012592] [InnoDB] Operating system error number {n} in a file operation.",
+    "[Note] [MY-012468] [InnoDB] Transactions deadlock detected, dumping detailed "
+    "information.\n*** (1) TRANSACTION:\nTRANSACTION {n}, ACTIVE 10 sec starting index read\n"
+    "mysql tables in use 1, locked 1\nUPDATE t SET a=1 WHERE id={n}",
+]
 
 
 def write_errorlog(out: BinaryIO, target_bytes: int, seed: int = 1) -> int:
-    rng = random.Random(seed)
-    written = 0
-    entries = 0
+    return _write(out, target_bytes, _error_batches(random.Random(seed)))
+
+
+def _error_batches(rng: random.Random) -> Batches:
     when = T0
-    messages = [
-        "[Note] [MY-010914] [Server] Aborted connection {n} to db: 'shop' user: 'app' host: "
-        "'10.0.0.{n}' (Got an error reading communication packets).",
-        "[Warning] [MY-010055] [Server] IP address '10.0.1.{n}' could not be resolved: "
-        "Name or service not known",
-        "[System] [MY-010116] [Server] /rdsdbbin/oscar/bin/mysqld (mysqld 8.0.28) starting as "
-        "process {n}",
-        "[ERROR] [MY-012592] [InnoDB] Operating system error number {n} in a file operation.",
-        "[Note] [MY-012468] [InnoDB] Transactions deadlock detected, dumping detailed "
-        "information.\n*** (1) TRANSACTION:\nTRANSACTION {n}, ACTIVE 10 sec starting index read\n"
-        "mysql tables in use 1, locked 1\nUPDATE t SET a=1 WHERE id={n}",
-    ]
-    while written < target_bytes:
+    while True:
         batch = []
         for _ in range(500):
             when += timedelta(microseconds=rng.randrange(1, 20000))
-            msg = rng.choices(messages, weights=[40, 30, 5, 5, 2])[0].format(n=rng.randrange(999))
+            msg = rng.choices(_ERROR_MESSAGES, weights=[40, 30, 5, 5, 2])[0]
+            msg = msg.format(n=rng.randrange(999))
             batch.append(f"{when.strftime('%Y-%m-%dT%H:%M:%S.%fZ')} {rng.randrange(99)} {msg}\n")
-            entries += 1
         if rng.random() < 0.1:
             batch.append("231128  9:13:22 server_audit: Audit STARTED.\n")
-            entries += 1
-        data = "".join(batch).encode()
-        out.write(data)
-        written += len(data)
-    return entries
+        yield batch, len(batch)
 
 
 def write_generallog(out: BinaryIO, target_bytes: int, seed: int = 1) -> int:
-    rng = random.Random(seed)
-    written = 0
-    entries = 0
-    when = T0
     out.write(RDS_HEADER)
-    while written < target_bytes:
+    return _write(out, target_bytes, _general_batches(random.Random(seed)))
+
+
+def _general_batches(rng: random.Random) -> Batches:
+    when = T0
+    while True:
         batch = []
         for _ in range(500):
             when += timedelta(microseconds=rng.randrange(1, 5000))
@@ -227,19 +240,16 @@ def write_generallog(out: BinaryIO, target_bytes: int, seed: int = 1) -> int:
             else:
                 cmd, arg = "Query", random_statement(rng)
             batch.append(f"{when.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}\t{tid:>6} {cmd}\t{arg}\n")
-            entries += 1
-        data = "".join(batch).encode()
-        out.write(data)
-        written += len(data)
-    return entries
+        yield batch, len(batch)
 
 
 def write_auditlog(out: BinaryIO, target_bytes: int, seed: int = 1) -> int:
-    rng = random.Random(seed)
-    written = 0
-    entries = 0
+    return _write(out, target_bytes, _audit_batches(random.Random(seed)))
+
+
+def _audit_batches(rng: random.Random) -> Batches:
     ts = int(T0.timestamp() * 1_000_000)
-    while written < target_bytes:
+    while True:
         batch = []
         for _ in range(500):
             ts += rng.randrange(1, 20000)
@@ -255,19 +265,16 @@ def write_auditlog(out: BinaryIO, target_bytes: int, seed: int = 1) -> int:
                 f"{ts},aurora-mysql-instance-1,app,10.0.0.{rng.randrange(255)},"
                 f"{rng.randrange(99999)},{rng.randrange(99999999)},{rec}\n"
             )
-            entries += 1
-        data = "".join(batch).encode()
-        out.write(data)
-        written += len(data)
-    return entries
+        yield batch, len(batch)
 
 
 def write_postgresql(out: BinaryIO, target_bytes: int, seed: int = 1) -> int:
-    rng = random.Random(seed)
-    written = 0
-    entries = 0
+    return _write(out, target_bytes, _postgresql_batches(random.Random(seed)))
+
+
+def _postgresql_batches(rng: random.Random) -> Batches:
     when = T0
-    while written < target_bytes:
+    while True:
         batch = []
         for _ in range(300):
             when += timedelta(microseconds=rng.randrange(1, 20000))
@@ -298,11 +305,7 @@ def write_postgresql(out: BinaryIO, target_bytes: int, seed: int = 1) -> int:
                     f"{when.strftime('%Y-%m-%d %H:%M:%S')} UTC::@:[560]:LOG:  checkpoint complete:"
                     f" wrote {rng.randrange(999)} buffers (0.1%)\n"
                 )
-            entries += 1
-        data = "".join(batch).encode()
-        out.write(data)
-        written += len(data)
-    return entries
+        yield batch, 300
 
 
 WRITERS = {
