@@ -102,6 +102,8 @@ async def run_preview(settings: Settings, per_engine: int = 2) -> PreviewReport:
                     engine, log_type, name,
                 )  # fmt: skip
                 parser = parser_for(log_type)
+                # One archive object per file here (the demo's files are small); the processor
+                # cuts ranges on entry boundaries instead of holding a file.
                 raw: list[bytes] = []
                 events = []
                 async for chunk in stream_complete_file(

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from common.settings import KafkaSettings
 from devstack import procs
 from devstack.provision import provision
 
@@ -235,8 +236,6 @@ class Stack:
             "OPENOBSERVE_PASS": O2_PASS,
             "OPENOBSERVE_ORG": "default",
         }
-        from common.settings import KafkaSettings
-
         for log_type, topic in KafkaSettings().topics().items():
             env[f"KAFKA_TOPIC_{log_type.upper()}"] = topic
         env["KAFKA_TOPIC_DLQ"] = "aurora-logs-dlq"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from devstack.rds.errors import cluster_not_found, instance_not_found, invalid_parameter
@@ -132,10 +132,7 @@ def _matches(filters: dict[str, list[str]], values: dict[str, str]) -> bool:
 
 def describe_instances(emu: Emulator, p: Params, region: str) -> dict[str, Any]:
     filters = p.filters()
-    known = {"db-cluster-id", "db-instance-id", "engine", "dbi-resource-id"}
-    for name in filters:
-        if name not in known:
-            raise invalid_parameter(f"Unrecognized filter name: {name}")
+    _check_filter_names(filters, {"db-cluster-id", "db-instance-id", "engine", "dbi-resource-id"})
     emu.fleet.refresh(emu.now())
     wanted = p.text("DBInstanceIdentifier")
     if wanted is not None and wanted not in emu.fleet.instances:
@@ -155,18 +152,24 @@ def describe_instances(emu: Emulator, p: Params, region: str) -> dict[str, Any]:
         )
     ]
     page, nxt = _page(insts, lambda i: i.instance_id, p)
-    out: dict[str, Any] = {"DBInstances": [instance_shape(emu, i, region) for i in page]}
-    if nxt:
-        out["Marker"] = nxt
-    return out
+    return _with_marker({"DBInstances": [instance_shape(emu, i, region) for i in page]}, nxt)
+
+
+def _check_filter_names(filters: Mapping[str, Any], known: set[str]) -> None:
+    for name in filters:
+        if name not in known:
+            raise invalid_parameter(f"Unrecognized filter name: {name}")
+
+
+def _with_marker(result: dict[str, Any], marker: str | None) -> dict[str, Any]:
+    if marker:
+        result["Marker"] = marker
+    return result
 
 
 def describe_clusters(emu: Emulator, p: Params, region: str) -> dict[str, Any]:
     filters = p.filters()
-    known = {"db-cluster-id", "engine", "db-cluster-resource-id"}
-    for name in filters:
-        if name not in known:
-            raise invalid_parameter(f"Unrecognized filter name: {name}")
+    _check_filter_names(filters, {"db-cluster-id", "engine", "db-cluster-resource-id"})
     wanted = p.text("DBClusterIdentifier")
     if wanted is not None and wanted not in emu.fleet.clusters:
         raise cluster_not_found(wanted)
@@ -184,7 +187,4 @@ def describe_clusters(emu: Emulator, p: Params, region: str) -> dict[str, Any]:
         )
     ]
     page, nxt = _page(clusters, lambda c: c.cluster_id, p)
-    out: dict[str, Any] = {"DBClusters": [cluster_shape(emu, c, region) for c in page]}
-    if nxt:
-        out["Marker"] = nxt
-    return out
+    return _with_marker({"DBClusters": [cluster_shape(emu, c, region) for c in page]}, nxt)
