@@ -10,8 +10,10 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 setup: $(STAMP)
 
-# Re-installs only when pyproject.toml changes, so a second `make setup` is quick.
-$(STAMP): pyproject.toml
+# Re-installs only when the packaging or the compiled scanners change, so a second `make setup`
+# is quick. The install compiles processor/parsers/_scan.pyx (Cython, C compiler) in place.
+SCANNER_SOURCES := setup.py $(wildcard processor/parsers/_scan*.pyx processor/parsers/_scan*.pxi processor/parsers/_scan*.h)
+$(STAMP): pyproject.toml $(SCANNER_SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -30,6 +32,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/cython-lint --max-line-length 100 processor/parsers/*.pyx processor/parsers/*.pxi
 
 pytest: setup
 	$(BIN)/pytest -q
@@ -44,4 +47,4 @@ bench: setup tools
 
 clean:
 	-test -x $(BIN)/aurora-devstack && $(BIN)/aurora-devstack down
-	rm -rf $(VENV) .devstack .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .devstack .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info build processor/parsers/_scan.c processor/parsers/_scan.*.so

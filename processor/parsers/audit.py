@@ -14,8 +14,10 @@ One line is one entry. Fields: `serverhost`, `username`, `host`, `connectionid`,
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, ClassVar
 
+from processor.parsers import scanning
 from processor.parsers.base import Event, LogParser, fix_fields
 from processor.parsers.masking import mask_secrets, secret_trigger_starts
 
@@ -70,7 +72,20 @@ def _int_or_none(text: str) -> int | None:
 class AuditLogParser(LogParser):
     log_type: ClassVar[str] = "audit"
 
+    def __init__(self, base_offset: int = 0, max_line_bytes: int = 1 << 20) -> None:
+        super().__init__(base_offset, max_line_bytes)
+        scanners = scanning.SCANNERS
+        self._scan: scanning.Scan | None = None
+        if scanners is not None:
+            self._scan = partial(scanners.scan_audit, event=Event, mask=mask_secrets)
+
     def _lines(self, text: str, start: int, out: list[Event]) -> None:
+        if self._scan is not None:
+            scanning.scan_records(self, text, start, out, self._scan)
+        else:
+            self._lines_python(text, start, out)
+
+    def _lines_python(self, text: str, start: int, out: list[Event]) -> None:
         # `_line` inlined for the Aurora record, any other line going to `_line` itself (C string
         # methods beat a regex with ten groups here). Masking and UTF-8 repair are looked at only
         # where a trigger word or a non-ASCII byte is.

@@ -198,12 +198,27 @@ class LogParser(ABC):
             self._overlong = None
             chunk = chunk[nl + 1 :]
             self._pos = end
-        buf = self._rest + chunk if self._rest else chunk
-        nl = buf.rfind(b"\n")
+        if self._rest:
+            # The held partial line is completed by the chunk's first line: that short block
+            # goes first, on its own, so the chunk itself is never copied.
+            nl = chunk.find(b"\n")
+            if nl >= 0:
+                head = self._rest + chunk[: nl + 1]
+                self._block(head, 0, len(head), self._pos, out)
+                self._pos += len(head)
+                self._rest = b""
+                begin = nl + 1
+            else:
+                chunk = self._rest + chunk
+                begin = 0
+        else:
+            begin = 0
+        nl = chunk.rfind(b"\n", begin)
         if nl >= 0:
-            self._block(buf[: nl + 1], self._pos, out)
-            self._pos += nl + 1
-            buf = buf[nl + 1 :]
+            self._block(chunk, begin, nl + 1, self._pos, out)
+            self._pos += nl + 1 - begin
+            begin = nl + 1
+        buf = chunk[begin:] if begin else chunk
         if len(buf) > self.max_line_bytes:
             self._overlong = buf[: self.max_line_bytes].decode("latin-1")
             self._overlong_start = self._pos
@@ -307,28 +322,30 @@ class LogParser(ABC):
 
     # ---------------------------------------------------------------- internals
 
-    def _block(self, block: bytes, start: int, out: list[Event]) -> None:
-        """Complete lines: handed to `_lines` in pieces whose lines all fit the limit."""
+    def _block(self, data: bytes, begin: int, end: int, start: int, out: list[Event]) -> None:
+        """Complete lines `data[begin:end]` (file offset `start`), handed to `_lines` in pieces
+        whose lines all fit the limit. Decoding a view of `data` is the only copy made."""
         limit = self.max_line_bytes
-        size = len(block)
-        begin = 0
-        while size - begin > limit:
-            nl = block.rfind(b"\n", begin, begin + limit)
+        view = memoryview(data)
+        while end - begin > limit:
+            nl = data.rfind(b"\n", begin, begin + limit)
             if nl < 0:
                 # The first line is longer than the limit: it alone takes the truncating path.
-                nl = block.find(b"\n", begin)
-                piece = block[begin : nl + 1]
-                self._block_ascii = piece.isascii()
-                self._checked_lines(piece.decode("latin-1"), start + begin, out)
+                nl = data.find(b"\n", begin)
+                text = str(view[begin : nl + 1], "latin-1")
+                self._block_ascii = text.isascii()
+                self._checked_lines(text, start, out)
             else:
-                piece = block[begin : nl + 1]
-                self._block_ascii = piece.isascii()
-                self._lines(piece.decode("latin-1"), start + begin, out)
+                text = str(view[begin : nl + 1], "latin-1")
+                self._block_ascii = text.isascii()
+                self._lines(text, start, out)
+            start += nl + 1 - begin
             begin = nl + 1
-        if begin < size:
-            piece = block[begin:] if begin else block
-            self._block_ascii = piece.isascii()
-            self._lines(piece.decode("latin-1"), start + begin, out)
+        if begin < end:
+            text = str(view[begin:end], "latin-1")
+            # O(1): CPython records whether a str is ASCII when it builds it.
+            self._block_ascii = text.isascii()
+            self._lines(text, start, out)
 
     def _lines(self, text: str, start: int, out: list[Event]) -> None:
         """Whole lines (each ending with a newline, none longer than the limit) from `start`.

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import partial
 from typing import Any, ClassVar
 
+from processor.parsers import scanning
 from processor.parsers.base import (
     Event,
     LogParser,
@@ -57,8 +59,27 @@ class GeneralLogParser(LogParser):
         super().__init__(base_offset, max_line_bytes)
         self._pending = PendingEntry(max_line_bytes, "argument")
         self._last_time: datetime | None = None
+        scanners = scanning.SCANNERS
+        self._scan: scanning.Scan | None = None
+        if scanners is not None:
+            self._scan = partial(
+                scanners.scan_general,
+                event=Event,
+                connect=self._connect,
+                mask=mask_secrets,
+                max_bytes=max_line_bytes,
+            )
+            self._entry_at: scanning.EntryAt = scanners.general_entry_at
 
     def _lines(self, text: str, start: int, out: list[Event]) -> None:
+        if self._scan is not None:
+            scanning.scan_entries(
+                self, text, start, out, self._scan, self._entry_at, self._pending, self._push
+            )
+        else:
+            self._lines_python(text, start, out)
+
+    def _lines_python(self, text: str, start: int, out: list[Event]) -> None:
         # As in the error log: a fast line is held until the next line shows whether the
         # statement continues; complete, it is emitted here as `_push` would, otherwise it
         # becomes the pending entry of `_line`. Only entries holding a trigger word are masked.

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from processor.parsers import Event, parser_for
+import pytest
+
+from processor.parsers import Event, parser_for, scanning
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -28,3 +33,19 @@ def parse_all(log_type: str, data: bytes, base_offset: int = 0, chunk: int = 0) 
 
 def as_records(events: list[Event]) -> list[dict[str, object]]:
     return [e.to_dict() for e in events]
+
+
+@contextmanager
+def implementation(name: str) -> Iterator[None]:
+    """Parsers created inside use the compiled scanners ("compiled") or none ("python")."""
+    saved = scanning.SCANNERS
+    if name == "python":
+        scanning.SCANNERS = None
+    elif saved is None:
+        if os.environ.get(scanning.PURE_ENV, "") not in ("", "0"):
+            pytest.skip(f"{scanning.PURE_ENV} is set: the compiled scanners are off")
+        pytest.fail("the compiled scanners are not loaded (was the package built? make setup)")
+    try:
+        yield
+    finally:
+        scanning.SCANNERS = saved

@@ -1,0 +1,132 @@
+"""The compiled line scanners: loaded where the package was built, events like any other, and a
+failing scanner loses no line. (That their events are exactly `_line`'s is test_fast_paths.)"""
+
+from __future__ import annotations
+
+import gc
+import io
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+import pytest
+
+from processor.parsers import Event, parser_for, scanning
+from processor.parsers.audit import AuditLogParser
+from processor.parsers.masking import mask_secrets
+from tests.parsers.generate import WRITERS
+from tests.parsers.helpers import as_records, implementation, parse_all, sample
+
+
+def _compiled() -> Any:
+    if scanning.SCANNERS is None:
+        if os.environ.get(scanning.PURE_ENV, "") not in ("", "0"):
+            pytest.skip(f"{scanning.PURE_ENV} is set")
+        pytest.fail("the compiled scanners are not loaded: was the package built (make setup)?")
+    return scanning.SCANNERS
+
+
+def test_the_compiled_scanners_are_in_use_where_the_package_was_built() -> None:
+    # `make test` builds them: falling back to pure Python silently would halve the speed.
+    _compiled()
+    assert scanning.COMPILED._value.get() == 1
+    assert parser_for("audit")._scan is not None  # type: ignore[attr-defined]
+
+
+def test_the_switch_turns_them_off_and_the_gauge_says_so() -> None:
+    code = (
+        "from processor.parsers import scanning, parser_for;"
+        "print(scanning.SCANNERS is None, scanning.COMPILED._value.get(),"
+        " parser_for('general')._scan is None)"
+    )
+    env = {**os.environ, scanning.PURE_ENV: "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.splitlines()[-1].split() == ["True", "0.0", "True"]
+    assert "parser_scanners_disabled" in out.stdout  # and the log says why
+
+
+@pytest.mark.parametrize("log_type", ["error", "general", "audit"])
+def test_scanned_events_are_events_and_stay_out_of_the_cyclic_gc(log_type: str) -> None:
+    _compiled()
+    buf = io.BytesIO()
+    WRITERS[log_type](buf, 20_000, seed=3)
+    events = parse_all(log_type, buf.getvalue())
+    with implementation("python"):
+        expected = parse_all(log_type, buf.getvalue())
+    assert events == expected
+    assert all(type(e) is Event for e in events)
+    untracked = [e for e in events if not gc.is_tracked(e)]
+    # Built by the scanners (untracked: they cannot be in a cycle), except the odd ones.
+    assert len(untracked) > 0.8 * len(events)
+    e = untracked[0]
+    assert isinstance(e.event_time, datetime) and e.parse_error is False
+    assert e.to_dict()["offset"] == e.start
+
+
+def test_events_are_built_by_calling_the_class_when_it_cannot_be_bound() -> None:
+    compiled = _compiled()
+
+    @dataclass
+    class NotSlotted:
+        start: int
+        end: int
+        fields: dict[str, Any]
+        event_time: datetime | None
+        parse_error: bool = False
+
+    assert compiled.bind_event(NotSlotted) is False
+    text = "1703817810074458,h,u,h,1,2,QUERY,db,'SELECT 1',0\n"
+    out: list[Any] = []
+    assert compiled.scan_audit(text, 0, 100, out, NotSlotted, mask_secrets) == len(text)
+    assert type(out[0]) is NotSlotted
+    assert (out[0].start, out[0].end, out[0].fields["object"]) == (100, 100 + len(text), "SELECT 1")
+
+
+# Lines the scanners pass to `mask`: each followed by an entry, so the scanner emits it.
+SECRETS = {
+    "audit": b"1703817810074458,h,u,h,1,2,QUERY,db,'SET PASSWORD = \\'pw\\'',0\n",
+    "general": b"2024-01-03T07:15:38.660108Z\t12 Query\tSET PASSWORD = 'pw'\n"
+    b"2024-01-03T07:15:38.660109Z\t12 Query\tSELECT 1\n",
+    "error": b"2023-11-28T09:13:22.104678Z 0 [Note] [MY-1] [Server] IDENTIFIED BY 'pw'\n"
+    b"2023-11-28T09:13:22.104679Z 0 [Note] [MY-1] [Server] next\n",
+}
+
+
+@pytest.mark.parametrize("log_type", ["error", "general", "audit"])
+def test_a_failing_scanner_loses_no_line(log_type: str) -> None:
+    compiled = _compiled()
+    raw = sample(log_type) + SECRETS[log_type] * 3
+
+    def failing_mask(text: str) -> str:
+        raise RuntimeError("mask failed")
+
+    parser = parser_for(log_type)
+    args: dict[str, Any] = {"event": Event, "mask": failing_mask}
+    if log_type == "general":
+        args.update(connect=parser._connect, max_bytes=parser.max_line_bytes)  # type: ignore[attr-defined]
+    elif log_type == "error":
+        from processor.parsers.error import _LEVELS
+
+        args.update(levels=_LEVELS, max_bytes=parser.max_line_bytes)
+    parser._scan = partial(getattr(compiled, f"scan_{log_type}"), **args)  # type: ignore[attr-defined]
+    before = scanning.SCANNER_ERRORS.labels(log_type)._value.get()
+    events = parser.feed(raw) + parser.flush()
+    assert scanning.SCANNER_ERRORS.labels(log_type)._value.get() > before
+    with implementation("python"):
+        expected = parse_all(log_type, raw)
+    assert as_records(events) == as_records(expected)
+    assert parser.stats.internal_errors == 0
+
+
+def test_masking_happens_in_scanned_audit_records() -> None:
+    _compiled()
+    raw = b"1703817810074458,h,u,h,1,2,QUERY,db,'ALTER USER x IDENTIFIED BY \\'s3cr3t\\'',0\n"
+    (event,) = AuditLogParser().feed(raw)
+    assert not gc.is_tracked(event)  # it came from the scanner
+    assert event.fields["object"] == "ALTER USER x IDENTIFIED BY '***'"
