@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from processor.parsers.base import Event
+from processor.parsers.event import Event
 
 EVENT_ID_HEX = 32
 

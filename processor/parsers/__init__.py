@@ -8,7 +8,8 @@ for event in parser.flush():       # end of a rotated file
     ...
 """
 
-from processor.parsers.base import DEFAULT_MAX_LINE_BYTES, Event, LogParser, ParserStats
+from processor.parsers.base import DEFAULT_MAX_LINE_BYTES, LogParser
+from processor.parsers.event import Event
 from processor.parsers.fingerprint_mysql import fingerprint
 from processor.parsers.fingerprint_pg import fingerprint_pg, normalize_query
 from processor.parsers.masking import mask_secrets
@@ -19,6 +20,7 @@ from processor.parsers.registry import (
     last_entry_boundary,
     parser_for,
 )
+from processor.parsers.stats import ParserStats
 
 __all__ = [
     "DEFAULT_MAX_LINE_BYTES",

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
-from processor.parsers.base import Event
+from processor.parsers.event import Event
 
 EventType = Callable[..., Event]
 Mask = Callable[[str], str]

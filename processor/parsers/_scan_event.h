@@ -1,4 +1,4 @@
-/* Building `Event` objects (processor/parsers/base.py) from the compiled scanners.
+/* Building `Event` objects (processor/parsers/event.py) from the compiled scanners.
 
    Events are built without running the dataclass __init__ (a Python frame per event): the
    object is allocated and its five slots filled in order, as __init__ would. It is then

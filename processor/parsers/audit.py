@@ -18,8 +18,10 @@ from functools import partial
 from typing import Any, ClassVar
 
 from processor.parsers import scanning
-from processor.parsers.base import Event, LogParser, fix_fields
+from processor.parsers.base import LogParser
+from processor.parsers.event import Event
 from processor.parsers.masking import mask_secrets, secret_trigger_starts
+from processor.parsers.values import fix_fields
 
 fromtimestamp = datetime.fromtimestamp
 fromisoformat = datetime.fromisoformat

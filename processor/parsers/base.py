@@ -13,142 +13,28 @@ A line longer than `max_line_bytes` is cut to that length and flagged `truncated
 still covers all of its bytes, and no more than the limit is ever held in memory for it.
 
 Complete lines reach the subclass as whole texts (`_lines`), never with a line over the limit. The
-default hands them one by one to `_line`; the busiest formats override it with one pass over the
-text for their common line shape, giving any other line to `_line`, so the events are exactly
-the per-line ones (tests/parsers/test_fast_paths.py checks this), at a fraction of the cost.
+default hands them one by one to `_line`; the busiest formats (error, general, audit) override it
+with a compiled scanner (scanning.py), or a pure-Python pass where it is not built, for their
+common line shape, giving any other line to `_line`, so the events are exactly the per-line ones
+(tests/parsers/test_fast_paths.py checks this), at a fraction of the cost.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import ClassVar
 
 import structlog
-from prometheus_client import Counter
 
+from processor.parsers.event import Event, Fields
 from processor.parsers.gc_pause import gc_paused
+from processor.parsers.stats import ParserStats, report
+from processor.parsers.values import fix_fields
 
 DEFAULT_MAX_LINE_BYTES = 1 << 20
 
 LOG = structlog.get_logger(__name__)
-
-EVENTS = Counter("aurora_parser_events_total", "Events produced by the parsers.", ["log_type"])
-PARSE_ERRORS = Counter(
-    "aurora_parser_parse_errors_total",
-    "Events whose text did not match the format (kept raw with parse_error=true).",
-    ["log_type"],
-)
-TRUNCATED = Counter(
-    "aurora_parser_truncated_lines_total", "Lines cut at max_line_bytes.", ["log_type"]
-)
-INVALID_UTF8 = Counter(
-    "aurora_parser_invalid_utf8_total",
-    "Events holding bytes that are not UTF-8 (decoded with replacement).",
-    ["log_type"],
-)
-SKIPPED_HEADERS = Counter(
-    "aurora_parser_skipped_header_lines_total",
-    "Server header lines (re-inserted by RDS at each flush) skipped by design.",
-    ["log_type"],
-)
-INTERNAL_ERRORS = Counter(
-    "aurora_parser_internal_errors_total",
-    "Lines on which a parser raised; they are kept raw with parse_error=true.",
-    ["log_type"],
-)
-
-Fields = dict[str, Any]
-
-
-@dataclass(slots=True)
-class Event:
-    """One log entry: its byte range in the file, parsed fields and time."""
-
-    start: int
-    end: int
-    fields: Fields
-    event_time: datetime | None
-    parse_error: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """The event as a flat JSON-ready object (field names are lower-case [a-z0-9_])."""
-        out: dict[str, Any] = {
-            "offset": self.start,
-            "end_offset": self.end,
-            "event_time": None if self.event_time is None else self.event_time.isoformat(),
-            "parse_error": self.parse_error,
-        }
-        out.update(self.fields)
-        return out
-
-
-@dataclass(slots=True)
-class ParserStats:
-    """What a parser did, for the caller's job record (the metrics above count the same)."""
-
-    events: int = 0
-    parse_errors: int = 0
-    truncated_lines: int = 0
-    invalid_utf8: int = 0
-    skipped_header_lines: int = 0
-    skipped_header_bytes: int = 0
-    internal_errors: int = 0
-    blank_lines: int = 0
-    blank_bytes: int = 0
-    bytes_seen: int = 0
-    _reported: dict[str, int] = field(default_factory=dict, repr=False)
-
-
-def fix_text(latin1: str) -> tuple[str, bool]:
-    """Turn a latin-1 view of bytes into text; the flag is True when the bytes were not UTF-8."""
-    raw = latin1.encode("latin-1")
-    try:
-        return raw.decode("utf-8"), False
-    except UnicodeDecodeError:
-        return raw.decode("utf-8", "replace"), True
-
-
-def fix_fields(fields: Fields) -> bool:
-    """Re-decode every non-ASCII string field as UTF-8 in place; True if any was not UTF-8."""
-    bad = False
-    for key, value in fields.items():
-        if type(value) is str and not value.isascii():
-            fields[key], invalid = fix_text(value)
-            bad = bad or invalid
-    return bad
-
-
-def parse_iso_utc(text: str) -> datetime | None:
-    """An ISO 8601 time (MySQL 8 style, `Z` or an offset) as aware UTC; None if malformed."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    if value.tzinfo is not UTC:
-        return value.astimezone(UTC)
-    return value
-
-
-def parse_mysql56_time(text: str) -> datetime | None:
-    """`YYMMDD H:MM:SS` (MySQL 5.6 error/general/slow logs, server time taken as UTC)."""
-    try:
-        day, clock = text.split(None, 1)
-        hh, mm, ss = clock.strip().split(":")
-        return datetime(
-            2000 + int(day[0:2]),
-            int(day[2:4]),
-            int(day[4:6]),
-            int(hh),
-            int(mm),
-            int(ss),
-            tzinfo=UTC,
-        )
-    except ValueError:
-        return None
 
 
 class LogParser(ABC):
@@ -418,18 +304,4 @@ class LogParser(ABC):
         self._raw_event(out, line, start, end, False, f"internal error: {exc!r}")
 
     def _report(self) -> None:
-        s = self.stats
-        seen = s._reported
-        lt = self.log_type
-        for name, counter, value in (
-            ("events", EVENTS, s.events),
-            ("parse_errors", PARSE_ERRORS, s.parse_errors),
-            ("truncated", TRUNCATED, s.truncated_lines),
-            ("invalid_utf8", INVALID_UTF8, s.invalid_utf8),
-            ("skipped", SKIPPED_HEADERS, s.skipped_header_lines),
-            ("internal", INTERNAL_ERRORS, s.internal_errors),
-        ):
-            delta = value - seen.get(name, 0)
-            if delta:
-                counter.labels(lt).inc(delta)
-                seen[name] = value
+        report(self.log_type, self.stats)

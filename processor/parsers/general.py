@@ -17,16 +17,12 @@ from functools import partial
 from typing import Any, ClassVar
 
 from processor.parsers import scanning
-from processor.parsers.base import (
-    Event,
-    LogParser,
-    fix_fields,
-    parse_iso_utc,
-    parse_mysql56_time,
-)
+from processor.parsers.base import LogParser
+from processor.parsers.event import Event
 from processor.parsers.masking import mask_secrets, secret_trigger_starts
 from processor.parsers.pending import PendingEntry
 from processor.parsers.slowquery import is_server_header
+from processor.parsers.values import fix_fields, parse_iso_utc, parse_mysql56_time
 
 _ENTRY = re.compile(
     r"(?:(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?)"

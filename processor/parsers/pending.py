@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from processor.parsers.base import Event
+from processor.parsers.event import Event
 
 
 class PendingEntry:

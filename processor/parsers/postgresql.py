@@ -20,9 +20,11 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from processor.parsers.base import Event, LogParser, parse_iso_utc
+from processor.parsers.base import LogParser
+from processor.parsers.event import Event
 from processor.parsers.fingerprint_pg import fingerprint_pg_latin1
 from processor.parsers.masking import mask_secrets
+from processor.parsers.values import parse_iso_utc
 
 _PREFIX = re.compile(
     r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z )?"

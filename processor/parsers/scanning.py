@@ -18,7 +18,8 @@ import structlog
 from prometheus_client import Counter, Gauge
 
 if TYPE_CHECKING:
-    from processor.parsers.base import Event, LogParser
+    from processor.parsers.base import LogParser
+    from processor.parsers.event import Event
     from processor.parsers.pending import PendingEntry
 
 PURE_ENV = "AURORA_PARSERS_PURE"
@@ -56,7 +57,7 @@ def load_scanners() -> ModuleType | None:
         )
         COMPILED.set(0)
         return None
-    from processor.parsers.base import Event
+    from processor.parsers.event import Event
 
     if not _scan.bind_event(Event):
         # Still correct (the scanners then call Event()), only slower: say so.

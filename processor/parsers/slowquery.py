@@ -21,10 +21,12 @@ import re
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from processor.parsers.base import Event, LogParser, parse_iso_utc, parse_mysql56_time
+from processor.parsers.base import LogParser
+from processor.parsers.event import Event
 from processor.parsers.fingerprint_mysql import fingerprint_latin1_pair
 from processor.parsers.masking import mask_secrets
 from processor.parsers.slow_attrs import AttributeNames
+from processor.parsers.values import parse_iso_utc, parse_mysql56_time
 
 _USER_HOST = re.compile(
     r"# User@Host: ([^\[]*)(?:\[([^\]]*)\])?\s*@\s*(\S*?)\s*\[([^\]]*)\](?:\s*Id:\s*(\d+))?",
