@@ -19,14 +19,16 @@ $(STAMP): pyproject.toml $(SCANNER_SOURCES)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Optional anchors for comparisons (pt-query-digest); skipped with a message where apt is absent.
+# Optional anchors for comparisons: pt-query-digest (percona-toolkit) and pgbadger, whose own
+# fingerprint and normalisation the tests compare ours with; skipped with a message where apt is absent.
+TOOL_PACKAGES := $(if $(shell command -v pt-query-digest),,percona-toolkit) $(if $(shell command -v pgbadger),,pgbadger)
 tools:
-	@if command -v pt-query-digest >/dev/null 2>&1; then :; \
+	@if [ -z "$(strip $(TOOL_PACKAGES))" ]; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	  echo "installing percona-toolkit (pt-query-digest) for the fingerprint comparison tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends percona-toolkit >/dev/null) \
-	    || echo "percona-toolkit could not be installed: the pt-query-digest comparison will be skipped"; \
-	else echo "no apt-get as root here: the pt-query-digest comparison will be skipped"; fi
+	  echo "installing $(strip $(TOOL_PACKAGES)) for the fingerprint comparison tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TOOL_PACKAGES) >/dev/null) \
+	    || echo "$(strip $(TOOL_PACKAGES)) could not be installed: those comparisons will be skipped"; \
+	else echo "no apt-get as root here: the comparisons with $(strip $(TOOL_PACKAGES)) will be skipped"; fi
 
 lint: setup
 	$(BIN)/ruff check .

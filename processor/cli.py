@@ -4,7 +4,7 @@
     aurora-processor fingerprint "SELECT * FROM t WHERE id = 5"
 
 `parse` prints one JSON object per event (NDJSON) and a summary on stderr; `fingerprint` prints
-pt-query-digest's fingerprint and query id of a MySQL statement (`--pg` for the pgbadger-style
+pt-query-digest's fingerprint and query id of a MySQL statement (`--pg` for pgbadger's
 normalisation of a PostgreSQL one).
 """
 
@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     f = sub.add_parser("fingerprint", help="print pt-query-digest's fingerprint and query id")
     f.add_argument("sql", metavar="SQL")
-    f.add_argument("--pg", action="store_true", help="PostgreSQL (pgbadger-style) normalisation")
+    f.add_argument("--pg", action="store_true", help="PostgreSQL normalisation, as pgbadger's")
     f.add_argument("--json", action="store_true", help="print one JSON object")
     f.set_defaults(func=_cmd_fingerprint)
 

@@ -12,7 +12,7 @@ STATEMENT, QUERY and LOCATION lines of the same process are attached to the entr
 
 Fields: `severity`, `client`, `client_port`, `user`, `db`, `pid`, `sqlstate`, `message`,
 `duration_ms`, `statement_kind` (`statement|execute|bind|parse|plan|query|function call`),
-`prepared_name`, `statement` (password literals masked), `fingerprint`, `query_id` (pgbadger-style).
+`prepared_name`, `statement` (password literals masked), `fingerprint`, `query_id` (pgbadger's normalisation).
 """
 
 from __future__ import annotations
