@@ -9,6 +9,7 @@ the masking shortcuts against masking with every pattern applied.
 from __future__ import annotations
 
 import io
+import random
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -195,6 +196,25 @@ def test_whole_buffer_pass_equals_per_line_path(
     with implementation(impl):
         fast = _run(parser_for(log_type, 5, limit), raw, cuts)
     assert fast == _run(_per_line(log_type, 5, limit), raw, cuts)
+
+
+@pytest.mark.parametrize("log_type", ["error", "general", "audit"])
+@SETTINGS
+@given(
+    lines=st.lists(st.binary(max_size=120), max_size=30),
+    ordinary=st.lists(st.integers(0, 5), max_size=30),
+)
+def test_compiled_scanners_on_random_bytes(
+    log_type: str, lines: list[bytes], ordinary: list[int]
+) -> None:
+    # Random bytes between ordinary entries: the scanners see garbage as lines and as next lines.
+    plain = [line for line in GENERATED[log_type] if line[:1].isdigit()][:6]
+    mixed = [plain[i % len(plain)] for i in ordinary] + lines
+    random.Random(len(lines)).shuffle(mixed)
+    raw = b"\n".join(mixed) + b"\n"
+    with implementation("compiled"):
+        fast = _run(parser_for(log_type, 0, 200), raw, [len(raw) // 2])
+    assert fast == _run(_per_line(log_type, 0, 200), raw, [len(raw) // 2])
 
 
 @pytest.mark.parametrize("impl", ["compiled", "python"])
