@@ -70,7 +70,9 @@ def load_scanners() -> ModuleType | None:
 SCANNERS: ModuleType | None = load_scanners()
 
 
-def _scan(parser: LogParser, scan: Scan, text: str, pos: int, start: int, out: list[Event]) -> int:
+def _run_scanner(
+    parser: LogParser, scan: Scan, text: str, pos: int, start: int, out: list[Event]
+) -> int:
     """`scan(text, pos, start, out)`; if it raises (a scanner bug, or `mask`/`connect`
     failing), the events it appended stand and the caller goes on from the line after them
     with `_line`, which keeps any line it cannot parse: the failure is logged and counted."""
@@ -96,7 +98,7 @@ def scan_records(parser: LogParser, text: str, start: int, out: list[Event], sca
     size = len(text)
     pos = 0
     while True:
-        reached = _scan(parser, scan, text, pos, start, out)
+        reached = _run_scanner(parser, scan, text, pos, start, out)
         if reached > pos:
             parser._committed = start + reached
             pos = reached
@@ -135,7 +137,7 @@ def scan_entries(
                 line_fn(text[pos:nl], start + pos, start + nl + 1, out)
                 pos = nl + 1
                 continue
-        reached = _scan(parser, scan, text, pos, start, out)
+        reached = _run_scanner(parser, scan, text, pos, start, out)
         if reached > pos:
             parser._committed = start + reached
             pos = reached
