@@ -38,6 +38,7 @@ static PyObject *event_new(PyObject *cls, PyObject *start, PyObject *end,
 
 static int event_bind(PyObject *cls, PyObject *descriptors) {
     /* descriptors: the member descriptors of start, end, fields, event_time, parse_error */
+    Py_ssize_t slot[5];
     Py_ssize_t i;
     if (!PyType_Check(cls) || PyTuple_GET_SIZE(descriptors) != 5) {
         return 0;
@@ -52,8 +53,14 @@ static int event_bind(PyObject *cls, PyObject *descriptors) {
         if (member->type != T_OBJECT_EX) {
             return 0;
         }
-        event_slot[i] = member->offset;
+        slot[i] = member->offset;
     }
+    /* All checked: only now replace what the scanners use. */
+    for (i = 0; i < 5; i++) {
+        event_slot[i] = slot[i];
+    }
+    Py_INCREF(cls);  /* kept for the life of the process */
+    Py_XDECREF((PyObject *)event_type);
     event_type = (PyTypeObject *)cls;
     return 1;
 }
