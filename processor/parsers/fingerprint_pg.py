@@ -38,7 +38,10 @@ _ALIAS = re.compile(r'AS\s+"([^"]+)"', _A | re.I | re.S)
 _EQ_NULL = re.compile(r"=\s*null", _A)
 _IDENT = re.compile(r'"([^"]+)"', _A)
 _IDENT_BACK = re.compile(r"%sqlident(\d+)%", _A)
-_NUMBER = re.compile(r"([^a-z0-9_$\-])-?\d+", _A)
+# Perl's `s/([^a-z0-9_\$\-])-?\d+/$1?/g` with the character before as a lookbehind: the same
+# matches (that character is never the last one of the previous match, a digit), and no
+# template to expand per match.
+_NUMBER = re.compile(r"(?<=[^a-z0-9_$\-])-?\d+", _A)
 _HEX = re.compile(r"([^a-z_$-])0x[0-9a-f]{1,10}", _A)
 _PARAM = re.compile(r"\$\d+", _A)
 _IN_LIST = re.compile(r"\bin\s*\(['0x,\s?]*\)", _A)
@@ -100,7 +103,7 @@ def normalize_query(query: str) -> str:
     identifiers: list[str] = []
     if '"' in query:
         query = _hide(_IDENT, query, "%sqlident", "%", identifiers)
-    query = _NUMBER.sub(r"\1?", query)
+    query = _NUMBER.sub("?", query)
     if "0x" in query:
         query = _HEX.sub(r"\1?", query)
     if "$" in query:

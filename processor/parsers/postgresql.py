@@ -18,6 +18,7 @@ Fields: `severity`, `client`, `client_port`, `user`, `db`, `pid`, `sqlstate`, `m
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, ClassVar
 
 from processor.parsers.base import LogParser
@@ -49,6 +50,7 @@ _ATTACHED = {
     "LOCATION": "location",
 }
 _UTC_NAMES = frozenset({"UTC", "GMT", "Z", "", None})
+_TIME_CACHE = 4096
 
 
 class PostgresLogParser(LogParser):
@@ -63,6 +65,7 @@ class PostgresLogParser(LogParser):
         self._size = 0
         self._ascii = True
         self._truncated = False
+        self._times: dict[str, datetime | None] = {}
 
     def _line(self, line: str, start: int, end: int, truncated: bool, out: list[Event]) -> None:
         m = _PREFIX.match(line) if line[:1].isdigit() else None
@@ -92,7 +95,7 @@ class PostgresLogParser(LogParser):
             "pid": pid,
             "sqlstate": sqlstate,
         }
-        when = parse_iso_utc(ts.replace(" ", "T", 1)) if zone in _UTC_NAMES else None
+        when = self._utc_time(ts) if zone in _UTC_NAMES else None
         if when is None and zone not in _UTC_NAMES:
             when = parse_iso_utc(ts.replace(" ", "T", 1) + (zone if zone[:1] in "+-" else ""))
             if zone[:1] not in "+-":
@@ -123,6 +126,16 @@ class PostgresLogParser(LogParser):
                 target = "statement"
         self._target = target
         self._parts = [text]
+
+    def _utc_time(self, ts: str) -> datetime | None:
+        # `%t` has whole seconds: consecutive lines mostly share their time, parsed once.
+        times = self._times
+        if ts in times:
+            return times[ts]
+        if len(times) >= _TIME_CACHE:
+            times.clear()
+        when = times[ts] = parse_iso_utc(ts.replace(" ", "T", 1))
+        return when
 
     def _switch(self, key: str, text: str) -> None:
         event = self._event
