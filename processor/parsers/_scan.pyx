@@ -156,6 +156,55 @@ def scan_audit(
     return pos
 
 
+# ------------------------------------------------- entries that may span lines (general, error)
+
+# A format's entry line: fills f with the offsets of its parts; 1 if the line is one.
+ctypedef Py_ssize_t (*Shape)(chars, Py_ssize_t, Py_ssize_t, Py_ssize_t*) noexcept
+# A line `_line` surely joins to the pending entry.
+ctypedef bint (*Continues)(chars, Py_ssize_t, Py_ssize_t) noexcept
+
+
+cdef struct Extent:
+    Py_ssize_t end  # offset of the newline ending the entry's last line
+    Py_ssize_t size  # PendingEntry's count of the entry, to compare with max_bytes
+    Py_ssize_t next  # start of the line after the entry
+    Py_ssize_t next_eol  # its newline, or -1 at the end of the text
+    int kind  # PLAIN or SECRET over all its lines; NOT_ASCII for a continuation that is
+
+
+cdef inline Extent extent(
+    chars s, Py_ssize_t n, Py_ssize_t eol, Py_ssize_t size, int kind, Continues continues
+) noexcept:
+    """The entry whose first line ends at `eol`, with its continuation lines."""
+    cdef Extent e
+    cdef int more
+    e.end = eol
+    e.size = size
+    e.kind = kind
+    e.next = eol + 1
+    e.next_eol = line_end(s, e.next, n)
+    while e.next_eol >= 0 and continues(s, e.next, e.next_eol):
+        more = line_kind(s, e.next, e.next_eol)
+        if more == NOT_ASCII:
+            break
+        if more == SECRET:
+            e.kind = SECRET
+        e.size += e.next_eol - e.next + 1
+        e.end = e.next_eol
+        e.next = e.next_eol + 1
+        e.next_eol = line_end(s, e.next, n)
+    return e
+
+
+cdef bint entry_at(str text, Py_ssize_t pos, Shape shape):
+    if not one_byte(text):
+        return False
+    cdef chars s = <chars>PyUnicode_DATA(text)
+    cdef Py_ssize_t f[4]
+    cdef Py_ssize_t eol = line_end(s, pos, PyUnicode_GET_LENGTH(text))
+    return eol >= 0 and shape(s, pos, eol, f) == 1 and iso_time(s, pos) is not None
+
+
 # -------------------------------------------------------------------------------- general log
 
 
@@ -193,13 +242,7 @@ cdef Py_ssize_t general_shape(chars s, Py_ssize_t a, Py_ssize_t eol, Py_ssize_t*
 
 def general_entry_at(str text, Py_ssize_t pos):
     """True when the line at `pos` is a MySQL 5.7/8 entry `_line` takes its fast path on."""
-    if not one_byte(text):
-        return False
-    cdef chars s = <chars>PyUnicode_DATA(text)
-    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
-    cdef Py_ssize_t f[4]
-    cdef Py_ssize_t eol = line_end(s, pos, n)
-    return eol >= 0 and general_shape(s, pos, eol, f) == 1 and iso_time(s, pos) is not None
+    return entry_at(text, pos, general_shape)
 
 
 cdef bint general_continuation(chars s, Py_ssize_t a, Py_ssize_t eol) noexcept:
@@ -242,8 +285,9 @@ def scan_general(
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
     cdef Py_ssize_t f[4]
     cdef Py_ssize_t g[4]
-    cdef Py_ssize_t eol, end, nxt, next_eol, size
-    cdef int kind, more
+    cdef Py_ssize_t eol, end, nxt
+    cdef int kind
+    cdef Extent e
     cdef object when, argument, command, fields
     cdef object next_when = None
     cdef Py_ssize_t next_at = -1
@@ -255,21 +299,10 @@ def scan_general(
         if kind == NOT_ASCII:
             break
         # Continuation lines, then the line that must start the next entry.
-        end = eol
-        size = eol - f[3]
-        nxt = eol + 1
-        next_eol = line_end(s, nxt, n)
-        while next_eol >= 0 and general_continuation(s, nxt, next_eol):
-            more = line_kind(s, nxt, next_eol)
-            if more == NOT_ASCII:
-                break
-            if more == SECRET:
-                kind = SECRET
-            size += next_eol - nxt + 1
-            end = next_eol
-            nxt = next_eol + 1
-            next_eol = line_end(s, nxt, n)
-        if next_eol < 0 or size > max_bytes or not general_shape(s, nxt, next_eol, g):
+        e = extent(s, n, eol, eol - f[3], kind, general_continuation)
+        end = e.end
+        nxt = e.next
+        if e.next_eol < 0 or e.size > max_bytes or not general_shape(s, nxt, e.next_eol, g):
             break
         # The time of the next entry is needed to know it is one; it is its time too.
         when = next_when if next_at == pos else iso_time(s, pos)
@@ -286,7 +319,7 @@ def scan_general(
             # `PendingEntry.take` joins the lines with newlines: the text as it is in the file.
             argument = PyUnicode_Substring(text, f[3], end)
             fields["argument"] = argument
-        if kind == SECRET:
+        if e.kind == SECRET:
             fields["argument"] = mask(argument)
         out.append(event_new(event, start + pos, start + end + 1, fields, when))
         pos = end + 1
@@ -336,13 +369,7 @@ cdef Py_ssize_t error_shape(chars s, Py_ssize_t a, Py_ssize_t eol, Py_ssize_t* f
 
 def error_entry_at(str text, Py_ssize_t pos):
     """True when the line at `pos` is a MySQL 8 entry `_line` takes its fast path on."""
-    if not one_byte(text):
-        return False
-    cdef chars s = <chars>PyUnicode_DATA(text)
-    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
-    cdef Py_ssize_t f[4]
-    cdef Py_ssize_t eol = line_end(s, pos, n)
-    return eol >= 0 and error_shape(s, pos, eol, f) == 1 and iso_time(s, pos) is not None
+    return entry_at(text, pos, error_shape)
 
 
 cdef bint error_continuation(chars s, Py_ssize_t a, Py_ssize_t eol) noexcept:
@@ -369,8 +396,9 @@ def scan_error(
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
     cdef Py_ssize_t f[4]
     cdef Py_ssize_t g[4]
-    cdef Py_ssize_t eol, end, nxt, next_eol, size, message_at
-    cdef int kind, more
+    cdef Py_ssize_t eol, end, nxt, message_at
+    cdef int kind
+    cdef Extent e
     cdef object when, level, name, message
     cdef object next_when = None
     cdef Py_ssize_t next_at = -1
@@ -381,21 +409,10 @@ def scan_error(
         kind = line_kind(s, pos, eol)
         if kind == NOT_ASCII:
             break
-        end = eol
-        size = eol - pos
-        nxt = eol + 1
-        next_eol = line_end(s, nxt, n)
-        while next_eol >= 0 and error_continuation(s, nxt, next_eol):
-            more = line_kind(s, nxt, next_eol)
-            if more == NOT_ASCII:
-                break
-            if more == SECRET:
-                kind = SECRET
-            size += next_eol - nxt + 1
-            end = next_eol
-            nxt = next_eol + 1
-            next_eol = line_end(s, nxt, n)
-        if next_eol < 0 or size > max_bytes or not error_shape(s, nxt, next_eol, g):
+        e = extent(s, n, eol, eol - pos, kind, error_continuation)
+        end = e.end
+        nxt = e.next
+        if e.next_eol < 0 or e.size > max_bytes or not error_shape(s, nxt, e.next_eol, g):
             break
         # The time of the next entry is needed to know it is one; it is its time too.
         when = next_when if next_at == pos else iso_time(s, pos)
@@ -411,7 +428,7 @@ def scan_error(
         # text as it is in the file (from the newline when the first line has no message).
         message_at = f[3] + 2 if f[3] + 2 <= eol else eol
         message = PyUnicode_Substring(text, message_at, end) if end > message_at else ""
-        if kind == SECRET and message:
+        if e.kind == SECRET and message:
             message = mask(message)
         out.append(
             event_new(

@@ -14,7 +14,6 @@ One line is one entry. Fields: `serverhost`, `username`, `host`, `connectionid`,
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any, ClassVar
 
 from processor.parsers import scanning
@@ -76,14 +75,11 @@ class AuditLogParser(LogParser):
 
     def __init__(self, base_offset: int = 0, max_line_bytes: int = 1 << 20) -> None:
         super().__init__(base_offset, max_line_bytes)
-        scanners = scanning.SCANNERS
-        self._scan: scanning.Scan | None = None
-        if scanners is not None:
-            self._scan = partial(scanners.scan_audit, event=Event, mask=mask_secrets)
+        self._scanner = scanning.compiled("audit")
 
     def _lines(self, text: str, start: int, out: list[Event]) -> None:
-        if self._scan is not None:
-            scanning.scan_records(self, text, start, out, self._scan)
+        if self._scanner is not None:
+            self._scanner.lines(self, text, start, out)
         else:
             self._lines_python(text, start, out)
 

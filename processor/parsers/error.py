@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from functools import partial
 from typing import Any, ClassVar
 
 from processor.parsers import scanning
@@ -67,23 +66,11 @@ class ErrorLogParser(LogParser):
     def __init__(self, base_offset: int = 0, max_line_bytes: int = 1 << 20) -> None:
         super().__init__(base_offset, max_line_bytes)
         self._pending = PendingEntry(max_line_bytes)
-        scanners = scanning.SCANNERS
-        self._scan: scanning.Scan | None = None
-        if scanners is not None:
-            self._scan = partial(
-                scanners.scan_error,
-                event=Event,
-                levels=_LEVELS,
-                mask=mask_secrets,
-                max_bytes=max_line_bytes,
-            )
-            self._entry_at: scanning.EntryAt = scanners.error_entry_at
+        self._scanner = scanning.compiled("error", levels=_LEVELS, max_bytes=max_line_bytes)
 
     def _lines(self, text: str, start: int, out: list[Event]) -> None:
-        if self._scan is not None:
-            scanning.scan_entries(
-                self, text, start, out, self._scan, self._entry_at, self._pending, self._push
-            )
+        if self._scanner is not None:
+            self._scanner.lines(self, text, start, out, self._pending)
         else:
             self._lines_python(text, start, out)
 

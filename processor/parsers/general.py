@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from functools import partial
 from typing import Any, ClassVar
 
 from processor.parsers import scanning
@@ -55,23 +54,13 @@ class GeneralLogParser(LogParser):
         super().__init__(base_offset, max_line_bytes)
         self._pending = PendingEntry(max_line_bytes, "argument")
         self._last_time: datetime | None = None
-        scanners = scanning.SCANNERS
-        self._scan: scanning.Scan | None = None
-        if scanners is not None:
-            self._scan = partial(
-                scanners.scan_general,
-                event=Event,
-                connect=self._connect,
-                mask=mask_secrets,
-                max_bytes=max_line_bytes,
-            )
-            self._entry_at: scanning.EntryAt = scanners.general_entry_at
+        self._scanner = scanning.compiled(
+            "general", connect=self._connect, max_bytes=max_line_bytes
+        )
 
     def _lines(self, text: str, start: int, out: list[Event]) -> None:
-        if self._scan is not None:
-            scanning.scan_entries(
-                self, text, start, out, self._scan, self._entry_at, self._pending, self._push
-            )
+        if self._scanner is not None:
+            self._scanner.lines(self, text, start, out, self._pending)
         else:
             self._lines_python(text, start, out)
 

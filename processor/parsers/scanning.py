@@ -1,32 +1,35 @@
-"""The compiled line scanners (`_scan`, built from `_scan.pyx`) and the loops that use them.
+"""The compiled line scanners (`_scan`, built from `_scan.pyx`) and the loop that runs them.
 
 A scanner emits the events of the plainest lines from C and stops at the first line it is not
-sure of; the loops below give that line to the parser's `_line` (the specification) and call the
-scanner again. Without the compiled module (no C compiler where the package was installed, or
-`AURORA_PARSERS_PURE=1`), the parsers use their pure-Python passes: same events, about half the
-speed. `aurora_parser_compiled_scanners` tells which one a process runs.
+sure of; `Scanner.lines` gives that line to the parser's `_line` (the specification) and calls
+the scanner again. Without the compiled module (no C compiler where the package was installed,
+or `AURORA_PARSERS_PURE=1`), the parsers use their pure-Python passes: same events, about a
+third of the speed. `aurora_parser_compiled_scanners` tells which one a process runs.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import partial
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from prometheus_client import Counter, Gauge
 
+from processor.parsers.event import Event
+from processor.parsers.masking import mask_secrets
+
 if TYPE_CHECKING:
     from processor.parsers.base import LogParser
-    from processor.parsers.event import Event
     from processor.parsers.pending import PendingEntry
 
 PURE_ENV = "AURORA_PARSERS_PURE"
 LOG = structlog.get_logger(__name__)
 COMPILED = Gauge(
     "aurora_parser_compiled_scanners",
-    "1 when the parsers run the compiled line scanners, 0 when pure Python (half the speed).",
+    "1 when the parsers run the compiled line scanners, 0 when pure Python (a third the speed).",
 )
 
 SCANNER_ERRORS = Counter(
@@ -57,8 +60,6 @@ def load_scanners() -> ModuleType | None:
         )
         COMPILED.set(0)
         return None
-    from processor.parsers.event import Event
-
     if not _scan.bind_event(Event):
         # Still correct (the scanners then call Event()), only slower: say so.
         LOG.warning("parser_scanners_event_not_bound", hint="Event is no longer a slots class")
@@ -70,79 +71,79 @@ def load_scanners() -> ModuleType | None:
 SCANNERS: ModuleType | None = load_scanners()
 
 
-def _run_scanner(
-    parser: LogParser, scan: Scan, text: str, pos: int, start: int, out: list[Event]
-) -> int:
-    """`scan(text, pos, start, out)`; if it raises (a scanner bug, or `mask`/`connect`
-    failing), the events it appended stand and the caller goes on from the line after them
-    with `_line`, which keeps any line it cannot parse: the failure is logged and counted."""
-    emitted = len(out)
-    try:
-        return scan(text, pos, start, out)
-    except Exception as exc:  # no line may be lost to a scanner failure: logged, counted
-        reached = out[-1].end - start if len(out) > emitted else pos
-        SCANNER_ERRORS.labels(parser.log_type).inc()
-        LOG.error(
-            "parser_scanner_error",
-            log_type=parser.log_type,
-            offset=start + reached,
-            error=repr(exc),
-            exc_info=exc,
-        )
-        return reached
+class Scanner:
+    """A compiled scanner with its arguments bound, run over the whole lines of a buffer.
 
-
-def scan_records(parser: LogParser, text: str, start: int, out: list[Event], scan: Scan) -> None:
-    """Whole lines of a one-line-per-entry format: scanner first, `_line` for what it leaves."""
-    line_fn = parser._safe_line
-    size = len(text)
-    pos = 0
-    while True:
-        reached = _run_scanner(parser, scan, text, pos, start, out)
-        if reached > pos:
-            parser._committed = start + reached
-            pos = reached
-        if pos >= size:
-            return
-        nl = text.index("\n", pos)
-        line_fn(text[pos:nl], start + pos, start + nl + 1, out)
-        pos = nl + 1
-
-
-def scan_entries(
-    parser: LogParser,
-    text: str,
-    start: int,
-    out: list[Event],
-    scan: Scan,
-    entry_at: EntryAt,
-    pending: PendingEntry,
-    push: Callable[[list[Event], Event, bool], None],
-) -> None:
-    """Whole lines of a multi-line format whose parser holds one pending entry.
-
-    The scanner emits an entry only when the next line starts one. While `_line` holds a
-    pending entry, lines go to `_line` until one starts an entry: the pending one is then
-    complete (pushed as `_line` would) and the scanner takes over again.
+    For a format whose entries may span lines, `entry_at` tells whether a line starts an
+    entry: while the parser's `_line` holds a pending entry, lines go to `_line` until one
+    does; the pending entry is then complete (pushed as `_line` would) and the scanner takes
+    over again. The scanner itself emits an entry only when the line after it starts one.
     """
-    line_fn = parser._safe_line
-    size = len(text)
-    pos = 0
-    while pos < size:
-        if pending.event is not None:
-            if entry_at(text, pos):
-                push(out, pending.take(), pending.ascii_only)
-            else:
-                nl = text.index("\n", pos)
-                line_fn(text[pos:nl], start + pos, start + nl + 1, out)
-                pos = nl + 1
-                continue
-        reached = _run_scanner(parser, scan, text, pos, start, out)
-        if reached > pos:
-            parser._committed = start + reached
-            pos = reached
-            if pos >= size:
-                return
+
+    def __init__(self, log_type: str, scan: Scan, entry_at: EntryAt | None = None) -> None:
+        self.log_type = log_type
+        self.scan = scan
+        self.entry_at = entry_at
+
+    def lines(
+        self,
+        parser: LogParser,
+        text: str,
+        start: int,
+        out: list[Event],
+        pending: PendingEntry | None = None,
+    ) -> None:
+        """`parser._lines`: the scanner first, `_line` for each line it leaves."""
+        entry_at = self.entry_at
+        size = len(text)
+        pos = 0
+        while pos < size:
+            if pending is not None and pending.event is not None:
+                assert entry_at is not None, "a format with pending entries needs entry_at"
+                if not entry_at(text, pos):
+                    pos = self._to_line(parser, text, pos, start, out)
+                    continue
+                parser._push(out, pending.take(), pending.ascii_only)
+            reached = self._scan(text, pos, start, out)
+            if reached > pos:
+                parser._committed = start + reached
+                pos = reached
+                if pos >= size:
+                    return
+            pos = self._to_line(parser, text, pos, start, out)
+
+    @staticmethod
+    def _to_line(parser: LogParser, text: str, pos: int, start: int, out: list[Event]) -> int:
+        """The line at `pos` through `_line`; returns where the next line starts."""
         nl = text.index("\n", pos)
-        line_fn(text[pos:nl], start + pos, start + nl + 1, out)
-        pos = nl + 1
+        parser._safe_line(text[pos:nl], start + pos, start + nl + 1, out)
+        return nl + 1
+
+    def _scan(self, text: str, pos: int, start: int, out: list[Event]) -> int:
+        """`scan(text, pos, start, out)`; if it raises (a scanner bug, or `mask`/`connect`
+        failing), the events it appended stand and the caller goes on from the line after them
+        with `_line`, which keeps any line it cannot parse: the failure is logged and counted."""
+        emitted = len(out)
+        try:
+            return self.scan(text, pos, start, out)
+        except Exception as exc:  # no line may be lost to a scanner failure: logged, counted
+            reached = out[-1].end - start if len(out) > emitted else pos
+            SCANNER_ERRORS.labels(self.log_type).inc()
+            LOG.error(
+                "parser_scanner_error",
+                log_type=self.log_type,
+                offset=start + reached,
+                error=repr(exc),
+                exc_info=exc,
+            )
+            return reached
+
+
+def compiled(log_type: str, **bound: Any) -> Scanner | None:
+    """The compiled scanner of `log_type` (`scan_<log_type>` in `_scan.pyx`, with `event`,
+    `mask` and `bound` as arguments), or None when the compiled module is not in use."""
+    scanners = SCANNERS
+    if scanners is None:
+        return None
+    scan = partial(getattr(scanners, f"scan_{log_type}"), event=Event, mask=mask_secrets, **bound)
+    return Scanner(log_type, scan, getattr(scanners, f"{log_type}_entry_at", None))

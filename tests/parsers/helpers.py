@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -35,16 +36,23 @@ def as_records(events: list[Event]) -> list[dict[str, object]]:
     return [e.to_dict() for e in events]
 
 
+def compiled_scanners() -> ModuleType:
+    """The compiled scanner module; skips where they are switched off, fails where not built."""
+    if scanning.SCANNERS is None:
+        if os.environ.get(scanning.PURE_ENV, "") not in ("", "0"):
+            pytest.skip(f"{scanning.PURE_ENV} is set: the compiled scanners are off")
+        pytest.fail("the compiled scanners are not loaded (was the package built? make setup)")
+    return scanning.SCANNERS
+
+
 @contextmanager
 def implementation(name: str) -> Iterator[None]:
     """Parsers created inside use the compiled scanners ("compiled") or none ("python")."""
     saved = scanning.SCANNERS
     if name == "python":
         scanning.SCANNERS = None
-    elif saved is None:
-        if os.environ.get(scanning.PURE_ENV, "") not in ("", "0"):
-            pytest.skip(f"{scanning.PURE_ENV} is set: the compiled scanners are off")
-        pytest.fail("the compiled scanners are not loaded (was the package built? make setup)")
+    else:
+        compiled_scanners()
     try:
         yield
     finally:

@@ -10,38 +10,42 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from processor.parsers import Event, parser_for, scanning
 from processor.parsers.audit import AuditLogParser
 from processor.parsers.masking import mask_secrets
 from tests.parsers.generate import WRITERS
-from tests.parsers.helpers import as_records, implementation, parse_all, sample
+from tests.parsers.helpers import (
+    as_records,
+    compiled_scanners,
+    implementation,
+    parse_all,
+    sample,
+)
 
 
-def _compiled() -> Any:
-    if scanning.SCANNERS is None:
-        if os.environ.get(scanning.PURE_ENV, "") not in ("", "0"):
-            pytest.skip(f"{scanning.PURE_ENV} is set")
-        pytest.fail("the compiled scanners are not loaded: was the package built (make setup)?")
-    return scanning.SCANNERS
+def _metric(name: str, log_type: str | None = None) -> float:
+    value = REGISTRY.get_sample_value(name, None if log_type is None else {"log_type": log_type})
+    return value or 0.0
 
 
 def test_the_compiled_scanners_are_in_use_where_the_package_was_built() -> None:
     # `make test` builds them: falling back to pure Python silently would halve the speed.
-    _compiled()
-    assert scanning.COMPILED._value.get() == 1
-    assert parser_for("audit")._scan is not None  # type: ignore[attr-defined]
+    compiled_scanners()
+    assert _metric("aurora_parser_compiled_scanners") == 1
+    assert parser_for("audit")._scanner is not None  # type: ignore[attr-defined]
 
 
 def test_the_switch_turns_them_off_and_the_gauge_says_so() -> None:
     code = (
         "from processor.parsers import scanning, parser_for;"
-        "print(scanning.SCANNERS is None, scanning.COMPILED._value.get(),"
-        " parser_for('general')._scan is None)"
+        "from prometheus_client import REGISTRY;"
+        "print(scanning.SCANNERS is None, REGISTRY.get_sample_value('aurora_parser_compiled_scanners'),"
+        " parser_for('general')._scanner is None)"
     )
     env = {**os.environ, scanning.PURE_ENV: "1"}
     out = subprocess.run(
@@ -53,7 +57,7 @@ def test_the_switch_turns_them_off_and_the_gauge_says_so() -> None:
 
 @pytest.mark.parametrize("log_type", ["error", "general", "audit"])
 def test_scanned_events_are_events_and_stay_out_of_the_cyclic_gc(log_type: str) -> None:
-    _compiled()
+    compiled_scanners()
     buf = io.BytesIO()
     WRITERS[log_type](buf, 20_000, seed=3)
     events = parse_all(log_type, buf.getvalue())
@@ -70,7 +74,7 @@ def test_scanned_events_are_events_and_stay_out_of_the_cyclic_gc(log_type: str) 
 
 
 def test_events_are_built_by_calling_the_class_when_it_cannot_be_bound() -> None:
-    compiled = _compiled()
+    compiled = compiled_scanners()
 
     @dataclass
     class NotSlotted:
@@ -99,25 +103,19 @@ SECRETS = {
 
 
 @pytest.mark.parametrize("log_type", ["error", "general", "audit"])
-def test_a_failing_scanner_loses_no_line(log_type: str) -> None:
-    compiled = _compiled()
+def test_a_failing_scanner_loses_no_line(log_type: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled_scanners()
     raw = sample(log_type) + SECRETS[log_type] * 3
 
     def failing_mask(text: str) -> str:
         raise RuntimeError("mask failed")
 
+    # The mask the scanners are given, not the one `_line` uses.
+    monkeypatch.setattr(scanning, "mask_secrets", failing_mask)
     parser = parser_for(log_type)
-    args: dict[str, Any] = {"event": Event, "mask": failing_mask}
-    if log_type == "general":
-        args.update(connect=parser._connect, max_bytes=parser.max_line_bytes)  # type: ignore[attr-defined]
-    elif log_type == "error":
-        from processor.parsers.error import _LEVELS
-
-        args.update(levels=_LEVELS, max_bytes=parser.max_line_bytes)
-    parser._scan = partial(getattr(compiled, f"scan_{log_type}"), **args)  # type: ignore[attr-defined]
-    before = scanning.SCANNER_ERRORS.labels(log_type)._value.get()
+    before = _metric("aurora_parser_scanner_errors_total", log_type)
     events = parser.feed(raw) + parser.flush()
-    assert scanning.SCANNER_ERRORS.labels(log_type)._value.get() > before
+    assert _metric("aurora_parser_scanner_errors_total", log_type) > before
     with implementation("python"):
         expected = parse_all(log_type, raw)
     assert as_records(events) == as_records(expected)
@@ -125,7 +123,7 @@ def test_a_failing_scanner_loses_no_line(log_type: str) -> None:
 
 
 def test_masking_happens_in_scanned_audit_records() -> None:
-    _compiled()
+    compiled_scanners()
     raw = b"1703817810074458,h,u,h,1,2,QUERY,db,'ALTER USER x IDENTIFIED BY \\'s3cr3t\\'',0\n"
     (event,) = AuditLogParser().feed(raw)
     assert not gc.is_tracked(event)  # it came from the scanner
