@@ -9,7 +9,9 @@ staging file whose content reappears in the running log, so it is not followed.
 
 from __future__ import annotations
 
-LOG_TYPES = ("error", "slowquery", "general", "audit", "postgresql")
+from common.log_types import LOG_TYPES, LogType
+
+__all__ = ["LOG_TYPES", "LogType", "is_active_name", "log_type_of"]
 
 _ACTIVE_NAMES = {
     "error/mysql-error-running.log",
@@ -18,18 +20,18 @@ _ACTIVE_NAMES = {
 }
 
 
-def log_type_of(engine: str, name: str) -> str | None:
+def log_type_of(engine: str, name: str) -> LogType | None:
     """The log type of file `name` on `engine`, or None for files the system does not follow."""
     if "postgres" in engine:
-        return "postgresql" if name.startswith("error/postgresql.log") else None
+        return LogType.POSTGRESQL if name.startswith("error/postgresql.log") else None
     if name.startswith("error/mysql-error-running.log"):
-        return "error"
+        return LogType.ERROR
     if name.startswith("slowquery/mysql-slowquery.log"):
-        return "slowquery"
+        return LogType.SLOWQUERY
     if name.startswith("general/mysql-general.log"):
-        return "general"
+        return LogType.GENERAL
     if name.startswith(("audit/audit.log", "audit/server_audit.log")):
-        return "audit"
+        return LogType.AUDIT
     return None
 
 

@@ -14,6 +14,8 @@ from typing import Any, Literal, TypeVar
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from common.log_types import LogType
+
 _CONFIG = SettingsConfigDict(extra="ignore", populate_by_name=False, case_sensitive=False)
 
 
@@ -76,13 +78,7 @@ class KafkaSettings(BaseSettings):
 
     def topics(self) -> dict[str, str]:
         """Log type -> topic name."""
-        return {
-            "error": self.kafka_topic_error,
-            "slowquery": self.kafka_topic_slowquery,
-            "general": self.kafka_topic_general,
-            "audit": self.kafka_topic_audit,
-            "postgresql": self.kafka_topic_postgresql,
-        }
+        return {t.value: str(getattr(self, f"kafka_topic_{t.value}")) for t in LogType}
 
 
 class ValkeySettings(BaseSettings):
@@ -177,13 +173,7 @@ class OpenObserveSettings(BaseSettings):
 
     def streams(self) -> dict[str, str]:
         """Log type -> stream name."""
-        return {
-            "error": self.openobserve_stream_error,
-            "slowquery": self.openobserve_stream_slowquery,
-            "general": self.openobserve_stream_general,
-            "audit": self.openobserve_stream_audit,
-            "postgresql": self.openobserve_stream_postgresql,
-        }
+        return {t.value: str(getattr(self, f"openobserve_stream_{t.value}")) for t in LogType}
 
 
 class RdsSettings(BaseSettings):

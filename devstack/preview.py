@@ -129,6 +129,6 @@ async def run_preview(settings: Settings, per_engine: int = 2) -> PreviewReport:
                 report.parse_errors[log_type] += sum(e.parse_error for e in events)
                 report.delivered[log_type] += len(result.delivered)
                 report.failed[log_type] += len(result.failed)
-        for log_type in report.files:
-            report.searched[log_type] = await o2.count_batch(streams[log_type], batch_id)
+        for shipped in report.files:
+            report.searched[shipped] = await o2.count_batch(streams[shipped], batch_id)
     return report

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from devstack.rds.config import LOG_TYPES
+from common.log_types import LOG_TYPES
 from devstack.rds.errors import ApiError
 from devstack.rds.state import Emulator
 from devstack.rds.store import InstanceLogs

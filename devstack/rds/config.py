@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-LOG_TYPES = ("error", "slowquery", "general", "audit", "postgresql")
+from common.log_types import LOG_TYPES
 
 # Bytes per emulated second per instance at activity 1.0: enough to see rotation and paging,
 # small enough that 316 lazily generated instances stay within a few hundred MB per hour.

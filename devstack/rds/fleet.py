@@ -6,6 +6,7 @@ import hashlib
 import random
 from dataclasses import dataclass, field
 
+from common.log_types import MYSQL_LOG_TYPES, POSTGRES_LOG_TYPES, LogType
 from devstack.rds.config import Config
 
 MYSQL_VERSIONS = (
@@ -39,8 +40,6 @@ ENVS = ("prod", "prod", "prod", "staging", "dev")
 TEAMS = ("core", "commerce", "platform", "data", "growth")
 CLASSES = ("db.r6g.large", "db.r6g.xlarge", "db.r6g.2xlarge", "db.r7g.large", "db.r7g.4xlarge")
 AZS = ("us-east-1a", "us-east-1b", "us-east-1c")
-MYSQL_LOG_TYPES = ("error", "slowquery", "general", "audit")
-POSTGRES_LOG_TYPES = ("postgresql",)
 
 
 @dataclass
@@ -62,7 +61,7 @@ class Instance:
     slow_extra: bool = False
 
     @property
-    def log_types(self) -> tuple[str, ...]:
+    def log_types(self) -> tuple[LogType, ...]:
         return MYSQL_LOG_TYPES if self.engine == "aurora-mysql" else POSTGRES_LOG_TYPES
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from common.log_types import LOG_TYPES, LogType
 from processor.parsers.audit import AuditLogParser
 from processor.parsers.base import DEFAULT_MAX_LINE_BYTES, LogParser
 from processor.parsers.error import ErrorLogParser
@@ -9,14 +10,16 @@ from processor.parsers.general import GeneralLogParser
 from processor.parsers.postgresql import PostgresLogParser
 from processor.parsers.slowquery import SlowQueryLogParser
 
+__all__ = ["LOG_TYPES", "PARSERS", "UnknownLogType", "last_entry_boundary", "parser_for"]
+
 PARSERS: dict[str, type[LogParser]] = {
-    "error": ErrorLogParser,
-    "slowquery": SlowQueryLogParser,
-    "general": GeneralLogParser,
-    "audit": AuditLogParser,
-    "postgresql": PostgresLogParser,
+    LogType.ERROR: ErrorLogParser,
+    LogType.SLOWQUERY: SlowQueryLogParser,
+    LogType.GENERAL: GeneralLogParser,
+    LogType.AUDIT: AuditLogParser,
+    LogType.POSTGRESQL: PostgresLogParser,
 }
-LOG_TYPES: tuple[str, ...] = tuple(PARSERS)
+assert set(PARSERS) == set(LogType), "every log type needs a parser"
 
 
 class UnknownLogType(ValueError):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import zstandard
 
 from common.aws import AwsClients
+from common.log_types import LOG_TYPES
 from common.settings import Settings
 from devstack.preview import run_preview
 
 
 async def test_preview_moves_every_event_once(settings: Settings) -> None:
     report = await run_preview(settings, per_engine=1)
-    assert set(report.files) == {"error", "slowquery", "general", "audit", "postgresql"}
+    assert set(report.files) == set(LOG_TYPES)
     for log_type in report.files:
         assert report.events[log_type] > 0
         assert report.parse_errors[log_type] == 0

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import pytest
 
+from common.log_types import LOG_TYPES
 from processor.parsers import parser_for
 from tests.rds_emulator.conftest import Busy, RdsServer
 
 LEVELS = {"System", "Error", "Warning", "Note"}
 
 
-@pytest.mark.parametrize("log_type", ["error", "slowquery", "general", "audit", "postgresql"])
+@pytest.mark.parametrize("log_type", LOG_TYPES)
 def test_every_generated_file_parses_cleanly(rds: RdsServer, busy: Busy, log_type: str) -> None:
     instance = busy.pg if log_type == "postgresql" else busy.mysql
     files = [f for f in rds.truth_files(instance) if f["log_type"] == log_type and f["size"] > 0]
