@@ -66,6 +66,17 @@ class RangeCutter:
         self._events += self._parser.feed(chunk)
         return self._cut(self._parser.committed_offset, final=False)
 
+    def flush_committed(self) -> list[Range]:
+        """A range of whatever is complete now, however small (an active file caught up)."""
+        committed = self._parser.committed_offset
+        if self._first_end is not None and committed < self._first_end:
+            return []  # the pending range is not re-read in full yet
+        target, self._target = self._target, 1
+        try:
+            return self._cut(committed, final=False)
+        finally:
+            self._target = target
+
     def finish(self) -> list[Range]:
         """End of a complete (rotated) file: the last entry is complete too."""
         self._events += self._parser.flush()

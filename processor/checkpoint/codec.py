@@ -57,6 +57,7 @@ def from_item(key: FileKey, item: dict[str, Any]) -> Checkpoint:
         shipped_offset=int(row.pop("shipped_offset", 0) or 0),
         archived_offset=int(row.pop("archived_offset", 0) or 0),
         marker=row.pop("marker", None),
+        marker_offset=int(row.pop("marker_offset", 0) or 0),
         parser_state=dict(row.pop("parser_state", None) or {}),
         pending=Intent.from_dict(pending) if pending else None,
         lease_owner=row.pop("lease_owner", None),

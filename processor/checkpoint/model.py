@@ -33,6 +33,7 @@ class Intent:
     end: int
     events: int
     marker: str | None = None
+    marker_offset: int = 0
     parser_state: ParserState = field(default_factory=dict)
     first_us: int = 0
     last_us: int = 0
@@ -45,6 +46,7 @@ class Intent:
             "end": self.end,
             "events": self.events,
             "marker": self.marker,
+            "marker_offset": self.marker_offset,
             "parser_state": self.parser_state,
             "first_us": self.first_us,
             "last_us": self.last_us,
@@ -59,6 +61,7 @@ class Intent:
             end=int(data["end"]),
             events=int(data["events"]),
             marker=None if data.get("marker") is None else str(data["marker"]),
+            marker_offset=int(data.get("marker_offset") or 0),
             parser_state=dict(data.get("parser_state") or {}),
             first_us=int(data.get("first_us") or 0),
             last_us=int(data.get("last_us") or 0),
@@ -75,6 +78,7 @@ class Checkpoint:
     shipped_offset: int = 0
     archived_offset: int = 0
     marker: str | None = None
+    marker_offset: int = 0
     parser_state: ParserState = field(default_factory=dict)
     pending: Intent | None = None
     lease_owner: str | None = None

@@ -147,8 +147,9 @@ class CheckpointStore:
         removes: tuple[str, ...] = ("pending",)
         if intent.marker is not None:
             sets["marker"] = intent.marker
+            sets["marker_offset"] = intent.marker_offset
         else:
-            removes += ("marker",)
+            removes += ("marker", "marker_offset")
         return await self._write(cp, _Write(sets, removes))
 
     async def skip_to(
@@ -165,7 +166,7 @@ class CheckpointStore:
                     "archived_offset": max(offset, cp.archived_offset),
                     "parser_state": parser_state,
                 },
-                ("marker",),
+                ("marker", "marker_offset"),
             ),
         )
 

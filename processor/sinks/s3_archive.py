@@ -7,17 +7,20 @@ Why this shape (DESIGN §3, §5):
 * **Bounded memory.** Compressed bytes accumulate up to one part (`part_bytes`); a range whose
   compressed size stays under it is one PutObject, a bigger one becomes a multipart upload whose
   parts leave as they fill. Nothing ever holds a whole file.
-* **sha256 and event count in the object's metadata.** S3 fixes metadata when an upload starts,
-  and a streamed range only knows both at its end. A single-part object carries them in its
-  PutObject; a multipart object gets them by a server-side CopyObject onto itself
-  (`MetadataDirective=REPLACE`) — one request, no bytes through us. Until that copy succeeds
-  the archive cursor does not move, so an object without its metadata is never "archived".
+* **sha256 and event count in the object's metadata, end offset in its key.** S3 fixes the key
+  and the metadata when an upload starts, and a streamed range knows its end, digest and count
+  only at its end. A single-part object is one PutObject under its final key. A multipart
+  object is uploaded under a staging key (`{prefix}staging/…`, which the bucket's lifecycle rule
+  expires) and then copied server-side to its final key with its metadata — one request, no
+  bytes through us — and the staging object deleted. The archive cursor moves only after the
+  final object exists, so an object without its metadata is never "archived".
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 import zlib
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -67,16 +70,17 @@ class ArchivedObject:
 class RangeArchiver:
     """Streams one range's raw bytes into one compressed S3 object.
 
-    `write` the bytes in order, then `close(events)`; on any failure call `abort` (a multipart
-    upload left open costs storage until the bucket's lifecycle rule removes it).
+    `write` the bytes in order, then `close(key, events)` — the key holds the range's end, known
+    only now; on any failure call `abort` (an open multipart upload costs storage until the
+    bucket's lifecycle rule removes it).
     """
 
     def __init__(
         self,
         s3: Any,
         bucket: str,
-        key: str,
         compression: str,
+        staging_prefix: str = "staging/",
         part_bytes: int = PART_BYTES,
         extra_metadata: dict[str, str] | None = None,
     ) -> None:
@@ -84,7 +88,7 @@ class RangeArchiver:
             raise ValueError("S3 parts are at least 5 MiB")
         self._s3 = s3
         self.bucket = bucket
-        self.key = key
+        self._staging_key = f"{staging_prefix}{uuid.uuid4().hex}.{compression}"
         self._compression = compression
         self._compressor = _compressor(compression)
         self._part_bytes = part_bytes
@@ -100,52 +104,61 @@ class RangeArchiver:
 
     async def write(self, data: bytes) -> None:
         if self._closed:
-            raise RuntimeError(f"archive object {self.key} is already closed")
+            raise RuntimeError(f"archive object {self._staging_key} is already closed")
         self._sha.update(data)
         self._raw += len(data)
         self._buffer += self._compressor.compress(data)
         if len(self._buffer) >= self._part_bytes:
             await self._upload_part()
 
-    async def close(self, events: int) -> ArchivedObject:
-        """Finish the object with its metadata; returns what was stored."""
+    @property
+    def raw_bytes(self) -> int:
+        """Raw bytes written so far."""
+        return self._raw
+
+    async def close(self, key: str, events: int | None) -> ArchivedObject:
+        """Finish the object under `key` with its metadata; returns what was stored.
+
+        `events` is None when this pass did not parse the bytes (they were shipped while the
+        file was active): the metadata then has no event count rather than a wrong one."""
         self._closed = True
         self._buffer += self._compressor.flush()
         metadata = {
             **self._metadata,
             "sha256": self._sha.hexdigest(),
-            "events": str(events),
             "raw-bytes": str(self._raw),
         }
+        if events is not None:
+            metadata["events"] = str(events)
         if self._upload_id is None:
             body = bytes(self._buffer)
-            await self._s3.put_object(
-                Bucket=self.bucket, Key=self.key, Body=body, Metadata=metadata
-            )
+            await self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, Metadata=metadata)
             self._stored = len(body)
         else:
             if self._buffer:
                 await self._upload_part()
             await self._s3.complete_multipart_upload(
                 Bucket=self.bucket,
-                Key=self.key,
+                Key=self._staging_key,
                 UploadId=self._upload_id,
                 MultipartUpload={"Parts": self._parts},
             )
+            self._upload_id = None
             await self._s3.copy_object(
                 Bucket=self.bucket,
-                Key=self.key,
-                CopySource={"Bucket": self.bucket, "Key": self.key},
+                Key=key,
+                CopySource={"Bucket": self.bucket, "Key": self._staging_key},
                 Metadata=metadata,
                 MetadataDirective="REPLACE",
             )
+            await self._s3.delete_object(Bucket=self.bucket, Key=self._staging_key)
         self._buffer = bytearray()
         return ArchivedObject(
-            key=self.key,
+            key=key,
             raw_bytes=self._raw,
             stored_bytes=self._stored,
             sha256=metadata["sha256"],
-            events=events,
+            events=events if events is not None else -1,
             parts=max(1, len(self._parts)),
             seconds=time.monotonic() - self._started,
         )
@@ -155,19 +168,21 @@ class RangeArchiver:
         self._buffer = bytearray()
         if self._upload_id is not None:
             await self._s3.abort_multipart_upload(
-                Bucket=self.bucket, Key=self.key, UploadId=self._upload_id
+                Bucket=self.bucket, Key=self._staging_key, UploadId=self._upload_id
             )
             self._upload_id = None
 
     async def _upload_part(self) -> None:
         if self._upload_id is None:
-            started = await self._s3.create_multipart_upload(Bucket=self.bucket, Key=self.key)
+            started = await self._s3.create_multipart_upload(
+                Bucket=self.bucket, Key=self._staging_key
+            )
             self._upload_id = started["UploadId"]
         number = len(self._parts) + 1
         body = bytes(self._buffer)
         answer = await self._s3.upload_part(
             Bucket=self.bucket,
-            Key=self.key,
+            Key=self._staging_key,
             UploadId=self._upload_id,
             PartNumber=number,
             Body=body,

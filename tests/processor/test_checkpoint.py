@@ -72,13 +72,16 @@ async def test_a_range_is_recorded_before_it_ships_and_committed_with_its_marker
     clock = Clock()
     a = _store(table, "a", clock)
     cp = await a.acquire(KEY)
-    cp = await a.begin_range(cp, _intent(0, 4096, marker="9:4096", parser_state={"db": "shop"}))
+    cp = await a.begin_range(
+        cp, _intent(0, 4096, marker="9:4096", marker_offset=4000, parser_state={"db": "shop"})
+    )
     seen = await a.load(KEY)
     assert seen.pending is not None and seen.pending.batch_id == "b-0"
     assert seen.shipped_offset == 0  # nothing is shipped until the range is finished
     cp = await a.finish_range(cp)
     seen = await a.load(KEY)
-    assert (seen.shipped_offset, seen.marker, seen.pending) == (4096, "9:4096", None)
+    assert (seen.shipped_offset, seen.marker, seen.marker_offset) == (4096, "9:4096", 4000)
+    assert seen.pending is None
     assert seen.parser_state == {"db": "shop"}
     assert seen == cp
     with pytest.raises(ValueError, match="starts at 0"):

@@ -46,10 +46,10 @@ async def test_a_small_range_is_one_put_with_its_sha256_and_event_count(
     s3: Any, bucket: str, kind: str
 ) -> None:
     data = LOG * 1000
-    writer = RangeArchiver(s3, bucket, f"raw/x.000000000000-{len(data):012d}.{kind}", kind)
+    writer = RangeArchiver(s3, bucket, kind)
     for i in range(0, len(data), 777):
         await writer.write(data[i : i + 777])
-    stored = await writer.close(events=1000)
+    stored = await writer.close(f"raw/x.000000000000-{len(data):012d}.{kind}", events=1000)
     assert (stored.parts, stored.raw_bytes, stored.events) == (1, len(data), 1000)
     assert stored.stored_bytes < len(data) / 10  # log text compresses
     body, meta = await _get(s3, bucket, stored.key)
@@ -65,19 +65,21 @@ async def test_a_large_range_streams_as_parts_and_still_gets_its_metadata(
     s3: Any, bucket: str
 ) -> None:
     data = os.urandom(13 * MiB)  # incompressible: three 5 MiB parts
-    writer = RangeArchiver(s3, bucket, "raw/big.000000000000-000013631488.zst", "zst", 5 * MiB)
+    writer = RangeArchiver(s3, bucket, "zst", part_bytes=5 * MiB)
     for i in range(0, len(data), MiB):
         await writer.write(data[i : i + MiB])
         assert len(writer._buffer) < 6 * MiB  # memory stays within a part
-    stored = await writer.close(events=7)
+    stored = await writer.close("raw/big.000000000000-000013631488.zst", events=None)
     assert stored.parts == 3
     body, meta = await _get(s3, bucket, stored.key)
     assert decompress("zst", body) == data
-    assert meta["sha256"] == hashlib.sha256(data).hexdigest() and meta["events"] == "7"
+    assert meta["sha256"] == hashlib.sha256(data).hexdigest() and "events" not in meta
+    listed = await s3.list_objects_v2(Bucket=bucket)
+    assert [o["Key"] for o in listed["Contents"]] == [stored.key]  # the staging copy is gone
 
 
 async def test_an_aborted_range_leaves_no_object_and_no_open_upload(s3: Any, bucket: str) -> None:
-    writer = RangeArchiver(s3, bucket, "raw/aborted.zst", "zst", 5 * MiB)
+    writer = RangeArchiver(s3, bucket, "zst", part_bytes=5 * MiB)
     await writer.write(os.urandom(6 * MiB))
     await writer.abort()
     assert (await s3.list_multipart_uploads(Bucket=bucket)).get("Uploads", []) == []
@@ -89,9 +91,9 @@ async def test_an_aborted_range_leaves_no_object_and_no_open_upload(s3: Any, buc
 async def test_a_retried_range_overwrites_the_same_object(s3: Any, bucket: str) -> None:
     key = "raw/i/error/dt=2026-11-25/f.log.000000000000-000000000073.zst"
     for _ in range(2):
-        writer = RangeArchiver(s3, bucket, key, "zst")
+        writer = RangeArchiver(s3, bucket, "zst")
         await writer.write(LOG)
-        await writer.close(events=1)
+        await writer.close(key, events=1)
     listed = await s3.list_objects_v2(Bucket=bucket)
     assert [o["Key"] for o in listed["Contents"]] == [key]
 
@@ -107,9 +109,9 @@ async def test_ranges_read_back_in_offset_order_give_the_file(
     bounds = sorted({0, len(data), *cuts})
     prefix = f"raw/{uuid.uuid4().hex}/f.log"
     for start, end in itertools.pairwise(bounds):
-        writer = RangeArchiver(s3, bucket, f"{prefix}.{start:012d}-{end:012d}.zst", "zst")
+        writer = RangeArchiver(s3, bucket, "zst")
         await writer.write(data[start:end])
-        await writer.close(events=0)
+        await writer.close(f"{prefix}.{start:012d}-{end:012d}.zst", events=0)
     ranges = await read_archived_file(s3, bucket, prefix)
     assert [(s, e) for s, e, _ in ranges] == list(itertools.pairwise(bounds))
     assert b"".join(chunk for _, _, chunk in ranges) == data

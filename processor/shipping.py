@@ -1,0 +1,198 @@
+"""Shipping one range to OpenObserve under the write-ahead intent (DESIGN §5 step 4).
+
+Per range: documents → `pending` intent in the tracking row → OpenObserve → conditional
+checkpoint (`shipped_offset`, marker, parser state, `pending` cleared) → `jobs` row. A crash
+anywhere leaves either no intent (nothing was sent) or an intent naming the batch, its byte
+range and its time range; the next owner re-cuts the same range (processor/ranges.py), asks
+OpenObserve which of its `event_id`s it holds, and sends only the others — so a retry never
+duplicates and a crash never loses.
+
+Events OpenObserve refuses for good (400/401/403, an invalid event) are not retried: they are
+written to the dead-letter topic with the server's answer, the range is checkpointed anyway (its
+raw bytes are in the S3 archive, and `aurora-processor verify` can re-ship them once the cause
+is fixed), and the partition moves on.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import structlog
+
+from processor.checkpoint import Checkpoint, CheckpointStore, Intent
+from processor.documents import FileContext, to_document
+from processor.jobs import Job, JobsLog
+from processor.ranges import Range
+
+log = structlog.get_logger(__name__)
+
+LEASE_MARGIN_SEC = 30.0  # never start sending with less lease than this left
+
+
+class ShipOutcome(Protocol):
+    delivered: list[str]
+    s3_only: list[str]
+
+    @property
+    def failed(self) -> Sequence[Any]: ...
+
+
+class EventSink(Protocol):
+    """What the shipper needs of the OpenObserve client."""
+
+    async def ship(self, stream: str, events: Sequence[Mapping[str, Any]]) -> Any: ...
+
+    async def stored_event_ids(
+        self, stream: str, batch_ids: str | Sequence[str], start_us: int = 0, end_us: int | None = None
+    ) -> set[str]: ...
+
+
+DeadLetter = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Shipped:
+    checkpoint: Checkpoint
+    events: int
+    delivered: int
+    refused: int
+    recovered: bool
+
+
+class RangeShipper:
+    """Ships the ranges of one file generation; one per file being processed."""
+
+    def __init__(
+        self,
+        store: CheckpointStore,
+        jobs: JobsLog,
+        sink: EventSink,
+        stream: str,
+        context: FileContext,
+        dead_letter: DeadLetter,
+    ) -> None:
+        self._store = store
+        self._jobs = jobs
+        self._sink = sink
+        self._stream = stream
+        self._context = context
+        self._dead_letter = dead_letter
+
+    async def ship(
+        self, cp: Checkpoint, rng: Range, marker: str | None = None, marker_offset: int = 0
+    ) -> Shipped:
+        """Ship `rng` (it must start at the checkpoint) and checkpoint it; or, when the
+        checkpoint has a pending intent for exactly this range, finish that one."""
+        started = time.monotonic()
+        recovering = cp.pending is not None
+        if cp.pending is not None:
+            if (cp.pending.start, cp.pending.end) != (rng.start, rng.end):
+                raise ValueError(f"pending {cp.pending} does not match the range {rng}")
+            batch_id = cp.pending.batch_id
+        else:
+            batch_id = uuid.uuid4().hex
+        docs = [to_document(e, self._context, batch_id) for e in rng.events]
+        stamps = [int(d["_timestamp"]) for d in docs]
+        if cp.pending is None:
+            if self._store.lease_left(cp) < LEASE_MARGIN_SEC:
+                cp = await self._store.renew(cp)
+            intent = Intent(
+                batch_id=batch_id,
+                start=rng.start,
+                end=rng.end,
+                events=len(docs),
+                marker=marker,
+                marker_offset=marker_offset,
+                parser_state=dict(rng.state),
+                first_us=min(stamps, default=0),
+                last_us=max(stamps, default=0),
+                owner=self._store.owner,
+            )
+            cp = await self._store.begin_range(cp, intent)
+            to_send = docs
+        else:
+            to_send = await self._missing(cp.pending, docs)
+        refused = 0
+        if to_send:
+            if self._store.lease_left(cp) < LEASE_MARGIN_SEC:
+                cp = await self._store.renew(cp)
+            result = await self._sink.ship(self._stream, to_send)
+            refused = len(result.failed)
+            if refused:
+                await self._refused(rng, batch_id, result.failed)
+        cp = await self._store.finish_range(cp)
+        await self._jobs.record(
+            Job(
+                instance_id=self._context.instance_id,
+                resource_id=self._context.resource_id,
+                generation=self._context.generation,
+                log_file_name=self._context.log_file_name,
+                log_type=self._context.log_type,
+                sink="openobserve",
+                start=rng.start,
+                end=rng.end,
+                events=len(docs),
+                outcome="recovered" if recovering else ("failed" if refused else "ok"),
+                duration_s=time.monotonic() - started,
+                batch_id=batch_id,
+                owner=self._store.owner,
+                error=f"{refused} events refused (dead-lettered)" if refused else "",
+            )
+        )
+        return Shipped(cp, len(docs), len(to_send) - refused, refused, recovering)
+
+    async def _missing(
+        self, intent: Intent, docs: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The documents of a half-delivered batch that OpenObserve does not hold."""
+        # The batch's own time range, widened for events whose _timestamp became ingest time.
+        end_us = max(intent.last_us, int(time.time() * 1_000_000)) + 60_000_000
+        stored = await self._sink.stored_event_ids(
+            self._stream, intent.batch_id, max(0, intent.first_us - 60_000_000), end_us
+        )
+        missing = [d for d in docs if d["event_id"] not in stored]
+        log.info(
+            "pending_range_recovered",
+            instance_id=self._context.instance_id,
+            log_file_name=self._context.log_file_name,
+            start=intent.start,
+            end=intent.end,
+            batch_id=intent.batch_id,
+            events=len(docs),
+            already_stored=len(docs) - len(missing),
+            previous_owner=intent.owner,
+        )
+        return missing
+
+    async def _refused(self, rng: Range, batch_id: str, failed: Sequence[Any]) -> None:
+        reasons: dict[str, int] = {}
+        for failure in failed:
+            reasons[str(getattr(failure, "reason", "refused"))] = (
+                reasons.get(str(getattr(failure, "reason", "refused")), 0) + 1
+            )
+        first = failed[0]
+        record = {
+            "reason": "openobserve_refused",
+            "reasons": reasons,
+            "status": getattr(first, "status", None),
+            "body": str(getattr(first, "body", ""))[:4000],
+            "event_ids": [str(getattr(f, "event_id", "")) for f in failed][:1000],
+            "batch_id": batch_id,
+            "range": [rng.start, rng.end],
+            **{k: v for k, v in self._context.__dict__.items()},
+        }
+        log.error(
+            "events_refused",
+            instance_id=self._context.instance_id,
+            log_file_name=self._context.log_file_name,
+            start=rng.start,
+            end=rng.end,
+            refused=len(failed),
+            reasons=json.dumps(reasons),
+        )
+        await self._dead_letter(record)
