@@ -70,7 +70,7 @@ def start_emulator(root: Path, *extra: str) -> RdsServer:
         sys.executable, "-m", "devstack.rds", "--host", HOST, "--port", str(port),
         "--data-dir", str(root / "data"), "--instances", "24", "--seed", "7",
         "--clock-speed", "0", "--start-time", START, "--history-hours", "1",
-        "--audit-rotate-bytes", "3000000", "--log-level", "WARNING", *extra,
+        "--audit-rotate-bytes", "3000000", "--log-level", "WARNING", "--logging", "all", *extra,
     ]  # fmt: skip
     url = f"http://{HOST}:{port}"
     proc = start_http_server(argv, log, f"{url}/_admin/healthz", "rds emulator")
