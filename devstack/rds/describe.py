@@ -173,6 +173,7 @@ def _with_marker(result: dict[str, Any], marker: str | None) -> dict[str, Any]:
 def describe_clusters(emu: Emulator, p: Params, region: str) -> dict[str, Any]:
     filters = p.filters()
     _check_filter_names(filters, {"db-cluster-id", "engine", "db-cluster-resource-id"})
+    emu.fleet.refresh(emu.now())
     wanted = p.text("DBClusterIdentifier")
     if wanted is not None and wanted not in emu.fleet.clusters:
         raise cluster_not_found(wanted)
