@@ -64,22 +64,10 @@ class InstanceLogs:
             stream: Stream = ErrorStream(
                 spec("error", start), self.error_gen, "error/mysql-error-running.log", True
             )
-        elif log_type == "slowquery":
-            header = server_header(profile)
-            stream = HourlyStream(
-                spec("slowquery", start, header),
-                SlowLog(profile),
-                "slowquery/mysql-slowquery.log",
-                False,
-            )
-        elif log_type == "general":
-            header = server_header(profile)
-            stream = HourlyStream(
-                spec("general", start, header),
-                GeneralLog(profile),
-                "general/mysql-general.log",
-                False,
-            )
+        elif log_type in ("slowquery", "general"):
+            gen = SlowLog(profile) if log_type == "slowquery" else GeneralLog(profile)
+            base = f"{log_type}/mysql-{log_type}.log"
+            stream = HourlyStream(spec(log_type, start, server_header(profile)), gen, base, False)
         elif log_type == "audit":
             stream = AuditStream(
                 spec("audit", start, lanes=4), AuditLog(profile), self.config.audit_rotate_bytes

@@ -9,38 +9,23 @@ from typing import Any
 import aiohttp
 import httpx
 import pytest
-from aiobotocore.session import get_session
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from devstack.procs import stop_group
-from tests.rds_emulator.conftest import (
-    KEY,
-    REGION,
-    SECRET,
-    RdsServer,
-    client_config,
-    start_emulator,
-)
+from tests.rds_emulator.conftest import KEY, REGION, SECRET, RdsServer, rds_client, running_emulator
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RdsServer]:
-    server = start_emulator(tmp_path_factory.mktemp("rds-lifecycle"), "--instances", "60")
-    try:
-        yield server
-    finally:
-        stop_group(server.pid)
+    with running_emulator(tmp_path_factory.mktemp("rds-lifecycle"), "--instances", "60") as s:
+        yield s
 
 
 @pytest.fixture
 async def api(world: RdsServer) -> AsyncIterator[Any]:
-    async with get_session().create_client(
-        "rds", region_name=REGION, endpoint_url=world.url, aws_access_key_id=KEY,
-        aws_secret_access_key=SECRET, config=client_config(),
-    ) as c:  # fmt: skip
+    async with rds_client(world) as c:
         yield c
 
 

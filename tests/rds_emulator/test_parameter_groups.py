@@ -9,18 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from aiobotocore.session import get_session
 from botocore.exceptions import ClientError
 
-from devstack.procs import stop_group
-from tests.rds_emulator.conftest import (
-    KEY,
-    REGION,
-    SECRET,
-    RdsServer,
-    client_config,
-    start_emulator,
-)
+from tests.rds_emulator.conftest import RdsServer, rds_client, running_emulator
 from tests.rds_emulator.test_cli_and_admin import aws
 
 DEFAULTS = {"log_output": "FILE"}  # engine defaults the logging rule reads; the rest are off
@@ -28,21 +19,15 @@ DEFAULTS = {"log_output": "FILE"}  # engine defaults the logging rule reads; the
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RdsServer]:
-    server = start_emulator(tmp_path_factory.mktemp("rds-params"), "--instances", "60",
-                            "--logging", "realistic")  # fmt: skip
-    try:
+    root = tmp_path_factory.mktemp("rds-params")
+    with running_emulator(root, "--instances", "60", "--logging", "realistic") as server:
         yield server
-    finally:
-        stop_group(server.pid)
 
 
 @pytest.fixture
-async def rds_client(fleet: RdsServer) -> AsyncIterator[Any]:
+async def api(fleet: RdsServer) -> AsyncIterator[Any]:
     fleet.admin("POST", "throttle", {"enabled": False})
-    async with get_session().create_client(
-        "rds", region_name=REGION, endpoint_url=fleet.url, aws_access_key_id=KEY,
-        aws_secret_access_key=SECRET, config=client_config(),
-    ) as c:  # fmt: skip
+    async with rds_client(fleet) as c:
         yield c
 
 
@@ -59,8 +44,8 @@ async def _values(client: Any, op: str, user: bool = False, **kwargs: Any) -> di
             if "ParameterValue" in p and (not user or p["Source"] == "user")}  # fmt: skip
 
 
-async def test_cli_pages_cluster_parameters_to_the_end(fleet: RdsServer, rds_client: Any) -> None:
-    cluster = next(c for c in await _all(rds_client, "describe_db_clusters", "DBClusters")
+async def test_cli_pages_cluster_parameters_to_the_end(fleet: RdsServer, api: Any) -> None:
+    cluster = next(c for c in await _all(api, "describe_db_clusters", "DBClusters")
                    if c["Engine"] == "aurora-mysql")  # fmt: skip
     group = cluster["DBClusterParameterGroup"]
     fleet.admin("POST", "stats/reset")
@@ -71,57 +56,55 @@ async def test_cli_pages_cluster_parameters_to_the_end(fleet: RdsServer, rds_cli
     calls = fleet.admin("GET", "stats")["calls"]["DescribeDBClusterParameters"]
     assert calls == -(-len(names) // 20) > 5  # every page asked for, 20 at a time
     assert names == sorted(set(names))
-    mine = await _all(rds_client, "describe_db_cluster_parameters", "Parameters",
+    mine = await _all(api, "describe_db_cluster_parameters", "Parameters",
                       DBClusterParameterGroupName=group)  # fmt: skip
     assert out["Parameters"] == mine
     assert {"slow_query_log", "long_query_time", "log_output", "general_log",
             "server_audit_logging", "server_audit_events"} <= set(names)  # fmt: skip
 
 
-async def test_db_parameters_marker_max_records_and_errors(
-    fleet: RdsServer, rds_client: Any
-) -> None:
-    inst = next(i for i in await _all(rds_client, "describe_db_instances", "DBInstances")
+async def test_db_parameters_marker_max_records_and_errors(fleet: RdsServer, api: Any) -> None:
+    inst = next(i for i in await _all(api, "describe_db_instances", "DBInstances")
                 if i["Engine"] == "aurora-postgresql")  # fmt: skip
     group = inst["DBParameterGroups"][0]["DBParameterGroupName"]
-    first = await rds_client.describe_db_parameters(DBParameterGroupName=group, MaxRecords=20)
+    first = await api.describe_db_parameters(DBParameterGroupName=group, MaxRecords=20)
     assert len(first["Parameters"]) == 20 and first["Marker"]
-    second = await rds_client.describe_db_parameters(DBParameterGroupName=group, MaxRecords=20,
+    second = await api.describe_db_parameters(DBParameterGroupName=group, MaxRecords=20,
                                                      Marker=first["Marker"])  # fmt: skip
     assert second["Parameters"][0]["ParameterName"] > first["Parameters"][-1]["ParameterName"]
-    whole = await rds_client.describe_db_parameters(DBParameterGroupName=group)
+    whole = await api.describe_db_parameters(DBParameterGroupName=group)
     assert len(whole["Parameters"]) == 100  # the model's default MaxRecords
     for bad in (19, 101):
         with pytest.raises(ClientError) as info:
-            await rds_client.describe_db_parameters(DBParameterGroupName=group, MaxRecords=bad)
+            await api.describe_db_parameters(DBParameterGroupName=group, MaxRecords=bad)
         assert info.value.response["Error"]["Code"] == "InvalidParameterValue"
     with pytest.raises(ClientError) as info:
-        await rds_client.describe_db_cluster_parameters(DBClusterParameterGroupName="nope")
+        await api.describe_db_cluster_parameters(DBClusterParameterGroupName="nope")
     assert info.value.response["Error"]["Code"] == "DBParameterGroupNotFound"
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
-    one = await rds_client.describe_db_parameters(
+    one = await api.describe_db_parameters(
         DBParameterGroupName=group,
         Filters=[{"Name": "parameter-name", "Values": ["log_min_duration_statement"]}],
     )
     (param,) = one["Parameters"]
     assert param["DataType"] == "integer" and param["AllowedValues"] == "-1-2147483647"
-    users = await _all(rds_client, "describe_db_cluster_parameters", "Parameters",
+    users = await _all(api, "describe_db_cluster_parameters", "Parameters",
                        DBClusterParameterGroupName=f"{inst['DBClusterIdentifier']}-cluster-params",
                        Source="user")  # fmt: skip
     assert users and all(p["Source"] == "user" for p in users)
 
 
-async def test_parameter_calls_share_the_request_budget(fleet: RdsServer, rds_client: Any) -> None:
-    group = (await rds_client.describe_db_clusters(MaxRecords=20))["DBClusters"][0][
+async def test_parameter_calls_share_the_request_budget(fleet: RdsServer, api: Any) -> None:
+    group = (await api.describe_db_clusters(MaxRecords=20))["DBClusters"][0][
         "DBClusterParameterGroup"
     ]
     fleet.admin("POST", "throttle", {"enabled": True, "burst": 3, "rate": 0.001})
     try:
-        await rds_client.describe_db_instances(MaxRecords=20)
-        await rds_client.describe_db_cluster_parameters(DBClusterParameterGroupName=group)
-        await rds_client.describe_db_log_files(DBInstanceIdentifier=fleet.instances()[0])
+        await api.describe_db_instances(MaxRecords=20)
+        await api.describe_db_cluster_parameters(DBClusterParameterGroupName=group)
+        await api.describe_db_log_files(DBInstanceIdentifier=fleet.instances()[0])
         with pytest.raises(ClientError) as info:
-            await rds_client.describe_db_cluster_parameters(DBClusterParameterGroupName=group)
+            await api.describe_db_cluster_parameters(DBClusterParameterGroupName=group)
         assert info.value.response["Error"]["Code"] == "Throttling"
     finally:
         fleet.admin("POST", "throttle", {"enabled": False, "burst": 300, "rate": 12})
@@ -142,23 +125,23 @@ def _expected(engine: str, values: dict[str, str]) -> set[str]:
     return out
 
 
-async def test_log_files_follow_the_logging_parameters(fleet: RdsServer, rds_client: Any) -> None:
+async def test_log_files_follow_the_logging_parameters(fleet: RdsServer, api: Any) -> None:
     clusters = {c["DBClusterIdentifier"]: c
-                for c in await _all(rds_client, "describe_db_clusters", "DBClusters")}  # fmt: skip
+                for c in await _all(api, "describe_db_clusters", "DBClusters")}  # fmt: skip
     seen: dict[str, set[str]] = {}
     lmds: list[str] = []
-    for inst in await _all(rds_client, "describe_db_instances", "DBInstances"):
+    for inst in await _all(api, "describe_db_instances", "DBInstances"):
         if inst["DBInstanceStatus"] != "available":
             continue
         cluster = clusters[inst["DBClusterIdentifier"]]
-        values = await _values(rds_client, "describe_db_cluster_parameters",
+        values = await _values(api, "describe_db_cluster_parameters",
                                DBClusterParameterGroupName=cluster["DBClusterParameterGroup"])  # fmt: skip
         own = inst["DBParameterGroups"][0]["DBParameterGroupName"]
         # Values set in the DB parameter group win over the cluster group's.
-        values.update(await _values(rds_client, "describe_db_parameters", user=True,
+        values.update(await _values(api, "describe_db_parameters", user=True,
                                     DBParameterGroupName=own))  # fmt: skip
         iid = inst["DBInstanceIdentifier"]
-        files = await _all(rds_client, "describe_db_log_files", "DescribeDBLogFiles",
+        files = await _all(api, "describe_db_log_files", "DescribeDBLogFiles",
                            DBInstanceIdentifier=iid)  # fmt: skip
         dirs = {f["LogFileName"].split("/")[0] for f in files}
         truth = {f["log_type"] for f in fleet.truth_files(iid)}
@@ -175,23 +158,21 @@ async def test_log_files_follow_the_logging_parameters(fleet: RdsServer, rds_cli
     assert "-1" in lmds and len(set(lmds)) > 2
 
 
-async def test_turning_the_general_log_on_adds_its_files(fleet: RdsServer, rds_client: Any) -> None:
+async def test_turning_the_general_log_on_adds_its_files(fleet: RdsServer, api: Any) -> None:
     inst = next(i for i in fleet.admin("GET", "fleet")["instances"]
                 if i["engine"] == "aurora-mysql" and i["status"] == "available"
                 and "slowquery" in i["log_types"] and "general" not in i["log_types"])  # fmt: skip
     iid = inst["instance_id"]
-    before = await rds_client.describe_db_log_files(DBInstanceIdentifier=iid)
+    before = await api.describe_db_log_files(DBInstanceIdentifier=iid)
     assert not any(f["LogFileName"].startswith("general/") for f in before["DescribeDBLogFiles"])
-    (desc,) = (await rds_client.describe_db_clusters(DBClusterIdentifier=inst["cluster_id"]))[
-        "DBClusters"
-    ]
+    (desc,) = (await api.describe_db_clusters(DBClusterIdentifier=inst["cluster_id"]))["DBClusters"]
     group = desc["DBClusterParameterGroup"]
     t0 = fleet.admin("GET", "clock")["now"]
     changed = fleet.admin("POST", f"parameter-groups/cluster/{group}",
                           {"parameters": {"general_log": "1"}})  # fmt: skip
     assert changed["values"]["general_log"] == "1"
     fleet.admin("POST", "clock", {"advance_sec": 600})
-    after = await rds_client.describe_db_log_files(DBInstanceIdentifier=iid)
+    after = await api.describe_db_log_files(DBInstanceIdentifier=iid)
     general = [f for f in after["DescribeDBLogFiles"] if f["LogFileName"].startswith("general/")]
     assert general and general[0]["Size"] > 0
     # Written from the change on: no history before it.
