@@ -66,8 +66,9 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
 
     async def blue_green_create(request: web.Request) -> web.Response:
         body = await _body(request)
-        bg = await lc.create_blue_green(emu, request.match_info["cluster"],
-                                        str(body.get("engine_version", "")))  # fmt: skip
+        bg = await lc.create_blue_green(
+            emu, request.match_info["cluster"], str(body.get("engine_version", ""))
+        )
         return _json(_deployment(bg), 201)
 
     async def blue_green_list(_: web.Request) -> web.Response:
@@ -102,13 +103,17 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
     async def instance_stop(request: web.Request) -> web.Response:
         inst = lc.find_instance(emu, request.match_info["instance"])
         # What StopDBInstance answers for a member of an Aurora cluster.
-        raise lc.LifecycleError(f"{inst.engine} DB instances are not eligible for stopping and "
-                                "starting.", "InvalidParameterCombination", 400)  # fmt: skip
+        raise lc.LifecycleError(
+            f"{inst.engine} DB instances are not eligible for stopping and starting.",
+            "InvalidParameterCombination",
+            400,
+        )
 
     async def instance_status(request: web.Request) -> web.Response:
         body = await _body(request)
-        inst = await lc.set_instance_status(emu, request.match_info["instance"],
-                                            str(body.get("status", "")), _seconds(body, 60.0))  # fmt: skip
+        inst = await lc.set_instance_status(
+            emu, request.match_info["instance"], str(body.get("status", "")), _seconds(body, 60.0)
+        )
         return _json(instance_json(inst))
 
     async def settings(_: web.Request) -> web.Response:
@@ -123,8 +128,12 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
         return await settings(request)
 
     async def groups(_: web.Request) -> web.Response:
-        return _json({kind: {name: g.values for name, g in sorted(by_name.items())}
-                      for kind, by_name in emu.fleet.params.groups.items()})  # fmt: skip
+        return _json(
+            {
+                kind: {name: g.values for name, g in sorted(by_name.items())}
+                for kind, by_name in emu.fleet.params.groups.items()
+            }
+        )
 
     async def group_set(request: web.Request) -> web.Response:
         kind = request.match_info["kind"]

@@ -9,6 +9,7 @@ its own resource id and its own files of the same names) and the blue ones becom
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,12 +22,19 @@ if TYPE_CHECKING:
 # What a log read answers on a stopped (stopping, starting) instance. Not documented: the RDS API
 # names InvalidDBInstanceState for calls an instance's state forbids (StopDBInstance on a stopped
 # instance: "Instance X is not in available state."), and DBInstanceNotReady only for a paused
-# Serverless v2 instance (botocore model, DBInstanceNotReadyFault). Switchable through the admin API.
+# Serverless v2 instance (botocore model, DBInstanceNotReadyFault). Switchable (admin `lifecycle`).
 STOPPED_ERRORS = ("InvalidDBInstanceState", "DBInstanceNotReady")
 NOT_RUNNING = ("stopped", "stopping", "starting")
 # Transient per-instance statuses Aurora shows while the instance keeps serving its logs.
-TRANSIENT = ("rebooting", "modifying", "backing-up", "configuring-log-exports", "maintenance",
-             "upgrading", "renaming")  # fmt: skip
+TRANSIENT = (
+    "rebooting",
+    "modifying",
+    "backing-up",
+    "configuring-log-exports",
+    "maintenance",
+    "upgrading",
+    "renaming",
+)
 
 
 class LifecycleError(Exception):
@@ -108,7 +116,7 @@ def _rename_cluster(emu: Emulator, old: str, new: str) -> None:
         fleet.instances[iid].cluster_id = new
 
 
-def _free_name(taken: set[str] | dict[str, object], base: str) -> str:
+def _free_name(taken: Container[str], base: str) -> str:
     n = 1
     while f"{base}-old{n}" in taken:
         n += 1
@@ -119,13 +127,20 @@ async def create_blue_green(emu: Emulator, cluster_id: str, engine_version: str 
     """The green environment: a copy of the cluster (same parameter groups, new resource ids),
     whose logs begin now."""
     blue = _cluster(emu, cluster_id)
+    emu.fleet.refresh(emu.now())
+    if blue.status != "available":
+        raise LifecycleError(
+            f"DbCluster {cluster_id} is {blue.status}; it must be available",
+            "InvalidDBClusterStateFault",
+        )
     state = emu.lifecycle
     n = len(state.deployments)
     digest = hashlib.sha256(f"{emu.config.seed}:{cluster_id}:{n}".encode()).hexdigest()
     suffix = digest[:6]
     fleet, now = emu.fleet, emu.now()
-    green = fleet.add_cluster(f"{cluster_id}-green-{suffix}", blue.engine, 0,
-                              engine_version or blue.engine_version)  # fmt: skip
+    green = fleet.add_cluster(
+        f"{cluster_id}-green-{suffix}", blue.engine, 0, engine_version or blue.engine_version
+    )
     green.parameter_group = blue.parameter_group
     green.tags = dict(blue.tags)
     pairs = []
@@ -146,15 +161,25 @@ async def switchover(emu: Emulator, deployment_id: str) -> BlueGreen:
     """Blue names pass to the green resources; the blue ones take `-old1` (or the next free)."""
     bg = emu.lifecycle.deployments.get(deployment_id)
     if bg is None:
-        raise LifecycleError(f"no Blue/Green deployment {deployment_id}", "BlueGreenDeploymentNotFoundFault", 404)  # fmt: skip
+        raise LifecycleError(
+            f"no Blue/Green deployment {deployment_id}", "BlueGreenDeploymentNotFoundFault", 404
+        )
     if bg.status != "AVAILABLE":
-        raise LifecycleError(f"deployment {deployment_id} is {bg.status}", "InvalidBlueGreenDeploymentStateFault")  # fmt: skip
+        raise LifecycleError(
+            f"deployment {deployment_id} is {bg.status}", "InvalidBlueGreenDeploymentStateFault"
+        )
     fleet = emu.fleet
-    old_cluster = _free_name(fleet.clusters, bg.blue)  # type: ignore[arg-type]
+    names = [bg.blue, bg.green, *(n for pair in bg.pairs for n in pair)]
+    missing = [n for n in names if n not in fleet.clusters and n not in fleet.instances]
+    if missing:  # renamed or deleted since the deployment was created: refuse before any change
+        raise LifecycleError(
+            f"deployment {deployment_id} lost {missing}", "InvalidBlueGreenDeploymentStateFault"
+        )
+    old_cluster = _free_name(fleet.clusters, bg.blue)
     _rename_cluster(emu, bg.blue, old_cluster)
     _rename_cluster(emu, bg.green, bg.blue)
     for blue, green in bg.pairs:
-        old = _free_name(fleet.instances, blue)  # type: ignore[arg-type]
+        old = _free_name(fleet.instances, blue)
         await rename_instance(emu, blue, old)
         await rename_instance(emu, green, blue)
         bg.renamed[blue] = old
@@ -173,8 +198,10 @@ async def scale_in(emu: Emulator, iid: str) -> Instance:
     ground truth keeps them, marked deleted)."""
     inst = find_instance(emu, iid)
     if inst.writer:
-        raise LifecycleError(f"{iid} is the writer of {inst.cluster_id}; scale in a reader",
-                             "InvalidDBClusterStateFault")  # fmt: skip
+        raise LifecycleError(
+            f"{iid} is the writer of {inst.cluster_id}; scale in a reader",
+            "InvalidDBClusterStateFault",
+        )
     async with emu.logs(iid) as (_, now):
         emu.store.forget(iid, now)
     inst.deleted_at = now
@@ -196,8 +223,11 @@ async def pause(emu: Emulator, iid: str, paused: bool) -> Instance:
     """Serverless v2 auto-pause (0 ACUs) and resume; DescribeDBInstances still says available."""
     inst = find_instance(emu, iid)
     if inst.instance_class != "db.serverless":
-        raise LifecycleError(f"{iid} is {inst.instance_class}: only Aurora Serverless v2 "
-                             "(db.serverless) instances pause", "InvalidDBInstanceState")  # fmt: skip
+        raise LifecycleError(
+            f"{iid} is {inst.instance_class}: only Aurora Serverless v2 "
+            "(db.serverless) instances pause",
+            "InvalidDBInstanceState",
+        )
     if inst.paused == paused:
         return inst
     async with emu.logs(iid) as (logs, now):
@@ -215,8 +245,10 @@ async def set_cluster_running(emu: Emulator, cid: str, running: bool, seconds: f
     want = "available" if running else "stopped"
     ready = "stopped" if running else "available"
     if cluster.status != ready:
-        raise LifecycleError(f"DbCluster {cid} is in {cluster.status} state; it must be {ready}",
-                             "InvalidDBClusterStateFault")  # fmt: skip
+        raise LifecycleError(
+            f"DbCluster {cid} is in {cluster.status} state; it must be {ready}",
+            "InvalidDBClusterStateFault",
+        )
     passing = "starting" if running else "stopping"
     now = emu.now()
     until = now + seconds if seconds > 0 else 0.0
@@ -234,8 +266,12 @@ async def set_instance_status(emu: Emulator, iid: str, status: str, seconds: flo
     """A transient per-instance status (rebooting, modifying, backing-up...) for `seconds`."""
     inst = find_instance(emu, iid)
     if status not in TRANSIENT:
-        raise LifecycleError(f"status must be one of {', '.join(TRANSIENT)}; Aurora stops whole "
-                             "clusters (fleet/clusters/{id}/stop)", "InvalidParameterValue", 400)  # fmt: skip
+        raise LifecycleError(
+            f"status must be one of {', '.join(TRANSIENT)}; Aurora stops whole "
+            "clusters (fleet/clusters/{id}/stop)",
+            "InvalidParameterValue",
+            400,
+        )
     emu.fleet.refresh(emu.now(), iid)
     if inst.status != "available":
         raise LifecycleError(f"instance {iid} is {inst.status}")

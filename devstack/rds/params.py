@@ -171,10 +171,16 @@ class ParameterGroups:
             return self._group("instance", f"default.{fam}", engine, fam).name
         group = self._group("instance", f"{instance_id}-params", engine, fam)
         if engine == "aurora-mysql":
-            key, value = r.choice((("general_log", "1"), ("slow_query_log", "0"),
-                                   ("long_query_time", "0.1")))  # fmt: skip
+            key, value = r.choice(
+                (("general_log", "1"), ("slow_query_log", "0"), ("long_query_time", "0.1"))
+            )
         else:
-            key, value = r.choice((("log_min_duration_statement", "-1"),
-                                   ("log_min_duration_statement", "0"), ("log_statement", "all")))  # fmt: skip
+            key, value = r.choice(
+                (
+                    ("log_min_duration_statement", "-1"),
+                    ("log_min_duration_statement", "0"),
+                    ("log_statement", "all"),
+                )
+            )
         group.values[key] = value
         return group.name

@@ -40,8 +40,12 @@ def _cluster_with(world: RdsServer, members: int, engine: str, skip: set[str]) -
     for i in _fleet(world):
         clusters.setdefault(i["cluster_id"], []).append(i)
     for cid, insts in sorted(clusters.items()):
-        if (cid not in skip and len(insts) >= members and insts[0]["engine"] == engine
-                and all(i["status"] == "available" and not i["paused"] for i in insts)):  # fmt: skip
+        if (
+            cid not in skip
+            and len(insts) >= members
+            and insts[0]["engine"] == engine
+            and all(i["status"] == "available" and not i["paused"] for i in insts)
+        ):
             skip.add(cid)
             return [i["instance_id"] for i in insts]
     raise AssertionError(f"no {engine} cluster of {members} instances left")
@@ -91,7 +95,9 @@ async def test_rename_keeps_resource_id_files_and_history(world: RdsServer, api:
     new = f"{old}-renamed"
     world.admin("POST", f"fleet/instances/{old}/rename", {"new_instance_id": new})
     assert await _code(api.describe_db_instances(DBInstanceIdentifier=old)) == (
-        "DBInstanceNotFound", 404)  # fmt: skip
+        "DBInstanceNotFound",
+        404,
+    )
     after = await _describe(api, new)
     assert after["DbiResourceId"] == before["DbiResourceId"]
     assert after["DBClusterIdentifier"] == before["DBClusterIdentifier"]
@@ -102,9 +108,11 @@ async def test_rename_keeps_resource_id_files_and_history(world: RdsServer, api:
     assert new in members and old not in members
     assert await _names(api, new) == names
     page = await api.download_db_log_file_portion(
-        DBInstanceIdentifier=new, LogFileName="slowquery/mysql-slowquery.log", Marker="0",
+        DBInstanceIdentifier=new,
+        LogFileName="slowquery/mysql-slowquery.log",
+        Marker="0",
         NumberOfLines=10**6,
-    )  # fmt: skip
+    )
     assert page["LogFileData"].encode().startswith(slow[: len(slow) // 2])
     truth = world.admin("GET", f"ground-truth/{new}")
     assert truth["resource_id"] == before["DbiResourceId"] and truth["exists"]
@@ -140,7 +148,9 @@ async def test_blue_green_switchover(world: RdsServer, api: Any) -> None:
         assert now_b["DbiResourceId"] == green_ids[g]  # the name passed to the green resource
         assert (await _describe(api, f"{b}-old1"))["DbiResourceId"] == blue_ids[b]
         assert await _code(api.describe_db_instances(DBInstanceIdentifier=g)) == (
-            "DBInstanceNotFound", 404)  # fmt: skip
+            "DBInstanceNotFound",
+            404,
+        )
         # The new owner of the name has files of the same names, with its own content.
         name = "slowquery/mysql-slowquery.log"
         assert name in await _names(api, b) and name in await _names(api, f"{b}-old1")
@@ -164,7 +174,9 @@ async def test_scale_in_a_reader(world: RdsServer, api: Any) -> None:
     (cluster,) = (await api.describe_db_clusters(DBClusterIdentifier=cid))["DBClusters"]
     assert reader not in [m["DBInstanceIdentifier"] for m in cluster["DBClusterMembers"]]
     assert await _code(api.describe_db_log_files(DBInstanceIdentifier=reader)) == (
-        "DBInstanceNotFound", 404)  # fmt: skip
+        "DBInstanceNotFound",
+        404,
+    )
     truth = world.admin("GET", f"ground-truth/{reader}")
     assert not truth["exists"] and truth["deleted_at"] and truth["files"]
     resources = {r["resource_id"]: r for r in world.admin("GET", "ground-truth")["resources"]}
@@ -172,21 +184,30 @@ async def test_scale_in_a_reader(world: RdsServer, api: Any) -> None:
 
 
 async def test_paused_serverless_instance_is_not_ready(world: RdsServer, api: Any) -> None:
-    iid = next(i["instance_id"] for i in _fleet(world)
-               if i["instance_class"] == "db.serverless" and i["status"] == "available")  # fmt: skip
+    iid = next(
+        i["instance_id"]
+        for i in _fleet(world)
+        if i["instance_class"] == "db.serverless" and i["status"] == "available"
+    )
     name = (await _names(api, iid))[0]
     world.admin("POST", f"fleet/instances/{iid}/pause")
     assert (await _describe(api, iid))["DBInstanceStatus"] == "available"
     assert await _code(api.describe_db_log_files(DBInstanceIdentifier=iid)) == (
-        "DBInstanceNotReady", 400)  # fmt: skip
-    assert await _code(api.download_db_log_file_portion(
-        DBInstanceIdentifier=iid, LogFileName=name, Marker="0")) == ("DBInstanceNotReady", 400)  # fmt: skip
+        "DBInstanceNotReady",
+        400,
+    )
+    assert await _code(
+        api.download_db_log_file_portion(DBInstanceIdentifier=iid, LogFileName=name, Marker="0")
+    ) == ("DBInstanceNotReady", 400)
     status, body = await _signed_get(f"{world.url}/v13/downloadCompleteLogFile/{iid}/{name}")
     assert status == 400 and b"DBInstanceNotReady" in body
     world.admin("POST", f"fleet/instances/{iid}/resume")
     assert name in await _names(api, iid)
-    other = next(i["instance_id"] for i in _fleet(world)
-                 if i["instance_class"] != "db.serverless" and i["status"] == "available")  # fmt: skip
+    other = next(
+        i["instance_id"]
+        for i in _fleet(world)
+        if i["instance_class"] != "db.serverless" and i["status"] == "available"
+    )
     assert _error(world, "POST", f"fleet/instances/{other}/pause").status_code == 409
 
 
@@ -205,14 +226,18 @@ async def test_clusters_stop_and_start_whole(world: RdsServer, api: Any) -> None
     for m in members:
         assert (await _describe(api, m))["DBInstanceStatus"] == "stopped"
         assert await _code(api.describe_db_log_files(DBInstanceIdentifier=m)) == (
-            "InvalidDBInstanceState", 400)  # fmt: skip
+            "InvalidDBInstanceState",
+            400,
+        )
     sizes = {f["name"]: f["size"] for f in world.truth_files(members[0])}
     world.admin("POST", "clock", {"advance_sec": 600})
     assert {f["name"]: f["size"] for f in world.truth_files(members[0])} == sizes  # nothing written
     world.admin("POST", "lifecycle", {"stopped_error": "DBInstanceNotReady"})
     try:
         assert await _code(api.describe_db_log_files(DBInstanceIdentifier=members[1])) == (
-            "DBInstanceNotReady", 400)  # fmt: skip
+            "DBInstanceNotReady",
+            400,
+        )
     finally:
         world.admin("POST", "lifecycle", {"stopped_error": "InvalidDBInstanceState"})
     assert _error(world, "POST", f"fleet/clusters/{cid}/stop").status_code == 409
@@ -228,10 +253,28 @@ async def test_transient_states_keep_serving_logs(world: RdsServer, api: Any, st
     world.admin("POST", f"fleet/instances/{iid}/status", {"status": status, "seconds": 30})
     assert (await _describe(api, iid))["DBInstanceStatus"] == status
     name = (await _names(api, iid))[0]
-    page = await api.download_db_log_file_portion(DBInstanceIdentifier=iid, LogFileName=name,
-                                                  Marker="0")  # fmt: skip
+    page = await api.download_db_log_file_portion(
+        DBInstanceIdentifier=iid, LogFileName=name, Marker="0"
+    )
     assert "Marker" in page
     world.admin("POST", "clock", {"advance_sec": 31})
     assert (await _describe(api, iid))["DBInstanceStatus"] == "available"
-    assert _error(world, "POST", f"fleet/instances/{iid}/status",
-                  {"status": "stopped"}).status_code == 400  # fmt: skip
+    assert (
+        _error(world, "POST", f"fleet/instances/{iid}/status", {"status": "stopped"}).status_code
+        == 400
+    )
+
+
+async def test_switchover_refused_whole_when_a_pair_was_renamed(world: RdsServer, api: Any) -> None:
+    blue = _cluster_with(world, 1, "aurora-postgresql", USED)[0]
+    cid = (await _describe(api, blue))["DBClusterIdentifier"]
+    dep = world.admin("POST", f"fleet/clusters/{cid}/blue-green")
+    green = dep["pairs"][0]["green"]
+    world.admin("POST", f"fleet/instances/{green}/rename", {"new_instance_id": f"{green}-x"})
+    refused = _error(world, "POST", f"blue-green/{dep['deployment_id']}/switchover")
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "InvalidBlueGreenDeploymentStateFault"
+    assert (await _describe(api, blue))["DBClusterIdentifier"] == cid  # nothing moved
+    world.admin("POST", f"fleet/clusters/{cid}/stop")
+    stopped = _error(world, "POST", f"fleet/clusters/{cid}/blue-green")
+    assert stopped.json()["code"] == "InvalidDBClusterStateFault"

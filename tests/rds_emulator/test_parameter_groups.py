@@ -40,37 +40,63 @@ async def _all(client: Any, op: str, key: str, **kwargs: Any) -> list[dict[str, 
 
 async def _values(client: Any, op: str, user: bool = False, **kwargs: Any) -> dict[str, str]:
     params = await _all(client, op, "Parameters", **kwargs)
-    return {p["ParameterName"]: p["ParameterValue"] for p in params
-            if "ParameterValue" in p and (not user or p["Source"] == "user")}  # fmt: skip
+    return {
+        p["ParameterName"]: p["ParameterValue"]
+        for p in params
+        if "ParameterValue" in p and (not user or p["Source"] == "user")
+    }
 
 
 async def test_cli_pages_cluster_parameters_to_the_end(fleet: RdsServer, api: Any) -> None:
-    cluster = next(c for c in await _all(api, "describe_db_clusters", "DBClusters")
-                   if c["Engine"] == "aurora-mysql")  # fmt: skip
+    cluster = next(
+        c
+        for c in await _all(api, "describe_db_clusters", "DBClusters")
+        if c["Engine"] == "aurora-mysql"
+    )
     group = cluster["DBClusterParameterGroup"]
     fleet.admin("POST", "stats/reset")
-    out = json.loads(await aws(fleet, "describe-db-cluster-parameters",
-                               "--db-cluster-parameter-group-name", group, "--page-size", "20",
-                               "--output", "json"))  # fmt: skip
+    out = json.loads(
+        await aws(
+            fleet,
+            "describe-db-cluster-parameters",
+            "--db-cluster-parameter-group-name",
+            group,
+            "--page-size",
+            "20",
+            "--output",
+            "json",
+        )
+    )
     names = [p["ParameterName"] for p in out["Parameters"]]
     calls = fleet.admin("GET", "stats")["calls"]["DescribeDBClusterParameters"]
     assert calls == -(-len(names) // 20) > 5  # every page asked for, 20 at a time
     assert names == sorted(set(names))
-    mine = await _all(api, "describe_db_cluster_parameters", "Parameters",
-                      DBClusterParameterGroupName=group)  # fmt: skip
+    mine = await _all(
+        api, "describe_db_cluster_parameters", "Parameters", DBClusterParameterGroupName=group
+    )
     assert out["Parameters"] == mine
-    assert {"slow_query_log", "long_query_time", "log_output", "general_log",
-            "server_audit_logging", "server_audit_events"} <= set(names)  # fmt: skip
+    assert {
+        "slow_query_log",
+        "long_query_time",
+        "log_output",
+        "general_log",
+        "server_audit_logging",
+        "server_audit_events",
+    } <= set(names)
 
 
 async def test_db_parameters_marker_max_records_and_errors(fleet: RdsServer, api: Any) -> None:
-    inst = next(i for i in await _all(api, "describe_db_instances", "DBInstances")
-                if i["Engine"] == "aurora-postgresql")  # fmt: skip
+    inst = next(
+        i
+        for i in await _all(api, "describe_db_instances", "DBInstances")
+        if i["Engine"] == "aurora-postgresql"
+    )
     group = inst["DBParameterGroups"][0]["DBParameterGroupName"]
     first = await api.describe_db_parameters(DBParameterGroupName=group, MaxRecords=20)
     assert len(first["Parameters"]) == 20 and first["Marker"]
-    second = await api.describe_db_parameters(DBParameterGroupName=group, MaxRecords=20,
-                                                     Marker=first["Marker"])  # fmt: skip
+    second = await api.describe_db_parameters(
+        DBParameterGroupName=group, MaxRecords=20, Marker=first["Marker"]
+    )
     assert second["Parameters"][0]["ParameterName"] > first["Parameters"][-1]["ParameterName"]
     whole = await api.describe_db_parameters(DBParameterGroupName=group)
     assert len(whole["Parameters"]) == 100  # the model's default MaxRecords
@@ -88,9 +114,13 @@ async def test_db_parameters_marker_max_records_and_errors(fleet: RdsServer, api
     )
     (param,) = one["Parameters"]
     assert param["DataType"] == "integer" and param["AllowedValues"] == "-1-2147483647"
-    users = await _all(api, "describe_db_cluster_parameters", "Parameters",
-                       DBClusterParameterGroupName=f"{inst['DBClusterIdentifier']}-cluster-params",
-                       Source="user")  # fmt: skip
+    users = await _all(
+        api,
+        "describe_db_cluster_parameters",
+        "Parameters",
+        DBClusterParameterGroupName=f"{inst['DBClusterIdentifier']}-cluster-params",
+        Source="user",
+    )
     assert users and all(p["Source"] == "user" for p in users)
 
 
@@ -126,23 +156,29 @@ def _expected(engine: str, values: dict[str, str]) -> set[str]:
 
 
 async def test_log_files_follow_the_logging_parameters(fleet: RdsServer, api: Any) -> None:
-    clusters = {c["DBClusterIdentifier"]: c
-                for c in await _all(api, "describe_db_clusters", "DBClusters")}  # fmt: skip
+    clusters = {
+        c["DBClusterIdentifier"]: c for c in await _all(api, "describe_db_clusters", "DBClusters")
+    }
     seen: dict[str, set[str]] = {}
     lmds: list[str] = []
     for inst in await _all(api, "describe_db_instances", "DBInstances"):
         if inst["DBInstanceStatus"] != "available":
             continue
         cluster = clusters[inst["DBClusterIdentifier"]]
-        values = await _values(api, "describe_db_cluster_parameters",
-                               DBClusterParameterGroupName=cluster["DBClusterParameterGroup"])  # fmt: skip
+        values = await _values(
+            api,
+            "describe_db_cluster_parameters",
+            DBClusterParameterGroupName=cluster["DBClusterParameterGroup"],
+        )
         own = inst["DBParameterGroups"][0]["DBParameterGroupName"]
         # Values set in the DB parameter group win over the cluster group's.
-        values.update(await _values(api, "describe_db_parameters", user=True,
-                                    DBParameterGroupName=own))  # fmt: skip
+        values.update(
+            await _values(api, "describe_db_parameters", user=True, DBParameterGroupName=own)
+        )
         iid = inst["DBInstanceIdentifier"]
-        files = await _all(api, "describe_db_log_files", "DescribeDBLogFiles",
-                           DBInstanceIdentifier=iid)  # fmt: skip
+        files = await _all(
+            api, "describe_db_log_files", "DescribeDBLogFiles", DBInstanceIdentifier=iid
+        )
         dirs = {f["LogFileName"].split("/")[0] for f in files}
         truth = {f["log_type"] for f in fleet.truth_files(iid)}
         assert dirs == _expected(inst["Engine"], values), iid
@@ -159,17 +195,23 @@ async def test_log_files_follow_the_logging_parameters(fleet: RdsServer, api: An
 
 
 async def test_turning_the_general_log_on_adds_its_files(fleet: RdsServer, api: Any) -> None:
-    inst = next(i for i in fleet.admin("GET", "fleet")["instances"]
-                if i["engine"] == "aurora-mysql" and i["status"] == "available"
-                and "slowquery" in i["log_types"] and "general" not in i["log_types"])  # fmt: skip
+    inst = next(
+        i
+        for i in fleet.admin("GET", "fleet")["instances"]
+        if i["engine"] == "aurora-mysql"
+        and i["status"] == "available"
+        and "slowquery" in i["log_types"]
+        and "general" not in i["log_types"]
+    )
     iid = inst["instance_id"]
     before = await api.describe_db_log_files(DBInstanceIdentifier=iid)
     assert not any(f["LogFileName"].startswith("general/") for f in before["DescribeDBLogFiles"])
     (desc,) = (await api.describe_db_clusters(DBClusterIdentifier=inst["cluster_id"]))["DBClusters"]
     group = desc["DBClusterParameterGroup"]
     t0 = fleet.admin("GET", "clock")["now"]
-    changed = fleet.admin("POST", f"parameter-groups/cluster/{group}",
-                          {"parameters": {"general_log": "1"}})  # fmt: skip
+    changed = fleet.admin(
+        "POST", f"parameter-groups/cluster/{group}", {"parameters": {"general_log": "1"}}
+    )
     assert changed["values"]["general_log"] == "1"
     fleet.admin("POST", "clock", {"advance_sec": 600})
     after = await api.describe_db_log_files(DBInstanceIdentifier=iid)
@@ -179,6 +221,7 @@ async def test_turning_the_general_log_on_adds_its_files(fleet: RdsServer, api: 
     created = [f["created"] for f in fleet.truth_files(iid) if f["log_type"] == "general"]
     assert created and min(created) >= t0
     with pytest.raises(httpx.HTTPStatusError) as bad:
-        fleet.admin("POST", f"parameter-groups/cluster/{group}",
-                    {"parameters": {"no_such_parameter": "1"}})  # fmt: skip
+        fleet.admin(
+            "POST", f"parameter-groups/cluster/{group}", {"parameters": {"no_such_parameter": "1"}}
+        )
     assert bad.value.response.status_code == 400
