@@ -19,6 +19,7 @@ import zstandard
 
 from common.aws import AwsClients, endpoint_for
 from common.log_files import log_type_of
+from common.log_types import MYSQL_LOG_TYPES, POSTGRES_LOG_TYPES
 from common.settings import Settings
 from processor.documents import FileContext, to_document
 from processor.parsers import parser_for
@@ -68,6 +69,29 @@ async def _log_files(clients: AwsClients, instance_id: str) -> list[dict[str, An
         return [f async for page in pages for f in page.get("DescribeDBLogFiles", [])]
 
 
+async def _choose(
+    clients: AwsClients, instances: list[dict[str, Any]], per_engine: int, look_at: int = 40
+) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """`per_engine` available instances of each engine, and more until every log type the engine
+    has is shown: most instances log neither general nor audit (as on real fleets)."""
+    chosen = []
+    for engine in sorted({i["Engine"] for i in instances}):
+        ready = [i for i in instances if i["Engine"] == engine]
+        ready = [i for i in ready if i["DBInstanceStatus"] == "available"]
+        wanted = set(MYSQL_LOG_TYPES if engine == "aurora-mysql" else POSTGRES_LOG_TYPES)
+        taken = 0
+        for instance in ready[:look_at]:
+            listing = await _log_files(clients, instance["DBInstanceIdentifier"])
+            types = {log_type_of(engine, f["LogFileName"]) for f in listing if f["Size"]}
+            if taken < per_engine or types & wanted:
+                chosen.append((instance, listing))
+                taken += 1
+                wanted -= types
+            if taken >= per_engine and not wanted:
+                break
+    return chosen
+
+
 async def run_preview(settings: Settings, per_engine: int = 2) -> PreviewReport:
     """One pass over `per_engine` available instances of each engine; a report of what flowed."""
     report = PreviewReport()
@@ -77,11 +101,7 @@ async def run_preview(settings: Settings, per_engine: int = 2) -> PreviewReport:
     credentials = await clients.credentials()
     instances = await _instances(clients)
     report.instances_by_engine.update(i["Engine"] for i in instances)
-    chosen: list[dict[str, Any]] = []
-    for engine in sorted(report.instances_by_engine):
-        ready = [i for i in instances if i["Engine"] == engine]
-        ready = [i for i in ready if i["DBInstanceStatus"] == "available"]
-        chosen += ready[:per_engine]
+    chosen = await _choose(clients, instances, per_engine)
     batch_id = uuid.uuid4().hex
     streams = settings.openobserve.streams()
     compressor = zstandard.ZstdCompressor(level=3)
@@ -90,9 +110,9 @@ async def run_preview(settings: Settings, per_engine: int = 2) -> PreviewReport:
         OpenObserveClient(settings.openobserve) as o2,
         clients.client("s3") as s3,
     ):
-        for instance in chosen:
+        for instance, listing in chosen:
             engine, instance_id = instance["Engine"], instance["DBInstanceIdentifier"]
-            for listed in await _log_files(clients, instance_id):
+            for listed in listing:
                 name = listed["LogFileName"]
                 log_type = log_type_of(engine, name)
                 if log_type is None or listed["Size"] == 0:
