@@ -108,9 +108,10 @@ class RdsBucket:
         burst: int,
         reserve: int,
         replicas: int,
+        prefix: str = "aurora:",
     ) -> None:
         self._guard = guard
-        self.key = f"aurora:rds-bucket:{account}:{region}"
+        self.key = f"{prefix}rds-bucket:{account}:{region}"
         self.rate = rate
         self.burst = burst
         self.reserve = min(reserve, max(0, burst - 1))

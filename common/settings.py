@@ -87,6 +87,10 @@ class ValkeySettings(BaseSettings):
         "redis://localhost:6379/0", description="Valkey URL, `redis://` or `rediss://` (TLS)."
     )
     valkey_socket_timeout_sec: float = Field(2.0, gt=0, description="Valkey socket timeout.")
+    valkey_key_prefix: str = Field(
+        "aurora:",
+        description="Prefix of every Valkey key (bucket, cache): one Valkey, many stacks.",
+    )
     cache_ttl_describe_sec: int = Field(
         300, ge=0, description="Cache TTL of DescribeDBClusters/DescribeDBInstances responses."
     )

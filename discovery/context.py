@@ -105,10 +105,14 @@ async def open_context(
         r.rds_api_burst,
         r.rds_api_reserve,
         settings.discovery.total_shards,
+        v.valkey_key_prefix,
     )
     api = RdsApi(client, bucket, r, Priority.DISCOVERY, calls)
     cache = ReadThroughCache(
-        guard, f"aurora:cache:{target.label}:", v.cache_stale_sec, stale_on=(RdsError,)
+        guard,
+        f"{v.valkey_key_prefix}cache:{target.label}:",
+        v.cache_stale_sec,
+        stale_on=(RdsError,),
     )
     return AccountContext(
         target=target,

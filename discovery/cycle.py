@@ -70,6 +70,7 @@ class CycleReport:
     gaps: int = 0
     errors: list[str] = field(default_factory=list)
     fleet_failed: bool = False
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase
 
     @property
     def outcome(self) -> str:
@@ -148,7 +149,9 @@ class Discoverer:
             async with sem:
                 return await self._poll(inst, known, report)
 
+        report.phases["fleet"] = time.monotonic() - started
         found = await asyncio.gather(*(one(i) for i in due))
+        report.phases["files"] = time.monotonic() - started - report.phases["fleet"]
         report.polled = len(due)
         announcements = sorted(
             (a for batch in found for a in batch), key=lambda a: expiry_estimate(a.sighting)
@@ -159,7 +162,9 @@ class Discoverer:
         except asyncio.CancelledError:
             await publishing  # SIGTERM: finish this cycle's publishing, then stop
             raise
+        report.phases["publish"] = time.monotonic() - started - sum(report.phases.values())
         await self._upsert_metadata(owned, report)
+        report.phases["metadata"] = time.monotonic() - started - sum(report.phases.values())
         for inst in owned:
             states[self.schedule.state(inst.resource_id).state] += 1
         report.instances = dict(states)

@@ -19,6 +19,7 @@ from discovery.metrics import KAFKA_PUBLISH_FAILURES
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 CHUNK = 100
+RECORD_CONCURRENCY = 16
 
 
 class Publisher:
@@ -49,6 +50,7 @@ class Publisher:
                     failed = len(items) - start - len(sent)
                     break
                 sent.append((item, topic, fut))
+            done: list[T] = []
             for item, topic, fut in sent:
                 try:
                     await fut
@@ -57,8 +59,15 @@ class Publisher:
                     log.error("kafka_publish_failed", topic=topic, error=repr(exc))
                     failed += 1
                     continue
-                await acknowledged(item)
-                acked += 1
+                done.append(item)
+            sem = asyncio.Semaphore(RECORD_CONCURRENCY)
+
+            async def record(item: T) -> None:
+                async with sem:
+                    await acknowledged(item)
+
+            await asyncio.gather(*(record(i) for i in done))
+            acked += len(done)
             if failed:
                 return acked, len(items) - acked
         return acked, 0
