@@ -35,6 +35,12 @@ class Publisher:
     ) -> tuple[int, int]:
         """Send `items` in order; call `acknowledged(item)` after each ack. (acked, failed)."""
         acked = 0
+        sem = asyncio.Semaphore(RECORD_CONCURRENCY)
+
+        async def record(item: T) -> None:
+            async with sem:
+                await acknowledged(item)
+
         for start in range(0, len(items), CHUNK):
             chunk = items[start : start + CHUNK]
             sent: list[tuple[T, str, asyncio.Future[object]]] = []
@@ -60,12 +66,6 @@ class Publisher:
                     failed += 1
                     continue
                 done.append(item)
-            sem = asyncio.Semaphore(RECORD_CONCURRENCY)
-
-            async def record(item: T) -> None:
-                async with sem:
-                    await acknowledged(item)
-
             await asyncio.gather(*(record(i) for i in done))
             acked += len(done)
             if failed:

@@ -33,17 +33,17 @@ async def test_concurrent_misses_make_one_call_also_across_replicas(guard: Valke
     a = new_cache(guard)
     b = ReadThroughCache(guard, a._prefix, 3600)  # a second replica, same namespace
     calls = 0
-    gate = asyncio.Event()
+    gate, started = asyncio.Event(), asyncio.Event()
 
     async def load() -> list[int]:
         nonlocal calls
         calls += 1
+        started.set()
         await gate.wait()
         return [1, 2, 3]
 
     tasks = [asyncio.create_task(c.get("k", 60, load)) for c in (a, a, a, b, b)]
-    while calls == 0:
-        await asyncio.sleep(0.01)
+    await started.wait()
     gate.set()
     assert await asyncio.gather(*tasks) == [[1, 2, 3]] * 5
     assert calls == 1

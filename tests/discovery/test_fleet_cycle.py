@@ -10,7 +10,6 @@ import pytest
 
 from tests.discovery.conftest import (
     World,
-    emulators,  # noqa: F401 - fixture
     expected_files,
     followed,
     read_messages,
@@ -22,7 +21,7 @@ from tests.discovery.conftest import (
 async def test_316_instances_every_file_announced_once_then_steady_cost(
     world: World,
     emulators,
-    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     emu = emulators("--instances", "316", "--rate-scale", "0.01")
     use_rds(world, emu, monkeypatch)

@@ -3,21 +3,21 @@ TTL, the bytes never read are in the gap ledger, counted, and shown by `stats`."
 
 from __future__ import annotations
 
+import asyncio
 import json
-import subprocess
 import sys
 import time
 
 import pytest
 from prometheus_client import REGISTRY
 
-from tests.discovery.conftest import World, emulators, running, use_rds  # noqa: F401
+from tests.discovery.conftest import World, running, use_rds
 
 
 async def test_removed_instance_rows_marked_with_gaps(
     world: World,
     emulators,
-    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     emu = emulators("--instances", "8", "--stopped", "0")
     use_rds(world, emu, monkeypatch)
@@ -54,11 +54,13 @@ async def test_removed_instance_rows_marked_with_gaps(
     after = REGISTRY.get_sample_value("aurora_discovery_gaps_total", {"log_type": "slowquery"}) or 0
     assert after > before
 
-    out = subprocess.run(
-        [sys.executable, "-m", "discovery.cli", "stats"],
-        env=world.subprocess_env(), capture_output=True, text=True, timeout=60, check=True,
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "discovery.cli", "stats",
+        env=world.subprocess_env(), stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    stats = json.loads(out.stdout)
+    stdout, _ = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0
+    stats = json.loads(stdout)
     lost = [g for g in stats["gaps"] if g["instance_id"] == victim]
     assert len(lost) == len(rows)
     assert stats["shards"][0]["instances"]["followed"] == 7

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from common.log_files import generation_of
-from tests.discovery.conftest import World, emulators, read_messages, running, use_rds  # noqa: F401
+from tests.discovery.conftest import World, read_messages, running, use_rds
 
 BASE = "slowquery/mysql-slowquery.log"
 
@@ -17,7 +17,7 @@ BASE = "slowquery/mysql-slowquery.log"
 async def test_one_generation_per_hour_without_gap_or_overlap(
     world: World,
     emulators,
-    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     emu = emulators("--instances", "6", "--stopped", "0", "--rate-scale", "0.2")
     use_rds(world, emu, monkeypatch)
