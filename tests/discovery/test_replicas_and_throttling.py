@@ -55,6 +55,8 @@ async def test_three_replicas_share_the_budget_without_failures(
         for op in ("DescribeDBLogFiles", "DescribeDBInstances", "DescribeDBClusters")
     )
     assert throttles_after - throttles_before == stats["total_throttled"]  # all seen, retried
-    announced = Counter((m["instance_id"], m["generation"]) for m in await read_messages(services[0].settings))
+    announced = Counter(
+        (m["instance_id"], m["generation"]) for m in await read_messages(services[0].settings)
+    )
     assert set(announced) == expected_files(emu, ids, engines)
     assert max(announced.values()) == 1
