@@ -71,7 +71,7 @@ async def run(seconds: float) -> dict[str, Any]:
         sys.executable, "-m", "devstack.rds", "--host", HOST, "--port", str(port),
         "--data-dir", str(root / "data"), "--instances", "8", "--seed", "3",
         "--clock-speed", "0", "--start-time", "2026-11-23T10:30:00Z", "--no-throttle",
-        "--audit-rotate-bytes", "400000000", "--log-level", "WARNING",
+        "--audit-rotate-bytes", "400000000", "--log-level", "WARNING", "--logging", "all",
     ]  # fmt: skip
     proc = spawn(argv, root / "rds.log")
     try:

@@ -58,6 +58,10 @@ def _instance_json(emu: Emulator, iid: str) -> dict[str, Any]:
     return {
         "instance_id": i.instance_id,
         "cluster_id": i.cluster_id,
+        "resource_id": i.resource_id,
+        "instance_class": i.instance_class,
+        "paused": i.paused,
+        "parameter_group": i.parameter_group,
         "engine": i.engine,
         "engine_version": i.engine_version,
         "status": i.status,
@@ -134,8 +138,8 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
         async with emu.logs(iid) as (logs, now):
             logs.reboot(now)
             inst = emu.fleet.instances[iid]
-            inst.status = "rebooting"
-            inst.reboot_until = now + float(body.get("seconds", 30.0))
+            inst.status, inst.then = "rebooting", "available"
+            inst.until = now + float(body.get("seconds", 30.0))
         return _json(_instance_json(emu, iid))
 
     async def activity(request: web.Request) -> web.Response:
@@ -191,7 +195,14 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
         return await rates(request)
 
     async def truth_index(_: web.Request) -> web.Response:
-        return _json({"instances": emu.store.known()})
+        live = [(i, None) for i in emu.fleet.instances.values()]
+        gone = [(logs.inst, logs.inst.deleted_at) for logs in emu.store.removed()]
+        resources = [
+            {"resource_id": i.resource_id, "instance_id": i.instance_id, "exists": at is None,
+             "deleted_at": at, "log_types": list(i.log_types)}
+            for i, at in live + gone
+        ]  # fmt: skip
+        return _json({"instances": emu.store.known(), "resources": resources})
 
     async def truth_files(request: web.Request) -> web.Response:
         iid = request.match_info["instance"]
@@ -200,6 +211,9 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
         return _json(
             {
                 "instance_id": iid,
+                "resource_id": logs.inst.resource_id,
+                "exists": logs.inst.deleted_at is None and iid in emu.fleet.instances,
+                "deleted_at": logs.inst.deleted_at,
                 "files": [
                     {
                         "name": f.name,

@@ -10,10 +10,11 @@ import structlog
 from aiohttp import web
 from prometheus_client import Counter
 
-from devstack.rds import admin
+from devstack.rds import admin, admin_fleet
 from devstack.rds.describe import describe_clusters, describe_instances
+from devstack.rds.describe_params import describe_cluster_parameters, describe_parameters
 from devstack.rds.errors import ApiError
-from devstack.rds.logapi import describe_log_files, download_portion, find_view
+from devstack.rds.logapi import check_ready, describe_log_files, download_portion, find_view
 from devstack.rds.protocol import Params, render, render_error, render_portion
 from devstack.rds.sigv4 import SignatureError, caller, verify
 from devstack.rds.state import Emulator
@@ -30,6 +31,8 @@ OPERATIONS = (
     "DownloadDBLogFilePortion",
     "DescribeDBInstances",
     "DescribeDBClusters",
+    "DescribeDBClusterParameters",
+    "DescribeDBParameters",
 )
 COMPLETE = "DownloadCompleteDBLogFile"
 
@@ -100,6 +103,10 @@ async def handle_query(request: web.Request) -> web.Response:
             result = await describe_log_files(emu, p)
         elif action == "DescribeDBInstances":
             result = describe_instances(emu, p, region)
+        elif action == "DescribeDBClusterParameters":
+            result = describe_cluster_parameters(emu, p)
+        elif action == "DescribeDBParameters":
+            result = describe_parameters(emu, p)
         else:
             result = describe_clusters(emu, p, region)
         body = render(action, result, rid)
@@ -134,6 +141,7 @@ async def handle_download(request: web.Request) -> web.StreamResponse:
             raise ApiError("SignatureDoesNotMatch", str(exc), 403) from None
         await _before(emu, COMPLETE, who.region)
         async with emu.logs(instance_id) as (logs, now):
+            check_ready(emu, logs.inst)
             view = find_view(emu, logs, name, now)
             path = emu.gzip_copy(view.file) if view.gz else view.file.path
             size = path.stat().st_size
@@ -158,4 +166,5 @@ def build_app(emu: Emulator) -> web.Application:
     app.router.add_route("GET", "/", handle_query)
     app.router.add_get(r"/v13/downloadCompleteLogFile/{instance}/{name:.+}", handle_download)
     admin.add_routes(app, emu)
+    admin_fleet.add_routes(app, emu)
     return app

@@ -42,6 +42,7 @@ class Config:
     busy: tuple[str, ...] = ()
     busy_activity: float = 20.0
     stopped: int = 2
+    logging: str = "realistic"  # or "all": every MySQL cluster writes every log type
     audit_rotate_bytes: int = 100 * 1024 * 1024
     pg_rotate_bytes: int = 100_000 * 1024
     throttle: bool = True
@@ -96,7 +97,14 @@ def parse_args(argv: list[str] | None = None) -> Config:
     p.add_argument("--quiet-activity", type=float, default=d.quiet_activity)
     p.add_argument("--busy", default="", help="Comma-separated instance ids made busy.")
     p.add_argument("--busy-activity", type=float, default=d.busy_activity)
-    p.add_argument("--stopped", type=int, default=d.stopped, help="Instances in state stopped.")
+    p.add_argument("--stopped", type=int, default=d.stopped, help="Clusters stopped (all members).")
+    p.add_argument(
+        "--logging",
+        choices=("realistic", "all"),
+        default=d.logging,
+        help="Parameter groups: a realistic mix (most MySQL instances without general and audit "
+        "logs), or every log type on every MySQL cluster.",
+    )
     p.add_argument("--audit-rotate-bytes", type=int, default=d.audit_rotate_bytes)
     p.add_argument("--pg-rotate-bytes", type=int, default=d.pg_rotate_bytes)
     p.add_argument("--no-throttle", action="store_true", help="Start with throttling off.")
@@ -133,6 +141,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         busy=tuple(b for b in a.busy.split(",") if b),
         busy_activity=a.busy_activity,
         stopped=a.stopped,
+        logging=a.logging,
         audit_rotate_bytes=a.audit_rotate_bytes,
         pg_rotate_bytes=a.pg_rotate_bytes,
         throttle=not a.no_throttle,

@@ -47,6 +47,9 @@ def instance_shape(emu: Emulator, i: Instance, region: str) -> dict[str, Any]:
         "LicenseModel": "general-public-license"
         if i.engine == "aurora-mysql"
         else "postgresql-license",
+        "DBParameterGroups": [
+            {"DBParameterGroupName": i.parameter_group, "ParameterApplyStatus": "in-sync"}
+        ],
         "PubliclyAccessible": False,
         "StorageType": "aurora",
         "DbInstancePort": 0,
@@ -73,7 +76,7 @@ def cluster_shape(emu: Emulator, c: Cluster, region: str) -> dict[str, Any]:
         "BackupRetentionPeriod": 7,
         "DatabaseName": c.cluster_id.split("-")[0],
         "DBClusterIdentifier": c.cluster_id,
-        "DBClusterParameterGroup": f"default.{c.engine}",
+        "DBClusterParameterGroup": c.parameter_group,
         "Status": c.status,
         "Endpoint": _host(emu, c.cluster_id, region, "cluster-"),
         "ReaderEndpoint": _host(emu, c.cluster_id, region, "cluster-ro-"),
@@ -107,7 +110,7 @@ def cluster_shape(emu: Emulator, c: Cluster, region: str) -> dict[str, Any]:
     }
 
 
-def _page(items: Sequence[T], key: Callable[[T], str], p: Params) -> tuple[list[T], str | None]:
+def paginate(items: Sequence[T], key: Callable[[T], str], p: Params) -> tuple[list[T], str | None]:
     limit = p.integer("MaxRecords", lo=20, hi=100) or 100
     marker = p.text("Marker")
     after = ""
@@ -151,7 +154,7 @@ def describe_instances(emu: Emulator, p: Params, region: str) -> dict[str, Any]:
             },
         )
     ]
-    page, nxt = _page(insts, lambda i: i.instance_id, p)
+    page, nxt = paginate(insts, lambda i: i.instance_id, p)
     return _with_marker({"DBInstances": [instance_shape(emu, i, region) for i in page]}, nxt)
 
 
@@ -170,6 +173,7 @@ def _with_marker(result: dict[str, Any], marker: str | None) -> dict[str, Any]:
 def describe_clusters(emu: Emulator, p: Params, region: str) -> dict[str, Any]:
     filters = p.filters()
     _check_filter_names(filters, {"db-cluster-id", "engine", "db-cluster-resource-id"})
+    emu.fleet.refresh(emu.now())
     wanted = p.text("DBClusterIdentifier")
     if wanted is not None and wanted not in emu.fleet.clusters:
         raise cluster_not_found(wanted)
@@ -186,5 +190,5 @@ def describe_clusters(emu: Emulator, p: Params, region: str) -> dict[str, Any]:
             },
         )
     ]
-    page, nxt = _page(clusters, lambda c: c.cluster_id, p)
+    page, nxt = paginate(clusters, lambda c: c.cluster_id, p)
     return _with_marker({"DBClusters": [cluster_shape(emu, c, region) for c in page]}, nxt)

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 from devstack.rds.errors import (
     BINARY_DATA_MESSAGE,
-    instance_not_ready,
     invalid_parameter,
     log_file_not_found,
 )
 from devstack.rds.faults import Faults
 from devstack.rds.fleet import Instance
+from devstack.rds.lifecycle import log_access_error
 from devstack.rds.protocol import Params
 from devstack.rds.state import Emulator
 from devstack.rds.store import InstanceLogs
@@ -74,9 +74,11 @@ def find_view(emu: Emulator, logs: InstanceLogs, name: str, now: float) -> View:
     raise log_file_not_found(name)
 
 
-def check_ready(inst: Instance) -> None:
-    if inst.status == "stopped":
-        raise instance_not_ready(inst.instance_id)
+def check_ready(emu: Emulator, inst: Instance) -> None:
+    """Stopped, starting, stopping or paused: the log APIs answer an error (lifecycle.py)."""
+    err = log_access_error(emu, inst)
+    if err is not None:
+        raise err
 
 
 def _encode_marker(name: str) -> str:
@@ -100,7 +102,7 @@ async def describe_log_files(emu: Emulator, p: Params) -> dict[str, object]:
     marker = p.text("Marker")
     after = _decode_marker(marker) if marker else ""
     async with emu.logs(instance_id) as (logs, now):
-        check_ready(logs.inst)
+        check_ready(emu, logs.inst)
         listed = views(emu, logs, now)
     chosen = [
         v
@@ -234,6 +236,6 @@ async def download_portion(emu: Emulator, p: Params) -> Portion:
     marker = p.text("Marker")
     lines = p.integer("NumberOfLines", lo=1)
     async with emu.logs(instance_id) as (logs, now):
-        check_ready(logs.inst)
+        check_ready(emu, logs.inst)
         view = find_view(emu, logs, name, now)
         return portion(emu, view, marker, lines, now)

@@ -14,6 +14,7 @@ from devstack.rds.config import Config
 from devstack.rds.errors import instance_not_found
 from devstack.rds.faults import Faults
 from devstack.rds.fleet import Fleet
+from devstack.rds.lifecycle import Lifecycle
 from devstack.rds.stats import Stats
 from devstack.rds.store import InstanceLogs, LogStore
 from devstack.rds.streams import LogFile
@@ -38,6 +39,13 @@ class Emulator:
         self.fault_rng = random.Random(f"faults:{config.seed}")
         self.gz_dir = config.data_dir / "gz"
         self._locks: dict[str, asyncio.Lock] = {}
+        self.lifecycle = Lifecycle()
+
+    def move_lock(self, old: str, new: str) -> None:
+        """A renamed instance keeps its lock (held by the renamer) under its new name."""
+        lock = self._locks.pop(old, None)
+        if lock is not None:
+            self._locks[new] = lock
 
     def now(self) -> float:
         return self.clock.now()
@@ -62,7 +70,8 @@ class Emulator:
 
     def gzip_copy(self, f: LogFile) -> Path:
         """A closed file's gzip copy (made once; mtime 0 so its bytes are deterministic)."""
-        path = self.gz_dir / f.instance_id / (f.name + ".gzdata")
+        rel = f.path.relative_to(self.store.root)  # per resource: names pass between instances
+        path = self.gz_dir / rel.with_name(rel.name + ".gzdata")
         if f.gz_size is None or not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             with (

@@ -25,52 +25,68 @@ from devstack.rds.streams import (
 class InstanceLogs:
     def __init__(self, inst: Instance, config: Config, root: Path) -> None:
         self.inst = inst
+        self.config = config
+        self.root = root
         self.streams: list[Stream] = []
         self.empty: EmptyErrorLog | None = None
-        profile = Profile.of(inst, config.seed)
-        start = config.start_time - config.history_hours * 3600
-
-        def spec(log_type: str, header: bytes = b"", lanes: int = 1) -> StreamSpec:
-            def rate() -> float:
-                if inst.status == "stopped":
-                    return 0.0
-                return config.rates.get(log_type, 0.0) * config.rate_scale * inst.activity
-
-            return StreamSpec(inst.instance_id, config.seed, root, start, rate, header, lanes)
-
+        self.profile = Profile.of(inst, config.seed)
+        self.seed_id = inst.instance_id
+        # Only the log types its parameter groups turn on have files (devstack.rds.params).
+        self.enabled: set[str] = set(inst.log_types)
+        start = max(config.start_time - config.history_hours * 3600, inst.history_start)
+        for log_type in inst.log_types:
+            self._add_stream(log_type, start)
         if inst.engine == "aurora-mysql":
-            self.error_gen = ErrorLog(profile)
-            self.streams.append(
-                ErrorStream(spec("error"), self.error_gen, "error/mysql-error-running.log", True)
-            )
-            header = server_header(profile)
-            self.streams.append(
-                HourlyStream(
-                    spec("slowquery", header),
-                    SlowLog(profile),
-                    "slowquery/mysql-slowquery.log",
-                    False,
-                )
-            )
-            self.streams.append(
-                HourlyStream(
-                    spec("general", header), GeneralLog(profile), "general/mysql-general.log", False
-                )
-            )
-            self.streams.append(
-                AuditStream(spec("audit", lanes=4), AuditLog(profile), config.audit_rotate_bytes)
-            )
             path = root / "error/mysql-error.log"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(b"")
             self.empty = EmptyErrorLog(
                 LogFile(inst.instance_id, "error/mysql-error.log", "error", "0", path, start, 300.0)
             )
+
+    def _spec(self, log_type: str, start: float, header: bytes = b"", lanes: int = 1) -> StreamSpec:
+        inst, config = self.inst, self.config
+
+        def rate() -> float:
+            if not inst.writing or log_type not in self.enabled:
+                return 0.0
+            return config.rates.get(log_type, 0.0) * config.rate_scale * inst.activity
+
+        return StreamSpec(
+            inst.instance_id, config.seed, self.root, start, rate, header, lanes, self.seed_id
+        )
+
+    def _add_stream(self, log_type: str, start: float) -> None:
+        profile, spec = self.profile, self._spec
+        if log_type == "error":
+            self.error_gen = ErrorLog(profile)
             self._booter: ErrorLog | PostgresLog = self.error_gen
+            stream: Stream = ErrorStream(
+                spec("error", start), self.error_gen, "error/mysql-error-running.log", True
+            )
+        elif log_type in ("slowquery", "general"):
+            gen = SlowLog(profile) if log_type == "slowquery" else GeneralLog(profile)
+            base = f"{log_type}/mysql-{log_type}.log"
+            stream = HourlyStream(spec(log_type, start, server_header(profile)), gen, base, False)
+        elif log_type == "audit":
+            stream = AuditStream(
+                spec("audit", start, lanes=4), AuditLog(profile), self.config.audit_rotate_bytes
+            )
         else:
             pg = PostgresLog(profile)
-            self.streams.append(PostgresStream(spec("postgresql"), pg, config.pg_rotate_bytes))
             self._booter = pg
+            stream = PostgresStream(spec("postgresql", start), pg, self.config.pg_rotate_bytes)
+        self.streams.append(stream)
+
+    def set_enabled(self, log_types: tuple[str, ...], now: float) -> None:
+        """A parameter change on a live instance: a type turned off stops being written (its
+        files age out); a type turned on gets files from `now` (caught up to it first)."""
+        self.rate_changed(now)
+        have = {s.gen.log_type for s in self.streams}
+        for log_type in log_types:
+            if log_type not in have:
+                self._add_stream(log_type, now)
+        self.enabled = set(log_types)
 
     def generated_until(self) -> float:
         return min(s.gen_until for s in self.streams)
@@ -109,6 +125,13 @@ class InstanceLogs:
         data = self._booter.boot(now)
         self.streams[0].inject(now, data)
 
+    def rate_changed(self, now: float) -> None:
+        """Catch up under the old rate, then forget cached blocks so what follows `now` is drawn
+        under the new one (a stop, a pause, a resume)."""
+        self.catch_up(now)
+        for s in self.streams:
+            s.forget_block()
+
 
 class LogStore:
     def __init__(self, config: Config, fleet: Fleet) -> None:
@@ -131,22 +154,40 @@ class LogStore:
             inst = self.fleet.instances.get(instance_id)
             if inst is None:
                 return None
-            logs = InstanceLogs(inst, self.config, self.root / instance_id)
+            # A directory per resource: a name can pass to another instance, a resource id cannot.
+            logs = InstanceLogs(inst, self.config, self.root / inst.resource_id)
             self._logs[instance_id] = logs
         logs.catch_up(now)
         return logs
 
     def ground_truth(self, instance_id: str, now: float) -> InstanceLogs | None:
-        """Also the logs of removed instances, as they were when removed."""
+        """Also the logs of removed instances, as they were when removed (the last one removed
+        under that name, if a name was reused)."""
         if instance_id in self.fleet.instances:
             return self.get(instance_id, now)
-        return self._removed.get(instance_id)
+        gone = [logs for logs in self._removed.values() if logs.inst.instance_id == instance_id]
+        return gone[-1] if gone else None
 
     def forget(self, instance_id: str, now: float) -> None:
         logs = self.get(instance_id, now)
         if logs is not None:
-            self._removed[instance_id] = logs
+            # Keyed by resource id: a name can be reused, a resource id never is.
+            self._removed[logs.inst.resource_id] = logs
             self._logs.pop(instance_id, None)
 
+    def rename(self, old: str, new: str) -> None:
+        """The instance's files follow it to its new name (they keep their paths on disk)."""
+        logs = self._logs.pop(old, None)
+        if logs is not None:
+            self._logs[new] = logs
+            for f in logs.all_files():
+                f.instance_id = new
+            for s in logs.streams:
+                s.spec.instance_id = new
+
+    def removed(self) -> list[InstanceLogs]:
+        return list(self._removed.values())
+
     def known(self) -> list[str]:
-        return sorted(set(self._logs) | set(self._removed))
+        gone = {logs.inst.instance_id for logs in self._removed.values()}
+        return sorted(set(self._logs) | gone)

@@ -81,6 +81,9 @@ class StreamSpec:
     rate: Callable[[], float]  # bytes per emulated second right now
     header: bytes = b""  # re-inserted at each flush (slow and general logs)
     lanes: int = 1
+    # Seeds the content; stays the instance's first name when it is renamed (`instance_id` is the
+    # current one), so that a name's new owner writes content of its own.
+    seed_id: str = ""
 
 
 class Stream:
@@ -133,6 +136,10 @@ class Stream:
         f.closed_at = t
         f.expires_at = max(t, f.last_written) + self.retention
 
+    def forget_block(self) -> None:
+        """Drop the cached block: the rate changed, so the rest of it is drawn again."""
+        self._block = None
+
     def inject(self, ts: float, data: bytes) -> None:
         """Add an out-of-band entry (a reboot's messages) at `ts`, not before what exists."""
         self._extra.append((max(ts, self.gen_until), data, 0))
@@ -143,7 +150,7 @@ class Stream:
             return self._block[1]
         start = b * BLOCK
         sp = self.spec
-        r = random.Random(f"{sp.seed}:{sp.instance_id}:{self.gen.log_type}:{b}")
+        r = random.Random(f"{sp.seed}:{sp.seed_id or sp.instance_id}:{self.gen.log_type}:{b}")
         expected = max(0.0, sp.rate()) * BLOCK / self.gen.mean_size
         count = int(expected) + (1 if r.random() < expected - int(expected) else 0)
         stamps = sorted(start + r.random() * BLOCK for _ in range(count))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,20 +71,26 @@ def start_emulator(root: Path, *extra: str) -> RdsServer:
         sys.executable, "-m", "devstack.rds", "--host", HOST, "--port", str(port),
         "--data-dir", str(root / "data"), "--instances", "24", "--seed", "7",
         "--clock-speed", "0", "--start-time", START, "--history-hours", "1",
-        "--audit-rotate-bytes", "3000000", "--log-level", "WARNING", *extra,
+        "--audit-rotate-bytes", "3000000", "--log-level", "WARNING", "--logging", "all", *extra,
     ]  # fmt: skip
     url = f"http://{HOST}:{port}"
     proc = start_http_server(argv, log, f"{url}/_admin/healthz", "rds emulator")
     return RdsServer(url, proc.pid, log)
 
 
-@pytest.fixture(scope="session")
-def rds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RdsServer]:
-    server = start_emulator(tmp_path_factory.mktemp("rds"))
+@contextmanager
+def running_emulator(root: Path, *extra: str) -> Iterator[RdsServer]:
+    server = start_emulator(root, *extra)
     try:
         yield server
     finally:
         stop_group(server.pid)
+
+
+@pytest.fixture(scope="session")
+def rds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RdsServer]:
+    with running_emulator(tmp_path_factory.mktemp("rds")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -111,13 +118,19 @@ def client_config(**extra: Any) -> AioConfig:
     return AioConfig(**extra)
 
 
-@pytest.fixture
-async def client(rds: RdsServer) -> AsyncIterator[Any]:
-    session = get_session()
-    async with session.create_client(
-        "rds", region_name=REGION, endpoint_url=rds.url, aws_access_key_id=KEY,
+@asynccontextmanager
+async def rds_client(server: RdsServer) -> AsyncIterator[Any]:
+    """An aiobotocore RDS client of that emulator, one attempt per call."""
+    async with get_session().create_client(
+        "rds", region_name=REGION, endpoint_url=server.url, aws_access_key_id=KEY,
         aws_secret_access_key=SECRET, config=client_config(),
     ) as c:  # fmt: skip
+        yield c
+
+
+@pytest.fixture
+async def client(rds: RdsServer) -> AsyncIterator[Any]:
+    async with rds_client(rds) as c:
         yield c
 
 

@@ -114,7 +114,7 @@ def test_sigv4_rejects_unsigned_and_unknown_keys() -> None:
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Emulator:
     config = Config(data_dir=tmp_path_factory.mktemp("emu"), instances=12, seed=2, mysql_fraction=0.5,
-                    start_time=START, clock_speed=0.0, busy_fraction=1.0, rate_scale=3.0)  # fmt: skip
+                    start_time=START, clock_speed=0.0, busy_fraction=1.0, rate_scale=3.0, logging="all")  # fmt: skip
     return Emulator(config)
 
 
