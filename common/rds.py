@@ -9,7 +9,8 @@ Errors (`retriable` says whether trying again later can help):
 
     RdsError
     ├── RdsThrottled      still `Throttling` after the retries (retriable)
-    ├── RdsNotReady       `DBInstanceNotReady`: stopped, paused Serverless v2 (retriable)
+    ├── RdsNotReady       `DBInstanceNotReady` (paused Serverless v2), `InvalidDBInstanceState`
+    │                     (stopped, stopping, starting) (retriable)
     ├── RdsNotFound       instance, cluster, parameter group or log file not found
     ├── RdsMalformed      an answer without the fields the API promises
     └── RdsCallFailed     any other error answer or a transport failure (retriable if 5xx/transport)
@@ -52,7 +53,10 @@ NOT_FOUND_CODES = frozenset(
         "DBClusterParameterGroupNotFoundFault",
     }
 )
-NOT_READY_CODES = frozenset({"DBInstanceNotReady", "DBInstanceNotReadyFault"})
+# DBInstanceNotReady: a paused Serverless v2 instance; InvalidDBInstanceState: stopped/stopping.
+NOT_READY_CODES = frozenset(
+    {"DBInstanceNotReady", "DBInstanceNotReadyFault", "InvalidDBInstanceState"}
+)
 
 
 class RdsError(Exception):

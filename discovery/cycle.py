@@ -109,6 +109,10 @@ class Discoverer:
         self._names: dict[str, str] = {}  # instance id -> resource id, from the table
         self._upserted: dict[str, float] = {}
         self._owned: dict[str, Instance] = {}
+        # START_POSITION applies to the instances present when discovery first meets an account
+        # (no metadata yet); an instance that appears later is new and read from its start.
+        self._bootstrap = False
+        self._initial: set[str] | None = None
         self.disabled: dict[str, list[str]] = {}  # resource id -> "log_type: reason"
         self._params_checked: dict[str, float] = {}
         self.last_report: CycleReport | None = None
@@ -119,6 +123,7 @@ class Discoverer:
             mine = [k for k in rows if k.region == self.ctx.target.region]
             self._known = {k.resource_id: k for k in mine}
             self._names = {k.instance_id: k.resource_id for k in mine if not k.removed}
+            self._bootstrap = not mine
         return self._known
 
     async def cycle(self) -> CycleReport:
@@ -134,6 +139,8 @@ class Discoverer:
             report.seconds = time.monotonic() - started
             self.last_report = report
             return report
+        if self._initial is None:
+            self._initial = {i.resource_id for i in fleet.instances} if self._bootstrap else set()
         states: Counter[str] = Counter({k: len(v) for k, v in fleet.skipped.items()})
         owned = [i for i in fleet.instances if owner(i.instance_id, self._total) == self._shard]
         states["other_shard"] = len(fleet.instances) - len(owned)
@@ -185,10 +192,11 @@ class Discoverer:
         )
         try:
             listing = await self.ctx.files.listing(inst, since)
-        except RdsNotReady:
-            if st.state != "paused":
-                log.info("instance_paused", instance_id=inst.instance_id)
-            self.schedule.done(rid, changed=False, state="paused")
+        except RdsNotReady as exc:
+            state = "paused" if exc.code.startswith("DBInstanceNotReady") else "not_ready"
+            if st.state != state:  # said once per change, not every cycle
+                log.info("instance_not_listable", instance_id=inst.instance_id, state=state)
+            self.schedule.done(rid, changed=False, state=state)
             return []
         except RdsNotFound:
             self.schedule.done(rid, changed=False, state="not_found")
@@ -237,7 +245,8 @@ class Discoverer:
                 old=previous_owner,
                 new=rid,
             )
-        first_listing = not rows and (k is None or not k.listed) and not takeover
+        initial = self._initial is not None and rid in self._initial
+        first_listing = initial and not rows and (k is None or not k.listed) and not takeover
         d = self._s.discovery
         out: list[Announcement] = []
         changed = False

@@ -19,7 +19,7 @@ async def test_one_generation_per_hour_without_gap_or_overlap(
     emulators,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    emu = emulators("--instances", "6", "--stopped", "0", "--rate-scale", "0.2")
+    emu = emulators("--instances", "6", "--stopped", "0", "--rate-scale", "0.2", "--logging", "all")
     use_rds(world, emu, monkeypatch)
     mysql = [i for i in emu.admin("GET", "fleet")["instances"] if i["engine"] == "aurora-mysql"]
     iid = mysql[0]["instance_id"]
