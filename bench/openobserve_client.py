@@ -36,8 +36,7 @@ sys.path.insert(0, str(ROOT))
 from common.logging import configure_logging  # noqa: E402
 from common.settings import OpenObserveSettings  # noqa: E402
 from devstack.procs import free_port, spawn, stop_group, wait_http  # noqa: E402
-from processor.sinks import openobserve_batches as batches  # noqa: E402
-from processor.sinks.openobserve import OpenObserveClient  # noqa: E402
+from processor.sinks.openobserve import OpenObserveClient, batches  # noqa: E402
 
 USER = "root@example.com"
 PASSWORD = "bench-password"

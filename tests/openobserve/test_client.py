@@ -10,8 +10,7 @@ from typing import Any
 from prometheus_client import REGISTRY
 
 from devstack.procs import free_port
-from processor.sinks.openobserve import OpenObserveClient, ShipResult
-from processor.sinks.openobserve_buffer import OpenObserveBuffer
+from processor.sinks.openobserve import OpenObserveBuffer, OpenObserveClient, ShipResult
 from tests.helpers import wait_for
 from tests.openobserve.conftest import O2Server, client_settings, make_events, new_stream
 

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from common.settings import OpenObserveSettings
-from processor.sinks import openobserve_batches as batches
-from processor.sinks.openobserve_retry import Backoff, is_retryable, parse_retry_after
-from processor.sinks.openobserve_window import HOUR_US, Window
+from processor.sinks.openobserve import InvalidEvent, batches
+from processor.sinks.openobserve.retry import Backoff, is_retryable, parse_retry_after
+from processor.sinks.openobserve.window import HOUR_US, Window
 
 
 def event(i: int, pad: int = 0) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def test_batches_stay_within_bytes_and_keep_every_event_in_order(
     ],
 )
 def test_invalid_events_are_refused_with_the_reason(bad: dict[str, Any], message: str) -> None:
-    with pytest.raises(batches.InvalidEvent, match=message):
+    with pytest.raises(InvalidEvent, match=message):
         batches.encode(bad)
 
 

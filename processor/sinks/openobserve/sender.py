@@ -1,13 +1,9 @@
-"""The processor's only way into OpenObserve: ship events, and ask what was stored.
-
-`OpenObserveClient(settings)` is an async context manager. `ship(stream, events)` sends events in
-gzip batches of at most `openobserve_batch_bytes` (uncompressed) to `_json` and returns a
-`ShipResult` that accounts for every event exactly once: delivered, permanently failed (with
-reason and server body, for the dead-letter queue), or kept for S3 only (outside the window).
+"""Delivery of batches to `_json`: each batch is sent, judged, retried, reconciled or split
+until every event of it is settled, at most `openobserve_concurrency` batches at a time.
 
 Success is HTTP 200 **and** `successful == sent`. OpenObserve is not idempotent, so after any
 answer that may have written part of a batch (a count mismatch, a timeout, a 5xx other than 503)
-the client asks which `event_id`s of the batch are stored (by `batch_id`, over the batch's time
+the sender asks which `event_id`s of the batch are stored (by `batch_id`, over the batch's time
 range) and resends only the missing ones. Connection errors, 408, 429 and 5xx are retried with
 full-jitter exponential backoff up to `openobserve_max_retries`; a 413 splits the batch in two;
 400, 401, 403 and other 4xx are returned as permanent failures at once.
@@ -16,57 +12,32 @@ full-jitter exponential backoff up to `openobserve_max_retries`; a 413 splits th
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any
 
 import httpx
 import structlog
 
 from common.settings import OpenObserveSettings
-from processor.sinks import openobserve_batches as batches
-from processor.sinks.openobserve_batches import Encoded, InvalidEvent
-from processor.sinks.openobserve_metrics import (
+from processor.sinks.openobserve import batches
+from processor.sinks.openobserve.batches import Encoded
+from processor.sinks.openobserve.errors import OpenObserveError
+from processor.sinks.openobserve.metrics import (
     BYTES,
     EVENTS,
     FAILURES,
-    LATENCY,
     MISMATCHES,
-    REQUESTS,
     RETRIES,
 )
-from processor.sinks.openobserve_results import PermanentFailure, ShipResult
-from processor.sinks.openobserve_retry import (
-    CLEAN_STATUSES,
-    Backoff,
-    is_retryable,
-    parse_retry_after,
-)
-from processor.sinks.openobserve_search import (
-    OpenObserveError,
-    SearchError,
-    SearchMixin,
-    SearchResult,
-    now_us,
-)
-from processor.sinks.openobserve_sender import Sender
-from processor.sinks.openobserve_window import Window
+from processor.sinks.openobserve.outcomes import PermanentFailure, ShipResult
+from processor.sinks.openobserve.retry import CLEAN_STATUSES, is_retryable, parse_retry_after
+from processor.sinks.openobserve.search import Search, now_us
+from processor.sinks.openobserve.transport import Transport
+from processor.sinks.openobserve.window import Window
 
 log = structlog.get_logger(__name__)
 
-__all__ = [
-    "OpenObserveClient",
-    "OpenObserveError",
-    "PermanentFailure",
-    "SearchError",
-    "SearchResult",
-    "ShipResult",
-]
-
 _COMPRESS_IN_THREAD = 256 * 1024
-_YIELD_EVERY = 256
 
 
 @dataclass
@@ -81,88 +52,17 @@ class _Attempt:
     retry_after: float | None = None
 
 
-class OpenObserveClient(SearchMixin):
-    def __init__(self, settings: OpenObserveSettings) -> None:
-        self.settings = settings
-        self._window = Window.from_settings(settings)
-        self._backoff = Backoff(
-            settings.openobserve_backoff_base_sec, settings.openobserve_backoff_max_sec
-        )
-        self._org = settings.openobserve_org
-        self._concurrency = settings.openobserve_concurrency
-        self._http = httpx.AsyncClient(
-            base_url=settings.openobserve_url.rstrip("/"),
-            auth=(settings.openobserve_user, settings.openobserve_pass.get_secret_value()),
-            timeout=settings.openobserve_timeout_sec,
-            limits=httpx.Limits(max_connections=max(settings.openobserve_concurrency, 2) + 2),
-        )
+class Sender:
+    """Delivers batches of one client; `deliver` settles every event of a batch in `result`."""
 
-    async def __aenter__(self) -> OpenObserveClient:
-        return self
+    def __init__(self, transport: Transport, search: Search, window: Window) -> None:
+        self.settings: OpenObserveSettings = transport.settings
+        self._transport = transport
+        self._search = search
+        self._window = window
+        self._backoff = transport.backoff
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    # ---------------------------------------------------------------- shipping
-
-    async def ship(self, stream: str, events: Iterable[Mapping[str, Any]]) -> ShipResult:
-        """Send `events` (each with `event_id`, `batch_id`, `_timestamp` µs) to `stream`.
-
-        Encoding is interleaved with sending: each batch goes out as soon as it is full, and
-        the loop yields every few hundred events so that requests in flight progress meanwhile.
-        """
-        result = ShipResult(stream)
-        sender = Sender(lambda chunk: self._deliver(stream, chunk, result), self._concurrency)
-        seen: set[str] = set()
-        chunk: list[Encoded] = []
-        size = 2
-        limit = self.settings.openobserve_batch_bytes
-        try:
-            for count, event in enumerate(events, 1):
-                if count % _YIELD_EVERY == 0:
-                    await asyncio.sleep(0)
-                try:
-                    item = batches.encode(event)
-                except InvalidEvent as exc:
-                    event_id = event.get("event_id") if isinstance(event, Mapping) else None
-                    self._fail(result, [str(event_id or "")], "invalid_event", None, str(exc))
-                    continue
-                if item.event_id in seen:
-                    self._fail(result, [item.event_id], "duplicate_event_id", None, "in this call")
-                    continue
-                seen.add(item.event_id)
-                extra = len(item.body) + 1
-                if chunk and size + extra > limit:
-                    await sender.submit(chunk)
-                    chunk, size = [], 2
-                chunk.append(item)
-                size += extra
-            if chunk:
-                await sender.submit(chunk)
-        finally:
-            await sender.join()
-        return result
-
-    async def ship_encoded(self, stream: str, items: Sequence[Encoded]) -> ShipResult:
-        """`ship` for events already validated and encoded (see `openobserve_batches.encode`)."""
-        result = ShipResult(stream)
-        sender = Sender(lambda chunk: self._deliver(stream, chunk, result), self._concurrency)
-        try:
-            for chunk in batches.cut(items, self.settings.openobserve_batch_bytes):
-                await sender.submit(chunk)
-        finally:
-            await sender.join()
-        return result
-
-    async def _deliver(self, stream: str, chunk: list[Encoded], result: ShipResult) -> None:
+    async def deliver(self, stream: str, chunk: list[Encoded], result: ShipResult) -> None:
         """Deliver one batch: retry, reconcile, split on 413, until settled or out of retries."""
         pending = {item.event_id: item for item in chunk}
         low = min(item.timestamp_us for item in chunk)
@@ -199,7 +99,7 @@ class OpenObserveClient(SearchMixin):
                     if last.status == 413:
                         await self._split(stream, items, result)
                     elif last.status not in (200, None):
-                        self._fail(
+                        self.fail(
                             result, list(pending), f"http_{last.status}", last.status, last.body
                         )
                     else:
@@ -246,11 +146,11 @@ class OpenObserveClient(SearchMixin):
                 log.error("openobserve_final_reconcile_failed", stream=stream, error=str(exc))
         if pending:
             reason = f"retries_exhausted:{last.retry_reason}"
-            self._fail(result, list(pending), reason, last.status, last.body)
+            self.fail(result, list(pending), reason, last.status, last.body)
 
     async def _split(self, stream: str, items: list[Encoded], result: ShipResult) -> None:
         if len(items) == 1:
-            self._fail(
+            self.fail(
                 result,
                 [items[0].event_id],
                 "payload_too_large",
@@ -261,7 +161,7 @@ class OpenObserveClient(SearchMixin):
         middle = len(items) // 2
         RETRIES.labels("ingest", "split_413").inc()
         for half in (items[:middle], items[middle:]):
-            await self._deliver(stream, half, result)
+            await self.deliver(stream, half, result)
 
     async def _send(self, stream: str, items: list[Encoded], result: ShipResult) -> _Attempt:
         raw = batches.payload(items)
@@ -273,21 +173,13 @@ class OpenObserveClient(SearchMixin):
         BYTES.labels(stream, "raw").inc(len(raw))
         BYTES.labels(stream, "gzip").inc(len(body))
         result.requests += 1
-        url = f"/api/{self._org}/{stream}/_json"
-        headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
-        started = time.monotonic()
         try:
-            resp = await self._http.post(url, content=body, headers=headers)
+            resp = await self._transport.post_ingest(stream, body)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            REQUESTS.labels("ingest", type(exc).__name__).inc()
             return _Attempt("connect_error", False, body=str(exc))
         except httpx.TransportError as exc:
             # The request may have reached the server: ask what was stored before resending.
-            REQUESTS.labels("ingest", type(exc).__name__).inc()
             return _Attempt("transport_error", True, body=str(exc) or type(exc).__name__)
-        finally:
-            LATENCY.labels("ingest").observe(time.monotonic() - started)
-        REQUESTS.labels("ingest", str(resp.status_code)).inc()
         return self._judge(stream, resp, len(items))
 
     def _judge(self, stream: str, resp: httpx.Response, sent: int) -> _Attempt:
@@ -360,7 +252,7 @@ class OpenObserveClient(SearchMixin):
         EVENTS.labels(stream, "delivered").inc(len(found))
         EVENTS.labels(stream, "reconciled").inc(len(found))
 
-    def _fail(
+    def fail(
         self, result: ShipResult, event_ids: list[str], reason: str, status: int | None, body: str
     ) -> None:
         for event_id in event_ids:
@@ -381,7 +273,35 @@ class OpenObserveClient(SearchMixin):
     ) -> set[str]:
         wanted = list(items)
         batch_ids = sorted({i.batch_id for i in wanted})
-        stored = await self.stored_event_ids(stream, batch_ids, low, high + 1)
+        stored = await self._search.stored_event_ids(stream, batch_ids, low, high + 1)
         return stored & {i.event_id for i in wanted}
 
-    # ---------------------------------------------------------------- search
+
+Deliver = Callable[[list[Encoded]], Awaitable[None]]
+
+
+class Inflight:
+    """Runs the batches of one `ship` call, at most `concurrency` of them at a time."""
+
+    def __init__(self, deliver: Deliver, concurrency: int) -> None:
+        self._deliver = deliver
+        self._gate = asyncio.Semaphore(concurrency)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def submit(self, chunk: list[Encoded]) -> None:
+        """Start delivering `chunk`; waits while `concurrency` batches are already in flight."""
+        await self._gate.acquire()
+        self._tasks.append(asyncio.create_task(self._run(chunk)))
+
+    async def _run(self, chunk: list[Encoded]) -> None:
+        try:
+            await self._deliver(chunk)
+        finally:
+            self._gate.release()
+
+    async def join(self) -> None:
+        """Wait for every batch; a bug inside one is raised after all the others finished."""
+        outcomes = await asyncio.gather(*self._tasks, return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
