@@ -46,6 +46,12 @@ class O2Server:
         result: dict[str, Any] = self.admin("GET", "stats")
         return result
 
+    def truth(self, stream: str, event_ids: bool = False, org: str = "default") -> dict[str, Any]:
+        """What the stream holds, faults aside (lag, partial answers), and what was acked."""
+        query = f"truth?org={org}&stream={stream}&event_ids={str(event_ids).lower()}"
+        result: dict[str, Any] = self.admin("GET", query)
+        return result
+
     def search(self, sql: str, **query: Any) -> httpx.Response:
         body = {"query": {"sql": sql, "start_time": 0, "end_time": 2**62, **query}}
         return httpx.post(f"{self.url}/api/default/_search", json=body, auth=(USER, PASSWORD))
