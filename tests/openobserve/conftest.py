@@ -107,6 +107,9 @@ def client_settings(url: str, **overrides: Any) -> OpenObserveSettings:
         "openobserve_backoff_max_sec": 0.005,
         "openobserve_max_retries": 8,
         "openobserve_timeout_sec": 10.0,
+        # The emulator shows a write at once unless its lag fault says otherwise; the tests
+        # that switch that fault on set this above it.
+        "openobserve_visibility_lag_sec": 0.2,
     }
     values.update(overrides)
     return OpenObserveSettings(**values)
@@ -149,3 +152,9 @@ def make_events(
             }
         )
     return events
+
+
+def span(events: list[dict[str, Any]]) -> tuple[int, int]:
+    """The `[start, end)` search range of these events' `_timestamp`s (a second either side)."""
+    stamps = [int(e["_timestamp"]) for e in events]
+    return min(stamps) - 1_000_000, max(stamps) + 1_000_001

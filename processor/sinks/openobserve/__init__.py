@@ -18,11 +18,18 @@ from processor.sinks.openobserve.errors import (
     InvalidEvent,
     OpenObserveError,
     OrganizationNotFound,
+    PartialAnswer,
     QueryRefused,
     SearchError,
     SearchUnavailable,
 )
-from processor.sinks.openobserve.outcomes import PermanentFailure, ShipResult
+from processor.sinks.openobserve.outcomes import (
+    PermanentFailure,
+    Presence,
+    ShipResult,
+    StoredCheck,
+    Unsettled,
+)
 from processor.sinks.openobserve.search import SearchResult
 
 __all__ = [
@@ -32,10 +39,14 @@ __all__ = [
     "OpenObserveClient",
     "OpenObserveError",
     "OrganizationNotFound",
+    "PartialAnswer",
     "PermanentFailure",
+    "Presence",
     "QueryRefused",
     "SearchError",
     "SearchResult",
     "SearchUnavailable",
     "ShipResult",
+    "StoredCheck",
+    "Unsettled",
 ]

@@ -19,7 +19,7 @@ from common.settings import OpenObserveSettings
 from processor.sinks.openobserve import batches
 from processor.sinks.openobserve.batches import Accumulator, Encoded
 from processor.sinks.openobserve.errors import InvalidEvent
-from processor.sinks.openobserve.outcomes import ShipResult
+from processor.sinks.openobserve.outcomes import ShipResult, StoredCheck
 from processor.sinks.openobserve.search import Search, SearchResult
 from processor.sinks.openobserve.sender import Inflight, Sender
 from processor.sinks.openobserve.transport import Transport
@@ -126,18 +126,30 @@ class OpenObserveClient:
         """Run `sql` over `[start_us, end_us)` (see `Search.search`)."""
         return await self._search.search(sql, start_us, end_us, size, offset)
 
-    async def count_batch(
-        self, stream: str, batch_id: str, start_us: int = 0, end_us: int | None = None
-    ) -> int:
-        """How many records of `stream` carry `batch_id` (duplicates included)."""
+    async def count_batch(self, stream: str, batch_id: str, start_us: int, end_us: int) -> int:
+        """How many records of `stream` carry `batch_id` in `[start_us, end_us)` (duplicates
+        included); raises `PartialAnswer` when the server's answer was partial."""
         return await self._search.count_batch(stream, batch_id, start_us, end_us)
 
     async def stored_event_ids(
+        self, stream: str, batch_ids: str | Sequence[str], start_us: int, end_us: int
+    ) -> set[str]:
+        """The distinct `event_id`s stored in `stream` for these batch ids in the range; raises
+        `PartialAnswer` when the server's answer was partial."""
+        return await self._search.stored_event_ids(stream, batch_ids, start_us, end_us)
+
+    async def which_stored(
         self,
         stream: str,
-        batch_ids: str | Sequence[str],
-        start_us: int = 0,
-        end_us: int | None = None,
-    ) -> set[str]:
-        """The distinct `event_id`s stored in `stream` for these batch ids."""
-        return await self._search.stored_event_ids(stream, batch_ids, start_us, end_us)
+        event_ids: Iterable[str],
+        start_us: int,
+        end_us: int,
+        *,
+        last_write_us: int | None,
+        batch_ids: Sequence[str] = (),
+    ) -> StoredCheck:
+        """Which of `event_ids` are stored, absent or unknown: "for batch X" with `batch_ids`,
+        "in time range R" with `[start_us, end_us)` (see `Search.which_stored`)."""
+        return await self._search.which_stored(
+            stream, event_ids, start_us, end_us, last_write_us=last_write_us, batch_ids=batch_ids
+        )

@@ -10,6 +10,8 @@ exceptions are for searches, and for events the caller handed over that cannot b
         │                       20004), function unknown (20005), execution error (20008)...
         ├── OrganizationNotFound HTTP 404 (plain-text body)
         ├── SearchUnavailable   retries exhausted on a transport error, 408, 429 or 5xx
+        ├── PartialAnswer       HTTP 200 with `is_partial` (a querier failed, or the range was
+        │                       shortened): it proves nothing about what is absent
         └── BadAnswer           HTTP 200 whose body is not a search answer
 
 `retriable` tells a caller whether the same request may succeed later: it is False for a
@@ -66,6 +68,17 @@ class SearchUnavailable(SearchError):
     """The search kept failing in a way that may pass (network, 408, 429, 5xx)."""
 
     retriable = True
+
+
+class PartialAnswer(SearchError):
+    """HTTP 200 with `is_partial: true`: the hits are true, the missing ones are unknown. Raised
+    where a complete answer is required (a count); `notes` are the server's `function_error`."""
+
+    retriable = True
+
+    def __init__(self, message: str, notes: tuple[str, ...] = ()) -> None:
+        super().__init__(message, 200)
+        self.notes = notes
 
 
 class BadAnswer(SearchError):

@@ -12,7 +12,7 @@ full-jitter exponential backoff up to `openobserve_max_retries`; a 413 splits th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 import httpx
@@ -21,7 +21,6 @@ import structlog
 from common.settings import OpenObserveSettings
 from processor.sinks.openobserve import batches
 from processor.sinks.openobserve.batches import Encoded
-from processor.sinks.openobserve.errors import OpenObserveError
 from processor.sinks.openobserve.metrics import (
     BYTES,
     EVENTS,
@@ -29,7 +28,7 @@ from processor.sinks.openobserve.metrics import (
     MISMATCHES,
     RETRIES,
 )
-from processor.sinks.openobserve.outcomes import PermanentFailure, ShipResult
+from processor.sinks.openobserve.outcomes import PermanentFailure, ShipResult, Unsettled
 from processor.sinks.openobserve.retry import CLEAN_STATUSES, is_retryable, parse_retry_after
 from processor.sinks.openobserve.search import Search, now_us
 from processor.sinks.openobserve.transport import Transport
@@ -38,6 +37,8 @@ from processor.sinks.openobserve.window import Window
 log = structlog.get_logger(__name__)
 
 _COMPRESS_IN_THREAD = 256 * 1024
+# The reconciliation range is the batch's own [min, max] _timestamp, widened by this much.
+_RANGE_MARGIN_US = 1_000_000
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Sender:
         self._search = search
         self._window = window
         self._backoff = transport.backoff
+        self._lag_us = int(self.settings.openobserve_visibility_lag_sec * 1_000_000)
 
     async def deliver(self, stream: str, chunk: list[Encoded], result: ShipResult) -> None:
         """Deliver one batch: retry, reconcile, split on 413, until settled or out of retries."""
@@ -71,42 +73,39 @@ class Sender:
         last = _Attempt()
         uncertain = False
         server_error = ""
+        last_write_us = now_us()
         while pending:
             if uncertain:
-                try:
-                    stored = await self._stored_among(stream, pending.values(), low, high)
-                except (OpenObserveError, httpx.HTTPError) as exc:
-                    last = _Attempt("reconcile_failed", True, body=str(exc))
-                else:
-                    uncertain = False
-                    self._found(result, stream, pending, stored)
-                    if not pending:
-                        return
-            if not uncertain:
-                if (
-                    server_error
-                    or self._window.outside(low, now_us())
-                    or self._window.outside(high, now_us())
-                ):
-                    self._apply_window(stream, pending, result, server_error)
+                reasons = await self._reconcile(stream, pending, result, low, high, last_write_us)
                 if not pending:
                     return
-                items = list(pending.values())
-                low = min(low, *(i.timestamp_us for i in items))
-                high = max(high, *(i.timestamp_us for i in items))
-                last = await self._send(stream, items, result)
-                if last.retry_reason is None:
-                    if last.status == 413:
-                        await self._split(stream, items, result)
-                    elif last.status not in (200, None):
-                        self.fail(
-                            result, list(pending), f"http_{last.status}", last.status, last.body
-                        )
-                    else:
-                        self._succeeded(result, stream, items)
+                if reasons:
+                    self._unsettle(result, pending, reasons)
                     return
-                uncertain = last.uncertain
-                server_error = last.server_error
+                uncertain = False  # what is left is absent: resending cannot duplicate it
+            if (
+                server_error
+                or self._window.outside(low, now_us())
+                or (self._window.outside(high, now_us()))
+            ):
+                self._apply_window(stream, pending, result, server_error)
+            if not pending:
+                return
+            items = list(pending.values())
+            low = min(low, *(i.timestamp_us for i in items))
+            high = max(high, *(i.timestamp_us for i in items))
+            last = await self._send(stream, items, result)
+            last_write_us = now_us()
+            if last.retry_reason is None:
+                if last.status == 413:
+                    await self._split(stream, items, result)
+                elif last.status not in (200, None):
+                    self.fail(result, list(pending), f"http_{last.status}", last.status, last.body)
+                else:
+                    self._succeeded(result, stream, items)
+                return
+            uncertain = last.uncertain
+            server_error = last.server_error
             if retries >= self.settings.openobserve_max_retries:
                 break
             retries += 1
@@ -121,32 +120,65 @@ class Sender:
                 retry=retries,
             )
             await asyncio.sleep(self._backoff.delay(retries, last.retry_after))
-        await self._give_up(stream, pending, result, last, uncertain, low, high)
+        if uncertain:
+            # Out of retries after a write that may have landed: only what searches prove
+            # absent is reported failed; the rest is unknown, never failed (it may be stored).
+            reasons = await self._reconcile(stream, pending, result, low, high, last_write_us)
+            if pending and reasons:
+                self._unsettle(result, pending, reasons)
+                return
+        if pending:
+            reason = f"retries_exhausted:{last.retry_reason}"
+            self.fail(result, list(pending), reason, last.status, last.body)
 
-    async def _give_up(
+    async def _reconcile(
         self,
         stream: str,
         pending: dict[str, Encoded],
         result: ShipResult,
-        last: _Attempt,
-        uncertain: bool,
         low: int,
         high: int,
+        last_write_us: int,
+    ) -> tuple[str, ...]:
+        """Ask which pending events are stored (over the batch's own time range) until the
+        answer is complete and old enough, at most `openobserve_reconcile_attempts` times;
+        stored ones move to `delivered`. Returns () when the rest is proven absent, else why
+        it is still unknown (a partial or young answer is never taken for absence)."""
+        attempts = self.settings.openobserve_reconcile_attempts
+        batch_ids = sorted({i.batch_id for i in pending.values()})
+        for attempt in range(1, attempts + 1):
+            check = await self._search.which_stored(
+                stream,
+                list(pending),
+                low - _RANGE_MARGIN_US,
+                high + _RANGE_MARGIN_US + 1,
+                last_write_us=last_write_us,
+                batch_ids=batch_ids,
+            )
+            self._found(result, stream, pending, check.stored)
+            if not check.unknown:
+                return ()
+            if attempt == attempts:
+                return check.reasons
+            kind = check.reasons[0].split(":", 1)[0] if check.reasons else "unknown"
+            RETRIES.labels("reconcile", kind).inc()
+            wait_young = (last_write_us + self._lag_us - now_us()) / 1_000_000
+            await asyncio.sleep(max(self._backoff.delay(attempt), wait_young + 0.01))
+        return ()
+
+    def _unsettle(
+        self, result: ShipResult, pending: dict[str, Encoded], reasons: tuple[str, ...]
     ) -> None:
-        if uncertain:
-            # One last look, so that an event stored after all is not reported as failed.
-            try:
-                self._found(
-                    result,
-                    stream,
-                    pending,
-                    await self._stored_among(stream, pending.values(), low, high),
-                )
-            except (OpenObserveError, httpx.HTTPError) as exc:
-                log.error("openobserve_final_reconcile_failed", stream=stream, error=str(exc))
-        if pending:
-            reason = f"retries_exhausted:{last.retry_reason}"
-            self.fail(result, list(pending), reason, last.status, last.body)
+        reason = "; ".join(reasons)
+        result.unknown.extend(Unsettled(event_id, reason) for event_id in pending)
+        EVENTS.labels(result.stream, "unknown").inc(len(pending))
+        log.error(
+            "openobserve_events_unknown",
+            stream=result.stream,
+            events=len(pending),
+            reason=reason[:500],
+        )
+        pending.clear()
 
     async def _split(self, stream: str, items: list[Encoded], result: ShipResult) -> None:
         if len(items) == 1:
@@ -243,7 +275,11 @@ class Sender:
         EVENTS.labels(stream, "delivered").inc(len(items))
 
     def _found(
-        self, result: ShipResult, stream: str, pending: dict[str, Encoded], stored: set[str]
+        self,
+        result: ShipResult,
+        stream: str,
+        pending: dict[str, Encoded],
+        stored: Collection[str],
     ) -> None:
         found = [event_id for event_id in stored if event_id in pending]
         for event_id in found:
@@ -267,14 +303,6 @@ class Sender:
             events=len(event_ids),
             body=body[:500],
         )
-
-    async def _stored_among(
-        self, stream: str, items: Iterable[Encoded], low: int, high: int
-    ) -> set[str]:
-        wanted = list(items)
-        batch_ids = sorted({i.batch_id for i in wanted})
-        stored = await self._search.stored_event_ids(stream, batch_ids, low, high + 1)
-        return stored & {i.event_id for i in wanted}
 
 
 Deliver = Callable[[list[Encoded]], Awaitable[None]]
