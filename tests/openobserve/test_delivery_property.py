@@ -10,7 +10,8 @@ import uuid
 from collections import Counter
 from typing import Any
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import event as note_event
 from hypothesis import strategies as st
 
 from processor.sinks.openobserve import OpenObserveClient, ShipResult
@@ -127,7 +128,7 @@ def test_partial_answers_lag_and_write_then_error_never_duplicate(
     delivered = Counter(result.delivered)
     failed = {f.event_id: f for f in result.failed}
     unknown = {u.event_id: u for u in result.unknown}
-    event(f"unknown events: {'some' if unknown else 'none'}")
+    note_event(f"unknown events: {'some' if unknown else 'none'}")
     for e in events:
         event_id = e["event_id"]
         assert delivered[event_id] + (event_id in failed) + (event_id in unknown) == 1, event_id
