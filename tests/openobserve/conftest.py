@@ -3,6 +3,7 @@ its admin endpoints and to build clients with tiny backoffs (so retry tests run 
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 import uuid
@@ -45,6 +46,15 @@ class O2Server:
     def stats(self) -> dict[str, Any]:
         result: dict[str, Any] = self.admin("GET", "stats")
         return result
+
+    def ingest(self, stream: str, records: list[dict[str, Any]]) -> None:
+        """Post records straight to `_json` (no client) and check they were all taken."""
+        resp = httpx.post(
+            f"{self.url}/api/default/{stream}/_json",
+            content=json.dumps(records),
+            auth=(USER, PASSWORD),
+        )
+        assert resp.json()["status"][0]["successful"] == len(records), resp.text
 
     def truth(self, stream: str, event_ids: bool = False, org: str = "default") -> dict[str, Any]:
         """What the stream holds, faults aside (lag, partial answers), and what was acked."""
@@ -113,6 +123,10 @@ def client_settings(url: str, **overrides: Any) -> OpenObserveSettings:
     }
     values.update(overrides)
     return OpenObserveSettings(**values)
+
+
+def now_us() -> int:
+    return time.time_ns() // 1_000
 
 
 def new_stream() -> str:

@@ -32,13 +32,8 @@ faults = st.fixed_dictionaries(
 )
 
 
-async def _ship(url: str, events: list[dict[str, Any]], batch_bytes: int, conc: int) -> ShipResult:
-    options = client_settings(
-        url,
-        openobserve_batch_bytes=batch_bytes,
-        openobserve_concurrency=conc,
-        openobserve_max_retries=12,
-    )
+async def _ship(url: str, events: list[dict[str, Any]], **overrides: Any) -> ShipResult:
+    options = client_settings(url, openobserve_max_retries=12, **overrides)
     async with OpenObserveClient(options) as client:
         return await client.ship(STREAM, events)
 
@@ -61,7 +56,14 @@ def test_every_event_exactly_once_in_store_or_failed(
     events = make_events(n, batch_id=batch_id)
     o2.faults(**injected)
     try:
-        result = asyncio.run(_ship(o2.url, events, batch_bytes, concurrency))
+        result = asyncio.run(
+            _ship(
+                o2.url,
+                events,
+                openobserve_batch_bytes=batch_bytes,
+                openobserve_concurrency=concurrency,
+            )
+        )
     finally:
         o2.clear_faults()
     hits = o2.hits(f"SELECT event_id FROM \"{STREAM}\" WHERE batch_id = '{batch_id}'", size=100_000)
@@ -91,20 +93,6 @@ unkind = st.fixed_dictionaries(
 )
 
 
-async def _ship_unkind(url: str, events: list[dict[str, Any]], batch_bytes: int) -> ShipResult:
-    options = client_settings(
-        url,
-        openobserve_batch_bytes=batch_bytes,
-        openobserve_concurrency=2,
-        openobserve_max_retries=12,
-        openobserve_timeout_sec=1.0,  # under the stall: a `timeout` lie is a client timeout
-        openobserve_visibility_lag_sec=0.5,  # over the emulator's lag
-        openobserve_reconcile_attempts=6,
-    )
-    async with OpenObserveClient(options) as client:
-        return await client.ship(STREAM, events)
-
-
 @settings(
     max_examples=int(os.environ.get("O2_PROPERTY_EXAMPLES_UNKIND", "15")),
     deadline=None,
@@ -121,7 +109,16 @@ def test_partial_answers_lag_and_write_then_error_never_duplicate(
     events = make_events(n, batch_id=batch_id)
     o2.faults(**injected)
     try:
-        result = asyncio.run(_ship_unkind(o2.url, events, batch_bytes))
+        result = asyncio.run(
+            _ship(
+                o2.url,
+                events,
+                openobserve_batch_bytes=batch_bytes,
+                openobserve_timeout_sec=1.0,  # under the stall: a `timeout` lie is a timeout
+                openobserve_visibility_lag_sec=0.5,  # over the emulator's lag
+                openobserve_reconcile_attempts=6,
+            )
+        )
     finally:
         o2.clear_faults()
     truth = Counter(o2.truth(STREAM, event_ids=True)["event_ids"])

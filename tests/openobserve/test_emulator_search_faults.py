@@ -4,31 +4,15 @@ flagged partial), and a range longer than the stream's max query range silently 
 
 from __future__ import annotations
 
-import json
-import time
-
-import httpx
-
 from tests.helpers import wait_for
-from tests.openobserve.conftest import PASSWORD, USER, O2Server, new_stream
+from tests.openobserve.conftest import O2Server, new_stream, now_us
 
 HOUR_US = 3_600_000_000
 
 
-def now_us() -> int:
-    return time.time_ns() // 1_000
-
-
-def ingest(o2: O2Server, stream: str, records: list[dict[str, object]]) -> None:
-    resp = httpx.post(
-        f"{o2.url}/api/default/{stream}/_json", content=json.dumps(records), auth=(USER, PASSWORD)
-    )
-    assert resp.json()["status"][0]["successful"] == len(records), resp.text
-
-
 def test_a_partial_answer_is_200_flagged_and_misses_records(o2: O2Server) -> None:
     stream = new_stream()
-    ingest(o2, stream, [{"i": i} for i in range(400)])
+    o2.ingest(stream, [{"i": i} for i in range(400)])
     o2.faults(search_partial_rate=1.0, search_partial_share=0.5, seed=3)
     resp = o2.search(f'SELECT i FROM "{stream}"', size=1000)
     body = resp.json()
@@ -48,7 +32,7 @@ def test_a_partial_answer_is_200_flagged_and_misses_records(o2: O2Server) -> Non
 async def test_recent_records_are_invisible_for_the_lag_and_not_flagged(o2: O2Server) -> None:
     stream = new_stream()
     o2.faults(visibility_lag_ms=1_500)
-    ingest(o2, stream, [{"i": i} for i in range(10)])
+    o2.ingest(stream, [{"i": i} for i in range(10)])
     young = o2.search(f'SELECT i FROM "{stream}"').json()
     assert (young["hits"], young["is_partial"]) == ([], False)  # nothing says they are missing
     assert o2.truth(stream)["stored"] == 10  # yet they are stored
@@ -62,9 +46,7 @@ async def test_recent_records_are_invisible_for_the_lag_and_not_flagged(o2: O2Se
 def test_a_long_range_is_shortened_to_the_max_query_range_and_flagged(o2: O2Server) -> None:
     stream = new_stream()
     end = now_us()
-    ingest(
-        o2, stream, [{"_timestamp": end - 2 * HOUR_US, "i": 1}, {"_timestamp": end - 60, "i": 2}]
-    )
+    o2.ingest(stream, [{"_timestamp": end - 2 * HOUR_US, "i": 1}, {"_timestamp": end - 60, "i": 2}])
     o2.faults(max_query_range_hours=1)
     resp = o2.search(f'SELECT i FROM "{stream}"', start_time=end - 3 * HOUR_US, end_time=end)
     body = resp.json()

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import httpx
 
 from tests.openobserve.conftest import PASSWORD, USER, O2Server, new_stream
 
 
-def ingest(o2: O2Server, stream: str, records: list[dict[str, object]]) -> None:
-    resp = httpx.post(
-        f"{o2.url}/api/default/{stream}/_json", content=json.dumps(records), auth=(USER, PASSWORD)
-    )
-    assert resp.json()["status"][0]["successful"] == len(records), resp.text
-
-
 def test_a_sql_execution_error_is_400_code_20008(o2: O2Server) -> None:
     stream = new_stream()
-    ingest(o2, stream, [{"a": 1}])
+    o2.ingest(stream, [{"a": 1}])
     resp = o2.search(f"SELECT histogram(_timestamp, 'fortnight') AS t FROM \"{stream}\"")
     assert resp.status_code == 400
     assert resp.json()["code"] == 20008
@@ -45,7 +36,7 @@ def test_start_and_end_time_are_required(o2: O2Server) -> None:
 
 def test_size_zero_or_minus_one_means_the_default_limit(o2: O2Server) -> None:
     stream = new_stream()
-    ingest(o2, stream, [{"i": i} for i in range(1_050)])
+    o2.ingest(stream, [{"i": i} for i in range(1_050)])
     for size in (0, -1):
         body = o2.search(f'SELECT i FROM "{stream}"', size=size).json()
         assert (len(body["hits"]), body["size"]) == (1_000, 1_000), size
@@ -53,7 +44,7 @@ def test_size_zero_or_minus_one_means_the_default_limit(o2: O2Server) -> None:
 
 def test_simple_selects_get_timestamp(o2: O2Server) -> None:
     stream = new_stream()
-    ingest(o2, stream, [{"i": i, "k": "x"} for i in range(3)])
+    o2.ingest(stream, [{"i": i, "k": "x"} for i in range(3)])
     assert all(set(h) == {"_timestamp", "i"} for h in o2.hits(f'SELECT i FROM "{stream}"'))
     assert o2.hits(f'SELECT DISTINCT k FROM "{stream}"') == [{"k": "x"}]
     assert o2.hits(f'SELECT count(*) AS n FROM "{stream}"') == [{"n": 3}]
@@ -61,7 +52,7 @@ def test_simple_selects_get_timestamp(o2: O2Server) -> None:
 
 def test_like_is_case_sensitive_and_quoted_names_are_exact(o2: O2Server) -> None:
     stream = new_stream()
-    ingest(o2, stream, [{"level": "Error", "i": 1}, {"level": "error", "i": 2}, {"level": "Note"}])
+    o2.ingest(stream, [{"level": "Error", "i": 1}, {"level": "error", "i": 2}, {"level": "Note"}])
 
     def ids(where: str) -> list[int]:
         hits = o2.hits(f'SELECT i FROM "{stream}" WHERE {where} ORDER BY i')

@@ -5,11 +5,8 @@ raised as the server answers them, the permanent ones without a retry."""
 
 from __future__ import annotations
 
-import json
-import time
 from collections import Counter
 
-import httpx
 import pytest
 
 from processor.sinks.openobserve import (
@@ -21,27 +18,15 @@ from processor.sinks.openobserve import (
 )
 from tests.helpers import wait_for
 from tests.openobserve.conftest import (
-    PASSWORD,
-    USER,
     O2Server,
     client_settings,
     make_events,
     new_stream,
+    now_us,
     span,
 )
 
 HOUR_US = 3_600_000_000
-
-
-def now_us() -> int:
-    return time.time_ns() // 1_000
-
-
-def post_raw(o2: O2Server, stream: str, events: list[dict[str, object]]) -> None:
-    resp = httpx.post(
-        f"{o2.url}/api/default/{stream}/_json", content=json.dumps(events), auth=(USER, PASSWORD)
-    )
-    assert resp.json()["status"][0]["successful"] == len(events), resp.text
 
 
 def copies(o2: O2Server, stream: str) -> Counter[str]:
@@ -51,7 +36,7 @@ def copies(o2: O2Server, stream: str) -> Counter[str]:
 async def test_a_partial_answer_proves_presence_never_absence(o2: O2Server) -> None:
     stream = new_stream()
     events = make_events(200, batch_id="partial-batch")
-    post_raw(o2, stream, events)
+    o2.ingest(stream, events)
     ids = [str(e["event_id"]) for e in events]
     never_sent = ["never-sent-1", "never-sent-2"]
     async with OpenObserveClient(client_settings(o2.url)) as client:
@@ -83,7 +68,7 @@ async def test_an_answer_younger_than_the_lag_is_unknown(o2: O2Server) -> None:
     events = make_events(20)
     settings = client_settings(o2.url, openobserve_visibility_lag_sec=1.5)
     o2.faults(visibility_lag_ms=800)
-    post_raw(o2, stream, events)
+    o2.ingest(stream, events)
     written = now_us()
     ids = [str(e["event_id"]) for e in events]
     async with OpenObserveClient(settings) as client:
@@ -106,7 +91,7 @@ async def test_a_long_range_is_searched_in_pieces_the_server_will_not_shorten(
     stream = new_stream()
     old = make_events(3, batch_id="spread", ts_us=now_us() - 3 * HOUR_US)
     new = make_events(3, batch_id="spread", ts_us=now_us(), start=3)
-    post_raw(o2, stream, old + new)
+    o2.ingest(stream, old + new)
     o2.faults(max_query_range_hours=1)
     ids = [str(e["event_id"]) for e in old + new]
     start, end = now_us() - 4 * HOUR_US, now_us() + 1_000_000
@@ -172,7 +157,7 @@ async def test_events_that_stay_unknown_are_reported_unknown_never_resent(o2: O2
 
 async def test_a_sql_execution_error_is_permanent_and_not_retried(o2: O2Server) -> None:
     stream = new_stream()
-    post_raw(o2, stream, make_events(1))
+    o2.ingest(stream, make_events(1))
     before = o2.stats()["requests"].get("_search", 0)
     async with OpenObserveClient(client_settings(o2.url)) as client:
         with pytest.raises(QueryRefused) as refused:

@@ -19,8 +19,8 @@ from common.settings import OpenObserveSettings
 from processor.sinks.openobserve import batches
 from processor.sinks.openobserve.batches import Accumulator, Encoded
 from processor.sinks.openobserve.errors import InvalidEvent
-from processor.sinks.openobserve.outcomes import ShipResult, StoredCheck
-from processor.sinks.openobserve.search import Search, SearchResult
+from processor.sinks.openobserve.outcomes import ShipResult
+from processor.sinks.openobserve.search import Search
 from processor.sinks.openobserve.sender import Inflight, Sender
 from processor.sinks.openobserve.transport import Transport
 from processor.sinks.openobserve.window import Window
@@ -35,6 +35,12 @@ class OpenObserveClient:
         self._transport = Transport(settings)
         self._search = Search(self._transport, window)
         self._sender = Sender(self._transport, self._search, window)
+        # Searching is `Search`'s: its methods are the client's, documented there (run SQL,
+        # count a batch, list stored event ids, and `which_stored`: stored/absent/unknown).
+        self.search = self._search.search
+        self.count_batch = self._search.count_batch
+        self.stored_event_ids = self._search.stored_event_ids
+        self.which_stored = self._search.which_stored
 
     async def __aenter__(self) -> OpenObserveClient:
         return self
@@ -111,45 +117,4 @@ class OpenObserveClient:
         return Inflight(
             lambda chunk: self._sender.deliver(stream, chunk, result),
             self.settings.openobserve_concurrency,
-        )
-
-    # ---------------------------------------------------------------- search
-
-    async def search(
-        self,
-        sql: str,
-        start_us: int = 0,
-        end_us: int | None = None,
-        size: int = 1000,
-        offset: int = 0,
-    ) -> SearchResult:
-        """Run `sql` over `[start_us, end_us)` (see `Search.search`)."""
-        return await self._search.search(sql, start_us, end_us, size, offset)
-
-    async def count_batch(self, stream: str, batch_id: str, start_us: int, end_us: int) -> int:
-        """How many records of `stream` carry `batch_id` in `[start_us, end_us)` (duplicates
-        included); raises `PartialAnswer` when the server's answer was partial."""
-        return await self._search.count_batch(stream, batch_id, start_us, end_us)
-
-    async def stored_event_ids(
-        self, stream: str, batch_ids: str | Sequence[str], start_us: int, end_us: int
-    ) -> set[str]:
-        """The distinct `event_id`s stored in `stream` for these batch ids in the range; raises
-        `PartialAnswer` when the server's answer was partial."""
-        return await self._search.stored_event_ids(stream, batch_ids, start_us, end_us)
-
-    async def which_stored(
-        self,
-        stream: str,
-        event_ids: Iterable[str],
-        start_us: int,
-        end_us: int,
-        *,
-        last_write_us: int | None,
-        batch_ids: Sequence[str] = (),
-    ) -> StoredCheck:
-        """Which of `event_ids` are stored, absent or unknown: "for batch X" with `batch_ids`,
-        "in time range R" with `[start_us, end_us)` (see `Search.which_stored`)."""
-        return await self._search.which_stored(
-            stream, event_ids, start_us, end_us, last_write_us=last_write_us, batch_ids=batch_ids
         )
