@@ -42,9 +42,13 @@ class OpenObserveError(Exception):
 class InvalidEvent(OpenObserveError, ValueError):
     """An event the client cannot send; it is returned to the caller, never dropped."""
 
+    retriable = False
+
 
 class SearchError(OpenObserveError):
     """A search that failed; `code` is OpenObserve's error code from the body when known."""
+
+    retriable = False
 
     def __init__(self, message: str, status: int | None = None, body: str = "") -> None:
         super().__init__(message, status, body)
@@ -59,9 +63,13 @@ class SearchError(OpenObserveError):
 class QueryRefused(SearchError):
     """HTTP 400: the query cannot run as written (permanent: never retried)."""
 
+    retriable = False
+
 
 class OrganizationNotFound(SearchError):
     """HTTP 404: the organization does not exist (a setting is wrong)."""
+
+    retriable = False
 
 
 class SearchUnavailable(SearchError):
