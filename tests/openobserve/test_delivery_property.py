@@ -62,6 +62,7 @@ def test_every_event_exactly_once_in_store_or_failed(
                 events,
                 openobserve_batch_bytes=batch_bytes,
                 openobserve_concurrency=concurrency,
+                openobserve_visibility_lag_sec=0.02,  # the emulator's lag is off here
             )
         )
     finally:
