@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,20 @@ class SearchOutcome:
     took_ms: int
 
 
+@dataclass(frozen=True)
+class Write:
+    """The rows one request added to a stream (rowids `first..last`), and when (monotonic)."""
+
+    first: int
+    last: int
+    at: float
+
+
+# Writes older than this are visible whatever the lag fault says (bounds the bookkeeping).
+_MAX_LAG_SEC = 3_600.0
+_MAX_WRITES = 100_000
+
+
 class OrgDb:
     """The database of one organisation: connections, stream catalogue and schema cache."""
 
@@ -91,6 +106,7 @@ class OrgDb:
         self.reader.execute("PRAGMA query_only=ON")
         o2sql.register_functions(self.reader)
         self.streams: dict[str, StreamMeta] = {}
+        self.writes: dict[str, deque[Write]] = {}
         for name, tbl, created in self.conn.execute(
             "SELECT name, tbl, created_at FROM _o2_streams"
         ):
@@ -191,6 +207,7 @@ class OrgDb:
         try:
             meta = self._stream(stream)
             tbl = o2sql.quote_ident(meta.table)
+            first = int(conn.execute(f"SELECT coalesce(max(rowid), 0) FROM {tbl}").fetchone()[0])
             for keys, values in groups.items():
                 self._evolve(meta, dict(zip(keys, values[0], strict=True)))
                 cols = ", ".join(o2sql.quote_ident(k) for k in keys)
@@ -204,11 +221,26 @@ class OrgDb:
                 "storage_bytes = storage_bytes + ? WHERE name = ?",
                 (count, low, low, high, high, size_bytes, stream),
             )
+            last = int(conn.execute(f"SELECT max(rowid) FROM {tbl}").fetchone()[0])
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             self._reload_types(stream)
             raise
+        writes = self.writes.setdefault(stream, deque())
+        writes.append(Write(first + 1, last, time.monotonic()))
+        while writes and (
+            len(writes) > _MAX_WRITES or writes[0].at < time.monotonic() - _MAX_LAG_SEC
+        ):
+            writes.popleft()
+
+    def unseen(self, stream: str, lag_sec: float) -> str:
+        """An SQL condition true for the rows of `stream` still invisible under `lag_sec`."""
+        if lag_sec <= 0:
+            return ""
+        since = time.monotonic() - lag_sec
+        young = [w for w in self.writes.get(stream, ()) if w.at > since]
+        return " OR ".join(f"rowid BETWEEN {w.first} AND {w.last}" for w in young)
 
     def _reload_types(self, stream: str) -> None:
         meta = self.streams.get(stream)
@@ -223,6 +255,7 @@ class OrgDb:
 
     def delete_stream(self, stream: str) -> bool:
         meta = self.streams.pop(stream, None)
+        self.writes.pop(stream, None)
         if meta is None:
             return False
         self.conn.execute("BEGIN IMMEDIATE")
@@ -259,11 +292,24 @@ class OrgDb:
         track_total: bool,
         fulltext_fields: Sequence[str],
         timeout_sec: float,
+        lag_sec: float = 0.0,
+        partial: tuple[int, float] | None = None,
     ) -> SearchOutcome:
+        """Run `query`; rows written less than `lag_sec` ago are left out, and so is a share of
+        the rows when `partial` = (salt, share) (a querier that failed)."""
         started = time.monotonic()
         tables = {name: meta.table for name, meta in self.streams.items()}
         columns = {name: list(meta.types) for name, meta in self.streams.items()}
-        planned = o2sql.plan(query, tables, columns, start_us, end_us, fulltext_fields)
+        hidden: dict[str, str] = {}
+        for name in tables:
+            conditions = [c for c in (self.unseen(name, lag_sec),) if c]
+            if partial is not None:
+                salt, share = partial
+                # A deterministic pseudo-random share of rows, different for each salt.
+                conditions.append(f"((rowid * 2654435761 + {salt}) % 1000) < {int(share * 1000)}")
+            if conditions:
+                hidden[name] = " OR ".join(f"({c})" for c in conditions)
+        planned = o2sql.plan(query, tables, columns, start_us, end_us, fulltext_fields, hidden)
         paged = f"SELECT * FROM ({planned.sql})"
         if size >= 0:
             paged += f" LIMIT {int(size)} OFFSET {max(int(offset), 0)}"
@@ -333,6 +379,26 @@ class Store:
         cols_limit: int = 0,
     ) -> None:
         self._open(self._file(org)).insert(stream, rows, size_bytes, cols_limit)
+
+    def truth(self, org: str, stream: str, event_ids: bool) -> dict[str, Any]:
+        """What is stored, faults aside: the stream's record count and (with `event_ids`) every
+        stored `event_id` with its number of copies."""
+        db = self.org(org, create=False)
+        meta = db.streams.get(stream) if db is not None else None
+        if db is None or meta is None:
+            return {"stored": 0, "event_ids": {}} if event_ids else {"stored": 0}
+        tbl = o2sql.quote_ident(meta.table)
+        stored = int(db.conn.execute(f"SELECT count(*) FROM {tbl}").fetchone()[0])
+        out: dict[str, Any] = {"stored": stored}
+        if event_ids:
+            copies: dict[str, int] = {}
+            if "event_id" in meta.types:
+                rows = db.conn.execute(
+                    f"SELECT event_id, count(*) FROM {tbl} GROUP BY event_id"
+                ).fetchall()
+                copies = {str(e): int(n) for e, n in rows if e is not None}
+            out["event_ids"] = copies
+        return out
 
     def total_records(self) -> int:
         total = 0
