@@ -74,7 +74,12 @@ setup(
                     "processor/parsers/_scan_text.pxi",
                     "processor/parsers/_scan_time.pxi",
                 ],
-            )
+            ),
+            Extension(
+                "processor.parsers._slowlog",
+                ["processor/parsers/_slowlog.pyx"],
+                depends=["processor/parsers/_slowlog_fingerprint.pxi"],
+            ),
         ],
         compiler_directives={"language_level": "3"},
     ),
