@@ -78,7 +78,10 @@ setup(
             Extension(
                 "processor.parsers._slowlog",
                 ["processor/parsers/_slowlog.pyx"],
-                depends=["processor/parsers/_slowlog_fingerprint.pxi"],
+                depends=[
+                    "processor/parsers/_slowlog_entries.pxi",
+                    "processor/parsers/_slowlog_fingerprint.pxi",
+                ],
             ),
         ],
         compiler_directives={"language_level": "3"},

@@ -4,6 +4,7 @@
 {
     "distutils": {
         "depends": [
+            "processor/parsers/_slowlog_entries.pxi",
             "processor/parsers/_slowlog_fingerprint.pxi"
         ],
         "name": "processor.parsers._slowlog",
@@ -1133,6 +1134,41 @@ static int __Pyx_init_co_variables(void) {
 #define __PYX_HAVE_API__processor__parsers___slowlog
 /* Early includes */
 #include <string.h>
+#include <stdio.h>
+
+    #if CYTHON_COMPILING_IN_LIMITED_API
+    #ifdef _MSC_VER
+    #pragma message ("This module uses CPython specific internals of 'datetime.datetime', which are not available in the limited API.")
+    #else
+    #warning This module uses CPython specific internals of 'datetime.datetime', which are not available in the limited API.
+    #endif
+    #endif
+    
+#include "datetime.h"
+
+    #define __Pyx_DateTime_DateTimeWithFold(year, month, day, hour, minute, second, microsecond, tz, fold)         PyDateTimeAPI->DateTime_FromDateAndTimeAndFold(year, month, day, hour, minute, second,             microsecond, tz, fold, PyDateTimeAPI->DateTimeType)
+    #define __Pyx_DateTime_TimeWithFold(hour, minute, second, microsecond, tz, fold)         PyDateTimeAPI->Time_FromTimeAndFold(hour, minute, second, microsecond, tz, fold, PyDateTimeAPI->TimeType)
+
+    #define __Pyx_TimeZone_UTC PyDateTime_TimeZone_UTC
+    #define __Pyx_TimeZone_FromOffsetAndName(offset, name) PyTimeZone_FromOffsetAndName(offset, name)
+
+    /* Backport for Python < 3.10 */
+    #if PY_VERSION_HEX < 0x030a00a1
+        #ifndef PyDateTime_TIME_GET_TZINFO
+            #define PyDateTime_TIME_GET_TZINFO(o)                 ((((PyDateTime_Time*)o)->hastzinfo) ? ((PyDateTime_Time*)o)->tzinfo : Py_None)
+        #endif
+        #ifndef PyDateTime_DATE_GET_TZINFO
+            #define PyDateTime_DATE_GET_TZINFO(o)                 ((((PyDateTime_DateTime*)o)->hastzinfo) ? ((PyDateTime_DateTime*)o)->tzinfo : Py_None)
+        #endif
+    #endif
+    
+
+    #if PY_MAJOR_VERSION >= 3
+      #define __Pyx_PyFloat_FromString(obj)  PyFloat_FromString(obj)
+    #else
+      #define __Pyx_PyFloat_FromString(obj)  PyFloat_FromString(obj, NULL)
+    #endif
+    
 #include <stdlib.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -1351,8 +1387,11 @@ static const char *__pyx_filename;
 
 static const char* const __pyx_f[] = {
   "processor/parsers/_slowlog.pyx",
+  ".venv/lib/python3.11/site-packages/Cython/Includes/cpython/datetime.pxd",
   "processor/parsers/_slowlog_fingerprint.pxi",
   "<stringsource>",
+  "processor/parsers/_slowlog_entries.pxi",
+  ".venv/lib/python3.11/site-packages/Cython/Includes/cpython/type.pxd",
 };
 /* #### Code section: utility_code_proto_before_types ### */
 /* Atomics.proto (used by UnpackUnboundCMethod) */
@@ -1530,9 +1569,61 @@ static const char* const __pyx_f[] = {
 
 /*--- Type declarations ---*/
 struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers;
+struct __pyx_opt_args_7cpython_8datetime_time_new;
+struct __pyx_opt_args_7cpython_8datetime_datetime_new;
+struct __pyx_opt_args_7cpython_8datetime_timezone_new;
+struct __pyx_opt_args_7cpython_8datetime_datetime_from_timestamp;
 
-/* "processor/parsers/_slowlog.pyx":22
- *     int PyUnicode_1BYTE_KIND
+/* "cpython/datetime.pxd":265
+ * # Create time object using DateTime CAPI factory function
+ * # Note, there are no range checks for any of the arguments.
+ * cdef inline time time_new(int hour, int minute, int second, int microsecond, object tz, int fold=0):             # <<<<<<<<<<<<<<
+ *     return __Pyx_DateTime_TimeWithFold(hour, minute, second, microsecond, tz, fold)
+ * 
+*/
+struct __pyx_opt_args_7cpython_8datetime_time_new {
+  int __pyx_n;
+  int fold;
+};
+
+/* "cpython/datetime.pxd":270
+ * # Create datetime object using DateTime CAPI factory function.
+ * # Note, there are no range checks for any of the arguments.
+ * cdef inline datetime datetime_new(int year, int month, int day, int hour, int minute, int second, int microsecond, object tz, int fold=0):             # <<<<<<<<<<<<<<
+ *     return __Pyx_DateTime_DateTimeWithFold(year, month, day, hour, minute, second, microsecond, tz, fold)
+ * 
+*/
+struct __pyx_opt_args_7cpython_8datetime_datetime_new {
+  int __pyx_n;
+  int fold;
+};
+
+/* "cpython/datetime.pxd":279
+ * 
+ * # Create timedelta object using DateTime CAPI factory function.
+ * cdef inline object timezone_new(object offset, object name=None):             # <<<<<<<<<<<<<<
+ *     return __Pyx_TimeZone_FromOffsetAndName(offset, <PyObject*>name if name is not None else NULL)
+ * 
+*/
+struct __pyx_opt_args_7cpython_8datetime_timezone_new {
+  int __pyx_n;
+  PyObject *name;
+};
+
+/* "cpython/datetime.pxd":283
+ * 
+ * # Create datetime object using DB API constructor.
+ * cdef inline datetime datetime_from_timestamp(timestamp, tz=None):             # <<<<<<<<<<<<<<
+ *     return PyDateTimeAPI.DateTime_FromTimestamp(
+ *         <PyObject*>PyDateTimeAPI.DateTimeType, (timestamp, tz) if tz is not None else (timestamp,), NULL)
+*/
+struct __pyx_opt_args_7cpython_8datetime_datetime_from_timestamp {
+  int __pyx_n;
+  PyObject *tz;
+};
+
+/* "processor/parsers/_slowlog.pyx":38
+ * cdef object fromtimestamp = datetime.fromtimestamp
  * 
  * ctypedef const unsigned char* chars             # <<<<<<<<<<<<<<
  * 
@@ -1637,6 +1728,9 @@ static CYTHON_INLINE void __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(s
     } while (0)
 #define __Pyx_CLEAR(r)    do { PyObject* tmp = ((PyObject*)(r)); r = NULL; __Pyx_DECREF(tmp);} while(0)
 #define __Pyx_XCLEAR(r)   do { if((r) != NULL) {PyObject* tmp = ((PyObject*)(r)); r = NULL; __Pyx_DECREF(tmp);}} while(0)
+
+/* ExtTypeTest.proto */
+static CYTHON_INLINE int __Pyx_TypeTest(PyObject *obj, PyTypeObject *type);
 
 /* TupleAndListFromArray.proto (used by fastcall) */
 #if CYTHON_COMPILING_IN_CPYTHON
@@ -1947,6 +2041,135 @@ static int __Pyx_VectorcallBuilder_AddArgStr(const char *key, PyObject *value, P
 static PyObject *__Pyx_Object_VectorcallMethod_CallFromBuilder(PyObject *name, PyObject *const *args, size_t nargsf, PyObject *kwnames);
 #endif
 
+/* GetTopmostException.proto (used by SaveResetException) */
+#if CYTHON_USE_EXC_INFO_STACK && CYTHON_FAST_THREAD_STATE
+static _PyErr_StackItem * __Pyx_PyErr_GetTopmostException(PyThreadState *tstate);
+#endif
+
+/* SaveResetException.proto */
+#if CYTHON_FAST_THREAD_STATE
+#define __Pyx_ExceptionSave(type, value, tb)  __Pyx__ExceptionSave(__pyx_tstate, type, value, tb)
+static CYTHON_INLINE void __Pyx__ExceptionSave(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb);
+#define __Pyx_ExceptionReset(type, value, tb)  __Pyx__ExceptionReset(__pyx_tstate, type, value, tb)
+static CYTHON_INLINE void __Pyx__ExceptionReset(PyThreadState *tstate, PyObject *type, PyObject *value, PyObject *tb);
+#else
+#define __Pyx_ExceptionSave(type, value, tb)   PyErr_GetExcInfo(type, value, tb)
+#define __Pyx_ExceptionReset(type, value, tb)  PyErr_SetExcInfo(type, value, tb)
+#endif
+
+/* PyValueError_Check.proto */
+#define __Pyx_PyExc_ValueError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_ValueError)
+
+/* PyErrExceptionMatches.proto */
+#if CYTHON_FAST_THREAD_STATE
+#define __Pyx_PyErr_ExceptionMatches(err) __Pyx_PyErr_ExceptionMatchesInState(__pyx_tstate, err)
+static CYTHON_INLINE int __Pyx_PyErr_ExceptionMatchesInState(PyThreadState* tstate, PyObject* err);
+#else
+#define __Pyx_PyErr_ExceptionMatches(err)  PyErr_ExceptionMatches(err)
+#endif
+
+/* FloatExceptionCheck.proto */
+#define __PYX_CHECK_FLOAT_EXCEPTION(value, error_value)\
+    ((error_value) == (error_value) ?\
+     (value) == (error_value) :\
+     (value) != (value))
+
+/* dict_getitem_default.proto */
+static PyObject* __Pyx_PyDict_GetItemDefault(PyObject* d, PyObject* key, PyObject* default_value);
+
+/* PyObjectCall2Args.proto (used by CallUnboundCMethod1) */
+static CYTHON_INLINE PyObject* __Pyx_PyObject_Call2Args(PyObject* function, PyObject* arg1, PyObject* arg2);
+
+/* CallUnboundCMethod1.proto */
+CYTHON_UNUSED
+static PyObject* __Pyx__CallUnboundCMethod1(__Pyx_CachedCFunction* cfunc, PyObject* self, PyObject* arg);
+#if CYTHON_COMPILING_IN_CPYTHON
+static CYTHON_INLINE PyObject* __Pyx_CallUnboundCMethod1(__Pyx_CachedCFunction* cfunc, PyObject* self, PyObject* arg);
+#else
+#define __Pyx_CallUnboundCMethod1(cfunc, self, arg)  __Pyx__CallUnboundCMethod1(cfunc, self, arg)
+#endif
+
+/* RaiseTooManyValuesToUnpack.proto */
+static CYTHON_INLINE void __Pyx_RaiseTooManyValuesError(Py_ssize_t expected);
+
+/* RaiseNeedMoreValuesToUnpack.proto */
+static CYTHON_INLINE void __Pyx_RaiseNeedMoreValuesError(Py_ssize_t index);
+
+/* RaiseNoneIterError.proto */
+static CYTHON_INLINE void __Pyx_RaiseNoneNotIterableError(void);
+
+/* IterFinish.proto */
+static CYTHON_INLINE int __Pyx_IterFinish(void);
+
+/* UnpackItemEndCheck.proto */
+static int __Pyx_IternextUnpackEndCheck(PyObject *retval, Py_ssize_t expected);
+
+/* PySequenceContains.proto */
+static CYTHON_INLINE int __Pyx_PySequence_ContainsTF(PyObject* item, PyObject* seq, int eq) {
+    int result = PySequence_Contains(seq, item);
+    return unlikely(result < 0) ? result : (result == (eq == Py_EQ));
+}
+
+/* PyDictContains.proto */
+static CYTHON_INLINE int __Pyx_PyDict_ContainsTF(PyObject* item, PyObject* dict, int eq) {
+    int result = PyDict_Contains(dict, item);
+    return unlikely(result < 0) ? result : (result == (eq == Py_EQ));
+}
+
+/* DictGetItem.proto */
+#if !CYTHON_COMPILING_IN_PYPY
+static PyObject *__Pyx_PyDict_GetItem(PyObject *d, PyObject* key);
+#define __Pyx_PyObject_Dict_GetItem(obj, name)\
+    (likely(PyDict_CheckExact(obj)) ?\
+     __Pyx_PyDict_GetItem(obj, name) : PyObject_GetItem(obj, name))
+#else
+#define __Pyx_PyDict_GetItem(d, key) PyObject_GetItem(d, key)
+#define __Pyx_PyObject_Dict_GetItem(obj, name)  PyObject_GetItem(obj, name)
+#endif
+
+/* PyObjectDelAttr.proto (used by PyObjectSetAttrStr) */
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+#define __Pyx_PyObject_DelAttr(o, n) PyObject_SetAttr(o, n, NULL)
+#else
+#define __Pyx_PyObject_DelAttr(o, n) PyObject_DelAttr(o, n)
+#endif
+
+/* PyObjectSetAttrStr.proto */
+#if CYTHON_USE_TYPE_SLOTS
+#define __Pyx_PyObject_DelAttrStr(o,n) __Pyx_PyObject_SetAttrStr(o, n, NULL)
+static CYTHON_INLINE int __Pyx_PyObject_SetAttrStr(PyObject* obj, PyObject* attr_name, PyObject* value);
+#else
+#define __Pyx_PyObject_DelAttrStr(o,n)   __Pyx_PyObject_DelAttr(o,n)
+#define __Pyx_PyObject_SetAttrStr(o,n,v) PyObject_SetAttr(o,n,v)
+#endif
+
+/* PyOverflowError_Check.proto */
+#define __Pyx_PyExc_OverflowError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_OverflowError)
+
+/* PyOSError_Check.proto */
+#define __Pyx_PyExc_OSError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_OSError)
+
+/* ListAppend.proto */
+#if CYTHON_USE_PYLIST_INTERNALS && CYTHON_ASSUME_SAFE_MACROS
+static CYTHON_INLINE int __Pyx_PyList_Append(PyObject* list, PyObject* x) {
+    PyListObject* L = (PyListObject*) list;
+    Py_ssize_t len = Py_SIZE(list);
+    if (likely(L->allocated > len) & likely(len > (L->allocated >> 1))) {
+        Py_INCREF(x);
+        #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030d0000
+        L->ob_item[len] = x;
+        #else
+        PyList_SET_ITEM(list, len, x);
+        #endif
+        __Pyx_SET_SIZE(list, len + 1);
+        return 0;
+    }
+    return PyList_Append(list, x);
+}
+#else
+#define __Pyx_PyList_Append(L,x) PyList_Append(L,x)
+#endif
+
 /* AllocateExtensionType.proto */
 static PyObject *__Pyx_AllocateExtensionType(PyTypeObject *t, int is_final);
 
@@ -1994,19 +2217,96 @@ static int __Pyx_MergeVtables(PyTypeObject *type);
 static int __Pyx__DelItemOnTypeDict(PyTypeObject *tp, PyObject *k);
 #define __Pyx_DelItemOnTypeDict(tp, k) __Pyx__DelItemOnTypeDict((PyTypeObject*)tp, k)
 
-/* PyErrExceptionMatches.proto (used by PyObjectGetAttrStrNoError) */
-#if CYTHON_FAST_THREAD_STATE
-#define __Pyx_PyErr_ExceptionMatches(err) __Pyx_PyErr_ExceptionMatchesInState(__pyx_tstate, err)
-static CYTHON_INLINE int __Pyx_PyErr_ExceptionMatchesInState(PyThreadState* tstate, PyObject* err);
-#else
-#define __Pyx_PyErr_ExceptionMatches(err)  PyErr_ExceptionMatches(err)
-#endif
-
 /* PyObjectGetAttrStrNoError.proto (used by SetupReduce) */
 static CYTHON_INLINE PyObject* __Pyx_PyObject_GetAttrStrNoError(PyObject* obj, PyObject* attr_name);
 
 /* SetupReduce.proto */
 static int __Pyx_setup_reduce(PyObject* type_obj);
+
+/* TypeImport.proto */
+#ifndef __PYX_HAVE_RT_ImportType_proto_3_2_4
+#define __PYX_HAVE_RT_ImportType_proto_3_2_4
+#if defined (__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#include <stdalign.h>
+#endif
+#if (defined (__STDC_VERSION__) && __STDC_VERSION__ >= 201112L) || __cplusplus >= 201103L
+#define __PYX_GET_STRUCT_ALIGNMENT_3_2_4(s) alignof(s)
+#else
+#define __PYX_GET_STRUCT_ALIGNMENT_3_2_4(s) sizeof(void*)
+#endif
+enum __Pyx_ImportType_CheckSize_3_2_4 {
+   __Pyx_ImportType_CheckSize_Error_3_2_4 = 0,
+   __Pyx_ImportType_CheckSize_Warn_3_2_4 = 1,
+   __Pyx_ImportType_CheckSize_Ignore_3_2_4 = 2
+};
+static PyTypeObject *__Pyx_ImportType_3_2_4(PyObject* module, const char *module_name, const char *class_name, size_t size, size_t alignment, enum __Pyx_ImportType_CheckSize_3_2_4 check_size);
+#endif
+
+/* HasAttr.proto (used by ImportImpl) */
+#if __PYX_LIMITED_VERSION_HEX >= 0x030d0000
+#define __Pyx_HasAttr(o, n)  PyObject_HasAttrWithError(o, n)
+#else
+static CYTHON_INLINE int __Pyx_HasAttr(PyObject *, PyObject *);
+#endif
+
+/* ImportImpl.export */
+static PyObject *__Pyx__Import(PyObject *name, PyObject *const *imported_names, Py_ssize_t len_imported_names, PyObject *qualname, PyObject *moddict, int level);
+
+/* Import.proto */
+static CYTHON_INLINE PyObject *__Pyx_Import(PyObject *name, PyObject *const *imported_names, Py_ssize_t len_imported_names, PyObject *qualname, int level);
+
+/* ImportFrom.proto */
+static PyObject* __Pyx_ImportFrom(PyObject* module, PyObject* name);
+
+/* GetBuiltinName.proto (used by GetModuleGlobalName) */
+static PyObject *__Pyx_GetBuiltinName(PyObject *name);
+
+/* PyDictVersioning.proto (used by GetModuleGlobalName) */
+#if CYTHON_USE_DICT_VERSIONS && CYTHON_USE_TYPE_SLOTS
+#define __PYX_DICT_VERSION_INIT  ((PY_UINT64_T) -1)
+#define __PYX_GET_DICT_VERSION(dict)  (((PyDictObject*)(dict))->ma_version_tag)
+#define __PYX_UPDATE_DICT_CACHE(dict, value, cache_var, version_var)\
+    (version_var) = __PYX_GET_DICT_VERSION(dict);\
+    (cache_var) = (value);
+#define __PYX_PY_DICT_LOOKUP_IF_MODIFIED(VAR, DICT, LOOKUP) {\
+    static PY_UINT64_T __pyx_dict_version = 0;\
+    static PyObject *__pyx_dict_cached_value = NULL;\
+    if (likely(__PYX_GET_DICT_VERSION(DICT) == __pyx_dict_version)) {\
+        (VAR) = __Pyx_XNewRef(__pyx_dict_cached_value);\
+    } else {\
+        (VAR) = __pyx_dict_cached_value = (LOOKUP);\
+        __pyx_dict_version = __PYX_GET_DICT_VERSION(DICT);\
+    }\
+}
+static CYTHON_INLINE PY_UINT64_T __Pyx_get_tp_dict_version(PyObject *obj);
+static CYTHON_INLINE PY_UINT64_T __Pyx_get_object_dict_version(PyObject *obj);
+static CYTHON_INLINE int __Pyx_object_dict_version_matches(PyObject* obj, PY_UINT64_T tp_dict_version, PY_UINT64_T obj_dict_version);
+#else
+#define __PYX_GET_DICT_VERSION(dict)  (0)
+#define __PYX_UPDATE_DICT_CACHE(dict, value, cache_var, version_var)
+#define __PYX_PY_DICT_LOOKUP_IF_MODIFIED(VAR, DICT, LOOKUP)  (VAR) = (LOOKUP);
+#endif
+
+/* GetModuleGlobalName.proto */
+#if CYTHON_USE_DICT_VERSIONS
+#define __Pyx_GetModuleGlobalName(var, name)  do {\
+    static PY_UINT64_T __pyx_dict_version = 0;\
+    static PyObject *__pyx_dict_cached_value = NULL;\
+    (var) = (likely(__pyx_dict_version == __PYX_GET_DICT_VERSION(__pyx_mstate_global->__pyx_d))) ?\
+        (likely(__pyx_dict_cached_value) ? __Pyx_NewRef(__pyx_dict_cached_value) : __Pyx_GetBuiltinName(name)) :\
+        __Pyx__GetModuleGlobalName(name, &__pyx_dict_version, &__pyx_dict_cached_value);\
+} while(0)
+#define __Pyx_GetModuleGlobalNameUncached(var, name)  do {\
+    PY_UINT64_T __pyx_dict_version;\
+    PyObject *__pyx_dict_cached_value;\
+    (var) = __Pyx__GetModuleGlobalName(name, &__pyx_dict_version, &__pyx_dict_cached_value);\
+} while(0)
+static PyObject *__Pyx__GetModuleGlobalName(PyObject *name, PY_UINT64_T *dict_version, PyObject **dict_cached_value);
+#else
+#define __Pyx_GetModuleGlobalName(var, name)  (var) = __Pyx__GetModuleGlobalName(name)
+#define __Pyx_GetModuleGlobalNameUncached(var, name)  (var) = __Pyx__GetModuleGlobalName(name)
+static CYTHON_INLINE PyObject *__Pyx__GetModuleGlobalName(PyObject *name);
+#endif
 
 /* dict_setdefault.proto (used by FetchCommonType) */
 static CYTHON_INLINE PyObject *__Pyx_PyDict_SetDefault(PyObject *d, PyObject *key, PyObject *default_value);
@@ -2140,32 +2440,6 @@ static PyObject *__Pyx_CyFunction_New(PyMethodDef *ml,
                                       PyObject *closure,
                                       PyObject *module, PyObject *globals,
                                       PyObject* code);
-
-/* PyDictVersioning.proto (used by CLineInTraceback) */
-#if CYTHON_USE_DICT_VERSIONS && CYTHON_USE_TYPE_SLOTS
-#define __PYX_DICT_VERSION_INIT  ((PY_UINT64_T) -1)
-#define __PYX_GET_DICT_VERSION(dict)  (((PyDictObject*)(dict))->ma_version_tag)
-#define __PYX_UPDATE_DICT_CACHE(dict, value, cache_var, version_var)\
-    (version_var) = __PYX_GET_DICT_VERSION(dict);\
-    (cache_var) = (value);
-#define __PYX_PY_DICT_LOOKUP_IF_MODIFIED(VAR, DICT, LOOKUP) {\
-    static PY_UINT64_T __pyx_dict_version = 0;\
-    static PyObject *__pyx_dict_cached_value = NULL;\
-    if (likely(__PYX_GET_DICT_VERSION(DICT) == __pyx_dict_version)) {\
-        (VAR) = __Pyx_XNewRef(__pyx_dict_cached_value);\
-    } else {\
-        (VAR) = __pyx_dict_cached_value = (LOOKUP);\
-        __pyx_dict_version = __PYX_GET_DICT_VERSION(DICT);\
-    }\
-}
-static CYTHON_INLINE PY_UINT64_T __Pyx_get_tp_dict_version(PyObject *obj);
-static CYTHON_INLINE PY_UINT64_T __Pyx_get_object_dict_version(PyObject *obj);
-static CYTHON_INLINE int __Pyx_object_dict_version_matches(PyObject* obj, PY_UINT64_T tp_dict_version, PY_UINT64_T obj_dict_version);
-#else
-#define __PYX_GET_DICT_VERSION(dict)  (0)
-#define __PYX_UPDATE_DICT_CACHE(dict, value, cache_var, version_var)
-#define __PYX_PY_DICT_LOOKUP_IF_MODIFIED(VAR, DICT, LOOKUP)  (VAR) = (LOOKUP);
-#endif
 
 /* CLineInTraceback.proto (used by AddTraceback) */
 #if CYTHON_CLINE_IN_TRACEBACK && CYTHON_CLINE_IN_TRACEBACK_RUNTIME
@@ -2320,13 +2594,60 @@ static int __Pyx_State_RemoveModule(void*);
 #define __PYX_ABI_MODULE_NAME "_cython_" CYTHON_ABI
 #define __PYX_TYPE_MODULE_PREFIX __PYX_ABI_MODULE_NAME "."
 
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_4date_4year_year(PyDateTime_Date *__pyx_v_self); /* proto*/
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_4date_5month_month(PyDateTime_Date *__pyx_v_self); /* proto*/
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_4date_3day_day(PyDateTime_Date *__pyx_v_self); /* proto*/
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_4time_4hour_hour(PyDateTime_Time *__pyx_v_self); /* proto*/
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_4time_6minute_minute(PyDateTime_Time *__pyx_v_self); /* proto*/
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_4time_6second_second(PyDateTime_Time *__pyx_v_self); /* proto*/
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_4time_11microsecond_microsecond(PyDateTime_Time *__pyx_v_self); /* proto*/
+static CYTHON_INLINE PyObject *__pyx_f_7cpython_8datetime_4time_6tzinfo_tzinfo(PyDateTime_Time *__pyx_v_self); /* proto*/
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_4time_4fold_fold(PyDateTime_Time *__pyx_v_self); /* proto*/
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_8datetime_4year_year(PyDateTime_DateTime *__pyx_v_self); /* proto*/
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_8datetime_5month_month(PyDateTime_DateTime *__pyx_v_self); /* proto*/
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_8datetime_3day_day(PyDateTime_DateTime *__pyx_v_self); /* proto*/
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_8datetime_4hour_hour(PyDateTime_DateTime *__pyx_v_self); /* proto*/
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_8datetime_6minute_minute(PyDateTime_DateTime *__pyx_v_self); /* proto*/
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_8datetime_6second_second(PyDateTime_DateTime *__pyx_v_self); /* proto*/
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_8datetime_11microsecond_microsecond(PyDateTime_DateTime *__pyx_v_self); /* proto*/
+static CYTHON_INLINE PyObject *__pyx_f_7cpython_8datetime_8datetime_6tzinfo_tzinfo(PyDateTime_DateTime *__pyx_v_self); /* proto*/
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_8datetime_4fold_fold(PyDateTime_DateTime *__pyx_v_self); /* proto*/
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_9timedelta_3day_day(PyDateTime_Delta *__pyx_v_self); /* proto*/
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_9timedelta_6second_second(PyDateTime_Delta *__pyx_v_self); /* proto*/
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_9timedelta_11microsecond_microsecond(PyDateTime_Delta *__pyx_v_self); /* proto*/
 static CYTHON_INLINE void __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *__pyx_v_self); /* proto*/
 
 /* Module declarations from "libc.string" */
 
+/* Module declarations from "libc.stdio" */
+
+/* Module declarations from "__builtin__" */
+
+/* Module declarations from "cpython.type" */
+
+/* Module declarations from "cpython" */
+
+/* Module declarations from "cpython.object" */
+
+/* Module declarations from "cpython.conversion" */
+
+/* Module declarations from "cpython.version" */
+
+/* Module declarations from "datetime" */
+
+/* Module declarations from "cpython.datetime" */
+static CYTHON_INLINE void __pyx_f_7cpython_8datetime_import_datetime(void); /*proto*/
+static CYTHON_INLINE PyDateTime_DateTime *__pyx_f_7cpython_8datetime_datetime_new(int, int, int, int, int, int, int, PyObject *, struct __pyx_opt_args_7cpython_8datetime_datetime_new *__pyx_optional_args); /*proto*/
+
+/* Module declarations from "cpython.float" */
+
+/* Module declarations from "cpython.long" */
+
 /* Module declarations from "libc.stdlib" */
 
 /* Module declarations from "processor.parsers._slowlog" */
+static PyObject *__pyx_v_9processor_7parsers_8_slowlog_UTC = 0;
+static PyObject *__pyx_v_9processor_7parsers_8_slowlog_fromtimestamp = 0;
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_one_byte(PyObject *); /*proto*/
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_is_word(unsigned char); /*proto*/
 static CYTHON_INLINE unsigned char __pyx_f_9processor_7parsers_8_slowlog_ascii_lower(unsigned char); /*proto*/
@@ -2347,6 +2668,20 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
 static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t); /*proto*/
 static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, unsigned char *); /*proto*/
 static CYTHON_INLINE PyObject *__pyx_f_9processor_7parsers_8_slowlog_latin1(unsigned char const *, Py_ssize_t); /*proto*/
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_is_py_space(unsigned char); /*proto*/
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t, char const *, Py_ssize_t); /*proto*/
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_printable(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t); /*proto*/
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ascii_text(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t); /*proto*/
+static CYTHON_INLINE Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_digits(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t, PY_LONG_LONG *); /*proto*/
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t); /*proto*/
+static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t); /*proto*/
+static PyObject *__pyx_f_9processor_7parsers_8_slowlog_stripped(PyObject *, __pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t); /*proto*/
+static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *, __pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t, PyObject *); /*proto*/
+static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t, PyObject *); /*proto*/
+static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *, __pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t, PyObject *, PyObject *); /*proto*/
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_server_header_like(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t); /*proto*/
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_entry_line(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t); /*proto*/
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_statement(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t); /*proto*/
 /* #### Code section: typeinfo ### */
 /* #### Code section: before_global_var ### */
 #define __Pyx_MODULE_NAME "processor.parsers._slowlog"
@@ -2357,24 +2692,38 @@ int __pyx_module_is_main_processor__parsers___slowlog = 0;
 /* #### Code section: global_var ### */
 /* #### Code section: string_decls ### */
 static const char __pyx_k_[] = "(?+)";
+static const char __pyx_k_Id[] = "Id:";
 static const char __pyx_k__2[] = "/*";
 static const char __pyx_k__3[] = "--";
+static const char __pyx_k__4[] = "# ";
+static const char __pyx_k_SET[] = "SET ";
+static const char __pyx_k_TCP[] = "TCP";
+static const char __pyx_k_Tcp[] = "Tcp";
 static const char __pyx_k_use[] = "use ";
+static const char __pyx_k_Time[] = "Time";
 static const char __pyx_k_call[] = "call";
 static const char __pyx_k_null[] = "null";
 static const char __pyx_k_true[] = "true";
 static const char __pyx_k_false[] = "false";
 static const char __pyx_k_value[] = "value";
+static const char __pyx_k_Time_2[] = "# Time:";
+static const char __pyx_k_Time_3[] = "# Time: ";
 static const char __pyx_k_insert[] = "insert";
+static const char __pyx_k_mysqld[] = "mysqld,";
 static const char __pyx_k_values[] = "values";
 static const char __pyx_k_replace[] = "replace";
-static const char __pyx_k_Compiled_code_of_the_slow_query[] = "Compiled code of the slow query log: pt-query-digest's fingerprint as C loops.\n\nWhy compiled: the slow log carries most bytes of a MySQL fleet, and its pure-Python parse spent\nabout half its time in the fingerprint's dozen regex passes over each statement (14-17 MB/s a\ncore; issue 10 asks for 40). The Python code stays the specification\n(`fingerprint_mysql.fingerprint_latin1`); tests/parsers/test_slow_compiled.py compares the two\non generated statements and random token soup, and the oracle test compares both with the\ninstalled pt-query-digest.\n";
+static const char __pyx_k_User_Host[] = "# User@Host:";
+static const char __pyx_k_Query_time[] = "# Query_time: ";
+static const char __pyx_k_User_Host_2[] = "# User@Host: ";
+static const char __pyx_k_SET_timestamp[] = "SET timestamp=";
+static const char __pyx_k_Compiled_code_of_the_slow_query[] = "Compiled code of the slow query log: its plainest entries parsed from C, and\npt-query-digest's fingerprint as C loops.\n\nWhy compiled: the slow log carries most bytes of a MySQL fleet, and its pure-Python parse spent\nabout half its time in the fingerprint's dozen regex passes over each statement (14-17 MB/s a\ncore; issue 10 asks for 40), and most of the rest in the interpreter, line by line. The Python\ncode stays the specification (`SlowQueryLogParser._line`, `fingerprint_mysql.fingerprint_latin1`);\ntests/parsers/test_slow_compiled.py compares both implementations on generated logs, odd lines\nand random token soup, and the oracle test compares both with the installed pt-query-digest.\n\n`text` is the latin-1 view of whole lines (one character per byte, each line ending with a\nnewline); `pos` an offset in it; `start` the file offset of `text[0]`.\n";
 /* #### Code section: decls ### */
 static int __pyx_pf_9processor_7parsers_8_slowlog_8_Buffers___cinit__(struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *__pyx_v_self, Py_ssize_t __pyx_v_size); /* proto */
 static void __pyx_pf_9processor_7parsers_8_slowlog_8_Buffers_2__dealloc__(struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8_Buffers_4__reduce_cython__(CYTHON_UNUSED struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8_Buffers_6__setstate_cython__(CYTHON_UNUSED struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *__pyx_v_self, CYTHON_UNUSED PyObject *__pyx_v___pyx_state); /* proto */
 static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_query, PyObject *__pyx_v_spec); /* proto */
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_text, Py_ssize_t __pyx_v_pos, Py_ssize_t __pyx_v_start, PyObject *__pyx_v_out, PyObject *__pyx_v_parser, PyObject *__pyx_v_table, Py_ssize_t __pyx_v_max_statement, PyObject *__pyx_v_event, PyObject *__pyx_v_pair, PyObject *__pyx_v_mask); /* proto */
 static PyObject *__pyx_tp_new_9processor_7parsers_8_slowlog__Buffers(PyTypeObject *t, PyObject *a, PyObject *k); /*proto*/
 /* #### Code section: late_includes ### */
 /* #### Code section: module_state ### */
@@ -2396,13 +2745,20 @@ typedef struct {
   PyObject *__pyx_empty_tuple;
   PyObject *__pyx_empty_bytes;
   PyObject *__pyx_empty_unicode;
+  PyTypeObject *__pyx_ptype_7cpython_4type_type;
+  PyTypeObject *__pyx_ptype_7cpython_8datetime_date;
+  PyTypeObject *__pyx_ptype_7cpython_8datetime_time;
+  PyTypeObject *__pyx_ptype_7cpython_8datetime_datetime;
+  PyTypeObject *__pyx_ptype_7cpython_8datetime_timedelta;
+  PyTypeObject *__pyx_ptype_7cpython_8datetime_tzinfo;
   PyObject *__pyx_type_9processor_7parsers_8_slowlog__Buffers;
   PyTypeObject *__pyx_ptype_9processor_7parsers_8_slowlog__Buffers;
+  __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_get;
   __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_items;
   __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_pop;
   __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_values;
-  PyObject *__pyx_codeobj_tab[3];
-  PyObject *__pyx_string_tab[72];
+  PyObject *__pyx_codeobj_tab[4];
+  PyObject *__pyx_string_tab[119];
   PyObject *__pyx_number_tab[1];
 /* #### Code section: module_state_contents ### */
 /* CommonTypesMetaclass.module_state_decls */
@@ -2447,75 +2803,122 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_kp_u_1_repeat_2 __pyx_string_tab[0]
 #define __pyx_kp_u_Note_that_Cython_is_deliberately __pyx_string_tab[1]
 #define __pyx_kp_u_SELECT_40001_SQL_NO_CACHE_FROM __pyx_string_tab[2]
-#define __pyx_kp_u__4 __pyx_string_tab[3]
-#define __pyx_kp_u_add_note __pyx_string_tab[4]
-#define __pyx_kp_u_administrator_command __pyx_string_tab[5]
-#define __pyx_kp_u_disable __pyx_string_tab[6]
-#define __pyx_kp_u_enable __pyx_string_tab[7]
-#define __pyx_kp_u_gc __pyx_string_tab[8]
-#define __pyx_kp_u_isenabled __pyx_string_tab[9]
-#define __pyx_kp_u_limit __pyx_string_tab[10]
-#define __pyx_kp_u_no_default___reduce___due_to_non __pyx_string_tab[11]
-#define __pyx_kp_u_order_by __pyx_string_tab[12]
-#define __pyx_kp_u_percona_toolkit __pyx_string_tab[13]
-#define __pyx_kp_u_processor_parsers__slowlog_finge __pyx_string_tab[14]
-#define __pyx_kp_u_stringsource __pyx_string_tab[15]
-#define __pyx_kp_u_use_2 __pyx_string_tab[16]
-#define __pyx_n_u_Buffers __pyx_string_tab[17]
-#define __pyx_n_u_Buffers___reduce_cython __pyx_string_tab[18]
-#define __pyx_n_u_Buffers___setstate_cython __pyx_string_tab[19]
-#define __pyx_n_u_CALL __pyx_string_tab[20]
-#define __pyx_n_u_LIMIT __pyx_string_tab[21]
-#define __pyx_n_u_MULTI_INSERT __pyx_string_tab[22]
-#define __pyx_n_u_PT_TOOL __pyx_string_tab[23]
-#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[24]
-#define __pyx_n_u_UNION __pyx_string_tab[25]
-#define __pyx_n_u_USE __pyx_string_tab[26]
-#define __pyx_n_u_asc __pyx_string_tab[27]
-#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[28]
-#define __pyx_n_u_buf __pyx_string_tab[29]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[30]
-#define __pyx_n_u_count __pyx_string_tab[31]
-#define __pyx_n_u_end __pyx_string_tab[32]
-#define __pyx_n_u_fingerprint_latin1 __pyx_string_tab[33]
-#define __pyx_n_u_func __pyx_string_tab[34]
-#define __pyx_n_u_getstate __pyx_string_tab[35]
-#define __pyx_n_u_group __pyx_string_tab[36]
-#define __pyx_n_u_is_coroutine __pyx_string_tab[37]
-#define __pyx_n_u_items __pyx_string_tab[38]
-#define __pyx_n_u_lc __pyx_string_tab[39]
-#define __pyx_n_u_m __pyx_string_tab[40]
-#define __pyx_n_u_main __pyx_string_tab[41]
-#define __pyx_n_u_match __pyx_string_tab[42]
-#define __pyx_n_u_module __pyx_string_tab[43]
-#define __pyx_n_u_mysqldump __pyx_string_tab[44]
-#define __pyx_n_u_n __pyx_string_tab[45]
-#define __pyx_n_u_name __pyx_string_tab[46]
-#define __pyx_n_u_pop __pyx_string_tab[47]
-#define __pyx_n_u_processor_parsers__slowlog __pyx_string_tab[48]
-#define __pyx_n_u_pyx_state __pyx_string_tab[49]
-#define __pyx_n_u_pyx_vtable __pyx_string_tab[50]
-#define __pyx_n_u_qualname __pyx_string_tab[51]
-#define __pyx_n_u_query __pyx_string_tab[52]
-#define __pyx_n_u_reduce __pyx_string_tab[53]
-#define __pyx_n_u_reduce_cython __pyx_string_tab[54]
-#define __pyx_n_u_reduce_ex __pyx_string_tab[55]
-#define __pyx_n_u_s __pyx_string_tab[56]
-#define __pyx_n_u_search __pyx_string_tab[57]
-#define __pyx_n_u_self __pyx_string_tab[58]
-#define __pyx_n_u_set_name __pyx_string_tab[59]
-#define __pyx_n_u_setdefault __pyx_string_tab[60]
-#define __pyx_n_u_setstate __pyx_string_tab[61]
-#define __pyx_n_u_setstate_cython __pyx_string_tab[62]
-#define __pyx_n_u_size __pyx_string_tab[63]
-#define __pyx_n_u_spec __pyx_string_tab[64]
-#define __pyx_n_u_strip_order_by_asc __pyx_string_tab[65]
-#define __pyx_n_u_sub __pyx_string_tab[66]
-#define __pyx_n_u_test __pyx_string_tab[67]
-#define __pyx_n_u_union __pyx_string_tab[68]
-#define __pyx_n_u_values __pyx_string_tab[69]
-#define __pyx_kp_b_iso88591_Q __pyx_string_tab[70]
-#define __pyx_kp_b_iso88591_t81A_t_aq_7_AQ_uKq_q_s_3c_4t9G1 __pyx_string_tab[71]
+#define __pyx_kp_u__5 __pyx_string_tab[3]
+#define __pyx_kp_u__6 __pyx_string_tab[4]
+#define __pyx_kp_u__7 __pyx_string_tab[5]
+#define __pyx_kp_u__8 __pyx_string_tab[6]
+#define __pyx_kp_u_add_note __pyx_string_tab[7]
+#define __pyx_kp_u_administrator_command __pyx_string_tab[8]
+#define __pyx_kp_u_disable __pyx_string_tab[9]
+#define __pyx_kp_u_enable __pyx_string_tab[10]
+#define __pyx_kp_u_gc __pyx_string_tab[11]
+#define __pyx_kp_u_isenabled __pyx_string_tab[12]
+#define __pyx_kp_u_limit __pyx_string_tab[13]
+#define __pyx_kp_u_no_default___reduce___due_to_non __pyx_string_tab[14]
+#define __pyx_kp_u_order_by __pyx_string_tab[15]
+#define __pyx_kp_u_percona_toolkit __pyx_string_tab[16]
+#define __pyx_kp_u_processor_parsers__slowlog_entri __pyx_string_tab[17]
+#define __pyx_kp_u_processor_parsers__slowlog_finge __pyx_string_tab[18]
+#define __pyx_kp_u_stringsource __pyx_string_tab[19]
+#define __pyx_kp_u_use_2 __pyx_string_tab[20]
+#define __pyx_n_u_Buffers __pyx_string_tab[21]
+#define __pyx_n_u_Buffers___reduce_cython __pyx_string_tab[22]
+#define __pyx_n_u_Buffers___setstate_cython __pyx_string_tab[23]
+#define __pyx_n_u_CALL __pyx_string_tab[24]
+#define __pyx_n_u_LIMIT __pyx_string_tab[25]
+#define __pyx_n_u_MULTI_INSERT __pyx_string_tab[26]
+#define __pyx_n_u_PT_TOOL __pyx_string_tab[27]
+#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[28]
+#define __pyx_n_u_Query __pyx_string_tab[29]
+#define __pyx_n_u_UNION __pyx_string_tab[30]
+#define __pyx_n_u_USE __pyx_string_tab[31]
+#define __pyx_n_u_asc __pyx_string_tab[32]
+#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[33]
+#define __pyx_n_u_at __pyx_string_tab[34]
+#define __pyx_n_u_b __pyx_string_tab[35]
+#define __pyx_n_u_buf __pyx_string_tab[36]
+#define __pyx_n_u_carried __pyx_string_tab[37]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[38]
+#define __pyx_n_u_cmd __pyx_string_tab[39]
+#define __pyx_n_u_count __pyx_string_tab[40]
+#define __pyx_n_u_datetime __pyx_string_tab[41]
+#define __pyx_n_u_db __pyx_string_tab[42]
+#define __pyx_n_u_db_2 __pyx_string_tab[43]
+#define __pyx_n_u_end __pyx_string_tab[44]
+#define __pyx_n_u_entry __pyx_string_tab[45]
+#define __pyx_n_u_eol __pyx_string_tab[46]
+#define __pyx_n_u_event __pyx_string_tab[47]
+#define __pyx_n_u_fields __pyx_string_tab[48]
+#define __pyx_n_u_fingerprint __pyx_string_tab[49]
+#define __pyx_n_u_fingerprint_latin1 __pyx_string_tab[50]
+#define __pyx_n_u_fp __pyx_string_tab[51]
+#define __pyx_n_u_fromtimestamp __pyx_string_tab[52]
+#define __pyx_n_u_func __pyx_string_tab[53]
+#define __pyx_n_u_get __pyx_string_tab[54]
+#define __pyx_n_u_getstate __pyx_string_tab[55]
+#define __pyx_n_u_group __pyx_string_tab[56]
+#define __pyx_n_u_host __pyx_string_tab[57]
+#define __pyx_n_u_ip __pyx_string_tab[58]
+#define __pyx_n_u_is_coroutine __pyx_string_tab[59]
+#define __pyx_n_u_items __pyx_string_tab[60]
+#define __pyx_n_u_lc __pyx_string_tab[61]
+#define __pyx_n_u_m __pyx_string_tab[62]
+#define __pyx_n_u_main __pyx_string_tab[63]
+#define __pyx_n_u_mask __pyx_string_tab[64]
+#define __pyx_n_u_match __pyx_string_tab[65]
+#define __pyx_n_u_max_statement __pyx_string_tab[66]
+#define __pyx_n_u_module __pyx_string_tab[67]
+#define __pyx_n_u_mysqldump __pyx_string_tab[68]
+#define __pyx_n_u_n __pyx_string_tab[69]
+#define __pyx_n_u_name __pyx_string_tab[70]
+#define __pyx_n_u_out __pyx_string_tab[71]
+#define __pyx_n_u_p __pyx_string_tab[72]
+#define __pyx_n_u_pair __pyx_string_tab[73]
+#define __pyx_n_u_parser __pyx_string_tab[74]
+#define __pyx_n_u_pop __pyx_string_tab[75]
+#define __pyx_n_u_pos __pyx_string_tab[76]
+#define __pyx_n_u_processor_parsers__slowlog __pyx_string_tab[77]
+#define __pyx_n_u_pyx_state __pyx_string_tab[78]
+#define __pyx_n_u_pyx_vtable __pyx_string_tab[79]
+#define __pyx_n_u_qid __pyx_string_tab[80]
+#define __pyx_n_u_qualname __pyx_string_tab[81]
+#define __pyx_n_u_query __pyx_string_tab[82]
+#define __pyx_n_u_query_id __pyx_string_tab[83]
+#define __pyx_n_u_reduce __pyx_string_tab[84]
+#define __pyx_n_u_reduce_cython __pyx_string_tab[85]
+#define __pyx_n_u_reduce_ex __pyx_string_tab[86]
+#define __pyx_n_u_s __pyx_string_tab[87]
+#define __pyx_n_u_scan_slow __pyx_string_tab[88]
+#define __pyx_n_u_schema __pyx_string_tab[89]
+#define __pyx_n_u_search __pyx_string_tab[90]
+#define __pyx_n_u_self __pyx_string_tab[91]
+#define __pyx_n_u_semicolon __pyx_string_tab[92]
+#define __pyx_n_u_set_name __pyx_string_tab[93]
+#define __pyx_n_u_setdefault __pyx_string_tab[94]
+#define __pyx_n_u_setstate __pyx_string_tab[95]
+#define __pyx_n_u_setstate_cython __pyx_string_tab[96]
+#define __pyx_n_u_size __pyx_string_tab[97]
+#define __pyx_n_u_spec __pyx_string_tab[98]
+#define __pyx_n_u_start __pyx_string_tab[99]
+#define __pyx_n_u_statement __pyx_string_tab[100]
+#define __pyx_n_u_stmt __pyx_string_tab[101]
+#define __pyx_n_u_strip_order_by_asc __pyx_string_tab[102]
+#define __pyx_n_u_sub __pyx_string_tab[103]
+#define __pyx_n_u_table __pyx_string_tab[104]
+#define __pyx_n_u_test __pyx_string_tab[105]
+#define __pyx_n_u_text __pyx_string_tab[106]
+#define __pyx_n_u_thread_id __pyx_string_tab[107]
+#define __pyx_n_u_timestamp __pyx_string_tab[108]
+#define __pyx_n_u_timezone __pyx_string_tab[109]
+#define __pyx_n_u_ts __pyx_string_tab[110]
+#define __pyx_n_u_union __pyx_string_tab[111]
+#define __pyx_n_u_user __pyx_string_tab[112]
+#define __pyx_n_u_utc __pyx_string_tab[113]
+#define __pyx_n_u_values __pyx_string_tab[114]
+#define __pyx_n_u_when __pyx_string_tab[115]
+#define __pyx_kp_b_iso88591_Q __pyx_string_tab[116]
+#define __pyx_kp_b_iso88591_t81A_q_7_AQ_fA_Ba_V1Bb_7_Ba_3c __pyx_string_tab[117]
+#define __pyx_kp_b_iso88591_t81A_t_aq_7_AQ_uKq_q_s_3c_4t9G1 __pyx_string_tab[118]
 #define __pyx_int_1 __pyx_number_tab[0]
 /* #### Code section: module_state_clear ### */
 #if CYTHON_USE_MODULE_STATE
@@ -2531,10 +2934,16 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   #if CYTHON_PEP489_MULTI_PHASE_INIT
   __Pyx_State_RemoveModule(NULL);
   #endif
+  Py_CLEAR(clear_module_state->__pyx_ptype_7cpython_4type_type);
+  Py_CLEAR(clear_module_state->__pyx_ptype_7cpython_8datetime_date);
+  Py_CLEAR(clear_module_state->__pyx_ptype_7cpython_8datetime_time);
+  Py_CLEAR(clear_module_state->__pyx_ptype_7cpython_8datetime_datetime);
+  Py_CLEAR(clear_module_state->__pyx_ptype_7cpython_8datetime_timedelta);
+  Py_CLEAR(clear_module_state->__pyx_ptype_7cpython_8datetime_tzinfo);
   Py_CLEAR(clear_module_state->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers);
   Py_CLEAR(clear_module_state->__pyx_type_9processor_7parsers_8_slowlog__Buffers);
-  for (int i=0; i<3; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<72; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
+  for (int i=0; i<119; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<1; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -2558,10 +2967,16 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   __Pyx_VISIT_CONST(traverse_module_state->__pyx_empty_tuple);
   __Pyx_VISIT_CONST(traverse_module_state->__pyx_empty_bytes);
   __Pyx_VISIT_CONST(traverse_module_state->__pyx_empty_unicode);
+  Py_VISIT(traverse_module_state->__pyx_ptype_7cpython_4type_type);
+  Py_VISIT(traverse_module_state->__pyx_ptype_7cpython_8datetime_date);
+  Py_VISIT(traverse_module_state->__pyx_ptype_7cpython_8datetime_time);
+  Py_VISIT(traverse_module_state->__pyx_ptype_7cpython_8datetime_datetime);
+  Py_VISIT(traverse_module_state->__pyx_ptype_7cpython_8datetime_timedelta);
+  Py_VISIT(traverse_module_state->__pyx_ptype_7cpython_8datetime_tzinfo);
   Py_VISIT(traverse_module_state->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers);
   Py_VISIT(traverse_module_state->__pyx_type_9processor_7parsers_8_slowlog__Buffers);
-  for (int i=0; i<3; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<72; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
+  for (int i=0; i<119; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<1; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -2576,7 +2991,2030 @@ return 0;
 #endif
 /* #### Code section: module_code ### */
 
-/* "processor/parsers/_slowlog.pyx":25
+/* "cpython/datetime.pxd":44
+ * 
+ *     ctypedef extern class datetime.date[object PyDateTime_Date]:
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int year(self) noexcept:
+ *             return PyDateTime_GET_YEAR(self)
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_4date_4year_year(PyDateTime_Date *__pyx_v_self) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":46
+ *         @property
+ *         cdef inline int year(self) noexcept:
+ *             return PyDateTime_GET_YEAR(self)             # <<<<<<<<<<<<<<
+ * 
+ *         @property
+*/
+  __pyx_r = PyDateTime_GET_YEAR(((PyObject *)__pyx_v_self));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":44
+ * 
+ *     ctypedef extern class datetime.date[object PyDateTime_Date]:
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int year(self) noexcept:
+ *             return PyDateTime_GET_YEAR(self)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":48
+ *             return PyDateTime_GET_YEAR(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int month(self) noexcept:
+ *             return PyDateTime_GET_MONTH(self)
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_4date_5month_month(PyDateTime_Date *__pyx_v_self) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":50
+ *         @property
+ *         cdef inline int month(self) noexcept:
+ *             return PyDateTime_GET_MONTH(self)             # <<<<<<<<<<<<<<
+ * 
+ *         @property
+*/
+  __pyx_r = PyDateTime_GET_MONTH(((PyObject *)__pyx_v_self));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":48
+ *             return PyDateTime_GET_YEAR(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int month(self) noexcept:
+ *             return PyDateTime_GET_MONTH(self)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":52
+ *             return PyDateTime_GET_MONTH(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int day(self) noexcept:
+ *             return PyDateTime_GET_DAY(self)
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_4date_3day_day(PyDateTime_Date *__pyx_v_self) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":54
+ *         @property
+ *         cdef inline int day(self) noexcept:
+ *             return PyDateTime_GET_DAY(self)             # <<<<<<<<<<<<<<
+ * 
+ *     ctypedef extern class datetime.time[object PyDateTime_Time]:
+*/
+  __pyx_r = PyDateTime_GET_DAY(((PyObject *)__pyx_v_self));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":52
+ *             return PyDateTime_GET_MONTH(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int day(self) noexcept:
+ *             return PyDateTime_GET_DAY(self)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":57
+ * 
+ *     ctypedef extern class datetime.time[object PyDateTime_Time]:
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int hour(self) noexcept:
+ *             return PyDateTime_TIME_GET_HOUR(self)
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_4time_4hour_hour(PyDateTime_Time *__pyx_v_self) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":59
+ *         @property
+ *         cdef inline int hour(self) noexcept:
+ *             return PyDateTime_TIME_GET_HOUR(self)             # <<<<<<<<<<<<<<
+ * 
+ *         @property
+*/
+  __pyx_r = PyDateTime_TIME_GET_HOUR(((PyObject *)__pyx_v_self));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":57
+ * 
+ *     ctypedef extern class datetime.time[object PyDateTime_Time]:
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int hour(self) noexcept:
+ *             return PyDateTime_TIME_GET_HOUR(self)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":61
+ *             return PyDateTime_TIME_GET_HOUR(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int minute(self) noexcept:
+ *             return PyDateTime_TIME_GET_MINUTE(self)
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_4time_6minute_minute(PyDateTime_Time *__pyx_v_self) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":63
+ *         @property
+ *         cdef inline int minute(self) noexcept:
+ *             return PyDateTime_TIME_GET_MINUTE(self)             # <<<<<<<<<<<<<<
+ * 
+ *         @property
+*/
+  __pyx_r = PyDateTime_TIME_GET_MINUTE(((PyObject *)__pyx_v_self));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":61
+ *             return PyDateTime_TIME_GET_HOUR(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int minute(self) noexcept:
+ *             return PyDateTime_TIME_GET_MINUTE(self)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":65
+ *             return PyDateTime_TIME_GET_MINUTE(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int second(self) noexcept:
+ *             return PyDateTime_TIME_GET_SECOND(self)
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_4time_6second_second(PyDateTime_Time *__pyx_v_self) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":67
+ *         @property
+ *         cdef inline int second(self) noexcept:
+ *             return PyDateTime_TIME_GET_SECOND(self)             # <<<<<<<<<<<<<<
+ * 
+ *         @property
+*/
+  __pyx_r = PyDateTime_TIME_GET_SECOND(((PyObject *)__pyx_v_self));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":65
+ *             return PyDateTime_TIME_GET_MINUTE(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int second(self) noexcept:
+ *             return PyDateTime_TIME_GET_SECOND(self)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":69
+ *             return PyDateTime_TIME_GET_SECOND(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int microsecond(self) noexcept:
+ *             return PyDateTime_TIME_GET_MICROSECOND(self)
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_4time_11microsecond_microsecond(PyDateTime_Time *__pyx_v_self) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":71
+ *         @property
+ *         cdef inline int microsecond(self) noexcept:
+ *             return PyDateTime_TIME_GET_MICROSECOND(self)             # <<<<<<<<<<<<<<
+ * 
+ *         @property
+*/
+  __pyx_r = PyDateTime_TIME_GET_MICROSECOND(((PyObject *)__pyx_v_self));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":69
+ *             return PyDateTime_TIME_GET_SECOND(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int microsecond(self) noexcept:
+ *             return PyDateTime_TIME_GET_MICROSECOND(self)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":73
+ *             return PyDateTime_TIME_GET_MICROSECOND(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline object tzinfo(self):
+ *             return <object>PyDateTime_TIME_GET_TZINFO(self)
+*/
+
+static CYTHON_INLINE PyObject *__pyx_f_7cpython_8datetime_4time_6tzinfo_tzinfo(PyDateTime_Time *__pyx_v_self) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1;
+  __Pyx_RefNannySetupContext("tzinfo", 0);
+
+  /* "cpython/datetime.pxd":75
+ *         @property
+ *         cdef inline object tzinfo(self):
+ *             return <object>PyDateTime_TIME_GET_TZINFO(self)             # <<<<<<<<<<<<<<
+ * 
+ *         @property
+*/
+  __Pyx_XDECREF(__pyx_r);
+  __pyx_t_1 = PyDateTime_TIME_GET_TZINFO(((PyObject *)__pyx_v_self));
+  __Pyx_INCREF(((PyObject *)__pyx_t_1));
+  __pyx_r = ((PyObject *)__pyx_t_1);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":73
+ *             return PyDateTime_TIME_GET_MICROSECOND(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline object tzinfo(self):
+ *             return <object>PyDateTime_TIME_GET_TZINFO(self)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":77
+ *             return <object>PyDateTime_TIME_GET_TZINFO(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int fold(self) noexcept:
+ *             # For Python < 3.6 this returns 0 no matter what
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_4time_4fold_fold(PyDateTime_Time *__pyx_v_self) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":80
+ *         cdef inline int fold(self) noexcept:
+ *             # For Python < 3.6 this returns 0 no matter what
+ *             return PyDateTime_TIME_GET_FOLD(self)             # <<<<<<<<<<<<<<
+ * 
+ *     ctypedef extern class datetime.datetime[object PyDateTime_DateTime]:
+*/
+  __pyx_r = PyDateTime_TIME_GET_FOLD(((PyObject *)__pyx_v_self));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":77
+ *             return <object>PyDateTime_TIME_GET_TZINFO(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int fold(self) noexcept:
+ *             # For Python < 3.6 this returns 0 no matter what
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":83
+ * 
+ *     ctypedef extern class datetime.datetime[object PyDateTime_DateTime]:
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int year(self) noexcept:
+ *             return PyDateTime_GET_YEAR(self)
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_8datetime_4year_year(PyDateTime_DateTime *__pyx_v_self) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":85
+ *         @property
+ *         cdef inline int year(self) noexcept:
+ *             return PyDateTime_GET_YEAR(self)             # <<<<<<<<<<<<<<
+ * 
+ *         @property
+*/
+  __pyx_r = PyDateTime_GET_YEAR(((PyObject *)__pyx_v_self));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":83
+ * 
+ *     ctypedef extern class datetime.datetime[object PyDateTime_DateTime]:
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int year(self) noexcept:
+ *             return PyDateTime_GET_YEAR(self)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":87
+ *             return PyDateTime_GET_YEAR(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int month(self) noexcept:
+ *             return PyDateTime_GET_MONTH(self)
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_8datetime_5month_month(PyDateTime_DateTime *__pyx_v_self) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":89
+ *         @property
+ *         cdef inline int month(self) noexcept:
+ *             return PyDateTime_GET_MONTH(self)             # <<<<<<<<<<<<<<
+ * 
+ *         @property
+*/
+  __pyx_r = PyDateTime_GET_MONTH(((PyObject *)__pyx_v_self));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":87
+ *             return PyDateTime_GET_YEAR(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int month(self) noexcept:
+ *             return PyDateTime_GET_MONTH(self)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":91
+ *             return PyDateTime_GET_MONTH(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int day(self) noexcept:
+ *             return PyDateTime_GET_DAY(self)
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_8datetime_3day_day(PyDateTime_DateTime *__pyx_v_self) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":93
+ *         @property
+ *         cdef inline int day(self) noexcept:
+ *             return PyDateTime_GET_DAY(self)             # <<<<<<<<<<<<<<
+ * 
+ *         @property
+*/
+  __pyx_r = PyDateTime_GET_DAY(((PyObject *)__pyx_v_self));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":91
+ *             return PyDateTime_GET_MONTH(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int day(self) noexcept:
+ *             return PyDateTime_GET_DAY(self)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":95
+ *             return PyDateTime_GET_DAY(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int hour(self) noexcept:
+ *             return PyDateTime_DATE_GET_HOUR(self)
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_8datetime_4hour_hour(PyDateTime_DateTime *__pyx_v_self) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":97
+ *         @property
+ *         cdef inline int hour(self) noexcept:
+ *             return PyDateTime_DATE_GET_HOUR(self)             # <<<<<<<<<<<<<<
+ * 
+ *         @property
+*/
+  __pyx_r = PyDateTime_DATE_GET_HOUR(((PyObject *)__pyx_v_self));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":95
+ *             return PyDateTime_GET_DAY(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int hour(self) noexcept:
+ *             return PyDateTime_DATE_GET_HOUR(self)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":99
+ *             return PyDateTime_DATE_GET_HOUR(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int minute(self) noexcept:
+ *             return PyDateTime_DATE_GET_MINUTE(self)
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_8datetime_6minute_minute(PyDateTime_DateTime *__pyx_v_self) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":101
+ *         @property
+ *         cdef inline int minute(self) noexcept:
+ *             return PyDateTime_DATE_GET_MINUTE(self)             # <<<<<<<<<<<<<<
+ * 
+ *         @property
+*/
+  __pyx_r = PyDateTime_DATE_GET_MINUTE(((PyObject *)__pyx_v_self));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":99
+ *             return PyDateTime_DATE_GET_HOUR(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int minute(self) noexcept:
+ *             return PyDateTime_DATE_GET_MINUTE(self)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":103
+ *             return PyDateTime_DATE_GET_MINUTE(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int second(self) noexcept:
+ *             return PyDateTime_DATE_GET_SECOND(self)
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_8datetime_6second_second(PyDateTime_DateTime *__pyx_v_self) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":105
+ *         @property
+ *         cdef inline int second(self) noexcept:
+ *             return PyDateTime_DATE_GET_SECOND(self)             # <<<<<<<<<<<<<<
+ * 
+ *         @property
+*/
+  __pyx_r = PyDateTime_DATE_GET_SECOND(((PyObject *)__pyx_v_self));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":103
+ *             return PyDateTime_DATE_GET_MINUTE(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int second(self) noexcept:
+ *             return PyDateTime_DATE_GET_SECOND(self)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":107
+ *             return PyDateTime_DATE_GET_SECOND(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int microsecond(self) noexcept:
+ *             return PyDateTime_DATE_GET_MICROSECOND(self)
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_8datetime_11microsecond_microsecond(PyDateTime_DateTime *__pyx_v_self) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":109
+ *         @property
+ *         cdef inline int microsecond(self) noexcept:
+ *             return PyDateTime_DATE_GET_MICROSECOND(self)             # <<<<<<<<<<<<<<
+ * 
+ *         @property
+*/
+  __pyx_r = PyDateTime_DATE_GET_MICROSECOND(((PyObject *)__pyx_v_self));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":107
+ *             return PyDateTime_DATE_GET_SECOND(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int microsecond(self) noexcept:
+ *             return PyDateTime_DATE_GET_MICROSECOND(self)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":111
+ *             return PyDateTime_DATE_GET_MICROSECOND(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline object tzinfo(self):
+ *             return <object>PyDateTime_DATE_GET_TZINFO(self)
+*/
+
+static CYTHON_INLINE PyObject *__pyx_f_7cpython_8datetime_8datetime_6tzinfo_tzinfo(PyDateTime_DateTime *__pyx_v_self) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1;
+  __Pyx_RefNannySetupContext("tzinfo", 0);
+
+  /* "cpython/datetime.pxd":113
+ *         @property
+ *         cdef inline object tzinfo(self):
+ *             return <object>PyDateTime_DATE_GET_TZINFO(self)             # <<<<<<<<<<<<<<
+ * 
+ *         @property
+*/
+  __Pyx_XDECREF(__pyx_r);
+  __pyx_t_1 = PyDateTime_DATE_GET_TZINFO(((PyObject *)__pyx_v_self));
+  __Pyx_INCREF(((PyObject *)__pyx_t_1));
+  __pyx_r = ((PyObject *)__pyx_t_1);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":111
+ *             return PyDateTime_DATE_GET_MICROSECOND(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline object tzinfo(self):
+ *             return <object>PyDateTime_DATE_GET_TZINFO(self)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":115
+ *             return <object>PyDateTime_DATE_GET_TZINFO(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int fold(self) noexcept:
+ *             # For Python < 3.6 this returns 0 no matter what
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_8datetime_4fold_fold(PyDateTime_DateTime *__pyx_v_self) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":118
+ *         cdef inline int fold(self) noexcept:
+ *             # For Python < 3.6 this returns 0 no matter what
+ *             return PyDateTime_DATE_GET_FOLD(self)             # <<<<<<<<<<<<<<
+ * 
+ *     ctypedef extern class datetime.timedelta[object PyDateTime_Delta]:
+*/
+  __pyx_r = PyDateTime_DATE_GET_FOLD(((PyObject *)__pyx_v_self));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":115
+ *             return <object>PyDateTime_DATE_GET_TZINFO(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int fold(self) noexcept:
+ *             # For Python < 3.6 this returns 0 no matter what
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":121
+ * 
+ *     ctypedef extern class datetime.timedelta[object PyDateTime_Delta]:
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int day(self) noexcept:
+ *             return PyDateTime_DELTA_GET_DAYS(self)
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_9timedelta_3day_day(PyDateTime_Delta *__pyx_v_self) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":123
+ *         @property
+ *         cdef inline int day(self) noexcept:
+ *             return PyDateTime_DELTA_GET_DAYS(self)             # <<<<<<<<<<<<<<
+ * 
+ *         @property
+*/
+  __pyx_r = PyDateTime_DELTA_GET_DAYS(((PyObject *)__pyx_v_self));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":121
+ * 
+ *     ctypedef extern class datetime.timedelta[object PyDateTime_Delta]:
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int day(self) noexcept:
+ *             return PyDateTime_DELTA_GET_DAYS(self)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":125
+ *             return PyDateTime_DELTA_GET_DAYS(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int second(self) noexcept:
+ *             return PyDateTime_DELTA_GET_SECONDS(self)
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_9timedelta_6second_second(PyDateTime_Delta *__pyx_v_self) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":127
+ *         @property
+ *         cdef inline int second(self) noexcept:
+ *             return PyDateTime_DELTA_GET_SECONDS(self)             # <<<<<<<<<<<<<<
+ * 
+ *         @property
+*/
+  __pyx_r = PyDateTime_DELTA_GET_SECONDS(((PyObject *)__pyx_v_self));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":125
+ *             return PyDateTime_DELTA_GET_DAYS(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int second(self) noexcept:
+ *             return PyDateTime_DELTA_GET_SECONDS(self)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":129
+ *             return PyDateTime_DELTA_GET_SECONDS(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int microsecond(self) noexcept:
+ *             return PyDateTime_DELTA_GET_MICROSECONDS(self)
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_9timedelta_11microsecond_microsecond(PyDateTime_Delta *__pyx_v_self) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":131
+ *         @property
+ *         cdef inline int microsecond(self) noexcept:
+ *             return PyDateTime_DELTA_GET_MICROSECONDS(self)             # <<<<<<<<<<<<<<
+ * 
+ *     ctypedef extern class datetime.tzinfo[object PyDateTime_TZInfo]:
+*/
+  __pyx_r = PyDateTime_DELTA_GET_MICROSECONDS(((PyObject *)__pyx_v_self));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":129
+ *             return PyDateTime_DELTA_GET_SECONDS(self)
+ * 
+ *         @property             # <<<<<<<<<<<<<<
+ *         cdef inline int microsecond(self) noexcept:
+ *             return PyDateTime_DELTA_GET_MICROSECONDS(self)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":255
+ * # Datetime C API initialization function.
+ * # You have to call it before any usage of DateTime CAPI functions.
+ * cdef inline void import_datetime() noexcept:             # <<<<<<<<<<<<<<
+ *     PyDateTime_IMPORT
+ * 
+*/
+
+static CYTHON_INLINE void __pyx_f_7cpython_8datetime_import_datetime(void) {
+
+  /* "cpython/datetime.pxd":256
+ * # You have to call it before any usage of DateTime CAPI functions.
+ * cdef inline void import_datetime() noexcept:
+ *     PyDateTime_IMPORT             # <<<<<<<<<<<<<<
+ * 
+ * # Create date object using DateTime CAPI factory function.
+*/
+  (void)(PyDateTime_IMPORT);
+
+  /* "cpython/datetime.pxd":255
+ * # Datetime C API initialization function.
+ * # You have to call it before any usage of DateTime CAPI functions.
+ * cdef inline void import_datetime() noexcept:             # <<<<<<<<<<<<<<
+ *     PyDateTime_IMPORT
+ * 
+*/
+
+  /* function exit code */
+}
+
+/* "cpython/datetime.pxd":260
+ * # Create date object using DateTime CAPI factory function.
+ * # Note, there are no range checks for any of the arguments.
+ * cdef inline date date_new(int year, int month, int day):             # <<<<<<<<<<<<<<
+ *     return PyDateTimeAPI.Date_FromDate(year, month, day, PyDateTimeAPI.DateType)
+ * 
+*/
+
+static CYTHON_INLINE PyDateTime_Date *__pyx_f_7cpython_8datetime_date_new(int __pyx_v_year, int __pyx_v_month, int __pyx_v_day) {
+  PyDateTime_Date *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("date_new", 0);
+
+  /* "cpython/datetime.pxd":261
+ * # Note, there are no range checks for any of the arguments.
+ * cdef inline date date_new(int year, int month, int day):
+ *     return PyDateTimeAPI.Date_FromDate(year, month, day, PyDateTimeAPI.DateType)             # <<<<<<<<<<<<<<
+ * 
+ * # Create time object using DateTime CAPI factory function
+*/
+  __Pyx_XDECREF((PyObject *)__pyx_r);
+  __pyx_t_1 = ((PyObject *)PyDateTimeAPI->Date_FromDate(__pyx_v_year, __pyx_v_month, __pyx_v_day, PyDateTimeAPI->DateType)); if (unlikely(!__pyx_t_1)) __PYX_ERR(1, 261, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_r = ((PyDateTime_Date *)__pyx_t_1);
+  __pyx_t_1 = 0;
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":260
+ * # Create date object using DateTime CAPI factory function.
+ * # Note, there are no range checks for any of the arguments.
+ * cdef inline date date_new(int year, int month, int day):             # <<<<<<<<<<<<<<
+ *     return PyDateTimeAPI.Date_FromDate(year, month, day, PyDateTimeAPI.DateType)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_AddTraceback("cpython.datetime.date_new", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+  __Pyx_XGIVEREF((PyObject *)__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":265
+ * # Create time object using DateTime CAPI factory function
+ * # Note, there are no range checks for any of the arguments.
+ * cdef inline time time_new(int hour, int minute, int second, int microsecond, object tz, int fold=0):             # <<<<<<<<<<<<<<
+ *     return __Pyx_DateTime_TimeWithFold(hour, minute, second, microsecond, tz, fold)
+ * 
+*/
+
+static CYTHON_INLINE PyDateTime_Time *__pyx_f_7cpython_8datetime_time_new(int __pyx_v_hour, int __pyx_v_minute, int __pyx_v_second, int __pyx_v_microsecond, PyObject *__pyx_v_tz, struct __pyx_opt_args_7cpython_8datetime_time_new *__pyx_optional_args) {
+  int __pyx_v_fold = ((int)0);
+  PyDateTime_Time *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("time_new", 0);
+  if (__pyx_optional_args) {
+    if (__pyx_optional_args->__pyx_n > 0) {
+      __pyx_v_fold = __pyx_optional_args->fold;
+    }
+  }
+
+  /* "cpython/datetime.pxd":266
+ * # Note, there are no range checks for any of the arguments.
+ * cdef inline time time_new(int hour, int minute, int second, int microsecond, object tz, int fold=0):
+ *     return __Pyx_DateTime_TimeWithFold(hour, minute, second, microsecond, tz, fold)             # <<<<<<<<<<<<<<
+ * 
+ * # Create datetime object using DateTime CAPI factory function.
+*/
+  __Pyx_XDECREF((PyObject *)__pyx_r);
+  __pyx_t_1 = ((PyObject *)__Pyx_DateTime_TimeWithFold(__pyx_v_hour, __pyx_v_minute, __pyx_v_second, __pyx_v_microsecond, __pyx_v_tz, __pyx_v_fold)); if (unlikely(!__pyx_t_1)) __PYX_ERR(1, 266, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  if (!(likely(((__pyx_t_1) == Py_None) || likely(__Pyx_TypeTest(__pyx_t_1, __pyx_mstate_global->__pyx_ptype_7cpython_8datetime_time))))) __PYX_ERR(1, 266, __pyx_L1_error)
+  __pyx_r = ((PyDateTime_Time *)__pyx_t_1);
+  __pyx_t_1 = 0;
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":265
+ * # Create time object using DateTime CAPI factory function
+ * # Note, there are no range checks for any of the arguments.
+ * cdef inline time time_new(int hour, int minute, int second, int microsecond, object tz, int fold=0):             # <<<<<<<<<<<<<<
+ *     return __Pyx_DateTime_TimeWithFold(hour, minute, second, microsecond, tz, fold)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_AddTraceback("cpython.datetime.time_new", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+  __Pyx_XGIVEREF((PyObject *)__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":270
+ * # Create datetime object using DateTime CAPI factory function.
+ * # Note, there are no range checks for any of the arguments.
+ * cdef inline datetime datetime_new(int year, int month, int day, int hour, int minute, int second, int microsecond, object tz, int fold=0):             # <<<<<<<<<<<<<<
+ *     return __Pyx_DateTime_DateTimeWithFold(year, month, day, hour, minute, second, microsecond, tz, fold)
+ * 
+*/
+
+static CYTHON_INLINE PyDateTime_DateTime *__pyx_f_7cpython_8datetime_datetime_new(int __pyx_v_year, int __pyx_v_month, int __pyx_v_day, int __pyx_v_hour, int __pyx_v_minute, int __pyx_v_second, int __pyx_v_microsecond, PyObject *__pyx_v_tz, struct __pyx_opt_args_7cpython_8datetime_datetime_new *__pyx_optional_args) {
+  int __pyx_v_fold = ((int)0);
+  PyDateTime_DateTime *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("datetime_new", 0);
+  if (__pyx_optional_args) {
+    if (__pyx_optional_args->__pyx_n > 0) {
+      __pyx_v_fold = __pyx_optional_args->fold;
+    }
+  }
+
+  /* "cpython/datetime.pxd":271
+ * # Note, there are no range checks for any of the arguments.
+ * cdef inline datetime datetime_new(int year, int month, int day, int hour, int minute, int second, int microsecond, object tz, int fold=0):
+ *     return __Pyx_DateTime_DateTimeWithFold(year, month, day, hour, minute, second, microsecond, tz, fold)             # <<<<<<<<<<<<<<
+ * 
+ * # Create timedelta object using DateTime CAPI factory function.
+*/
+  __Pyx_XDECREF((PyObject *)__pyx_r);
+  __pyx_t_1 = ((PyObject *)__Pyx_DateTime_DateTimeWithFold(__pyx_v_year, __pyx_v_month, __pyx_v_day, __pyx_v_hour, __pyx_v_minute, __pyx_v_second, __pyx_v_microsecond, __pyx_v_tz, __pyx_v_fold)); if (unlikely(!__pyx_t_1)) __PYX_ERR(1, 271, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_r = ((PyDateTime_DateTime *)__pyx_t_1);
+  __pyx_t_1 = 0;
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":270
+ * # Create datetime object using DateTime CAPI factory function.
+ * # Note, there are no range checks for any of the arguments.
+ * cdef inline datetime datetime_new(int year, int month, int day, int hour, int minute, int second, int microsecond, object tz, int fold=0):             # <<<<<<<<<<<<<<
+ *     return __Pyx_DateTime_DateTimeWithFold(year, month, day, hour, minute, second, microsecond, tz, fold)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_AddTraceback("cpython.datetime.datetime_new", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+  __Pyx_XGIVEREF((PyObject *)__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":275
+ * # Create timedelta object using DateTime CAPI factory function.
+ * # Note, there are no range checks for any of the arguments.
+ * cdef inline timedelta timedelta_new(int days, int seconds, int useconds):             # <<<<<<<<<<<<<<
+ *     return PyDateTimeAPI.Delta_FromDelta(days, seconds, useconds, 1, PyDateTimeAPI.DeltaType)
+ * 
+*/
+
+static CYTHON_INLINE PyDateTime_Delta *__pyx_f_7cpython_8datetime_timedelta_new(int __pyx_v_days, int __pyx_v_seconds, int __pyx_v_useconds) {
+  PyDateTime_Delta *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("timedelta_new", 0);
+
+  /* "cpython/datetime.pxd":276
+ * # Note, there are no range checks for any of the arguments.
+ * cdef inline timedelta timedelta_new(int days, int seconds, int useconds):
+ *     return PyDateTimeAPI.Delta_FromDelta(days, seconds, useconds, 1, PyDateTimeAPI.DeltaType)             # <<<<<<<<<<<<<<
+ * 
+ * # Create timedelta object using DateTime CAPI factory function.
+*/
+  __Pyx_XDECREF((PyObject *)__pyx_r);
+  __pyx_t_1 = ((PyObject *)PyDateTimeAPI->Delta_FromDelta(__pyx_v_days, __pyx_v_seconds, __pyx_v_useconds, 1, PyDateTimeAPI->DeltaType)); if (unlikely(!__pyx_t_1)) __PYX_ERR(1, 276, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_r = ((PyDateTime_Delta *)__pyx_t_1);
+  __pyx_t_1 = 0;
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":275
+ * # Create timedelta object using DateTime CAPI factory function.
+ * # Note, there are no range checks for any of the arguments.
+ * cdef inline timedelta timedelta_new(int days, int seconds, int useconds):             # <<<<<<<<<<<<<<
+ *     return PyDateTimeAPI.Delta_FromDelta(days, seconds, useconds, 1, PyDateTimeAPI.DeltaType)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_AddTraceback("cpython.datetime.timedelta_new", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+  __Pyx_XGIVEREF((PyObject *)__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":279
+ * 
+ * # Create timedelta object using DateTime CAPI factory function.
+ * cdef inline object timezone_new(object offset, object name=None):             # <<<<<<<<<<<<<<
+ *     return __Pyx_TimeZone_FromOffsetAndName(offset, <PyObject*>name if name is not None else NULL)
+ * 
+*/
+
+static CYTHON_INLINE PyObject *__pyx_f_7cpython_8datetime_timezone_new(PyObject *__pyx_v_offset, struct __pyx_opt_args_7cpython_8datetime_timezone_new *__pyx_optional_args) {
+  PyObject *__pyx_v_name = ((PyObject *)Py_None);
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1;
+  int __pyx_t_2;
+  PyObject *__pyx_t_3 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("timezone_new", 0);
+  if (__pyx_optional_args) {
+    if (__pyx_optional_args->__pyx_n > 0) {
+      __pyx_v_name = __pyx_optional_args->name;
+    }
+  }
+
+  /* "cpython/datetime.pxd":280
+ * # Create timedelta object using DateTime CAPI factory function.
+ * cdef inline object timezone_new(object offset, object name=None):
+ *     return __Pyx_TimeZone_FromOffsetAndName(offset, <PyObject*>name if name is not None else NULL)             # <<<<<<<<<<<<<<
+ * 
+ * # Create datetime object using DB API constructor.
+*/
+  __Pyx_XDECREF(__pyx_r);
+  __pyx_t_2 = (__pyx_v_name != Py_None);
+  if (__pyx_t_2) {
+    __pyx_t_1 = ((PyObject *)__pyx_v_name);
+  } else {
+    __pyx_t_1 = NULL;
+  }
+  __pyx_t_3 = __Pyx_TimeZone_FromOffsetAndName(__pyx_v_offset, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 280, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_r = __pyx_t_3;
+  __pyx_t_3 = 0;
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":279
+ * 
+ * # Create timedelta object using DateTime CAPI factory function.
+ * cdef inline object timezone_new(object offset, object name=None):             # <<<<<<<<<<<<<<
+ *     return __Pyx_TimeZone_FromOffsetAndName(offset, <PyObject*>name if name is not None else NULL)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_3);
+  __Pyx_AddTraceback("cpython.datetime.timezone_new", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":283
+ * 
+ * # Create datetime object using DB API constructor.
+ * cdef inline datetime datetime_from_timestamp(timestamp, tz=None):             # <<<<<<<<<<<<<<
+ *     return PyDateTimeAPI.DateTime_FromTimestamp(
+ *         <PyObject*>PyDateTimeAPI.DateTimeType, (timestamp, tz) if tz is not None else (timestamp,), NULL)
+*/
+
+static CYTHON_INLINE PyDateTime_DateTime *__pyx_f_7cpython_8datetime_datetime_from_timestamp(PyObject *__pyx_v_timestamp, struct __pyx_opt_args_7cpython_8datetime_datetime_from_timestamp *__pyx_optional_args) {
+  PyObject *__pyx_v_tz = ((PyObject *)Py_None);
+  PyDateTime_DateTime *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  int __pyx_t_2;
+  PyObject *__pyx_t_3 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("datetime_from_timestamp", 0);
+  if (__pyx_optional_args) {
+    if (__pyx_optional_args->__pyx_n > 0) {
+      __pyx_v_tz = __pyx_optional_args->tz;
+    }
+  }
+
+  /* "cpython/datetime.pxd":284
+ * # Create datetime object using DB API constructor.
+ * cdef inline datetime datetime_from_timestamp(timestamp, tz=None):
+ *     return PyDateTimeAPI.DateTime_FromTimestamp(             # <<<<<<<<<<<<<<
+ *         <PyObject*>PyDateTimeAPI.DateTimeType, (timestamp, tz) if tz is not None else (timestamp,), NULL)
+ * 
+*/
+  __Pyx_XDECREF((PyObject *)__pyx_r);
+
+  /* "cpython/datetime.pxd":285
+ * cdef inline datetime datetime_from_timestamp(timestamp, tz=None):
+ *     return PyDateTimeAPI.DateTime_FromTimestamp(
+ *         <PyObject*>PyDateTimeAPI.DateTimeType, (timestamp, tz) if tz is not None else (timestamp,), NULL)             # <<<<<<<<<<<<<<
+ * 
+ * # Create date object using DB API constructor.
+*/
+  __pyx_t_2 = (__pyx_v_tz != Py_None);
+  if (__pyx_t_2) {
+    __pyx_t_3 = PyTuple_New(2); if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 285, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+    __Pyx_INCREF(__pyx_v_timestamp);
+    __Pyx_GIVEREF(__pyx_v_timestamp);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_timestamp) != (0)) __PYX_ERR(1, 285, __pyx_L1_error);
+    __Pyx_INCREF(__pyx_v_tz);
+    __Pyx_GIVEREF(__pyx_v_tz);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_tz) != (0)) __PYX_ERR(1, 285, __pyx_L1_error);
+    __pyx_t_1 = __pyx_t_3;
+    __pyx_t_3 = 0;
+  } else {
+    __pyx_t_3 = PyTuple_New(1); if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 285, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+    __Pyx_INCREF(__pyx_v_timestamp);
+    __Pyx_GIVEREF(__pyx_v_timestamp);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_timestamp) != (0)) __PYX_ERR(1, 285, __pyx_L1_error);
+    __pyx_t_1 = __pyx_t_3;
+    __pyx_t_3 = 0;
+  }
+
+  /* "cpython/datetime.pxd":284
+ * # Create datetime object using DB API constructor.
+ * cdef inline datetime datetime_from_timestamp(timestamp, tz=None):
+ *     return PyDateTimeAPI.DateTime_FromTimestamp(             # <<<<<<<<<<<<<<
+ *         <PyObject*>PyDateTimeAPI.DateTimeType, (timestamp, tz) if tz is not None else (timestamp,), NULL)
+ * 
+*/
+  __pyx_t_3 = ((PyObject *)PyDateTimeAPI->DateTime_FromTimestamp(((PyObject *)PyDateTimeAPI->DateTimeType), __pyx_t_1, NULL)); if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 284, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_r = ((PyDateTime_DateTime *)__pyx_t_3);
+  __pyx_t_3 = 0;
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":283
+ * 
+ * # Create datetime object using DB API constructor.
+ * cdef inline datetime datetime_from_timestamp(timestamp, tz=None):             # <<<<<<<<<<<<<<
+ *     return PyDateTimeAPI.DateTime_FromTimestamp(
+ *         <PyObject*>PyDateTimeAPI.DateTimeType, (timestamp, tz) if tz is not None else (timestamp,), NULL)
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_XDECREF(__pyx_t_3);
+  __Pyx_AddTraceback("cpython.datetime.datetime_from_timestamp", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+  __Pyx_XGIVEREF((PyObject *)__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":288
+ * 
+ * # Create date object using DB API constructor.
+ * cdef inline date date_from_timestamp(timestamp):             # <<<<<<<<<<<<<<
+ *     return PyDateTimeAPI.Date_FromTimestamp(<PyObject*>PyDateTimeAPI.DateType, (timestamp,))
+ * 
+*/
+
+static CYTHON_INLINE PyDateTime_Date *__pyx_f_7cpython_8datetime_date_from_timestamp(PyObject *__pyx_v_timestamp) {
+  PyDateTime_Date *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  PyObject *__pyx_t_2 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("date_from_timestamp", 0);
+
+  /* "cpython/datetime.pxd":289
+ * # Create date object using DB API constructor.
+ * cdef inline date date_from_timestamp(timestamp):
+ *     return PyDateTimeAPI.Date_FromTimestamp(<PyObject*>PyDateTimeAPI.DateType, (timestamp,))             # <<<<<<<<<<<<<<
+ * 
+ * # More recognizable getters for date/time/datetime/timedelta.
+*/
+  __Pyx_XDECREF((PyObject *)__pyx_r);
+  __pyx_t_1 = PyTuple_New(1); if (unlikely(!__pyx_t_1)) __PYX_ERR(1, 289, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __Pyx_INCREF(__pyx_v_timestamp);
+  __Pyx_GIVEREF(__pyx_v_timestamp);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_timestamp) != (0)) __PYX_ERR(1, 289, __pyx_L1_error);
+  __pyx_t_2 = ((PyObject *)PyDateTimeAPI->Date_FromTimestamp(((PyObject *)PyDateTimeAPI->DateType), __pyx_t_1)); if (unlikely(!__pyx_t_2)) __PYX_ERR(1, 289, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_r = ((PyDateTime_Date *)__pyx_t_2);
+  __pyx_t_2 = 0;
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":288
+ * 
+ * # Create date object using DB API constructor.
+ * cdef inline date date_from_timestamp(timestamp):             # <<<<<<<<<<<<<<
+ *     return PyDateTimeAPI.Date_FromTimestamp(<PyObject*>PyDateTimeAPI.DateType, (timestamp,))
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_XDECREF(__pyx_t_2);
+  __Pyx_AddTraceback("cpython.datetime.date_from_timestamp", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+  __Pyx_XGIVEREF((PyObject *)__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":297
+ * 
+ * # Get UTC singleton
+ * cdef inline object get_utc():             # <<<<<<<<<<<<<<
+ *     return <object>__Pyx_TimeZone_UTC
+ * 
+*/
+
+static CYTHON_INLINE PyObject *__pyx_f_7cpython_8datetime_get_utc(void) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("get_utc", 0);
+
+  /* "cpython/datetime.pxd":298
+ * # Get UTC singleton
+ * cdef inline object get_utc():
+ *     return <object>__Pyx_TimeZone_UTC             # <<<<<<<<<<<<<<
+ * 
+ * # Get tzinfo of time
+*/
+  __Pyx_XDECREF(__pyx_r);
+  __Pyx_INCREF(((PyObject *)__Pyx_TimeZone_UTC));
+  __pyx_r = ((PyObject *)__Pyx_TimeZone_UTC);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":297
+ * 
+ * # Get UTC singleton
+ * cdef inline object get_utc():             # <<<<<<<<<<<<<<
+ *     return <object>__Pyx_TimeZone_UTC
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":301
+ * 
+ * # Get tzinfo of time
+ * cdef inline object time_tzinfo(object o):             # <<<<<<<<<<<<<<
+ *     return <object>PyDateTime_TIME_GET_TZINFO(o)
+ * 
+*/
+
+static CYTHON_INLINE PyObject *__pyx_f_7cpython_8datetime_time_tzinfo(PyObject *__pyx_v_o) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1;
+  __Pyx_RefNannySetupContext("time_tzinfo", 0);
+
+  /* "cpython/datetime.pxd":302
+ * # Get tzinfo of time
+ * cdef inline object time_tzinfo(object o):
+ *     return <object>PyDateTime_TIME_GET_TZINFO(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get tzinfo of datetime
+*/
+  __Pyx_XDECREF(__pyx_r);
+  __pyx_t_1 = PyDateTime_TIME_GET_TZINFO(__pyx_v_o);
+  __Pyx_INCREF(((PyObject *)__pyx_t_1));
+  __pyx_r = ((PyObject *)__pyx_t_1);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":301
+ * 
+ * # Get tzinfo of time
+ * cdef inline object time_tzinfo(object o):             # <<<<<<<<<<<<<<
+ *     return <object>PyDateTime_TIME_GET_TZINFO(o)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":305
+ * 
+ * # Get tzinfo of datetime
+ * cdef inline object datetime_tzinfo(object o):             # <<<<<<<<<<<<<<
+ *     return <object>PyDateTime_DATE_GET_TZINFO(o)
+ * 
+*/
+
+static CYTHON_INLINE PyObject *__pyx_f_7cpython_8datetime_datetime_tzinfo(PyObject *__pyx_v_o) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1;
+  __Pyx_RefNannySetupContext("datetime_tzinfo", 0);
+
+  /* "cpython/datetime.pxd":306
+ * # Get tzinfo of datetime
+ * cdef inline object datetime_tzinfo(object o):
+ *     return <object>PyDateTime_DATE_GET_TZINFO(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get year of date
+*/
+  __Pyx_XDECREF(__pyx_r);
+  __pyx_t_1 = PyDateTime_DATE_GET_TZINFO(__pyx_v_o);
+  __Pyx_INCREF(((PyObject *)__pyx_t_1));
+  __pyx_r = ((PyObject *)__pyx_t_1);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":305
+ * 
+ * # Get tzinfo of datetime
+ * cdef inline object datetime_tzinfo(object o):             # <<<<<<<<<<<<<<
+ *     return <object>PyDateTime_DATE_GET_TZINFO(o)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":309
+ * 
+ * # Get year of date
+ * cdef inline int date_year(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_GET_YEAR(o)
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_date_year(PyObject *__pyx_v_o) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":310
+ * # Get year of date
+ * cdef inline int date_year(object o) noexcept:
+ *     return PyDateTime_GET_YEAR(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get month of date
+*/
+  __pyx_r = PyDateTime_GET_YEAR(__pyx_v_o);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":309
+ * 
+ * # Get year of date
+ * cdef inline int date_year(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_GET_YEAR(o)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":313
+ * 
+ * # Get month of date
+ * cdef inline int date_month(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_GET_MONTH(o)
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_date_month(PyObject *__pyx_v_o) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":314
+ * # Get month of date
+ * cdef inline int date_month(object o) noexcept:
+ *     return PyDateTime_GET_MONTH(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get day of date
+*/
+  __pyx_r = PyDateTime_GET_MONTH(__pyx_v_o);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":313
+ * 
+ * # Get month of date
+ * cdef inline int date_month(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_GET_MONTH(o)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":317
+ * 
+ * # Get day of date
+ * cdef inline int date_day(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_GET_DAY(o)
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_date_day(PyObject *__pyx_v_o) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":318
+ * # Get day of date
+ * cdef inline int date_day(object o) noexcept:
+ *     return PyDateTime_GET_DAY(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get year of datetime
+*/
+  __pyx_r = PyDateTime_GET_DAY(__pyx_v_o);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":317
+ * 
+ * # Get day of date
+ * cdef inline int date_day(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_GET_DAY(o)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":321
+ * 
+ * # Get year of datetime
+ * cdef inline int datetime_year(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_GET_YEAR(o)
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_datetime_year(PyObject *__pyx_v_o) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":322
+ * # Get year of datetime
+ * cdef inline int datetime_year(object o) noexcept:
+ *     return PyDateTime_GET_YEAR(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get month of datetime
+*/
+  __pyx_r = PyDateTime_GET_YEAR(__pyx_v_o);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":321
+ * 
+ * # Get year of datetime
+ * cdef inline int datetime_year(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_GET_YEAR(o)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":325
+ * 
+ * # Get month of datetime
+ * cdef inline int datetime_month(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_GET_MONTH(o)
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_datetime_month(PyObject *__pyx_v_o) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":326
+ * # Get month of datetime
+ * cdef inline int datetime_month(object o) noexcept:
+ *     return PyDateTime_GET_MONTH(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get day of datetime
+*/
+  __pyx_r = PyDateTime_GET_MONTH(__pyx_v_o);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":325
+ * 
+ * # Get month of datetime
+ * cdef inline int datetime_month(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_GET_MONTH(o)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":329
+ * 
+ * # Get day of datetime
+ * cdef inline int datetime_day(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_GET_DAY(o)
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_datetime_day(PyObject *__pyx_v_o) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":330
+ * # Get day of datetime
+ * cdef inline int datetime_day(object o) noexcept:
+ *     return PyDateTime_GET_DAY(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get hour of time
+*/
+  __pyx_r = PyDateTime_GET_DAY(__pyx_v_o);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":329
+ * 
+ * # Get day of datetime
+ * cdef inline int datetime_day(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_GET_DAY(o)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":333
+ * 
+ * # Get hour of time
+ * cdef inline int time_hour(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_TIME_GET_HOUR(o)
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_time_hour(PyObject *__pyx_v_o) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":334
+ * # Get hour of time
+ * cdef inline int time_hour(object o) noexcept:
+ *     return PyDateTime_TIME_GET_HOUR(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get minute of time
+*/
+  __pyx_r = PyDateTime_TIME_GET_HOUR(__pyx_v_o);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":333
+ * 
+ * # Get hour of time
+ * cdef inline int time_hour(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_TIME_GET_HOUR(o)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":337
+ * 
+ * # Get minute of time
+ * cdef inline int time_minute(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_TIME_GET_MINUTE(o)
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_time_minute(PyObject *__pyx_v_o) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":338
+ * # Get minute of time
+ * cdef inline int time_minute(object o) noexcept:
+ *     return PyDateTime_TIME_GET_MINUTE(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get second of time
+*/
+  __pyx_r = PyDateTime_TIME_GET_MINUTE(__pyx_v_o);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":337
+ * 
+ * # Get minute of time
+ * cdef inline int time_minute(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_TIME_GET_MINUTE(o)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":341
+ * 
+ * # Get second of time
+ * cdef inline int time_second(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_TIME_GET_SECOND(o)
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_time_second(PyObject *__pyx_v_o) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":342
+ * # Get second of time
+ * cdef inline int time_second(object o) noexcept:
+ *     return PyDateTime_TIME_GET_SECOND(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get microsecond of time
+*/
+  __pyx_r = PyDateTime_TIME_GET_SECOND(__pyx_v_o);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":341
+ * 
+ * # Get second of time
+ * cdef inline int time_second(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_TIME_GET_SECOND(o)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":345
+ * 
+ * # Get microsecond of time
+ * cdef inline int time_microsecond(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_TIME_GET_MICROSECOND(o)
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_time_microsecond(PyObject *__pyx_v_o) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":346
+ * # Get microsecond of time
+ * cdef inline int time_microsecond(object o) noexcept:
+ *     return PyDateTime_TIME_GET_MICROSECOND(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get fold of time
+*/
+  __pyx_r = PyDateTime_TIME_GET_MICROSECOND(__pyx_v_o);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":345
+ * 
+ * # Get microsecond of time
+ * cdef inline int time_microsecond(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_TIME_GET_MICROSECOND(o)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":349
+ * 
+ * # Get fold of time
+ * cdef inline int time_fold(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     # For Python < 3.6 this returns 0 no matter what
+ *     return PyDateTime_TIME_GET_FOLD(o)
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_time_fold(PyObject *__pyx_v_o) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":351
+ * cdef inline int time_fold(object o) noexcept:
+ *     # For Python < 3.6 this returns 0 no matter what
+ *     return PyDateTime_TIME_GET_FOLD(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get hour of datetime
+*/
+  __pyx_r = PyDateTime_TIME_GET_FOLD(__pyx_v_o);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":349
+ * 
+ * # Get fold of time
+ * cdef inline int time_fold(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     # For Python < 3.6 this returns 0 no matter what
+ *     return PyDateTime_TIME_GET_FOLD(o)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":354
+ * 
+ * # Get hour of datetime
+ * cdef inline int datetime_hour(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_DATE_GET_HOUR(o)
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_datetime_hour(PyObject *__pyx_v_o) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":355
+ * # Get hour of datetime
+ * cdef inline int datetime_hour(object o) noexcept:
+ *     return PyDateTime_DATE_GET_HOUR(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get minute of datetime
+*/
+  __pyx_r = PyDateTime_DATE_GET_HOUR(__pyx_v_o);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":354
+ * 
+ * # Get hour of datetime
+ * cdef inline int datetime_hour(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_DATE_GET_HOUR(o)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":358
+ * 
+ * # Get minute of datetime
+ * cdef inline int datetime_minute(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_DATE_GET_MINUTE(o)
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_datetime_minute(PyObject *__pyx_v_o) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":359
+ * # Get minute of datetime
+ * cdef inline int datetime_minute(object o) noexcept:
+ *     return PyDateTime_DATE_GET_MINUTE(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get second of datetime
+*/
+  __pyx_r = PyDateTime_DATE_GET_MINUTE(__pyx_v_o);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":358
+ * 
+ * # Get minute of datetime
+ * cdef inline int datetime_minute(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_DATE_GET_MINUTE(o)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":362
+ * 
+ * # Get second of datetime
+ * cdef inline int datetime_second(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_DATE_GET_SECOND(o)
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_datetime_second(PyObject *__pyx_v_o) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":363
+ * # Get second of datetime
+ * cdef inline int datetime_second(object o) noexcept:
+ *     return PyDateTime_DATE_GET_SECOND(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get microsecond of datetime
+*/
+  __pyx_r = PyDateTime_DATE_GET_SECOND(__pyx_v_o);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":362
+ * 
+ * # Get second of datetime
+ * cdef inline int datetime_second(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_DATE_GET_SECOND(o)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":366
+ * 
+ * # Get microsecond of datetime
+ * cdef inline int datetime_microsecond(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_DATE_GET_MICROSECOND(o)
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_datetime_microsecond(PyObject *__pyx_v_o) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":367
+ * # Get microsecond of datetime
+ * cdef inline int datetime_microsecond(object o) noexcept:
+ *     return PyDateTime_DATE_GET_MICROSECOND(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get fold of datetime
+*/
+  __pyx_r = PyDateTime_DATE_GET_MICROSECOND(__pyx_v_o);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":366
+ * 
+ * # Get microsecond of datetime
+ * cdef inline int datetime_microsecond(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_DATE_GET_MICROSECOND(o)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":370
+ * 
+ * # Get fold of datetime
+ * cdef inline int datetime_fold(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     # For Python < 3.6 this returns 0 no matter what
+ *     return PyDateTime_DATE_GET_FOLD(o)
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_datetime_fold(PyObject *__pyx_v_o) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":372
+ * cdef inline int datetime_fold(object o) noexcept:
+ *     # For Python < 3.6 this returns 0 no matter what
+ *     return PyDateTime_DATE_GET_FOLD(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get days of timedelta
+*/
+  __pyx_r = PyDateTime_DATE_GET_FOLD(__pyx_v_o);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":370
+ * 
+ * # Get fold of datetime
+ * cdef inline int datetime_fold(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     # For Python < 3.6 this returns 0 no matter what
+ *     return PyDateTime_DATE_GET_FOLD(o)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":375
+ * 
+ * # Get days of timedelta
+ * cdef inline int timedelta_days(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_DELTA_GET_DAYS(o)
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_timedelta_days(PyObject *__pyx_v_o) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":376
+ * # Get days of timedelta
+ * cdef inline int timedelta_days(object o) noexcept:
+ *     return PyDateTime_DELTA_GET_DAYS(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get seconds of timedelta
+*/
+  __pyx_r = PyDateTime_DELTA_GET_DAYS(__pyx_v_o);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":375
+ * 
+ * # Get days of timedelta
+ * cdef inline int timedelta_days(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_DELTA_GET_DAYS(o)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":379
+ * 
+ * # Get seconds of timedelta
+ * cdef inline int timedelta_seconds(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_DELTA_GET_SECONDS(o)
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_timedelta_seconds(PyObject *__pyx_v_o) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":380
+ * # Get seconds of timedelta
+ * cdef inline int timedelta_seconds(object o) noexcept:
+ *     return PyDateTime_DELTA_GET_SECONDS(o)             # <<<<<<<<<<<<<<
+ * 
+ * # Get microseconds of timedelta
+*/
+  __pyx_r = PyDateTime_DELTA_GET_SECONDS(__pyx_v_o);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":379
+ * 
+ * # Get seconds of timedelta
+ * cdef inline int timedelta_seconds(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_DELTA_GET_SECONDS(o)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":383
+ * 
+ * # Get microseconds of timedelta
+ * cdef inline int timedelta_microseconds(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_DELTA_GET_MICROSECONDS(o)
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_7cpython_8datetime_timedelta_microseconds(PyObject *__pyx_v_o) {
+  int __pyx_r;
+
+  /* "cpython/datetime.pxd":384
+ * # Get microseconds of timedelta
+ * cdef inline int timedelta_microseconds(object o) noexcept:
+ *     return PyDateTime_DELTA_GET_MICROSECONDS(o)             # <<<<<<<<<<<<<<
+ * 
+ * cdef inline double total_seconds(timedelta obj) noexcept:
+*/
+  __pyx_r = PyDateTime_DELTA_GET_MICROSECONDS(__pyx_v_o);
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":383
+ * 
+ * # Get microseconds of timedelta
+ * cdef inline int timedelta_microseconds(object o) noexcept:             # <<<<<<<<<<<<<<
+ *     return PyDateTime_DELTA_GET_MICROSECONDS(o)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "cpython/datetime.pxd":386
+ *     return PyDateTime_DELTA_GET_MICROSECONDS(o)
+ * 
+ * cdef inline double total_seconds(timedelta obj) noexcept:             # <<<<<<<<<<<<<<
+ *     # Mirrors the "timedelta.total_seconds()" method.
+ *     # Note that this implementation is not guaranteed to give *exactly* the same
+*/
+
+static CYTHON_INLINE double __pyx_f_7cpython_8datetime_total_seconds(PyDateTime_Delta *__pyx_v_obj) {
+  double __pyx_v_days;
+  double __pyx_v_seconds;
+  double __pyx_v_micros;
+  double __pyx_r;
+
+  /* "cpython/datetime.pxd":392
+ *     cdef:
+ *         double days, seconds, micros
+ *     days = <double>PyDateTime_DELTA_GET_DAYS(obj)             # <<<<<<<<<<<<<<
+ *     seconds = <double>PyDateTime_DELTA_GET_SECONDS(obj)
+ *     micros = <double>PyDateTime_DELTA_GET_MICROSECONDS(obj)
+*/
+  __pyx_v_days = ((double)PyDateTime_DELTA_GET_DAYS(((PyObject *)__pyx_v_obj)));
+
+  /* "cpython/datetime.pxd":393
+ *         double days, seconds, micros
+ *     days = <double>PyDateTime_DELTA_GET_DAYS(obj)
+ *     seconds = <double>PyDateTime_DELTA_GET_SECONDS(obj)             # <<<<<<<<<<<<<<
+ *     micros = <double>PyDateTime_DELTA_GET_MICROSECONDS(obj)
+ *     return days * 24 * 3600 + seconds + micros / 1_000_000
+*/
+  __pyx_v_seconds = ((double)PyDateTime_DELTA_GET_SECONDS(((PyObject *)__pyx_v_obj)));
+
+  /* "cpython/datetime.pxd":394
+ *     days = <double>PyDateTime_DELTA_GET_DAYS(obj)
+ *     seconds = <double>PyDateTime_DELTA_GET_SECONDS(obj)
+ *     micros = <double>PyDateTime_DELTA_GET_MICROSECONDS(obj)             # <<<<<<<<<<<<<<
+ *     return days * 24 * 3600 + seconds + micros / 1_000_000
+*/
+  __pyx_v_micros = ((double)PyDateTime_DELTA_GET_MICROSECONDS(((PyObject *)__pyx_v_obj)));
+
+  /* "cpython/datetime.pxd":395
+ *     seconds = <double>PyDateTime_DELTA_GET_SECONDS(obj)
+ *     micros = <double>PyDateTime_DELTA_GET_MICROSECONDS(obj)
+ *     return days * 24 * 3600 + seconds + micros / 1_000_000             # <<<<<<<<<<<<<<
+*/
+  __pyx_r = ((((__pyx_v_days * 24.0) * 3600.0) + __pyx_v_seconds) + (__pyx_v_micros / 1000000.0));
+  goto __pyx_L0;
+
+  /* "cpython/datetime.pxd":386
+ *     return PyDateTime_DELTA_GET_MICROSECONDS(o)
+ * 
+ * cdef inline double total_seconds(timedelta obj) noexcept:             # <<<<<<<<<<<<<<
+ *     # Mirrors the "timedelta.total_seconds()" method.
+ *     # Note that this implementation is not guaranteed to give *exactly* the same
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog.pyx":41
  * 
  * 
  * cdef inline bint one_byte(str text):             # <<<<<<<<<<<<<<
@@ -2587,7 +5025,7 @@ return 0;
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_one_byte(PyObject *__pyx_v_text) {
   int __pyx_r;
 
-  /* "processor/parsers/_slowlog.pyx":27
+  /* "processor/parsers/_slowlog.pyx":43
  * cdef inline bint one_byte(str text):
  *     """A latin-1 view (one byte per character), which is all the parsers hand over."""
  *     return PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND             # <<<<<<<<<<<<<<
@@ -2597,7 +5035,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_one_byte(PyObject
   __pyx_r = (PyUnicode_KIND(__pyx_v_text) == PyUnicode_1BYTE_KIND);
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog.pyx":25
+  /* "processor/parsers/_slowlog.pyx":41
  * 
  * 
  * cdef inline bint one_byte(str text):             # <<<<<<<<<<<<<<
@@ -5798,32 +8236,32 @@ static int __pyx_pw_9processor_7parsers_8_slowlog_8_Buffers_1__cinit__(PyObject 
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_size,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(1, 282, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(2, 282, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(1, 282, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 282, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__cinit__", 0) < (0)) __PYX_ERR(1, 282, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__cinit__", 0) < (0)) __PYX_ERR(2, 282, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__cinit__", 1, 1, 1, i); __PYX_ERR(1, 282, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__cinit__", 1, 1, 1, i); __PYX_ERR(2, 282, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(1, 282, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 282, __pyx_L3_error)
     }
-    __pyx_v_size = __Pyx_PyIndex_AsSsize_t(values[0]); if (unlikely((__pyx_v_size == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(1, 282, __pyx_L3_error)
+    __pyx_v_size = __Pyx_PyIndex_AsSsize_t(values[0]); if (unlikely((__pyx_v_size == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(2, 282, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__cinit__", 1, 1, 1, __pyx_nargs); __PYX_ERR(1, 282, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__cinit__", 1, 1, 1, __pyx_nargs); __PYX_ERR(2, 282, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -5904,7 +8342,7 @@ static int __pyx_pf_9processor_7parsers_8_slowlog_8_Buffers___cinit__(struct __p
  * 
  *     def __dealloc__(self):
 */
-    PyErr_NoMemory(); __PYX_ERR(1, 288, __pyx_L1_error)
+    PyErr_NoMemory(); __PYX_ERR(2, 288, __pyx_L1_error)
 
     /* "processor/parsers/_slowlog_fingerprint.pxi":287
  *         self.a = <unsigned char*>malloc(self.n)
@@ -6100,7 +8538,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8_Buffers_4__reduce_cyth
  *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
 */
   __Pyx_Raise(((PyObject *)(((PyTypeObject*)PyExc_TypeError))), __pyx_mstate_global->__pyx_kp_u_no_default___reduce___due_to_non, 0, 0);
-  __PYX_ERR(2, 2, __pyx_L1_error)
+  __PYX_ERR(3, 2, __pyx_L1_error)
 
   /* "(tree fragment)":1
  * def __reduce_cython__(self):             # <<<<<<<<<<<<<<
@@ -6163,32 +8601,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_pyx_state,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(2, 3, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(3, 3, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 3, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 3, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__setstate_cython__", 0) < (0)) __PYX_ERR(2, 3, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__setstate_cython__", 0) < (0)) __PYX_ERR(3, 3, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__setstate_cython__", 1, 1, 1, i); __PYX_ERR(2, 3, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__setstate_cython__", 1, 1, 1, i); __PYX_ERR(3, 3, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 3, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 3, __pyx_L3_error)
     }
     __pyx_v___pyx_state = values[0];
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__setstate_cython__", 1, 1, 1, __pyx_nargs); __PYX_ERR(2, 3, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__setstate_cython__", 1, 1, 1, __pyx_nargs); __PYX_ERR(3, 3, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -6223,7 +8661,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8_Buffers_6__setstate_cy
  *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"             # <<<<<<<<<<<<<<
 */
   __Pyx_Raise(((PyObject *)(((PyTypeObject*)PyExc_TypeError))), __pyx_mstate_global->__pyx_kp_u_no_default___reduce___due_to_non, 0, 0);
-  __PYX_ERR(2, 4, __pyx_L1_error)
+  __PYX_ERR(3, 4, __pyx_L1_error)
 
   /* "(tree fragment)":3
  * def __reduce_cython__(self):
@@ -6266,7 +8704,7 @@ static CYTHON_INLINE PyObject *__pyx_f_9processor_7parsers_8_slowlog_latin1(unsi
  * 
 */
   __Pyx_XDECREF(__pyx_r);
-  __pyx_t_1 = PyUnicode_DecodeLatin1(((char const *)__pyx_v_s), __pyx_v_n, NULL); if (unlikely(!__pyx_t_1)) __PYX_ERR(1, 301, __pyx_L1_error)
+  __pyx_t_1 = PyUnicode_DecodeLatin1(((char const *)__pyx_v_s), __pyx_v_n, NULL); if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 301, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_r = ((PyObject*)__pyx_t_1);
   __pyx_t_1 = 0;
@@ -6340,39 +8778,39 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_query,&__pyx_mstate_global->__pyx_n_u_spec,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(1, 304, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(2, 304, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(1, 304, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(2, 304, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(1, 304, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 304, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "fingerprint_latin1", 0) < (0)) __PYX_ERR(1, 304, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "fingerprint_latin1", 0) < (0)) __PYX_ERR(2, 304, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 2; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("fingerprint_latin1", 1, 2, 2, i); __PYX_ERR(1, 304, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("fingerprint_latin1", 1, 2, 2, i); __PYX_ERR(2, 304, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 2)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(1, 304, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 304, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(1, 304, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(2, 304, __pyx_L3_error)
     }
     __pyx_v_query = ((PyObject*)values[0]);
     __pyx_v_spec = values[1];
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("fingerprint_latin1", 1, 2, 2, __pyx_nargs); __PYX_ERR(1, 304, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("fingerprint_latin1", 1, 2, 2, __pyx_nargs); __PYX_ERR(2, 304, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -6383,7 +8821,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_query), (&PyUnicode_Type), 1, "query", 1))) __PYX_ERR(1, 304, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_query), (&PyUnicode_Type), 1, "query", 1))) __PYX_ERR(2, 304, __pyx_L1_error)
   __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(__pyx_self, __pyx_v_query, __pyx_v_spec);
 
   /* function exit code */
@@ -6432,7 +8870,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
  *         return spec.fingerprint_latin1(query)
  *     cdef chars s = <chars>PyUnicode_DATA(query)
 */
-  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_one_byte(__pyx_v_query); if (unlikely(__pyx_t_1 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(1, 306, __pyx_L1_error)
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_one_byte(__pyx_v_query); if (unlikely(__pyx_t_1 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(2, 306, __pyx_L1_error)
   __pyx_t_2 = (!__pyx_t_1);
   if (__pyx_t_2) {
 
@@ -6451,7 +8889,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
       PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_v_query};
       __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_fingerprint_latin1, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 307, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 307, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __pyx_r = __pyx_t_3;
@@ -6494,9 +8932,9 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
 */
   if (unlikely(__pyx_v_query == Py_None)) {
     PyErr_Format(PyExc_AttributeError, "'NoneType' object has no attribute '%.30s'", "startswith");
-    __PYX_ERR(1, 310, __pyx_L1_error)
+    __PYX_ERR(2, 310, __pyx_L1_error)
   }
-  __pyx_t_2 = __Pyx_PyUnicode_Tailmatch(__pyx_v_query, __pyx_mstate_global->__pyx_kp_u_SELECT_40001_SQL_NO_CACHE_FROM, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_2 == ((int)-1))) __PYX_ERR(1, 310, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyUnicode_Tailmatch(__pyx_v_query, __pyx_mstate_global->__pyx_kp_u_SELECT_40001_SQL_NO_CACHE_FROM, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_2 == ((int)-1))) __PYX_ERR(2, 310, __pyx_L1_error)
   if (__pyx_t_2) {
 
     /* "processor/parsers/_slowlog_fingerprint.pxi":311
@@ -6533,7 +8971,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
     __pyx_t_2 = __pyx_t_1;
     goto __pyx_L6_bool_binop_done;
   }
-  __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_v_spec, __pyx_mstate_global->__pyx_n_u_PT_TOOL); if (unlikely(!__pyx_t_6)) __PYX_ERR(1, 312, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_v_spec, __pyx_mstate_global->__pyx_n_u_PT_TOOL); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 312, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
   __pyx_t_4 = __pyx_t_6;
   __Pyx_INCREF(__pyx_t_4);
@@ -6543,10 +8981,10 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
     __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_search, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 312, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 312, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
-  __pyx_t_1 = __Pyx_PyObject_IsTrue(__pyx_t_3); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(1, 312, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_IsTrue(__pyx_t_3); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(2, 312, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_t_2 = __pyx_t_1;
   __pyx_L6_bool_binop_done:;
@@ -6582,9 +9020,9 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
 */
   if (unlikely(__pyx_v_query == Py_None)) {
     PyErr_Format(PyExc_AttributeError, "'NoneType' object has no attribute '%.30s'", "startswith");
-    __PYX_ERR(1, 314, __pyx_L1_error)
+    __PYX_ERR(2, 314, __pyx_L1_error)
   }
-  __pyx_t_2 = __Pyx_PyUnicode_Tailmatch(__pyx_v_query, __pyx_mstate_global->__pyx_kp_u_administrator_command, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_2 == ((int)-1))) __PYX_ERR(1, 314, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyUnicode_Tailmatch(__pyx_v_query, __pyx_mstate_global->__pyx_kp_u_administrator_command, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_2 == ((int)-1))) __PYX_ERR(2, 314, __pyx_L1_error)
   if (__pyx_t_2) {
 
     /* "processor/parsers/_slowlog_fingerprint.pxi":315
@@ -6625,7 +9063,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
  *         if m is not None:
  *             return spec._lc(m.group(1))
 */
-    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_spec, __pyx_mstate_global->__pyx_n_u_CALL); if (unlikely(!__pyx_t_4)) __PYX_ERR(1, 317, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_spec, __pyx_mstate_global->__pyx_n_u_CALL); if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 317, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __pyx_t_6 = __pyx_t_4;
     __Pyx_INCREF(__pyx_t_6);
@@ -6635,7 +9073,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
       __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_match, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 317, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 317, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __pyx_v_m = __pyx_t_3;
@@ -6668,7 +9106,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
         PyObject *__pyx_callargs[2] = {__pyx_t_7, __pyx_mstate_global->__pyx_int_1};
         __pyx_t_6 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_group, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
-        if (unlikely(!__pyx_t_6)) __PYX_ERR(1, 319, __pyx_L1_error)
+        if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 319, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_6);
       }
       __pyx_t_5 = 0;
@@ -6677,7 +9115,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
         __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_lc, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
         __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-        if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 319, __pyx_L1_error)
+        if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 319, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_3);
       }
       __pyx_r = __pyx_t_3;
@@ -6727,7 +9165,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
  *         if m is not None:
  *             query = m.group(1)
 */
-    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_spec, __pyx_mstate_global->__pyx_n_u_MULTI_INSERT); if (unlikely(!__pyx_t_4)) __PYX_ERR(1, 321, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_spec, __pyx_mstate_global->__pyx_n_u_MULTI_INSERT); if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 321, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __pyx_t_6 = __pyx_t_4;
     __Pyx_INCREF(__pyx_t_6);
@@ -6737,7 +9175,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
       __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_match, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 321, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 321, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __Pyx_XDECREF_SET(__pyx_v_m, __pyx_t_3);
@@ -6767,10 +9205,10 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
         PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_mstate_global->__pyx_int_1};
         __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_group, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-        if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 323, __pyx_L1_error)
+        if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 323, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_3);
       }
-      if (!(likely(PyUnicode_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_3))) __PYX_ERR(1, 323, __pyx_L1_error)
+      if (!(likely(PyUnicode_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_3))) __PYX_ERR(2, 323, __pyx_L1_error)
       __Pyx_DECREF_SET(__pyx_v_query, ((PyObject*)__pyx_t_3));
       __pyx_t_3 = 0;
 
@@ -6818,7 +9256,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
  *     if has(buf.a, n, b"/[inserted by cython to avoid comment start]*", 2):
 */
   __pyx_t_4 = NULL;
-  __pyx_t_6 = PyLong_FromSsize_t(__pyx_v_n); if (unlikely(!__pyx_t_6)) __PYX_ERR(1, 326, __pyx_L1_error)
+  __pyx_t_6 = PyLong_FromSsize_t(__pyx_v_n); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 326, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
   __pyx_t_5 = 1;
   {
@@ -6826,7 +9264,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
     __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_mstate_global->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (__pyx_t_5*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 326, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 326, __pyx_L1_error)
     __Pyx_GOTREF((PyObject *)__pyx_t_3);
   }
   __pyx_v_buf = ((struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *)__pyx_t_3);
@@ -6867,7 +9305,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
  *     if has(buf.a, n, b"--", 2) or memchr(buf.a, b"#", n) != NULL:
  *         n = strip_olc(buf.a, n, buf.b)
 */
-    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(1, 330, __pyx_L1_error)
+    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 330, __pyx_L1_error)
 
     /* "processor/parsers/_slowlog_fingerprint.pxi":328
  *     cdef _Buffers buf = _Buffers(n)
@@ -6912,7 +9350,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
  *     if ci_at(buf.a, n, 0, b"use ", 4):
  *         query = latin1(buf.a, n)
 */
-    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(1, 333, __pyx_L1_error)
+    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 333, __pyx_L1_error)
 
     /* "processor/parsers/_slowlog_fingerprint.pxi":331
  *         n = strip_mlc(buf.a, n, buf.b)
@@ -6940,7 +9378,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
  *         m = spec._USE.match(query)
  *         if m is not None:
 */
-    __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_latin1(__pyx_v_buf->a, __pyx_v_n); if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 335, __pyx_L1_error)
+    __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_latin1(__pyx_v_buf->a, __pyx_v_n); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 335, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_DECREF_SET(__pyx_v_query, ((PyObject*)__pyx_t_3));
     __pyx_t_3 = 0;
@@ -6952,7 +9390,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
  *         if m is not None:
  *             return "use ?" + query[m.end():]
 */
-    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_spec, __pyx_mstate_global->__pyx_n_u_USE); if (unlikely(!__pyx_t_4)) __PYX_ERR(1, 336, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_spec, __pyx_mstate_global->__pyx_n_u_USE); if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 336, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __pyx_t_6 = __pyx_t_4;
     __Pyx_INCREF(__pyx_t_6);
@@ -6962,7 +9400,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
       __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_match, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 336, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 336, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __Pyx_XDECREF_SET(__pyx_v_m, __pyx_t_3);
@@ -6988,7 +9426,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
       __Pyx_XDECREF(__pyx_r);
       if (unlikely(__pyx_v_query == Py_None)) {
         PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
-        __PYX_ERR(1, 338, __pyx_L1_error)
+        __PYX_ERR(2, 338, __pyx_L1_error)
       }
       __pyx_t_4 = __pyx_v_m;
       __Pyx_INCREF(__pyx_t_4);
@@ -6997,20 +9435,20 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
         PyObject *__pyx_callargs[2] = {__pyx_t_4, NULL};
         __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_end, __pyx_callargs+__pyx_t_5, (1-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-        if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 338, __pyx_L1_error)
+        if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 338, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_3);
       }
       __pyx_t_2 = (__pyx_t_3 == Py_None);
       if (__pyx_t_2) {
         __pyx_t_8 = 0;
       } else {
-        __pyx_t_9 = __Pyx_PyIndex_AsSsize_t(__pyx_t_3); if (unlikely((__pyx_t_9 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(1, 338, __pyx_L1_error)
+        __pyx_t_9 = __Pyx_PyIndex_AsSsize_t(__pyx_t_3); if (unlikely((__pyx_t_9 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(2, 338, __pyx_L1_error)
         __pyx_t_8 = __pyx_t_9;
       }
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __pyx_t_3 = __Pyx_PyUnicode_Substring(__pyx_v_query, __pyx_t_8, PY_SSIZE_T_MAX); if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 338, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyUnicode_Substring(__pyx_v_query, __pyx_t_8, PY_SSIZE_T_MAX); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 338, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_4 = __Pyx_PyUnicode_Concat(__pyx_mstate_global->__pyx_kp_u_use_2, __pyx_t_3); if (unlikely(!__pyx_t_4)) __PYX_ERR(1, 338, __pyx_L1_error)
+      __pyx_t_4 = __Pyx_PyUnicode_Concat(__pyx_mstate_global->__pyx_kp_u_use_2, __pyx_t_3); if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 338, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
       __pyx_r = __pyx_t_4;
@@ -7061,7 +9499,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
  *     if memchr(buf.a, b'"', n) != NULL:
  *         n = replace_quoted(buf.a, n, buf.b, b'"')
 */
-    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(1, 341, __pyx_L1_error)
+    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 341, __pyx_L1_error)
 
     /* "processor/parsers/_slowlog_fingerprint.pxi":339
  *         if m is not None:
@@ -7098,7 +9536,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
  *     if memchr(buf.a, b"'", n) != NULL:
  *         n = replace_quoted(buf.a, n, buf.b, b"'")
 */
-    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(1, 344, __pyx_L1_error)
+    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 344, __pyx_L1_error)
 
     /* "processor/parsers/_slowlog_fingerprint.pxi":342
  *         n = strip_escaped_quotes(buf.a, n, buf.b)
@@ -7135,7 +9573,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
  *     if ci_contains(buf.a, n, b"true", 4) or ci_contains(buf.a, n, b"false", 5):
  *         n = replace_bools(buf.a, n, buf.b)
 */
-    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(1, 347, __pyx_L1_error)
+    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 347, __pyx_L1_error)
 
     /* "processor/parsers/_slowlog_fingerprint.pxi":345
  *         n = replace_quoted(buf.a, n, buf.b, b'"')
@@ -7180,7 +9618,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
  *     n = replace_numbers(buf.a, n, buf.b)
  *     buf.swap()
 */
-    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(1, 350, __pyx_L1_error)
+    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 350, __pyx_L1_error)
 
     /* "processor/parsers/_slowlog_fingerprint.pxi":348
  *         n = replace_quoted(buf.a, n, buf.b, b"'")
@@ -7207,7 +9645,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
  *     n = squeeze_lower(buf.a, n, buf.b)
  *     buf.swap()
 */
-  __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(1, 352, __pyx_L1_error)
+  __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 352, __pyx_L1_error)
 
   /* "processor/parsers/_slowlog_fingerprint.pxi":353
  *     n = replace_numbers(buf.a, n, buf.b)
@@ -7225,7 +9663,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
  *     if has(buf.a, n, b"null", 4):
  *         n = replace_nulls(buf.a, n, buf.b)
 */
-  __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(1, 354, __pyx_L1_error)
+  __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 354, __pyx_L1_error)
 
   /* "processor/parsers/_slowlog_fingerprint.pxi":355
  *     n = squeeze_lower(buf.a, n, buf.b)
@@ -7253,7 +9691,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
  *     if memchr(buf.a, b"(", n) != NULL:
  *         n = collapse_lists(buf.a, n, buf.b)
 */
-    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(1, 357, __pyx_L1_error)
+    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 357, __pyx_L1_error)
 
     /* "processor/parsers/_slowlog_fingerprint.pxi":355
  *     n = squeeze_lower(buf.a, n, buf.b)
@@ -7290,7 +9728,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
  *     query = latin1(buf.a, n)
  *     if "union" in query:
 */
-    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(1, 360, __pyx_L1_error)
+    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 360, __pyx_L1_error)
 
     /* "processor/parsers/_slowlog_fingerprint.pxi":358
  *         n = replace_nulls(buf.a, n, buf.b)
@@ -7308,7 +9746,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
  *     if "union" in query:
  *         query = spec._UNION.sub(r"\1 /[inserted by cython to avoid comment start]*repeat\2*[inserted by cython to avoid comment closer]/", query)
 */
-  __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_latin1(__pyx_v_buf->a, __pyx_v_n); if (unlikely(!__pyx_t_4)) __PYX_ERR(1, 361, __pyx_L1_error)
+  __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_latin1(__pyx_v_buf->a, __pyx_v_n); if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 361, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF_SET(__pyx_v_query, ((PyObject*)__pyx_t_4));
   __pyx_t_4 = 0;
@@ -7322,9 +9760,9 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
 */
   if (unlikely(__pyx_v_query == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "'NoneType' object is not iterable");
-    __PYX_ERR(1, 362, __pyx_L1_error)
+    __PYX_ERR(2, 362, __pyx_L1_error)
   }
-  __pyx_t_2 = (__Pyx_PyUnicode_ContainsTF(__pyx_mstate_global->__pyx_n_u_union, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(1, 362, __pyx_L1_error)
+  __pyx_t_2 = (__Pyx_PyUnicode_ContainsTF(__pyx_mstate_global->__pyx_n_u_union, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(2, 362, __pyx_L1_error)
   if (__pyx_t_2) {
 
     /* "processor/parsers/_slowlog_fingerprint.pxi":363
@@ -7334,7 +9772,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
  *     if "limit ?" in query:
  *         query = spec._LIMIT.sub("limit ?", query, count=1)
 */
-    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_v_spec, __pyx_mstate_global->__pyx_n_u_UNION); if (unlikely(!__pyx_t_6)) __PYX_ERR(1, 363, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_v_spec, __pyx_mstate_global->__pyx_n_u_UNION); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 363, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __pyx_t_3 = __pyx_t_6;
     __Pyx_INCREF(__pyx_t_3);
@@ -7344,10 +9782,10 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
       __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_sub, __pyx_callargs+__pyx_t_5, (3-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(1, 363, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 363, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
     }
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(1, 363, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(2, 363, __pyx_L1_error)
     __Pyx_DECREF_SET(__pyx_v_query, ((PyObject*)__pyx_t_4));
     __pyx_t_4 = 0;
 
@@ -7369,9 +9807,9 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
 */
   if (unlikely(__pyx_v_query == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "'NoneType' object is not iterable");
-    __PYX_ERR(1, 364, __pyx_L1_error)
+    __PYX_ERR(2, 364, __pyx_L1_error)
   }
-  __pyx_t_2 = (__Pyx_PyUnicode_ContainsTF(__pyx_mstate_global->__pyx_kp_u_limit, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(1, 364, __pyx_L1_error)
+  __pyx_t_2 = (__Pyx_PyUnicode_ContainsTF(__pyx_mstate_global->__pyx_kp_u_limit, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(2, 364, __pyx_L1_error)
   if (__pyx_t_2) {
 
     /* "processor/parsers/_slowlog_fingerprint.pxi":365
@@ -7381,24 +9819,24 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
  *     if "order by " in query and "asc" in query:
  *         query = spec._strip_order_by_asc(query)
 */
-    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_spec, __pyx_mstate_global->__pyx_n_u_LIMIT); if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 365, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_spec, __pyx_mstate_global->__pyx_n_u_LIMIT); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 365, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __pyx_t_6 = __pyx_t_3;
     __Pyx_INCREF(__pyx_t_6);
     __pyx_t_5 = 0;
     {
       PyObject *__pyx_callargs[3 + ((CYTHON_VECTORCALL) ? 1 : 0)] = {__pyx_t_6, __pyx_mstate_global->__pyx_kp_u_limit, __pyx_v_query};
-      __pyx_t_7 = __Pyx_MakeVectorcallBuilderKwds(1); if (unlikely(!__pyx_t_7)) __PYX_ERR(1, 365, __pyx_L1_error)
+      __pyx_t_7 = __Pyx_MakeVectorcallBuilderKwds(1); if (unlikely(!__pyx_t_7)) __PYX_ERR(2, 365, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_7);
-      if (__Pyx_VectorcallBuilder_AddArg(__pyx_mstate_global->__pyx_n_u_count, __pyx_mstate_global->__pyx_int_1, __pyx_t_7, __pyx_callargs+3, 0) < (0)) __PYX_ERR(1, 365, __pyx_L1_error)
+      if (__Pyx_VectorcallBuilder_AddArg(__pyx_mstate_global->__pyx_n_u_count, __pyx_mstate_global->__pyx_int_1, __pyx_t_7, __pyx_callargs+3, 0) < (0)) __PYX_ERR(2, 365, __pyx_L1_error)
       __pyx_t_4 = __Pyx_Object_VectorcallMethod_CallFromBuilder((PyObject*)__pyx_mstate_global->__pyx_n_u_sub, __pyx_callargs+__pyx_t_5, (3-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET), __pyx_t_7);
       __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(1, 365, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 365, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
     }
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(1, 365, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(2, 365, __pyx_L1_error)
     __Pyx_DECREF_SET(__pyx_v_query, ((PyObject*)__pyx_t_4));
     __pyx_t_4 = 0;
 
@@ -7420,9 +9858,9 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
 */
   if (unlikely(__pyx_v_query == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "'NoneType' object is not iterable");
-    __PYX_ERR(1, 366, __pyx_L1_error)
+    __PYX_ERR(2, 366, __pyx_L1_error)
   }
-  __pyx_t_1 = (__Pyx_PyUnicode_ContainsTF(__pyx_mstate_global->__pyx_kp_u_order_by, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(1, 366, __pyx_L1_error)
+  __pyx_t_1 = (__Pyx_PyUnicode_ContainsTF(__pyx_mstate_global->__pyx_kp_u_order_by, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(2, 366, __pyx_L1_error)
   if (__pyx_t_1) {
   } else {
     __pyx_t_2 = __pyx_t_1;
@@ -7430,9 +9868,9 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
   }
   if (unlikely(__pyx_v_query == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "'NoneType' object is not iterable");
-    __PYX_ERR(1, 366, __pyx_L1_error)
+    __PYX_ERR(2, 366, __pyx_L1_error)
   }
-  __pyx_t_1 = (__Pyx_PyUnicode_ContainsTF(__pyx_mstate_global->__pyx_n_u_asc, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(1, 366, __pyx_L1_error)
+  __pyx_t_1 = (__Pyx_PyUnicode_ContainsTF(__pyx_mstate_global->__pyx_n_u_asc, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(2, 366, __pyx_L1_error)
   __pyx_t_2 = __pyx_t_1;
   __pyx_L32_bool_binop_done:;
   if (__pyx_t_2) {
@@ -7450,10 +9888,10 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
       PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_v_query};
       __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_strip_order_by_asc, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(1, 367, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 367, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
     }
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(1, 367, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(2, 367, __pyx_L1_error)
     __Pyx_DECREF_SET(__pyx_v_query, ((PyObject*)__pyx_t_4));
     __pyx_t_4 = 0;
 
@@ -7496,6 +9934,5334 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
   __Pyx_XDECREF(__pyx_v_m);
   __Pyx_XDECREF((PyObject *)__pyx_v_buf);
   __Pyx_XDECREF(__pyx_v_query);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_entries.pxi":18
+ * 
+ * 
+ * cdef inline bint is_py_space(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     # str.strip()/split() whitespace among ASCII: \t\n\v\f\r, \x1c-\x1f and space
+ *     return c == b" " or (c >= 9 and c <= 13) or (c >= 28 and c <= 31)
+*/
+
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_is_py_space(unsigned char __pyx_v_c) {
+  int __pyx_r;
+  int __pyx_t_1;
+  int __pyx_t_2;
+
+  /* "processor/parsers/_slowlog_entries.pxi":20
+ * cdef inline bint is_py_space(unsigned char c) noexcept nogil:
+ *     # str.strip()/split() whitespace among ASCII: \t\n\v\f\r, \x1c-\x1f and space
+ *     return c == b" " or (c >= 9 and c <= 13) or (c >= 28 and c <= 31)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_2 = (__pyx_v_c == ' ');
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L3_bool_binop_done;
+  }
+  __pyx_t_2 = (__pyx_v_c >= 9);
+  if (!__pyx_t_2) {
+    goto __pyx_L5_next_or;
+  } else {
+  }
+  __pyx_t_2 = (__pyx_v_c <= 13);
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L3_bool_binop_done;
+  }
+  __pyx_L5_next_or:;
+  __pyx_t_2 = (__pyx_v_c >= 28);
+  if (__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L3_bool_binop_done;
+  }
+  __pyx_t_2 = (__pyx_v_c <= 31);
+  __pyx_t_1 = __pyx_t_2;
+  __pyx_L3_bool_binop_done:;
+  __pyx_r = __pyx_t_1;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":18
+ * 
+ * 
+ * cdef inline bint is_py_space(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     # str.strip()/split() whitespace among ASCII: \t\n\v\f\r, \x1c-\x1f and space
+ *     return c == b" " or (c >= 9 and c <= 13) or (c >= 28 and c <= 31)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_entries.pxi":23
+ * 
+ * 
+ * cdef inline bint starts(chars s, Py_ssize_t n, Py_ssize_t i, const char* w, Py_ssize_t m) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     return i + m <= n and memcmp(s + i, w, m) == 0
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, Py_ssize_t __pyx_v_i, char const *__pyx_v_w, Py_ssize_t __pyx_v_m) {
+  int __pyx_r;
+  int __pyx_t_1;
+  int __pyx_t_2;
+
+  /* "processor/parsers/_slowlog_entries.pxi":24
+ * 
+ * cdef inline bint starts(chars s, Py_ssize_t n, Py_ssize_t i, const char* w, Py_ssize_t m) noexcept nogil:
+ *     return i + m <= n and memcmp(s + i, w, m) == 0             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_2 = ((__pyx_v_i + __pyx_v_m) <= __pyx_v_n);
+  if (__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L3_bool_binop_done;
+  }
+  __pyx_t_2 = (memcmp((__pyx_v_s + __pyx_v_i), __pyx_v_w, __pyx_v_m) == 0);
+  __pyx_t_1 = __pyx_t_2;
+  __pyx_L3_bool_binop_done:;
+  __pyx_r = __pyx_t_1;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":23
+ * 
+ * 
+ * cdef inline bint starts(chars s, Py_ssize_t n, Py_ssize_t i, const char* w, Py_ssize_t m) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     return i + m <= n and memcmp(s + i, w, m) == 0
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_entries.pxi":27
+ * 
+ * 
+ * cdef inline bint printable(chars s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     cdef Py_ssize_t i
+ *     for i in range(a, b):
+*/
+
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_printable(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_a, Py_ssize_t __pyx_v_b) {
+  Py_ssize_t __pyx_v_i;
+  int __pyx_r;
+  Py_ssize_t __pyx_t_1;
+  Py_ssize_t __pyx_t_2;
+  Py_ssize_t __pyx_t_3;
+  int __pyx_t_4;
+  int __pyx_t_5;
+
+  /* "processor/parsers/_slowlog_entries.pxi":29
+ * cdef inline bint printable(chars s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+ *     cdef Py_ssize_t i
+ *     for i in range(a, b):             # <<<<<<<<<<<<<<
+ *         if s[i] < 0x20 or s[i] > 0x7E:
+ *             return False
+*/
+  __pyx_t_1 = __pyx_v_b;
+  __pyx_t_2 = __pyx_t_1;
+  for (__pyx_t_3 = __pyx_v_a; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
+    __pyx_v_i = __pyx_t_3;
+
+    /* "processor/parsers/_slowlog_entries.pxi":30
+ *     cdef Py_ssize_t i
+ *     for i in range(a, b):
+ *         if s[i] < 0x20 or s[i] > 0x7E:             # <<<<<<<<<<<<<<
+ *             return False
+ *     return True
+*/
+    __pyx_t_5 = ((__pyx_v_s[__pyx_v_i]) < 0x20);
+    if (!__pyx_t_5) {
+    } else {
+      __pyx_t_4 = __pyx_t_5;
+      goto __pyx_L6_bool_binop_done;
+    }
+    __pyx_t_5 = ((__pyx_v_s[__pyx_v_i]) > 0x7E);
+    __pyx_t_4 = __pyx_t_5;
+    __pyx_L6_bool_binop_done:;
+    if (__pyx_t_4) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":31
+ *     for i in range(a, b):
+ *         if s[i] < 0x20 or s[i] > 0x7E:
+ *             return False             # <<<<<<<<<<<<<<
+ *     return True
+ * 
+*/
+      __pyx_r = 0;
+      goto __pyx_L0;
+
+      /* "processor/parsers/_slowlog_entries.pxi":30
+ *     cdef Py_ssize_t i
+ *     for i in range(a, b):
+ *         if s[i] < 0x20 or s[i] > 0x7E:             # <<<<<<<<<<<<<<
+ *             return False
+ *     return True
+*/
+    }
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":32
+ *         if s[i] < 0x20 or s[i] > 0x7E:
+ *             return False
+ *     return True             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_r = 1;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":27
+ * 
+ * 
+ * cdef inline bint printable(chars s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     cdef Py_ssize_t i
+ *     for i in range(a, b):
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_entries.pxi":35
+ * 
+ * 
+ * cdef inline bint ascii_text(chars s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     # statement lines: any ASCII but \r and the separators str.split()/rstrip() would see
+ *     cdef Py_ssize_t i
+*/
+
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ascii_text(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_a, Py_ssize_t __pyx_v_b) {
+  Py_ssize_t __pyx_v_i;
+  unsigned char __pyx_v_c;
+  int __pyx_r;
+  Py_ssize_t __pyx_t_1;
+  Py_ssize_t __pyx_t_2;
+  Py_ssize_t __pyx_t_3;
+  int __pyx_t_4;
+  int __pyx_t_5;
+
+  /* "processor/parsers/_slowlog_entries.pxi":39
+ *     cdef Py_ssize_t i
+ *     cdef unsigned char c
+ *     for i in range(a, b):             # <<<<<<<<<<<<<<
+ *         c = s[i]
+ *         if c > 0x7E or c == b"\r" or (c >= 28 and c <= 31):
+*/
+  __pyx_t_1 = __pyx_v_b;
+  __pyx_t_2 = __pyx_t_1;
+  for (__pyx_t_3 = __pyx_v_a; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
+    __pyx_v_i = __pyx_t_3;
+
+    /* "processor/parsers/_slowlog_entries.pxi":40
+ *     cdef unsigned char c
+ *     for i in range(a, b):
+ *         c = s[i]             # <<<<<<<<<<<<<<
+ *         if c > 0x7E or c == b"\r" or (c >= 28 and c <= 31):
+ *             return False
+*/
+    __pyx_v_c = (__pyx_v_s[__pyx_v_i]);
+
+    /* "processor/parsers/_slowlog_entries.pxi":41
+ *     for i in range(a, b):
+ *         c = s[i]
+ *         if c > 0x7E or c == b"\r" or (c >= 28 and c <= 31):             # <<<<<<<<<<<<<<
+ *             return False
+ *     return True
+*/
+    __pyx_t_5 = (__pyx_v_c > 0x7E);
+    if (!__pyx_t_5) {
+    } else {
+      __pyx_t_4 = __pyx_t_5;
+      goto __pyx_L6_bool_binop_done;
+    }
+    __pyx_t_5 = (__pyx_v_c == '\r');
+    if (!__pyx_t_5) {
+    } else {
+      __pyx_t_4 = __pyx_t_5;
+      goto __pyx_L6_bool_binop_done;
+    }
+    __pyx_t_5 = (__pyx_v_c >= 28);
+    if (__pyx_t_5) {
+    } else {
+      __pyx_t_4 = __pyx_t_5;
+      goto __pyx_L6_bool_binop_done;
+    }
+    __pyx_t_5 = (__pyx_v_c <= 31);
+    __pyx_t_4 = __pyx_t_5;
+    __pyx_L6_bool_binop_done:;
+    if (__pyx_t_4) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":42
+ *         c = s[i]
+ *         if c > 0x7E or c == b"\r" or (c >= 28 and c <= 31):
+ *             return False             # <<<<<<<<<<<<<<
+ *     return True
+ * 
+*/
+      __pyx_r = 0;
+      goto __pyx_L0;
+
+      /* "processor/parsers/_slowlog_entries.pxi":41
+ *     for i in range(a, b):
+ *         c = s[i]
+ *         if c > 0x7E or c == b"\r" or (c >= 28 and c <= 31):             # <<<<<<<<<<<<<<
+ *             return False
+ *     return True
+*/
+    }
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":43
+ *         if c > 0x7E or c == b"\r" or (c >= 28 and c <= 31):
+ *             return False
+ *     return True             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_r = 1;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":35
+ * 
+ * 
+ * cdef inline bint ascii_text(chars s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     # statement lines: any ASCII but \r and the separators str.split()/rstrip() would see
+ *     cdef Py_ssize_t i
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_entries.pxi":46
+ * 
+ * 
+ * cdef inline Py_ssize_t digits(chars s, Py_ssize_t a, Py_ssize_t b, long long* value) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """Value of the digit run s[a:b] (1 to 18 digits, all of it), else -1."""
+ *     cdef long long v = 0
+*/
+
+static CYTHON_INLINE Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_digits(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_a, Py_ssize_t __pyx_v_b, PY_LONG_LONG *__pyx_v_value) {
+  PY_LONG_LONG __pyx_v_v;
+  Py_ssize_t __pyx_v_i;
+  Py_ssize_t __pyx_r;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  Py_ssize_t __pyx_t_3;
+  Py_ssize_t __pyx_t_4;
+  Py_ssize_t __pyx_t_5;
+
+  /* "processor/parsers/_slowlog_entries.pxi":48
+ * cdef inline Py_ssize_t digits(chars s, Py_ssize_t a, Py_ssize_t b, long long* value) noexcept nogil:
+ *     """Value of the digit run s[a:b] (1 to 18 digits, all of it), else -1."""
+ *     cdef long long v = 0             # <<<<<<<<<<<<<<
+ *     cdef Py_ssize_t i
+ *     if b <= a or b - a > 18:
+*/
+  __pyx_v_v = 0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":50
+ *     cdef long long v = 0
+ *     cdef Py_ssize_t i
+ *     if b <= a or b - a > 18:             # <<<<<<<<<<<<<<
+ *         return -1
+ *     for i in range(a, b):
+*/
+  __pyx_t_2 = (__pyx_v_b <= __pyx_v_a);
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L4_bool_binop_done;
+  }
+  __pyx_t_2 = ((__pyx_v_b - __pyx_v_a) > 18);
+  __pyx_t_1 = __pyx_t_2;
+  __pyx_L4_bool_binop_done:;
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_entries.pxi":51
+ *     cdef Py_ssize_t i
+ *     if b <= a or b - a > 18:
+ *         return -1             # <<<<<<<<<<<<<<
+ *     for i in range(a, b):
+ *         if s[i] < b"0" or s[i] > b"9":
+*/
+    __pyx_r = -1L;
+    goto __pyx_L0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":50
+ *     cdef long long v = 0
+ *     cdef Py_ssize_t i
+ *     if b <= a or b - a > 18:             # <<<<<<<<<<<<<<
+ *         return -1
+ *     for i in range(a, b):
+*/
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":52
+ *     if b <= a or b - a > 18:
+ *         return -1
+ *     for i in range(a, b):             # <<<<<<<<<<<<<<
+ *         if s[i] < b"0" or s[i] > b"9":
+ *             return -1
+*/
+  __pyx_t_3 = __pyx_v_b;
+  __pyx_t_4 = __pyx_t_3;
+  for (__pyx_t_5 = __pyx_v_a; __pyx_t_5 < __pyx_t_4; __pyx_t_5+=1) {
+    __pyx_v_i = __pyx_t_5;
+
+    /* "processor/parsers/_slowlog_entries.pxi":53
+ *         return -1
+ *     for i in range(a, b):
+ *         if s[i] < b"0" or s[i] > b"9":             # <<<<<<<<<<<<<<
+ *             return -1
+ *         v = v * 10 + (s[i] - 48)
+*/
+    __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) < '0');
+    if (!__pyx_t_2) {
+    } else {
+      __pyx_t_1 = __pyx_t_2;
+      goto __pyx_L9_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) > '9');
+    __pyx_t_1 = __pyx_t_2;
+    __pyx_L9_bool_binop_done:;
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":54
+ *     for i in range(a, b):
+ *         if s[i] < b"0" or s[i] > b"9":
+ *             return -1             # <<<<<<<<<<<<<<
+ *         v = v * 10 + (s[i] - 48)
+ *     value[0] = v
+*/
+      __pyx_r = -1L;
+      goto __pyx_L0;
+
+      /* "processor/parsers/_slowlog_entries.pxi":53
+ *         return -1
+ *     for i in range(a, b):
+ *         if s[i] < b"0" or s[i] > b"9":             # <<<<<<<<<<<<<<
+ *             return -1
+ *         v = v * 10 + (s[i] - 48)
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":55
+ *         if s[i] < b"0" or s[i] > b"9":
+ *             return -1
+ *         v = v * 10 + (s[i] - 48)             # <<<<<<<<<<<<<<
+ *     value[0] = v
+ *     return b
+*/
+    __pyx_v_v = ((__pyx_v_v * 10) + ((__pyx_v_s[__pyx_v_i]) - 48));
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":56
+ *             return -1
+ *         v = v * 10 + (s[i] - 48)
+ *     value[0] = v             # <<<<<<<<<<<<<<
+ *     return b
+ * 
+*/
+  (__pyx_v_value[0]) = __pyx_v_v;
+
+  /* "processor/parsers/_slowlog_entries.pxi":57
+ *         v = v * 10 + (s[i] - 48)
+ *     value[0] = v
+ *     return b             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_r = __pyx_v_b;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":46
+ * 
+ * 
+ * cdef inline Py_ssize_t digits(chars s, Py_ssize_t a, Py_ssize_t b, long long* value) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """Value of the digit run s[a:b] (1 to 18 digits, all of it), else -1."""
+ *     cdef long long v = 0
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_entries.pxi":60
+ * 
+ * 
+ * cdef inline int two(chars s, Py_ssize_t i) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     return (s[i] - 48) * 10 + (s[i + 1] - 48)
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_i) {
+  int __pyx_r;
+
+  /* "processor/parsers/_slowlog_entries.pxi":61
+ * 
+ * cdef inline int two(chars s, Py_ssize_t i) noexcept nogil:
+ *     return (s[i] - 48) * 10 + (s[i + 1] - 48)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_r = ((((__pyx_v_s[__pyx_v_i]) - 48) * 10) + ((__pyx_v_s[(__pyx_v_i + 1)]) - 48));
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":60
+ * 
+ * 
+ * cdef inline int two(chars s, Py_ssize_t i) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     return (s[i] - 48) * 10 + (s[i + 1] - 48)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_entries.pxi":64
+ * 
+ * 
+ * cdef object iso_time(chars s, Py_ssize_t a):             # <<<<<<<<<<<<<<
+ *     """`YYYY-MM-DDTHH:MM:SS.ffffffZ` at s[a:a+27] as fromisoformat gives it; None otherwise."""
+ *     cdef int i
+*/
+
+static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_a) {
+  int __pyx_v_i;
+  int __pyx_v_us;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  PyObject *__pyx_t_4 = NULL;
+  PyObject *__pyx_t_5 = NULL;
+  PyObject *__pyx_t_6 = NULL;
+  PyObject *__pyx_t_7 = NULL;
+  PyObject *__pyx_t_8 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("iso_time", 0);
+
+  /* "processor/parsers/_slowlog_entries.pxi":67
+ *     """`YYYY-MM-DDTHH:MM:SS.ffffffZ` at s[a:a+27] as fromisoformat gives it; None otherwise."""
+ *     cdef int i
+ *     for i in range(27):             # <<<<<<<<<<<<<<
+ *         if i == 4 or i == 7:
+ *             if s[a + i] != b"-":
+*/
+  for (__pyx_t_1 = 0; __pyx_t_1 < 27; __pyx_t_1+=1) {
+    __pyx_v_i = __pyx_t_1;
+
+    /* "processor/parsers/_slowlog_entries.pxi":68
+ *     cdef int i
+ *     for i in range(27):
+ *         if i == 4 or i == 7:             # <<<<<<<<<<<<<<
+ *             if s[a + i] != b"-":
+ *                 return None
+*/
+    switch (__pyx_v_i) {
+      case 4:
+      case 7:
+      __pyx_t_2 = 1;
+      break;
+      default:
+      __pyx_t_2 = 0;
+      break;
+    }
+    if (__pyx_t_2) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":69
+ *     for i in range(27):
+ *         if i == 4 or i == 7:
+ *             if s[a + i] != b"-":             # <<<<<<<<<<<<<<
+ *                 return None
+ *         elif i == 10:
+*/
+      __pyx_t_2 = ((__pyx_v_s[(__pyx_v_a + __pyx_v_i)]) != '-');
+      if (__pyx_t_2) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":70
+ *         if i == 4 or i == 7:
+ *             if s[a + i] != b"-":
+ *                 return None             # <<<<<<<<<<<<<<
+ *         elif i == 10:
+ *             if s[a + i] != b"T":
+*/
+        __Pyx_XDECREF(__pyx_r);
+        __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+        goto __pyx_L0;
+
+        /* "processor/parsers/_slowlog_entries.pxi":69
+ *     for i in range(27):
+ *         if i == 4 or i == 7:
+ *             if s[a + i] != b"-":             # <<<<<<<<<<<<<<
+ *                 return None
+ *         elif i == 10:
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":68
+ *     cdef int i
+ *     for i in range(27):
+ *         if i == 4 or i == 7:             # <<<<<<<<<<<<<<
+ *             if s[a + i] != b"-":
+ *                 return None
+*/
+      goto __pyx_L5;
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":71
+ *             if s[a + i] != b"-":
+ *                 return None
+ *         elif i == 10:             # <<<<<<<<<<<<<<
+ *             if s[a + i] != b"T":
+ *                 return None
+*/
+    __pyx_t_2 = (__pyx_v_i == 10);
+    if (__pyx_t_2) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":72
+ *                 return None
+ *         elif i == 10:
+ *             if s[a + i] != b"T":             # <<<<<<<<<<<<<<
+ *                 return None
+ *         elif i == 13 or i == 16:
+*/
+      __pyx_t_2 = ((__pyx_v_s[(__pyx_v_a + __pyx_v_i)]) != 'T');
+      if (__pyx_t_2) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":73
+ *         elif i == 10:
+ *             if s[a + i] != b"T":
+ *                 return None             # <<<<<<<<<<<<<<
+ *         elif i == 13 or i == 16:
+ *             if s[a + i] != b":":
+*/
+        __Pyx_XDECREF(__pyx_r);
+        __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+        goto __pyx_L0;
+
+        /* "processor/parsers/_slowlog_entries.pxi":72
+ *                 return None
+ *         elif i == 10:
+ *             if s[a + i] != b"T":             # <<<<<<<<<<<<<<
+ *                 return None
+ *         elif i == 13 or i == 16:
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":71
+ *             if s[a + i] != b"-":
+ *                 return None
+ *         elif i == 10:             # <<<<<<<<<<<<<<
+ *             if s[a + i] != b"T":
+ *                 return None
+*/
+      goto __pyx_L5;
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":74
+ *             if s[a + i] != b"T":
+ *                 return None
+ *         elif i == 13 or i == 16:             # <<<<<<<<<<<<<<
+ *             if s[a + i] != b":":
+ *                 return None
+*/
+    switch (__pyx_v_i) {
+      case 13:
+      case 16:
+      __pyx_t_2 = 1;
+      break;
+      default:
+      __pyx_t_2 = 0;
+      break;
+    }
+    if (__pyx_t_2) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":75
+ *                 return None
+ *         elif i == 13 or i == 16:
+ *             if s[a + i] != b":":             # <<<<<<<<<<<<<<
+ *                 return None
+ *         elif i == 19:
+*/
+      __pyx_t_2 = ((__pyx_v_s[(__pyx_v_a + __pyx_v_i)]) != ':');
+      if (__pyx_t_2) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":76
+ *         elif i == 13 or i == 16:
+ *             if s[a + i] != b":":
+ *                 return None             # <<<<<<<<<<<<<<
+ *         elif i == 19:
+ *             if s[a + i] != b".":
+*/
+        __Pyx_XDECREF(__pyx_r);
+        __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+        goto __pyx_L0;
+
+        /* "processor/parsers/_slowlog_entries.pxi":75
+ *                 return None
+ *         elif i == 13 or i == 16:
+ *             if s[a + i] != b":":             # <<<<<<<<<<<<<<
+ *                 return None
+ *         elif i == 19:
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":74
+ *             if s[a + i] != b"T":
+ *                 return None
+ *         elif i == 13 or i == 16:             # <<<<<<<<<<<<<<
+ *             if s[a + i] != b":":
+ *                 return None
+*/
+      goto __pyx_L5;
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":77
+ *             if s[a + i] != b":":
+ *                 return None
+ *         elif i == 19:             # <<<<<<<<<<<<<<
+ *             if s[a + i] != b".":
+ *                 return None
+*/
+    __pyx_t_2 = (__pyx_v_i == 19);
+    if (__pyx_t_2) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":78
+ *                 return None
+ *         elif i == 19:
+ *             if s[a + i] != b".":             # <<<<<<<<<<<<<<
+ *                 return None
+ *         elif i == 26:
+*/
+      __pyx_t_2 = ((__pyx_v_s[(__pyx_v_a + __pyx_v_i)]) != '.');
+      if (__pyx_t_2) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":79
+ *         elif i == 19:
+ *             if s[a + i] != b".":
+ *                 return None             # <<<<<<<<<<<<<<
+ *         elif i == 26:
+ *             if s[a + i] != b"Z":
+*/
+        __Pyx_XDECREF(__pyx_r);
+        __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+        goto __pyx_L0;
+
+        /* "processor/parsers/_slowlog_entries.pxi":78
+ *                 return None
+ *         elif i == 19:
+ *             if s[a + i] != b".":             # <<<<<<<<<<<<<<
+ *                 return None
+ *         elif i == 26:
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":77
+ *             if s[a + i] != b":":
+ *                 return None
+ *         elif i == 19:             # <<<<<<<<<<<<<<
+ *             if s[a + i] != b".":
+ *                 return None
+*/
+      goto __pyx_L5;
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":80
+ *             if s[a + i] != b".":
+ *                 return None
+ *         elif i == 26:             # <<<<<<<<<<<<<<
+ *             if s[a + i] != b"Z":
+ *                 return None
+*/
+    __pyx_t_2 = (__pyx_v_i == 26);
+    if (__pyx_t_2) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":81
+ *                 return None
+ *         elif i == 26:
+ *             if s[a + i] != b"Z":             # <<<<<<<<<<<<<<
+ *                 return None
+ *         elif s[a + i] < b"0" or s[a + i] > b"9":
+*/
+      __pyx_t_2 = ((__pyx_v_s[(__pyx_v_a + __pyx_v_i)]) != 'Z');
+      if (__pyx_t_2) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":82
+ *         elif i == 26:
+ *             if s[a + i] != b"Z":
+ *                 return None             # <<<<<<<<<<<<<<
+ *         elif s[a + i] < b"0" or s[a + i] > b"9":
+ *             return None
+*/
+        __Pyx_XDECREF(__pyx_r);
+        __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+        goto __pyx_L0;
+
+        /* "processor/parsers/_slowlog_entries.pxi":81
+ *                 return None
+ *         elif i == 26:
+ *             if s[a + i] != b"Z":             # <<<<<<<<<<<<<<
+ *                 return None
+ *         elif s[a + i] < b"0" or s[a + i] > b"9":
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":80
+ *             if s[a + i] != b".":
+ *                 return None
+ *         elif i == 26:             # <<<<<<<<<<<<<<
+ *             if s[a + i] != b"Z":
+ *                 return None
+*/
+      goto __pyx_L5;
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":83
+ *             if s[a + i] != b"Z":
+ *                 return None
+ *         elif s[a + i] < b"0" or s[a + i] > b"9":             # <<<<<<<<<<<<<<
+ *             return None
+ *     cdef int us = 0
+*/
+    __pyx_t_3 = ((__pyx_v_s[(__pyx_v_a + __pyx_v_i)]) < '0');
+    if (!__pyx_t_3) {
+    } else {
+      __pyx_t_2 = __pyx_t_3;
+      goto __pyx_L11_bool_binop_done;
+    }
+    __pyx_t_3 = ((__pyx_v_s[(__pyx_v_a + __pyx_v_i)]) > '9');
+    __pyx_t_2 = __pyx_t_3;
+    __pyx_L11_bool_binop_done:;
+    if (__pyx_t_2) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":84
+ *                 return None
+ *         elif s[a + i] < b"0" or s[a + i] > b"9":
+ *             return None             # <<<<<<<<<<<<<<
+ *     cdef int us = 0
+ *     for i in range(20, 26):
+*/
+      __Pyx_XDECREF(__pyx_r);
+      __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+      goto __pyx_L0;
+
+      /* "processor/parsers/_slowlog_entries.pxi":83
+ *             if s[a + i] != b"Z":
+ *                 return None
+ *         elif s[a + i] < b"0" or s[a + i] > b"9":             # <<<<<<<<<<<<<<
+ *             return None
+ *     cdef int us = 0
+*/
+    }
+    __pyx_L5:;
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":85
+ *         elif s[a + i] < b"0" or s[a + i] > b"9":
+ *             return None
+ *     cdef int us = 0             # <<<<<<<<<<<<<<
+ *     for i in range(20, 26):
+ *         us = us * 10 + (s[a + i] - 48)
+*/
+  __pyx_v_us = 0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":86
+ *             return None
+ *     cdef int us = 0
+ *     for i in range(20, 26):             # <<<<<<<<<<<<<<
+ *         us = us * 10 + (s[a + i] - 48)
+ *     try:
+*/
+  for (__pyx_t_1 = 20; __pyx_t_1 < 26; __pyx_t_1+=1) {
+    __pyx_v_i = __pyx_t_1;
+
+    /* "processor/parsers/_slowlog_entries.pxi":87
+ *     cdef int us = 0
+ *     for i in range(20, 26):
+ *         us = us * 10 + (s[a + i] - 48)             # <<<<<<<<<<<<<<
+ *     try:
+ *         return datetime_new(
+*/
+    __pyx_v_us = ((__pyx_v_us * 10) + ((__pyx_v_s[(__pyx_v_a + __pyx_v_i)]) - 48));
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":88
+ *     for i in range(20, 26):
+ *         us = us * 10 + (s[a + i] - 48)
+ *     try:             # <<<<<<<<<<<<<<
+ *         return datetime_new(
+ *             two(s, a) * 100 + two(s, a + 2), two(s, a + 5), two(s, a + 8), two(s, a + 11),
+*/
+  {
+    __Pyx_PyThreadState_declare
+    __Pyx_PyThreadState_assign
+    __Pyx_ExceptionSave(&__pyx_t_4, &__pyx_t_5, &__pyx_t_6);
+    __Pyx_XGOTREF(__pyx_t_4);
+    __Pyx_XGOTREF(__pyx_t_5);
+    __Pyx_XGOTREF(__pyx_t_6);
+    /*try:*/ {
+
+      /* "processor/parsers/_slowlog_entries.pxi":89
+ *         us = us * 10 + (s[a + i] - 48)
+ *     try:
+ *         return datetime_new(             # <<<<<<<<<<<<<<
+ *             two(s, a) * 100 + two(s, a + 2), two(s, a + 5), two(s, a + 8), two(s, a + 11),
+ *             two(s, a + 14), two(s, a + 17), us, UTC
+*/
+      __Pyx_XDECREF(__pyx_r);
+
+      /* "processor/parsers/_slowlog_entries.pxi":91
+ *         return datetime_new(
+ *             two(s, a) * 100 + two(s, a + 2), two(s, a + 5), two(s, a + 8), two(s, a + 11),
+ *             two(s, a + 14), two(s, a + 17), us, UTC             # <<<<<<<<<<<<<<
+ *         )
+ *     except ValueError:
+*/
+      __pyx_t_7 = __pyx_v_9processor_7parsers_8_slowlog_UTC;
+      __Pyx_INCREF(__pyx_t_7);
+
+      /* "processor/parsers/_slowlog_entries.pxi":89
+ *         us = us * 10 + (s[a + i] - 48)
+ *     try:
+ *         return datetime_new(             # <<<<<<<<<<<<<<
+ *             two(s, a) * 100 + two(s, a + 2), two(s, a + 5), two(s, a + 8), two(s, a + 11),
+ *             two(s, a + 14), two(s, a + 17), us, UTC
+*/
+      __pyx_t_8 = ((PyObject *)__pyx_f_7cpython_8datetime_datetime_new(((__pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, __pyx_v_a) * 0x64) + __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 2))), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 5)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 8)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 11)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 14)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 17)), __pyx_v_us, __pyx_t_7, NULL)); if (unlikely(!__pyx_t_8)) __PYX_ERR(4, 89, __pyx_L15_error)
+      __Pyx_GOTREF(__pyx_t_8);
+      __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
+      __pyx_r = __pyx_t_8;
+      __pyx_t_8 = 0;
+      goto __pyx_L19_try_return;
+
+      /* "processor/parsers/_slowlog_entries.pxi":88
+ *     for i in range(20, 26):
+ *         us = us * 10 + (s[a + i] - 48)
+ *     try:             # <<<<<<<<<<<<<<
+ *         return datetime_new(
+ *             two(s, a) * 100 + two(s, a + 2), two(s, a + 5), two(s, a + 8), two(s, a + 11),
+*/
+    }
+    __pyx_L15_error:;
+    __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
+    __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":93
+ *             two(s, a + 14), two(s, a + 17), us, UTC
+ *         )
+ *     except ValueError:             # <<<<<<<<<<<<<<
+ *         return None  # out of range: `_line` flags it
+ * 
+*/
+    __pyx_t_1 = __Pyx_PyErr_ExceptionMatches(((PyObject *)(((PyTypeObject*)PyExc_ValueError))));
+    if (__pyx_t_1) {
+      __Pyx_ErrRestore(0,0,0);
+
+      /* "processor/parsers/_slowlog_entries.pxi":94
+ *         )
+ *     except ValueError:
+ *         return None  # out of range: `_line` flags it             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+      __Pyx_XDECREF(__pyx_r);
+      __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+      goto __pyx_L18_except_return;
+    }
+    goto __pyx_L17_except_error;
+
+    /* "processor/parsers/_slowlog_entries.pxi":88
+ *     for i in range(20, 26):
+ *         us = us * 10 + (s[a + i] - 48)
+ *     try:             # <<<<<<<<<<<<<<
+ *         return datetime_new(
+ *             two(s, a) * 100 + two(s, a + 2), two(s, a + 5), two(s, a + 8), two(s, a + 11),
+*/
+    __pyx_L17_except_error:;
+    __Pyx_XGIVEREF(__pyx_t_4);
+    __Pyx_XGIVEREF(__pyx_t_5);
+    __Pyx_XGIVEREF(__pyx_t_6);
+    __Pyx_ExceptionReset(__pyx_t_4, __pyx_t_5, __pyx_t_6);
+    goto __pyx_L1_error;
+    __pyx_L19_try_return:;
+    __Pyx_XGIVEREF(__pyx_t_4);
+    __Pyx_XGIVEREF(__pyx_t_5);
+    __Pyx_XGIVEREF(__pyx_t_6);
+    __Pyx_ExceptionReset(__pyx_t_4, __pyx_t_5, __pyx_t_6);
+    goto __pyx_L0;
+    __pyx_L18_except_return:;
+    __Pyx_XGIVEREF(__pyx_t_4);
+    __Pyx_XGIVEREF(__pyx_t_5);
+    __Pyx_XGIVEREF(__pyx_t_6);
+    __Pyx_ExceptionReset(__pyx_t_4, __pyx_t_5, __pyx_t_6);
+    goto __pyx_L0;
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":64
+ * 
+ * 
+ * cdef object iso_time(chars s, Py_ssize_t a):             # <<<<<<<<<<<<<<
+ *     """`YYYY-MM-DDTHH:MM:SS.ffffffZ` at s[a:a+27] as fromisoformat gives it; None otherwise."""
+ *     cdef int i
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_7);
+  __Pyx_XDECREF(__pyx_t_8);
+  __Pyx_AddTraceback("processor.parsers._slowlog.iso_time", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_entries.pxi":97
+ * 
+ * 
+ * cdef str stripped(str text, chars s, Py_ssize_t a, Py_ssize_t b):             # <<<<<<<<<<<<<<
+ *     while a < b and is_py_space(s[a]):
+ *         a += 1
+*/
+
+static PyObject *__pyx_f_9processor_7parsers_8_slowlog_stripped(PyObject *__pyx_v_text, __pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_a, Py_ssize_t __pyx_v_b) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  int __pyx_t_1;
+  int __pyx_t_2;
+  PyObject *__pyx_t_3 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("stripped", 0);
+
+  /* "processor/parsers/_slowlog_entries.pxi":98
+ * 
+ * cdef str stripped(str text, chars s, Py_ssize_t a, Py_ssize_t b):
+ *     while a < b and is_py_space(s[a]):             # <<<<<<<<<<<<<<
+ *         a += 1
+ *     while b > a and is_py_space(s[b - 1]):
+*/
+  while (1) {
+    __pyx_t_2 = (__pyx_v_a < __pyx_v_b);
+    if (__pyx_t_2) {
+    } else {
+      __pyx_t_1 = __pyx_t_2;
+      goto __pyx_L5_bool_binop_done;
+    }
+    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_is_py_space((__pyx_v_s[__pyx_v_a]));
+    __pyx_t_1 = __pyx_t_2;
+    __pyx_L5_bool_binop_done:;
+    if (!__pyx_t_1) break;
+
+    /* "processor/parsers/_slowlog_entries.pxi":99
+ * cdef str stripped(str text, chars s, Py_ssize_t a, Py_ssize_t b):
+ *     while a < b and is_py_space(s[a]):
+ *         a += 1             # <<<<<<<<<<<<<<
+ *     while b > a and is_py_space(s[b - 1]):
+ *         b -= 1
+*/
+    __pyx_v_a = (__pyx_v_a + 1);
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":100
+ *     while a < b and is_py_space(s[a]):
+ *         a += 1
+ *     while b > a and is_py_space(s[b - 1]):             # <<<<<<<<<<<<<<
+ *         b -= 1
+ *     return PyUnicode_Substring(text, a, b)
+*/
+  while (1) {
+    __pyx_t_2 = (__pyx_v_b > __pyx_v_a);
+    if (__pyx_t_2) {
+    } else {
+      __pyx_t_1 = __pyx_t_2;
+      goto __pyx_L9_bool_binop_done;
+    }
+    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_is_py_space((__pyx_v_s[(__pyx_v_b - 1)]));
+    __pyx_t_1 = __pyx_t_2;
+    __pyx_L9_bool_binop_done:;
+    if (!__pyx_t_1) break;
+
+    /* "processor/parsers/_slowlog_entries.pxi":101
+ *         a += 1
+ *     while b > a and is_py_space(s[b - 1]):
+ *         b -= 1             # <<<<<<<<<<<<<<
+ *     return PyUnicode_Substring(text, a, b)
+ * 
+*/
+    __pyx_v_b = (__pyx_v_b - 1);
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":102
+ *     while b > a and is_py_space(s[b - 1]):
+ *         b -= 1
+ *     return PyUnicode_Substring(text, a, b)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __Pyx_XDECREF(__pyx_r);
+  __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, __pyx_v_a, __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 102, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_r = ((PyObject*)__pyx_t_3);
+  __pyx_t_3 = 0;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":97
+ * 
+ * 
+ * cdef str stripped(str text, chars s, Py_ssize_t a, Py_ssize_t b):             # <<<<<<<<<<<<<<
+ *     while a < b and is_py_space(s[a]):
+ *         a += 1
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_3);
+  __Pyx_AddTraceback("processor.parsers._slowlog.stripped", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_entries.pxi":105
+ * 
+ * 
+ * cdef bint user_host(str text, chars s, Py_ssize_t a, Py_ssize_t eol, dict fields):             # <<<<<<<<<<<<<<
+ *     """`user[user2] @ host [ip]  Id: N` from s[a:eol] (after `# User@Host: `), as _USER_HOST
+ *     reads it; False for any other shape."""
+*/
+
+static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_text, __pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_a, Py_ssize_t __pyx_v_eol, PyObject *__pyx_v_fields) {
+  Py_ssize_t __pyx_v_i;
+  Py_ssize_t __pyx_v_u2;
+  Py_ssize_t __pyx_v_u2e;
+  Py_ssize_t __pyx_v_h0;
+  Py_ssize_t __pyx_v_h1;
+  Py_ssize_t __pyx_v_ip0;
+  Py_ssize_t __pyx_v_ip1;
+  PY_LONG_LONG __pyx_v_thread;
+  PyObject *__pyx_v_user = NULL;
+  PyObject *__pyx_v_ip = NULL;
+  int __pyx_r;
+  __Pyx_RefNannyDeclarations
+  int __pyx_t_1;
+  int __pyx_t_2;
+  PyObject *__pyx_t_3 = NULL;
+  PyObject *__pyx_t_4 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("user_host", 0);
+
+  /* "processor/parsers/_slowlog_entries.pxi":108
+ *     """`user[user2] @ host [ip]  Id: N` from s[a:eol] (after `# User@Host: `), as _USER_HOST
+ *     reads it; False for any other shape."""
+ *     cdef Py_ssize_t i = a, u2, u2e, h0, h1, ip0, ip1             # <<<<<<<<<<<<<<
+ *     cdef long long thread = -1
+ *     while i < eol and s[i] != b"[":
+*/
+  __pyx_v_i = __pyx_v_a;
+
+  /* "processor/parsers/_slowlog_entries.pxi":109
+ *     reads it; False for any other shape."""
+ *     cdef Py_ssize_t i = a, u2, u2e, h0, h1, ip0, ip1
+ *     cdef long long thread = -1             # <<<<<<<<<<<<<<
+ *     while i < eol and s[i] != b"[":
+ *         i += 1
+*/
+  __pyx_v_thread = -1LL;
+
+  /* "processor/parsers/_slowlog_entries.pxi":110
+ *     cdef Py_ssize_t i = a, u2, u2e, h0, h1, ip0, ip1
+ *     cdef long long thread = -1
+ *     while i < eol and s[i] != b"[":             # <<<<<<<<<<<<<<
+ *         i += 1
+ *     if i == eol:
+*/
+  while (1) {
+    __pyx_t_2 = (__pyx_v_i < __pyx_v_eol);
+    if (__pyx_t_2) {
+    } else {
+      __pyx_t_1 = __pyx_t_2;
+      goto __pyx_L5_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) != '[');
+    __pyx_t_1 = __pyx_t_2;
+    __pyx_L5_bool_binop_done:;
+    if (!__pyx_t_1) break;
+
+    /* "processor/parsers/_slowlog_entries.pxi":111
+ *     cdef long long thread = -1
+ *     while i < eol and s[i] != b"[":
+ *         i += 1             # <<<<<<<<<<<<<<
+ *     if i == eol:
+ *         return False
+*/
+    __pyx_v_i = (__pyx_v_i + 1);
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":112
+ *     while i < eol and s[i] != b"[":
+ *         i += 1
+ *     if i == eol:             # <<<<<<<<<<<<<<
+ *         return False
+ *     u2 = i + 1
+*/
+  __pyx_t_1 = (__pyx_v_i == __pyx_v_eol);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_entries.pxi":113
+ *         i += 1
+ *     if i == eol:
+ *         return False             # <<<<<<<<<<<<<<
+ *     u2 = i + 1
+ *     i = u2
+*/
+    __pyx_r = 0;
+    goto __pyx_L0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":112
+ *     while i < eol and s[i] != b"[":
+ *         i += 1
+ *     if i == eol:             # <<<<<<<<<<<<<<
+ *         return False
+ *     u2 = i + 1
+*/
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":114
+ *     if i == eol:
+ *         return False
+ *     u2 = i + 1             # <<<<<<<<<<<<<<
+ *     i = u2
+ *     while i < eol and s[i] != b"]":
+*/
+  __pyx_v_u2 = (__pyx_v_i + 1);
+
+  /* "processor/parsers/_slowlog_entries.pxi":115
+ *         return False
+ *     u2 = i + 1
+ *     i = u2             # <<<<<<<<<<<<<<
+ *     while i < eol and s[i] != b"]":
+ *         i += 1
+*/
+  __pyx_v_i = __pyx_v_u2;
+
+  /* "processor/parsers/_slowlog_entries.pxi":116
+ *     u2 = i + 1
+ *     i = u2
+ *     while i < eol and s[i] != b"]":             # <<<<<<<<<<<<<<
+ *         i += 1
+ *     if i == eol:
+*/
+  while (1) {
+    __pyx_t_2 = (__pyx_v_i < __pyx_v_eol);
+    if (__pyx_t_2) {
+    } else {
+      __pyx_t_1 = __pyx_t_2;
+      goto __pyx_L10_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) != ']');
+    __pyx_t_1 = __pyx_t_2;
+    __pyx_L10_bool_binop_done:;
+    if (!__pyx_t_1) break;
+
+    /* "processor/parsers/_slowlog_entries.pxi":117
+ *     i = u2
+ *     while i < eol and s[i] != b"]":
+ *         i += 1             # <<<<<<<<<<<<<<
+ *     if i == eol:
+ *         return False
+*/
+    __pyx_v_i = (__pyx_v_i + 1);
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":118
+ *     while i < eol and s[i] != b"]":
+ *         i += 1
+ *     if i == eol:             # <<<<<<<<<<<<<<
+ *         return False
+ *     u2e = i
+*/
+  __pyx_t_1 = (__pyx_v_i == __pyx_v_eol);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_entries.pxi":119
+ *         i += 1
+ *     if i == eol:
+ *         return False             # <<<<<<<<<<<<<<
+ *     u2e = i
+ *     i += 1
+*/
+    __pyx_r = 0;
+    goto __pyx_L0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":118
+ *     while i < eol and s[i] != b"]":
+ *         i += 1
+ *     if i == eol:             # <<<<<<<<<<<<<<
+ *         return False
+ *     u2e = i
+*/
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":120
+ *     if i == eol:
+ *         return False
+ *     u2e = i             # <<<<<<<<<<<<<<
+ *     i += 1
+ *     while i < eol and s[i] == b" ":
+*/
+  __pyx_v_u2e = __pyx_v_i;
+
+  /* "processor/parsers/_slowlog_entries.pxi":121
+ *         return False
+ *     u2e = i
+ *     i += 1             # <<<<<<<<<<<<<<
+ *     while i < eol and s[i] == b" ":
+ *         i += 1
+*/
+  __pyx_v_i = (__pyx_v_i + 1);
+
+  /* "processor/parsers/_slowlog_entries.pxi":122
+ *     u2e = i
+ *     i += 1
+ *     while i < eol and s[i] == b" ":             # <<<<<<<<<<<<<<
+ *         i += 1
+ *     if i == eol or s[i] != b"@":
+*/
+  while (1) {
+    __pyx_t_2 = (__pyx_v_i < __pyx_v_eol);
+    if (__pyx_t_2) {
+    } else {
+      __pyx_t_1 = __pyx_t_2;
+      goto __pyx_L15_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) == ' ');
+    __pyx_t_1 = __pyx_t_2;
+    __pyx_L15_bool_binop_done:;
+    if (!__pyx_t_1) break;
+
+    /* "processor/parsers/_slowlog_entries.pxi":123
+ *     i += 1
+ *     while i < eol and s[i] == b" ":
+ *         i += 1             # <<<<<<<<<<<<<<
+ *     if i == eol or s[i] != b"@":
+ *         return False
+*/
+    __pyx_v_i = (__pyx_v_i + 1);
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":124
+ *     while i < eol and s[i] == b" ":
+ *         i += 1
+ *     if i == eol or s[i] != b"@":             # <<<<<<<<<<<<<<
+ *         return False
+ *     i += 1
+*/
+  __pyx_t_2 = (__pyx_v_i == __pyx_v_eol);
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L18_bool_binop_done;
+  }
+  __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) != '@');
+  __pyx_t_1 = __pyx_t_2;
+  __pyx_L18_bool_binop_done:;
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_entries.pxi":125
+ *         i += 1
+ *     if i == eol or s[i] != b"@":
+ *         return False             # <<<<<<<<<<<<<<
+ *     i += 1
+ *     while i < eol and s[i] == b" ":
+*/
+    __pyx_r = 0;
+    goto __pyx_L0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":124
+ *     while i < eol and s[i] == b" ":
+ *         i += 1
+ *     if i == eol or s[i] != b"@":             # <<<<<<<<<<<<<<
+ *         return False
+ *     i += 1
+*/
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":126
+ *     if i == eol or s[i] != b"@":
+ *         return False
+ *     i += 1             # <<<<<<<<<<<<<<
+ *     while i < eol and s[i] == b" ":
+ *         i += 1
+*/
+  __pyx_v_i = (__pyx_v_i + 1);
+
+  /* "processor/parsers/_slowlog_entries.pxi":127
+ *         return False
+ *     i += 1
+ *     while i < eol and s[i] == b" ":             # <<<<<<<<<<<<<<
+ *         i += 1
+ *     h0 = i
+*/
+  while (1) {
+    __pyx_t_2 = (__pyx_v_i < __pyx_v_eol);
+    if (__pyx_t_2) {
+    } else {
+      __pyx_t_1 = __pyx_t_2;
+      goto __pyx_L22_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) == ' ');
+    __pyx_t_1 = __pyx_t_2;
+    __pyx_L22_bool_binop_done:;
+    if (!__pyx_t_1) break;
+
+    /* "processor/parsers/_slowlog_entries.pxi":128
+ *     i += 1
+ *     while i < eol and s[i] == b" ":
+ *         i += 1             # <<<<<<<<<<<<<<
+ *     h0 = i
+ *     while i < eol and s[i] != b" " and s[i] != b"[":
+*/
+    __pyx_v_i = (__pyx_v_i + 1);
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":129
+ *     while i < eol and s[i] == b" ":
+ *         i += 1
+ *     h0 = i             # <<<<<<<<<<<<<<
+ *     while i < eol and s[i] != b" " and s[i] != b"[":
+ *         i += 1
+*/
+  __pyx_v_h0 = __pyx_v_i;
+
+  /* "processor/parsers/_slowlog_entries.pxi":130
+ *         i += 1
+ *     h0 = i
+ *     while i < eol and s[i] != b" " and s[i] != b"[":             # <<<<<<<<<<<<<<
+ *         i += 1
+ *     h1 = i
+*/
+  while (1) {
+    __pyx_t_2 = (__pyx_v_i < __pyx_v_eol);
+    if (__pyx_t_2) {
+    } else {
+      __pyx_t_1 = __pyx_t_2;
+      goto __pyx_L26_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) != ' ');
+    if (__pyx_t_2) {
+    } else {
+      __pyx_t_1 = __pyx_t_2;
+      goto __pyx_L26_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) != '[');
+    __pyx_t_1 = __pyx_t_2;
+    __pyx_L26_bool_binop_done:;
+    if (!__pyx_t_1) break;
+
+    /* "processor/parsers/_slowlog_entries.pxi":131
+ *     h0 = i
+ *     while i < eol and s[i] != b" " and s[i] != b"[":
+ *         i += 1             # <<<<<<<<<<<<<<
+ *     h1 = i
+ *     while i < eol and s[i] == b" ":
+*/
+    __pyx_v_i = (__pyx_v_i + 1);
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":132
+ *     while i < eol and s[i] != b" " and s[i] != b"[":
+ *         i += 1
+ *     h1 = i             # <<<<<<<<<<<<<<
+ *     while i < eol and s[i] == b" ":
+ *         i += 1
+*/
+  __pyx_v_h1 = __pyx_v_i;
+
+  /* "processor/parsers/_slowlog_entries.pxi":133
+ *         i += 1
+ *     h1 = i
+ *     while i < eol and s[i] == b" ":             # <<<<<<<<<<<<<<
+ *         i += 1
+ *     if i == eol or s[i] != b"[":
+*/
+  while (1) {
+    __pyx_t_2 = (__pyx_v_i < __pyx_v_eol);
+    if (__pyx_t_2) {
+    } else {
+      __pyx_t_1 = __pyx_t_2;
+      goto __pyx_L31_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) == ' ');
+    __pyx_t_1 = __pyx_t_2;
+    __pyx_L31_bool_binop_done:;
+    if (!__pyx_t_1) break;
+
+    /* "processor/parsers/_slowlog_entries.pxi":134
+ *     h1 = i
+ *     while i < eol and s[i] == b" ":
+ *         i += 1             # <<<<<<<<<<<<<<
+ *     if i == eol or s[i] != b"[":
+ *         return False
+*/
+    __pyx_v_i = (__pyx_v_i + 1);
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":135
+ *     while i < eol and s[i] == b" ":
+ *         i += 1
+ *     if i == eol or s[i] != b"[":             # <<<<<<<<<<<<<<
+ *         return False
+ *     ip0 = i + 1
+*/
+  __pyx_t_2 = (__pyx_v_i == __pyx_v_eol);
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L34_bool_binop_done;
+  }
+  __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) != '[');
+  __pyx_t_1 = __pyx_t_2;
+  __pyx_L34_bool_binop_done:;
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_entries.pxi":136
+ *         i += 1
+ *     if i == eol or s[i] != b"[":
+ *         return False             # <<<<<<<<<<<<<<
+ *     ip0 = i + 1
+ *     i = ip0
+*/
+    __pyx_r = 0;
+    goto __pyx_L0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":135
+ *     while i < eol and s[i] == b" ":
+ *         i += 1
+ *     if i == eol or s[i] != b"[":             # <<<<<<<<<<<<<<
+ *         return False
+ *     ip0 = i + 1
+*/
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":137
+ *     if i == eol or s[i] != b"[":
+ *         return False
+ *     ip0 = i + 1             # <<<<<<<<<<<<<<
+ *     i = ip0
+ *     while i < eol and s[i] != b"]":
+*/
+  __pyx_v_ip0 = (__pyx_v_i + 1);
+
+  /* "processor/parsers/_slowlog_entries.pxi":138
+ *         return False
+ *     ip0 = i + 1
+ *     i = ip0             # <<<<<<<<<<<<<<
+ *     while i < eol and s[i] != b"]":
+ *         i += 1
+*/
+  __pyx_v_i = __pyx_v_ip0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":139
+ *     ip0 = i + 1
+ *     i = ip0
+ *     while i < eol and s[i] != b"]":             # <<<<<<<<<<<<<<
+ *         i += 1
+ *     if i == eol:
+*/
+  while (1) {
+    __pyx_t_2 = (__pyx_v_i < __pyx_v_eol);
+    if (__pyx_t_2) {
+    } else {
+      __pyx_t_1 = __pyx_t_2;
+      goto __pyx_L38_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) != ']');
+    __pyx_t_1 = __pyx_t_2;
+    __pyx_L38_bool_binop_done:;
+    if (!__pyx_t_1) break;
+
+    /* "processor/parsers/_slowlog_entries.pxi":140
+ *     i = ip0
+ *     while i < eol and s[i] != b"]":
+ *         i += 1             # <<<<<<<<<<<<<<
+ *     if i == eol:
+ *         return False
+*/
+    __pyx_v_i = (__pyx_v_i + 1);
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":141
+ *     while i < eol and s[i] != b"]":
+ *         i += 1
+ *     if i == eol:             # <<<<<<<<<<<<<<
+ *         return False
+ *     ip1 = i
+*/
+  __pyx_t_1 = (__pyx_v_i == __pyx_v_eol);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_entries.pxi":142
+ *         i += 1
+ *     if i == eol:
+ *         return False             # <<<<<<<<<<<<<<
+ *     ip1 = i
+ *     i += 1
+*/
+    __pyx_r = 0;
+    goto __pyx_L0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":141
+ *     while i < eol and s[i] != b"]":
+ *         i += 1
+ *     if i == eol:             # <<<<<<<<<<<<<<
+ *         return False
+ *     ip1 = i
+*/
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":143
+ *     if i == eol:
+ *         return False
+ *     ip1 = i             # <<<<<<<<<<<<<<
+ *     i += 1
+ *     if i < eol:
+*/
+  __pyx_v_ip1 = __pyx_v_i;
+
+  /* "processor/parsers/_slowlog_entries.pxi":144
+ *         return False
+ *     ip1 = i
+ *     i += 1             # <<<<<<<<<<<<<<
+ *     if i < eol:
+ *         while i < eol and s[i] == b" ":
+*/
+  __pyx_v_i = (__pyx_v_i + 1);
+
+  /* "processor/parsers/_slowlog_entries.pxi":145
+ *     ip1 = i
+ *     i += 1
+ *     if i < eol:             # <<<<<<<<<<<<<<
+ *         while i < eol and s[i] == b" ":
+ *             i += 1
+*/
+  __pyx_t_1 = (__pyx_v_i < __pyx_v_eol);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_entries.pxi":146
+ *     i += 1
+ *     if i < eol:
+ *         while i < eol and s[i] == b" ":             # <<<<<<<<<<<<<<
+ *             i += 1
+ *         if not starts(s, eol, i, b"Id:", 3):
+*/
+    while (1) {
+      __pyx_t_2 = (__pyx_v_i < __pyx_v_eol);
+      if (__pyx_t_2) {
+      } else {
+        __pyx_t_1 = __pyx_t_2;
+        goto __pyx_L44_bool_binop_done;
+      }
+      __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) == ' ');
+      __pyx_t_1 = __pyx_t_2;
+      __pyx_L44_bool_binop_done:;
+      if (!__pyx_t_1) break;
+
+      /* "processor/parsers/_slowlog_entries.pxi":147
+ *     if i < eol:
+ *         while i < eol and s[i] == b" ":
+ *             i += 1             # <<<<<<<<<<<<<<
+ *         if not starts(s, eol, i, b"Id:", 3):
+ *             return False
+*/
+      __pyx_v_i = (__pyx_v_i + 1);
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":148
+ *         while i < eol and s[i] == b" ":
+ *             i += 1
+ *         if not starts(s, eol, i, b"Id:", 3):             # <<<<<<<<<<<<<<
+ *             return False
+ *         i += 3
+*/
+    __pyx_t_1 = (!__pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_eol, __pyx_v_i, __pyx_k_Id, 3));
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":149
+ *             i += 1
+ *         if not starts(s, eol, i, b"Id:", 3):
+ *             return False             # <<<<<<<<<<<<<<
+ *         i += 3
+ *         while i < eol and s[i] == b" ":
+*/
+      __pyx_r = 0;
+      goto __pyx_L0;
+
+      /* "processor/parsers/_slowlog_entries.pxi":148
+ *         while i < eol and s[i] == b" ":
+ *             i += 1
+ *         if not starts(s, eol, i, b"Id:", 3):             # <<<<<<<<<<<<<<
+ *             return False
+ *         i += 3
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":150
+ *         if not starts(s, eol, i, b"Id:", 3):
+ *             return False
+ *         i += 3             # <<<<<<<<<<<<<<
+ *         while i < eol and s[i] == b" ":
+ *             i += 1
+*/
+    __pyx_v_i = (__pyx_v_i + 3);
+
+    /* "processor/parsers/_slowlog_entries.pxi":151
+ *             return False
+ *         i += 3
+ *         while i < eol and s[i] == b" ":             # <<<<<<<<<<<<<<
+ *             i += 1
+ *         if digits(s, i, eol, &thread) < 0:
+*/
+    while (1) {
+      __pyx_t_2 = (__pyx_v_i < __pyx_v_eol);
+      if (__pyx_t_2) {
+      } else {
+        __pyx_t_1 = __pyx_t_2;
+        goto __pyx_L49_bool_binop_done;
+      }
+      __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) == ' ');
+      __pyx_t_1 = __pyx_t_2;
+      __pyx_L49_bool_binop_done:;
+      if (!__pyx_t_1) break;
+
+      /* "processor/parsers/_slowlog_entries.pxi":152
+ *         i += 3
+ *         while i < eol and s[i] == b" ":
+ *             i += 1             # <<<<<<<<<<<<<<
+ *         if digits(s, i, eol, &thread) < 0:
+ *             return False
+*/
+      __pyx_v_i = (__pyx_v_i + 1);
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":153
+ *         while i < eol and s[i] == b" ":
+ *             i += 1
+ *         if digits(s, i, eol, &thread) < 0:             # <<<<<<<<<<<<<<
+ *             return False
+ *     user = stripped(text, s, a, u2 - 1)
+*/
+    __pyx_t_1 = (__pyx_f_9processor_7parsers_8_slowlog_digits(__pyx_v_s, __pyx_v_i, __pyx_v_eol, (&__pyx_v_thread)) < 0);
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":154
+ *             i += 1
+ *         if digits(s, i, eol, &thread) < 0:
+ *             return False             # <<<<<<<<<<<<<<
+ *     user = stripped(text, s, a, u2 - 1)
+ *     fields["user"] = user if user else PyUnicode_Substring(text, u2, u2e)
+*/
+      __pyx_r = 0;
+      goto __pyx_L0;
+
+      /* "processor/parsers/_slowlog_entries.pxi":153
+ *         while i < eol and s[i] == b" ":
+ *             i += 1
+ *         if digits(s, i, eol, &thread) < 0:             # <<<<<<<<<<<<<<
+ *             return False
+ *     user = stripped(text, s, a, u2 - 1)
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":145
+ *     ip1 = i
+ *     i += 1
+ *     if i < eol:             # <<<<<<<<<<<<<<
+ *         while i < eol and s[i] == b" ":
+ *             i += 1
+*/
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":155
+ *         if digits(s, i, eol, &thread) < 0:
+ *             return False
+ *     user = stripped(text, s, a, u2 - 1)             # <<<<<<<<<<<<<<
+ *     fields["user"] = user if user else PyUnicode_Substring(text, u2, u2e)
+ *     ip = PyUnicode_Substring(text, ip0, ip1) if ip1 > ip0 else None
+*/
+  __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_stripped(__pyx_v_text, __pyx_v_s, __pyx_v_a, (__pyx_v_u2 - 1)); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 155, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_v_user = ((PyObject*)__pyx_t_3);
+  __pyx_t_3 = 0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":156
+ *             return False
+ *     user = stripped(text, s, a, u2 - 1)
+ *     fields["user"] = user if user else PyUnicode_Substring(text, u2, u2e)             # <<<<<<<<<<<<<<
+ *     ip = PyUnicode_Substring(text, ip0, ip1) if ip1 > ip0 else None
+ *     fields["host"] = PyUnicode_Substring(text, h0, h1) if h1 > h0 else ip
+*/
+  if (__pyx_v_user == Py_None) __pyx_t_1 = 0;
+  else
+  {
+    Py_ssize_t __pyx_temp = __Pyx_PyUnicode_IS_TRUE(__pyx_v_user);
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(4, 156, __pyx_L1_error)
+    __pyx_t_1 = (__pyx_temp != 0);
+  }
+
+  if (__pyx_t_1) {
+    __Pyx_INCREF(__pyx_v_user);
+    __pyx_t_3 = __pyx_v_user;
+  } else {
+    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_u2, __pyx_v_u2e); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 156, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_4);
+    __pyx_t_3 = __pyx_t_4;
+    __pyx_t_4 = 0;
+  }
+  if (unlikely(__pyx_v_fields == Py_None)) {
+    PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
+    __PYX_ERR(4, 156, __pyx_L1_error)
+  }
+  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_user, __pyx_t_3) < 0))) __PYX_ERR(4, 156, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":157
+ *     user = stripped(text, s, a, u2 - 1)
+ *     fields["user"] = user if user else PyUnicode_Substring(text, u2, u2e)
+ *     ip = PyUnicode_Substring(text, ip0, ip1) if ip1 > ip0 else None             # <<<<<<<<<<<<<<
+ *     fields["host"] = PyUnicode_Substring(text, h0, h1) if h1 > h0 else ip
+ *     fields["ip"] = ip
+*/
+  __pyx_t_1 = (__pyx_v_ip1 > __pyx_v_ip0);
+  if (__pyx_t_1) {
+    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_ip0, __pyx_v_ip1); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 157, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_4);
+    __pyx_t_3 = __pyx_t_4;
+    __pyx_t_4 = 0;
+  } else {
+    __Pyx_INCREF(Py_None);
+    __pyx_t_3 = Py_None;
+  }
+  __pyx_v_ip = __pyx_t_3;
+  __pyx_t_3 = 0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":158
+ *     fields["user"] = user if user else PyUnicode_Substring(text, u2, u2e)
+ *     ip = PyUnicode_Substring(text, ip0, ip1) if ip1 > ip0 else None
+ *     fields["host"] = PyUnicode_Substring(text, h0, h1) if h1 > h0 else ip             # <<<<<<<<<<<<<<
+ *     fields["ip"] = ip
+ *     if thread >= 0:
+*/
+  __pyx_t_1 = (__pyx_v_h1 > __pyx_v_h0);
+  if (__pyx_t_1) {
+    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_h0, __pyx_v_h1); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 158, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_4);
+    __pyx_t_3 = __pyx_t_4;
+    __pyx_t_4 = 0;
+  } else {
+    __Pyx_INCREF(__pyx_v_ip);
+    __pyx_t_3 = __pyx_v_ip;
+  }
+  if (unlikely(__pyx_v_fields == Py_None)) {
+    PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
+    __PYX_ERR(4, 158, __pyx_L1_error)
+  }
+  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_host, __pyx_t_3) < 0))) __PYX_ERR(4, 158, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":159
+ *     ip = PyUnicode_Substring(text, ip0, ip1) if ip1 > ip0 else None
+ *     fields["host"] = PyUnicode_Substring(text, h0, h1) if h1 > h0 else ip
+ *     fields["ip"] = ip             # <<<<<<<<<<<<<<
+ *     if thread >= 0:
+ *         fields["thread_id"] = PyLong_FromLongLong(thread)
+*/
+  if (unlikely(__pyx_v_fields == Py_None)) {
+    PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
+    __PYX_ERR(4, 159, __pyx_L1_error)
+  }
+  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_ip, __pyx_v_ip) < 0))) __PYX_ERR(4, 159, __pyx_L1_error)
+
+  /* "processor/parsers/_slowlog_entries.pxi":160
+ *     fields["host"] = PyUnicode_Substring(text, h0, h1) if h1 > h0 else ip
+ *     fields["ip"] = ip
+ *     if thread >= 0:             # <<<<<<<<<<<<<<
+ *         fields["thread_id"] = PyLong_FromLongLong(thread)
+ *     return True
+*/
+  __pyx_t_1 = (__pyx_v_thread >= 0);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_entries.pxi":161
+ *     fields["ip"] = ip
+ *     if thread >= 0:
+ *         fields["thread_id"] = PyLong_FromLongLong(thread)             # <<<<<<<<<<<<<<
+ *     return True
+ * 
+*/
+    __pyx_t_3 = PyLong_FromLongLong(__pyx_v_thread); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 161, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+    if (unlikely(__pyx_v_fields == Py_None)) {
+      PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
+      __PYX_ERR(4, 161, __pyx_L1_error)
+    }
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_thread_id, __pyx_t_3) < 0))) __PYX_ERR(4, 161, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":160
+ *     fields["host"] = PyUnicode_Substring(text, h0, h1) if h1 > h0 else ip
+ *     fields["ip"] = ip
+ *     if thread >= 0:             # <<<<<<<<<<<<<<
+ *         fields["thread_id"] = PyLong_FromLongLong(thread)
+ *     return True
+*/
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":162
+ *     if thread >= 0:
+ *         fields["thread_id"] = PyLong_FromLongLong(thread)
+ *     return True             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_r = 1;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":105
+ * 
+ * 
+ * cdef bint user_host(str text, chars s, Py_ssize_t a, Py_ssize_t eol, dict fields):             # <<<<<<<<<<<<<<
+ *     """`user[user2] @ host [ip]  Id: N` from s[a:eol] (after `# User@Host: `), as _USER_HOST
+ *     reads it; False for any other shape."""
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_3);
+  __Pyx_XDECREF(__pyx_t_4);
+  __Pyx_AddTraceback("processor.parsers._slowlog.user_host", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = -1;
+  __pyx_L0:;
+  __Pyx_XDECREF(__pyx_v_user);
+  __Pyx_XDECREF(__pyx_v_ip);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_entries.pxi":165
+ * 
+ * 
+ * cdef object number(chars s, Py_ssize_t a, Py_ssize_t b, object caster):             # <<<<<<<<<<<<<<
+ *     """The value `int`/`float` gives for the plain number s[a:b], or None if it is not one."""
+ *     cdef long long v = 0
+*/
+
+static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_a, Py_ssize_t __pyx_v_b, PyObject *__pyx_v_caster) {
+  PY_LONG_LONG __pyx_v_v;
+  Py_ssize_t __pyx_v_i;
+  int __pyx_v_neg;
+  char __pyx_v_buf[40];
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  int __pyx_t_1;
+  int __pyx_t_2;
+  Py_ssize_t __pyx_t_3;
+  PY_LONG_LONG __pyx_t_4;
+  PyObject *__pyx_t_5 = NULL;
+  double __pyx_t_6;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("number", 0);
+
+  /* "processor/parsers/_slowlog_entries.pxi":167
+ * cdef object number(chars s, Py_ssize_t a, Py_ssize_t b, object caster):
+ *     """The value `int`/`float` gives for the plain number s[a:b], or None if it is not one."""
+ *     cdef long long v = 0             # <<<<<<<<<<<<<<
+ *     cdef Py_ssize_t i
+ *     cdef bint neg = b > a and s[a] == b"-"
+*/
+  __pyx_v_v = 0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":169
+ *     cdef long long v = 0
+ *     cdef Py_ssize_t i
+ *     cdef bint neg = b > a and s[a] == b"-"             # <<<<<<<<<<<<<<
+ *     cdef char buf[40]
+ *     if caster is int:
+*/
+  __pyx_t_2 = (__pyx_v_b > __pyx_v_a);
+  if (__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L3_bool_binop_done;
+  }
+  __pyx_t_2 = ((__pyx_v_s[__pyx_v_a]) == '-');
+  __pyx_t_1 = __pyx_t_2;
+  __pyx_L3_bool_binop_done:;
+  __pyx_v_neg = __pyx_t_1;
+
+  /* "processor/parsers/_slowlog_entries.pxi":171
+ *     cdef bint neg = b > a and s[a] == b"-"
+ *     cdef char buf[40]
+ *     if caster is int:             # <<<<<<<<<<<<<<
+ *         if digits(s, a + 1 if neg else a, b, &v) < 0:
+ *             return None
+*/
+  __pyx_t_1 = (__pyx_v_caster == ((PyObject *)(&PyLong_Type)));
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_entries.pxi":172
+ *     cdef char buf[40]
+ *     if caster is int:
+ *         if digits(s, a + 1 if neg else a, b, &v) < 0:             # <<<<<<<<<<<<<<
+ *             return None
+ *         return PyLong_FromLongLong(-v if neg else v)
+*/
+    if (__pyx_v_neg) {
+      __pyx_t_3 = (__pyx_v_a + 1);
+    } else {
+      __pyx_t_3 = __pyx_v_a;
+    }
+    __pyx_t_1 = (__pyx_f_9processor_7parsers_8_slowlog_digits(__pyx_v_s, __pyx_t_3, __pyx_v_b, (&__pyx_v_v)) < 0);
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":173
+ *     if caster is int:
+ *         if digits(s, a + 1 if neg else a, b, &v) < 0:
+ *             return None             # <<<<<<<<<<<<<<
+ *         return PyLong_FromLongLong(-v if neg else v)
+ *     # float: -?\d+(\.\d+)? only, read as float() does (correctly rounded, any locale)
+*/
+      __Pyx_XDECREF(__pyx_r);
+      __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+      goto __pyx_L0;
+
+      /* "processor/parsers/_slowlog_entries.pxi":172
+ *     cdef char buf[40]
+ *     if caster is int:
+ *         if digits(s, a + 1 if neg else a, b, &v) < 0:             # <<<<<<<<<<<<<<
+ *             return None
+ *         return PyLong_FromLongLong(-v if neg else v)
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":174
+ *         if digits(s, a + 1 if neg else a, b, &v) < 0:
+ *             return None
+ *         return PyLong_FromLongLong(-v if neg else v)             # <<<<<<<<<<<<<<
+ *     # float: -?\d+(\.\d+)? only, read as float() does (correctly rounded, any locale)
+ *     i = a + 1 if neg else a
+*/
+    __Pyx_XDECREF(__pyx_r);
+    if (__pyx_v_neg) {
+      __pyx_t_4 = (-__pyx_v_v);
+    } else {
+      __pyx_t_4 = __pyx_v_v;
+    }
+    __pyx_t_5 = PyLong_FromLongLong(__pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 174, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_5);
+    __pyx_r = __pyx_t_5;
+    __pyx_t_5 = 0;
+    goto __pyx_L0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":171
+ *     cdef bint neg = b > a and s[a] == b"-"
+ *     cdef char buf[40]
+ *     if caster is int:             # <<<<<<<<<<<<<<
+ *         if digits(s, a + 1 if neg else a, b, &v) < 0:
+ *             return None
+*/
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":176
+ *         return PyLong_FromLongLong(-v if neg else v)
+ *     # float: -?\d+(\.\d+)? only, read as float() does (correctly rounded, any locale)
+ *     i = a + 1 if neg else a             # <<<<<<<<<<<<<<
+ *     if i >= b or s[i] < b"0" or s[i] > b"9" or b - a >= 40:
+ *         return None
+*/
+  if (__pyx_v_neg) {
+    __pyx_t_3 = (__pyx_v_a + 1);
+  } else {
+    __pyx_t_3 = __pyx_v_a;
+  }
+  __pyx_v_i = __pyx_t_3;
+
+  /* "processor/parsers/_slowlog_entries.pxi":177
+ *     # float: -?\d+(\.\d+)? only, read as float() does (correctly rounded, any locale)
+ *     i = a + 1 if neg else a
+ *     if i >= b or s[i] < b"0" or s[i] > b"9" or b - a >= 40:             # <<<<<<<<<<<<<<
+ *         return None
+ *     while i < b and s[i] >= b"0" and s[i] <= b"9":
+*/
+  __pyx_t_2 = (__pyx_v_i >= __pyx_v_b);
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L8_bool_binop_done;
+  }
+  __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) < '0');
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L8_bool_binop_done;
+  }
+  __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) > '9');
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L8_bool_binop_done;
+  }
+  __pyx_t_2 = ((__pyx_v_b - __pyx_v_a) >= 40);
+  __pyx_t_1 = __pyx_t_2;
+  __pyx_L8_bool_binop_done:;
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_entries.pxi":178
+ *     i = a + 1 if neg else a
+ *     if i >= b or s[i] < b"0" or s[i] > b"9" or b - a >= 40:
+ *         return None             # <<<<<<<<<<<<<<
+ *     while i < b and s[i] >= b"0" and s[i] <= b"9":
+ *         i += 1
+*/
+    __Pyx_XDECREF(__pyx_r);
+    __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+    goto __pyx_L0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":177
+ *     # float: -?\d+(\.\d+)? only, read as float() does (correctly rounded, any locale)
+ *     i = a + 1 if neg else a
+ *     if i >= b or s[i] < b"0" or s[i] > b"9" or b - a >= 40:             # <<<<<<<<<<<<<<
+ *         return None
+ *     while i < b and s[i] >= b"0" and s[i] <= b"9":
+*/
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":179
+ *     if i >= b or s[i] < b"0" or s[i] > b"9" or b - a >= 40:
+ *         return None
+ *     while i < b and s[i] >= b"0" and s[i] <= b"9":             # <<<<<<<<<<<<<<
+ *         i += 1
+ *     if i < b:
+*/
+  while (1) {
+    __pyx_t_2 = (__pyx_v_i < __pyx_v_b);
+    if (__pyx_t_2) {
+    } else {
+      __pyx_t_1 = __pyx_t_2;
+      goto __pyx_L14_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) >= '0');
+    if (__pyx_t_2) {
+    } else {
+      __pyx_t_1 = __pyx_t_2;
+      goto __pyx_L14_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) <= '9');
+    __pyx_t_1 = __pyx_t_2;
+    __pyx_L14_bool_binop_done:;
+    if (!__pyx_t_1) break;
+
+    /* "processor/parsers/_slowlog_entries.pxi":180
+ *         return None
+ *     while i < b and s[i] >= b"0" and s[i] <= b"9":
+ *         i += 1             # <<<<<<<<<<<<<<
+ *     if i < b:
+ *         if s[i] != b"." or i + 1 == b:
+*/
+    __pyx_v_i = (__pyx_v_i + 1);
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":181
+ *     while i < b and s[i] >= b"0" and s[i] <= b"9":
+ *         i += 1
+ *     if i < b:             # <<<<<<<<<<<<<<
+ *         if s[i] != b"." or i + 1 == b:
+ *             return None
+*/
+  __pyx_t_1 = (__pyx_v_i < __pyx_v_b);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_entries.pxi":182
+ *         i += 1
+ *     if i < b:
+ *         if s[i] != b"." or i + 1 == b:             # <<<<<<<<<<<<<<
+ *             return None
+ *         i += 1
+*/
+    __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) != '.');
+    if (!__pyx_t_2) {
+    } else {
+      __pyx_t_1 = __pyx_t_2;
+      goto __pyx_L19_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_i + 1) == __pyx_v_b);
+    __pyx_t_1 = __pyx_t_2;
+    __pyx_L19_bool_binop_done:;
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":183
+ *     if i < b:
+ *         if s[i] != b"." or i + 1 == b:
+ *             return None             # <<<<<<<<<<<<<<
+ *         i += 1
+ *         while i < b:
+*/
+      __Pyx_XDECREF(__pyx_r);
+      __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+      goto __pyx_L0;
+
+      /* "processor/parsers/_slowlog_entries.pxi":182
+ *         i += 1
+ *     if i < b:
+ *         if s[i] != b"." or i + 1 == b:             # <<<<<<<<<<<<<<
+ *             return None
+ *         i += 1
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":184
+ *         if s[i] != b"." or i + 1 == b:
+ *             return None
+ *         i += 1             # <<<<<<<<<<<<<<
+ *         while i < b:
+ *             if s[i] < b"0" or s[i] > b"9":
+*/
+    __pyx_v_i = (__pyx_v_i + 1);
+
+    /* "processor/parsers/_slowlog_entries.pxi":185
+ *             return None
+ *         i += 1
+ *         while i < b:             # <<<<<<<<<<<<<<
+ *             if s[i] < b"0" or s[i] > b"9":
+ *                 return None
+*/
+    while (1) {
+      __pyx_t_1 = (__pyx_v_i < __pyx_v_b);
+      if (!__pyx_t_1) break;
+
+      /* "processor/parsers/_slowlog_entries.pxi":186
+ *         i += 1
+ *         while i < b:
+ *             if s[i] < b"0" or s[i] > b"9":             # <<<<<<<<<<<<<<
+ *                 return None
+ *             i += 1
+*/
+      __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) < '0');
+      if (!__pyx_t_2) {
+      } else {
+        __pyx_t_1 = __pyx_t_2;
+        goto __pyx_L24_bool_binop_done;
+      }
+      __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) > '9');
+      __pyx_t_1 = __pyx_t_2;
+      __pyx_L24_bool_binop_done:;
+      if (__pyx_t_1) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":187
+ *         while i < b:
+ *             if s[i] < b"0" or s[i] > b"9":
+ *                 return None             # <<<<<<<<<<<<<<
+ *             i += 1
+ *     memcpy(buf, s + a, b - a)
+*/
+        __Pyx_XDECREF(__pyx_r);
+        __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+        goto __pyx_L0;
+
+        /* "processor/parsers/_slowlog_entries.pxi":186
+ *         i += 1
+ *         while i < b:
+ *             if s[i] < b"0" or s[i] > b"9":             # <<<<<<<<<<<<<<
+ *                 return None
+ *             i += 1
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":188
+ *             if s[i] < b"0" or s[i] > b"9":
+ *                 return None
+ *             i += 1             # <<<<<<<<<<<<<<
+ *     memcpy(buf, s + a, b - a)
+ *     buf[b - a] = 0
+*/
+      __pyx_v_i = (__pyx_v_i + 1);
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":181
+ *     while i < b and s[i] >= b"0" and s[i] <= b"9":
+ *         i += 1
+ *     if i < b:             # <<<<<<<<<<<<<<
+ *         if s[i] != b"." or i + 1 == b:
+ *             return None
+*/
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":189
+ *                 return None
+ *             i += 1
+ *     memcpy(buf, s + a, b - a)             # <<<<<<<<<<<<<<
+ *     buf[b - a] = 0
+ *     return PyFloat_FromDouble(PyOS_string_to_double(buf, NULL, NULL))
+*/
+  (void)(memcpy(__pyx_v_buf, (__pyx_v_s + __pyx_v_a), (__pyx_v_b - __pyx_v_a)));
+
+  /* "processor/parsers/_slowlog_entries.pxi":190
+ *             i += 1
+ *     memcpy(buf, s + a, b - a)
+ *     buf[b - a] = 0             # <<<<<<<<<<<<<<
+ *     return PyFloat_FromDouble(PyOS_string_to_double(buf, NULL, NULL))
+ * 
+*/
+  (__pyx_v_buf[(__pyx_v_b - __pyx_v_a)]) = 0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":191
+ *     memcpy(buf, s + a, b - a)
+ *     buf[b - a] = 0
+ *     return PyFloat_FromDouble(PyOS_string_to_double(buf, NULL, NULL))             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __Pyx_XDECREF(__pyx_r);
+  __pyx_t_6 = PyOS_string_to_double(__pyx_v_buf, NULL, NULL); if (unlikely(__PYX_CHECK_FLOAT_EXCEPTION(__pyx_t_6, ((double)(-1.0))) && PyErr_Occurred())) __PYX_ERR(4, 191, __pyx_L1_error)
+  __pyx_t_5 = PyFloat_FromDouble(__pyx_t_6); if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 191, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_r = __pyx_t_5;
+  __pyx_t_5 = 0;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":165
+ * 
+ * 
+ * cdef object number(chars s, Py_ssize_t a, Py_ssize_t b, object caster):             # <<<<<<<<<<<<<<
+ *     """The value `int`/`float` gives for the plain number s[a:b], or None if it is not one."""
+ *     cdef long long v = 0
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_5);
+  __Pyx_AddTraceback("processor.parsers._slowlog.number", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_entries.pxi":194
+ * 
+ * 
+ * cdef bint attributes(str text, chars s, Py_ssize_t i, Py_ssize_t eol, dict fields, dict table):             # <<<<<<<<<<<<<<
+ *     """`Key: value ` pairs from s[i:eol] as AttributeNames.update's plan gives them; False
+ *     for an unknown key, an odd token count or a value that is not a plain number."""
+*/
+
+static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_text, __pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_i, Py_ssize_t __pyx_v_eol, PyObject *__pyx_v_fields, PyObject *__pyx_v_table) {
+  Py_ssize_t __pyx_v_k0;
+  Py_ssize_t __pyx_v_k1;
+  Py_ssize_t __pyx_v_v0;
+  Py_ssize_t __pyx_v_j;
+  PyObject *__pyx_v_entry = NULL;
+  PyObject *__pyx_v_name = NULL;
+  PyObject *__pyx_v_caster = NULL;
+  PyObject *__pyx_v_value = NULL;
+  int __pyx_r;
+  __Pyx_RefNannyDeclarations
+  int __pyx_t_1;
+  int __pyx_t_2;
+  Py_ssize_t __pyx_t_3;
+  Py_ssize_t __pyx_t_4;
+  Py_ssize_t __pyx_t_5;
+  PyObject *__pyx_t_6 = NULL;
+  PyObject *__pyx_t_7 = NULL;
+  PyObject *__pyx_t_8 = NULL;
+  PyObject *__pyx_t_9 = NULL;
+  size_t __pyx_t_10;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("attributes", 0);
+
+  /* "processor/parsers/_slowlog_entries.pxi":198
+ *     for an unknown key, an odd token count or a value that is not a plain number."""
+ *     cdef Py_ssize_t k0, k1, v0, j
+ *     while True:             # <<<<<<<<<<<<<<
+ *         while i < eol and s[i] == b" ":
+ *             i += 1
+*/
+  while (1) {
+
+    /* "processor/parsers/_slowlog_entries.pxi":199
+ *     cdef Py_ssize_t k0, k1, v0, j
+ *     while True:
+ *         while i < eol and s[i] == b" ":             # <<<<<<<<<<<<<<
+ *             i += 1
+ *         if i >= eol:
+*/
+    while (1) {
+      __pyx_t_2 = (__pyx_v_i < __pyx_v_eol);
+      if (__pyx_t_2) {
+      } else {
+        __pyx_t_1 = __pyx_t_2;
+        goto __pyx_L7_bool_binop_done;
+      }
+      __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) == ' ');
+      __pyx_t_1 = __pyx_t_2;
+      __pyx_L7_bool_binop_done:;
+      if (!__pyx_t_1) break;
+
+      /* "processor/parsers/_slowlog_entries.pxi":200
+ *     while True:
+ *         while i < eol and s[i] == b" ":
+ *             i += 1             # <<<<<<<<<<<<<<
+ *         if i >= eol:
+ *             return True
+*/
+      __pyx_v_i = (__pyx_v_i + 1);
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":201
+ *         while i < eol and s[i] == b" ":
+ *             i += 1
+ *         if i >= eol:             # <<<<<<<<<<<<<<
+ *             return True
+ *         k0 = i
+*/
+    __pyx_t_1 = (__pyx_v_i >= __pyx_v_eol);
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":202
+ *             i += 1
+ *         if i >= eol:
+ *             return True             # <<<<<<<<<<<<<<
+ *         k0 = i
+ *         while i < eol and s[i] != b" ":
+*/
+      __pyx_r = 1;
+      goto __pyx_L0;
+
+      /* "processor/parsers/_slowlog_entries.pxi":201
+ *         while i < eol and s[i] == b" ":
+ *             i += 1
+ *         if i >= eol:             # <<<<<<<<<<<<<<
+ *             return True
+ *         k0 = i
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":203
+ *         if i >= eol:
+ *             return True
+ *         k0 = i             # <<<<<<<<<<<<<<
+ *         while i < eol and s[i] != b" ":
+ *             i += 1
+*/
+    __pyx_v_k0 = __pyx_v_i;
+
+    /* "processor/parsers/_slowlog_entries.pxi":204
+ *             return True
+ *         k0 = i
+ *         while i < eol and s[i] != b" ":             # <<<<<<<<<<<<<<
+ *             i += 1
+ *         k1 = i - 1  # the colon
+*/
+    while (1) {
+      __pyx_t_2 = (__pyx_v_i < __pyx_v_eol);
+      if (__pyx_t_2) {
+      } else {
+        __pyx_t_1 = __pyx_t_2;
+        goto __pyx_L12_bool_binop_done;
+      }
+      __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) != ' ');
+      __pyx_t_1 = __pyx_t_2;
+      __pyx_L12_bool_binop_done:;
+      if (!__pyx_t_1) break;
+
+      /* "processor/parsers/_slowlog_entries.pxi":205
+ *         k0 = i
+ *         while i < eol and s[i] != b" ":
+ *             i += 1             # <<<<<<<<<<<<<<
+ *         k1 = i - 1  # the colon
+ *         if k1 <= k0 or s[k1] != b":":
+*/
+      __pyx_v_i = (__pyx_v_i + 1);
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":206
+ *         while i < eol and s[i] != b" ":
+ *             i += 1
+ *         k1 = i - 1  # the colon             # <<<<<<<<<<<<<<
+ *         if k1 <= k0 or s[k1] != b":":
+ *             return False
+*/
+    __pyx_v_k1 = (__pyx_v_i - 1);
+
+    /* "processor/parsers/_slowlog_entries.pxi":207
+ *             i += 1
+ *         k1 = i - 1  # the colon
+ *         if k1 <= k0 or s[k1] != b":":             # <<<<<<<<<<<<<<
+ *             return False
+ *         for j in range(k0, k1):
+*/
+    __pyx_t_2 = (__pyx_v_k1 <= __pyx_v_k0);
+    if (!__pyx_t_2) {
+    } else {
+      __pyx_t_1 = __pyx_t_2;
+      goto __pyx_L15_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_s[__pyx_v_k1]) != ':');
+    __pyx_t_1 = __pyx_t_2;
+    __pyx_L15_bool_binop_done:;
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":208
+ *         k1 = i - 1  # the colon
+ *         if k1 <= k0 or s[k1] != b":":
+ *             return False             # <<<<<<<<<<<<<<
+ *         for j in range(k0, k1):
+ *             if not is_word(s[j]):
+*/
+      __pyx_r = 0;
+      goto __pyx_L0;
+
+      /* "processor/parsers/_slowlog_entries.pxi":207
+ *             i += 1
+ *         k1 = i - 1  # the colon
+ *         if k1 <= k0 or s[k1] != b":":             # <<<<<<<<<<<<<<
+ *             return False
+ *         for j in range(k0, k1):
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":209
+ *         if k1 <= k0 or s[k1] != b":":
+ *             return False
+ *         for j in range(k0, k1):             # <<<<<<<<<<<<<<
+ *             if not is_word(s[j]):
+ *                 return False
+*/
+    __pyx_t_3 = __pyx_v_k1;
+    __pyx_t_4 = __pyx_t_3;
+    for (__pyx_t_5 = __pyx_v_k0; __pyx_t_5 < __pyx_t_4; __pyx_t_5+=1) {
+      __pyx_v_j = __pyx_t_5;
+
+      /* "processor/parsers/_slowlog_entries.pxi":210
+ *             return False
+ *         for j in range(k0, k1):
+ *             if not is_word(s[j]):             # <<<<<<<<<<<<<<
+ *                 return False
+ *         while i < eol and s[i] == b" ":
+*/
+      __pyx_t_1 = (!__pyx_f_9processor_7parsers_8_slowlog_is_word((__pyx_v_s[__pyx_v_j])));
+      if (__pyx_t_1) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":211
+ *         for j in range(k0, k1):
+ *             if not is_word(s[j]):
+ *                 return False             # <<<<<<<<<<<<<<
+ *         while i < eol and s[i] == b" ":
+ *             i += 1
+*/
+        __pyx_r = 0;
+        goto __pyx_L0;
+
+        /* "processor/parsers/_slowlog_entries.pxi":210
+ *             return False
+ *         for j in range(k0, k1):
+ *             if not is_word(s[j]):             # <<<<<<<<<<<<<<
+ *                 return False
+ *         while i < eol and s[i] == b" ":
+*/
+      }
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":212
+ *             if not is_word(s[j]):
+ *                 return False
+ *         while i < eol and s[i] == b" ":             # <<<<<<<<<<<<<<
+ *             i += 1
+ *         if i >= eol:
+*/
+    while (1) {
+      __pyx_t_2 = (__pyx_v_i < __pyx_v_eol);
+      if (__pyx_t_2) {
+      } else {
+        __pyx_t_1 = __pyx_t_2;
+        goto __pyx_L22_bool_binop_done;
+      }
+      __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) == ' ');
+      __pyx_t_1 = __pyx_t_2;
+      __pyx_L22_bool_binop_done:;
+      if (!__pyx_t_1) break;
+
+      /* "processor/parsers/_slowlog_entries.pxi":213
+ *                 return False
+ *         while i < eol and s[i] == b" ":
+ *             i += 1             # <<<<<<<<<<<<<<
+ *         if i >= eol:
+ *             return False
+*/
+      __pyx_v_i = (__pyx_v_i + 1);
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":214
+ *         while i < eol and s[i] == b" ":
+ *             i += 1
+ *         if i >= eol:             # <<<<<<<<<<<<<<
+ *             return False
+ *         v0 = i
+*/
+    __pyx_t_1 = (__pyx_v_i >= __pyx_v_eol);
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":215
+ *             i += 1
+ *         if i >= eol:
+ *             return False             # <<<<<<<<<<<<<<
+ *         v0 = i
+ *         while i < eol and s[i] != b" ":
+*/
+      __pyx_r = 0;
+      goto __pyx_L0;
+
+      /* "processor/parsers/_slowlog_entries.pxi":214
+ *         while i < eol and s[i] == b" ":
+ *             i += 1
+ *         if i >= eol:             # <<<<<<<<<<<<<<
+ *             return False
+ *         v0 = i
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":216
+ *         if i >= eol:
+ *             return False
+ *         v0 = i             # <<<<<<<<<<<<<<
+ *         while i < eol and s[i] != b" ":
+ *             i += 1
+*/
+    __pyx_v_v0 = __pyx_v_i;
+
+    /* "processor/parsers/_slowlog_entries.pxi":217
+ *             return False
+ *         v0 = i
+ *         while i < eol and s[i] != b" ":             # <<<<<<<<<<<<<<
+ *             i += 1
+ *         entry = table.get(PyUnicode_Substring(text, k0, k1))
+*/
+    while (1) {
+      __pyx_t_2 = (__pyx_v_i < __pyx_v_eol);
+      if (__pyx_t_2) {
+      } else {
+        __pyx_t_1 = __pyx_t_2;
+        goto __pyx_L27_bool_binop_done;
+      }
+      __pyx_t_2 = ((__pyx_v_s[__pyx_v_i]) != ' ');
+      __pyx_t_1 = __pyx_t_2;
+      __pyx_L27_bool_binop_done:;
+      if (!__pyx_t_1) break;
+
+      /* "processor/parsers/_slowlog_entries.pxi":218
+ *         v0 = i
+ *         while i < eol and s[i] != b" ":
+ *             i += 1             # <<<<<<<<<<<<<<
+ *         entry = table.get(PyUnicode_Substring(text, k0, k1))
+ *         if entry is None:
+*/
+      __pyx_v_i = (__pyx_v_i + 1);
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":219
+ *         while i < eol and s[i] != b" ":
+ *             i += 1
+ *         entry = table.get(PyUnicode_Substring(text, k0, k1))             # <<<<<<<<<<<<<<
+ *         if entry is None:
+ *             return False
+*/
+    if (unlikely(__pyx_v_table == Py_None)) {
+      PyErr_Format(PyExc_AttributeError, "'NoneType' object has no attribute '%.30s'", "get");
+      __PYX_ERR(4, 219, __pyx_L1_error)
+    }
+    __pyx_t_6 = PyUnicode_Substring(__pyx_v_text, __pyx_v_k0, __pyx_v_k1); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 219, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
+    __pyx_t_7 = __Pyx_PyDict_GetItemDefault(__pyx_v_table, __pyx_t_6, Py_None); if (unlikely(!__pyx_t_7)) __PYX_ERR(4, 219, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_7);
+    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+    __Pyx_XDECREF_SET(__pyx_v_entry, __pyx_t_7);
+    __pyx_t_7 = 0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":220
+ *             i += 1
+ *         entry = table.get(PyUnicode_Substring(text, k0, k1))
+ *         if entry is None:             # <<<<<<<<<<<<<<
+ *             return False
+ *         name, caster = <tuple>entry
+*/
+    __pyx_t_1 = (__pyx_v_entry == Py_None);
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":221
+ *         entry = table.get(PyUnicode_Substring(text, k0, k1))
+ *         if entry is None:
+ *             return False             # <<<<<<<<<<<<<<
+ *         name, caster = <tuple>entry
+ *         if caster is int or caster is float:
+*/
+      __pyx_r = 0;
+      goto __pyx_L0;
+
+      /* "processor/parsers/_slowlog_entries.pxi":220
+ *             i += 1
+ *         entry = table.get(PyUnicode_Substring(text, k0, k1))
+ *         if entry is None:             # <<<<<<<<<<<<<<
+ *             return False
+ *         name, caster = <tuple>entry
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":222
+ *         if entry is None:
+ *             return False
+ *         name, caster = <tuple>entry             # <<<<<<<<<<<<<<
+ *         if caster is int or caster is float:
+ *             value = number(s, v0, i, caster)
+*/
+    __pyx_t_7 = __pyx_v_entry;
+    __Pyx_INCREF(__pyx_t_7);
+    if (likely(__pyx_t_7 != Py_None)) {
+      PyObject* sequence = __pyx_t_7;
+      Py_ssize_t size = __Pyx_PyTuple_GET_SIZE(sequence);
+      if (unlikely(size != 2)) {
+        if (size > 2) __Pyx_RaiseTooManyValuesError(2);
+        else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
+        __PYX_ERR(4, 222, __pyx_L1_error)
+      }
+      #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
+      __pyx_t_6 = PyTuple_GET_ITEM(sequence, 0);
+      __Pyx_INCREF(__pyx_t_6);
+      __pyx_t_8 = PyTuple_GET_ITEM(sequence, 1);
+      __Pyx_INCREF(__pyx_t_8);
+      #else
+      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 222, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_6);
+      __pyx_t_8 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_8)) __PYX_ERR(4, 222, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_8);
+      #endif
+      __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
+    } else {
+      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(4, 222, __pyx_L1_error)
+    }
+    __Pyx_XDECREF_SET(__pyx_v_name, __pyx_t_6);
+    __pyx_t_6 = 0;
+    __Pyx_XDECREF_SET(__pyx_v_caster, __pyx_t_8);
+    __pyx_t_8 = 0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":223
+ *             return False
+ *         name, caster = <tuple>entry
+ *         if caster is int or caster is float:             # <<<<<<<<<<<<<<
+ *             value = number(s, v0, i, caster)
+ *             if value is None:
+*/
+    __pyx_t_2 = (__pyx_v_caster == ((PyObject *)(&PyLong_Type)));
+    if (!__pyx_t_2) {
+    } else {
+      __pyx_t_1 = __pyx_t_2;
+      goto __pyx_L31_bool_binop_done;
+    }
+    __pyx_t_2 = (__pyx_v_caster == ((PyObject *)(&PyFloat_Type)));
+    __pyx_t_1 = __pyx_t_2;
+    __pyx_L31_bool_binop_done:;
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":224
+ *         name, caster = <tuple>entry
+ *         if caster is int or caster is float:
+ *             value = number(s, v0, i, caster)             # <<<<<<<<<<<<<<
+ *             if value is None:
+ *                 return False
+*/
+      __pyx_t_7 = __pyx_f_9processor_7parsers_8_slowlog_number(__pyx_v_s, __pyx_v_v0, __pyx_v_i, __pyx_v_caster); if (unlikely(!__pyx_t_7)) __PYX_ERR(4, 224, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_7);
+      __Pyx_XDECREF_SET(__pyx_v_value, __pyx_t_7);
+      __pyx_t_7 = 0;
+
+      /* "processor/parsers/_slowlog_entries.pxi":225
+ *         if caster is int or caster is float:
+ *             value = number(s, v0, i, caster)
+ *             if value is None:             # <<<<<<<<<<<<<<
+ *                 return False
+ *         else:
+*/
+      __pyx_t_1 = (__pyx_v_value == Py_None);
+      if (__pyx_t_1) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":226
+ *             value = number(s, v0, i, caster)
+ *             if value is None:
+ *                 return False             # <<<<<<<<<<<<<<
+ *         else:
+ *             value = caster(PyUnicode_Substring(text, v0, i))
+*/
+        __pyx_r = 0;
+        goto __pyx_L0;
+
+        /* "processor/parsers/_slowlog_entries.pxi":225
+ *         if caster is int or caster is float:
+ *             value = number(s, v0, i, caster)
+ *             if value is None:             # <<<<<<<<<<<<<<
+ *                 return False
+ *         else:
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":223
+ *             return False
+ *         name, caster = <tuple>entry
+ *         if caster is int or caster is float:             # <<<<<<<<<<<<<<
+ *             value = number(s, v0, i, caster)
+ *             if value is None:
+*/
+      goto __pyx_L30;
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":228
+ *                 return False
+ *         else:
+ *             value = caster(PyUnicode_Substring(text, v0, i))             # <<<<<<<<<<<<<<
+ *         fields[name] = value
+ * 
+*/
+    /*else*/ {
+      __pyx_t_8 = NULL;
+      __Pyx_INCREF(__pyx_v_caster);
+      __pyx_t_6 = __pyx_v_caster; 
+      __pyx_t_9 = PyUnicode_Substring(__pyx_v_text, __pyx_v_v0, __pyx_v_i); if (unlikely(!__pyx_t_9)) __PYX_ERR(4, 228, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_9);
+      __pyx_t_10 = 1;
+      #if CYTHON_UNPACK_METHODS
+      if (unlikely(PyMethod_Check(__pyx_t_6))) {
+        __pyx_t_8 = PyMethod_GET_SELF(__pyx_t_6);
+        assert(__pyx_t_8);
+        PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_6);
+        __Pyx_INCREF(__pyx_t_8);
+        __Pyx_INCREF(__pyx__function);
+        __Pyx_DECREF_SET(__pyx_t_6, __pyx__function);
+        __pyx_t_10 = 0;
+      }
+      #endif
+      {
+        PyObject *__pyx_callargs[2] = {__pyx_t_8, __pyx_t_9};
+        __pyx_t_7 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_6, __pyx_callargs+__pyx_t_10, (2-__pyx_t_10) | (__pyx_t_10*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+        __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
+        __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+        __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+        if (unlikely(!__pyx_t_7)) __PYX_ERR(4, 228, __pyx_L1_error)
+        __Pyx_GOTREF(__pyx_t_7);
+      }
+      __Pyx_XDECREF_SET(__pyx_v_value, __pyx_t_7);
+      __pyx_t_7 = 0;
+    }
+    __pyx_L30:;
+
+    /* "processor/parsers/_slowlog_entries.pxi":229
+ *         else:
+ *             value = caster(PyUnicode_Substring(text, v0, i))
+ *         fields[name] = value             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+    if (unlikely(__pyx_v_fields == Py_None)) {
+      PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
+      __PYX_ERR(4, 229, __pyx_L1_error)
+    }
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_v_name, __pyx_v_value) < 0))) __PYX_ERR(4, 229, __pyx_L1_error)
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":194
+ * 
+ * 
+ * cdef bint attributes(str text, chars s, Py_ssize_t i, Py_ssize_t eol, dict fields, dict table):             # <<<<<<<<<<<<<<
+ *     """`Key: value ` pairs from s[i:eol] as AttributeNames.update's plan gives them; False
+ *     for an unknown key, an odd token count or a value that is not a plain number."""
+*/
+
+  /* function exit code */
+  __pyx_r = 0;
+  goto __pyx_L0;
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_6);
+  __Pyx_XDECREF(__pyx_t_7);
+  __Pyx_XDECREF(__pyx_t_8);
+  __Pyx_XDECREF(__pyx_t_9);
+  __Pyx_AddTraceback("processor.parsers._slowlog.attributes", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = -1;
+  __pyx_L0:;
+  __Pyx_XDECREF(__pyx_v_entry);
+  __Pyx_XDECREF(__pyx_v_name);
+  __Pyx_XDECREF(__pyx_v_caster);
+  __Pyx_XDECREF(__pyx_v_value);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_entries.pxi":232
+ * 
+ * 
+ * cdef inline bint server_header_like(chars s, Py_ssize_t a, Py_ssize_t eol) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     # A superset of is_server_header's lines (those the parser must see).
+ *     cdef unsigned char c = s[a]
+*/
+
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_server_header_like(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_a, Py_ssize_t __pyx_v_eol) {
+  unsigned char __pyx_v_c;
+  int __pyx_r;
+  int __pyx_t_1;
+  int __pyx_t_2;
+
+  /* "processor/parsers/_slowlog_entries.pxi":234
+ * cdef inline bint server_header_like(chars s, Py_ssize_t a, Py_ssize_t eol) noexcept nogil:
+ *     # A superset of is_server_header's lines (those the parser must see).
+ *     cdef unsigned char c = s[a]             # <<<<<<<<<<<<<<
+ *     if not (c == b"/" or (c >= b"A" and c <= b"Z")):
+ *         return False
+*/
+  __pyx_v_c = (__pyx_v_s[__pyx_v_a]);
+
+  /* "processor/parsers/_slowlog_entries.pxi":235
+ *     # A superset of is_server_header's lines (those the parser must see).
+ *     cdef unsigned char c = s[a]
+ *     if not (c == b"/" or (c >= b"A" and c <= b"Z")):             # <<<<<<<<<<<<<<
+ *         return False
+ *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3) or starts(s, eol, a, b"Time", 4):
+*/
+  __pyx_t_2 = (__pyx_v_c == '/');
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L4_bool_binop_done;
+  }
+  __pyx_t_2 = (__pyx_v_c >= 'A');
+  if (__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L4_bool_binop_done;
+  }
+  __pyx_t_2 = (__pyx_v_c <= 'Z');
+  __pyx_t_1 = __pyx_t_2;
+  __pyx_L4_bool_binop_done:;
+  __pyx_t_2 = (!__pyx_t_1);
+  if (__pyx_t_2) {
+
+    /* "processor/parsers/_slowlog_entries.pxi":236
+ *     cdef unsigned char c = s[a]
+ *     if not (c == b"/" or (c >= b"A" and c <= b"Z")):
+ *         return False             # <<<<<<<<<<<<<<
+ *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3) or starts(s, eol, a, b"Time", 4):
+ *         return True
+*/
+    __pyx_r = 0;
+    goto __pyx_L0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":235
+ *     # A superset of is_server_header's lines (those the parser must see).
+ *     cdef unsigned char c = s[a]
+ *     if not (c == b"/" or (c >= b"A" and c <= b"Z")):             # <<<<<<<<<<<<<<
+ *         return False
+ *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3) or starts(s, eol, a, b"Time", 4):
+*/
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":237
+ *     if not (c == b"/" or (c >= b"A" and c <= b"Z")):
+ *         return False
+ *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3) or starts(s, eol, a, b"Time", 4):             # <<<<<<<<<<<<<<
+ *         return True
+ *     return has(s + a, eol - a, b"mysqld,", 7)
+*/
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_eol, __pyx_v_a, __pyx_k_Tcp, 3);
+  if (!__pyx_t_1) {
+  } else {
+    __pyx_t_2 = __pyx_t_1;
+    goto __pyx_L8_bool_binop_done;
+  }
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_eol, __pyx_v_a, __pyx_k_TCP, 3);
+  if (!__pyx_t_1) {
+  } else {
+    __pyx_t_2 = __pyx_t_1;
+    goto __pyx_L8_bool_binop_done;
+  }
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_eol, __pyx_v_a, __pyx_k_Time, 4);
+  __pyx_t_2 = __pyx_t_1;
+  __pyx_L8_bool_binop_done:;
+  if (__pyx_t_2) {
+
+    /* "processor/parsers/_slowlog_entries.pxi":238
+ *         return False
+ *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3) or starts(s, eol, a, b"Time", 4):
+ *         return True             # <<<<<<<<<<<<<<
+ *     return has(s + a, eol - a, b"mysqld,", 7)
+ * 
+*/
+    __pyx_r = 1;
+    goto __pyx_L0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":237
+ *     if not (c == b"/" or (c >= b"A" and c <= b"Z")):
+ *         return False
+ *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3) or starts(s, eol, a, b"Time", 4):             # <<<<<<<<<<<<<<
+ *         return True
+ *     return has(s + a, eol - a, b"mysqld,", 7)
+*/
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":239
+ *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3) or starts(s, eol, a, b"Time", 4):
+ *         return True
+ *     return has(s + a, eol - a, b"mysqld,", 7)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_r = __pyx_f_9processor_7parsers_8_slowlog_has((__pyx_v_s + __pyx_v_a), (__pyx_v_eol - __pyx_v_a), __pyx_k_mysqld, 7);
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":232
+ * 
+ * 
+ * cdef inline bint server_header_like(chars s, Py_ssize_t a, Py_ssize_t eol) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     # A superset of is_server_header's lines (those the parser must see).
+ *     cdef unsigned char c = s[a]
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_entries.pxi":242
+ * 
+ * 
+ * cdef inline bint entry_line(chars s, Py_ssize_t n, Py_ssize_t p) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     return starts(s, n, p, b"# Time:", 7) or starts(s, n, p, b"# User@Host:", 12)
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_entry_line(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, Py_ssize_t __pyx_v_p) {
+  int __pyx_r;
+  int __pyx_t_1;
+  int __pyx_t_2;
+
+  /* "processor/parsers/_slowlog_entries.pxi":243
+ * 
+ * cdef inline bint entry_line(chars s, Py_ssize_t n, Py_ssize_t p) noexcept nogil:
+ *     return starts(s, n, p, b"# Time:", 7) or starts(s, n, p, b"# User@Host:", 12)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k_Time_2, 7);
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L3_bool_binop_done;
+  }
+  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k_User_Host, 12);
+  __pyx_t_1 = __pyx_t_2;
+  __pyx_L3_bool_binop_done:;
+  __pyx_r = __pyx_t_1;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":242
+ * 
+ * 
+ * cdef inline bint entry_line(chars s, Py_ssize_t n, Py_ssize_t p) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     return starts(s, n, p, b"# Time:", 7) or starts(s, n, p, b"# User@Host:", 12)
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_entries.pxi":246
+ * 
+ * 
+ * cdef inline bint header_like_statement(chars s, Py_ssize_t p, Py_ssize_t eol) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     # lines `_line` reads as part of the header when they come before the statement
+ *     cdef Py_ssize_t i = p
+*/
+
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_statement(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_p, Py_ssize_t __pyx_v_eol) {
+  Py_ssize_t __pyx_v_i;
+  int __pyx_r;
+  int __pyx_t_1;
+  int __pyx_t_2;
+
+  /* "processor/parsers/_slowlog_entries.pxi":248
+ * cdef inline bint header_like_statement(chars s, Py_ssize_t p, Py_ssize_t eol) noexcept nogil:
+ *     # lines `_line` reads as part of the header when they come before the statement
+ *     cdef Py_ssize_t i = p             # <<<<<<<<<<<<<<
+ *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or starts(s, eol, p, b"SET ", 4):
+ *         return True
+*/
+  __pyx_v_i = __pyx_v_p;
+
+  /* "processor/parsers/_slowlog_entries.pxi":249
+ *     # lines `_line` reads as part of the header when they come before the statement
+ *     cdef Py_ssize_t i = p
+ *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or starts(s, eol, p, b"SET ", 4):             # <<<<<<<<<<<<<<
+ *         return True
+ *     while i < eol and is_py_space(s[i]):
+*/
+  __pyx_t_2 = ((__pyx_v_s[__pyx_v_p]) == '#');
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L4_bool_binop_done;
+  }
+  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_eol, __pyx_v_p, __pyx_k_use, 4);
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L4_bool_binop_done;
+  }
+  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_eol, __pyx_v_p, __pyx_k_SET, 4);
+  __pyx_t_1 = __pyx_t_2;
+  __pyx_L4_bool_binop_done:;
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_entries.pxi":250
+ *     cdef Py_ssize_t i = p
+ *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or starts(s, eol, p, b"SET ", 4):
+ *         return True             # <<<<<<<<<<<<<<
+ *     while i < eol and is_py_space(s[i]):
+ *         i += 1
+*/
+    __pyx_r = 1;
+    goto __pyx_L0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":249
+ *     # lines `_line` reads as part of the header when they come before the statement
+ *     cdef Py_ssize_t i = p
+ *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or starts(s, eol, p, b"SET ", 4):             # <<<<<<<<<<<<<<
+ *         return True
+ *     while i < eol and is_py_space(s[i]):
+*/
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":251
+ *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or starts(s, eol, p, b"SET ", 4):
+ *         return True
+ *     while i < eol and is_py_space(s[i]):             # <<<<<<<<<<<<<<
+ *         i += 1
+ *     return i == eol  # blank
+*/
+  while (1) {
+    __pyx_t_2 = (__pyx_v_i < __pyx_v_eol);
+    if (__pyx_t_2) {
+    } else {
+      __pyx_t_1 = __pyx_t_2;
+      goto __pyx_L9_bool_binop_done;
+    }
+    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_is_py_space((__pyx_v_s[__pyx_v_i]));
+    __pyx_t_1 = __pyx_t_2;
+    __pyx_L9_bool_binop_done:;
+    if (!__pyx_t_1) break;
+
+    /* "processor/parsers/_slowlog_entries.pxi":252
+ *         return True
+ *     while i < eol and is_py_space(s[i]):
+ *         i += 1             # <<<<<<<<<<<<<<
+ *     return i == eol  # blank
+ * 
+*/
+    __pyx_v_i = (__pyx_v_i + 1);
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":253
+ *     while i < eol and is_py_space(s[i]):
+ *         i += 1
+ *     return i == eol  # blank             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_r = (__pyx_v_i == __pyx_v_eol);
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":246
+ * 
+ * 
+ * cdef inline bint header_like_statement(chars s, Py_ssize_t p, Py_ssize_t eol) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     # lines `_line` reads as part of the header when they come before the statement
+ *     cdef Py_ssize_t i = p
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_entries.pxi":256
+ * 
+ * 
+ * def scan_slow(             # <<<<<<<<<<<<<<
+ *     str text, Py_ssize_t pos, Py_ssize_t start, list out, object parser, dict table,
+ *     Py_ssize_t max_statement, object event, object pair, object mask
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_3scan_slow(PyObject *__pyx_self, 
+#if CYTHON_METH_FASTCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+); /*proto*/
+PyDoc_STRVAR(__pyx_doc_9processor_7parsers_8_slowlog_2scan_slow, "Entries from `pos` on (see above); returns the offset of the first line left to `_line`.\n    `table` is the parser's AttributeNames.table, `pair` fingerprint_latin1_pair, `mask`\n    mask_secrets; `parser._db` (the carried database) is read and kept up to date.");
+static PyMethodDef __pyx_mdef_9processor_7parsers_8_slowlog_3scan_slow = {"scan_slow", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_9processor_7parsers_8_slowlog_3scan_slow, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_9processor_7parsers_8_slowlog_2scan_slow};
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_3scan_slow(PyObject *__pyx_self, 
+#if CYTHON_METH_FASTCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+) {
+  PyObject *__pyx_v_text = 0;
+  Py_ssize_t __pyx_v_pos;
+  Py_ssize_t __pyx_v_start;
+  PyObject *__pyx_v_out = 0;
+  PyObject *__pyx_v_parser = 0;
+  PyObject *__pyx_v_table = 0;
+  Py_ssize_t __pyx_v_max_statement;
+  PyObject *__pyx_v_event = 0;
+  PyObject *__pyx_v_pair = 0;
+  PyObject *__pyx_v_mask = 0;
+  #if !CYTHON_METH_FASTCALL
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  #endif
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject* values[10] = {0,0,0,0,0,0,0,0,0,0};
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("scan_slow (wrapper)", 0);
+  #if !CYTHON_METH_FASTCALL
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
+  #endif
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
+  {
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_text,&__pyx_mstate_global->__pyx_n_u_pos,&__pyx_mstate_global->__pyx_n_u_start,&__pyx_mstate_global->__pyx_n_u_out,&__pyx_mstate_global->__pyx_n_u_parser,&__pyx_mstate_global->__pyx_n_u_table,&__pyx_mstate_global->__pyx_n_u_max_statement,&__pyx_mstate_global->__pyx_n_u_event,&__pyx_mstate_global->__pyx_n_u_pair,&__pyx_mstate_global->__pyx_n_u_mask,0};
+    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
+    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(4, 256, __pyx_L3_error)
+    if (__pyx_kwds_len > 0) {
+      switch (__pyx_nargs) {
+        case 10:
+        values[9] = __Pyx_ArgRef_FASTCALL(__pyx_args, 9);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(4, 256, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  9:
+        values[8] = __Pyx_ArgRef_FASTCALL(__pyx_args, 8);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(4, 256, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  8:
+        values[7] = __Pyx_ArgRef_FASTCALL(__pyx_args, 7);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(4, 256, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  7:
+        values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(4, 256, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  6:
+        values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(4, 256, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  5:
+        values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(4, 256, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  4:
+        values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(4, 256, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  3:
+        values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(4, 256, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  2:
+        values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(4, 256, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  1:
+        values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(4, 256, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  0: break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+      const Py_ssize_t kwd_pos_args = __pyx_nargs;
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "scan_slow", 0) < (0)) __PYX_ERR(4, 256, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 10; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("scan_slow", 1, 10, 10, i); __PYX_ERR(4, 256, __pyx_L3_error) }
+      }
+    } else if (unlikely(__pyx_nargs != 10)) {
+      goto __pyx_L5_argtuple_error;
+    } else {
+      values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(4, 256, __pyx_L3_error)
+      values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(4, 256, __pyx_L3_error)
+      values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(4, 256, __pyx_L3_error)
+      values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(4, 256, __pyx_L3_error)
+      values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(4, 256, __pyx_L3_error)
+      values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(4, 256, __pyx_L3_error)
+      values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(4, 256, __pyx_L3_error)
+      values[7] = __Pyx_ArgRef_FASTCALL(__pyx_args, 7);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(4, 256, __pyx_L3_error)
+      values[8] = __Pyx_ArgRef_FASTCALL(__pyx_args, 8);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(4, 256, __pyx_L3_error)
+      values[9] = __Pyx_ArgRef_FASTCALL(__pyx_args, 9);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(4, 256, __pyx_L3_error)
+    }
+    __pyx_v_text = ((PyObject*)values[0]);
+    __pyx_v_pos = __Pyx_PyIndex_AsSsize_t(values[1]); if (unlikely((__pyx_v_pos == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(4, 257, __pyx_L3_error)
+    __pyx_v_start = __Pyx_PyIndex_AsSsize_t(values[2]); if (unlikely((__pyx_v_start == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(4, 257, __pyx_L3_error)
+    __pyx_v_out = ((PyObject*)values[3]);
+    __pyx_v_parser = values[4];
+    __pyx_v_table = ((PyObject*)values[5]);
+    __pyx_v_max_statement = __Pyx_PyIndex_AsSsize_t(values[6]); if (unlikely((__pyx_v_max_statement == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(4, 258, __pyx_L3_error)
+    __pyx_v_event = values[7];
+    __pyx_v_pair = values[8];
+    __pyx_v_mask = values[9];
+  }
+  goto __pyx_L6_skip;
+  __pyx_L5_argtuple_error:;
+  __Pyx_RaiseArgtupleInvalid("scan_slow", 1, 10, 10, __pyx_nargs); __PYX_ERR(4, 256, __pyx_L3_error)
+  __pyx_L6_skip:;
+  goto __pyx_L4_argument_unpacking_done;
+  __pyx_L3_error:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __Pyx_AddTraceback("processor.parsers._slowlog.scan_slow", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_RefNannyFinishContext();
+  return NULL;
+  __pyx_L4_argument_unpacking_done:;
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_text), (&PyUnicode_Type), 1, "text", 1))) __PYX_ERR(4, 257, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_out), (&PyList_Type), 1, "out", 1))) __PYX_ERR(4, 257, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_table), (&PyDict_Type), 1, "table", 1))) __PYX_ERR(4, 257, __pyx_L1_error)
+  __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(__pyx_self, __pyx_v_text, __pyx_v_pos, __pyx_v_start, __pyx_v_out, __pyx_v_parser, __pyx_v_table, __pyx_v_max_statement, __pyx_v_event, __pyx_v_pair, __pyx_v_mask);
+
+  /* function exit code */
+  goto __pyx_L0;
+  __pyx_L1_error:;
+  __pyx_r = NULL;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  goto __pyx_L7_cleaned_up;
+  __pyx_L0:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __pyx_L7_cleaned_up:;
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_text, Py_ssize_t __pyx_v_pos, Py_ssize_t __pyx_v_start, PyObject *__pyx_v_out, PyObject *__pyx_v_parser, PyObject *__pyx_v_table, Py_ssize_t __pyx_v_max_statement, PyObject *__pyx_v_event, PyObject *__pyx_v_pair, PyObject *__pyx_v_mask) {
+  __pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s;
+  Py_ssize_t __pyx_v_n;
+  Py_ssize_t __pyx_v_p;
+  Py_ssize_t __pyx_v_entry;
+  Py_ssize_t __pyx_v_eol;
+  Py_ssize_t __pyx_v_stmt;
+  Py_ssize_t __pyx_v_b;
+  PY_LONG_LONG __pyx_v_ts;
+  int __pyx_v_semicolon;
+  void const *__pyx_v_at;
+  PyObject *__pyx_v_carried = NULL;
+  PyObject *__pyx_v_when = NULL;
+  PyObject *__pyx_v_fields = NULL;
+  PyObject *__pyx_v_statement = NULL;
+  PyObject *__pyx_v_fp = NULL;
+  PyObject *__pyx_v_qid = NULL;
+  PyObject *__pyx_v_db = NULL;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  int __pyx_t_1;
+  int __pyx_t_2;
+  PyObject *__pyx_t_3 = NULL;
+  int __pyx_t_4;
+  PyObject *__pyx_t_5 = NULL;
+  PyObject *__pyx_t_6 = NULL;
+  size_t __pyx_t_7;
+  PyObject *__pyx_t_8 = NULL;
+  PyObject *(*__pyx_t_9)(PyObject *);
+  PyObject *__pyx_t_10 = NULL;
+  PyObject *__pyx_t_11 = NULL;
+  PyObject *__pyx_t_12 = NULL;
+  int __pyx_t_13;
+  PyObject *__pyx_t_14 = NULL;
+  int __pyx_t_15;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("scan_slow", 0);
+
+  /* "processor/parsers/_slowlog_entries.pxi":263
+ *     `table` is the parser's AttributeNames.table, `pair` fingerprint_latin1_pair, `mask`
+ *     mask_secrets; `parser._db` (the carried database) is read and kept up to date."""
+ *     if not one_byte(text):             # <<<<<<<<<<<<<<
+ *         return pos
+ *     cdef chars s = <chars>PyUnicode_DATA(text)
+*/
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_one_byte(__pyx_v_text); if (unlikely(__pyx_t_1 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(4, 263, __pyx_L1_error)
+  __pyx_t_2 = (!__pyx_t_1);
+  if (__pyx_t_2) {
+
+    /* "processor/parsers/_slowlog_entries.pxi":264
+ *     mask_secrets; `parser._db` (the carried database) is read and kept up to date."""
+ *     if not one_byte(text):
+ *         return pos             # <<<<<<<<<<<<<<
+ *     cdef chars s = <chars>PyUnicode_DATA(text)
+ *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
+*/
+    __Pyx_XDECREF(__pyx_r);
+    __pyx_t_3 = PyLong_FromSsize_t(__pyx_v_pos); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 264, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+    __pyx_r = __pyx_t_3;
+    __pyx_t_3 = 0;
+    goto __pyx_L0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":263
+ *     `table` is the parser's AttributeNames.table, `pair` fingerprint_latin1_pair, `mask`
+ *     mask_secrets; `parser._db` (the carried database) is read and kept up to date."""
+ *     if not one_byte(text):             # <<<<<<<<<<<<<<
+ *         return pos
+ *     cdef chars s = <chars>PyUnicode_DATA(text)
+*/
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":265
+ *     if not one_byte(text):
+ *         return pos
+ *     cdef chars s = <chars>PyUnicode_DATA(text)             # <<<<<<<<<<<<<<
+ *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
+ *     cdef Py_ssize_t p = pos, entry, eol, stmt, b
+*/
+  __pyx_v_s = ((__pyx_t_9processor_7parsers_8_slowlog_chars)PyUnicode_DATA(__pyx_v_text));
+
+  /* "processor/parsers/_slowlog_entries.pxi":266
+ *         return pos
+ *     cdef chars s = <chars>PyUnicode_DATA(text)
+ *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)             # <<<<<<<<<<<<<<
+ *     cdef Py_ssize_t p = pos, entry, eol, stmt, b
+ *     cdef long long ts = 0
+*/
+  __pyx_v_n = PyUnicode_GET_LENGTH(__pyx_v_text);
+
+  /* "processor/parsers/_slowlog_entries.pxi":267
+ *     cdef chars s = <chars>PyUnicode_DATA(text)
+ *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
+ *     cdef Py_ssize_t p = pos, entry, eol, stmt, b             # <<<<<<<<<<<<<<
+ *     cdef long long ts = 0
+ *     cdef bint semicolon
+*/
+  __pyx_v_p = __pyx_v_pos;
+
+  /* "processor/parsers/_slowlog_entries.pxi":268
+ *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
+ *     cdef Py_ssize_t p = pos, entry, eol, stmt, b
+ *     cdef long long ts = 0             # <<<<<<<<<<<<<<
+ *     cdef bint semicolon
+ *     cdef const void* at
+*/
+  __pyx_v_ts = 0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":271
+ *     cdef bint semicolon
+ *     cdef const void* at
+ *     carried = parser._db             # <<<<<<<<<<<<<<
+ *     while p < n:
+ *         entry = p
+*/
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_parser, __pyx_mstate_global->__pyx_n_u_db); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 271, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_v_carried = __pyx_t_3;
+  __pyx_t_3 = 0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":272
+ *     cdef const void* at
+ *     carried = parser._db
+ *     while p < n:             # <<<<<<<<<<<<<<
+ *         entry = p
+ *         at = memchr(s + p, b"\n", n - p)
+*/
+  while (1) {
+    __pyx_t_2 = (__pyx_v_p < __pyx_v_n);
+    if (!__pyx_t_2) break;
+
+    /* "processor/parsers/_slowlog_entries.pxi":273
+ *     carried = parser._db
+ *     while p < n:
+ *         entry = p             # <<<<<<<<<<<<<<
+ *         at = memchr(s + p, b"\n", n - p)
+ *         if at == NULL:
+*/
+    __pyx_v_entry = __pyx_v_p;
+
+    /* "processor/parsers/_slowlog_entries.pxi":274
+ *     while p < n:
+ *         entry = p
+ *         at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
+ *         if at == NULL:
+ *             break
+*/
+    __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
+
+    /* "processor/parsers/_slowlog_entries.pxi":275
+ *         entry = p
+ *         at = memchr(s + p, b"\n", n - p)
+ *         if at == NULL:             # <<<<<<<<<<<<<<
+ *             break
+ *         eol = <chars>at - s
+*/
+    __pyx_t_2 = (__pyx_v_at == NULL);
+    if (__pyx_t_2) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":276
+ *         at = memchr(s + p, b"\n", n - p)
+ *         if at == NULL:
+ *             break             # <<<<<<<<<<<<<<
+ *         eol = <chars>at - s
+ *         when = None
+*/
+      goto __pyx_L5_break;
+
+      /* "processor/parsers/_slowlog_entries.pxi":275
+ *         entry = p
+ *         at = memchr(s + p, b"\n", n - p)
+ *         if at == NULL:             # <<<<<<<<<<<<<<
+ *             break
+ *         eol = <chars>at - s
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":277
+ *         if at == NULL:
+ *             break
+ *         eol = <chars>at - s             # <<<<<<<<<<<<<<
+ *         when = None
+ *         if starts(s, n, p, b"# Time: ", 8):
+*/
+    __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
+
+    /* "processor/parsers/_slowlog_entries.pxi":278
+ *             break
+ *         eol = <chars>at - s
+ *         when = None             # <<<<<<<<<<<<<<
+ *         if starts(s, n, p, b"# Time: ", 8):
+ *             if eol - p != 35:
+*/
+    __Pyx_INCREF(Py_None);
+    __Pyx_XDECREF_SET(__pyx_v_when, Py_None);
+
+    /* "processor/parsers/_slowlog_entries.pxi":279
+ *         eol = <chars>at - s
+ *         when = None
+ *         if starts(s, n, p, b"# Time: ", 8):             # <<<<<<<<<<<<<<
+ *             if eol - p != 35:
+ *                 break
+*/
+    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k_Time_3, 8);
+    if (__pyx_t_2) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":280
+ *         when = None
+ *         if starts(s, n, p, b"# Time: ", 8):
+ *             if eol - p != 35:             # <<<<<<<<<<<<<<
+ *                 break
+ *             when = iso_time(s, p + 8)
+*/
+      __pyx_t_2 = ((__pyx_v_eol - __pyx_v_p) != 35);
+      if (__pyx_t_2) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":281
+ *         if starts(s, n, p, b"# Time: ", 8):
+ *             if eol - p != 35:
+ *                 break             # <<<<<<<<<<<<<<
+ *             when = iso_time(s, p + 8)
+ *             if when is None:
+*/
+        goto __pyx_L5_break;
+
+        /* "processor/parsers/_slowlog_entries.pxi":280
+ *         when = None
+ *         if starts(s, n, p, b"# Time: ", 8):
+ *             if eol - p != 35:             # <<<<<<<<<<<<<<
+ *                 break
+ *             when = iso_time(s, p + 8)
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":282
+ *             if eol - p != 35:
+ *                 break
+ *             when = iso_time(s, p + 8)             # <<<<<<<<<<<<<<
+ *             if when is None:
+ *                 break
+*/
+      __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_v_s, (__pyx_v_p + 8)); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 282, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_3);
+      __Pyx_DECREF_SET(__pyx_v_when, __pyx_t_3);
+      __pyx_t_3 = 0;
+
+      /* "processor/parsers/_slowlog_entries.pxi":283
+ *                 break
+ *             when = iso_time(s, p + 8)
+ *             if when is None:             # <<<<<<<<<<<<<<
+ *                 break
+ *             p = eol + 1
+*/
+      __pyx_t_2 = (__pyx_v_when == Py_None);
+      if (__pyx_t_2) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":284
+ *             when = iso_time(s, p + 8)
+ *             if when is None:
+ *                 break             # <<<<<<<<<<<<<<
+ *             p = eol + 1
+ *             at = memchr(s + p, b"\n", n - p)
+*/
+        goto __pyx_L5_break;
+
+        /* "processor/parsers/_slowlog_entries.pxi":283
+ *                 break
+ *             when = iso_time(s, p + 8)
+ *             if when is None:             # <<<<<<<<<<<<<<
+ *                 break
+ *             p = eol + 1
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":285
+ *             if when is None:
+ *                 break
+ *             p = eol + 1             # <<<<<<<<<<<<<<
+ *             at = memchr(s + p, b"\n", n - p)
+ *             if at == NULL:
+*/
+      __pyx_v_p = (__pyx_v_eol + 1);
+
+      /* "processor/parsers/_slowlog_entries.pxi":286
+ *                 break
+ *             p = eol + 1
+ *             at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
+ *             if at == NULL:
+ *                 break
+*/
+      __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
+
+      /* "processor/parsers/_slowlog_entries.pxi":287
+ *             p = eol + 1
+ *             at = memchr(s + p, b"\n", n - p)
+ *             if at == NULL:             # <<<<<<<<<<<<<<
+ *                 break
+ *             eol = <chars>at - s
+*/
+      __pyx_t_2 = (__pyx_v_at == NULL);
+      if (__pyx_t_2) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":288
+ *             at = memchr(s + p, b"\n", n - p)
+ *             if at == NULL:
+ *                 break             # <<<<<<<<<<<<<<
+ *             eol = <chars>at - s
+ *         if not starts(s, n, p, b"# User@Host: ", 13) or not printable(s, p, eol):
+*/
+        goto __pyx_L5_break;
+
+        /* "processor/parsers/_slowlog_entries.pxi":287
+ *             p = eol + 1
+ *             at = memchr(s + p, b"\n", n - p)
+ *             if at == NULL:             # <<<<<<<<<<<<<<
+ *                 break
+ *             eol = <chars>at - s
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":289
+ *             if at == NULL:
+ *                 break
+ *             eol = <chars>at - s             # <<<<<<<<<<<<<<
+ *         if not starts(s, n, p, b"# User@Host: ", 13) or not printable(s, p, eol):
+ *             break
+*/
+      __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
+
+      /* "processor/parsers/_slowlog_entries.pxi":279
+ *         eol = <chars>at - s
+ *         when = None
+ *         if starts(s, n, p, b"# Time: ", 8):             # <<<<<<<<<<<<<<
+ *             if eol - p != 35:
+ *                 break
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":290
+ *                 break
+ *             eol = <chars>at - s
+ *         if not starts(s, n, p, b"# User@Host: ", 13) or not printable(s, p, eol):             # <<<<<<<<<<<<<<
+ *             break
+ *         fields = {}
+*/
+    __pyx_t_1 = (!__pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k_User_Host_2, 13));
+    if (!__pyx_t_1) {
+    } else {
+      __pyx_t_2 = __pyx_t_1;
+      goto __pyx_L12_bool_binop_done;
+    }
+    __pyx_t_1 = (!__pyx_f_9processor_7parsers_8_slowlog_printable(__pyx_v_s, __pyx_v_p, __pyx_v_eol));
+    __pyx_t_2 = __pyx_t_1;
+    __pyx_L12_bool_binop_done:;
+    if (__pyx_t_2) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":291
+ *             eol = <chars>at - s
+ *         if not starts(s, n, p, b"# User@Host: ", 13) or not printable(s, p, eol):
+ *             break             # <<<<<<<<<<<<<<
+ *         fields = {}
+ *         if not user_host(text, s, p + 13, eol, fields):
+*/
+      goto __pyx_L5_break;
+
+      /* "processor/parsers/_slowlog_entries.pxi":290
+ *                 break
+ *             eol = <chars>at - s
+ *         if not starts(s, n, p, b"# User@Host: ", 13) or not printable(s, p, eol):             # <<<<<<<<<<<<<<
+ *             break
+ *         fields = {}
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":292
+ *         if not starts(s, n, p, b"# User@Host: ", 13) or not printable(s, p, eol):
+ *             break
+ *         fields = {}             # <<<<<<<<<<<<<<
+ *         if not user_host(text, s, p + 13, eol, fields):
+ *             break
+*/
+    __pyx_t_3 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 292, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+    __Pyx_XDECREF_SET(__pyx_v_fields, ((PyObject*)__pyx_t_3));
+    __pyx_t_3 = 0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":293
+ *             break
+ *         fields = {}
+ *         if not user_host(text, s, p + 13, eol, fields):             # <<<<<<<<<<<<<<
+ *             break
+ *         p = eol + 1
+*/
+    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_user_host(__pyx_v_text, __pyx_v_s, (__pyx_v_p + 13), __pyx_v_eol, __pyx_v_fields); if (unlikely(__pyx_t_2 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(4, 293, __pyx_L1_error)
+    __pyx_t_1 = (!__pyx_t_2);
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":294
+ *         fields = {}
+ *         if not user_host(text, s, p + 13, eol, fields):
+ *             break             # <<<<<<<<<<<<<<
+ *         p = eol + 1
+ *         at = memchr(s + p, b"\n", n - p)
+*/
+      goto __pyx_L5_break;
+
+      /* "processor/parsers/_slowlog_entries.pxi":293
+ *             break
+ *         fields = {}
+ *         if not user_host(text, s, p + 13, eol, fields):             # <<<<<<<<<<<<<<
+ *             break
+ *         p = eol + 1
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":295
+ *         if not user_host(text, s, p + 13, eol, fields):
+ *             break
+ *         p = eol + 1             # <<<<<<<<<<<<<<
+ *         at = memchr(s + p, b"\n", n - p)
+ *         if at == NULL or not starts(s, n, p, b"# Query_time: ", 14):
+*/
+    __pyx_v_p = (__pyx_v_eol + 1);
+
+    /* "processor/parsers/_slowlog_entries.pxi":296
+ *             break
+ *         p = eol + 1
+ *         at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
+ *         if at == NULL or not starts(s, n, p, b"# Query_time: ", 14):
+ *             break
+*/
+    __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
+
+    /* "processor/parsers/_slowlog_entries.pxi":297
+ *         p = eol + 1
+ *         at = memchr(s + p, b"\n", n - p)
+ *         if at == NULL or not starts(s, n, p, b"# Query_time: ", 14):             # <<<<<<<<<<<<<<
+ *             break
+ *         eol = <chars>at - s
+*/
+    __pyx_t_2 = (__pyx_v_at == NULL);
+    if (!__pyx_t_2) {
+    } else {
+      __pyx_t_1 = __pyx_t_2;
+      goto __pyx_L16_bool_binop_done;
+    }
+    __pyx_t_2 = (!__pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k_Query_time, 14));
+    __pyx_t_1 = __pyx_t_2;
+    __pyx_L16_bool_binop_done:;
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":298
+ *         at = memchr(s + p, b"\n", n - p)
+ *         if at == NULL or not starts(s, n, p, b"# Query_time: ", 14):
+ *             break             # <<<<<<<<<<<<<<
+ *         eol = <chars>at - s
+ *         if not printable(s, p, eol) or not attributes(text, s, p + 1, eol, fields, table):
+*/
+      goto __pyx_L5_break;
+
+      /* "processor/parsers/_slowlog_entries.pxi":297
+ *         p = eol + 1
+ *         at = memchr(s + p, b"\n", n - p)
+ *         if at == NULL or not starts(s, n, p, b"# Query_time: ", 14):             # <<<<<<<<<<<<<<
+ *             break
+ *         eol = <chars>at - s
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":299
+ *         if at == NULL or not starts(s, n, p, b"# Query_time: ", 14):
+ *             break
+ *         eol = <chars>at - s             # <<<<<<<<<<<<<<
+ *         if not printable(s, p, eol) or not attributes(text, s, p + 1, eol, fields, table):
+ *             break
+*/
+    __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
+
+    /* "processor/parsers/_slowlog_entries.pxi":300
+ *             break
+ *         eol = <chars>at - s
+ *         if not printable(s, p, eol) or not attributes(text, s, p + 1, eol, fields, table):             # <<<<<<<<<<<<<<
+ *             break
+ *         p = eol + 1
+*/
+    __pyx_t_2 = (!__pyx_f_9processor_7parsers_8_slowlog_printable(__pyx_v_s, __pyx_v_p, __pyx_v_eol));
+    if (!__pyx_t_2) {
+    } else {
+      __pyx_t_1 = __pyx_t_2;
+      goto __pyx_L19_bool_binop_done;
+    }
+    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_attributes(__pyx_v_text, __pyx_v_s, (__pyx_v_p + 1), __pyx_v_eol, __pyx_v_fields, __pyx_v_table); if (unlikely(__pyx_t_2 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(4, 300, __pyx_L1_error)
+    __pyx_t_4 = (!__pyx_t_2);
+    __pyx_t_1 = __pyx_t_4;
+    __pyx_L19_bool_binop_done:;
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":301
+ *         eol = <chars>at - s
+ *         if not printable(s, p, eol) or not attributes(text, s, p + 1, eol, fields, table):
+ *             break             # <<<<<<<<<<<<<<
+ *         p = eol + 1
+ *         at = memchr(s + p, b"\n", n - p)
+*/
+      goto __pyx_L5_break;
+
+      /* "processor/parsers/_slowlog_entries.pxi":300
+ *             break
+ *         eol = <chars>at - s
+ *         if not printable(s, p, eol) or not attributes(text, s, p + 1, eol, fields, table):             # <<<<<<<<<<<<<<
+ *             break
+ *         p = eol + 1
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":302
+ *         if not printable(s, p, eol) or not attributes(text, s, p + 1, eol, fields, table):
+ *             break
+ *         p = eol + 1             # <<<<<<<<<<<<<<
+ *         at = memchr(s + p, b"\n", n - p)
+ *         if at == NULL:
+*/
+    __pyx_v_p = (__pyx_v_eol + 1);
+
+    /* "processor/parsers/_slowlog_entries.pxi":303
+ *             break
+ *         p = eol + 1
+ *         at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
+ *         if at == NULL:
+ *             break
+*/
+    __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
+
+    /* "processor/parsers/_slowlog_entries.pxi":304
+ *         p = eol + 1
+ *         at = memchr(s + p, b"\n", n - p)
+ *         if at == NULL:             # <<<<<<<<<<<<<<
+ *             break
+ *         eol = <chars>at - s
+*/
+    __pyx_t_1 = (__pyx_v_at == NULL);
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":305
+ *         at = memchr(s + p, b"\n", n - p)
+ *         if at == NULL:
+ *             break             # <<<<<<<<<<<<<<
+ *         eol = <chars>at - s
+ *         if starts(s, n, p, b"use ", 4):
+*/
+      goto __pyx_L5_break;
+
+      /* "processor/parsers/_slowlog_entries.pxi":304
+ *         p = eol + 1
+ *         at = memchr(s + p, b"\n", n - p)
+ *         if at == NULL:             # <<<<<<<<<<<<<<
+ *             break
+ *         eol = <chars>at - s
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":306
+ *         if at == NULL:
+ *             break
+ *         eol = <chars>at - s             # <<<<<<<<<<<<<<
+ *         if starts(s, n, p, b"use ", 4):
+ *             b = p + 4
+*/
+    __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
+
+    /* "processor/parsers/_slowlog_entries.pxi":307
+ *             break
+ *         eol = <chars>at - s
+ *         if starts(s, n, p, b"use ", 4):             # <<<<<<<<<<<<<<
+ *             b = p + 4
+ *             while b < eol and (is_word(s[b]) or s[b] == b"$"):
+*/
+    __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k_use, 4);
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":308
+ *         eol = <chars>at - s
+ *         if starts(s, n, p, b"use ", 4):
+ *             b = p + 4             # <<<<<<<<<<<<<<
+ *             while b < eol and (is_word(s[b]) or s[b] == b"$"):
+ *                 b += 1
+*/
+      __pyx_v_b = (__pyx_v_p + 4);
+
+      /* "processor/parsers/_slowlog_entries.pxi":309
+ *         if starts(s, n, p, b"use ", 4):
+ *             b = p + 4
+ *             while b < eol and (is_word(s[b]) or s[b] == b"$"):             # <<<<<<<<<<<<<<
+ *                 b += 1
+ *             if b == p + 4 or b + 1 != eol or s[b] != b";":
+*/
+      while (1) {
+        __pyx_t_4 = (__pyx_v_b < __pyx_v_eol);
+        if (__pyx_t_4) {
+        } else {
+          __pyx_t_1 = __pyx_t_4;
+          goto __pyx_L25_bool_binop_done;
+        }
+        __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_is_word((__pyx_v_s[__pyx_v_b]));
+        if (!__pyx_t_4) {
+        } else {
+          __pyx_t_1 = __pyx_t_4;
+          goto __pyx_L25_bool_binop_done;
+        }
+        __pyx_t_4 = ((__pyx_v_s[__pyx_v_b]) == '$');
+        __pyx_t_1 = __pyx_t_4;
+        __pyx_L25_bool_binop_done:;
+        if (!__pyx_t_1) break;
+
+        /* "processor/parsers/_slowlog_entries.pxi":310
+ *             b = p + 4
+ *             while b < eol and (is_word(s[b]) or s[b] == b"$"):
+ *                 b += 1             # <<<<<<<<<<<<<<
+ *             if b == p + 4 or b + 1 != eol or s[b] != b";":
+ *                 break
+*/
+        __pyx_v_b = (__pyx_v_b + 1);
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":311
+ *             while b < eol and (is_word(s[b]) or s[b] == b"$"):
+ *                 b += 1
+ *             if b == p + 4 or b + 1 != eol or s[b] != b";":             # <<<<<<<<<<<<<<
+ *                 break
+ *             fields["db"] = PyUnicode_Substring(text, p + 4, b)
+*/
+      __pyx_t_4 = (__pyx_v_b == (__pyx_v_p + 4));
+      if (!__pyx_t_4) {
+      } else {
+        __pyx_t_1 = __pyx_t_4;
+        goto __pyx_L29_bool_binop_done;
+      }
+      __pyx_t_4 = ((__pyx_v_b + 1) != __pyx_v_eol);
+      if (!__pyx_t_4) {
+      } else {
+        __pyx_t_1 = __pyx_t_4;
+        goto __pyx_L29_bool_binop_done;
+      }
+      __pyx_t_4 = ((__pyx_v_s[__pyx_v_b]) != ';');
+      __pyx_t_1 = __pyx_t_4;
+      __pyx_L29_bool_binop_done:;
+      if (__pyx_t_1) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":312
+ *                 b += 1
+ *             if b == p + 4 or b + 1 != eol or s[b] != b";":
+ *                 break             # <<<<<<<<<<<<<<
+ *             fields["db"] = PyUnicode_Substring(text, p + 4, b)
+ *             p = eol + 1
+*/
+        goto __pyx_L5_break;
+
+        /* "processor/parsers/_slowlog_entries.pxi":311
+ *             while b < eol and (is_word(s[b]) or s[b] == b"$"):
+ *                 b += 1
+ *             if b == p + 4 or b + 1 != eol or s[b] != b";":             # <<<<<<<<<<<<<<
+ *                 break
+ *             fields["db"] = PyUnicode_Substring(text, p + 4, b)
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":313
+ *             if b == p + 4 or b + 1 != eol or s[b] != b";":
+ *                 break
+ *             fields["db"] = PyUnicode_Substring(text, p + 4, b)             # <<<<<<<<<<<<<<
+ *             p = eol + 1
+ *             at = memchr(s + p, b"\n", n - p)
+*/
+      __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, (__pyx_v_p + 4), __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 313, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_3);
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_t_3) < 0))) __PYX_ERR(4, 313, __pyx_L1_error)
+      __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+
+      /* "processor/parsers/_slowlog_entries.pxi":314
+ *                 break
+ *             fields["db"] = PyUnicode_Substring(text, p + 4, b)
+ *             p = eol + 1             # <<<<<<<<<<<<<<
+ *             at = memchr(s + p, b"\n", n - p)
+ *             if at == NULL:
+*/
+      __pyx_v_p = (__pyx_v_eol + 1);
+
+      /* "processor/parsers/_slowlog_entries.pxi":315
+ *             fields["db"] = PyUnicode_Substring(text, p + 4, b)
+ *             p = eol + 1
+ *             at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
+ *             if at == NULL:
+ *                 break
+*/
+      __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
+
+      /* "processor/parsers/_slowlog_entries.pxi":316
+ *             p = eol + 1
+ *             at = memchr(s + p, b"\n", n - p)
+ *             if at == NULL:             # <<<<<<<<<<<<<<
+ *                 break
+ *             eol = <chars>at - s
+*/
+      __pyx_t_1 = (__pyx_v_at == NULL);
+      if (__pyx_t_1) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":317
+ *             at = memchr(s + p, b"\n", n - p)
+ *             if at == NULL:
+ *                 break             # <<<<<<<<<<<<<<
+ *             eol = <chars>at - s
+ *         if starts(s, n, p, b"SET timestamp=", 14):
+*/
+        goto __pyx_L5_break;
+
+        /* "processor/parsers/_slowlog_entries.pxi":316
+ *             p = eol + 1
+ *             at = memchr(s + p, b"\n", n - p)
+ *             if at == NULL:             # <<<<<<<<<<<<<<
+ *                 break
+ *             eol = <chars>at - s
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":318
+ *             if at == NULL:
+ *                 break
+ *             eol = <chars>at - s             # <<<<<<<<<<<<<<
+ *         if starts(s, n, p, b"SET timestamp=", 14):
+ *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:
+*/
+      __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
+
+      /* "processor/parsers/_slowlog_entries.pxi":307
+ *             break
+ *         eol = <chars>at - s
+ *         if starts(s, n, p, b"use ", 4):             # <<<<<<<<<<<<<<
+ *             b = p + 4
+ *             while b < eol and (is_word(s[b]) or s[b] == b"$"):
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":319
+ *                 break
+ *             eol = <chars>at - s
+ *         if starts(s, n, p, b"SET timestamp=", 14):             # <<<<<<<<<<<<<<
+ *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:
+ *                 break
+*/
+    __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k_SET_timestamp, 14);
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":320
+ *             eol = <chars>at - s
+ *         if starts(s, n, p, b"SET timestamp=", 14):
+ *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:             # <<<<<<<<<<<<<<
+ *                 break
+ *             fields["timestamp"] = PyLong_FromLongLong(ts)
+*/
+      __pyx_t_4 = ((__pyx_v_s[(__pyx_v_eol - 1)]) != ';');
+      if (!__pyx_t_4) {
+      } else {
+        __pyx_t_1 = __pyx_t_4;
+        goto __pyx_L35_bool_binop_done;
+      }
+      __pyx_t_4 = (__pyx_f_9processor_7parsers_8_slowlog_digits(__pyx_v_s, (__pyx_v_p + 14), (__pyx_v_eol - 1), (&__pyx_v_ts)) < 0);
+      __pyx_t_1 = __pyx_t_4;
+      __pyx_L35_bool_binop_done:;
+      if (__pyx_t_1) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":321
+ *         if starts(s, n, p, b"SET timestamp=", 14):
+ *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:
+ *                 break             # <<<<<<<<<<<<<<
+ *             fields["timestamp"] = PyLong_FromLongLong(ts)
+ *             p = eol + 1
+*/
+        goto __pyx_L5_break;
+
+        /* "processor/parsers/_slowlog_entries.pxi":320
+ *             eol = <chars>at - s
+ *         if starts(s, n, p, b"SET timestamp=", 14):
+ *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:             # <<<<<<<<<<<<<<
+ *                 break
+ *             fields["timestamp"] = PyLong_FromLongLong(ts)
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":322
+ *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:
+ *                 break
+ *             fields["timestamp"] = PyLong_FromLongLong(ts)             # <<<<<<<<<<<<<<
+ *             p = eol + 1
+ *             at = memchr(s + p, b"\n", n - p)
+*/
+      __pyx_t_3 = PyLong_FromLongLong(__pyx_v_ts); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 322, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_3);
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_timestamp, __pyx_t_3) < 0))) __PYX_ERR(4, 322, __pyx_L1_error)
+      __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+
+      /* "processor/parsers/_slowlog_entries.pxi":323
+ *                 break
+ *             fields["timestamp"] = PyLong_FromLongLong(ts)
+ *             p = eol + 1             # <<<<<<<<<<<<<<
+ *             at = memchr(s + p, b"\n", n - p)
+ *             if at == NULL:
+*/
+      __pyx_v_p = (__pyx_v_eol + 1);
+
+      /* "processor/parsers/_slowlog_entries.pxi":324
+ *             fields["timestamp"] = PyLong_FromLongLong(ts)
+ *             p = eol + 1
+ *             at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
+ *             if at == NULL:
+ *                 break
+*/
+      __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
+
+      /* "processor/parsers/_slowlog_entries.pxi":325
+ *             p = eol + 1
+ *             at = memchr(s + p, b"\n", n - p)
+ *             if at == NULL:             # <<<<<<<<<<<<<<
+ *                 break
+ *             eol = <chars>at - s
+*/
+      __pyx_t_1 = (__pyx_v_at == NULL);
+      if (__pyx_t_1) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":326
+ *             at = memchr(s + p, b"\n", n - p)
+ *             if at == NULL:
+ *                 break             # <<<<<<<<<<<<<<
+ *             eol = <chars>at - s
+ *         # The statement: its first line must not be one `_line` reads as header.
+*/
+        goto __pyx_L5_break;
+
+        /* "processor/parsers/_slowlog_entries.pxi":325
+ *             p = eol + 1
+ *             at = memchr(s + p, b"\n", n - p)
+ *             if at == NULL:             # <<<<<<<<<<<<<<
+ *                 break
+ *             eol = <chars>at - s
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":327
+ *             if at == NULL:
+ *                 break
+ *             eol = <chars>at - s             # <<<<<<<<<<<<<<
+ *         # The statement: its first line must not be one `_line` reads as header.
+ *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):
+*/
+      __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
+
+      /* "processor/parsers/_slowlog_entries.pxi":319
+ *                 break
+ *             eol = <chars>at - s
+ *         if starts(s, n, p, b"SET timestamp=", 14):             # <<<<<<<<<<<<<<
+ *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:
+ *                 break
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":329
+ *             eol = <chars>at - s
+ *         # The statement: its first line must not be one `_line` reads as header.
+ *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
+ *             break
+ *         stmt = p
+*/
+    __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_header_like_statement(__pyx_v_s, __pyx_v_p, __pyx_v_eol);
+    if (!__pyx_t_4) {
+    } else {
+      __pyx_t_1 = __pyx_t_4;
+      goto __pyx_L39_bool_binop_done;
+    }
+    __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_server_header_like(__pyx_v_s, __pyx_v_p, __pyx_v_eol);
+    __pyx_t_1 = __pyx_t_4;
+    __pyx_L39_bool_binop_done:;
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":330
+ *         # The statement: its first line must not be one `_line` reads as header.
+ *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):
+ *             break             # <<<<<<<<<<<<<<
+ *         stmt = p
+ *         semicolon = False
+*/
+      goto __pyx_L5_break;
+
+      /* "processor/parsers/_slowlog_entries.pxi":329
+ *             eol = <chars>at - s
+ *         # The statement: its first line must not be one `_line` reads as header.
+ *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
+ *             break
+ *         stmt = p
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":331
+ *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):
+ *             break
+ *         stmt = p             # <<<<<<<<<<<<<<
+ *         semicolon = False
+ *         while True:
+*/
+    __pyx_v_stmt = __pyx_v_p;
+
+    /* "processor/parsers/_slowlog_entries.pxi":332
+ *             break
+ *         stmt = p
+ *         semicolon = False             # <<<<<<<<<<<<<<
+ *         while True:
+ *             if p > stmt:
+*/
+    __pyx_v_semicolon = 0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":333
+ *         stmt = p
+ *         semicolon = False
+ *         while True:             # <<<<<<<<<<<<<<
+ *             if p > stmt:
+ *                 if s[p] == b"#":
+*/
+    while (1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":334
+ *         semicolon = False
+ *         while True:
+ *             if p > stmt:             # <<<<<<<<<<<<<<
+ *                 if s[p] == b"#":
+ *                     if entry_line(s, n, p):
+*/
+      __pyx_t_1 = (__pyx_v_p > __pyx_v_stmt);
+      if (__pyx_t_1) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":335
+ *         while True:
+ *             if p > stmt:
+ *                 if s[p] == b"#":             # <<<<<<<<<<<<<<
+ *                     if entry_line(s, n, p):
+ *                         break
+*/
+        __pyx_t_1 = ((__pyx_v_s[__pyx_v_p]) == '#');
+        if (__pyx_t_1) {
+
+          /* "processor/parsers/_slowlog_entries.pxi":336
+ *             if p > stmt:
+ *                 if s[p] == b"#":
+ *                     if entry_line(s, n, p):             # <<<<<<<<<<<<<<
+ *                         break
+ *                     if semicolon and starts(s, n, p, b"# ", 2):
+*/
+          __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_entry_line(__pyx_v_s, __pyx_v_n, __pyx_v_p);
+          if (__pyx_t_1) {
+
+            /* "processor/parsers/_slowlog_entries.pxi":337
+ *                 if s[p] == b"#":
+ *                     if entry_line(s, n, p):
+ *                         break             # <<<<<<<<<<<<<<
+ *                     if semicolon and starts(s, n, p, b"# ", 2):
+ *                         p = -1
+*/
+            goto __pyx_L42_break;
+
+            /* "processor/parsers/_slowlog_entries.pxi":336
+ *             if p > stmt:
+ *                 if s[p] == b"#":
+ *                     if entry_line(s, n, p):             # <<<<<<<<<<<<<<
+ *                         break
+ *                     if semicolon and starts(s, n, p, b"# ", 2):
+*/
+          }
+
+          /* "processor/parsers/_slowlog_entries.pxi":338
+ *                     if entry_line(s, n, p):
+ *                         break
+ *                     if semicolon and starts(s, n, p, b"# ", 2):             # <<<<<<<<<<<<<<
+ *                         p = -1
+ *                         break
+*/
+          if (__pyx_v_semicolon) {
+          } else {
+            __pyx_t_1 = __pyx_v_semicolon;
+            goto __pyx_L47_bool_binop_done;
+          }
+          __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k__4, 2);
+          __pyx_t_1 = __pyx_t_4;
+          __pyx_L47_bool_binop_done:;
+          if (__pyx_t_1) {
+
+            /* "processor/parsers/_slowlog_entries.pxi":339
+ *                         break
+ *                     if semicolon and starts(s, n, p, b"# ", 2):
+ *                         p = -1             # <<<<<<<<<<<<<<
+ *                         break
+ *                 elif server_header_like(s, p, eol):
+*/
+            __pyx_v_p = -1L;
+
+            /* "processor/parsers/_slowlog_entries.pxi":340
+ *                     if semicolon and starts(s, n, p, b"# ", 2):
+ *                         p = -1
+ *                         break             # <<<<<<<<<<<<<<
+ *                 elif server_header_like(s, p, eol):
+ *                     p = -1
+*/
+            goto __pyx_L42_break;
+
+            /* "processor/parsers/_slowlog_entries.pxi":338
+ *                     if entry_line(s, n, p):
+ *                         break
+ *                     if semicolon and starts(s, n, p, b"# ", 2):             # <<<<<<<<<<<<<<
+ *                         p = -1
+ *                         break
+*/
+          }
+
+          /* "processor/parsers/_slowlog_entries.pxi":335
+ *         while True:
+ *             if p > stmt:
+ *                 if s[p] == b"#":             # <<<<<<<<<<<<<<
+ *                     if entry_line(s, n, p):
+ *                         break
+*/
+          goto __pyx_L44;
+        }
+
+        /* "processor/parsers/_slowlog_entries.pxi":341
+ *                         p = -1
+ *                         break
+ *                 elif server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
+ *                     p = -1
+ *                     break
+*/
+        __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_server_header_like(__pyx_v_s, __pyx_v_p, __pyx_v_eol);
+        if (__pyx_t_1) {
+
+          /* "processor/parsers/_slowlog_entries.pxi":342
+ *                         break
+ *                 elif server_header_like(s, p, eol):
+ *                     p = -1             # <<<<<<<<<<<<<<
+ *                     break
+ *             if not ascii_text(s, p, eol):
+*/
+          __pyx_v_p = -1L;
+
+          /* "processor/parsers/_slowlog_entries.pxi":343
+ *                 elif server_header_like(s, p, eol):
+ *                     p = -1
+ *                     break             # <<<<<<<<<<<<<<
+ *             if not ascii_text(s, p, eol):
+ *                 p = -1
+*/
+          goto __pyx_L42_break;
+
+          /* "processor/parsers/_slowlog_entries.pxi":341
+ *                         p = -1
+ *                         break
+ *                 elif server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
+ *                     p = -1
+ *                     break
+*/
+        }
+        __pyx_L44:;
+
+        /* "processor/parsers/_slowlog_entries.pxi":334
+ *         semicolon = False
+ *         while True:
+ *             if p > stmt:             # <<<<<<<<<<<<<<
+ *                 if s[p] == b"#":
+ *                     if entry_line(s, n, p):
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":344
+ *                     p = -1
+ *                     break
+ *             if not ascii_text(s, p, eol):             # <<<<<<<<<<<<<<
+ *                 p = -1
+ *                 break
+*/
+      __pyx_t_1 = (!__pyx_f_9processor_7parsers_8_slowlog_ascii_text(__pyx_v_s, __pyx_v_p, __pyx_v_eol));
+      if (__pyx_t_1) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":345
+ *                     break
+ *             if not ascii_text(s, p, eol):
+ *                 p = -1             # <<<<<<<<<<<<<<
+ *                 break
+ *             b = eol
+*/
+        __pyx_v_p = -1L;
+
+        /* "processor/parsers/_slowlog_entries.pxi":346
+ *             if not ascii_text(s, p, eol):
+ *                 p = -1
+ *                 break             # <<<<<<<<<<<<<<
+ *             b = eol
+ *             while b > p and is_py_space(s[b - 1]):
+*/
+        goto __pyx_L42_break;
+
+        /* "processor/parsers/_slowlog_entries.pxi":344
+ *                     p = -1
+ *                     break
+ *             if not ascii_text(s, p, eol):             # <<<<<<<<<<<<<<
+ *                 p = -1
+ *                 break
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":347
+ *                 p = -1
+ *                 break
+ *             b = eol             # <<<<<<<<<<<<<<
+ *             while b > p and is_py_space(s[b - 1]):
+ *                 b -= 1
+*/
+      __pyx_v_b = __pyx_v_eol;
+
+      /* "processor/parsers/_slowlog_entries.pxi":348
+ *                 break
+ *             b = eol
+ *             while b > p and is_py_space(s[b - 1]):             # <<<<<<<<<<<<<<
+ *                 b -= 1
+ *             semicolon = b > p and s[b - 1] == b";"
+*/
+      while (1) {
+        __pyx_t_4 = (__pyx_v_b > __pyx_v_p);
+        if (__pyx_t_4) {
+        } else {
+          __pyx_t_1 = __pyx_t_4;
+          goto __pyx_L52_bool_binop_done;
+        }
+        __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_is_py_space((__pyx_v_s[(__pyx_v_b - 1)]));
+        __pyx_t_1 = __pyx_t_4;
+        __pyx_L52_bool_binop_done:;
+        if (!__pyx_t_1) break;
+
+        /* "processor/parsers/_slowlog_entries.pxi":349
+ *             b = eol
+ *             while b > p and is_py_space(s[b - 1]):
+ *                 b -= 1             # <<<<<<<<<<<<<<
+ *             semicolon = b > p and s[b - 1] == b";"
+ *             p = eol + 1
+*/
+        __pyx_v_b = (__pyx_v_b - 1);
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":350
+ *             while b > p and is_py_space(s[b - 1]):
+ *                 b -= 1
+ *             semicolon = b > p and s[b - 1] == b";"             # <<<<<<<<<<<<<<
+ *             p = eol + 1
+ *             if p >= n:
+*/
+      __pyx_t_4 = (__pyx_v_b > __pyx_v_p);
+      if (__pyx_t_4) {
+      } else {
+        __pyx_t_1 = __pyx_t_4;
+        goto __pyx_L54_bool_binop_done;
+      }
+      __pyx_t_4 = ((__pyx_v_s[(__pyx_v_b - 1)]) == ';');
+      __pyx_t_1 = __pyx_t_4;
+      __pyx_L54_bool_binop_done:;
+      __pyx_v_semicolon = __pyx_t_1;
+
+      /* "processor/parsers/_slowlog_entries.pxi":351
+ *                 b -= 1
+ *             semicolon = b > p and s[b - 1] == b";"
+ *             p = eol + 1             # <<<<<<<<<<<<<<
+ *             if p >= n:
+ *                 p = -1  # the next entry has not started yet: not known to be complete
+*/
+      __pyx_v_p = (__pyx_v_eol + 1);
+
+      /* "processor/parsers/_slowlog_entries.pxi":352
+ *             semicolon = b > p and s[b - 1] == b";"
+ *             p = eol + 1
+ *             if p >= n:             # <<<<<<<<<<<<<<
+ *                 p = -1  # the next entry has not started yet: not known to be complete
+ *                 break
+*/
+      __pyx_t_1 = (__pyx_v_p >= __pyx_v_n);
+      if (__pyx_t_1) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":353
+ *             p = eol + 1
+ *             if p >= n:
+ *                 p = -1  # the next entry has not started yet: not known to be complete             # <<<<<<<<<<<<<<
+ *                 break
+ *             at = memchr(s + p, b"\n", n - p)
+*/
+        __pyx_v_p = -1L;
+
+        /* "processor/parsers/_slowlog_entries.pxi":354
+ *             if p >= n:
+ *                 p = -1  # the next entry has not started yet: not known to be complete
+ *                 break             # <<<<<<<<<<<<<<
+ *             at = memchr(s + p, b"\n", n - p)
+ *             if at == NULL:
+*/
+        goto __pyx_L42_break;
+
+        /* "processor/parsers/_slowlog_entries.pxi":352
+ *             semicolon = b > p and s[b - 1] == b";"
+ *             p = eol + 1
+ *             if p >= n:             # <<<<<<<<<<<<<<
+ *                 p = -1  # the next entry has not started yet: not known to be complete
+ *                 break
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":355
+ *                 p = -1  # the next entry has not started yet: not known to be complete
+ *                 break
+ *             at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
+ *             if at == NULL:
+ *                 p = -1
+*/
+      __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
+
+      /* "processor/parsers/_slowlog_entries.pxi":356
+ *                 break
+ *             at = memchr(s + p, b"\n", n - p)
+ *             if at == NULL:             # <<<<<<<<<<<<<<
+ *                 p = -1
+ *                 break
+*/
+      __pyx_t_1 = (__pyx_v_at == NULL);
+      if (__pyx_t_1) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":357
+ *             at = memchr(s + p, b"\n", n - p)
+ *             if at == NULL:
+ *                 p = -1             # <<<<<<<<<<<<<<
+ *                 break
+ *             eol = <chars>at - s
+*/
+        __pyx_v_p = -1L;
+
+        /* "processor/parsers/_slowlog_entries.pxi":358
+ *             if at == NULL:
+ *                 p = -1
+ *                 break             # <<<<<<<<<<<<<<
+ *             eol = <chars>at - s
+ *         if p < 0 or p - stmt > max_statement:
+*/
+        goto __pyx_L42_break;
+
+        /* "processor/parsers/_slowlog_entries.pxi":356
+ *                 break
+ *             at = memchr(s + p, b"\n", n - p)
+ *             if at == NULL:             # <<<<<<<<<<<<<<
+ *                 p = -1
+ *                 break
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":359
+ *                 p = -1
+ *                 break
+ *             eol = <chars>at - s             # <<<<<<<<<<<<<<
+ *         if p < 0 or p - stmt > max_statement:
+ *             break
+*/
+      __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
+    }
+    __pyx_L42_break:;
+
+    /* "processor/parsers/_slowlog_entries.pxi":360
+ *                 break
+ *             eol = <chars>at - s
+ *         if p < 0 or p - stmt > max_statement:             # <<<<<<<<<<<<<<
+ *             break
+ *         b = p - 1
+*/
+    __pyx_t_4 = (__pyx_v_p < 0);
+    if (!__pyx_t_4) {
+    } else {
+      __pyx_t_1 = __pyx_t_4;
+      goto __pyx_L59_bool_binop_done;
+    }
+    __pyx_t_4 = ((__pyx_v_p - __pyx_v_stmt) > __pyx_v_max_statement);
+    __pyx_t_1 = __pyx_t_4;
+    __pyx_L59_bool_binop_done:;
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":361
+ *             eol = <chars>at - s
+ *         if p < 0 or p - stmt > max_statement:
+ *             break             # <<<<<<<<<<<<<<
+ *         b = p - 1
+ *         while b > stmt and is_py_space(s[b - 1]):
+*/
+      goto __pyx_L5_break;
+
+      /* "processor/parsers/_slowlog_entries.pxi":360
+ *                 break
+ *             eol = <chars>at - s
+ *         if p < 0 or p - stmt > max_statement:             # <<<<<<<<<<<<<<
+ *             break
+ *         b = p - 1
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":362
+ *         if p < 0 or p - stmt > max_statement:
+ *             break
+ *         b = p - 1             # <<<<<<<<<<<<<<
+ *         while b > stmt and is_py_space(s[b - 1]):
+ *             b -= 1
+*/
+    __pyx_v_b = (__pyx_v_p - 1);
+
+    /* "processor/parsers/_slowlog_entries.pxi":363
+ *             break
+ *         b = p - 1
+ *         while b > stmt and is_py_space(s[b - 1]):             # <<<<<<<<<<<<<<
+ *             b -= 1
+ *         if b > stmt and s[b - 1] == b";":
+*/
+    while (1) {
+      __pyx_t_4 = (__pyx_v_b > __pyx_v_stmt);
+      if (__pyx_t_4) {
+      } else {
+        __pyx_t_1 = __pyx_t_4;
+        goto __pyx_L63_bool_binop_done;
+      }
+      __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_is_py_space((__pyx_v_s[(__pyx_v_b - 1)]));
+      __pyx_t_1 = __pyx_t_4;
+      __pyx_L63_bool_binop_done:;
+      if (!__pyx_t_1) break;
+
+      /* "processor/parsers/_slowlog_entries.pxi":364
+ *         b = p - 1
+ *         while b > stmt and is_py_space(s[b - 1]):
+ *             b -= 1             # <<<<<<<<<<<<<<
+ *         if b > stmt and s[b - 1] == b";":
+ *             b -= 1
+*/
+      __pyx_v_b = (__pyx_v_b - 1);
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":365
+ *         while b > stmt and is_py_space(s[b - 1]):
+ *             b -= 1
+ *         if b > stmt and s[b - 1] == b";":             # <<<<<<<<<<<<<<
+ *             b -= 1
+ *         statement = PyUnicode_Substring(text, stmt, b)
+*/
+    __pyx_t_4 = (__pyx_v_b > __pyx_v_stmt);
+    if (__pyx_t_4) {
+    } else {
+      __pyx_t_1 = __pyx_t_4;
+      goto __pyx_L66_bool_binop_done;
+    }
+    __pyx_t_4 = ((__pyx_v_s[(__pyx_v_b - 1)]) == ';');
+    __pyx_t_1 = __pyx_t_4;
+    __pyx_L66_bool_binop_done:;
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":366
+ *             b -= 1
+ *         if b > stmt and s[b - 1] == b";":
+ *             b -= 1             # <<<<<<<<<<<<<<
+ *         statement = PyUnicode_Substring(text, stmt, b)
+ *         fp, qid = pair(statement)
+*/
+      __pyx_v_b = (__pyx_v_b - 1);
+
+      /* "processor/parsers/_slowlog_entries.pxi":365
+ *         while b > stmt and is_py_space(s[b - 1]):
+ *             b -= 1
+ *         if b > stmt and s[b - 1] == b";":             # <<<<<<<<<<<<<<
+ *             b -= 1
+ *         statement = PyUnicode_Substring(text, stmt, b)
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":367
+ *         if b > stmt and s[b - 1] == b";":
+ *             b -= 1
+ *         statement = PyUnicode_Substring(text, stmt, b)             # <<<<<<<<<<<<<<
+ *         fp, qid = pair(statement)
+ *         fields["statement"] = mask(statement)
+*/
+    __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, __pyx_v_stmt, __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 367, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+    __Pyx_XDECREF_SET(__pyx_v_statement, ((PyObject*)__pyx_t_3));
+    __pyx_t_3 = 0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":368
+ *             b -= 1
+ *         statement = PyUnicode_Substring(text, stmt, b)
+ *         fp, qid = pair(statement)             # <<<<<<<<<<<<<<
+ *         fields["statement"] = mask(statement)
+ *         fields["cmd"] = "Query"
+*/
+    __pyx_t_5 = NULL;
+    __Pyx_INCREF(__pyx_v_pair);
+    __pyx_t_6 = __pyx_v_pair; 
+    __pyx_t_7 = 1;
+    #if CYTHON_UNPACK_METHODS
+    if (unlikely(PyMethod_Check(__pyx_t_6))) {
+      __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_6);
+      assert(__pyx_t_5);
+      PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_6);
+      __Pyx_INCREF(__pyx_t_5);
+      __Pyx_INCREF(__pyx__function);
+      __Pyx_DECREF_SET(__pyx_t_6, __pyx__function);
+      __pyx_t_7 = 0;
+    }
+    #endif
+    {
+      PyObject *__pyx_callargs[2] = {__pyx_t_5, __pyx_v_statement};
+      __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_6, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+      __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
+      __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 368, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_3);
+    }
+    if ((likely(PyTuple_CheckExact(__pyx_t_3))) || (PyList_CheckExact(__pyx_t_3))) {
+      PyObject* sequence = __pyx_t_3;
+      Py_ssize_t size = __Pyx_PySequence_SIZE(sequence);
+      if (unlikely(size != 2)) {
+        if (size > 2) __Pyx_RaiseTooManyValuesError(2);
+        else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
+        __PYX_ERR(4, 368, __pyx_L1_error)
+      }
+      #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
+      if (likely(PyTuple_CheckExact(sequence))) {
+        __pyx_t_6 = PyTuple_GET_ITEM(sequence, 0);
+        __Pyx_INCREF(__pyx_t_6);
+        __pyx_t_5 = PyTuple_GET_ITEM(sequence, 1);
+        __Pyx_INCREF(__pyx_t_5);
+      } else {
+        __pyx_t_6 = __Pyx_PyList_GetItemRefFast(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
+        if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 368, __pyx_L1_error)
+        __Pyx_XGOTREF(__pyx_t_6);
+        __pyx_t_5 = __Pyx_PyList_GetItemRefFast(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
+        if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 368, __pyx_L1_error)
+        __Pyx_XGOTREF(__pyx_t_5);
+      }
+      #else
+      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 368, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_6);
+      __pyx_t_5 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 368, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_5);
+      #endif
+      __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    } else {
+      Py_ssize_t index = -1;
+      __pyx_t_8 = PyObject_GetIter(__pyx_t_3); if (unlikely(!__pyx_t_8)) __PYX_ERR(4, 368, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_8);
+      __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+      __pyx_t_9 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_8);
+      index = 0; __pyx_t_6 = __pyx_t_9(__pyx_t_8); if (unlikely(!__pyx_t_6)) goto __pyx_L68_unpacking_failed;
+      __Pyx_GOTREF(__pyx_t_6);
+      index = 1; __pyx_t_5 = __pyx_t_9(__pyx_t_8); if (unlikely(!__pyx_t_5)) goto __pyx_L68_unpacking_failed;
+      __Pyx_GOTREF(__pyx_t_5);
+      if (__Pyx_IternextUnpackEndCheck(__pyx_t_9(__pyx_t_8), 2) < (0)) __PYX_ERR(4, 368, __pyx_L1_error)
+      __pyx_t_9 = NULL;
+      __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+      goto __pyx_L69_unpacking_done;
+      __pyx_L68_unpacking_failed:;
+      __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+      __pyx_t_9 = NULL;
+      if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
+      __PYX_ERR(4, 368, __pyx_L1_error)
+      __pyx_L69_unpacking_done:;
+    }
+    __Pyx_XDECREF_SET(__pyx_v_fp, __pyx_t_6);
+    __pyx_t_6 = 0;
+    __Pyx_XDECREF_SET(__pyx_v_qid, __pyx_t_5);
+    __pyx_t_5 = 0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":369
+ *         statement = PyUnicode_Substring(text, stmt, b)
+ *         fp, qid = pair(statement)
+ *         fields["statement"] = mask(statement)             # <<<<<<<<<<<<<<
+ *         fields["cmd"] = "Query"
+ *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
+*/
+    __pyx_t_5 = NULL;
+    __Pyx_INCREF(__pyx_v_mask);
+    __pyx_t_6 = __pyx_v_mask; 
+    __pyx_t_7 = 1;
+    #if CYTHON_UNPACK_METHODS
+    if (unlikely(PyMethod_Check(__pyx_t_6))) {
+      __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_6);
+      assert(__pyx_t_5);
+      PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_6);
+      __Pyx_INCREF(__pyx_t_5);
+      __Pyx_INCREF(__pyx__function);
+      __Pyx_DECREF_SET(__pyx_t_6, __pyx__function);
+      __pyx_t_7 = 0;
+    }
+    #endif
+    {
+      PyObject *__pyx_callargs[2] = {__pyx_t_5, __pyx_v_statement};
+      __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_6, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+      __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
+      __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 369, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_3);
+    }
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_statement, __pyx_t_3) < 0))) __PYX_ERR(4, 369, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":370
+ *         fp, qid = pair(statement)
+ *         fields["statement"] = mask(statement)
+ *         fields["cmd"] = "Query"             # <<<<<<<<<<<<<<
+ *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
+ *         fields["query_id"] = qid
+*/
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_cmd, __pyx_mstate_global->__pyx_n_u_Query) < 0))) __PYX_ERR(4, 370, __pyx_L1_error)
+
+    /* "processor/parsers/_slowlog_entries.pxi":371
+ *         fields["statement"] = mask(statement)
+ *         fields["cmd"] = "Query"
+ *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp             # <<<<<<<<<<<<<<
+ *         fields["query_id"] = qid
+ *         if "db" not in fields and "schema" in fields:
+*/
+    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__5, __pyx_v_fp, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 371, __pyx_L1_error)
+    if (!__pyx_t_4) {
+    } else {
+      __pyx_t_1 = __pyx_t_4;
+      goto __pyx_L70_bool_binop_done;
+    }
+    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__6, __pyx_v_fp, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 371, __pyx_L1_error)
+    __pyx_t_1 = __pyx_t_4;
+    __pyx_L70_bool_binop_done:;
+    if (__pyx_t_1) {
+      __pyx_t_5 = NULL;
+      __Pyx_INCREF(__pyx_v_mask);
+      __pyx_t_8 = __pyx_v_mask; 
+      __pyx_t_7 = 1;
+      #if CYTHON_UNPACK_METHODS
+      if (unlikely(PyMethod_Check(__pyx_t_8))) {
+        __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_8);
+        assert(__pyx_t_5);
+        PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
+        __Pyx_INCREF(__pyx_t_5);
+        __Pyx_INCREF(__pyx__function);
+        __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
+        __pyx_t_7 = 0;
+      }
+      #endif
+      {
+        PyObject *__pyx_callargs[2] = {__pyx_t_5, __pyx_v_fp};
+        __pyx_t_6 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+        __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
+        __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+        if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 371, __pyx_L1_error)
+        __Pyx_GOTREF(__pyx_t_6);
+      }
+      __pyx_t_3 = __pyx_t_6;
+      __pyx_t_6 = 0;
+    } else {
+      __Pyx_INCREF(__pyx_v_fp);
+      __pyx_t_3 = __pyx_v_fp;
+    }
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_fingerprint, __pyx_t_3) < 0))) __PYX_ERR(4, 371, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":372
+ *         fields["cmd"] = "Query"
+ *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
+ *         fields["query_id"] = qid             # <<<<<<<<<<<<<<
+ *         if "db" not in fields and "schema" in fields:
+ *             fields["db"] = fields["schema"]
+*/
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_query_id, __pyx_v_qid) < 0))) __PYX_ERR(4, 372, __pyx_L1_error)
+
+    /* "processor/parsers/_slowlog_entries.pxi":373
+ *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
+ *         fields["query_id"] = qid
+ *         if "db" not in fields and "schema" in fields:             # <<<<<<<<<<<<<<
+ *             fields["db"] = fields["schema"]
+ *         db = fields.get("db")
+*/
+    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_db_2, __pyx_v_fields, Py_NE)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 373, __pyx_L1_error)
+    if (__pyx_t_4) {
+    } else {
+      __pyx_t_1 = __pyx_t_4;
+      goto __pyx_L73_bool_binop_done;
+    }
+    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_schema, __pyx_v_fields, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 373, __pyx_L1_error)
+    __pyx_t_1 = __pyx_t_4;
+    __pyx_L73_bool_binop_done:;
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":374
+ *         fields["query_id"] = qid
+ *         if "db" not in fields and "schema" in fields:
+ *             fields["db"] = fields["schema"]             # <<<<<<<<<<<<<<
+ *         db = fields.get("db")
+ *         if db is not None:
+*/
+      __pyx_t_3 = __Pyx_PyDict_GetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_schema); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 374, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_3);
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_t_3) < 0))) __PYX_ERR(4, 374, __pyx_L1_error)
+      __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+
+      /* "processor/parsers/_slowlog_entries.pxi":373
+ *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
+ *         fields["query_id"] = qid
+ *         if "db" not in fields and "schema" in fields:             # <<<<<<<<<<<<<<
+ *             fields["db"] = fields["schema"]
+ *         db = fields.get("db")
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":375
+ *         if "db" not in fields and "schema" in fields:
+ *             fields["db"] = fields["schema"]
+ *         db = fields.get("db")             # <<<<<<<<<<<<<<
+ *         if db is not None:
+ *             if db is not carried:
+*/
+    __pyx_t_3 = __Pyx_PyDict_GetItemDefault(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, Py_None); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 375, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+    __Pyx_XDECREF_SET(__pyx_v_db, __pyx_t_3);
+    __pyx_t_3 = 0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":376
+ *             fields["db"] = fields["schema"]
+ *         db = fields.get("db")
+ *         if db is not None:             # <<<<<<<<<<<<<<
+ *             if db is not carried:
+ *                 carried = db
+*/
+    __pyx_t_1 = (__pyx_v_db != Py_None);
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":377
+ *         db = fields.get("db")
+ *         if db is not None:
+ *             if db is not carried:             # <<<<<<<<<<<<<<
+ *                 carried = db
+ *                 parser._db = db
+*/
+      __pyx_t_1 = (__pyx_v_db != __pyx_v_carried);
+      if (__pyx_t_1) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":378
+ *         if db is not None:
+ *             if db is not carried:
+ *                 carried = db             # <<<<<<<<<<<<<<
+ *                 parser._db = db
+ *         elif carried is not None:
+*/
+        __Pyx_INCREF(__pyx_v_db);
+        __Pyx_DECREF_SET(__pyx_v_carried, __pyx_v_db);
+
+        /* "processor/parsers/_slowlog_entries.pxi":379
+ *             if db is not carried:
+ *                 carried = db
+ *                 parser._db = db             # <<<<<<<<<<<<<<
+ *         elif carried is not None:
+ *             fields["db"] = carried
+*/
+        if (__Pyx_PyObject_SetAttrStr(__pyx_v_parser, __pyx_mstate_global->__pyx_n_u_db, __pyx_v_db) < (0)) __PYX_ERR(4, 379, __pyx_L1_error)
+
+        /* "processor/parsers/_slowlog_entries.pxi":377
+ *         db = fields.get("db")
+ *         if db is not None:
+ *             if db is not carried:             # <<<<<<<<<<<<<<
+ *                 carried = db
+ *                 parser._db = db
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":376
+ *             fields["db"] = fields["schema"]
+ *         db = fields.get("db")
+ *         if db is not None:             # <<<<<<<<<<<<<<
+ *             if db is not carried:
+ *                 carried = db
+*/
+      goto __pyx_L75;
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":380
+ *                 carried = db
+ *                 parser._db = db
+ *         elif carried is not None:             # <<<<<<<<<<<<<<
+ *             fields["db"] = carried
+ *         if when is None and "timestamp" in fields:
+*/
+    __pyx_t_1 = (__pyx_v_carried != Py_None);
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":381
+ *                 parser._db = db
+ *         elif carried is not None:
+ *             fields["db"] = carried             # <<<<<<<<<<<<<<
+ *         if when is None and "timestamp" in fields:
+ *             try:
+*/
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_v_carried) < 0))) __PYX_ERR(4, 381, __pyx_L1_error)
+
+      /* "processor/parsers/_slowlog_entries.pxi":380
+ *                 carried = db
+ *                 parser._db = db
+ *         elif carried is not None:             # <<<<<<<<<<<<<<
+ *             fields["db"] = carried
+ *         if when is None and "timestamp" in fields:
+*/
+    }
+    __pyx_L75:;
+
+    /* "processor/parsers/_slowlog_entries.pxi":382
+ *         elif carried is not None:
+ *             fields["db"] = carried
+ *         if when is None and "timestamp" in fields:             # <<<<<<<<<<<<<<
+ *             try:
+ *                 when = fromtimestamp(fields["timestamp"], UTC)
+*/
+    __pyx_t_4 = (__pyx_v_when == Py_None);
+    if (__pyx_t_4) {
+    } else {
+      __pyx_t_1 = __pyx_t_4;
+      goto __pyx_L78_bool_binop_done;
+    }
+    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_timestamp, __pyx_v_fields, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 382, __pyx_L1_error)
+    __pyx_t_1 = __pyx_t_4;
+    __pyx_L78_bool_binop_done:;
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":383
+ *             fields["db"] = carried
+ *         if when is None and "timestamp" in fields:
+ *             try:             # <<<<<<<<<<<<<<
+ *                 when = fromtimestamp(fields["timestamp"], UTC)
+ *             except (OverflowError, OSError, ValueError):
+*/
+      {
+        __Pyx_PyThreadState_declare
+        __Pyx_PyThreadState_assign
+        __Pyx_ExceptionSave(&__pyx_t_10, &__pyx_t_11, &__pyx_t_12);
+        __Pyx_XGOTREF(__pyx_t_10);
+        __Pyx_XGOTREF(__pyx_t_11);
+        __Pyx_XGOTREF(__pyx_t_12);
+        /*try:*/ {
+
+          /* "processor/parsers/_slowlog_entries.pxi":384
+ *         if when is None and "timestamp" in fields:
+ *             try:
+ *                 when = fromtimestamp(fields["timestamp"], UTC)             # <<<<<<<<<<<<<<
+ *             except (OverflowError, OSError, ValueError):
+ *                 when = None
+*/
+          __pyx_t_6 = NULL;
+          __Pyx_INCREF(__pyx_v_9processor_7parsers_8_slowlog_fromtimestamp);
+          __pyx_t_8 = __pyx_v_9processor_7parsers_8_slowlog_fromtimestamp; 
+          __pyx_t_5 = __Pyx_PyDict_GetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_timestamp); if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 384, __pyx_L80_error)
+          __Pyx_GOTREF(__pyx_t_5);
+          __pyx_t_7 = 1;
+          #if CYTHON_UNPACK_METHODS
+          if (unlikely(PyMethod_Check(__pyx_t_8))) {
+            __pyx_t_6 = PyMethod_GET_SELF(__pyx_t_8);
+            assert(__pyx_t_6);
+            PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
+            __Pyx_INCREF(__pyx_t_6);
+            __Pyx_INCREF(__pyx__function);
+            __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
+            __pyx_t_7 = 0;
+          }
+          #endif
+          {
+            PyObject *__pyx_callargs[3] = {__pyx_t_6, __pyx_t_5, __pyx_v_9processor_7parsers_8_slowlog_UTC};
+            __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+            __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
+            __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+            __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+            if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 384, __pyx_L80_error)
+            __Pyx_GOTREF(__pyx_t_3);
+          }
+          __Pyx_DECREF_SET(__pyx_v_when, __pyx_t_3);
+          __pyx_t_3 = 0;
+
+          /* "processor/parsers/_slowlog_entries.pxi":383
+ *             fields["db"] = carried
+ *         if when is None and "timestamp" in fields:
+ *             try:             # <<<<<<<<<<<<<<
+ *                 when = fromtimestamp(fields["timestamp"], UTC)
+ *             except (OverflowError, OSError, ValueError):
+*/
+        }
+        __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
+        __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
+        __Pyx_XDECREF(__pyx_t_12); __pyx_t_12 = 0;
+        goto __pyx_L87_try_end;
+        __pyx_L80_error:;
+        __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
+        __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
+        __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
+        __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
+
+        /* "processor/parsers/_slowlog_entries.pxi":385
+ *             try:
+ *                 when = fromtimestamp(fields["timestamp"], UTC)
+ *             except (OverflowError, OSError, ValueError):             # <<<<<<<<<<<<<<
+ *                 when = None
+ *         out.append(event(start + entry, start + p, fields, when))
+*/
+        __pyx_t_13 = __Pyx_PyErr_ExceptionMatches(((PyObject *)(((PyTypeObject*)PyExc_OverflowError)))) || __Pyx_PyErr_ExceptionMatches(((PyObject *)(((PyTypeObject*)PyExc_OSError)))) || __Pyx_PyErr_ExceptionMatches(((PyObject *)(((PyTypeObject*)PyExc_ValueError))));
+        if (__pyx_t_13) {
+          __Pyx_ErrRestore(0,0,0);
+
+          /* "processor/parsers/_slowlog_entries.pxi":386
+ *                 when = fromtimestamp(fields["timestamp"], UTC)
+ *             except (OverflowError, OSError, ValueError):
+ *                 when = None             # <<<<<<<<<<<<<<
+ *         out.append(event(start + entry, start + p, fields, when))
+ *         pos = p
+*/
+          __Pyx_INCREF(Py_None);
+          __Pyx_DECREF_SET(__pyx_v_when, Py_None);
+          goto __pyx_L81_exception_handled;
+        }
+        goto __pyx_L82_except_error;
+
+        /* "processor/parsers/_slowlog_entries.pxi":383
+ *             fields["db"] = carried
+ *         if when is None and "timestamp" in fields:
+ *             try:             # <<<<<<<<<<<<<<
+ *                 when = fromtimestamp(fields["timestamp"], UTC)
+ *             except (OverflowError, OSError, ValueError):
+*/
+        __pyx_L82_except_error:;
+        __Pyx_XGIVEREF(__pyx_t_10);
+        __Pyx_XGIVEREF(__pyx_t_11);
+        __Pyx_XGIVEREF(__pyx_t_12);
+        __Pyx_ExceptionReset(__pyx_t_10, __pyx_t_11, __pyx_t_12);
+        goto __pyx_L1_error;
+        __pyx_L81_exception_handled:;
+        __Pyx_XGIVEREF(__pyx_t_10);
+        __Pyx_XGIVEREF(__pyx_t_11);
+        __Pyx_XGIVEREF(__pyx_t_12);
+        __Pyx_ExceptionReset(__pyx_t_10, __pyx_t_11, __pyx_t_12);
+        __pyx_L87_try_end:;
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":382
+ *         elif carried is not None:
+ *             fields["db"] = carried
+ *         if when is None and "timestamp" in fields:             # <<<<<<<<<<<<<<
+ *             try:
+ *                 when = fromtimestamp(fields["timestamp"], UTC)
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":387
+ *             except (OverflowError, OSError, ValueError):
+ *                 when = None
+ *         out.append(event(start + entry, start + p, fields, when))             # <<<<<<<<<<<<<<
+ *         pos = p
+ *     return pos
+*/
+    if (unlikely(__pyx_v_out == Py_None)) {
+      PyErr_Format(PyExc_AttributeError, "'NoneType' object has no attribute '%.30s'", "append");
+      __PYX_ERR(4, 387, __pyx_L1_error)
+    }
+    __pyx_t_8 = NULL;
+    __Pyx_INCREF(__pyx_v_event);
+    __pyx_t_5 = __pyx_v_event; 
+    __pyx_t_6 = PyLong_FromSsize_t((__pyx_v_start + __pyx_v_entry)); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 387, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
+    __pyx_t_14 = PyLong_FromSsize_t((__pyx_v_start + __pyx_v_p)); if (unlikely(!__pyx_t_14)) __PYX_ERR(4, 387, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_14);
+    __pyx_t_7 = 1;
+    #if CYTHON_UNPACK_METHODS
+    if (unlikely(PyMethod_Check(__pyx_t_5))) {
+      __pyx_t_8 = PyMethod_GET_SELF(__pyx_t_5);
+      assert(__pyx_t_8);
+      PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
+      __Pyx_INCREF(__pyx_t_8);
+      __Pyx_INCREF(__pyx__function);
+      __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
+      __pyx_t_7 = 0;
+    }
+    #endif
+    {
+      PyObject *__pyx_callargs[5] = {__pyx_t_8, __pyx_t_6, __pyx_t_14, __pyx_v_fields, __pyx_v_when};
+      __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (5-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+      __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
+      __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+      __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
+      __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 387, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_3);
+    }
+    __pyx_t_15 = __Pyx_PyList_Append(__pyx_v_out, __pyx_t_3); if (unlikely(__pyx_t_15 == ((int)-1))) __PYX_ERR(4, 387, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":388
+ *                 when = None
+ *         out.append(event(start + entry, start + p, fields, when))
+ *         pos = p             # <<<<<<<<<<<<<<
+ *     return pos
+*/
+    __pyx_v_pos = __pyx_v_p;
+  }
+  __pyx_L5_break:;
+
+  /* "processor/parsers/_slowlog_entries.pxi":389
+ *         out.append(event(start + entry, start + p, fields, when))
+ *         pos = p
+ *     return pos             # <<<<<<<<<<<<<<
+*/
+  __Pyx_XDECREF(__pyx_r);
+  __pyx_t_3 = PyLong_FromSsize_t(__pyx_v_pos); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 389, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_r = __pyx_t_3;
+  __pyx_t_3 = 0;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":256
+ * 
+ * 
+ * def scan_slow(             # <<<<<<<<<<<<<<
+ *     str text, Py_ssize_t pos, Py_ssize_t start, list out, object parser, dict table,
+ *     Py_ssize_t max_statement, object event, object pair, object mask
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_3);
+  __Pyx_XDECREF(__pyx_t_5);
+  __Pyx_XDECREF(__pyx_t_6);
+  __Pyx_XDECREF(__pyx_t_8);
+  __Pyx_XDECREF(__pyx_t_14);
+  __Pyx_AddTraceback("processor.parsers._slowlog.scan_slow", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+  __Pyx_XDECREF(__pyx_v_carried);
+  __Pyx_XDECREF(__pyx_v_when);
+  __Pyx_XDECREF(__pyx_v_fields);
+  __Pyx_XDECREF(__pyx_v_statement);
+  __Pyx_XDECREF(__pyx_v_fp);
+  __Pyx_XDECREF(__pyx_v_qid);
+  __Pyx_XDECREF(__pyx_v_db);
   __Pyx_XGIVEREF(__pyx_r);
   __Pyx_RefNannyFinishContext();
   return __pyx_r;
@@ -7665,6 +15431,8 @@ static int __Pyx_modinit_global_init_code(__pyx_mstatetype *__pyx_mstate) {
   CYTHON_UNUSED_VAR(__pyx_mstate);
   __Pyx_RefNannySetupContext("__Pyx_modinit_global_init_code", 0);
   /*--- Global init code ---*/
+  __pyx_v_9processor_7parsers_8_slowlog_UTC = Py_None; Py_INCREF(Py_None);
+  __pyx_v_9processor_7parsers_8_slowlog_fromtimestamp = Py_None; Py_INCREF(Py_None);
   __Pyx_RefNannyFinishContext();
   return 0;
 }
@@ -7698,15 +15466,15 @@ static int __Pyx_modinit_type_init_code(__pyx_mstatetype *__pyx_mstate) {
   __pyx_vtabptr_9processor_7parsers_8_slowlog__Buffers = &__pyx_vtable_9processor_7parsers_8_slowlog__Buffers;
   __pyx_vtable_9processor_7parsers_8_slowlog__Buffers.swap = (void (*)(struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *))__pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap;
   #if CYTHON_USE_TYPE_SPECS
-  __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_9processor_7parsers_8_slowlog__Buffers_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers)) __PYX_ERR(1, 276, __pyx_L1_error)
-  if (__Pyx_fix_up_extension_type_from_spec(&__pyx_type_9processor_7parsers_8_slowlog__Buffers_spec, __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers) < (0)) __PYX_ERR(1, 276, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_9processor_7parsers_8_slowlog__Buffers_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers)) __PYX_ERR(2, 276, __pyx_L1_error)
+  if (__Pyx_fix_up_extension_type_from_spec(&__pyx_type_9processor_7parsers_8_slowlog__Buffers_spec, __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers) < (0)) __PYX_ERR(2, 276, __pyx_L1_error)
   #else
   __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers = &__pyx_type_9processor_7parsers_8_slowlog__Buffers;
   #endif
   #if !CYTHON_COMPILING_IN_LIMITED_API
   #endif
   #if !CYTHON_USE_TYPE_SPECS
-  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers) < (0)) __PYX_ERR(1, 276, __pyx_L1_error)
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers) < (0)) __PYX_ERR(2, 276, __pyx_L1_error)
   #endif
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers);
@@ -7716,10 +15484,10 @@ static int __Pyx_modinit_type_init_code(__pyx_mstatetype *__pyx_mstate) {
     __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers->tp_getattro = PyObject_GenericGetAttr;
   }
   #endif
-  if (__Pyx_SetVtable(__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers, __pyx_vtabptr_9processor_7parsers_8_slowlog__Buffers) < (0)) __PYX_ERR(1, 276, __pyx_L1_error)
-  if (__Pyx_MergeVtables(__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers) < (0)) __PYX_ERR(1, 276, __pyx_L1_error)
-  if (PyObject_SetAttr(__pyx_m, __pyx_mstate_global->__pyx_n_u_Buffers, (PyObject *) __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers) < (0)) __PYX_ERR(1, 276, __pyx_L1_error)
-  if (__Pyx_setup_reduce((PyObject *) __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers) < (0)) __PYX_ERR(1, 276, __pyx_L1_error)
+  if (__Pyx_SetVtable(__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers, __pyx_vtabptr_9processor_7parsers_8_slowlog__Buffers) < (0)) __PYX_ERR(2, 276, __pyx_L1_error)
+  if (__Pyx_MergeVtables(__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers) < (0)) __PYX_ERR(2, 276, __pyx_L1_error)
+  if (PyObject_SetAttr(__pyx_m, __pyx_mstate_global->__pyx_n_u_Buffers, (PyObject *) __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers) < (0)) __PYX_ERR(2, 276, __pyx_L1_error)
+  if (__Pyx_setup_reduce((PyObject *) __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers) < (0)) __PYX_ERR(2, 276, __pyx_L1_error)
   __Pyx_RefNannyFinishContext();
   return 0;
   __pyx_L1_error:;
@@ -7730,10 +15498,78 @@ static int __Pyx_modinit_type_init_code(__pyx_mstatetype *__pyx_mstate) {
 static int __Pyx_modinit_type_import_code(__pyx_mstatetype *__pyx_mstate) {
   __Pyx_RefNannyDeclarations
   CYTHON_UNUSED_VAR(__pyx_mstate);
+  PyObject *__pyx_t_1 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__Pyx_modinit_type_import_code", 0);
   /*--- Type import code ---*/
+  __pyx_t_1 = PyImport_ImportModule(__Pyx_BUILTIN_MODULE_NAME); if (unlikely(!__pyx_t_1)) __PYX_ERR(5, 9, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_mstate->__pyx_ptype_7cpython_4type_type = __Pyx_ImportType_3_2_4(__pyx_t_1, __Pyx_BUILTIN_MODULE_NAME, "type",
+  #if defined(PYPY_VERSION_NUM) && PYPY_VERSION_NUM < 0x050B0000
+  sizeof(PyTypeObject), __PYX_GET_STRUCT_ALIGNMENT_3_2_4(PyTypeObject),
+  #elif CYTHON_COMPILING_IN_LIMITED_API
+  0, 0,
+  #else
+  sizeof(PyHeapTypeObject), __PYX_GET_STRUCT_ALIGNMENT_3_2_4(PyHeapTypeObject),
+  #endif
+  __Pyx_ImportType_CheckSize_Warn_3_2_4); if (!__pyx_mstate->__pyx_ptype_7cpython_4type_type) __PYX_ERR(5, 9, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_1 = PyImport_ImportModule("datetime"); if (unlikely(!__pyx_t_1)) __PYX_ERR(1, 43, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_mstate->__pyx_ptype_7cpython_8datetime_date = __Pyx_ImportType_3_2_4(__pyx_t_1, "datetime", "date",
+  #if defined(PYPY_VERSION_NUM) && PYPY_VERSION_NUM < 0x050B0000
+  sizeof(PyDateTime_Date), __PYX_GET_STRUCT_ALIGNMENT_3_2_4(PyDateTime_Date),
+  #elif CYTHON_COMPILING_IN_LIMITED_API
+  sizeof(PyDateTime_Date), __PYX_GET_STRUCT_ALIGNMENT_3_2_4(PyDateTime_Date),
+  #else
+  sizeof(PyDateTime_Date), __PYX_GET_STRUCT_ALIGNMENT_3_2_4(PyDateTime_Date),
+  #endif
+  __Pyx_ImportType_CheckSize_Warn_3_2_4); if (!__pyx_mstate->__pyx_ptype_7cpython_8datetime_date) __PYX_ERR(1, 43, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_7cpython_8datetime_time = __Pyx_ImportType_3_2_4(__pyx_t_1, "datetime", "time",
+  #if defined(PYPY_VERSION_NUM) && PYPY_VERSION_NUM < 0x050B0000
+  sizeof(PyDateTime_Time), __PYX_GET_STRUCT_ALIGNMENT_3_2_4(PyDateTime_Time),
+  #elif CYTHON_COMPILING_IN_LIMITED_API
+  sizeof(PyDateTime_Time), __PYX_GET_STRUCT_ALIGNMENT_3_2_4(PyDateTime_Time),
+  #else
+  sizeof(PyDateTime_Time), __PYX_GET_STRUCT_ALIGNMENT_3_2_4(PyDateTime_Time),
+  #endif
+  __Pyx_ImportType_CheckSize_Warn_3_2_4); if (!__pyx_mstate->__pyx_ptype_7cpython_8datetime_time) __PYX_ERR(1, 56, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_7cpython_8datetime_datetime = __Pyx_ImportType_3_2_4(__pyx_t_1, "datetime", "datetime",
+  #if defined(PYPY_VERSION_NUM) && PYPY_VERSION_NUM < 0x050B0000
+  sizeof(PyDateTime_DateTime), __PYX_GET_STRUCT_ALIGNMENT_3_2_4(PyDateTime_DateTime),
+  #elif CYTHON_COMPILING_IN_LIMITED_API
+  sizeof(PyDateTime_DateTime), __PYX_GET_STRUCT_ALIGNMENT_3_2_4(PyDateTime_DateTime),
+  #else
+  sizeof(PyDateTime_DateTime), __PYX_GET_STRUCT_ALIGNMENT_3_2_4(PyDateTime_DateTime),
+  #endif
+  __Pyx_ImportType_CheckSize_Warn_3_2_4); if (!__pyx_mstate->__pyx_ptype_7cpython_8datetime_datetime) __PYX_ERR(1, 82, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_7cpython_8datetime_timedelta = __Pyx_ImportType_3_2_4(__pyx_t_1, "datetime", "timedelta",
+  #if defined(PYPY_VERSION_NUM) && PYPY_VERSION_NUM < 0x050B0000
+  sizeof(PyDateTime_Delta), __PYX_GET_STRUCT_ALIGNMENT_3_2_4(PyDateTime_Delta),
+  #elif CYTHON_COMPILING_IN_LIMITED_API
+  sizeof(PyDateTime_Delta), __PYX_GET_STRUCT_ALIGNMENT_3_2_4(PyDateTime_Delta),
+  #else
+  sizeof(PyDateTime_Delta), __PYX_GET_STRUCT_ALIGNMENT_3_2_4(PyDateTime_Delta),
+  #endif
+  __Pyx_ImportType_CheckSize_Warn_3_2_4); if (!__pyx_mstate->__pyx_ptype_7cpython_8datetime_timedelta) __PYX_ERR(1, 120, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_7cpython_8datetime_tzinfo = __Pyx_ImportType_3_2_4(__pyx_t_1, "datetime", "tzinfo",
+  #if defined(PYPY_VERSION_NUM) && PYPY_VERSION_NUM < 0x050B0000
+  sizeof(PyDateTime_TZInfo), __PYX_GET_STRUCT_ALIGNMENT_3_2_4(PyDateTime_TZInfo),
+  #elif CYTHON_COMPILING_IN_LIMITED_API
+  sizeof(PyDateTime_TZInfo), __PYX_GET_STRUCT_ALIGNMENT_3_2_4(PyDateTime_TZInfo),
+  #else
+  sizeof(PyDateTime_TZInfo), __PYX_GET_STRUCT_ALIGNMENT_3_2_4(PyDateTime_TZInfo),
+  #endif
+  __Pyx_ImportType_CheckSize_Warn_3_2_4); if (!__pyx_mstate->__pyx_ptype_7cpython_8datetime_tzinfo) __PYX_ERR(1, 133, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __Pyx_RefNannyFinishContext();
   return 0;
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_RefNannyFinishContext();
+  return -1;
 }
 
 static int __Pyx_modinit_variable_import_code(__pyx_mstatetype *__pyx_mstate) {
@@ -7934,6 +15770,8 @@ static CYTHON_SMALL_CODE int __pyx_pymod_exec__slowlog(PyObject *__pyx_pyinit_mo
   __pyx_mstatetype *__pyx_mstate = NULL;
   PyObject *__pyx_t_1 = NULL;
   PyObject *__pyx_t_2 = NULL;
+  Py_ssize_t __pyx_t_3;
+  PyObject *__pyx_t_4 = NULL;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -8015,22 +15853,89 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
   (void)__Pyx_modinit_variable_export_code(__pyx_mstate);
   (void)__Pyx_modinit_function_export_code(__pyx_mstate);
   if (unlikely((__Pyx_modinit_type_init_code(__pyx_mstate) < 0))) __PYX_ERR(0, 1, __pyx_L1_error)
-  (void)__Pyx_modinit_type_import_code(__pyx_mstate);
+  if (unlikely((__Pyx_modinit_type_import_code(__pyx_mstate) < 0))) __PYX_ERR(0, 1, __pyx_L1_error)
   (void)__Pyx_modinit_variable_import_code(__pyx_mstate);
   (void)__Pyx_modinit_function_import_code(__pyx_mstate);
   /*--- Execution code ---*/
+
+  /* "processor/parsers/_slowlog.pyx":31
+ *     int PyUnicode_1BYTE_KIND
+ * 
+ * import_datetime()             # <<<<<<<<<<<<<<
+ * 
+ * from datetime import datetime, timezone
+*/
+  __pyx_f_7cpython_8datetime_import_datetime();
+
+  /* "processor/parsers/_slowlog.pyx":33
+ * import_datetime()
+ * 
+ * from datetime import datetime, timezone             # <<<<<<<<<<<<<<
+ * 
+ * cdef object UTC = timezone.utc
+*/
+  {
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_datetime,__pyx_mstate_global->__pyx_n_u_timezone};
+    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_datetime, __pyx_imported_names, 2, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 33, __pyx_L1_error)
+  }
+  __pyx_t_2 = __pyx_t_1;
+  __Pyx_GOTREF(__pyx_t_2);
+  {
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_datetime,__pyx_mstate_global->__pyx_n_u_timezone};
+    for (__pyx_t_3=0; __pyx_t_3 < 2; __pyx_t_3++) {
+      __pyx_t_4 = __Pyx_ImportFrom(__pyx_t_2, __pyx_imported_names[__pyx_t_3]); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 33, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_4);
+      if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_3], __pyx_t_4) < (0)) __PYX_ERR(0, 33, __pyx_L1_error)
+      __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+    }
+  }
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+
+  /* "processor/parsers/_slowlog.pyx":35
+ * from datetime import datetime, timezone
+ * 
+ * cdef object UTC = timezone.utc             # <<<<<<<<<<<<<<
+ * cdef object fromtimestamp = datetime.fromtimestamp
+ * 
+*/
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_timezone); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 35, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_utc); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 35, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __Pyx_XGOTREF(__pyx_v_9processor_7parsers_8_slowlog_UTC);
+  __Pyx_DECREF_SET(__pyx_v_9processor_7parsers_8_slowlog_UTC, __pyx_t_4);
+  __Pyx_GIVEREF(__pyx_t_4);
+  __pyx_t_4 = 0;
+
+  /* "processor/parsers/_slowlog.pyx":36
+ * 
+ * cdef object UTC = timezone.utc
+ * cdef object fromtimestamp = datetime.fromtimestamp             # <<<<<<<<<<<<<<
+ * 
+ * ctypedef const unsigned char* chars
+*/
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_datetime); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 36, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_fromtimestamp); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 36, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+  __Pyx_XGOTREF(__pyx_v_9processor_7parsers_8_slowlog_fromtimestamp);
+  __Pyx_DECREF_SET(__pyx_v_9processor_7parsers_8_slowlog_fromtimestamp, __pyx_t_2);
+  __Pyx_GIVEREF(__pyx_t_2);
+  __pyx_t_2 = 0;
 
   /* "(tree fragment)":1
  * def __reduce_cython__(self):             # <<<<<<<<<<<<<<
  *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
  * def __setstate_cython__(self, __pyx_state):
 */
-  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_8_Buffers_5__reduce_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Buffers___reduce_cython, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 1, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_8_Buffers_5__reduce_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Buffers___reduce_cython, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 1, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_reduce_cython, __pyx_t_2) < (0)) __PYX_ERR(2, 1, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_reduce_cython, __pyx_t_2) < (0)) __PYX_ERR(3, 1, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
   /* "(tree fragment)":3
@@ -8039,12 +15944,12 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
  * def __setstate_cython__(self, __pyx_state):             # <<<<<<<<<<<<<<
  *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
 */
-  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_8_Buffers_7__setstate_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Buffers___setstate_cython, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 3, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_8_Buffers_7__setstate_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Buffers___setstate_cython, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 3, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_setstate_cython, __pyx_t_2) < (0)) __PYX_ERR(2, 3, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_setstate_cython, __pyx_t_2) < (0)) __PYX_ERR(3, 3, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
   /* "processor/parsers/_slowlog_fingerprint.pxi":304
@@ -8054,18 +15959,33 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
  *     """`spec.fingerprint_latin1(query)` (fingerprint_mysql, `embedded_numbers=False`)."""
  *     if not one_byte(query):
 */
-  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_1fingerprint_latin1, 0, __pyx_mstate_global->__pyx_n_u_fingerprint_latin1, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_2)) __PYX_ERR(1, 304, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_1fingerprint_latin1, 0, __pyx_mstate_global->__pyx_n_u_fingerprint_latin1, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 304, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_fingerprint_latin1, __pyx_t_2) < (0)) __PYX_ERR(1, 304, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_fingerprint_latin1, __pyx_t_2) < (0)) __PYX_ERR(2, 304, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":256
+ * 
+ * 
+ * def scan_slow(             # <<<<<<<<<<<<<<
+ *     str text, Py_ssize_t pos, Py_ssize_t start, list out, object parser, dict table,
+ *     Py_ssize_t max_statement, object event, object pair, object mask
+*/
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_3scan_slow, 0, __pyx_mstate_global->__pyx_n_u_scan_slow, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_2)) __PYX_ERR(4, 256, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
+  #endif
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_scan_slow, __pyx_t_2) < (0)) __PYX_ERR(4, 256, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
   /* "processor/parsers/_slowlog.pyx":1
  * # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True             # <<<<<<<<<<<<<<
- * """Compiled code of the slow query log: pt-query-digest's fingerprint as C loops.
- * 
+ * """Compiled code of the slow query log: its plainest entries parsed from C, and
+ * pt-query-digest's fingerprint as C loops.
 */
   __pyx_t_2 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 1, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
@@ -8077,6 +15997,7 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
   goto __pyx_L0;
   __pyx_L1_error:;
   __Pyx_XDECREF(__pyx_t_2);
+  __Pyx_XDECREF(__pyx_t_4);
   if (__pyx_m) {
     if (__pyx_mstate->__pyx_d && stringtab_initialized) {
       __Pyx_AddTraceback("init processor.parsers._slowlog", __pyx_clineno, __pyx_lineno, __pyx_filename);
@@ -8110,6 +16031,8 @@ static int __Pyx_InitCachedBuiltins(__pyx_mstatetype *__pyx_mstate) {
   CYTHON_UNUSED_VAR(__pyx_mstate);
 
   /* Cached unbound methods */
+  __pyx_mstate->__pyx_umethod_PyDict_Type_get.type = (PyObject*)&PyDict_Type;
+  __pyx_mstate->__pyx_umethod_PyDict_Type_get.method_name = &__pyx_mstate->__pyx_n_u_get;
   __pyx_mstate->__pyx_umethod_PyDict_Type_items.type = (PyObject*)&PyDict_Type;
   __pyx_mstate->__pyx_umethod_PyDict_Type_items.method_name = &__pyx_mstate->__pyx_n_u_items;
   __pyx_mstate->__pyx_umethod_PyDict_Type_pop.type = (PyObject*)&PyDict_Type;
@@ -8132,34 +16055,34 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 10; } index[] = {{15},{179},{40},{1},{8},{23},{7},{6},{2},{9},{7},{50},{9},{15},{42},{14},{5},{8},{26},{28},{5},{6},{13},{8},{20},{6},{4},{3},{18},{3},{18},{5},{3},{18},{8},{12},{5},{13},{5},{3},{1},{8},{5},{10},{9},{1},{8},{3},{26},{11},{14},{12},{5},{10},{17},{13},{1},{6},{4},{12},{10},{12},{19},{4},{4},{19},{3},{8},{5},{6},{9},{867}};
-    #if (CYTHON_COMPRESS_STRINGS) == 2 /* compression: bz2 (1186 bytes) */
-const char* const cstring = "BZh91AY&SYJ\023FA\000\001\025\377\377o\337\354\340m\377\376\365\277\357\377\244\377\377\377\375@@@@@@@@@@@@@\000P\003\376y\336M\026\312\346\217\017\006\232\244\2004\003 \323\331\024z\200\033H\000h\320\000\000\006\206\232\017Ph=C\304\203B\214\022z\006\200\212i\221\352h\365=F\232\000\017S@\320\000\000\000\315@\000\320\006\246\200!M?Q\017S!\240\003&\200\000\000\000\000h\000\000\000\00051\004Q\350M2i\246&\201\240\0004\000\000\000\320\000\000\0324\320\000\022Ja\t\223S\312zQ\372\241\352\006\236\243\324\000\031\032h\000\000\000\000\000\001\372\243#'a\027\237\265z\031\264\332\366w\360s\244 \237\247\035P\326`\024\252\003\004c\204\020\350\t)\t\231X\221\027\243Y\311\354\007\372Y\002G\310\032\362bl\003&\203\336'\230\003\004\rc\000r\211\034\023\236\377Cv{\231\350/\350\341\321w\213hevR\017\372b\351X\301M\255/\217\006\032\303\365p\320\303[\004\250\326\n\022\325)SH\277I\024\021F\001`a$\3528\370\216;3\327L\017\345y\375\325[i\226,8f\266pkV\227Pg9\337\206B\270\\`1e\031\220Q\004\006\240\275l\2755\254\007\3358\000\227HB\"\260\361\215\335\305D46 \341\010I\336t\244\025'\362\230\022F\234aF\372$\250Bi\361\031\010\021q\363u\330\220\2006\000\311,\221\321{\204\347\000\327\262Ny6vF\302\334\026\221F\232\212(\263\252Y\3373\212\020\220\003+\014\351;Oa\333\354\317\204\270\003\211\305%\326OL/h\275A @\360\022\000\231\251P-\371\373/G\313y\2616\224\234\273b!8\203\211B\360RX2\223\020\375\227M\016\021\344\020u\254\330kj:\252\232\335>$\207\324 @~\354Td\023U#0\t\373\304}I08\250\211\307!\313>\031\252\325\347\344\3758\256\225\235'V2\3015\305n[j!\005\242b\030\362\345\323\t\\\206,\314\006\032\304,dr\264\2033\t\343kt\227\266\024\302V\267G\3635\002\200\2407\244,\002\262\254q \303\307\t\353:\002\220-FA,\204\240B\020\225]\026\t\262RX|\230\016Y\220C\"(\206\311\213(\277\021_E\007\216\36684[\353\200HCP\245\034\253!\232&\206\202y\302a\373x\201k\001\244*\347\313\240\371D\033 \304f<\357\027\321 j\016\342\322\212\010\003\311\212o\255\323\304\301\243$Q\013\240\031\240\364\006\251b\253FDZ\230t\343s\257\215\222\333<A\343kB""\006M\023\256\346\376\303\3024i\243wM}F\242\300\314\021\271\307ZP\243\221\030\2439\310 )\344\313\206\20522\006Q\004\320MKT\027\004j \230\304\355\2242\214n0\033\021\272\203\250J\024\031\2708E2\314<O\203&\245\025\265$\020\232\017\024\331D\t\366\362cY\333\026\335\255\342\257\0130\3243[\262s\314T*KzS\226\0141\226bt\260\r\201\243d\205\250~&tJ\256\227\034f\034UXV\311\305T]L\030r\250s\010\035\350\232\244\0063t\010\346\tf\311\205\224\315\23391-r\226\311\3100\230\324\234\346\004L[^\360\265\024K\260\0320]\007O5 \370\322\022\302\334\334\333k\313B\334\212J\362\336\231\366\r\275\303:\275\212\205\222\355q\027\204\013\2611\270\221\370s4\263\235m\333c'+\030MI]!\217\0077\320\010\361\016\364\262oPu\320\300fd\017\010\230dn\203\250w\225!\370G\271o\233\344\001\272:Ri$\351\312A\016\311\223\212\007%\272EFzO\337b\024\240\237oo\nO*\271#\022=\024\212F\010\200*k\2641'%/\036\320\330\034h\272@\266?]\2048Q\304\20486\257\203\204\206\026\264Xv3\017\304\320G\331\n$\347N\310Lv\337Zy\016\350\317~4\033B\2452\2207p\312\362P\232l\250\024\202d\306\345\264\220\321\253R\311\022\202\211\223\255\026\276\200\221L\310\030U\361\335\227\036\346Uk\330\261\256#=\r\372\023\27354gH\306\200YL\222\n:\005\240\026\354D\006X\204D\214BY4.\315`\332\216\013\006NR-\010\201\243Q\204\246\177\213\271\"\234(H%\t\243 \200";
-    PyObject *data = __Pyx_DecompressString(cstring, 1186, 2);
+    const struct { const unsigned int length: 11; } index[] = {{15},{179},{40},{1},{1},{1},{1},{8},{23},{7},{6},{2},{9},{7},{50},{9},{15},{38},{42},{14},{5},{8},{26},{28},{5},{6},{13},{8},{20},{5},{6},{4},{3},{18},{2},{1},{3},{7},{18},{3},{5},{8},{3},{2},{3},{5},{3},{5},{6},{11},{18},{2},{13},{8},{3},{12},{5},{4},{2},{13},{5},{3},{1},{8},{4},{5},{13},{10},{9},{1},{8},{3},{1},{4},{6},{3},{3},{26},{11},{14},{3},{12},{5},{8},{10},{17},{13},{1},{9},{6},{6},{4},{9},{12},{10},{12},{19},{4},{4},{5},{9},{4},{19},{3},{5},{8},{4},{9},{9},{8},{2},{5},{4},{3},{6},{4},{9},{1421},{867}};
+    #if (CYTHON_COMPRESS_STRINGS) == 2 /* compression: bz2 (2007 bytes) */
+const char* const cstring = "BZh91AY&SY\341\241\346\325\000\002[\177\377\377\377\377\372\377\377\377\377\377\357\377\344\377\377\377\377\300@@@@@@@@@@@@\000@\000`\007=\361\357[[I\310(e\240s\335(\037_t\032i\022Hhh\r\001\2656S\324mM\344OF\236\204\246\232\007\250=\252i\352\000\000\000=@4=5\r\001\3454\365\006\210\004\302\023h$\315LL\2056)\231@\031\036\246\200\000\000\000\000\000h\000\365\001\352\000hL\"\232\006\212\017H\000\320\000\000\006\200\000\000\000\000\000\017H\032\032\000\001\246\204\025=(\366\224\375SM\244\311\352\006\214\200h\r\250\365\032\000\000\0004\310\000\003@\000\036\202\000\346\200\002`\t\351\240&\t\223\002b`&\010`\214&\021\200L\214\002h\300\0020\001\"\204\322\024\365=F\324\311\240?Q\036\240\332@\000\000\000h\003A\243@\000\000\031\000\000=J\362\310O\307\344\013\251\230\211\233\237\004\014s\316q\220uRD?N\361X\304\270\n\2000 @\n\312!X\234\277\241\376bJ\224\242SI9Z\035\027\240Ne|\340\"Et\205a\244\"\376E|\354\025\346@B\260\346 R\200\244\320E\205\355\022\014\314Pf)\261D\204\3047:A\024JB`\323h\232\260\254\026\255^\224\211\202\022!gA\007\020\010I\203DRql\030\230\024\005B*\nV'\"\020\024I\344\036\003\336\3712\211\020\321F\304\240\007\204$\032^\302\210\250H\311\256\206\220X\200\207\350\306\347\367w\254\331#\033#}\221\037\007\355\361q\376b\231<\016v\232\317\321\334\377\036\366E\024\275nH';;J\266\270\027Qp\014%q4\360\334G\211(\342\004\013\271\352\253\315P*\301LR\t!\272\240J\340(!\214\336\202R\256\233\235\370}\275\373\210r\310=\313\340?1\025W\304>Y\375\330\351\3615Ai\256\\\215\361\3050\255\226aAIw\240e\273y\247\237\025\220\301\n\227\"\250\251<7C\234\254L\204\244\316\244\002\220PN\300F'W\221\321\241PP\014\244\352`A\206\"\023\234\202\n\031\024\024\003O}\224\216%9_\221\343.\314\331W\276$\022\032 \003\313Z\323J\030\030\300\251]\3111$+!\250\010n\272\342\230R \340\234\203\260\357\355m\300\200\004\002\201U\205\226\276\242\020\260\033\311\347\303\2451dPPE\350\273\351\333niAt\305\313\027\251\177\036\316\0343>\263^\032\204\251\033K(+\353eY)\255\345o-\321\000\300\253-9\206\362\324\240k3HI\240\302\314\202:""\321\344\240,,2\215U]_\035\002\202*\n\220)\020\031\243\216ko\303n\001\370m\3108\244\nP(\245\031\030\nY_\207} 1N]\245\261\242\264d\271\320\\,\026L2$S\0241:k\277j\317v,\312\253\277#ff\270Qx\263R\357_u\241\275\202\n\304\260\020\241T\271\254 \205\241F\010\241\320\021LCP\022\023$(\035\007.h\336u\313\217\301\341\376\036Q\037\255\365?\300\212\242\003z3hW\212\030\367M\224\020\231\214\034\204\361\205\357\026\301\272]\000\221\274\2224\231%\n=\365\244\222K\223\362\211\r\256\251\004\343\224_H\210)\020\226\325\266\034\340B=RUk\213\265\266\241\222\377\336s{\365\266\352Z\020)`\027\000.\005y\013\306\034\234\227<\340-\246R\265\271\2316\035\023\010\014]\320I\005`\251\2012\230)\214\367S\2532v\311A\366!\010\006\314K-U<t\360/\231V\216\207Ax\273[\360\254\360\242\025\251!\212\255\345\232\366/\346\322\304\254\247\233\253\206\222\324\020Fv\221\205U_=\305\n\203\234\363\n4\030l\362p\261\3321\353\360(\344#&\320q\351Y%\350\3204ol\235eR\t\304n\001\322+\217\235\010!#G\026\232\257\346\321\317HF\007\204\000q\215\366%\"M&\276H#^CM:\241\277\024\271\324\035\274\020\206u6\244\335%\010\206Yf\262\031T+j]\201\"\000%\303Z\035\231\321\232\221f\352\332N`29\".j\215\357\263*+\241\231\036\004\013$\n\032\371\317\026\003F\\\304\314\203\230mS`\243L\341\020\312ge\314.\002\275KE\023\272\036\273\006Ntm\022UY\345J\340p\261LS\276\270\270\303\242\005q\020_\017HYc\321\035\026\242\024>\313RT&L\220\250\226t\036\346\200\006\315\202\013J\350\304\202\340\266\261\261/l\022\206\222j\264\3160j\256\231\002\317\032\213\342,\241\004\262\360\300> H\301\031\003&\234\300\231N\356\213\230\334\250\024\221\231+1\245P\335;\366\321\205\216x\014p\273\0000\330\207\230\013+\351\277\0260\302\201i\230Q\2036\0351\374V\200\305\265\336\250\031\201h\0038\032q\030\343U\031\241\257\201U)Le\351V\216.\005\202\030<b\347)D\014\311\360\301&\301\200\033D2\321N}\314\217\244\035R8\027v\245\325S\005F\030\207H\r)E\260v#\021\210\307\034\352\313\305Y^\013\225\"\374\377\241\032\362\203\330\352\013\232\353\322V\002\244d\3100\332\312w\264\006\356I\340a\002\032^v""\036\330H}\267\3676$\304s\352\t\325\313p\016\210\232\300\265j\330\323\223x;\032\273\241\222\300\031o\276\3232\004c!\210/\315Hcd\010\200\321\212\034\363\216u\202\013\266\214Q\345\227\300\305\222\342\240#\201\257\202\010tS1!\323\000wi\233@\255\306\260\005(\322X\253}.\2450\377(\247\235\210\032\001\303p\375} y\306\264\250\307`&\212\222\203\300\017\006H\315F\303\327'\357.\022vTRD\016\323\303h\250z\014\010\267@-F\251\252\322F\245Z\235\201\247w\240@P+lZ\225\332\236\325j2r\250\277\244\340\201\300Nr1\253\3625\360\006\000\353\316\346H\025q\276\274i\310lh\310~\031\352B\334B\240oYf\310\310bao\312<_2\003\\@A\357\246\356\332[\372\\`\2043\222s\303\244\0341)T\2250\006\206\220\0366e\026I\262\005\220\306\0060\002\331E\352\377\347jF\350\320\211\0163\026\302I\252\256C)\304\304\363M\020\215\306U,Rc \\\354\210\220\311\034\323V\254\223\002=\343\330\320\363\320\374L\225\342\211\0245\204<\305\212\"aC\373\321\024\242\340gb\206\306\030\205\204aP\274\365\nlc\302\n\010T\177`\301\nV`\0134U\3315\261\310\006\020\220a\322\013\2609\325\265O4\013\355W\2329\313\010\021\020O,\n\260T5\022\243\344@{u5E7\303\357\276\032\373K3xC\216\372\342~\2052E3\2328\231\224\311\2427\364\250GgkB\211\216\336]\023\305p\343\336\220\020J\001\000\007\201\000\353\027\341tv\204\270\005\307|\301\210\257\244\330h\200\253R\350\261b\234\273\n\245/a)\216\251hP\317\237\225\221\217k\313{v\357\r_\006^FW\\Q\243>\227\323%\2177'{<\030\030\032\300-\274\306\0053\325V\264P\350j\031\222R9\022\233\264\010X\010\353\020\256}rI\010$9\224\204\314L\311\230\311\014I\203,\213J0\223\035\261\233\003(\317\374h\240\003\036\324g9*\251\233\242\024\221\020<\220\0033\nT0f\004\341\341\3032U1\031\230t\234\346\214c\376.\344\212p\241!\303C\315\252";
+    PyObject *data = __Pyx_DecompressString(cstring, 2007, 2);
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) != 0 /* compression: zlib (1084 bytes) */
-const char* const cstring = "x\332\235SAO\033G\024\226e\227\240B\033\220\221Joc\021\221\2266\006\203\253\320\252*r\215I\255\030\203\261!\212\024i:\236\2355[\3263\353\235Y\212\323\252\342\270\3079\356q\216{\364\321\307\034{\344\350c\177J\337\332\306q\223\250\225z\330\3357\363\336\373\336\367\276\367\366U\001mo\371\314cD\275\332\335\332\256\013\305\220\272$\n\225\373\352Rp\344Hd1\327i3\237(\346\366\221T\276C\025\363\223 \216N+\247O\212\373ED\270\205|\366\013\243J\"\031\264\251K\244d\022\t\033\265\003\307U\016G\252\3571\231GU\033\365E\2008c\026R\002y\0207\237\240.\031G\222\251\304@\217\t\347B\021\345\010\216!\335\341\235\307\310r|(\342\\\263$\373\210\270\222\345\233\225Z\245\334\202.r\305\235\235\235\002j6j\270~\202\313\245\362O\025\264\265\215\266\320\321\331\3111\372\371\200X\026\006@F\254\256\303\035h\204(\341#*\272]\240\377\035@K\322v\031\343\311\273C\0359\261,\327\351:\n\035p\001B\330$p\025\302\330gV@\031\306\310\n\306L\270\340O@\230k\207\270\340\245\000\2570\026\276\005:\265\373\310c>\025\234<QB\270W\216\362|A\231\224\302\337\366\210/\231/\267\261t\305\257\256\350`\033\232d\276\347;\\\345\275\033\347\373Dm\336\221\"\360)\373!\220\014\035\340\037\003\333\206\234\373o~F\206\216\007\206\361\234\007\224\224 \340\234\257\\\252\325p\255z\\m\341\343\363Z\253\212\253\365f\345\254\205O[\270urR\303\370\264\177\003\317!\314\030\327\331\215:c6>\257WO\352\370\274Y!\222\022\331\347\324\021y*|\021\300\\\231l\0076u\301\300\016L\311'\224\265\t\275\242\"\340\212qk\256\037\354\302$y\001c;\340\024\230\340\316=9\334\001,\017;\022\317P\035\305\272\022\273\264\213q\227\0000\274\025\275\204\217\260\002\0272\272}\331s\255\240\353\201\213\223.\334x\302\233\351\232\237\352\232\237\351\212=hkZ-1\257U2\332\204E/ \356\004\241\0270\277\377v\264\357\353z\177\301n@Y\311\210O/%s\355\261\314S\026`M\227dN|\374\201AH\3475\223\036\2438\231\2607Y\025\334\356c\220\030~\007\214\025\223\000\021p\330\375k\342\006L\336\246F\231\217\303\257t\3436\365W\346\301\255\n\367uA\227F\213\017Cu\227\3354\304\364F\231\254~\032\345\343T\274:\312""\254\337\255\177\035\227\342\306\010b\203\360\271\356E\251$\266\227\234e\230\013\367B\252?\213\322Q1R\346\333\370\331\2400(\315\374\357\306\377\246szO\323\350s\223\033-.\207\207zA\333Q)j\214\026\227\302\335\360\005\260X\316\352\242VQ\001n/L\301\224&(\245\260\251\323\220ye\262\246l\002\240\323\034\244\007{\003\367\315\024\347\323\3106%3\217\263\246K\372\"\301\031-\257\350\007\372\017\3230\004\314\273\225G\343\300\314z\264hRf5\221\"\351\301\322\033\272\361\266\245\344\370\002r\001\274\252\033\300x-j\232\264)$\005\276\321\251w\003\313\2214\233 W6>\034,\014\3500;\374\327\324IC\031]\3262\3722\361\254\200\020\004\016\217\"2\351\347\243)\367y]\366\243\335\350\334\344@\225\303x\014s\0356@\373\265i\375D\211\273e\004Me! \035\357\305d\256\344}\354E\264\027Qh\033\252\324\243\034\034,\263a\232q&.\375\337\340\311L\255h#zi((\360|\320\033\246\207\305\241|\263\365\347X\205\343h\025\234\255\361\350z\263\304\305\360!\254F\2626\022@\247\333UJ\356?\371\207j\367\367\363\202\277\234\310\364a\340\377\244\237\232\205.\207GS\362\271$\357&\224:\227\014#\243\237\001\257\336\035*\016\306\225_\353l\362\203\314\034f)~:\330\034\216\213\375\016\371vth\026\240\371\325q\314\335\332\027\223?g),\374\r\202\215\270L";
-    PyObject *data = __Pyx_DecompressString(cstring, 1084, 1);
+    #elif (CYTHON_COMPRESS_STRINGS) != 0 /* compression: zlib (1948 bytes) */
+const char* const cstring = "x\332\235U\317S\033\311\025^\201\014$`\203\220\260qR\251\214\220m\262$\006\013\360\232u~8\203\300\033\312\030,\204q\266j\253:\243\231\036\230x43\232\356\301\310I6\034\347\330\307>\316q\216s\324QG\216:\352\270\177\302\376\t\373\272G\222\025\257\327\233\362\201\246\247\373\365\373\361}\337{\372\246\254\254\255\370\330\303\032\375f}e\355\300\245X\241g\032U*-z\346:\212E\024\003\333V\035\373\032\305vK!\324\267t\212}a\344(/v_\334\337\334\332T4\307P|\374O\254S\242\220\240\256\333\032!\230(\256\251\324\003\313\246\226\243\320\226\207\311\252\262g*-7P\034\214\r\205\272\212\007v\243\017\350\031v\024\202\251\330(\313\232\343\270T\243\226\353 xn9\247\313\212a\371\020\304:\307\342\365S\315&x\265\266\273\277[9\206*\212\233\017\036<(+\265\352>:8D\025\265\362\267]eeMYQ\236\036\035>W\376\261\274\264\372D3\014\004>\261f4,\307\202Z4\352\372\212\3566\032P\301c\360N\264\272\215\261#\326S\335\"\351\316\260\255\206E\225'\216\013X\230Z`S\005!\037\033\201\216\021R\214@&\343\270\316}\300\346\334\322l\270\325\301=E\310\365\r\200\252\336R<\354\353\256\243\335\247\256k\277\266\250\347\273:&\304\365\327<\315'\330'k\210\330\356\033\333=E\330\001/\000\225wa}\304\312\0044\260\357\371\226C\205\345\237\004-\316)q\003_\307\177\t\010V\236\240\355\3004\341\315\340\377\3520e]2\213\320\310\r@N\000\351\221\273\212\272\277\217\366\367\236\357\035\243\347/\367\217\367\320\336Am\367\350\030\2758F\307\207\207\373\010\275h]\300\337\016\210\001\035\340\013z\204\315j\200\375\026zy\260wx\200^\326v5\242k\244\345\350\226\273\252\273\276\033\200\n0\321h\275\036\230\272\346C\215\206n\303\021\262\200]_\323q]\323_\353\rCw\003\207\032\220\013\265\032\030\031u\243\216\035C\200\322\302\256\215\317agZ\3306\310\010\002#[d\203^\234\262\351\231\276\333\020\036\240\254\206\207\220\0318:B\247\230\312%\255\025\235BV\336\231K\250\345!\213\240a\226\026\305\r\202l\275\201PC\203\364`%\257\033\032\325\317\032\332\005\222\217\033\220\007\234\273F`\203\243F\2134m#hx`\353h\2206\002G\236\247Y~J\234\347z\236K\206t\256\366\351\\\035\322""\211\274V\337q\272=\247Bw\0105-\003\226@\263S\257M\201\260\\\220\270\030H\360\307\314\016\016\360\005p\013<82\022\321\3170\224\2025_?#\3306\tnX\272k\213\027 \200~\346\260\353\213|D\026\350\003\022!\326[L<\254\303\251O\207\240\020\332\240H\250\321K\305\217\352-\004J\200\036\357\227D\201\022\261^Pz\346C#B%C\236\304\346\255\353@\244\300\201\256\007\035\373\001\325\3175;\300\344\r\214\206\313L/\373\313\360\367\254z\231\371\376\306g\327\246.i\270\305\312L\355M\315\206\315^6\317\036\361\3258\023\347z\331\305\356\342\037b5\256\302\216g\344\362\375\304g\327fC\023\214\301\305R\270\035j\275\2519\226\351M]\017O\300\3076\253\363q\376(Z\212\266#\270\231\0167B\235\345z3\327{S7\302SV\343c\274\230\206\201\273/X\216\225\340l\234\3779\316\364ffC\312\326\331\021#`2\007o\362l\213\227y\205\373\321|T\026\327\001\253\260\246\274\232cY\010\245\365fr\354&k\202\323%\260{\023\325\343\261\270(,\t\370\255J\313y\266\314\363|\233\313d6\303sVe:\034T\272\277-'\205\244\326\316\266\367:\325\216~\225\277Re\2269\310VZ\266x\206\337\344DVb\304w\343\246\274\236\tw\330\030+~\264\334\005\210P\340'Q9\252D$.u\357\377\265\223y\037\201A\004\310\204\007`G\343\307I51\333\225\266\337\231\357lt\360\325V\267v\374\177\207\314\375\330\377;p\277\214T\201\330\030[\002\326\000\220%\360a\360\273\200\227\0265\201\347B\\K2I.)\001\034\231\336\334\002 \007\020\372,/c\215\361\022?\222\034l\000\016\245\270\032k1\001\333\001\274E\266\325\375\365*\034\236'G\211\337\316\267\325O\246g\230\262t(\014\233,\303\nR\022%\3762*E'q9\256\304~2\237l&\264\275\336\256u2\235B\347\250\323\034&\363\244\273\364\020\220\324>)\211\357\246\246\273\323J\224\211\362@I\020W\272kj'\327)ujW)\201R\267\005\321(\277H!\232g\345\336\\^\364\216D\272\334+\334bo\243\034dZ\003E/\336N\277\013\375\274\005l\257\000\237\305\337\360\252\270\\X\006\374\307\343\r\250\265p\233\347z\205\205\264\t\036\363*\327!\0075%#\025|f@]\235g\3713I\\.^\212\267\341qJ\331\242,q\233\033Q\021\244\267\r\205\246\256\337\001\221\222:\342\365\343\310,|\210\243\365\360h(\215k \214A[l\207u1\005n""\300\2771v\227Q\376\307\276\272\346\343u\230\0373\375\276\022\317\003\266\003\312\317\311d\3232\323\333B\267 \000\231\210\315D\025.\237\262;L\203\206\007\247Z\370\337\264\256\364\003:Gn\272\263J\224\215\324\350\357\361q\222O*\ti\337i\353\235\333W\305\324\354[\200\031b>d\223\354\r<\377<\205CJ\226\177\001,\365{j\0230\310\244\235t\232j\237@\305\271\336\334\257\304 \272\311N\301\315\365\005\366\212\253\203\307\345\324\3558{\010\\\354\003\316e\201\302\334-\366\037HFp}\320.\366\n\245\350\313X\025\247r\330=\202\227\017\345L\361\243[Pd=\031O\266\332iA\275\354tX\276\314|\227\235\034\035\305\264\233\277'@\374\211\211<y\031\204\317\322\324\345\330\236\274$aQN\203[ \305MN!\374WI9Q\207\367\357\333\377\013R\332\200au[ !\306\314\0043\271\232\202\266\036\276\022\323\"\017\350P\230\302\252\234gj\352E\rkP\373\006{\335\357\023\025\006\310x\262\221\330\235\276\237\033\334\004 F\375@\323\260\023\341G\310q\222}\033U#\241\314\356\334\035i\010\277,S\320v9\361\243\"j0\244\002\207%\211O\001?8\337\223\003\274\300k\321x\324\247!\363\276a\005\306\366=\200+\037\357$\023\211.g\322G\236\246\005e\341\307\205\360\317\305\315\034\000\241\301\307\035!yQ\317\265~\356\243\270l\361u\030I\242\325vb\351\346<\254\002\366\205~|\201Dw&\235%;\375N|\027r`{\3027\240\005r\"\312\001/\302\207!GG6V?\3258\345\324\200y\371u\244\003\002\317\222f{\274\275\331&\235\225+\211\302s\350\274\022?\226\3245\207\017\247\302Y\220\206\220\r\001\247}u\251\342\374\372\377\24068\037\005\374\353\024\246\017;\376\331\3643CS\321\361i\362E\361\356\002\332\260(\310\310\262\257 \257fW\331Ld\344\267r\210\275\273\210\246\343G\311\275\266\014\366oxo\362\235h\002\212\317I\233n\341wi\347@\213\375\000u\344O)";
+    PyObject *data = __Pyx_DecompressString(cstring, 1948, 1);
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (1812 bytes) */
-const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the 'annotation_typing' directive to False.SELECT /*!40001 SQL_NO_CACHE */ * FROM `?add_noteadministrator command: disableenablegcisenabledlimit ?no default __reduce__ due to non-trivial __cinit__order by percona-toolkitprocessor/parsers/_slowlog_fingerprint.pxi<stringsource>use ?_Buffers_Buffers.__reduce_cython___Buffers.__setstate_cython___CALL_LIMIT_MULTI_INSERT_PT_TOOL__Pyx_PyDict_NextRef_UNION_USEascasyncio.coroutinesbufcline_in_tracebackcountendfingerprint_latin1__func____getstate__group_is_coroutineitems_lcm__main__match__module__mysqldumpn__name__popprocessor.parsers._slowlog__pyx_state__pyx_vtable____qualname__query__reduce____reduce_cython____reduce_ex__ssearchself__set_name__setdefault__setstate____setstate_cython__sizespec_strip_order_by_ascsub__test__unionvalues\200\001\330\004\n\210+\220Q\200\001\340\004\007\200t\2108\2201\220A\330\010\017\210t\320\023&\240a\240q\330\004\023\2207\230.\250\001\250\021\330\004\030\320\030,\250A\250Q\330\004\007\200u\210K\220q\230\001\330\010\017\210q\330\004\007\200s\210!\2103\210c\220\027\230\003\2304\230t\2409\250G\2601\260A\330\010\017\210q\330\004\007\200u\210K\220q\230\001\330\010\017\210q\330\004\007\200{\220!\2203\220c\230\031\240!\330\010\014\210D\220\006\220f\230A\230Q\330\010\013\2102\210W\220A\330\014\023\2204\220t\2301\230A\230V\2401\240A\330\004\007\200u\210A\210S\220\003\2203\220k\240\023\240C\240u\250A\250S\260\003\2603\260l\300!\330\010\014\210D\220\016\230f\240A\240Q\330\010\013\2102\210W\220A\330\014\024\220A\220V\2301\230A\330\014\020\220\007\220~\240Q\240a\330\014\020\320\020$\240A\240Q\330\004\030\230\010\240\001\240\021\330\004\n\210!\2103\210d\220#\220Q\330\004\007\200s\210!\2103\210d\220#\220W\230A\330\010\014\210I\220Q\220c\230\024\230S\240\003\2401\330\010\013\2105\220\001\330\004\007\200s\210!\2103\210d\220#\220W\230C\230s\240&\250\001\250\023""\250D\260\006\260c\270\023\270A\330\010\014\210I\220Q\220c\230\024\230S\240\003\2401\330\010\013\2105\220\001\330\004\007\200u\210A\210S\220\004\220C\220s\230)\2401\330\010\020\220\006\220a\220s\230$\230a\330\010\014\210D\220\005\220V\2301\230A\330\010\013\2102\210W\220A\330\014\023\2208\2302\230U\240!\2401\240D\250\001\330\004\007\200v\210Q\210c\220\024\220W\230C\230s\240!\330\010\014\320\014 \240\001\240\023\240D\250\003\2503\250a\330\010\013\2105\220\001\330\004\007\200v\210Q\210c\220\024\220V\2303\230c\240\021\330\010\014\210N\230!\2303\230d\240#\240S\250\004\250A\330\010\013\2105\220\001\330\004\007\200v\210Q\210c\220\024\220V\2303\230c\240\021\330\010\014\210N\230!\2303\230d\240#\240S\250\004\250A\330\010\013\2105\220\001\330\004\007\200{\220!\2203\220d\230#\230Y\240c\250\023\250K\260q\270\003\2704\270s\300*\310A\330\010\014\210M\230\021\230#\230T\240\023\240C\240q\330\010\013\2105\220\001\330\004\010\210\017\220q\230\003\2304\230s\240#\240Q\330\004\007\200u\210A\330\004\010\210\r\220Q\220c\230\024\230S\240\003\2401\330\004\007\200u\210A\330\004\007\200s\210!\2103\210d\220#\220Y\230a\330\010\014\210M\230\021\230#\230T\240\023\240C\240q\330\010\013\2105\220\001\330\004\007\200v\210Q\210c\220\024\220V\2303\230c\240\021\330\010\014\210N\230!\2303\230d\240#\240S\250\001\330\010\013\2105\220\001\330\004\014\210F\220!\2203\220d\230!\330\004\007\200x\210s\220!\330\010\020\220\004\220G\2304\230q\320 4\260A\330\004\007\200z\220\023\220A\330\010\020\220\004\220G\2304\230q\240\013\2507\260&\270\001\330\004\007\200|\2203\220f\230D\240\006\240c\250\021\330\010\020\220\004\320\024(\250\001\250\021\330\004\013\2101";
+    #else /* compression: none (3494 bytes) */
+const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the 'annotation_typing' directive to False.SELECT /*!40001 SQL_NO_CACHE */ * FROM `'\".?add_noteadministrator command: disableenablegcisenabledlimit ?no default __reduce__ due to non-trivial __cinit__order by percona-toolkitprocessor/parsers/_slowlog_entries.pxiprocessor/parsers/_slowlog_fingerprint.pxi<stringsource>use ?_Buffers_Buffers.__reduce_cython___Buffers.__setstate_cython___CALL_LIMIT_MULTI_INSERT_PT_TOOL__Pyx_PyDict_NextRefQuery_UNION_USEascasyncio.coroutinesatbbufcarriedcline_in_tracebackcmdcountdatetime_dbdbendentryeoleventfieldsfingerprintfingerprint_latin1fpfromtimestamp__func__get__getstate__grouphostip_is_coroutineitems_lcm__main__maskmatchmax_statement__module__mysqldumpn__name__outppairparserpopposprocessor.parsers._slowlog__pyx_state__pyx_vtable__qid__qualname__queryquery_id__reduce____reduce_cython____reduce_ex__sscan_slowschemasearchselfsemicolon__set_name__setdefault__setstate____setstate_cython__sizespecstartstatementstmt_strip_order_by_ascsubtable__test__textthread_idtimestamptimezonetsunionuserutcvalueswhen\200\001\330\004\n\210+\220Q\200\001\360\016\000\005\010\200t\2108\2201\220A\330\010\017\210q\330\004\023\2207\230.\250\001\250\021\330\004\030\320\030,\250A\250Q\330\004\030\230\001\330\004\030\230\001\360\006\000\005\017\210f\220A\330\004\n\210\"\210B\210a\330\010\020\220\001\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\021\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\017\210q\330\010\013\2106\220\021\220#\220S\230\003\230=\250\001\330\014\017\210t\2202\220R\220s\230!\330\020\021\330\014\023\2208\2301\230C\230r\240\022\2401\330\014\017\210u\220C\220q\330\020\021\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010""\013\2104\210v\220Q\220c\230\023\230C\320\0371\260\024\260S\270\004\270I\300Q\300c\310\023\310A\330\014\r\330\010\021\220\021\330\010\013\2104\210y\230\001\230\026\230s\240\"\240B\240d\250%\250q\330\014\r\330\010\014\210D\220\002\220!\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\025\220c\230\024\230V\2401\240C\240s\250#\320-@\300\001\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\013\2104\210y\230\001\230\023\230C\230u\240C\240t\250:\260Q\260f\270C\270r\300\022\3003\300e\3108\320ST\330\014\r\330\010\014\210D\220\002\220!\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\021\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\013\2106\220\021\220#\220S\230\003\2309\240A\330\014\020\220\002\220\"\220A\330\014\022\220\"\220B\220d\230%\230w\240a\240q\250\001\250\024\250S\260\001\260\021\260#\260S\270\001\330\020\025\220Q\330\014\017\210r\220\023\220B\220b\230\002\230#\230R\230r\240\022\2403\240d\250#\250Q\250a\250s\260#\260Q\330\020\021\330\014\022\220!\2208\320\033.\250a\250v\260R\260r\270\023\270A\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2106\220\021\220#\220S\230\003\320\033.\250a\330\014\017\210q\220\001\220\024\220R\220s\230#\230U\240#\240V\2501\250C\250r\260\022\2604\260t\2702\270S\300\001\300\024\300R\300q\330\020\021\330\014\022\220!\220?\320\"5\260Q\260a\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\340\010\013\320\013 \240\001\240\023\240C\240u\250C\320/A\300\021\300#\300S\310\001\330\014\r\330\010\017\210q\330\010\024\220A\330\010\t\330\014\017\210r\220\022\2201\330\020\023\2201\220A\220S\230\003\2301\330\024\027\220z\240\021\240#\240S\250\001\330\030\031\330\024\027\220z\240\024\240V\2501\250C\250s\260#\260W\270A""\330\030\035\230Q\330\030\031\330\025'\240q\250\003\2503\250a\330\024\031\230\021\330\024\025\330\014\017\210t\220:\230Q\230c\240\023\240A\330\020\025\220Q\330\020\021\330\014\020\220\001\330\014\022\220\"\220B\220b\230\004\230K\240q\250\001\250\021\250\"\250B\250a\330\020\025\220Q\330\014\030\230\002\230\"\230B\230d\240!\2401\240B\240b\250\003\2503\250a\330\014\020\220\004\220B\220a\330\014\017\210r\220\023\220A\330\020\025\220Q\330\020\021\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\025\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2102\210R\210r\220\023\220B\220b\230\005\230R\230q\330\014\r\330\010\014\210B\210b\220\001\330\010\016\210b\220\002\220%\220t\230;\240a\240q\250\001\250\022\2502\250Q\330\014\021\220\021\330\010\013\2102\210R\210u\220D\230\001\230\021\230\"\230B\230c\240\023\240A\330\014\021\220\021\330\010\024\320\024'\240q\250\006\250f\260A\330\010\014\210F\220$\220a\220q\330\010\016\210a\210\177\230d\240!\2401\330\010\016\210a\210y\230\001\330\010\016\210a\320\017 \240\004\240A\240X\250T\260\023\260C\260s\270$\270c\300\031\310!\330\010\016\210a\210~\230Q\330\010\013\2105\220\007\220w\230d\240)\2503\250a\330\014\022\220!\2208\2306\240\021\240!\330\010\r\210V\2204\220q\230\001\330\010\013\2103\210g\220Q\330\014\017\210s\220'\230\021\330\020\032\230!\330\020\026\220g\230Q\330\r\025\220W\230A\330\014\022\220!\2208\2301\330\010\013\2105\220\003\2205\230\004\230L\250\003\2501\330\014\r\330\020\027\220}\240A\240V\2501\250N\270!\330\024#\2409\250A\330\020\027\220q\330\010\013\2107\220!\2205\230\001\230\026\230r\240\027\250\006\250b\260\003\2608\2701\330\010\016\210a\330\004\013\2101\200\001\340\004\007\200t\2108\2201\220A\330\010\017\210t\320\023&\240a\240q\330\004\023\2207\230.\250\001\250\021\330\004\030\320\030,\250A\250Q\330\004\007\200u\210K\220q\230\001\330\010\017\210q\330\004\007\200s\210!\2103\210c\220\027\230\003\2304\230t\2409\250G\2601\260A\330\010\017\210q\330\004\007""\200u\210K\220q\230\001\330\010\017\210q\330\004\007\200{\220!\2203\220c\230\031\240!\330\010\014\210D\220\006\220f\230A\230Q\330\010\013\2102\210W\220A\330\014\023\2204\220t\2301\230A\230V\2401\240A\330\004\007\200u\210A\210S\220\003\2203\220k\240\023\240C\240u\250A\250S\260\003\2603\260l\300!\330\010\014\210D\220\016\230f\240A\240Q\330\010\013\2102\210W\220A\330\014\024\220A\220V\2301\230A\330\014\020\220\007\220~\240Q\240a\330\014\020\320\020$\240A\240Q\330\004\030\230\010\240\001\240\021\330\004\n\210!\2103\210d\220#\220Q\330\004\007\200s\210!\2103\210d\220#\220W\230A\330\010\014\210I\220Q\220c\230\024\230S\240\003\2401\330\010\013\2105\220\001\330\004\007\200s\210!\2103\210d\220#\220W\230C\230s\240&\250\001\250\023\250D\260\006\260c\270\023\270A\330\010\014\210I\220Q\220c\230\024\230S\240\003\2401\330\010\013\2105\220\001\330\004\007\200u\210A\210S\220\004\220C\220s\230)\2401\330\010\020\220\006\220a\220s\230$\230a\330\010\014\210D\220\005\220V\2301\230A\330\010\013\2102\210W\220A\330\014\023\2208\2302\230U\240!\2401\240D\250\001\330\004\007\200v\210Q\210c\220\024\220W\230C\230s\240!\330\010\014\320\014 \240\001\240\023\240D\250\003\2503\250a\330\010\013\2105\220\001\330\004\007\200v\210Q\210c\220\024\220V\2303\230c\240\021\330\010\014\210N\230!\2303\230d\240#\240S\250\004\250A\330\010\013\2105\220\001\330\004\007\200v\210Q\210c\220\024\220V\2303\230c\240\021\330\010\014\210N\230!\2303\230d\240#\240S\250\004\250A\330\010\013\2105\220\001\330\004\007\200{\220!\2203\220d\230#\230Y\240c\250\023\250K\260q\270\003\2704\270s\300*\310A\330\010\014\210M\230\021\230#\230T\240\023\240C\240q\330\010\013\2105\220\001\330\004\010\210\017\220q\230\003\2304\230s\240#\240Q\330\004\007\200u\210A\330\004\010\210\r\220Q\220c\230\024\230S\240\003\2401\330\004\007\200u\210A\330\004\007\200s\210!\2103\210d\220#\220Y\230a\330\010\014\210M\230\021\230#\230T\240\023\240C\240q\330\010\013\2105\220\001\330\004\007\200v\210Q\210c\220\024\220V\2303\230c\240\021\330\010\014\210N\230!\2303""\230d\240#\240S\250\001\330\010\013\2105\220\001\330\004\014\210F\220!\2203\220d\230!\330\004\007\200x\210s\220!\330\010\020\220\004\220G\2304\230q\320 4\260A\330\004\007\200z\220\023\220A\330\010\020\220\004\220G\2304\230q\240\013\2507\260&\270\001\330\004\007\200|\2203\220f\230D\240\006\240c\250\021\330\010\020\220\004\320\024(\250\001\250\021\330\004\013\2101";
     PyObject *data = NULL;
     CYTHON_UNUSED_VAR(__Pyx_DecompressString);
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 70; i++) {
+    for (int i = 0; i < 116; i++) {
       Py_ssize_t bytes_length = index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
-      if (likely(string) && i >= 17) PyUnicode_InternInPlace(&string);
+      if (likely(string) && i >= 21) PyUnicode_InternInPlace(&string);
       if (unlikely(!string)) {
         Py_XDECREF(data);
         __PYX_ERR(0, 1, __pyx_L1_error)
@@ -8167,7 +16090,7 @@ const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately str
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 70; i < 72; i++) {
+    for (int i = 116; i < 119; i++) {
       Py_ssize_t bytes_length = index[i].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
@@ -8178,15 +16101,15 @@ const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately str
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 72; i++) {
+    for (Py_ssize_t i = 0; i < 119; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 70;
-      for (Py_ssize_t i=0; i<2; ++i) {
+      PyObject **table = stringtab + 116;
+      for (Py_ssize_t i=0; i<3; ++i) {
         #if CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
         #if PY_VERSION_HEX < 0x030E0000
         if (_Py_IsOwnedByCurrentThread(table[i]) && Py_REFCNT(table[i]) == 1)
@@ -8236,10 +16159,10 @@ const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately str
 }
 /* #### Code section: init_codeobjects ### */
 typedef struct {
-    unsigned int argcount : 2;
+    unsigned int argcount : 4;
     unsigned int num_posonly_args : 1;
     unsigned int num_kwonly_args : 1;
-    unsigned int nlocals : 3;
+    unsigned int nlocals : 5;
     unsigned int flags : 10;
     unsigned int first_line : 9;
 } __Pyx_PyCode_New_function_description;
@@ -8271,6 +16194,11 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
     const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 6, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 304};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_query, __pyx_mstate->__pyx_n_u_spec, __pyx_mstate->__pyx_n_u_s, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_m, __pyx_mstate->__pyx_n_u_buf};
     __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_finge, __pyx_mstate->__pyx_n_u_fingerprint_latin1, __pyx_mstate->__pyx_kp_b_iso88591_t81A_t_aq_7_AQ_uKq_q_s_3c_4t9G1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {10, 0, 0, 27, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 256};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_text, __pyx_mstate->__pyx_n_u_pos, __pyx_mstate->__pyx_n_u_start, __pyx_mstate->__pyx_n_u_out, __pyx_mstate->__pyx_n_u_parser, __pyx_mstate->__pyx_n_u_table, __pyx_mstate->__pyx_n_u_max_statement, __pyx_mstate->__pyx_n_u_event, __pyx_mstate->__pyx_n_u_pair, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_s, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_p, __pyx_mstate->__pyx_n_u_entry, __pyx_mstate->__pyx_n_u_eol, __pyx_mstate->__pyx_n_u_stmt, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_ts, __pyx_mstate->__pyx_n_u_semicolon, __pyx_mstate->__pyx_n_u_at, __pyx_mstate->__pyx_n_u_carried, __pyx_mstate->__pyx_n_u_when, __pyx_mstate->__pyx_n_u_fields, __pyx_mstate->__pyx_n_u_statement, __pyx_mstate->__pyx_n_u_fp, __pyx_mstate->__pyx_n_u_qid, __pyx_mstate->__pyx_n_u_db_2};
+    __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_entri, __pyx_mstate->__pyx_n_u_scan_slow, __pyx_mstate->__pyx_kp_b_iso88591_t81A_q_7_AQ_fA_Ba_V1Bb_7_Ba_3c, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
   }
   Py_DECREF(tuple_dedup_map);
   return 0;
@@ -8348,6 +16276,26 @@ end:
     return (__Pyx_RefNannyAPIStruct *)r;
 }
 #endif
+
+/* ExtTypeTest */
+static CYTHON_INLINE int __Pyx_TypeTest(PyObject *obj, PyTypeObject *type) {
+    __Pyx_TypeName obj_type_name;
+    __Pyx_TypeName type_name;
+    if (unlikely(!type)) {
+        PyErr_SetString(PyExc_SystemError, "Missing type object");
+        return 0;
+    }
+    if (likely(__Pyx_TypeCheck(obj, type)))
+        return 1;
+    obj_type_name = __Pyx_PyType_GetFullyQualifiedName(Py_TYPE(obj));
+    type_name = __Pyx_PyType_GetFullyQualifiedName(type);
+    PyErr_Format(PyExc_TypeError,
+                 "Cannot convert " __Pyx_FMT_TYPENAME " to " __Pyx_FMT_TYPENAME,
+                 obj_type_name, type_name);
+    __Pyx_DECREF_TypeName(obj_type_name);
+    __Pyx_DECREF_TypeName(type_name);
+    return 0;
+}
 
 /* TupleAndListFromArray (used by fastcall) */
 #if !CYTHON_COMPILING_IN_CPYTHON && CYTHON_METH_FASTCALL
@@ -9763,6 +17711,290 @@ static PyObject *__Pyx_Object_VectorcallMethod_CallFromBuilder(PyObject *name, P
 }
 #endif
 
+/* GetTopmostException (used by SaveResetException) */
+#if CYTHON_USE_EXC_INFO_STACK && CYTHON_FAST_THREAD_STATE
+static _PyErr_StackItem *
+__Pyx_PyErr_GetTopmostException(PyThreadState *tstate)
+{
+    _PyErr_StackItem *exc_info = tstate->exc_info;
+    while ((exc_info->exc_value == NULL || exc_info->exc_value == Py_None) &&
+           exc_info->previous_item != NULL)
+    {
+        exc_info = exc_info->previous_item;
+    }
+    return exc_info;
+}
+#endif
+
+/* SaveResetException */
+#if CYTHON_FAST_THREAD_STATE
+static CYTHON_INLINE void __Pyx__ExceptionSave(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb) {
+  #if CYTHON_USE_EXC_INFO_STACK && PY_VERSION_HEX >= 0x030B00a4
+    _PyErr_StackItem *exc_info = __Pyx_PyErr_GetTopmostException(tstate);
+    PyObject *exc_value = exc_info->exc_value;
+    if (exc_value == NULL || exc_value == Py_None) {
+        *value = NULL;
+        *type = NULL;
+        *tb = NULL;
+    } else {
+        *value = exc_value;
+        Py_INCREF(*value);
+        *type = (PyObject*) Py_TYPE(exc_value);
+        Py_INCREF(*type);
+        *tb = PyException_GetTraceback(exc_value);
+    }
+  #elif CYTHON_USE_EXC_INFO_STACK
+    _PyErr_StackItem *exc_info = __Pyx_PyErr_GetTopmostException(tstate);
+    *type = exc_info->exc_type;
+    *value = exc_info->exc_value;
+    *tb = exc_info->exc_traceback;
+    Py_XINCREF(*type);
+    Py_XINCREF(*value);
+    Py_XINCREF(*tb);
+  #else
+    *type = tstate->exc_type;
+    *value = tstate->exc_value;
+    *tb = tstate->exc_traceback;
+    Py_XINCREF(*type);
+    Py_XINCREF(*value);
+    Py_XINCREF(*tb);
+  #endif
+}
+static CYTHON_INLINE void __Pyx__ExceptionReset(PyThreadState *tstate, PyObject *type, PyObject *value, PyObject *tb) {
+  #if CYTHON_USE_EXC_INFO_STACK && PY_VERSION_HEX >= 0x030B00a4
+    _PyErr_StackItem *exc_info = tstate->exc_info;
+    PyObject *tmp_value = exc_info->exc_value;
+    exc_info->exc_value = value;
+    Py_XDECREF(tmp_value);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+  #else
+    PyObject *tmp_type, *tmp_value, *tmp_tb;
+    #if CYTHON_USE_EXC_INFO_STACK
+    _PyErr_StackItem *exc_info = tstate->exc_info;
+    tmp_type = exc_info->exc_type;
+    tmp_value = exc_info->exc_value;
+    tmp_tb = exc_info->exc_traceback;
+    exc_info->exc_type = type;
+    exc_info->exc_value = value;
+    exc_info->exc_traceback = tb;
+    #else
+    tmp_type = tstate->exc_type;
+    tmp_value = tstate->exc_value;
+    tmp_tb = tstate->exc_traceback;
+    tstate->exc_type = type;
+    tstate->exc_value = value;
+    tstate->exc_traceback = tb;
+    #endif
+    Py_XDECREF(tmp_type);
+    Py_XDECREF(tmp_value);
+    Py_XDECREF(tmp_tb);
+  #endif
+}
+#endif
+
+/* PyErrExceptionMatches */
+#if CYTHON_FAST_THREAD_STATE
+static int __Pyx_PyErr_ExceptionMatchesTuple(PyObject *exc_type, PyObject *tuple) {
+    Py_ssize_t i, n;
+    n = PyTuple_GET_SIZE(tuple);
+    for (i=0; i<n; i++) {
+        if (exc_type == PyTuple_GET_ITEM(tuple, i)) return 1;
+    }
+    for (i=0; i<n; i++) {
+        if (__Pyx_PyErr_GivenExceptionMatches(exc_type, PyTuple_GET_ITEM(tuple, i))) return 1;
+    }
+    return 0;
+}
+static CYTHON_INLINE int __Pyx_PyErr_ExceptionMatchesInState(PyThreadState* tstate, PyObject* err) {
+    int result;
+    PyObject *exc_type;
+#if PY_VERSION_HEX >= 0x030C00A6
+    PyObject *current_exception = tstate->current_exception;
+    if (unlikely(!current_exception)) return 0;
+    exc_type = (PyObject*) Py_TYPE(current_exception);
+    if (exc_type == err) return 1;
+#else
+    exc_type = tstate->curexc_type;
+    if (exc_type == err) return 1;
+    if (unlikely(!exc_type)) return 0;
+#endif
+    #if CYTHON_AVOID_BORROWED_REFS
+    Py_INCREF(exc_type);
+    #endif
+    if (unlikely(PyTuple_Check(err))) {
+        result = __Pyx_PyErr_ExceptionMatchesTuple(exc_type, err);
+    } else {
+        result = __Pyx_PyErr_GivenExceptionMatches(exc_type, err);
+    }
+    #if CYTHON_AVOID_BORROWED_REFS
+    Py_DECREF(exc_type);
+    #endif
+    return result;
+}
+#endif
+
+/* PyObjectCall2Args (used by CallUnboundCMethod1) */
+static CYTHON_INLINE PyObject* __Pyx_PyObject_Call2Args(PyObject* function, PyObject* arg1, PyObject* arg2) {
+    PyObject *args[3] = {NULL, arg1, arg2};
+    return __Pyx_PyObject_FastCall(function, args+1, 2 | __Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET);
+}
+
+/* CallUnboundCMethod1 */
+#if CYTHON_COMPILING_IN_CPYTHON
+static CYTHON_INLINE PyObject* __Pyx_CallUnboundCMethod1(__Pyx_CachedCFunction* cfunc, PyObject* self, PyObject* arg) {
+    int was_initialized =  __Pyx_CachedCFunction_GetAndSetInitializing(cfunc);
+    if (likely(was_initialized == 2 && cfunc->func)) {
+        int flag = cfunc->flag;
+        if (flag == METH_O) {
+            return __Pyx_CallCFunction(cfunc, self, arg);
+        } else if (flag == METH_FASTCALL) {
+            return __Pyx_CallCFunctionFast(cfunc, self, &arg, 1);
+        } else if (flag == (METH_FASTCALL | METH_KEYWORDS)) {
+            return __Pyx_CallCFunctionFastWithKeywords(cfunc, self, &arg, 1, NULL);
+        }
+    }
+#if CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
+    else if (unlikely(was_initialized == 1)) {
+        __Pyx_CachedCFunction tmp_cfunc = {
+#ifndef __cplusplus
+            0
+#endif
+        };
+        tmp_cfunc.type = cfunc->type;
+        tmp_cfunc.method_name = cfunc->method_name;
+        return __Pyx__CallUnboundCMethod1(&tmp_cfunc, self, arg);
+    }
+#endif
+    PyObject* result = __Pyx__CallUnboundCMethod1(cfunc, self, arg);
+    __Pyx_CachedCFunction_SetFinishedInitializing(cfunc);
+    return result;
+}
+#endif
+static PyObject* __Pyx__CallUnboundCMethod1(__Pyx_CachedCFunction* cfunc, PyObject* self, PyObject* arg){
+    PyObject *result = NULL;
+    if (unlikely(!cfunc->func && !cfunc->method) && unlikely(__Pyx_TryUnpackUnboundCMethod(cfunc) < 0)) return NULL;
+#if CYTHON_COMPILING_IN_CPYTHON
+    if (cfunc->func && (cfunc->flag & METH_VARARGS)) {
+        PyObject *args = PyTuple_New(1);
+        if (unlikely(!args)) return NULL;
+        Py_INCREF(arg);
+        PyTuple_SET_ITEM(args, 0, arg);
+        if (cfunc->flag & METH_KEYWORDS)
+            result = __Pyx_CallCFunctionWithKeywords(cfunc, self, args, NULL);
+        else
+            result = __Pyx_CallCFunction(cfunc, self, args);
+        Py_DECREF(args);
+    } else
+#endif
+    {
+        result = __Pyx_PyObject_Call2Args(cfunc->method, self, arg);
+    }
+    return result;
+}
+
+/* dict_getitem_default */
+static PyObject* __Pyx_PyDict_GetItemDefault(PyObject* d, PyObject* key, PyObject* default_value) {
+    PyObject* value;
+#if !CYTHON_COMPILING_IN_PYPY || PYPY_VERSION_NUM >= 0x07020000
+    value = PyDict_GetItemWithError(d, key);
+    if (unlikely(!value)) {
+        if (unlikely(PyErr_Occurred()))
+            return NULL;
+        value = default_value;
+    }
+    Py_INCREF(value);
+    if ((1));
+#else
+    if (PyBytes_CheckExact(key) || PyUnicode_CheckExact(key) || PyLong_CheckExact(key)) {
+        value = PyDict_GetItem(d, key);
+        if (unlikely(!value)) {
+            value = default_value;
+        }
+        Py_INCREF(value);
+    }
+#endif
+    else {
+        if (default_value == Py_None)
+            value = __Pyx_CallUnboundCMethod1(&__pyx_mstate_global->__pyx_umethod_PyDict_Type_get, d, key);
+        else
+            value = __Pyx_CallUnboundCMethod2(&__pyx_mstate_global->__pyx_umethod_PyDict_Type_get, d, key, default_value);
+    }
+    return value;
+}
+
+/* RaiseTooManyValuesToUnpack */
+static CYTHON_INLINE void __Pyx_RaiseTooManyValuesError(Py_ssize_t expected) {
+    PyErr_Format(PyExc_ValueError,
+                 "too many values to unpack (expected %" CYTHON_FORMAT_SSIZE_T "d)", expected);
+}
+
+/* RaiseNeedMoreValuesToUnpack */
+static CYTHON_INLINE void __Pyx_RaiseNeedMoreValuesError(Py_ssize_t index) {
+    PyErr_Format(PyExc_ValueError,
+                 "need more than %" CYTHON_FORMAT_SSIZE_T "d value%.1s to unpack",
+                 index, (index == 1) ? "" : "s");
+}
+
+/* RaiseNoneIterError */
+static CYTHON_INLINE void __Pyx_RaiseNoneNotIterableError(void) {
+    PyErr_SetString(PyExc_TypeError, "'NoneType' object is not iterable");
+}
+
+/* IterFinish */
+static CYTHON_INLINE int __Pyx_IterFinish(void) {
+    PyObject* exc_type;
+    __Pyx_PyThreadState_declare
+    __Pyx_PyThreadState_assign
+    exc_type = __Pyx_PyErr_CurrentExceptionType();
+    if (unlikely(exc_type)) {
+        if (unlikely(!__Pyx_PyErr_GivenExceptionMatches(exc_type, PyExc_StopIteration)))
+            return -1;
+        __Pyx_PyErr_Clear();
+        return 0;
+    }
+    return 0;
+}
+
+/* UnpackItemEndCheck */
+static int __Pyx_IternextUnpackEndCheck(PyObject *retval, Py_ssize_t expected) {
+    if (unlikely(retval)) {
+        Py_DECREF(retval);
+        __Pyx_RaiseTooManyValuesError(expected);
+        return -1;
+    }
+    return __Pyx_IterFinish();
+}
+
+/* DictGetItem */
+#if !CYTHON_COMPILING_IN_PYPY
+static PyObject *__Pyx_PyDict_GetItem(PyObject *d, PyObject* key) {
+    PyObject *value;
+    if (unlikely(__Pyx_PyDict_GetItemRef(d, key, &value) == 0)) { // no value, no error
+        if (unlikely(PyTuple_Check(key))) {
+            PyObject* args = PyTuple_Pack(1, key);
+            if (likely(args)) {
+                PyErr_SetObject(PyExc_KeyError, args);
+                Py_DECREF(args);
+            }
+        } else {
+            PyErr_SetObject(PyExc_KeyError, key);
+        }
+    }
+    return value;
+}
+#endif
+
+/* PyObjectSetAttrStr */
+#if CYTHON_USE_TYPE_SLOTS
+static CYTHON_INLINE int __Pyx_PyObject_SetAttrStr(PyObject* obj, PyObject* attr_name, PyObject* value) {
+    PyTypeObject* tp = Py_TYPE(obj);
+    if (likely(tp->tp_setattro))
+        return tp->tp_setattro(obj, attr_name, value);
+    return PyObject_SetAttr(obj, attr_name, value);
+}
+#endif
+
 /* AllocateExtensionType */
 static PyObject *__Pyx_AllocateExtensionType(PyTypeObject *t, int is_final) {
     if (is_final || likely(!__Pyx_PyType_HasFeature(t, Py_TPFLAGS_IS_ABSTRACT))) {
@@ -10382,47 +18614,6 @@ static int __Pyx__DelItemOnTypeDict(PyTypeObject *tp, PyObject *k) {
     return result;
 }
 
-/* PyErrExceptionMatches (used by PyObjectGetAttrStrNoError) */
-#if CYTHON_FAST_THREAD_STATE
-static int __Pyx_PyErr_ExceptionMatchesTuple(PyObject *exc_type, PyObject *tuple) {
-    Py_ssize_t i, n;
-    n = PyTuple_GET_SIZE(tuple);
-    for (i=0; i<n; i++) {
-        if (exc_type == PyTuple_GET_ITEM(tuple, i)) return 1;
-    }
-    for (i=0; i<n; i++) {
-        if (__Pyx_PyErr_GivenExceptionMatches(exc_type, PyTuple_GET_ITEM(tuple, i))) return 1;
-    }
-    return 0;
-}
-static CYTHON_INLINE int __Pyx_PyErr_ExceptionMatchesInState(PyThreadState* tstate, PyObject* err) {
-    int result;
-    PyObject *exc_type;
-#if PY_VERSION_HEX >= 0x030C00A6
-    PyObject *current_exception = tstate->current_exception;
-    if (unlikely(!current_exception)) return 0;
-    exc_type = (PyObject*) Py_TYPE(current_exception);
-    if (exc_type == err) return 1;
-#else
-    exc_type = tstate->curexc_type;
-    if (exc_type == err) return 1;
-    if (unlikely(!exc_type)) return 0;
-#endif
-    #if CYTHON_AVOID_BORROWED_REFS
-    Py_INCREF(exc_type);
-    #endif
-    if (unlikely(PyTuple_Check(err))) {
-        result = __Pyx_PyErr_ExceptionMatchesTuple(exc_type, err);
-    } else {
-        result = __Pyx_PyErr_GivenExceptionMatches(exc_type, err);
-    }
-    #if CYTHON_AVOID_BORROWED_REFS
-    Py_DECREF(exc_type);
-    #endif
-    return result;
-}
-#endif
-
 /* PyObjectGetAttrStrNoError (used by SetupReduce) */
 #if __PYX_LIMITED_VERSION_HEX < 0x030d0000
 static void __Pyx_PyObject_GetAttrStr_ClearAttributeError(void) {
@@ -10559,6 +18750,338 @@ __PYX_GOOD:
     Py_XDECREF(setstate);
     Py_XDECREF(setstate_cython);
     return ret;
+}
+
+/* TypeImport */
+#ifndef __PYX_HAVE_RT_ImportType_3_2_4
+#define __PYX_HAVE_RT_ImportType_3_2_4
+static PyTypeObject *__Pyx_ImportType_3_2_4(PyObject *module, const char *module_name, const char *class_name,
+    size_t size, size_t alignment, enum __Pyx_ImportType_CheckSize_3_2_4 check_size)
+{
+    PyObject *result = 0;
+    Py_ssize_t basicsize;
+    Py_ssize_t itemsize;
+#if defined(Py_LIMITED_API) || (defined(CYTHON_COMPILING_IN_LIMITED_API) && CYTHON_COMPILING_IN_LIMITED_API)
+    PyObject *py_basicsize;
+    PyObject *py_itemsize;
+#endif
+    result = PyObject_GetAttrString(module, class_name);
+    if (!result)
+        goto bad;
+    if (!PyType_Check(result)) {
+        PyErr_Format(PyExc_TypeError,
+            "%.200s.%.200s is not a type object",
+            module_name, class_name);
+        goto bad;
+    }
+#if !( defined(Py_LIMITED_API) || (defined(CYTHON_COMPILING_IN_LIMITED_API) && CYTHON_COMPILING_IN_LIMITED_API) )
+    basicsize = ((PyTypeObject *)result)->tp_basicsize;
+    itemsize = ((PyTypeObject *)result)->tp_itemsize;
+#else
+    if (size == 0) {
+        return (PyTypeObject *)result;
+    }
+    py_basicsize = PyObject_GetAttrString(result, "__basicsize__");
+    if (!py_basicsize)
+        goto bad;
+    basicsize = PyLong_AsSsize_t(py_basicsize);
+    Py_DECREF(py_basicsize);
+    py_basicsize = 0;
+    if (basicsize == (Py_ssize_t)-1 && PyErr_Occurred())
+        goto bad;
+    py_itemsize = PyObject_GetAttrString(result, "__itemsize__");
+    if (!py_itemsize)
+        goto bad;
+    itemsize = PyLong_AsSsize_t(py_itemsize);
+    Py_DECREF(py_itemsize);
+    py_itemsize = 0;
+    if (itemsize == (Py_ssize_t)-1 && PyErr_Occurred())
+        goto bad;
+#endif
+    if (itemsize) {
+        if (size % alignment) {
+            alignment = size % alignment;
+        }
+        if (itemsize < (Py_ssize_t)alignment)
+            itemsize = (Py_ssize_t)alignment;
+    }
+    if ((size_t)(basicsize + itemsize) < size) {
+        PyErr_Format(PyExc_ValueError,
+            "%.200s.%.200s size changed, may indicate binary incompatibility. "
+            "Expected %zd from C header, got %zd from PyObject",
+            module_name, class_name, size, basicsize+itemsize);
+        goto bad;
+    }
+    if (check_size == __Pyx_ImportType_CheckSize_Error_3_2_4 &&
+            ((size_t)basicsize > size || (size_t)(basicsize + itemsize) < size)) {
+        PyErr_Format(PyExc_ValueError,
+            "%.200s.%.200s size changed, may indicate binary incompatibility. "
+            "Expected %zd from C header, got %zd-%zd from PyObject",
+            module_name, class_name, size, basicsize, basicsize+itemsize);
+        goto bad;
+    }
+    else if (check_size == __Pyx_ImportType_CheckSize_Warn_3_2_4 && (size_t)basicsize > size) {
+        if (PyErr_WarnFormat(NULL, 0,
+                "%.200s.%.200s size changed, may indicate binary incompatibility. "
+                "Expected %zd from C header, got %zd from PyObject",
+                module_name, class_name, size, basicsize) < 0) {
+            goto bad;
+        }
+    }
+    return (PyTypeObject *)result;
+bad:
+    Py_XDECREF(result);
+    return NULL;
+}
+#endif
+
+/* HasAttr (used by ImportImpl) */
+#if __PYX_LIMITED_VERSION_HEX < 0x030d0000
+static CYTHON_INLINE int __Pyx_HasAttr(PyObject *o, PyObject *n) {
+    PyObject *r;
+    if (unlikely(!PyUnicode_Check(n))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "hasattr(): attribute name must be string");
+        return -1;
+    }
+    r = __Pyx_PyObject_GetAttrStrNoError(o, n);
+    if (!r) {
+        return (unlikely(PyErr_Occurred())) ? -1 : 0;
+    } else {
+        Py_DECREF(r);
+        return 1;
+    }
+}
+#endif
+
+/* ImportImpl (used by Import) */
+static int __Pyx__Import_GetModule(PyObject *qualname, PyObject **module) {
+    PyObject *imported_module = PyImport_GetModule(qualname);
+    if (unlikely(!imported_module)) {
+        *module = NULL;
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        return 0;
+    }
+    *module = imported_module;
+    return 1;
+}
+static int __Pyx__Import_Lookup(PyObject *qualname, PyObject *const *imported_names, Py_ssize_t len_imported_names, PyObject **module) {
+    PyObject *imported_module;
+    PyObject *top_level_package_name;
+    Py_ssize_t i;
+    int status, module_found;
+    Py_ssize_t dot_index;
+    module_found = __Pyx__Import_GetModule(qualname, &imported_module);
+    if (unlikely(!module_found || module_found == -1)) {
+        *module = NULL;
+        return module_found;
+    }
+    if (imported_names) {
+        for (i = 0; i < len_imported_names; i++) {
+            PyObject *imported_name = imported_names[i];
+#if __PYX_LIMITED_VERSION_HEX < 0x030d0000
+            int has_imported_attribute = PyObject_HasAttr(imported_module, imported_name);
+#else
+            int has_imported_attribute = PyObject_HasAttrWithError(imported_module, imported_name);
+            if (unlikely(has_imported_attribute == -1)) goto error;
+#endif
+            if (!has_imported_attribute) {
+                goto not_found;
+            }
+        }
+        *module = imported_module;
+        return 1;
+    }
+    dot_index = PyUnicode_FindChar(qualname, '.', 0, PY_SSIZE_T_MAX, 1);
+    if (dot_index == -1) {
+        *module = imported_module;
+        return 1;
+    }
+    if (unlikely(dot_index == -2)) goto error;
+    top_level_package_name = PyUnicode_Substring(qualname, 0, dot_index);
+    if (unlikely(!top_level_package_name)) goto error;
+    Py_DECREF(imported_module);
+    status = __Pyx__Import_GetModule(top_level_package_name, module);
+    Py_DECREF(top_level_package_name);
+    return status;
+error:
+    Py_DECREF(imported_module);
+    *module = NULL;
+    return -1;
+not_found:
+    Py_DECREF(imported_module);
+    *module = NULL;
+    return 0;
+}
+static PyObject *__Pyx__Import(PyObject *name, PyObject *const *imported_names, Py_ssize_t len_imported_names, PyObject *qualname, PyObject *moddict, int level) {
+    PyObject *module = 0;
+    PyObject *empty_dict = 0;
+    PyObject *from_list = 0;
+    int module_found;
+    if (!qualname) {
+        qualname = name;
+    }
+    module_found = __Pyx__Import_Lookup(qualname, imported_names, len_imported_names, &module);
+    if (likely(module_found == 1)) {
+        return module;
+    } else if (unlikely(module_found == -1)) {
+        return NULL;
+    }
+    empty_dict = PyDict_New();
+    if (unlikely(!empty_dict))
+        goto bad;
+    if (imported_names) {
+#if CYTHON_COMPILING_IN_CPYTHON
+        from_list = __Pyx_PyList_FromArray(imported_names, len_imported_names);
+        if (unlikely(!from_list))
+            goto bad;
+#else
+        from_list = PyList_New(len_imported_names);
+        if (unlikely(!from_list)) goto bad;
+        for (Py_ssize_t i=0; i<len_imported_names; ++i) {
+            if (PyList_SetItem(from_list, i, __Pyx_NewRef(imported_names[i])) < 0) goto bad;
+        }
+#endif
+    }
+    if (level == -1) {
+        const char* package_sep = strchr(__Pyx_MODULE_NAME, '.');
+        if (package_sep != (0)) {
+            module = PyImport_ImportModuleLevelObject(
+                name, moddict, empty_dict, from_list, 1);
+            if (unlikely(!module)) {
+                if (unlikely(!PyErr_ExceptionMatches(PyExc_ImportError)))
+                    goto bad;
+                PyErr_Clear();
+            }
+        }
+        level = 0;
+    }
+    if (!module) {
+        module = PyImport_ImportModuleLevelObject(
+            name, moddict, empty_dict, from_list, level);
+    }
+bad:
+    Py_XDECREF(from_list);
+    Py_XDECREF(empty_dict);
+    return module;
+}
+
+/* Import */
+static PyObject *__Pyx_Import(PyObject *name, PyObject *const *imported_names, Py_ssize_t len_imported_names, PyObject *qualname, int level) {
+    return __Pyx__Import(name, imported_names, len_imported_names, qualname, __pyx_mstate_global->__pyx_d, level);
+}
+
+/* ImportFrom */
+static PyObject* __Pyx_ImportFrom(PyObject* module, PyObject* name) {
+    PyObject* value = __Pyx_PyObject_GetAttrStr(module, name);
+    if (unlikely(!value) && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        const char* module_name_str = 0;
+        PyObject* module_name = 0;
+        PyObject* module_dot = 0;
+        PyObject* full_name = 0;
+        PyErr_Clear();
+        module_name_str = PyModule_GetName(module);
+        if (unlikely(!module_name_str)) { goto modbad; }
+        module_name = PyUnicode_FromString(module_name_str);
+        if (unlikely(!module_name)) { goto modbad; }
+        module_dot = PyUnicode_Concat(module_name, __pyx_mstate_global->__pyx_kp_u__7);
+        if (unlikely(!module_dot)) { goto modbad; }
+        full_name = PyUnicode_Concat(module_dot, name);
+        if (unlikely(!full_name)) { goto modbad; }
+        #if (CYTHON_COMPILING_IN_PYPY && PYPY_VERSION_NUM  < 0x07030400) ||\
+                CYTHON_COMPILING_IN_GRAAL
+        {
+            PyObject *modules = PyImport_GetModuleDict();
+            if (unlikely(!modules))
+                goto modbad;
+            value = PyObject_GetItem(modules, full_name);
+        }
+        #else
+        value = PyImport_GetModule(full_name);
+        #endif
+      modbad:
+        Py_XDECREF(full_name);
+        Py_XDECREF(module_dot);
+        Py_XDECREF(module_name);
+    }
+    if (unlikely(!value)) {
+        PyErr_Format(PyExc_ImportError, "cannot import name %S", name);
+    }
+    return value;
+}
+
+/* GetBuiltinName (used by GetModuleGlobalName) */
+static PyObject *__Pyx_GetBuiltinName(PyObject *name) {
+    PyObject* result = __Pyx_PyObject_GetAttrStrNoError(__pyx_mstate_global->__pyx_b, name);
+    if (unlikely(!result) && !PyErr_Occurred()) {
+        PyErr_Format(PyExc_NameError,
+            "name '%U' is not defined", name);
+    }
+    return result;
+}
+
+/* PyDictVersioning (used by GetModuleGlobalName) */
+#if CYTHON_USE_DICT_VERSIONS && CYTHON_USE_TYPE_SLOTS
+static CYTHON_INLINE PY_UINT64_T __Pyx_get_tp_dict_version(PyObject *obj) {
+    PyObject *dict = Py_TYPE(obj)->tp_dict;
+    return likely(dict) ? __PYX_GET_DICT_VERSION(dict) : 0;
+}
+static CYTHON_INLINE PY_UINT64_T __Pyx_get_object_dict_version(PyObject *obj) {
+    PyObject **dictptr = NULL;
+    Py_ssize_t offset = Py_TYPE(obj)->tp_dictoffset;
+    if (offset) {
+#if CYTHON_COMPILING_IN_CPYTHON
+        dictptr = (likely(offset > 0)) ? (PyObject **) ((char *)obj + offset) : _PyObject_GetDictPtr(obj);
+#else
+        dictptr = _PyObject_GetDictPtr(obj);
+#endif
+    }
+    return (dictptr && *dictptr) ? __PYX_GET_DICT_VERSION(*dictptr) : 0;
+}
+static CYTHON_INLINE int __Pyx_object_dict_version_matches(PyObject* obj, PY_UINT64_T tp_dict_version, PY_UINT64_T obj_dict_version) {
+    PyObject *dict = Py_TYPE(obj)->tp_dict;
+    if (unlikely(!dict) || unlikely(tp_dict_version != __PYX_GET_DICT_VERSION(dict)))
+        return 0;
+    return obj_dict_version == __Pyx_get_object_dict_version(obj);
+}
+#endif
+
+/* GetModuleGlobalName */
+#if CYTHON_USE_DICT_VERSIONS
+static PyObject *__Pyx__GetModuleGlobalName(PyObject *name, PY_UINT64_T *dict_version, PyObject **dict_cached_value)
+#else
+static CYTHON_INLINE PyObject *__Pyx__GetModuleGlobalName(PyObject *name)
+#endif
+{
+    PyObject *result;
+#if CYTHON_COMPILING_IN_LIMITED_API
+    if (unlikely(!__pyx_m)) {
+        if (!PyErr_Occurred())
+            PyErr_SetNone(PyExc_NameError);
+        return NULL;
+    }
+    result = PyObject_GetAttr(__pyx_m, name);
+    if (likely(result)) {
+        return result;
+    }
+    PyErr_Clear();
+#elif CYTHON_AVOID_BORROWED_REFS || CYTHON_AVOID_THREAD_UNSAFE_BORROWED_REFS
+    if (unlikely(__Pyx_PyDict_GetItemRef(__pyx_mstate_global->__pyx_d, name, &result) == -1)) PyErr_Clear();
+    __PYX_UPDATE_DICT_CACHE(__pyx_mstate_global->__pyx_d, result, *dict_cached_value, *dict_version)
+    if (likely(result)) {
+        return result;
+    }
+#else
+    result = _PyDict_GetItem_KnownHash(__pyx_mstate_global->__pyx_d, name, ((PyASCIIObject *) name)->hash);
+    __PYX_UPDATE_DICT_CACHE(__pyx_mstate_global->__pyx_d, result, *dict_cached_value, *dict_version)
+    if (likely(result)) {
+        return __Pyx_NewRef(result);
+    }
+    PyErr_Clear();
+#endif
+    return __Pyx_GetBuiltinName(name);
 }
 
 /* dict_setdefault (used by FetchCommonType) */
@@ -11941,32 +20464,6 @@ static PyObject *__Pyx_CyFunction_New(PyMethodDef *ml, int flags, PyObject* qual
     return op;
 }
 
-/* PyDictVersioning (used by CLineInTraceback) */
-#if CYTHON_USE_DICT_VERSIONS && CYTHON_USE_TYPE_SLOTS
-static CYTHON_INLINE PY_UINT64_T __Pyx_get_tp_dict_version(PyObject *obj) {
-    PyObject *dict = Py_TYPE(obj)->tp_dict;
-    return likely(dict) ? __PYX_GET_DICT_VERSION(dict) : 0;
-}
-static CYTHON_INLINE PY_UINT64_T __Pyx_get_object_dict_version(PyObject *obj) {
-    PyObject **dictptr = NULL;
-    Py_ssize_t offset = Py_TYPE(obj)->tp_dictoffset;
-    if (offset) {
-#if CYTHON_COMPILING_IN_CPYTHON
-        dictptr = (likely(offset > 0)) ? (PyObject **) ((char *)obj + offset) : _PyObject_GetDictPtr(obj);
-#else
-        dictptr = _PyObject_GetDictPtr(obj);
-#endif
-    }
-    return (dictptr && *dictptr) ? __PYX_GET_DICT_VERSION(*dictptr) : 0;
-}
-static CYTHON_INLINE int __Pyx_object_dict_version_matches(PyObject* obj, PY_UINT64_T tp_dict_version, PY_UINT64_T obj_dict_version) {
-    PyObject *dict = Py_TYPE(obj)->tp_dict;
-    if (unlikely(!dict) || unlikely(tp_dict_version != __PYX_GET_DICT_VERSION(dict)))
-        return 0;
-    return obj_dict_version == __Pyx_get_object_dict_version(obj);
-}
-#endif
-
 /* CLineInTraceback (used by AddTraceback) */
 #if CYTHON_CLINE_IN_TRACEBACK && CYTHON_CLINE_IN_TRACEBACK_RUNTIME
 #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030A0000
@@ -12635,7 +21132,7 @@ __Pyx_PyType_GetFullyQualifiedName(PyTypeObject* tp)
         result = name;
         name = NULL;
     } else {
-        result = __Pyx_NewRef(__pyx_mstate_global->__pyx_kp_u__4);
+        result = __Pyx_NewRef(__pyx_mstate_global->__pyx_kp_u__8);
     }
     goto done;
 }

@@ -1,14 +1,22 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Compiled code of the slow query log: pt-query-digest's fingerprint as C loops.
+"""Compiled code of the slow query log: its plainest entries parsed from C, and
+pt-query-digest's fingerprint as C loops.
 
 Why compiled: the slow log carries most bytes of a MySQL fleet, and its pure-Python parse spent
 about half its time in the fingerprint's dozen regex passes over each statement (14-17 MB/s a
-core; issue 10 asks for 40). The Python code stays the specification
-(`fingerprint_mysql.fingerprint_latin1`); tests/parsers/test_slow_compiled.py compares the two
-on generated statements and random token soup, and the oracle test compares both with the
-installed pt-query-digest.
+core; issue 10 asks for 40), and most of the rest in the interpreter, line by line. The Python
+code stays the specification (`SlowQueryLogParser._line`, `fingerprint_mysql.fingerprint_latin1`);
+tests/parsers/test_slow_compiled.py compares both implementations on generated logs, odd lines
+and random token soup, and the oracle test compares both with the installed pt-query-digest.
+
+`text` is the latin-1 view of whole lines (one character per byte, each line ending with a
+newline); `pos` an offset in it; `start` the file offset of `text[0]`.
 """
 
+from cpython.conversion cimport PyOS_string_to_double
+from cpython.datetime cimport datetime_new, import_datetime
+from cpython.float cimport PyFloat_FromDouble
+from cpython.long cimport PyLong_FromLongLong
 from libc.stdlib cimport free, malloc
 from libc.string cimport memchr, memcmp, memcpy
 
@@ -16,8 +24,16 @@ cdef extern from "Python.h":
     int PyUnicode_KIND(object)
     void* PyUnicode_DATA(object)
     Py_ssize_t PyUnicode_GET_LENGTH(object)
+    str PyUnicode_Substring(object, Py_ssize_t, Py_ssize_t)
     str PyUnicode_DecodeLatin1(const char*, Py_ssize_t, const char*)
     int PyUnicode_1BYTE_KIND
+
+import_datetime()
+
+from datetime import datetime, timezone
+
+cdef object UTC = timezone.utc
+cdef object fromtimestamp = datetime.fromtimestamp
 
 ctypedef const unsigned char* chars
 
@@ -28,3 +44,4 @@ cdef inline bint one_byte(str text):
 
 
 include "_slowlog_fingerprint.pxi"
+include "_slowlog_entries.pxi"
