@@ -78,7 +78,9 @@ setup(
             Extension(
                 "processor.parsers._slowlog",
                 ["processor/parsers/_slowlog.pyx"],
+                include_dirs=["processor/parsers"],  # _scan_event.h
                 depends=[
+                    "processor/parsers/_scan_event.h",
                     "processor/parsers/_slowlog_entries.pxi",
                     "processor/parsers/_slowlog_fingerprint.pxi",
                 ],

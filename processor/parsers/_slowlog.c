@@ -4,8 +4,12 @@
 {
     "distutils": {
         "depends": [
+            "processor/parsers/_scan_event.h",
             "processor/parsers/_slowlog_entries.pxi",
             "processor/parsers/_slowlog_fingerprint.pxi"
+        ],
+        "include_dirs": [
+            "processor/parsers"
         ],
         "name": "processor.parsers._slowlog",
         "sources": [
@@ -1170,6 +1174,7 @@ static int __Pyx_init_co_variables(void) {
     #endif
     
 #include <stdlib.h>
+#include "_scan_event.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif /* _OPENMP */
@@ -1389,7 +1394,6 @@ static const char* const __pyx_f[] = {
   "processor/parsers/_slowlog.pyx",
   ".venv/lib/python3.11/site-packages/Cython/Includes/cpython/datetime.pxd",
   "processor/parsers/_slowlog_fingerprint.pxi",
-  "<stringsource>",
   "processor/parsers/_slowlog_entries.pxi",
   ".venv/lib/python3.11/site-packages/Cython/Includes/cpython/type.pxd",
 };
@@ -1568,7 +1572,8 @@ static const char* const __pyx_f[] = {
 /* #### Code section: type_declarations ### */
 
 /*--- Type declarations ---*/
-struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers;
+struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event;
+struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr;
 struct __pyx_opt_args_7cpython_8datetime_time_new;
 struct __pyx_opt_args_7cpython_8datetime_datetime_new;
 struct __pyx_opt_args_7cpython_8datetime_timezone_new;
@@ -1622,7 +1627,18 @@ struct __pyx_opt_args_7cpython_8datetime_datetime_from_timestamp {
   PyObject *tz;
 };
 
-/* "processor/parsers/_slowlog.pyx":38
+/* "processor/parsers/_slowlog_fingerprint.pxi":347
+ * 
+ * 
+ * cdef enum:             # <<<<<<<<<<<<<<
+ *     STACK = 2048
+ * 
+*/
+enum  {
+  __pyx_e_9processor_7parsers_8_slowlog_STACK = 0x800
+};
+
+/* "processor/parsers/_slowlog.pyx":47
  * cdef object fromtimestamp = datetime.fromtimestamp
  * 
  * ctypedef const unsigned char* chars             # <<<<<<<<<<<<<<
@@ -1631,28 +1647,35 @@ struct __pyx_opt_args_7cpython_8datetime_datetime_from_timestamp {
 */
 typedef unsigned char const *__pyx_t_9processor_7parsers_8_slowlog_chars;
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":276
+/* "processor/parsers/_slowlog.pyx":57
  * 
  * 
- * cdef class _Buffers:             # <<<<<<<<<<<<<<
- *     """Two work buffers the passes read from and write to in turn."""
- *     cdef unsigned char* a
+ * def bind_event(cls):             # <<<<<<<<<<<<<<
+ *     """Let the scanner build `cls` (the slots dataclass `Event`) directly; False (and the
+ *     scanner calls `cls` instead) when its slots are not plain object members."""
 */
-struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers {
+struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event {
   PyObject_HEAD
-  struct __pyx_vtabstruct_9processor_7parsers_8_slowlog__Buffers *__pyx_vtab;
-  unsigned char *a;
-  unsigned char *b;
-  Py_ssize_t n;
+  PyObject *__pyx_v_cls;
 };
 
 
-
-struct __pyx_vtabstruct_9processor_7parsers_8_slowlog__Buffers {
-  void (*swap)(struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *);
+/* "processor/parsers/_slowlog.pyx":63
+ *     if tuple(getattr(cls, "__slots__", ())) != names:
+ *         return False
+ *     return event_bind(cls, tuple(cls.__dict__[name] for name in names))             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr {
+  PyObject_HEAD
+  struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event *__pyx_outer_scope;
+  PyObject *__pyx_genexpr_arg_0;
+  PyObject *__pyx_v_name;
+  PyObject *__pyx_t_0;
+  Py_ssize_t __pyx_t_1;
 };
-static struct __pyx_vtabstruct_9processor_7parsers_8_slowlog__Buffers *__pyx_vtabptr_9processor_7parsers_8_slowlog__Buffers;
-static CYTHON_INLINE void __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *);
+
 /* #### Code section: utility_code_proto ### */
 
 /* --- Runtime support code (head) --- */
@@ -1932,13 +1955,24 @@ static CYTHON_INLINE int __Pyx_ParseKeywords(
 static void __Pyx_RaiseArgtupleInvalid(const char* func_name, int exact,
     Py_ssize_t num_min, Py_ssize_t num_max, Py_ssize_t num_found);
 
-/* RejectKeywords.export */
-static void __Pyx_RejectKeywords(const char* function_name, PyObject *kwds);
+/* RaiseUnboundLocalError.proto */
+static void __Pyx_RaiseUnboundLocalError(const char *varname);
 
-/* PyTypeError_Check.proto */
-#define __Pyx_PyExc_TypeError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_TypeError)
+/* RaiseClosureNameError.proto */
+static void __Pyx_RaiseClosureNameError(const char *varname);
 
-/* PyThreadStateGet.proto (used by PyErrFetchRestore) */
+/* DictGetItem.proto */
+#if !CYTHON_COMPILING_IN_PYPY
+static PyObject *__Pyx_PyDict_GetItem(PyObject *d, PyObject* key);
+#define __Pyx_PyObject_Dict_GetItem(obj, name)\
+    (likely(PyDict_CheckExact(obj)) ?\
+     __Pyx_PyDict_GetItem(obj, name) : PyObject_GetItem(obj, name))
+#else
+#define __Pyx_PyDict_GetItem(d, key) PyObject_GetItem(d, key)
+#define __Pyx_PyObject_Dict_GetItem(obj, name)  PyObject_GetItem(obj, name)
+#endif
+
+/* PyThreadStateGet.proto (used by GetException) */
 #if CYTHON_FAST_THREAD_STATE
 #define __Pyx_PyThreadState_declare  PyThreadState *__pyx_tstate;
 #define __Pyx_PyThreadState_assign  __pyx_tstate = __Pyx_PyThreadState_Current;
@@ -1956,7 +1990,26 @@ static void __Pyx_RejectKeywords(const char* function_name, PyObject *kwds);
 #define __Pyx_PyErr_CurrentExceptionType()  PyErr_Occurred()
 #endif
 
-/* PyErrFetchRestore.proto (used by RaiseException) */
+/* GetException.proto (used by pep479) */
+#if CYTHON_FAST_THREAD_STATE
+#define __Pyx_GetException(type, value, tb)  __Pyx__GetException(__pyx_tstate, type, value, tb)
+static int __Pyx__GetException(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb);
+#else
+static int __Pyx_GetException(PyObject **type, PyObject **value, PyObject **tb);
+#endif
+
+/* pep479.proto */
+static void __Pyx_Generator_Replace_StopIteration(int in_async_gen);
+
+/* PyErrExceptionMatches.proto (used by GetAttr3) */
+#if CYTHON_FAST_THREAD_STATE
+#define __Pyx_PyErr_ExceptionMatches(err) __Pyx_PyErr_ExceptionMatchesInState(__pyx_tstate, err)
+static CYTHON_INLINE int __Pyx_PyErr_ExceptionMatchesInState(PyThreadState* tstate, PyObject* err);
+#else
+#define __Pyx_PyErr_ExceptionMatches(err)  PyErr_ExceptionMatches(err)
+#endif
+
+/* PyErrFetchRestore.proto (used by GetAttr3) */
 #if CYTHON_FAST_THREAD_STATE
 #define __Pyx_PyErr_Clear() __Pyx_ErrRestore(NULL, NULL, NULL)
 #define __Pyx_ErrRestoreWithState(type, value, tb)  __Pyx_ErrRestoreInState(PyThreadState_GET(), type, value, tb)
@@ -1981,8 +2034,8 @@ static CYTHON_INLINE void __Pyx_ErrFetchInState(PyThreadState *tstate, PyObject 
 #define __Pyx_ErrFetch(type, value, tb)  PyErr_Fetch(type, value, tb)
 #endif
 
-/* RaiseException.export */
-static void __Pyx_Raise(PyObject *type, PyObject *value, PyObject *tb, PyObject *cause);
+/* GetAttr3.proto */
+static CYTHON_INLINE PyObject *__Pyx_GetAttr3(PyObject *, PyObject *, PyObject *);
 
 /* ArgTypeTestFunc.export */
 static int __Pyx__ArgTypeTest(PyObject *obj, PyTypeObject *type, const char *name, int exact);
@@ -1999,20 +2052,42 @@ static int __Pyx__ArgTypeTest(PyObject *obj, PyTypeObject *type, const char *nam
 static PyObject *__Pyx_PyObject_FastCallMethod(PyObject *name, PyObject *const *args, size_t nargsf);
 #endif
 
-/* unicode_tailmatch.proto */
-static int __Pyx_PyUnicode_Tailmatch(
-    PyObject* s, PyObject* substr, Py_ssize_t start, Py_ssize_t end, int direction);
-
 /* RaiseUnexpectedTypeError.proto */
 static int __Pyx_RaiseUnexpectedTypeError(const char *expected, PyObject *obj);
 
-/* PyUnicode_Substring.proto */
-static CYTHON_INLINE PyObject* __Pyx_PyUnicode_Substring(
-            PyObject* text, Py_ssize_t start, Py_ssize_t stop);
+/* SwapException.proto */
+#if CYTHON_FAST_THREAD_STATE
+#define __Pyx_ExceptionSwap(type, value, tb)  __Pyx__ExceptionSwap(__pyx_tstate, type, value, tb)
+static CYTHON_INLINE void __Pyx__ExceptionSwap(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb);
+#else
+static CYTHON_INLINE void __Pyx_ExceptionSwap(PyObject **type, PyObject **value, PyObject **tb);
+#endif
 
-/* PyUnicodeContains.proto */
-static CYTHON_INLINE int __Pyx_PyUnicode_ContainsTF(PyObject* substring, PyObject* text, int eq) {
-    int result = PyUnicode_Contains(text, substring);
+/* GetTopmostException.proto (used by SaveResetException) */
+#if CYTHON_USE_EXC_INFO_STACK && CYTHON_FAST_THREAD_STATE
+static _PyErr_StackItem * __Pyx_PyErr_GetTopmostException(PyThreadState *tstate);
+#endif
+
+/* SaveResetException.proto */
+#if CYTHON_FAST_THREAD_STATE
+#define __Pyx_ExceptionSave(type, value, tb)  __Pyx__ExceptionSave(__pyx_tstate, type, value, tb)
+static CYTHON_INLINE void __Pyx__ExceptionSave(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb);
+#define __Pyx_ExceptionReset(type, value, tb)  __Pyx__ExceptionReset(__pyx_tstate, type, value, tb)
+static CYTHON_INLINE void __Pyx__ExceptionReset(PyThreadState *tstate, PyObject *type, PyObject *value, PyObject *tb);
+#else
+#define __Pyx_ExceptionSave(type, value, tb)   PyErr_GetExcInfo(type, value, tb)
+#define __Pyx_ExceptionReset(type, value, tb)  PyErr_SetExcInfo(type, value, tb)
+#endif
+
+/* SliceObject.proto */
+static CYTHON_INLINE PyObject* __Pyx_PyObject_GetSlice(
+        PyObject* obj, Py_ssize_t cstart, Py_ssize_t cstop,
+        PyObject** py_start, PyObject** py_stop, PyObject** py_slice,
+        int has_cstart, int has_cstop, int wraparound);
+
+/* PySequenceContains.proto */
+static CYTHON_INLINE int __Pyx_PySequence_ContainsTF(PyObject* item, PyObject* seq, int eq) {
+    int result = PySequence_Contains(seq, item);
     return unlikely(result < 0) ? result : (result == (eq == Py_EQ));
 }
 
@@ -2041,222 +2116,8 @@ static int __Pyx_VectorcallBuilder_AddArgStr(const char *key, PyObject *value, P
 static PyObject *__Pyx_Object_VectorcallMethod_CallFromBuilder(PyObject *name, PyObject *const *args, size_t nargsf, PyObject *kwnames);
 #endif
 
-/* GetTopmostException.proto (used by SaveResetException) */
-#if CYTHON_USE_EXC_INFO_STACK && CYTHON_FAST_THREAD_STATE
-static _PyErr_StackItem * __Pyx_PyErr_GetTopmostException(PyThreadState *tstate);
-#endif
-
-/* SaveResetException.proto */
-#if CYTHON_FAST_THREAD_STATE
-#define __Pyx_ExceptionSave(type, value, tb)  __Pyx__ExceptionSave(__pyx_tstate, type, value, tb)
-static CYTHON_INLINE void __Pyx__ExceptionSave(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb);
-#define __Pyx_ExceptionReset(type, value, tb)  __Pyx__ExceptionReset(__pyx_tstate, type, value, tb)
-static CYTHON_INLINE void __Pyx__ExceptionReset(PyThreadState *tstate, PyObject *type, PyObject *value, PyObject *tb);
-#else
-#define __Pyx_ExceptionSave(type, value, tb)   PyErr_GetExcInfo(type, value, tb)
-#define __Pyx_ExceptionReset(type, value, tb)  PyErr_SetExcInfo(type, value, tb)
-#endif
-
-/* PyValueError_Check.proto */
-#define __Pyx_PyExc_ValueError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_ValueError)
-
-/* PyErrExceptionMatches.proto */
-#if CYTHON_FAST_THREAD_STATE
-#define __Pyx_PyErr_ExceptionMatches(err) __Pyx_PyErr_ExceptionMatchesInState(__pyx_tstate, err)
-static CYTHON_INLINE int __Pyx_PyErr_ExceptionMatchesInState(PyThreadState* tstate, PyObject* err);
-#else
-#define __Pyx_PyErr_ExceptionMatches(err)  PyErr_ExceptionMatches(err)
-#endif
-
-/* FloatExceptionCheck.proto */
-#define __PYX_CHECK_FLOAT_EXCEPTION(value, error_value)\
-    ((error_value) == (error_value) ?\
-     (value) == (error_value) :\
-     (value) != (value))
-
-/* dict_getitem_default.proto */
-static PyObject* __Pyx_PyDict_GetItemDefault(PyObject* d, PyObject* key, PyObject* default_value);
-
-/* PyObjectCall2Args.proto (used by CallUnboundCMethod1) */
-static CYTHON_INLINE PyObject* __Pyx_PyObject_Call2Args(PyObject* function, PyObject* arg1, PyObject* arg2);
-
-/* CallUnboundCMethod1.proto */
-CYTHON_UNUSED
-static PyObject* __Pyx__CallUnboundCMethod1(__Pyx_CachedCFunction* cfunc, PyObject* self, PyObject* arg);
-#if CYTHON_COMPILING_IN_CPYTHON
-static CYTHON_INLINE PyObject* __Pyx_CallUnboundCMethod1(__Pyx_CachedCFunction* cfunc, PyObject* self, PyObject* arg);
-#else
-#define __Pyx_CallUnboundCMethod1(cfunc, self, arg)  __Pyx__CallUnboundCMethod1(cfunc, self, arg)
-#endif
-
-/* RaiseTooManyValuesToUnpack.proto */
-static CYTHON_INLINE void __Pyx_RaiseTooManyValuesError(Py_ssize_t expected);
-
-/* RaiseNeedMoreValuesToUnpack.proto */
-static CYTHON_INLINE void __Pyx_RaiseNeedMoreValuesError(Py_ssize_t index);
-
-/* RaiseNoneIterError.proto */
-static CYTHON_INLINE void __Pyx_RaiseNoneNotIterableError(void);
-
-/* IterFinish.proto */
-static CYTHON_INLINE int __Pyx_IterFinish(void);
-
-/* UnpackItemEndCheck.proto */
-static int __Pyx_IternextUnpackEndCheck(PyObject *retval, Py_ssize_t expected);
-
-/* PySequenceContains.proto */
-static CYTHON_INLINE int __Pyx_PySequence_ContainsTF(PyObject* item, PyObject* seq, int eq) {
-    int result = PySequence_Contains(seq, item);
-    return unlikely(result < 0) ? result : (result == (eq == Py_EQ));
-}
-
-/* PyDictContains.proto */
-static CYTHON_INLINE int __Pyx_PyDict_ContainsTF(PyObject* item, PyObject* dict, int eq) {
-    int result = PyDict_Contains(dict, item);
-    return unlikely(result < 0) ? result : (result == (eq == Py_EQ));
-}
-
-/* DictGetItem.proto */
-#if !CYTHON_COMPILING_IN_PYPY
-static PyObject *__Pyx_PyDict_GetItem(PyObject *d, PyObject* key);
-#define __Pyx_PyObject_Dict_GetItem(obj, name)\
-    (likely(PyDict_CheckExact(obj)) ?\
-     __Pyx_PyDict_GetItem(obj, name) : PyObject_GetItem(obj, name))
-#else
-#define __Pyx_PyDict_GetItem(d, key) PyObject_GetItem(d, key)
-#define __Pyx_PyObject_Dict_GetItem(obj, name)  PyObject_GetItem(obj, name)
-#endif
-
-/* PyObjectDelAttr.proto (used by PyObjectSetAttrStr) */
-#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
-#define __Pyx_PyObject_DelAttr(o, n) PyObject_SetAttr(o, n, NULL)
-#else
-#define __Pyx_PyObject_DelAttr(o, n) PyObject_DelAttr(o, n)
-#endif
-
-/* PyObjectSetAttrStr.proto */
-#if CYTHON_USE_TYPE_SLOTS
-#define __Pyx_PyObject_DelAttrStr(o,n) __Pyx_PyObject_SetAttrStr(o, n, NULL)
-static CYTHON_INLINE int __Pyx_PyObject_SetAttrStr(PyObject* obj, PyObject* attr_name, PyObject* value);
-#else
-#define __Pyx_PyObject_DelAttrStr(o,n)   __Pyx_PyObject_DelAttr(o,n)
-#define __Pyx_PyObject_SetAttrStr(o,n,v) PyObject_SetAttr(o,n,v)
-#endif
-
-/* PyOverflowError_Check.proto */
-#define __Pyx_PyExc_OverflowError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_OverflowError)
-
-/* PyOSError_Check.proto */
-#define __Pyx_PyExc_OSError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_OSError)
-
-/* ListAppend.proto */
-#if CYTHON_USE_PYLIST_INTERNALS && CYTHON_ASSUME_SAFE_MACROS
-static CYTHON_INLINE int __Pyx_PyList_Append(PyObject* list, PyObject* x) {
-    PyListObject* L = (PyListObject*) list;
-    Py_ssize_t len = Py_SIZE(list);
-    if (likely(L->allocated > len) & likely(len > (L->allocated >> 1))) {
-        Py_INCREF(x);
-        #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030d0000
-        L->ob_item[len] = x;
-        #else
-        PyList_SET_ITEM(list, len, x);
-        #endif
-        __Pyx_SET_SIZE(list, len + 1);
-        return 0;
-    }
-    return PyList_Append(list, x);
-}
-#else
-#define __Pyx_PyList_Append(L,x) PyList_Append(L,x)
-#endif
-
-/* AllocateExtensionType.proto */
-static PyObject *__Pyx_AllocateExtensionType(PyTypeObject *t, int is_final);
-
-/* LimitedApiGetTypeDict.proto (used by SetItemOnTypeDict) */
-#if CYTHON_COMPILING_IN_LIMITED_API
-static PyObject *__Pyx_GetTypeDict(PyTypeObject *tp);
-#endif
-
-/* SetItemOnTypeDict.proto (used by FixUpExtensionType) */
-static int __Pyx__SetItemOnTypeDict(PyTypeObject *tp, PyObject *k, PyObject *v);
-#define __Pyx_SetItemOnTypeDict(tp, k, v) __Pyx__SetItemOnTypeDict((PyTypeObject*)tp, k, v)
-
-/* FixUpExtensionType.proto */
-static CYTHON_INLINE int __Pyx_fix_up_extension_type_from_spec(PyType_Spec *spec, PyTypeObject *type);
-
-/* PyObjectCallNoArg.proto (used by PyObjectCallMethod0) */
-static CYTHON_INLINE PyObject* __Pyx_PyObject_CallNoArg(PyObject *func);
-
-/* PyObjectGetMethod.proto (used by PyObjectCallMethod0) */
-#if !(CYTHON_VECTORCALL && (__PYX_LIMITED_VERSION_HEX >= 0x030C0000 || (!CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX >= 0x03090000)))
-static int __Pyx_PyObject_GetMethod(PyObject *obj, PyObject *name, PyObject **method);
-#endif
-
-/* PyObjectCallMethod0.proto (used by PyType_Ready) */
-static PyObject* __Pyx_PyObject_CallMethod0(PyObject* obj, PyObject* method_name);
-
-/* ValidateBasesTuple.proto (used by PyType_Ready) */
-#if CYTHON_COMPILING_IN_CPYTHON || CYTHON_COMPILING_IN_LIMITED_API || CYTHON_USE_TYPE_SPECS
-static int __Pyx_validate_bases_tuple(const char *type_name, Py_ssize_t dictoffset, PyObject *bases);
-#endif
-
-/* PyType_Ready.proto */
-CYTHON_UNUSED static int __Pyx_PyType_Ready(PyTypeObject *t);
-
-/* SetVTable.proto */
-static int __Pyx_SetVtable(PyTypeObject* typeptr , void* vtable);
-
-/* GetVTable.proto (used by MergeVTables) */
-static void* __Pyx_GetVtable(PyTypeObject *type);
-
-/* MergeVTables.proto */
-static int __Pyx_MergeVtables(PyTypeObject *type);
-
-/* DelItemOnTypeDict.proto (used by SetupReduce) */
-static int __Pyx__DelItemOnTypeDict(PyTypeObject *tp, PyObject *k);
-#define __Pyx_DelItemOnTypeDict(tp, k) __Pyx__DelItemOnTypeDict((PyTypeObject*)tp, k)
-
-/* PyObjectGetAttrStrNoError.proto (used by SetupReduce) */
+/* PyObjectGetAttrStrNoError.proto (used by GetBuiltinName) */
 static CYTHON_INLINE PyObject* __Pyx_PyObject_GetAttrStrNoError(PyObject* obj, PyObject* attr_name);
-
-/* SetupReduce.proto */
-static int __Pyx_setup_reduce(PyObject* type_obj);
-
-/* TypeImport.proto */
-#ifndef __PYX_HAVE_RT_ImportType_proto_3_2_4
-#define __PYX_HAVE_RT_ImportType_proto_3_2_4
-#if defined (__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
-#include <stdalign.h>
-#endif
-#if (defined (__STDC_VERSION__) && __STDC_VERSION__ >= 201112L) || __cplusplus >= 201103L
-#define __PYX_GET_STRUCT_ALIGNMENT_3_2_4(s) alignof(s)
-#else
-#define __PYX_GET_STRUCT_ALIGNMENT_3_2_4(s) sizeof(void*)
-#endif
-enum __Pyx_ImportType_CheckSize_3_2_4 {
-   __Pyx_ImportType_CheckSize_Error_3_2_4 = 0,
-   __Pyx_ImportType_CheckSize_Warn_3_2_4 = 1,
-   __Pyx_ImportType_CheckSize_Ignore_3_2_4 = 2
-};
-static PyTypeObject *__Pyx_ImportType_3_2_4(PyObject* module, const char *module_name, const char *class_name, size_t size, size_t alignment, enum __Pyx_ImportType_CheckSize_3_2_4 check_size);
-#endif
-
-/* HasAttr.proto (used by ImportImpl) */
-#if __PYX_LIMITED_VERSION_HEX >= 0x030d0000
-#define __Pyx_HasAttr(o, n)  PyObject_HasAttrWithError(o, n)
-#else
-static CYTHON_INLINE int __Pyx_HasAttr(PyObject *, PyObject *);
-#endif
-
-/* ImportImpl.export */
-static PyObject *__Pyx__Import(PyObject *name, PyObject *const *imported_names, Py_ssize_t len_imported_names, PyObject *qualname, PyObject *moddict, int level);
-
-/* Import.proto */
-static CYTHON_INLINE PyObject *__Pyx_Import(PyObject *name, PyObject *const *imported_names, Py_ssize_t len_imported_names, PyObject *qualname, int level);
-
-/* ImportFrom.proto */
-static PyObject* __Pyx_ImportFrom(PyObject* module, PyObject* name);
 
 /* GetBuiltinName.proto (used by GetModuleGlobalName) */
 static PyObject *__Pyx_GetBuiltinName(PyObject *name);
@@ -2308,6 +2169,184 @@ static PyObject *__Pyx__GetModuleGlobalName(PyObject *name, PY_UINT64_T *dict_ve
 static CYTHON_INLINE PyObject *__Pyx__GetModuleGlobalName(PyObject *name);
 #endif
 
+/* PyValueError_Check.proto */
+#define __Pyx_PyExc_ValueError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_ValueError)
+
+/* FloatExceptionCheck.proto */
+#define __PYX_CHECK_FLOAT_EXCEPTION(value, error_value)\
+    ((error_value) == (error_value) ?\
+     (value) == (error_value) :\
+     (value) != (value))
+
+/* dict_getitem_default.proto */
+static PyObject* __Pyx_PyDict_GetItemDefault(PyObject* d, PyObject* key, PyObject* default_value);
+
+/* PyObjectCall2Args.proto (used by CallUnboundCMethod1) */
+static CYTHON_INLINE PyObject* __Pyx_PyObject_Call2Args(PyObject* function, PyObject* arg1, PyObject* arg2);
+
+/* CallUnboundCMethod1.proto */
+CYTHON_UNUSED
+static PyObject* __Pyx__CallUnboundCMethod1(__Pyx_CachedCFunction* cfunc, PyObject* self, PyObject* arg);
+#if CYTHON_COMPILING_IN_CPYTHON
+static CYTHON_INLINE PyObject* __Pyx_CallUnboundCMethod1(__Pyx_CachedCFunction* cfunc, PyObject* self, PyObject* arg);
+#else
+#define __Pyx_CallUnboundCMethod1(cfunc, self, arg)  __Pyx__CallUnboundCMethod1(cfunc, self, arg)
+#endif
+
+/* RaiseTooManyValuesToUnpack.proto */
+static CYTHON_INLINE void __Pyx_RaiseTooManyValuesError(Py_ssize_t expected);
+
+/* RaiseNeedMoreValuesToUnpack.proto */
+static CYTHON_INLINE void __Pyx_RaiseNeedMoreValuesError(Py_ssize_t index);
+
+/* RaiseNoneIterError.proto */
+static CYTHON_INLINE void __Pyx_RaiseNoneNotIterableError(void);
+
+/* IterFinish.proto */
+static CYTHON_INLINE int __Pyx_IterFinish(void);
+
+/* UnpackItemEndCheck.proto */
+static int __Pyx_IternextUnpackEndCheck(PyObject *retval, Py_ssize_t expected);
+
+/* PyDictContains.proto */
+static CYTHON_INLINE int __Pyx_PyDict_ContainsTF(PyObject* item, PyObject* dict, int eq) {
+    int result = PyDict_Contains(dict, item);
+    return unlikely(result < 0) ? result : (result == (eq == Py_EQ));
+}
+
+/* PyObjectDelAttr.proto (used by PyObjectSetAttrStr) */
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+#define __Pyx_PyObject_DelAttr(o, n) PyObject_SetAttr(o, n, NULL)
+#else
+#define __Pyx_PyObject_DelAttr(o, n) PyObject_DelAttr(o, n)
+#endif
+
+/* PyObjectSetAttrStr.proto */
+#if CYTHON_USE_TYPE_SLOTS
+#define __Pyx_PyObject_DelAttrStr(o,n) __Pyx_PyObject_SetAttrStr(o, n, NULL)
+static CYTHON_INLINE int __Pyx_PyObject_SetAttrStr(PyObject* obj, PyObject* attr_name, PyObject* value);
+#else
+#define __Pyx_PyObject_DelAttrStr(o,n)   __Pyx_PyObject_DelAttr(o,n)
+#define __Pyx_PyObject_SetAttrStr(o,n,v) PyObject_SetAttr(o,n,v)
+#endif
+
+/* PyOverflowError_Check.proto */
+#define __Pyx_PyExc_OverflowError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_OverflowError)
+
+/* PyOSError_Check.proto */
+#define __Pyx_PyExc_OSError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_OSError)
+
+/* ListAppend.proto */
+#if CYTHON_USE_PYLIST_INTERNALS && CYTHON_ASSUME_SAFE_MACROS
+static CYTHON_INLINE int __Pyx_PyList_Append(PyObject* list, PyObject* x) {
+    PyListObject* L = (PyListObject*) list;
+    Py_ssize_t len = Py_SIZE(list);
+    if (likely(L->allocated > len) & likely(len > (L->allocated >> 1))) {
+        Py_INCREF(x);
+        #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030d0000
+        L->ob_item[len] = x;
+        #else
+        PyList_SET_ITEM(list, len, x);
+        #endif
+        __Pyx_SET_SIZE(list, len + 1);
+        return 0;
+    }
+    return PyList_Append(list, x);
+}
+#else
+#define __Pyx_PyList_Append(L,x) PyList_Append(L,x)
+#endif
+
+/* CheckTypeForFreelists.proto */
+#if CYTHON_USE_FREELISTS
+#if CYTHON_USE_TYPE_SPECS
+#define __PYX_CHECK_FINAL_TYPE_FOR_FREELISTS(t, expected_tp, expected_size) ((int) ((t) == (expected_tp)))
+#define __PYX_CHECK_TYPE_FOR_FREELIST_FLAGS  Py_TPFLAGS_IS_ABSTRACT
+#else
+#define __PYX_CHECK_FINAL_TYPE_FOR_FREELISTS(t, expected_tp, expected_size) ((int) ((t)->tp_basicsize == (expected_size)))
+#define __PYX_CHECK_TYPE_FOR_FREELIST_FLAGS  (Py_TPFLAGS_IS_ABSTRACT | Py_TPFLAGS_HEAPTYPE)
+#endif
+#define __PYX_CHECK_TYPE_FOR_FREELISTS(t, expected_tp, expected_size)\
+    (__PYX_CHECK_FINAL_TYPE_FOR_FREELISTS((t), (expected_tp), (expected_size)) &\
+     (int) (!__Pyx_PyType_HasFeature((t), __PYX_CHECK_TYPE_FOR_FREELIST_FLAGS)))
+#endif
+
+/* AllocateExtensionType.proto */
+static PyObject *__Pyx_AllocateExtensionType(PyTypeObject *t, int is_final);
+
+/* CallTypeTraverse.proto */
+#if !CYTHON_USE_TYPE_SPECS || (!CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX < 0x03090000)
+#define __Pyx_call_type_traverse(o, always_call, visit, arg) 0
+#else
+static int __Pyx_call_type_traverse(PyObject *o, int always_call, visitproc visit, void *arg);
+#endif
+
+/* LimitedApiGetTypeDict.proto (used by SetItemOnTypeDict) */
+#if CYTHON_COMPILING_IN_LIMITED_API
+static PyObject *__Pyx_GetTypeDict(PyTypeObject *tp);
+#endif
+
+/* SetItemOnTypeDict.proto (used by FixUpExtensionType) */
+static int __Pyx__SetItemOnTypeDict(PyTypeObject *tp, PyObject *k, PyObject *v);
+#define __Pyx_SetItemOnTypeDict(tp, k, v) __Pyx__SetItemOnTypeDict((PyTypeObject*)tp, k, v)
+
+/* FixUpExtensionType.proto */
+static CYTHON_INLINE int __Pyx_fix_up_extension_type_from_spec(PyType_Spec *spec, PyTypeObject *type);
+
+/* PyObjectCallNoArg.proto (used by PyObjectCallMethod0) */
+static CYTHON_INLINE PyObject* __Pyx_PyObject_CallNoArg(PyObject *func);
+
+/* PyObjectGetMethod.proto (used by PyObjectCallMethod0) */
+#if !(CYTHON_VECTORCALL && (__PYX_LIMITED_VERSION_HEX >= 0x030C0000 || (!CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX >= 0x03090000)))
+static int __Pyx_PyObject_GetMethod(PyObject *obj, PyObject *name, PyObject **method);
+#endif
+
+/* PyObjectCallMethod0.proto (used by PyType_Ready) */
+static PyObject* __Pyx_PyObject_CallMethod0(PyObject* obj, PyObject* method_name);
+
+/* ValidateBasesTuple.proto (used by PyType_Ready) */
+#if CYTHON_COMPILING_IN_CPYTHON || CYTHON_COMPILING_IN_LIMITED_API || CYTHON_USE_TYPE_SPECS
+static int __Pyx_validate_bases_tuple(const char *type_name, Py_ssize_t dictoffset, PyObject *bases);
+#endif
+
+/* PyType_Ready.proto */
+CYTHON_UNUSED static int __Pyx_PyType_Ready(PyTypeObject *t);
+
+/* TypeImport.proto */
+#ifndef __PYX_HAVE_RT_ImportType_proto_3_2_4
+#define __PYX_HAVE_RT_ImportType_proto_3_2_4
+#if defined (__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#include <stdalign.h>
+#endif
+#if (defined (__STDC_VERSION__) && __STDC_VERSION__ >= 201112L) || __cplusplus >= 201103L
+#define __PYX_GET_STRUCT_ALIGNMENT_3_2_4(s) alignof(s)
+#else
+#define __PYX_GET_STRUCT_ALIGNMENT_3_2_4(s) sizeof(void*)
+#endif
+enum __Pyx_ImportType_CheckSize_3_2_4 {
+   __Pyx_ImportType_CheckSize_Error_3_2_4 = 0,
+   __Pyx_ImportType_CheckSize_Warn_3_2_4 = 1,
+   __Pyx_ImportType_CheckSize_Ignore_3_2_4 = 2
+};
+static PyTypeObject *__Pyx_ImportType_3_2_4(PyObject* module, const char *module_name, const char *class_name, size_t size, size_t alignment, enum __Pyx_ImportType_CheckSize_3_2_4 check_size);
+#endif
+
+/* HasAttr.proto (used by ImportImpl) */
+#if __PYX_LIMITED_VERSION_HEX >= 0x030d0000
+#define __Pyx_HasAttr(o, n)  PyObject_HasAttrWithError(o, n)
+#else
+static CYTHON_INLINE int __Pyx_HasAttr(PyObject *, PyObject *);
+#endif
+
+/* ImportImpl.export */
+static PyObject *__Pyx__Import(PyObject *name, PyObject *const *imported_names, Py_ssize_t len_imported_names, PyObject *qualname, PyObject *moddict, int level);
+
+/* Import.proto */
+static CYTHON_INLINE PyObject *__Pyx_Import(PyObject *name, PyObject *const *imported_names, Py_ssize_t len_imported_names, PyObject *qualname, int level);
+
+/* ImportFrom.proto */
+static PyObject* __Pyx_ImportFrom(PyObject* module, PyObject* name);
+
 /* dict_setdefault.proto (used by FetchCommonType) */
 static CYTHON_INLINE PyObject *__Pyx_PyDict_SetDefault(PyObject *d, PyObject *key, PyObject *default_value);
 
@@ -2328,13 +2367,6 @@ static PyTypeObject* __Pyx_FetchCommonTypeFromSpec(PyTypeObject *metaclass, PyOb
 /* CommonTypesMetaclass.proto (used by CythonFunctionShared) */
 static int __pyx_CommonTypesMetaclass_init(PyObject *module);
 #define __Pyx_CommonTypesMetaclass_USED
-
-/* CallTypeTraverse.proto (used by CythonFunctionShared) */
-#if !CYTHON_USE_TYPE_SPECS || (!CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX < 0x03090000)
-#define __Pyx_call_type_traverse(o, always_call, visit, arg) 0
-#else
-static int __Pyx_call_type_traverse(PyObject *o, int always_call, visitproc visit, void *arg);
-#endif
 
 /* PyMethodNew.proto (used by CythonFunctionShared) */
 static PyObject *__Pyx_PyMethod_New(PyObject *func, PyObject *self, PyObject *typ);
@@ -2441,6 +2473,9 @@ static PyObject *__Pyx_CyFunction_New(PyMethodDef *ml,
                                       PyObject *module, PyObject *globals,
                                       PyObject* code);
 
+/* PyImportError_Check.proto */
+#define __Pyx_PyExc_ImportError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_ImportError)
+
 /* CLineInTraceback.proto (used by AddTraceback) */
 #if CYTHON_CLINE_IN_TRACEBACK && CYTHON_CLINE_IN_TRACEBACK_RUNTIME
 static int __Pyx_CLineForTraceback(PyThreadState *tstate, int c_line);
@@ -2541,6 +2576,108 @@ static void __Pyx_init_runtime_version(void);
 #endif
 static unsigned long __Pyx_get_runtime_version(void);
 
+/* RaiseException.export */
+static void __Pyx_Raise(PyObject *type, PyObject *value, PyObject *tb, PyObject *cause);
+
+/* IterNextPlain.proto (used by CoroutineBase) */
+static CYTHON_INLINE PyObject *__Pyx_PyIter_Next_Plain(PyObject *iterator);
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030A0000
+static PyObject *__Pyx_GetBuiltinNext_LimitedAPI(void);
+#endif
+
+/* PyObjectCallMethod1.proto (used by CoroutineBase) */
+static PyObject* __Pyx_PyObject_CallMethod1(PyObject* obj, PyObject* method_name, PyObject* arg);
+
+/* ReturnWithStopIteration.proto (used by CoroutineBase) */
+static CYTHON_INLINE void __Pyx_ReturnWithStopIteration(PyObject* value, int async, int iternext);
+
+/* CoroutineBase.proto (used by Generator) */
+struct __pyx_CoroutineObject;
+typedef PyObject *(*__pyx_coroutine_body_t)(struct __pyx_CoroutineObject *, PyThreadState *, PyObject *);
+#if CYTHON_USE_EXC_INFO_STACK
+#define __Pyx_ExcInfoStruct  _PyErr_StackItem
+#else
+typedef struct {
+    PyObject *exc_type;
+    PyObject *exc_value;
+    PyObject *exc_traceback;
+} __Pyx_ExcInfoStruct;
+#endif
+typedef struct __pyx_CoroutineObject {
+    PyObject_HEAD
+    __pyx_coroutine_body_t body;
+    PyObject *closure;
+    __Pyx_ExcInfoStruct gi_exc_state;
+#if PY_VERSION_HEX < 0x030C0000 || CYTHON_COMPILING_IN_LIMITED_API
+    PyObject *gi_weakreflist;
+#endif
+    PyObject *classobj;
+    PyObject *yieldfrom;
+    __Pyx_pyiter_sendfunc yieldfrom_am_send;
+    PyObject *gi_name;
+    PyObject *gi_qualname;
+    PyObject *gi_modulename;
+    PyObject *gi_code;
+    PyObject *gi_frame;
+#if CYTHON_USE_SYS_MONITORING && (CYTHON_PROFILE || CYTHON_TRACE)
+    PyMonitoringState __pyx_pymonitoring_state[__Pyx_MonitoringEventTypes_CyGen_count];
+    uint64_t __pyx_pymonitoring_version;
+#endif
+    int resume_label;
+    char is_running;
+} __pyx_CoroutineObject;
+static __pyx_CoroutineObject *__Pyx__Coroutine_New(
+    PyTypeObject *type, __pyx_coroutine_body_t body, PyObject *code, PyObject *closure,
+    PyObject *name, PyObject *qualname, PyObject *module_name);
+static __pyx_CoroutineObject *__Pyx__Coroutine_NewInit(
+            __pyx_CoroutineObject *gen, __pyx_coroutine_body_t body, PyObject *code, PyObject *closure,
+            PyObject *name, PyObject *qualname, PyObject *module_name);
+static CYTHON_INLINE void __Pyx_Coroutine_ExceptionClear(__Pyx_ExcInfoStruct *self);
+static int __Pyx_Coroutine_clear(PyObject *self);
+static __Pyx_PySendResult __Pyx_Coroutine_AmSend(PyObject *self, PyObject *value, PyObject **retval);
+static PyObject *__Pyx_Coroutine_Send(PyObject *self, PyObject *value);
+static __Pyx_PySendResult __Pyx_Coroutine_Close(PyObject *self, PyObject **retval);
+static PyObject *__Pyx_Coroutine_Throw(PyObject *gen, PyObject *args);
+#if CYTHON_USE_EXC_INFO_STACK
+#define __Pyx_Coroutine_SwapException(self)
+#define __Pyx_Coroutine_ResetAndClearException(self)  __Pyx_Coroutine_ExceptionClear(&(self)->gi_exc_state)
+#else
+#define __Pyx_Coroutine_SwapException(self) {\
+    __Pyx_ExceptionSwap(&(self)->gi_exc_state.exc_type, &(self)->gi_exc_state.exc_value, &(self)->gi_exc_state.exc_traceback);\
+    __Pyx_Coroutine_ResetFrameBackpointer(&(self)->gi_exc_state);\
+    }
+#define __Pyx_Coroutine_ResetAndClearException(self) {\
+    __Pyx_ExceptionReset((self)->gi_exc_state.exc_type, (self)->gi_exc_state.exc_value, (self)->gi_exc_state.exc_traceback);\
+    (self)->gi_exc_state.exc_type = (self)->gi_exc_state.exc_value = (self)->gi_exc_state.exc_traceback = NULL;\
+    }
+#endif
+#if CYTHON_FAST_THREAD_STATE
+#define __Pyx_PyGen_FetchStopIterationValue(pvalue)\
+    __Pyx_PyGen__FetchStopIterationValue(__pyx_tstate, pvalue)
+#else
+#define __Pyx_PyGen_FetchStopIterationValue(pvalue)\
+    __Pyx_PyGen__FetchStopIterationValue(__Pyx_PyThreadState_Current, pvalue)
+#endif
+static int __Pyx_PyGen__FetchStopIterationValue(PyThreadState *tstate, PyObject **pvalue);
+static CYTHON_INLINE void __Pyx_Coroutine_ResetFrameBackpointer(__Pyx_ExcInfoStruct *exc_state);
+static char __Pyx_Coroutine_test_and_set_is_running(__pyx_CoroutineObject *gen);
+static void __Pyx_Coroutine_unset_is_running(__pyx_CoroutineObject *gen);
+static char __Pyx_Coroutine_get_is_running(__pyx_CoroutineObject *gen);
+static PyObject *__Pyx_Coroutine_get_is_running_getter(PyObject *gen, void *closure);
+#if __PYX_HAS_PY_AM_SEND == 2
+static void __Pyx_SetBackportTypeAmSend(PyTypeObject *type, __Pyx_PyAsyncMethodsStruct *static_amsend_methods, __Pyx_pyiter_sendfunc am_send);
+#endif
+static PyObject *__Pyx_Coroutine_fail_reduce_ex(PyObject *self, PyObject *arg);
+
+/* Generator.proto */
+#define __Pyx_Generator_USED
+#define __Pyx_Generator_CheckExact(obj) __Pyx_IS_TYPE(obj, __pyx_mstate_global->__pyx_GeneratorType)
+#define __Pyx_Generator_New(body, code, closure, name, qualname, module_name)\
+    __Pyx__Coroutine_New(__pyx_mstate_global->__pyx_GeneratorType, body, code, closure, name, qualname, module_name)
+static PyObject *__Pyx_Generator_Next(PyObject *self);
+static int __pyx_Generator_init(PyObject *module);
+static CYTHON_INLINE PyObject *__Pyx_Generator_GetInlinedResult(PyObject *self);
+
 /* CheckBinaryVersion.proto */
 static int __Pyx_check_binary_version(unsigned long ct_version, unsigned long rt_version, int allow_newer);
 
@@ -2615,7 +2752,6 @@ static CYTHON_INLINE int __pyx_f_7cpython_8datetime_8datetime_4fold_fold(PyDateT
 static CYTHON_INLINE int __pyx_f_7cpython_8datetime_9timedelta_3day_day(PyDateTime_Delta *__pyx_v_self); /* proto*/
 static CYTHON_INLINE int __pyx_f_7cpython_8datetime_9timedelta_6second_second(PyDateTime_Delta *__pyx_v_self); /* proto*/
 static CYTHON_INLINE int __pyx_f_7cpython_8datetime_9timedelta_11microsecond_microsecond(PyDateTime_Delta *__pyx_v_self); /* proto*/
-static CYTHON_INLINE void __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *__pyx_v_self); /* proto*/
 
 /* Module declarations from "libc.string" */
 
@@ -2648,11 +2784,14 @@ static CYTHON_INLINE PyDateTime_DateTime *__pyx_f_7cpython_8datetime_datetime_ne
 /* Module declarations from "processor.parsers._slowlog" */
 static PyObject *__pyx_v_9processor_7parsers_8_slowlog_UTC = 0;
 static PyObject *__pyx_v_9processor_7parsers_8_slowlog_fromtimestamp = 0;
+static PyObject *__pyx_v_9processor_7parsers_8_slowlog__spec = 0;
+static char const *__pyx_v_9processor_7parsers_8_slowlog_HEX;
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_one_byte(PyObject *); /*proto*/
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_is_word(unsigned char); /*proto*/
 static CYTHON_INLINE unsigned char __pyx_f_9processor_7parsers_8_slowlog_ascii_lower(unsigned char); /*proto*/
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_is_space(unsigned char); /*proto*/
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ci_at(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t, char const *, int); /*proto*/
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ci_from(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, unsigned char, char const *, int); /*proto*/
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ci_contains(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, char const *, int); /*proto*/
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, char const *, int); /*proto*/
 static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, unsigned char *); /*proto*/
@@ -2662,12 +2801,16 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, unsigned char *); /*proto*/
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_start(unsigned char); /*proto*/
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_rest(unsigned char); /*proto*/
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_prefix(unsigned char); /*proto*/
 static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, unsigned char *); /*proto*/
 static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, unsigned char *); /*proto*/
 static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, unsigned char *); /*proto*/
 static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t); /*proto*/
 static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, unsigned char *); /*proto*/
+static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, unsigned char *); /*proto*/
+static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, unsigned char *); /*proto*/
 static CYTHON_INLINE PyObject *__pyx_f_9processor_7parsers_8_slowlog_latin1(unsigned char const *, Py_ssize_t); /*proto*/
+static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, unsigned char *, unsigned char *); /*proto*/
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_is_py_space(unsigned char); /*proto*/
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t, char const *, Py_ssize_t); /*proto*/
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_printable(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t); /*proto*/
@@ -2699,32 +2842,44 @@ static const char __pyx_k__4[] = "# ";
 static const char __pyx_k_SET[] = "SET ";
 static const char __pyx_k_TCP[] = "TCP";
 static const char __pyx_k_Tcp[] = "Tcp";
+static const char __pyx_k_asc[] = "asc";
 static const char __pyx_k_use[] = "use ";
 static const char __pyx_k_Time[] = "Time";
 static const char __pyx_k_call[] = "call";
 static const char __pyx_k_null[] = "null";
 static const char __pyx_k_true[] = "true";
 static const char __pyx_k_false[] = "false";
+static const char __pyx_k_limit[] = "limit ?";
+static const char __pyx_k_union[] = "union";
 static const char __pyx_k_value[] = "value";
 static const char __pyx_k_Time_2[] = "# Time:";
 static const char __pyx_k_Time_3[] = "# Time: ";
 static const char __pyx_k_insert[] = "insert";
 static const char __pyx_k_mysqld[] = "mysqld,";
+static const char __pyx_k_offset[] = " offset ?";
 static const char __pyx_k_values[] = "values";
 static const char __pyx_k_replace[] = "replace";
+static const char __pyx_k_order_by[] = "order by ";
 static const char __pyx_k_User_Host[] = "# User@Host:";
+static const char __pyx_k_insert_id[] = "insert_id";
+static const char __pyx_k_timestamp[] = "timestamp=";
 static const char __pyx_k_Query_time[] = "# Query_time: ";
 static const char __pyx_k_User_Host_2[] = "# User@Host: ";
 static const char __pyx_k_SET_timestamp[] = "SET timestamp=";
+static const char __pyx_k_last_insert_id[] = "last_insert_id";
+static const char __pyx_k_0123456789ABCDEF[] = "0123456789ABCDEF";
+static const char __pyx_k_administrator_command[] = "administrator command: ";
+static const char __pyx_k_SELECT_40001_SQL_NO_CACHE_FROM[] = "SELECT /*!40001 SQL_NO_CACHE */ * FROM `";
 static const char __pyx_k_Compiled_code_of_the_slow_query[] = "Compiled code of the slow query log: its plainest entries parsed from C, and\npt-query-digest's fingerprint as C loops.\n\nWhy compiled: the slow log carries most bytes of a MySQL fleet, and its pure-Python parse spent\nabout half its time in the fingerprint's dozen regex passes over each statement (14-17 MB/s a\ncore; issue 10 asks for 40), and most of the rest in the interpreter, line by line. The Python\ncode stays the specification (`SlowQueryLogParser._line`, `fingerprint_mysql.fingerprint_latin1`);\ntests/parsers/test_slow_compiled.py compares both implementations on generated logs, odd lines\nand random token soup, and the oracle test compares both with the installed pt-query-digest.\n\n`text` is the latin-1 view of whole lines (one character per byte, each line ending with a\nnewline); `pos` an offset in it; `start` the file offset of `text[0]`.\n";
 /* #### Code section: decls ### */
-static int __pyx_pf_9processor_7parsers_8_slowlog_8_Buffers___cinit__(struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *__pyx_v_self, Py_ssize_t __pyx_v_size); /* proto */
-static void __pyx_pf_9processor_7parsers_8_slowlog_8_Buffers_2__dealloc__(struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *__pyx_v_self); /* proto */
-static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8_Buffers_4__reduce_cython__(CYTHON_UNUSED struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *__pyx_v_self); /* proto */
-static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8_Buffers_6__setstate_cython__(CYTHON_UNUSED struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *__pyx_v_self, CYTHON_UNUSED PyObject *__pyx_v___pyx_state); /* proto */
-static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_query, PyObject *__pyx_v_spec); /* proto */
-static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_text, Py_ssize_t __pyx_v_pos, Py_ssize_t __pyx_v_start, PyObject *__pyx_v_out, PyObject *__pyx_v_parser, PyObject *__pyx_v_table, Py_ssize_t __pyx_v_max_statement, PyObject *__pyx_v_event, PyObject *__pyx_v_pair, PyObject *__pyx_v_mask); /* proto */
-static PyObject *__pyx_tp_new_9processor_7parsers_8_slowlog__Buffers(PyTypeObject *t, PyObject *a, PyObject *k); /*proto*/
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_10bind_event_genexpr(PyObject *__pyx_self, PyObject *__pyx_genexpr_arg_0); /* proto */
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_cls); /* proto */
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2configure(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_spec); /* proto */
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_query); /* proto */
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_6fingerprint_pair(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_query); /* proto */
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_text, Py_ssize_t __pyx_v_pos, Py_ssize_t __pyx_v_start, PyObject *__pyx_v_out, PyObject *__pyx_v_parser, PyObject *__pyx_v_table, Py_ssize_t __pyx_v_max_statement, PyObject *__pyx_v_event, PyObject *__pyx_v_pair, PyObject *__pyx_v_mask); /* proto */
+static PyObject *__pyx_tp_new_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event(PyTypeObject *t, PyObject *a, PyObject *k); /*proto*/
+static PyObject *__pyx_tp_new_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr(PyTypeObject *t, PyObject *a, PyObject *k); /*proto*/
 /* #### Code section: late_includes ### */
 /* #### Code section: module_state ### */
 /* SmallCodeConfig */
@@ -2751,16 +2906,29 @@ typedef struct {
   PyTypeObject *__pyx_ptype_7cpython_8datetime_datetime;
   PyTypeObject *__pyx_ptype_7cpython_8datetime_timedelta;
   PyTypeObject *__pyx_ptype_7cpython_8datetime_tzinfo;
-  PyObject *__pyx_type_9processor_7parsers_8_slowlog__Buffers;
-  PyTypeObject *__pyx_ptype_9processor_7parsers_8_slowlog__Buffers;
+  PyObject *__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event;
+  PyObject *__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr;
+  PyTypeObject *__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event;
+  PyTypeObject *__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr;
   __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_get;
   __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_items;
   __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_pop;
   __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_values;
-  PyObject *__pyx_codeobj_tab[4];
-  PyObject *__pyx_string_tab[119];
+  PyObject *__pyx_tuple[1];
+  PyObject *__pyx_codeobj_tab[6];
+  PyObject *__pyx_string_tab[133];
   PyObject *__pyx_number_tab[1];
 /* #### Code section: module_state_contents ### */
+
+#if CYTHON_USE_FREELISTS
+struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event *__pyx_freelist_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event[8];
+int __pyx_freecount_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event;
+#endif
+
+#if CYTHON_USE_FREELISTS
+struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr *__pyx_freelist_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr[8];
+int __pyx_freecount_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr;
+#endif
 /* CommonTypesMetaclass.module_state_decls */
 PyTypeObject *__pyx_CommonTypesMetaclassType;
 
@@ -2774,6 +2942,14 @@ PyTypeObject *__pyx_CyFunctionType;
 
 /* CodeObjectCache.module_state_decls */
 struct __Pyx_CodeObjectCache __pyx_code_cache;
+
+/* IterNextPlain.module_state_decls */
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030A0000
+PyObject *__Pyx_GetBuiltinNext_LimitedAPI_cache;
+#endif
+
+/* Generator.module_state_decls */
+PyTypeObject *__pyx_GeneratorType;
 
 /* #### Code section: module_state_end ### */
 } __pyx_mstatetype;
@@ -2802,123 +2978,137 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 /* #### Code section: constant_name_defines ### */
 #define __pyx_kp_u_1_repeat_2 __pyx_string_tab[0]
 #define __pyx_kp_u_Note_that_Cython_is_deliberately __pyx_string_tab[1]
-#define __pyx_kp_u_SELECT_40001_SQL_NO_CACHE_FROM __pyx_string_tab[2]
-#define __pyx_kp_u__5 __pyx_string_tab[3]
-#define __pyx_kp_u__6 __pyx_string_tab[4]
-#define __pyx_kp_u__7 __pyx_string_tab[5]
-#define __pyx_kp_u__8 __pyx_string_tab[6]
-#define __pyx_kp_u_add_note __pyx_string_tab[7]
-#define __pyx_kp_u_administrator_command __pyx_string_tab[8]
-#define __pyx_kp_u_disable __pyx_string_tab[9]
-#define __pyx_kp_u_enable __pyx_string_tab[10]
-#define __pyx_kp_u_gc __pyx_string_tab[11]
-#define __pyx_kp_u_isenabled __pyx_string_tab[12]
-#define __pyx_kp_u_limit __pyx_string_tab[13]
-#define __pyx_kp_u_no_default___reduce___due_to_non __pyx_string_tab[14]
-#define __pyx_kp_u_order_by __pyx_string_tab[15]
-#define __pyx_kp_u_percona_toolkit __pyx_string_tab[16]
-#define __pyx_kp_u_processor_parsers__slowlog_entri __pyx_string_tab[17]
-#define __pyx_kp_u_processor_parsers__slowlog_finge __pyx_string_tab[18]
-#define __pyx_kp_u_stringsource __pyx_string_tab[19]
-#define __pyx_kp_u_use_2 __pyx_string_tab[20]
-#define __pyx_n_u_Buffers __pyx_string_tab[21]
-#define __pyx_n_u_Buffers___reduce_cython __pyx_string_tab[22]
-#define __pyx_n_u_Buffers___setstate_cython __pyx_string_tab[23]
-#define __pyx_n_u_CALL __pyx_string_tab[24]
-#define __pyx_n_u_LIMIT __pyx_string_tab[25]
-#define __pyx_n_u_MULTI_INSERT __pyx_string_tab[26]
-#define __pyx_n_u_PT_TOOL __pyx_string_tab[27]
-#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[28]
-#define __pyx_n_u_Query __pyx_string_tab[29]
-#define __pyx_n_u_UNION __pyx_string_tab[30]
-#define __pyx_n_u_USE __pyx_string_tab[31]
-#define __pyx_n_u_asc __pyx_string_tab[32]
-#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[33]
-#define __pyx_n_u_at __pyx_string_tab[34]
-#define __pyx_n_u_b __pyx_string_tab[35]
-#define __pyx_n_u_buf __pyx_string_tab[36]
-#define __pyx_n_u_carried __pyx_string_tab[37]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[38]
-#define __pyx_n_u_cmd __pyx_string_tab[39]
-#define __pyx_n_u_count __pyx_string_tab[40]
+#define __pyx_kp_u__5 __pyx_string_tab[2]
+#define __pyx_kp_u__6 __pyx_string_tab[3]
+#define __pyx_kp_u__7 __pyx_string_tab[4]
+#define __pyx_kp_u__8 __pyx_string_tab[5]
+#define __pyx_kp_u_add_note __pyx_string_tab[6]
+#define __pyx_kp_u_disable __pyx_string_tab[7]
+#define __pyx_kp_u_enable __pyx_string_tab[8]
+#define __pyx_kp_u_gc __pyx_string_tab[9]
+#define __pyx_kp_u_isenabled __pyx_string_tab[10]
+#define __pyx_kp_u_limit __pyx_string_tab[11]
+#define __pyx_kp_u_order_by __pyx_string_tab[12]
+#define __pyx_kp_u_percona_toolkit __pyx_string_tab[13]
+#define __pyx_kp_u_processor_parsers__slowlog_entri __pyx_string_tab[14]
+#define __pyx_kp_u_processor_parsers__slowlog_finge __pyx_string_tab[15]
+#define __pyx_kp_u_processor_parsers__slowlog_pyx __pyx_string_tab[16]
+#define __pyx_kp_u_use_2 __pyx_string_tab[17]
+#define __pyx_n_u_CALL __pyx_string_tab[18]
+#define __pyx_n_u_LIMIT __pyx_string_tab[19]
+#define __pyx_n_u_MULTI_INSERT __pyx_string_tab[20]
+#define __pyx_n_u_PT_TOOL __pyx_string_tab[21]
+#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[22]
+#define __pyx_n_u_Query __pyx_string_tab[23]
+#define __pyx_n_u_UNION __pyx_string_tab[24]
+#define __pyx_n_u_USE __pyx_string_tab[25]
+#define __pyx_n_u_a __pyx_string_tab[26]
+#define __pyx_n_u_asc __pyx_string_tab[27]
+#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[28]
+#define __pyx_n_u_at __pyx_string_tab[29]
+#define __pyx_n_u_b __pyx_string_tab[30]
+#define __pyx_n_u_bind_event __pyx_string_tab[31]
+#define __pyx_n_u_bind_event_locals_genexpr __pyx_string_tab[32]
+#define __pyx_n_u_carried __pyx_string_tab[33]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[34]
+#define __pyx_n_u_close __pyx_string_tab[35]
+#define __pyx_n_u_cls __pyx_string_tab[36]
+#define __pyx_n_u_cmd __pyx_string_tab[37]
+#define __pyx_n_u_configure __pyx_string_tab[38]
+#define __pyx_n_u_count __pyx_string_tab[39]
+#define __pyx_n_u_d __pyx_string_tab[40]
 #define __pyx_n_u_datetime __pyx_string_tab[41]
 #define __pyx_n_u_db __pyx_string_tab[42]
 #define __pyx_n_u_db_2 __pyx_string_tab[43]
-#define __pyx_n_u_end __pyx_string_tab[44]
-#define __pyx_n_u_entry __pyx_string_tab[45]
-#define __pyx_n_u_eol __pyx_string_tab[46]
-#define __pyx_n_u_event __pyx_string_tab[47]
-#define __pyx_n_u_fields __pyx_string_tab[48]
-#define __pyx_n_u_fingerprint __pyx_string_tab[49]
-#define __pyx_n_u_fingerprint_latin1 __pyx_string_tab[50]
-#define __pyx_n_u_fp __pyx_string_tab[51]
-#define __pyx_n_u_fromtimestamp __pyx_string_tab[52]
-#define __pyx_n_u_func __pyx_string_tab[53]
-#define __pyx_n_u_get __pyx_string_tab[54]
-#define __pyx_n_u_getstate __pyx_string_tab[55]
-#define __pyx_n_u_group __pyx_string_tab[56]
-#define __pyx_n_u_host __pyx_string_tab[57]
-#define __pyx_n_u_ip __pyx_string_tab[58]
-#define __pyx_n_u_is_coroutine __pyx_string_tab[59]
-#define __pyx_n_u_items __pyx_string_tab[60]
-#define __pyx_n_u_lc __pyx_string_tab[61]
-#define __pyx_n_u_m __pyx_string_tab[62]
-#define __pyx_n_u_main __pyx_string_tab[63]
-#define __pyx_n_u_mask __pyx_string_tab[64]
-#define __pyx_n_u_match __pyx_string_tab[65]
-#define __pyx_n_u_max_statement __pyx_string_tab[66]
-#define __pyx_n_u_module __pyx_string_tab[67]
-#define __pyx_n_u_mysqldump __pyx_string_tab[68]
-#define __pyx_n_u_n __pyx_string_tab[69]
-#define __pyx_n_u_name __pyx_string_tab[70]
-#define __pyx_n_u_out __pyx_string_tab[71]
-#define __pyx_n_u_p __pyx_string_tab[72]
-#define __pyx_n_u_pair __pyx_string_tab[73]
-#define __pyx_n_u_parser __pyx_string_tab[74]
-#define __pyx_n_u_pop __pyx_string_tab[75]
-#define __pyx_n_u_pos __pyx_string_tab[76]
-#define __pyx_n_u_processor_parsers__slowlog __pyx_string_tab[77]
-#define __pyx_n_u_pyx_state __pyx_string_tab[78]
-#define __pyx_n_u_pyx_vtable __pyx_string_tab[79]
-#define __pyx_n_u_qid __pyx_string_tab[80]
-#define __pyx_n_u_qualname __pyx_string_tab[81]
-#define __pyx_n_u_query __pyx_string_tab[82]
-#define __pyx_n_u_query_id __pyx_string_tab[83]
-#define __pyx_n_u_reduce __pyx_string_tab[84]
-#define __pyx_n_u_reduce_cython __pyx_string_tab[85]
-#define __pyx_n_u_reduce_ex __pyx_string_tab[86]
-#define __pyx_n_u_s __pyx_string_tab[87]
-#define __pyx_n_u_scan_slow __pyx_string_tab[88]
-#define __pyx_n_u_schema __pyx_string_tab[89]
-#define __pyx_n_u_search __pyx_string_tab[90]
-#define __pyx_n_u_self __pyx_string_tab[91]
-#define __pyx_n_u_semicolon __pyx_string_tab[92]
-#define __pyx_n_u_set_name __pyx_string_tab[93]
-#define __pyx_n_u_setdefault __pyx_string_tab[94]
-#define __pyx_n_u_setstate __pyx_string_tab[95]
-#define __pyx_n_u_setstate_cython __pyx_string_tab[96]
-#define __pyx_n_u_size __pyx_string_tab[97]
-#define __pyx_n_u_spec __pyx_string_tab[98]
-#define __pyx_n_u_start __pyx_string_tab[99]
-#define __pyx_n_u_statement __pyx_string_tab[100]
-#define __pyx_n_u_stmt __pyx_string_tab[101]
-#define __pyx_n_u_strip_order_by_asc __pyx_string_tab[102]
-#define __pyx_n_u_sub __pyx_string_tab[103]
-#define __pyx_n_u_table __pyx_string_tab[104]
-#define __pyx_n_u_test __pyx_string_tab[105]
-#define __pyx_n_u_text __pyx_string_tab[106]
-#define __pyx_n_u_thread_id __pyx_string_tab[107]
-#define __pyx_n_u_timestamp __pyx_string_tab[108]
-#define __pyx_n_u_timezone __pyx_string_tab[109]
-#define __pyx_n_u_ts __pyx_string_tab[110]
-#define __pyx_n_u_union __pyx_string_tab[111]
-#define __pyx_n_u_user __pyx_string_tab[112]
-#define __pyx_n_u_utc __pyx_string_tab[113]
-#define __pyx_n_u_values __pyx_string_tab[114]
-#define __pyx_n_u_when __pyx_string_tab[115]
-#define __pyx_kp_b_iso88591_Q __pyx_string_tab[116]
-#define __pyx_kp_b_iso88591_t81A_q_7_AQ_fA_Ba_V1Bb_7_Ba_3c __pyx_string_tab[117]
-#define __pyx_kp_b_iso88591_t81A_t_aq_7_AQ_uKq_q_s_3c_4t9G1 __pyx_string_tab[118]
+#define __pyx_n_u_dict __pyx_string_tab[44]
+#define __pyx_n_u_digest __pyx_string_tab[45]
+#define __pyx_n_u_end __pyx_string_tab[46]
+#define __pyx_n_u_entry __pyx_string_tab[47]
+#define __pyx_n_u_eol __pyx_string_tab[48]
+#define __pyx_n_u_event __pyx_string_tab[49]
+#define __pyx_n_u_event_time __pyx_string_tab[50]
+#define __pyx_n_u_fields __pyx_string_tab[51]
+#define __pyx_n_u_fingerprint __pyx_string_tab[52]
+#define __pyx_n_u_fingerprint_latin1 __pyx_string_tab[53]
+#define __pyx_n_u_fingerprint_pair __pyx_string_tab[54]
+#define __pyx_n_u_fp __pyx_string_tab[55]
+#define __pyx_n_u_fromtimestamp __pyx_string_tab[56]
+#define __pyx_n_u_func __pyx_string_tab[57]
+#define __pyx_n_u_genexpr __pyx_string_tab[58]
+#define __pyx_n_u_get __pyx_string_tab[59]
+#define __pyx_n_u_group __pyx_string_tab[60]
+#define __pyx_n_u_hashlib __pyx_string_tab[61]
+#define __pyx_n_u_heap __pyx_string_tab[62]
+#define __pyx_n_u_host __pyx_string_tab[63]
+#define __pyx_n_u_i __pyx_string_tab[64]
+#define __pyx_n_u_ip __pyx_string_tab[65]
+#define __pyx_n_u_is_coroutine __pyx_string_tab[66]
+#define __pyx_n_u_items __pyx_string_tab[67]
+#define __pyx_n_u_lc __pyx_string_tab[68]
+#define __pyx_n_u_m __pyx_string_tab[69]
+#define __pyx_n_u_main __pyx_string_tab[70]
+#define __pyx_n_u_mask __pyx_string_tab[71]
+#define __pyx_n_u_match __pyx_string_tab[72]
+#define __pyx_n_u_max_statement __pyx_string_tab[73]
+#define __pyx_n_u_md5 __pyx_string_tab[74]
+#define __pyx_n_u_md5_2 __pyx_string_tab[75]
+#define __pyx_n_u_module __pyx_string_tab[76]
+#define __pyx_n_u_mysqldump __pyx_string_tab[77]
+#define __pyx_n_u_n __pyx_string_tab[78]
+#define __pyx_n_u_name __pyx_string_tab[79]
+#define __pyx_n_u_name_2 __pyx_string_tab[80]
+#define __pyx_n_u_names __pyx_string_tab[81]
+#define __pyx_n_u_new_md5 __pyx_string_tab[82]
+#define __pyx_n_u_next __pyx_string_tab[83]
+#define __pyx_n_u_out __pyx_string_tab[84]
+#define __pyx_n_u_p __pyx_string_tab[85]
+#define __pyx_n_u_pair __pyx_string_tab[86]
+#define __pyx_n_u_parse_error __pyx_string_tab[87]
+#define __pyx_n_u_parser __pyx_string_tab[88]
+#define __pyx_n_u_pop __pyx_string_tab[89]
+#define __pyx_n_u_pos __pyx_string_tab[90]
+#define __pyx_n_u_processor_parsers__slowlog __pyx_string_tab[91]
+#define __pyx_n_u_qid __pyx_string_tab[92]
+#define __pyx_n_u_qualname __pyx_string_tab[93]
+#define __pyx_n_u_query __pyx_string_tab[94]
+#define __pyx_n_u_query_id __pyx_string_tab[95]
+#define __pyx_n_u_s __pyx_string_tab[96]
+#define __pyx_n_u_scan_slow __pyx_string_tab[97]
+#define __pyx_n_u_schema __pyx_string_tab[98]
+#define __pyx_n_u_search __pyx_string_tab[99]
+#define __pyx_n_u_semicolon __pyx_string_tab[100]
+#define __pyx_n_u_send __pyx_string_tab[101]
+#define __pyx_n_u_set_name __pyx_string_tab[102]
+#define __pyx_n_u_setdefault __pyx_string_tab[103]
+#define __pyx_n_u_slots __pyx_string_tab[104]
+#define __pyx_n_u_spec __pyx_string_tab[105]
+#define __pyx_n_u_stack_a __pyx_string_tab[106]
+#define __pyx_n_u_stack_b __pyx_string_tab[107]
+#define __pyx_n_u_start __pyx_string_tab[108]
+#define __pyx_n_u_statement __pyx_string_tab[109]
+#define __pyx_n_u_stmt __pyx_string_tab[110]
+#define __pyx_n_u_strip_order_by_asc __pyx_string_tab[111]
+#define __pyx_n_u_sub __pyx_string_tab[112]
+#define __pyx_n_u_table __pyx_string_tab[113]
+#define __pyx_n_u_test __pyx_string_tab[114]
+#define __pyx_n_u_text __pyx_string_tab[115]
+#define __pyx_n_u_thread_id __pyx_string_tab[116]
+#define __pyx_n_u_throw __pyx_string_tab[117]
+#define __pyx_n_u_timestamp_2 __pyx_string_tab[118]
+#define __pyx_n_u_timezone __pyx_string_tab[119]
+#define __pyx_n_u_ts __pyx_string_tab[120]
+#define __pyx_n_u_usedforsecurity __pyx_string_tab[121]
+#define __pyx_n_u_user __pyx_string_tab[122]
+#define __pyx_n_u_utc __pyx_string_tab[123]
+#define __pyx_n_u_value __pyx_string_tab[124]
+#define __pyx_n_u_values __pyx_string_tab[125]
+#define __pyx_n_u_when __pyx_string_tab[126]
+#define __pyx_kp_b_iso88591_1A_9_OvU_8_U_1_1Bb_S_3c_1Bb_E_A __pyx_string_tab[127]
+#define __pyx_kp_b_iso88591_A __pyx_string_tab[128]
+#define __pyx_kp_b_iso88591_Q __pyx_string_tab[129]
+#define __pyx_kp_b_iso88591_YgZ_Q_uAWAU_uCq_q_Qe5_Q __pyx_string_tab[130]
+#define __pyx_kp_b_iso88591_t81A_q_7_AQ_fA_Ba_V1Bb_7_Ba_3c __pyx_string_tab[131]
+#define __pyx_kp_b_iso88591_t81A_u_q_7_AQ_vQc_C_DA_q_s_3c_4 __pyx_string_tab[132]
 #define __pyx_int_1 __pyx_number_tab[0]
 /* #### Code section: module_state_clear ### */
 #if CYTHON_USE_MODULE_STATE
@@ -2940,10 +3130,13 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   Py_CLEAR(clear_module_state->__pyx_ptype_7cpython_8datetime_datetime);
   Py_CLEAR(clear_module_state->__pyx_ptype_7cpython_8datetime_timedelta);
   Py_CLEAR(clear_module_state->__pyx_ptype_7cpython_8datetime_tzinfo);
-  Py_CLEAR(clear_module_state->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers);
-  Py_CLEAR(clear_module_state->__pyx_type_9processor_7parsers_8_slowlog__Buffers);
-  for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<119; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  Py_CLEAR(clear_module_state->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event);
+  Py_CLEAR(clear_module_state->__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event);
+  Py_CLEAR(clear_module_state->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr);
+  Py_CLEAR(clear_module_state->__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr);
+  for (int i=0; i<1; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
+  for (int i=0; i<6; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
+  for (int i=0; i<133; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<1; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -2951,6 +3144,9 @@ Py_CLEAR(clear_module_state->__pyx_CommonTypesMetaclassType);
 
 /* CythonFunctionShared.module_state_clear */
 Py_CLEAR(clear_module_state->__pyx_CyFunctionType);
+
+/* Generator.module_state_clear */
+Py_CLEAR(clear_module_state->__pyx_GeneratorType);
 
 /* #### Code section: module_state_clear_end ### */
 return 0;
@@ -2973,10 +3169,13 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   Py_VISIT(traverse_module_state->__pyx_ptype_7cpython_8datetime_datetime);
   Py_VISIT(traverse_module_state->__pyx_ptype_7cpython_8datetime_timedelta);
   Py_VISIT(traverse_module_state->__pyx_ptype_7cpython_8datetime_tzinfo);
-  Py_VISIT(traverse_module_state->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers);
-  Py_VISIT(traverse_module_state->__pyx_type_9processor_7parsers_8_slowlog__Buffers);
-  for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<119; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  Py_VISIT(traverse_module_state->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event);
+  Py_VISIT(traverse_module_state->__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event);
+  Py_VISIT(traverse_module_state->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr);
+  Py_VISIT(traverse_module_state->__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr);
+  for (int i=0; i<1; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
+  for (int i=0; i<6; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
+  for (int i=0; i<133; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<1; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -2984,6 +3183,9 @@ Py_VISIT(traverse_module_state->__pyx_CommonTypesMetaclassType);
 
 /* CythonFunctionShared.module_state_traverse */
 Py_VISIT(traverse_module_state->__pyx_CyFunctionType);
+
+/* Generator.module_state_traverse */
+Py_VISIT(traverse_module_state->__pyx_GeneratorType);
 
 /* #### Code section: module_state_traverse_end ### */
 return 0;
@@ -5014,7 +5216,7 @@ static CYTHON_INLINE double __pyx_f_7cpython_8datetime_total_seconds(PyDateTime_
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog.pyx":41
+/* "processor/parsers/_slowlog.pyx":50
  * 
  * 
  * cdef inline bint one_byte(str text):             # <<<<<<<<<<<<<<
@@ -5025,7 +5227,7 @@ static CYTHON_INLINE double __pyx_f_7cpython_8datetime_total_seconds(PyDateTime_
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_one_byte(PyObject *__pyx_v_text) {
   int __pyx_r;
 
-  /* "processor/parsers/_slowlog.pyx":43
+  /* "processor/parsers/_slowlog.pyx":52
  * cdef inline bint one_byte(str text):
  *     """A latin-1 view (one byte per character), which is all the parsers hand over."""
  *     return PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND             # <<<<<<<<<<<<<<
@@ -5035,7 +5237,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_one_byte(PyObject
   __pyx_r = (PyUnicode_KIND(__pyx_v_text) == PyUnicode_1BYTE_KIND);
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog.pyx":41
+  /* "processor/parsers/_slowlog.pyx":50
  * 
  * 
  * cdef inline bint one_byte(str text):             # <<<<<<<<<<<<<<
@@ -5045,6 +5247,378 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_one_byte(PyObject
 
   /* function exit code */
   __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog.pyx":57
+ * 
+ * 
+ * def bind_event(cls):             # <<<<<<<<<<<<<<
+ *     """Let the scanner build `cls` (the slots dataclass `Event`) directly; False (and the
+ *     scanner calls `cls` instead) when its slots are not plain object members."""
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_1bind_event(PyObject *__pyx_self, 
+#if CYTHON_METH_FASTCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+); /*proto*/
+PyDoc_STRVAR(__pyx_doc_9processor_7parsers_8_slowlog_bind_event, "Let the scanner build `cls` (the slots dataclass `Event`) directly; False (and the\n    scanner calls `cls` instead) when its slots are not plain object members.");
+static PyMethodDef __pyx_mdef_9processor_7parsers_8_slowlog_1bind_event = {"bind_event", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_9processor_7parsers_8_slowlog_1bind_event, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_9processor_7parsers_8_slowlog_bind_event};
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_1bind_event(PyObject *__pyx_self, 
+#if CYTHON_METH_FASTCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+) {
+  PyObject *__pyx_v_cls = 0;
+  #if !CYTHON_METH_FASTCALL
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  #endif
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject* values[1] = {0};
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("bind_event (wrapper)", 0);
+  #if !CYTHON_METH_FASTCALL
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
+  #endif
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
+  {
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_cls,0};
+    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
+    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(0, 57, __pyx_L3_error)
+    if (__pyx_kwds_len > 0) {
+      switch (__pyx_nargs) {
+        case  1:
+        values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 57, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  0: break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+      const Py_ssize_t kwd_pos_args = __pyx_nargs;
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "bind_event", 0) < (0)) __PYX_ERR(0, 57, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("bind_event", 1, 1, 1, i); __PYX_ERR(0, 57, __pyx_L3_error) }
+      }
+    } else if (unlikely(__pyx_nargs != 1)) {
+      goto __pyx_L5_argtuple_error;
+    } else {
+      values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 57, __pyx_L3_error)
+    }
+    __pyx_v_cls = values[0];
+  }
+  goto __pyx_L6_skip;
+  __pyx_L5_argtuple_error:;
+  __Pyx_RaiseArgtupleInvalid("bind_event", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 57, __pyx_L3_error)
+  __pyx_L6_skip:;
+  goto __pyx_L4_argument_unpacking_done;
+  __pyx_L3_error:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __Pyx_AddTraceback("processor.parsers._slowlog.bind_event", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_RefNannyFinishContext();
+  return NULL;
+  __pyx_L4_argument_unpacking_done:;
+  __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_bind_event(__pyx_self, __pyx_v_cls);
+
+  /* function exit code */
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+static PyObject *__pyx_gb_9processor_7parsers_8_slowlog_10bind_event_2generator(__pyx_CoroutineObject *__pyx_generator, CYTHON_UNUSED PyThreadState *__pyx_tstate, PyObject *__pyx_sent_value); /* proto */
+
+/* "processor/parsers/_slowlog.pyx":63
+ *     if tuple(getattr(cls, "__slots__", ())) != names:
+ *         return False
+ *     return event_bind(cls, tuple(cls.__dict__[name] for name in names))             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_10bind_event_genexpr(PyObject *__pyx_self, PyObject *__pyx_genexpr_arg_0) {
+  struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr *__pyx_cur_scope;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("genexpr", 0);
+  __pyx_cur_scope = (struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr *)__pyx_tp_new_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr(__pyx_mstate_global->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr, __pyx_mstate_global->__pyx_empty_tuple, NULL);
+  if (unlikely(!__pyx_cur_scope)) {
+    __pyx_cur_scope = ((struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr *)Py_None);
+    __Pyx_INCREF(Py_None);
+    __PYX_ERR(0, 63, __pyx_L1_error)
+  } else {
+    __Pyx_GOTREF((PyObject *)__pyx_cur_scope);
+  }
+  __pyx_cur_scope->__pyx_outer_scope = (struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event *) __pyx_self;
+  __Pyx_INCREF((PyObject *)__pyx_cur_scope->__pyx_outer_scope);
+  __Pyx_GIVEREF((PyObject *)__pyx_cur_scope->__pyx_outer_scope);
+  __pyx_cur_scope->__pyx_genexpr_arg_0 = __pyx_genexpr_arg_0;
+  __Pyx_INCREF(__pyx_cur_scope->__pyx_genexpr_arg_0);
+  __Pyx_GIVEREF(__pyx_cur_scope->__pyx_genexpr_arg_0);
+  {
+    __pyx_CoroutineObject *gen = __Pyx_Generator_New((__pyx_coroutine_body_t) __pyx_gb_9processor_7parsers_8_slowlog_10bind_event_2generator, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0]), (PyObject *) __pyx_cur_scope, __pyx_mstate_global->__pyx_n_u_genexpr, __pyx_mstate_global->__pyx_n_u_bind_event_locals_genexpr, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog); if (unlikely(!gen)) __PYX_ERR(0, 63, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_cur_scope);
+    __Pyx_RefNannyFinishContext();
+    return (PyObject *) gen;
+  }
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_AddTraceback("processor.parsers._slowlog.bind_event.genexpr", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __Pyx_DECREF((PyObject *)__pyx_cur_scope);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_gb_9processor_7parsers_8_slowlog_10bind_event_2generator(__pyx_CoroutineObject *__pyx_generator, CYTHON_UNUSED PyThreadState *__pyx_tstate, PyObject *__pyx_sent_value) /* generator body */
+{
+  struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr *__pyx_cur_scope = ((struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr *)__pyx_generator->closure);
+  PyObject *__pyx_r = NULL;
+  PyObject *__pyx_t_1 = NULL;
+  Py_ssize_t __pyx_t_2;
+  PyObject *__pyx_t_3 = NULL;
+  PyObject *__pyx_t_4 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("genexpr", 0);
+  switch (__pyx_generator->resume_label) {
+    case 0: goto __pyx_L3_first_run;
+    case 1: goto __pyx_L6_resume_from_yield;
+    default: /* CPython raises the right error here */
+    __Pyx_RefNannyFinishContext();
+    return NULL;
+  }
+  __pyx_L3_first_run:;
+  if (unlikely(__pyx_sent_value != Py_None)) {
+    if (unlikely(__pyx_sent_value)) PyErr_SetString(PyExc_TypeError, "can't send non-None value to a just-started generator");
+    __PYX_ERR(0, 63, __pyx_L1_error)
+  }
+  if (unlikely(!__pyx_cur_scope->__pyx_genexpr_arg_0)) { __Pyx_RaiseUnboundLocalError(".0"); __PYX_ERR(0, 63, __pyx_L1_error) }
+  __pyx_t_1 = __pyx_cur_scope->__pyx_genexpr_arg_0; __Pyx_INCREF(__pyx_t_1);
+  __pyx_t_2 = 0;
+  for (;;) {
+    {
+      Py_ssize_t __pyx_temp = __Pyx_PyTuple_GET_SIZE(__pyx_t_1);
+      #if !CYTHON_ASSUME_SAFE_SIZE
+      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 63, __pyx_L1_error)
+      #endif
+      if (__pyx_t_2 >= __pyx_temp) break;
+    }
+    #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
+    __pyx_t_3 = __Pyx_NewRef(PyTuple_GET_ITEM(__pyx_t_1, __pyx_t_2));
+    #else
+    __pyx_t_3 = __Pyx_PySequence_ITEM(__pyx_t_1, __pyx_t_2);
+    #endif
+    ++__pyx_t_2;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 63, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+    __Pyx_XGOTREF(__pyx_cur_scope->__pyx_v_name);
+    __Pyx_XDECREF_SET(__pyx_cur_scope->__pyx_v_name, ((PyObject*)__pyx_t_3));
+    __Pyx_GIVEREF(__pyx_t_3);
+    __pyx_t_3 = 0;
+    if (unlikely(!__pyx_cur_scope->__pyx_outer_scope->__pyx_v_cls)) { __Pyx_RaiseClosureNameError("cls"); __PYX_ERR(0, 63, __pyx_L1_error) }
+    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_cur_scope->__pyx_outer_scope->__pyx_v_cls, __pyx_mstate_global->__pyx_n_u_dict); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 63, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+    __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_t_3, __pyx_cur_scope->__pyx_v_name); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 63, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_4);
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __pyx_r = __pyx_t_4;
+    __pyx_t_4 = 0;
+    __Pyx_XGIVEREF(__pyx_t_1);
+    __pyx_cur_scope->__pyx_t_0 = __pyx_t_1;
+    __pyx_cur_scope->__pyx_t_1 = __pyx_t_2;
+    __Pyx_XGIVEREF(__pyx_r);
+    __Pyx_RefNannyFinishContext();
+    __Pyx_Coroutine_ResetAndClearException(__pyx_generator);
+    /* return from generator, yielding value */
+    __pyx_generator->resume_label = 1;
+    return __pyx_r;
+    __pyx_L6_resume_from_yield:;
+    __pyx_t_1 = __pyx_cur_scope->__pyx_t_0;
+    __pyx_cur_scope->__pyx_t_0 = 0;
+    __Pyx_XGOTREF(__pyx_t_1);
+    __pyx_t_2 = __pyx_cur_scope->__pyx_t_1;
+    if (unlikely(!__pyx_sent_value)) __PYX_ERR(0, 63, __pyx_L1_error)
+  }
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  CYTHON_MAYBE_UNUSED_VAR(__pyx_cur_scope);
+
+  /* function exit code */
+  __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+  goto __pyx_L0;
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_XDECREF(__pyx_t_3);
+  __Pyx_XDECREF(__pyx_t_4);
+  if (__Pyx_PyErr_Occurred()) {
+    __Pyx_Generator_Replace_StopIteration(0);
+    __Pyx_AddTraceback("genexpr", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  }
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  #if !CYTHON_USE_EXC_INFO_STACK
+  __Pyx_Coroutine_ResetAndClearException(__pyx_generator);
+  #endif
+  __pyx_generator->resume_label = -1;
+  __Pyx_Coroutine_clear((PyObject*)__pyx_generator);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog.pyx":57
+ * 
+ * 
+ * def bind_event(cls):             # <<<<<<<<<<<<<<
+ *     """Let the scanner build `cls` (the slots dataclass `Event`) directly; False (and the
+ *     scanner calls `cls` instead) when its slots are not plain object members."""
+*/
+
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_cls) {
+  struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event *__pyx_cur_scope;
+  PyObject *__pyx_v_names = NULL;
+  PyObject *__pyx_gb_9processor_7parsers_8_slowlog_10bind_event_2generator = 0;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  PyObject *__pyx_t_2 = NULL;
+  int __pyx_t_3;
+  PyObject *__pyx_t_4 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("bind_event", 0);
+  __pyx_cur_scope = (struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event *)__pyx_tp_new_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event(__pyx_mstate_global->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event, __pyx_mstate_global->__pyx_empty_tuple, NULL);
+  if (unlikely(!__pyx_cur_scope)) {
+    __pyx_cur_scope = ((struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event *)Py_None);
+    __Pyx_INCREF(Py_None);
+    __PYX_ERR(0, 57, __pyx_L1_error)
+  } else {
+    __Pyx_GOTREF((PyObject *)__pyx_cur_scope);
+  }
+  __pyx_cur_scope->__pyx_v_cls = __pyx_v_cls;
+  __Pyx_INCREF(__pyx_cur_scope->__pyx_v_cls);
+  __Pyx_GIVEREF(__pyx_cur_scope->__pyx_v_cls);
+
+  /* "processor/parsers/_slowlog.pyx":60
+ *     """Let the scanner build `cls` (the slots dataclass `Event`) directly; False (and the
+ *     scanner calls `cls` instead) when its slots are not plain object members."""
+ *     names = ("start", "end", "fields", "event_time", "parse_error")             # <<<<<<<<<<<<<<
+ *     if tuple(getattr(cls, "__slots__", ())) != names:
+ *         return False
+*/
+  __Pyx_INCREF(__pyx_mstate_global->__pyx_tuple[0]);
+  __pyx_v_names = __pyx_mstate_global->__pyx_tuple[0];
+
+  /* "processor/parsers/_slowlog.pyx":61
+ *     scanner calls `cls` instead) when its slots are not plain object members."""
+ *     names = ("start", "end", "fields", "event_time", "parse_error")
+ *     if tuple(getattr(cls, "__slots__", ())) != names:             # <<<<<<<<<<<<<<
+ *         return False
+ *     return event_bind(cls, tuple(cls.__dict__[name] for name in names))
+*/
+  __pyx_t_1 = __pyx_cur_scope->__pyx_v_cls;
+  __Pyx_INCREF(__pyx_t_1);
+  __pyx_t_2 = __Pyx_GetAttr3(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_slots, __pyx_mstate_global->__pyx_empty_tuple); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 61, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_1 = __Pyx_PySequence_Tuple(__pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 61, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_2 = PyObject_RichCompare(__pyx_t_1, __pyx_v_names, Py_NE); __Pyx_XGOTREF(__pyx_t_2); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 61, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_2); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 61, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  if (__pyx_t_3) {
+
+    /* "processor/parsers/_slowlog.pyx":62
+ *     names = ("start", "end", "fields", "event_time", "parse_error")
+ *     if tuple(getattr(cls, "__slots__", ())) != names:
+ *         return False             # <<<<<<<<<<<<<<
+ *     return event_bind(cls, tuple(cls.__dict__[name] for name in names))
+ * 
+*/
+    __Pyx_XDECREF(__pyx_r);
+    __Pyx_INCREF(Py_False);
+    __pyx_r = Py_False;
+    goto __pyx_L0;
+
+    /* "processor/parsers/_slowlog.pyx":61
+ *     scanner calls `cls` instead) when its slots are not plain object members."""
+ *     names = ("start", "end", "fields", "event_time", "parse_error")
+ *     if tuple(getattr(cls, "__slots__", ())) != names:             # <<<<<<<<<<<<<<
+ *         return False
+ *     return event_bind(cls, tuple(cls.__dict__[name] for name in names))
+*/
+  }
+
+  /* "processor/parsers/_slowlog.pyx":63
+ *     if tuple(getattr(cls, "__slots__", ())) != names:
+ *         return False
+ *     return event_bind(cls, tuple(cls.__dict__[name] for name in names))             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __Pyx_XDECREF(__pyx_r);
+  __pyx_t_2 = __pyx_cur_scope->__pyx_v_cls;
+  __Pyx_INCREF(__pyx_t_2);
+  __pyx_t_1 = __pyx_pf_9processor_7parsers_8_slowlog_10bind_event_genexpr(((PyObject*)__pyx_cur_scope), __pyx_v_names); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 63, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_4 = __Pyx_PySequence_Tuple(__pyx_t_1); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 63, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_1 = __Pyx_PyBool_FromLong(event_bind(__pyx_t_2, ((PyObject*)__pyx_t_4))); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 63, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+  __pyx_r = __pyx_t_1;
+  __pyx_t_1 = 0;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog.pyx":57
+ * 
+ * 
+ * def bind_event(cls):             # <<<<<<<<<<<<<<
+ *     """Let the scanner build `cls` (the slots dataclass `Event`) directly; False (and the
+ *     scanner calls `cls` instead) when its slots are not plain object members."""
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_XDECREF(__pyx_t_2);
+  __Pyx_XDECREF(__pyx_t_4);
+  __Pyx_AddTraceback("processor.parsers._slowlog.bind_event", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+  __Pyx_XDECREF(__pyx_v_names);
+  __Pyx_XDECREF(__pyx_gb_9processor_7parsers_8_slowlog_10bind_event_2generator);
+  __Pyx_DECREF((PyObject *)__pyx_cur_scope);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
   return __pyx_r;
 }
 
@@ -5362,73 +5936,126 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ci_at(__pyx_t_9pr
 /* "processor/parsers/_slowlog_fingerprint.pxi":34
  * 
  * 
- * cdef inline bint ci_contains(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
- *     cdef Py_ssize_t i
- *     for i in range(n - m + 1):
+ * cdef inline bint ci_from(chars s, Py_ssize_t n, unsigned char first, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     # each `first` found by memchr (vectorised), then the rest compared case-insensitively
+ *     cdef chars at = s
 */
 
-static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ci_contains(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, char const *__pyx_v_word, int __pyx_v_m) {
-  Py_ssize_t __pyx_v_i;
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ci_from(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, unsigned char __pyx_v_first, char const *__pyx_v_word, int __pyx_v_m) {
+  __pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_at;
+  __pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_end;
   int __pyx_r;
-  Py_ssize_t __pyx_t_1;
-  Py_ssize_t __pyx_t_2;
-  Py_ssize_t __pyx_t_3;
-  int __pyx_t_4;
-  int __pyx_t_5;
+  int __pyx_t_1;
 
   /* "processor/parsers/_slowlog_fingerprint.pxi":36
- * cdef inline bint ci_contains(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:
- *     cdef Py_ssize_t i
- *     for i in range(n - m + 1):             # <<<<<<<<<<<<<<
- *         if ascii_lower(s[i]) == <unsigned char>word[0] and ci_at(s, n, i, word, m):
- *             return True
+ * cdef inline bint ci_from(chars s, Py_ssize_t n, unsigned char first, const char* word, int m) noexcept nogil:
+ *     # each `first` found by memchr (vectorised), then the rest compared case-insensitively
+ *     cdef chars at = s             # <<<<<<<<<<<<<<
+ *     cdef chars end = s + n
+ *     while at < end:
 */
-  __pyx_t_1 = ((__pyx_v_n - __pyx_v_m) + 1);
-  __pyx_t_2 = __pyx_t_1;
-  for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
-    __pyx_v_i = __pyx_t_3;
+  __pyx_v_at = __pyx_v_s;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":37
- *     cdef Py_ssize_t i
- *     for i in range(n - m + 1):
- *         if ascii_lower(s[i]) == <unsigned char>word[0] and ci_at(s, n, i, word, m):             # <<<<<<<<<<<<<<
- *             return True
- *     return False
+  /* "processor/parsers/_slowlog_fingerprint.pxi":37
+ *     # each `first` found by memchr (vectorised), then the rest compared case-insensitively
+ *     cdef chars at = s
+ *     cdef chars end = s + n             # <<<<<<<<<<<<<<
+ *     while at < end:
+ *         at = <chars>memchr(at, first, end - at)
 */
-    __pyx_t_5 = (__pyx_f_9processor_7parsers_8_slowlog_ascii_lower((__pyx_v_s[__pyx_v_i])) == ((unsigned char)(__pyx_v_word[0])));
-    if (__pyx_t_5) {
-    } else {
-      __pyx_t_4 = __pyx_t_5;
-      goto __pyx_L6_bool_binop_done;
+  __pyx_v_end = (__pyx_v_s + __pyx_v_n);
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":38
+ *     cdef chars at = s
+ *     cdef chars end = s + n
+ *     while at < end:             # <<<<<<<<<<<<<<
+ *         at = <chars>memchr(at, first, end - at)
+ *         if at == NULL:
+*/
+  while (1) {
+    __pyx_t_1 = (__pyx_v_at < __pyx_v_end);
+    if (!__pyx_t_1) break;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":39
+ *     cdef chars end = s + n
+ *     while at < end:
+ *         at = <chars>memchr(at, first, end - at)             # <<<<<<<<<<<<<<
+ *         if at == NULL:
+ *             return False
+*/
+    __pyx_v_at = ((__pyx_t_9processor_7parsers_8_slowlog_chars)memchr(__pyx_v_at, __pyx_v_first, (__pyx_v_end - __pyx_v_at)));
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":40
+ *     while at < end:
+ *         at = <chars>memchr(at, first, end - at)
+ *         if at == NULL:             # <<<<<<<<<<<<<<
+ *             return False
+ *         if ci_at(s, n, at - s, word, m):
+*/
+    __pyx_t_1 = (__pyx_v_at == NULL);
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":41
+ *         at = <chars>memchr(at, first, end - at)
+ *         if at == NULL:
+ *             return False             # <<<<<<<<<<<<<<
+ *         if ci_at(s, n, at - s, word, m):
+ *             return True
+*/
+      __pyx_r = 0;
+      goto __pyx_L0;
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":40
+ *     while at < end:
+ *         at = <chars>memchr(at, first, end - at)
+ *         if at == NULL:             # <<<<<<<<<<<<<<
+ *             return False
+ *         if ci_at(s, n, at - s, word, m):
+*/
     }
-    __pyx_t_5 = __pyx_f_9processor_7parsers_8_slowlog_ci_at(__pyx_v_s, __pyx_v_n, __pyx_v_i, __pyx_v_word, __pyx_v_m);
-    __pyx_t_4 = __pyx_t_5;
-    __pyx_L6_bool_binop_done:;
-    if (__pyx_t_4) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":38
- *     for i in range(n - m + 1):
- *         if ascii_lower(s[i]) == <unsigned char>word[0] and ci_at(s, n, i, word, m):
+    /* "processor/parsers/_slowlog_fingerprint.pxi":42
+ *         if at == NULL:
+ *             return False
+ *         if ci_at(s, n, at - s, word, m):             # <<<<<<<<<<<<<<
+ *             return True
+ *         at += 1
+*/
+    __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_ci_at(__pyx_v_s, __pyx_v_n, (__pyx_v_at - __pyx_v_s), __pyx_v_word, __pyx_v_m);
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":43
+ *             return False
+ *         if ci_at(s, n, at - s, word, m):
  *             return True             # <<<<<<<<<<<<<<
+ *         at += 1
  *     return False
- * 
 */
       __pyx_r = 1;
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":37
- *     cdef Py_ssize_t i
- *     for i in range(n - m + 1):
- *         if ascii_lower(s[i]) == <unsigned char>word[0] and ci_at(s, n, i, word, m):             # <<<<<<<<<<<<<<
+      /* "processor/parsers/_slowlog_fingerprint.pxi":42
+ *         if at == NULL:
+ *             return False
+ *         if ci_at(s, n, at - s, word, m):             # <<<<<<<<<<<<<<
  *             return True
- *     return False
+ *         at += 1
 */
     }
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":44
+ *         if ci_at(s, n, at - s, word, m):
+ *             return True
+ *         at += 1             # <<<<<<<<<<<<<<
+ *     return False
+ * 
+*/
+    __pyx_v_at = (__pyx_v_at + 1);
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":39
- *         if ascii_lower(s[i]) == <unsigned char>word[0] and ci_at(s, n, i, word, m):
+  /* "processor/parsers/_slowlog_fingerprint.pxi":45
  *             return True
+ *         at += 1
  *     return False             # <<<<<<<<<<<<<<
  * 
  * 
@@ -5439,9 +6066,9 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ci_contains(__pyx
   /* "processor/parsers/_slowlog_fingerprint.pxi":34
  * 
  * 
- * cdef inline bint ci_contains(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
- *     cdef Py_ssize_t i
- *     for i in range(n - m + 1):
+ * cdef inline bint ci_from(chars s, Py_ssize_t n, unsigned char first, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     # each `first` found by memchr (vectorised), then the rest compared case-insensitively
+ *     cdef chars at = s
 */
 
   /* function exit code */
@@ -5449,89 +6076,78 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ci_contains(__pyx
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":42
+/* "processor/parsers/_slowlog_fingerprint.pxi":48
+ * 
+ * 
+ * cdef inline bint ci_contains(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """`word` (lower-case letters) in s, ASCII case-insensitive."""
+ *     return ci_from(s, n, word[0], word, m) or ci_from(s, n, word[0] - 32, word, m)
+*/
+
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ci_contains(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, char const *__pyx_v_word, int __pyx_v_m) {
+  int __pyx_r;
+  int __pyx_t_1;
+  int __pyx_t_2;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":50
+ * cdef inline bint ci_contains(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:
+ *     """`word` (lower-case letters) in s, ASCII case-insensitive."""
+ *     return ci_from(s, n, word[0], word, m) or ci_from(s, n, word[0] - 32, word, m)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_ci_from(__pyx_v_s, __pyx_v_n, (__pyx_v_word[0]), __pyx_v_word, __pyx_v_m);
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L3_bool_binop_done;
+  }
+  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_ci_from(__pyx_v_s, __pyx_v_n, ((__pyx_v_word[0]) - 32), __pyx_v_word, __pyx_v_m);
+  __pyx_t_1 = __pyx_t_2;
+  __pyx_L3_bool_binop_done:;
+  __pyx_r = __pyx_t_1;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":48
+ * 
+ * 
+ * cdef inline bint ci_contains(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """`word` (lower-case letters) in s, ASCII case-insensitive."""
+ *     return ci_from(s, n, word[0], word, m) or ci_from(s, n, word[0] - 32, word, m)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_fingerprint.pxi":53
  * 
  * 
  * cdef inline bint has(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
- *     cdef Py_ssize_t i
- *     for i in range(n - m + 1):
+ *     return memmem(s, n, word, m) != NULL
+ * 
 */
 
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, char const *__pyx_v_word, int __pyx_v_m) {
-  Py_ssize_t __pyx_v_i;
   int __pyx_r;
-  Py_ssize_t __pyx_t_1;
-  Py_ssize_t __pyx_t_2;
-  Py_ssize_t __pyx_t_3;
-  int __pyx_t_4;
-  int __pyx_t_5;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":44
+  /* "processor/parsers/_slowlog_fingerprint.pxi":54
+ * 
  * cdef inline bint has(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:
- *     cdef Py_ssize_t i
- *     for i in range(n - m + 1):             # <<<<<<<<<<<<<<
- *         if s[i] == <unsigned char>word[0] and memcmp(s + i, word, m) == 0:
- *             return True
-*/
-  __pyx_t_1 = ((__pyx_v_n - __pyx_v_m) + 1);
-  __pyx_t_2 = __pyx_t_1;
-  for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
-    __pyx_v_i = __pyx_t_3;
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":45
- *     cdef Py_ssize_t i
- *     for i in range(n - m + 1):
- *         if s[i] == <unsigned char>word[0] and memcmp(s + i, word, m) == 0:             # <<<<<<<<<<<<<<
- *             return True
- *     return False
-*/
-    __pyx_t_5 = ((__pyx_v_s[__pyx_v_i]) == ((unsigned char)(__pyx_v_word[0])));
-    if (__pyx_t_5) {
-    } else {
-      __pyx_t_4 = __pyx_t_5;
-      goto __pyx_L6_bool_binop_done;
-    }
-    __pyx_t_5 = (memcmp((__pyx_v_s + __pyx_v_i), __pyx_v_word, __pyx_v_m) == 0);
-    __pyx_t_4 = __pyx_t_5;
-    __pyx_L6_bool_binop_done:;
-    if (__pyx_t_4) {
-
-      /* "processor/parsers/_slowlog_fingerprint.pxi":46
- *     for i in range(n - m + 1):
- *         if s[i] == <unsigned char>word[0] and memcmp(s + i, word, m) == 0:
- *             return True             # <<<<<<<<<<<<<<
- *     return False
- * 
-*/
-      __pyx_r = 1;
-      goto __pyx_L0;
-
-      /* "processor/parsers/_slowlog_fingerprint.pxi":45
- *     cdef Py_ssize_t i
- *     for i in range(n - m + 1):
- *         if s[i] == <unsigned char>word[0] and memcmp(s + i, word, m) == 0:             # <<<<<<<<<<<<<<
- *             return True
- *     return False
-*/
-    }
-  }
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":47
- *         if s[i] == <unsigned char>word[0] and memcmp(s + i, word, m) == 0:
- *             return True
- *     return False             # <<<<<<<<<<<<<<
+ *     return memmem(s, n, word, m) != NULL             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_r = 0;
+  __pyx_r = (memmem(__pyx_v_s, __pyx_v_n, __pyx_v_word, __pyx_v_m) != NULL);
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":42
+  /* "processor/parsers/_slowlog_fingerprint.pxi":53
  * 
  * 
  * cdef inline bint has(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
- *     cdef Py_ssize_t i
- *     for i in range(n - m + 1):
+ *     return memmem(s, n, word, m) != NULL
+ * 
 */
 
   /* function exit code */
@@ -5539,7 +6155,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_t_9proc
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":50
+/* "processor/parsers/_slowlog_fingerprint.pxi":57
  * 
  * 
  * cdef Py_ssize_t strip_mlc(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -5556,7 +6172,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":52
+  /* "processor/parsers/_slowlog_fingerprint.pxi":59
  * cdef Py_ssize_t strip_mlc(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
  *     # /\*[^!].*?\*[inserted by cython to avoid comment closer]/  (DOTALL) -> ""
  *     cdef Py_ssize_t i = 0, o = 0, k             # <<<<<<<<<<<<<<
@@ -5566,7 +6182,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
   __pyx_v_i = 0;
   __pyx_v_o = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":53
+  /* "processor/parsers/_slowlog_fingerprint.pxi":60
  *     # /\*[^!].*?\*[inserted by cython to avoid comment closer]/  (DOTALL) -> ""
  *     cdef Py_ssize_t i = 0, o = 0, k
  *     while i < n:             # <<<<<<<<<<<<<<
@@ -5577,7 +6193,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
     __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":54
+    /* "processor/parsers/_slowlog_fingerprint.pxi":61
  *     cdef Py_ssize_t i = 0, o = 0, k
  *     while i < n:
  *         if s[i] == b"/" and i + 2 < n and s[i + 1] == b"*" and s[i + 2] != b"!":             # <<<<<<<<<<<<<<
@@ -5607,7 +6223,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
     __pyx_L6_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":55
+      /* "processor/parsers/_slowlog_fingerprint.pxi":62
  *     while i < n:
  *         if s[i] == b"/" and i + 2 < n and s[i + 1] == b"*" and s[i + 2] != b"!":
  *             k = i + 3             # <<<<<<<<<<<<<<
@@ -5616,7 +6232,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
 */
       __pyx_v_k = (__pyx_v_i + 3);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":56
+      /* "processor/parsers/_slowlog_fingerprint.pxi":63
  *         if s[i] == b"/" and i + 2 < n and s[i + 1] == b"*" and s[i + 2] != b"!":
  *             k = i + 3
  *             while k + 1 < n and not (s[k] == b"*" and s[k + 1] == b"/"):             # <<<<<<<<<<<<<<
@@ -5644,7 +6260,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
         __pyx_L12_bool_binop_done:;
         if (!__pyx_t_1) break;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":57
+        /* "processor/parsers/_slowlog_fingerprint.pxi":64
  *             k = i + 3
  *             while k + 1 < n and not (s[k] == b"*" and s[k + 1] == b"/"):
  *                 k += 1             # <<<<<<<<<<<<<<
@@ -5654,7 +6270,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
         __pyx_v_k = (__pyx_v_k + 1);
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":58
+      /* "processor/parsers/_slowlog_fingerprint.pxi":65
  *             while k + 1 < n and not (s[k] == b"*" and s[k + 1] == b"/"):
  *                 k += 1
  *             if k + 1 < n:             # <<<<<<<<<<<<<<
@@ -5664,7 +6280,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
       __pyx_t_1 = ((__pyx_v_k + 1) < __pyx_v_n);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":59
+        /* "processor/parsers/_slowlog_fingerprint.pxi":66
  *                 k += 1
  *             if k + 1 < n:
  *                 i = k + 2             # <<<<<<<<<<<<<<
@@ -5673,7 +6289,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
 */
         __pyx_v_i = (__pyx_v_k + 2);
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":60
+        /* "processor/parsers/_slowlog_fingerprint.pxi":67
  *             if k + 1 < n:
  *                 i = k + 2
  *                 continue             # <<<<<<<<<<<<<<
@@ -5682,7 +6298,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
 */
         goto __pyx_L3_continue;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":58
+        /* "processor/parsers/_slowlog_fingerprint.pxi":65
  *             while k + 1 < n and not (s[k] == b"*" and s[k + 1] == b"/"):
  *                 k += 1
  *             if k + 1 < n:             # <<<<<<<<<<<<<<
@@ -5691,7 +6307,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
 */
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":62
+      /* "processor/parsers/_slowlog_fingerprint.pxi":69
  *                 continue
  *             # no `*[inserted by cython to avoid comment closer]/` after it: no later comment can close either
  *             memcpy(d + o, s + i, n - i)             # <<<<<<<<<<<<<<
@@ -5700,7 +6316,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
 */
       (void)(memcpy((__pyx_v_d + __pyx_v_o), (__pyx_v_s + __pyx_v_i), (__pyx_v_n - __pyx_v_i)));
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":63
+      /* "processor/parsers/_slowlog_fingerprint.pxi":70
  *             # no `*[inserted by cython to avoid comment closer]/` after it: no later comment can close either
  *             memcpy(d + o, s + i, n - i)
  *             return o + n - i             # <<<<<<<<<<<<<<
@@ -5710,7 +6326,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
       __pyx_r = ((__pyx_v_o + __pyx_v_n) - __pyx_v_i);
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":54
+      /* "processor/parsers/_slowlog_fingerprint.pxi":61
  *     cdef Py_ssize_t i = 0, o = 0, k
  *     while i < n:
  *         if s[i] == b"/" and i + 2 < n and s[i + 1] == b"*" and s[i + 2] != b"!":             # <<<<<<<<<<<<<<
@@ -5719,7 +6335,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":64
+    /* "processor/parsers/_slowlog_fingerprint.pxi":71
  *             memcpy(d + o, s + i, n - i)
  *             return o + n - i
  *         d[o] = s[i]             # <<<<<<<<<<<<<<
@@ -5728,7 +6344,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
 */
     (__pyx_v_d[__pyx_v_o]) = (__pyx_v_s[__pyx_v_i]);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":65
+    /* "processor/parsers/_slowlog_fingerprint.pxi":72
  *             return o + n - i
  *         d[o] = s[i]
  *         o += 1             # <<<<<<<<<<<<<<
@@ -5737,7 +6353,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
 */
     __pyx_v_o = (__pyx_v_o + 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":66
+    /* "processor/parsers/_slowlog_fingerprint.pxi":73
  *         d[o] = s[i]
  *         o += 1
  *         i += 1             # <<<<<<<<<<<<<<
@@ -5748,7 +6364,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
     __pyx_L3_continue:;
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":67
+  /* "processor/parsers/_slowlog_fingerprint.pxi":74
  *         o += 1
  *         i += 1
  *     return o             # <<<<<<<<<<<<<<
@@ -5758,7 +6374,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
   __pyx_r = __pyx_v_o;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":50
+  /* "processor/parsers/_slowlog_fingerprint.pxi":57
  * 
  * 
  * cdef Py_ssize_t strip_mlc(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -5771,7 +6387,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":70
+/* "processor/parsers/_slowlog_fingerprint.pxi":77
  * 
  * 
  * cdef Py_ssize_t strip_olc(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -5788,7 +6404,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":72
+  /* "processor/parsers/_slowlog_fingerprint.pxi":79
  * cdef Py_ssize_t strip_olc(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
  *     # (?:--|#)[^'"\r\n]*(?=[\r\n]|\Z) -> ""
  *     cdef Py_ssize_t i = 0, o = 0, j             # <<<<<<<<<<<<<<
@@ -5798,7 +6414,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
   __pyx_v_i = 0;
   __pyx_v_o = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":74
+  /* "processor/parsers/_slowlog_fingerprint.pxi":81
  *     cdef Py_ssize_t i = 0, o = 0, j
  *     cdef unsigned char c
  *     while i < n:             # <<<<<<<<<<<<<<
@@ -5809,7 +6425,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
     __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":75
+    /* "processor/parsers/_slowlog_fingerprint.pxi":82
  *     cdef unsigned char c
  *     while i < n:
  *         c = s[i]             # <<<<<<<<<<<<<<
@@ -5818,7 +6434,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
     __pyx_v_c = (__pyx_v_s[__pyx_v_i]);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":76
+    /* "processor/parsers/_slowlog_fingerprint.pxi":83
  *     while i < n:
  *         c = s[i]
  *         j = -1             # <<<<<<<<<<<<<<
@@ -5827,7 +6443,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
     __pyx_v_j = -1L;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":77
+    /* "processor/parsers/_slowlog_fingerprint.pxi":84
  *         c = s[i]
  *         j = -1
  *         if c == b"#":             # <<<<<<<<<<<<<<
@@ -5837,7 +6453,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
     __pyx_t_1 = (__pyx_v_c == '#');
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":78
+      /* "processor/parsers/_slowlog_fingerprint.pxi":85
  *         j = -1
  *         if c == b"#":
  *             j = i + 1             # <<<<<<<<<<<<<<
@@ -5846,7 +6462,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
       __pyx_v_j = (__pyx_v_i + 1);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":77
+      /* "processor/parsers/_slowlog_fingerprint.pxi":84
  *         c = s[i]
  *         j = -1
  *         if c == b"#":             # <<<<<<<<<<<<<<
@@ -5856,7 +6472,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
       goto __pyx_L5;
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":79
+    /* "processor/parsers/_slowlog_fingerprint.pxi":86
  *         if c == b"#":
  *             j = i + 1
  *         elif c == b"-" and i + 1 < n and s[i + 1] == b"-":             # <<<<<<<<<<<<<<
@@ -5880,7 +6496,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
     __pyx_L6_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":80
+      /* "processor/parsers/_slowlog_fingerprint.pxi":87
  *             j = i + 1
  *         elif c == b"-" and i + 1 < n and s[i + 1] == b"-":
  *             j = i + 2             # <<<<<<<<<<<<<<
@@ -5889,7 +6505,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
       __pyx_v_j = (__pyx_v_i + 2);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":79
+      /* "processor/parsers/_slowlog_fingerprint.pxi":86
  *         if c == b"#":
  *             j = i + 1
  *         elif c == b"-" and i + 1 < n and s[i + 1] == b"-":             # <<<<<<<<<<<<<<
@@ -5899,7 +6515,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
     }
     __pyx_L5:;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":81
+    /* "processor/parsers/_slowlog_fingerprint.pxi":88
  *         elif c == b"-" and i + 1 < n and s[i + 1] == b"-":
  *             j = i + 2
  *         if j >= 0:             # <<<<<<<<<<<<<<
@@ -5909,7 +6525,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
     __pyx_t_1 = (__pyx_v_j >= 0);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":82
+      /* "processor/parsers/_slowlog_fingerprint.pxi":89
  *             j = i + 2
  *         if j >= 0:
  *             while j < n and s[j] != b"'" and s[j] != b'"' and s[j] != b"\r" and s[j] != b"\n":             # <<<<<<<<<<<<<<
@@ -5946,7 +6562,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
         __pyx_L12_bool_binop_done:;
         if (!__pyx_t_1) break;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":83
+        /* "processor/parsers/_slowlog_fingerprint.pxi":90
  *         if j >= 0:
  *             while j < n and s[j] != b"'" and s[j] != b'"' and s[j] != b"\r" and s[j] != b"\n":
  *                 j += 1             # <<<<<<<<<<<<<<
@@ -5956,7 +6572,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
         __pyx_v_j = (__pyx_v_j + 1);
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":84
+      /* "processor/parsers/_slowlog_fingerprint.pxi":91
  *             while j < n and s[j] != b"'" and s[j] != b'"' and s[j] != b"\r" and s[j] != b"\n":
  *                 j += 1
  *             if j == n or s[j] == b"\r" or s[j] == b"\n":             # <<<<<<<<<<<<<<
@@ -5980,7 +6596,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
       __pyx_L18_bool_binop_done:;
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":85
+        /* "processor/parsers/_slowlog_fingerprint.pxi":92
  *                 j += 1
  *             if j == n or s[j] == b"\r" or s[j] == b"\n":
  *                 i = j             # <<<<<<<<<<<<<<
@@ -5989,7 +6605,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
         __pyx_v_i = __pyx_v_j;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":86
+        /* "processor/parsers/_slowlog_fingerprint.pxi":93
  *             if j == n or s[j] == b"\r" or s[j] == b"\n":
  *                 i = j
  *                 continue             # <<<<<<<<<<<<<<
@@ -5998,7 +6614,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
         goto __pyx_L3_continue;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":84
+        /* "processor/parsers/_slowlog_fingerprint.pxi":91
  *             while j < n and s[j] != b"'" and s[j] != b'"' and s[j] != b"\r" and s[j] != b"\n":
  *                 j += 1
  *             if j == n or s[j] == b"\r" or s[j] == b"\n":             # <<<<<<<<<<<<<<
@@ -6007,7 +6623,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":81
+      /* "processor/parsers/_slowlog_fingerprint.pxi":88
  *         elif c == b"-" and i + 1 < n and s[i + 1] == b"-":
  *             j = i + 2
  *         if j >= 0:             # <<<<<<<<<<<<<<
@@ -6016,7 +6632,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":87
+    /* "processor/parsers/_slowlog_fingerprint.pxi":94
  *                 i = j
  *                 continue
  *         d[o] = c             # <<<<<<<<<<<<<<
@@ -6025,7 +6641,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
     (__pyx_v_d[__pyx_v_o]) = __pyx_v_c;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":88
+    /* "processor/parsers/_slowlog_fingerprint.pxi":95
  *                 continue
  *         d[o] = c
  *         o += 1             # <<<<<<<<<<<<<<
@@ -6034,7 +6650,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
     __pyx_v_o = (__pyx_v_o + 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":89
+    /* "processor/parsers/_slowlog_fingerprint.pxi":96
  *         d[o] = c
  *         o += 1
  *         i += 1             # <<<<<<<<<<<<<<
@@ -6045,7 +6661,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
     __pyx_L3_continue:;
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":90
+  /* "processor/parsers/_slowlog_fingerprint.pxi":97
  *         o += 1
  *         i += 1
  *     return o             # <<<<<<<<<<<<<<
@@ -6055,7 +6671,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
   __pyx_r = __pyx_v_o;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":70
+  /* "processor/parsers/_slowlog_fingerprint.pxi":77
  * 
  * 
  * cdef Py_ssize_t strip_olc(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -6068,7 +6684,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":93
+/* "processor/parsers/_slowlog_fingerprint.pxi":100
  * 
  * 
  * cdef Py_ssize_t strip_escaped_quotes(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -6083,7 +6699,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":95
+  /* "processor/parsers/_slowlog_fingerprint.pxi":102
  * cdef Py_ssize_t strip_escaped_quotes(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
  *     # \\["'] -> ""
  *     cdef Py_ssize_t i = 0, o = 0             # <<<<<<<<<<<<<<
@@ -6093,7 +6709,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
   __pyx_v_i = 0;
   __pyx_v_o = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":96
+  /* "processor/parsers/_slowlog_fingerprint.pxi":103
  *     # \\["'] -> ""
  *     cdef Py_ssize_t i = 0, o = 0
  *     while i < n:             # <<<<<<<<<<<<<<
@@ -6104,7 +6720,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
     __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":97
+    /* "processor/parsers/_slowlog_fingerprint.pxi":104
  *     cdef Py_ssize_t i = 0, o = 0
  *     while i < n:
  *         if s[i] == b"\\" and i + 1 < n and (s[i + 1] == b'"' or s[i + 1] == b"'"):             # <<<<<<<<<<<<<<
@@ -6134,7 +6750,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
     __pyx_L6_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":98
+      /* "processor/parsers/_slowlog_fingerprint.pxi":105
  *     while i < n:
  *         if s[i] == b"\\" and i + 1 < n and (s[i + 1] == b'"' or s[i + 1] == b"'"):
  *             i += 2             # <<<<<<<<<<<<<<
@@ -6143,7 +6759,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
 */
       __pyx_v_i = (__pyx_v_i + 2);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":99
+      /* "processor/parsers/_slowlog_fingerprint.pxi":106
  *         if s[i] == b"\\" and i + 1 < n and (s[i + 1] == b'"' or s[i + 1] == b"'"):
  *             i += 2
  *             continue             # <<<<<<<<<<<<<<
@@ -6152,7 +6768,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
 */
       goto __pyx_L3_continue;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":97
+      /* "processor/parsers/_slowlog_fingerprint.pxi":104
  *     cdef Py_ssize_t i = 0, o = 0
  *     while i < n:
  *         if s[i] == b"\\" and i + 1 < n and (s[i + 1] == b'"' or s[i + 1] == b"'"):             # <<<<<<<<<<<<<<
@@ -6161,7 +6777,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":100
+    /* "processor/parsers/_slowlog_fingerprint.pxi":107
  *             i += 2
  *             continue
  *         d[o] = s[i]             # <<<<<<<<<<<<<<
@@ -6170,7 +6786,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
 */
     (__pyx_v_d[__pyx_v_o]) = (__pyx_v_s[__pyx_v_i]);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":101
+    /* "processor/parsers/_slowlog_fingerprint.pxi":108
  *             continue
  *         d[o] = s[i]
  *         o += 1             # <<<<<<<<<<<<<<
@@ -6179,7 +6795,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
 */
     __pyx_v_o = (__pyx_v_o + 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":102
+    /* "processor/parsers/_slowlog_fingerprint.pxi":109
  *         d[o] = s[i]
  *         o += 1
  *         i += 1             # <<<<<<<<<<<<<<
@@ -6190,7 +6806,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
     __pyx_L3_continue:;
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":103
+  /* "processor/parsers/_slowlog_fingerprint.pxi":110
  *         o += 1
  *         i += 1
  *     return o             # <<<<<<<<<<<<<<
@@ -6200,7 +6816,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
   __pyx_r = __pyx_v_o;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":93
+  /* "processor/parsers/_slowlog_fingerprint.pxi":100
  * 
  * 
  * cdef Py_ssize_t strip_escaped_quotes(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -6213,7 +6829,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":106
+/* "processor/parsers/_slowlog_fingerprint.pxi":113
  * 
  * 
  * cdef Py_ssize_t replace_quoted(chars s, Py_ssize_t n, unsigned char* d, unsigned char q) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -6229,7 +6845,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":108
+  /* "processor/parsers/_slowlog_fingerprint.pxi":115
  * cdef Py_ssize_t replace_quoted(chars s, Py_ssize_t n, unsigned char* d, unsigned char q) noexcept nogil:
  *     # q.*?q (DOTALL) -> "?"
  *     cdef Py_ssize_t i = 0, o = 0, k             # <<<<<<<<<<<<<<
@@ -6239,7 +6855,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
   __pyx_v_i = 0;
   __pyx_v_o = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":109
+  /* "processor/parsers/_slowlog_fingerprint.pxi":116
  *     # q.*?q (DOTALL) -> "?"
  *     cdef Py_ssize_t i = 0, o = 0, k
  *     while i < n:             # <<<<<<<<<<<<<<
@@ -6250,7 +6866,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
     __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":110
+    /* "processor/parsers/_slowlog_fingerprint.pxi":117
  *     cdef Py_ssize_t i = 0, o = 0, k
  *     while i < n:
  *         if s[i] == q:             # <<<<<<<<<<<<<<
@@ -6260,7 +6876,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
     __pyx_t_1 = ((__pyx_v_s[__pyx_v_i]) == __pyx_v_q);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":111
+      /* "processor/parsers/_slowlog_fingerprint.pxi":118
  *     while i < n:
  *         if s[i] == q:
  *             k = i + 1             # <<<<<<<<<<<<<<
@@ -6269,7 +6885,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
       __pyx_v_k = (__pyx_v_i + 1);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":112
+      /* "processor/parsers/_slowlog_fingerprint.pxi":119
  *         if s[i] == q:
  *             k = i + 1
  *             while k < n and s[k] != q:             # <<<<<<<<<<<<<<
@@ -6288,7 +6904,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
         __pyx_L8_bool_binop_done:;
         if (!__pyx_t_1) break;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":113
+        /* "processor/parsers/_slowlog_fingerprint.pxi":120
  *             k = i + 1
  *             while k < n and s[k] != q:
  *                 k += 1             # <<<<<<<<<<<<<<
@@ -6298,7 +6914,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
         __pyx_v_k = (__pyx_v_k + 1);
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":114
+      /* "processor/parsers/_slowlog_fingerprint.pxi":121
  *             while k < n and s[k] != q:
  *                 k += 1
  *             if k < n:             # <<<<<<<<<<<<<<
@@ -6308,7 +6924,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
       __pyx_t_1 = (__pyx_v_k < __pyx_v_n);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":115
+        /* "processor/parsers/_slowlog_fingerprint.pxi":122
  *                 k += 1
  *             if k < n:
  *                 d[o] = b"?"             # <<<<<<<<<<<<<<
@@ -6317,7 +6933,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
         (__pyx_v_d[__pyx_v_o]) = '?';
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":116
+        /* "processor/parsers/_slowlog_fingerprint.pxi":123
  *             if k < n:
  *                 d[o] = b"?"
  *                 o += 1             # <<<<<<<<<<<<<<
@@ -6326,7 +6942,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
         __pyx_v_o = (__pyx_v_o + 1);
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":117
+        /* "processor/parsers/_slowlog_fingerprint.pxi":124
  *                 d[o] = b"?"
  *                 o += 1
  *                 i = k + 1             # <<<<<<<<<<<<<<
@@ -6335,7 +6951,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
         __pyx_v_i = (__pyx_v_k + 1);
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":118
+        /* "processor/parsers/_slowlog_fingerprint.pxi":125
  *                 o += 1
  *                 i = k + 1
  *                 continue             # <<<<<<<<<<<<<<
@@ -6344,7 +6960,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
         goto __pyx_L3_continue;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":114
+        /* "processor/parsers/_slowlog_fingerprint.pxi":121
  *             while k < n and s[k] != q:
  *                 k += 1
  *             if k < n:             # <<<<<<<<<<<<<<
@@ -6353,7 +6969,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":119
+      /* "processor/parsers/_slowlog_fingerprint.pxi":126
  *                 i = k + 1
  *                 continue
  *             memcpy(d + o, s + i, n - i)             # <<<<<<<<<<<<<<
@@ -6362,7 +6978,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
       (void)(memcpy((__pyx_v_d + __pyx_v_o), (__pyx_v_s + __pyx_v_i), (__pyx_v_n - __pyx_v_i)));
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":120
+      /* "processor/parsers/_slowlog_fingerprint.pxi":127
  *                 continue
  *             memcpy(d + o, s + i, n - i)
  *             return o + n - i             # <<<<<<<<<<<<<<
@@ -6372,7 +6988,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
       __pyx_r = ((__pyx_v_o + __pyx_v_n) - __pyx_v_i);
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":110
+      /* "processor/parsers/_slowlog_fingerprint.pxi":117
  *     cdef Py_ssize_t i = 0, o = 0, k
  *     while i < n:
  *         if s[i] == q:             # <<<<<<<<<<<<<<
@@ -6381,7 +6997,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":121
+    /* "processor/parsers/_slowlog_fingerprint.pxi":128
  *             memcpy(d + o, s + i, n - i)
  *             return o + n - i
  *         d[o] = s[i]             # <<<<<<<<<<<<<<
@@ -6390,7 +7006,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
     (__pyx_v_d[__pyx_v_o]) = (__pyx_v_s[__pyx_v_i]);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":122
+    /* "processor/parsers/_slowlog_fingerprint.pxi":129
  *             return o + n - i
  *         d[o] = s[i]
  *         o += 1             # <<<<<<<<<<<<<<
@@ -6399,7 +7015,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
     __pyx_v_o = (__pyx_v_o + 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":123
+    /* "processor/parsers/_slowlog_fingerprint.pxi":130
  *         d[o] = s[i]
  *         o += 1
  *         i += 1             # <<<<<<<<<<<<<<
@@ -6410,7 +7026,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
     __pyx_L3_continue:;
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":124
+  /* "processor/parsers/_slowlog_fingerprint.pxi":131
  *         o += 1
  *         i += 1
  *     return o             # <<<<<<<<<<<<<<
@@ -6420,7 +7036,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
   __pyx_r = __pyx_v_o;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":106
+  /* "processor/parsers/_slowlog_fingerprint.pxi":113
  * 
  * 
  * cdef Py_ssize_t replace_quoted(chars s, Py_ssize_t n, unsigned char* d, unsigned char q) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -6433,7 +7049,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":127
+/* "processor/parsers/_slowlog_fingerprint.pxi":134
  * 
  * 
  * cdef Py_ssize_t replace_bools(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -6449,7 +7065,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":129
+  /* "processor/parsers/_slowlog_fingerprint.pxi":136
  * cdef Py_ssize_t replace_bools(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
  *     # \bfalse\b|\btrue\b (IGNORECASE) -> "?"
  *     cdef Py_ssize_t i = 0, o = 0             # <<<<<<<<<<<<<<
@@ -6459,7 +7075,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
   __pyx_v_i = 0;
   __pyx_v_o = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":131
+  /* "processor/parsers/_slowlog_fingerprint.pxi":138
  *     cdef Py_ssize_t i = 0, o = 0
  *     cdef int m
  *     while i < n:             # <<<<<<<<<<<<<<
@@ -6470,7 +7086,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
     __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":132
+    /* "processor/parsers/_slowlog_fingerprint.pxi":139
  *     cdef int m
  *     while i < n:
  *         if i == 0 or not is_word(s[i - 1]):             # <<<<<<<<<<<<<<
@@ -6488,7 +7104,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
     __pyx_L6_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":133
+      /* "processor/parsers/_slowlog_fingerprint.pxi":140
  *     while i < n:
  *         if i == 0 or not is_word(s[i - 1]):
  *             m = 0             # <<<<<<<<<<<<<<
@@ -6497,7 +7113,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
       __pyx_v_m = 0;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":134
+      /* "processor/parsers/_slowlog_fingerprint.pxi":141
  *         if i == 0 or not is_word(s[i - 1]):
  *             m = 0
  *             if ci_at(s, n, i, b"false", 5):             # <<<<<<<<<<<<<<
@@ -6507,7 +7123,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
       __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_ci_at(__pyx_v_s, __pyx_v_n, __pyx_v_i, __pyx_k_false, 5);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":135
+        /* "processor/parsers/_slowlog_fingerprint.pxi":142
  *             m = 0
  *             if ci_at(s, n, i, b"false", 5):
  *                 m = 5             # <<<<<<<<<<<<<<
@@ -6516,7 +7132,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
         __pyx_v_m = 5;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":134
+        /* "processor/parsers/_slowlog_fingerprint.pxi":141
  *         if i == 0 or not is_word(s[i - 1]):
  *             m = 0
  *             if ci_at(s, n, i, b"false", 5):             # <<<<<<<<<<<<<<
@@ -6526,7 +7142,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
         goto __pyx_L8;
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":136
+      /* "processor/parsers/_slowlog_fingerprint.pxi":143
  *             if ci_at(s, n, i, b"false", 5):
  *                 m = 5
  *             elif ci_at(s, n, i, b"true", 4):             # <<<<<<<<<<<<<<
@@ -6536,7 +7152,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
       __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_ci_at(__pyx_v_s, __pyx_v_n, __pyx_v_i, __pyx_k_true, 4);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":137
+        /* "processor/parsers/_slowlog_fingerprint.pxi":144
  *                 m = 5
  *             elif ci_at(s, n, i, b"true", 4):
  *                 m = 4             # <<<<<<<<<<<<<<
@@ -6545,7 +7161,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
         __pyx_v_m = 4;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":136
+        /* "processor/parsers/_slowlog_fingerprint.pxi":143
  *             if ci_at(s, n, i, b"false", 5):
  *                 m = 5
  *             elif ci_at(s, n, i, b"true", 4):             # <<<<<<<<<<<<<<
@@ -6555,7 +7171,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
       }
       __pyx_L8:;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":138
+      /* "processor/parsers/_slowlog_fingerprint.pxi":145
  *             elif ci_at(s, n, i, b"true", 4):
  *                 m = 4
  *             if m and (i + m == n or not is_word(s[i + m])):             # <<<<<<<<<<<<<<
@@ -6579,7 +7195,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
       __pyx_L10_bool_binop_done:;
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":139
+        /* "processor/parsers/_slowlog_fingerprint.pxi":146
  *                 m = 4
  *             if m and (i + m == n or not is_word(s[i + m])):
  *                 d[o] = b"?"             # <<<<<<<<<<<<<<
@@ -6588,7 +7204,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
         (__pyx_v_d[__pyx_v_o]) = '?';
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":140
+        /* "processor/parsers/_slowlog_fingerprint.pxi":147
  *             if m and (i + m == n or not is_word(s[i + m])):
  *                 d[o] = b"?"
  *                 o += 1             # <<<<<<<<<<<<<<
@@ -6597,7 +7213,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
         __pyx_v_o = (__pyx_v_o + 1);
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":141
+        /* "processor/parsers/_slowlog_fingerprint.pxi":148
  *                 d[o] = b"?"
  *                 o += 1
  *                 i += m             # <<<<<<<<<<<<<<
@@ -6606,7 +7222,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
         __pyx_v_i = (__pyx_v_i + __pyx_v_m);
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":142
+        /* "processor/parsers/_slowlog_fingerprint.pxi":149
  *                 o += 1
  *                 i += m
  *                 continue             # <<<<<<<<<<<<<<
@@ -6615,7 +7231,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
         goto __pyx_L3_continue;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":138
+        /* "processor/parsers/_slowlog_fingerprint.pxi":145
  *             elif ci_at(s, n, i, b"true", 4):
  *                 m = 4
  *             if m and (i + m == n or not is_word(s[i + m])):             # <<<<<<<<<<<<<<
@@ -6624,7 +7240,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":132
+      /* "processor/parsers/_slowlog_fingerprint.pxi":139
  *     cdef int m
  *     while i < n:
  *         if i == 0 or not is_word(s[i - 1]):             # <<<<<<<<<<<<<<
@@ -6633,7 +7249,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":143
+    /* "processor/parsers/_slowlog_fingerprint.pxi":150
  *                 i += m
  *                 continue
  *         d[o] = s[i]             # <<<<<<<<<<<<<<
@@ -6642,7 +7258,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
     (__pyx_v_d[__pyx_v_o]) = (__pyx_v_s[__pyx_v_i]);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":144
+    /* "processor/parsers/_slowlog_fingerprint.pxi":151
  *                 continue
  *         d[o] = s[i]
  *         o += 1             # <<<<<<<<<<<<<<
@@ -6651,7 +7267,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
     __pyx_v_o = (__pyx_v_o + 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":145
+    /* "processor/parsers/_slowlog_fingerprint.pxi":152
  *         d[o] = s[i]
  *         o += 1
  *         i += 1             # <<<<<<<<<<<<<<
@@ -6662,7 +7278,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
     __pyx_L3_continue:;
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":146
+  /* "processor/parsers/_slowlog_fingerprint.pxi":153
  *         o += 1
  *         i += 1
  *     return o             # <<<<<<<<<<<<<<
@@ -6672,7 +7288,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
   __pyx_r = __pyx_v_o;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":127
+  /* "processor/parsers/_slowlog_fingerprint.pxi":134
  * 
  * 
  * cdef Py_ssize_t replace_bools(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -6685,7 +7301,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":149
+/* "processor/parsers/_slowlog_fingerprint.pxi":156
  * 
  * 
  * cdef inline bint number_start(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -6698,7 +7314,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_start(unsi
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":150
+  /* "processor/parsers/_slowlog_fingerprint.pxi":157
  * 
  * cdef inline bint number_start(unsigned char c) noexcept nogil:
  *     return (c >= b"0" and c <= b"9") or c == b"+" or c == b"-"             # <<<<<<<<<<<<<<
@@ -6731,7 +7347,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_start(unsi
   __pyx_r = __pyx_t_1;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":149
+  /* "processor/parsers/_slowlog_fingerprint.pxi":156
  * 
  * 
  * cdef inline bint number_start(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -6744,7 +7360,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_start(unsi
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":153
+/* "processor/parsers/_slowlog_fingerprint.pxi":160
  * 
  * 
  * cdef inline bint number_rest(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -6757,7 +7373,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_rest(unsig
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":155
+  /* "processor/parsers/_slowlog_fingerprint.pxi":162
  * cdef inline bint number_rest(unsigned char c) noexcept nogil:
  *     return (
  *         (c >= b"0" and c <= b"9") or (c >= b"a" and c <= b"f") or c == b"." or c == b"x"             # <<<<<<<<<<<<<<
@@ -6789,7 +7405,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_rest(unsig
   }
   __pyx_L6_next_or:;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":156
+  /* "processor/parsers/_slowlog_fingerprint.pxi":163
  *     return (
  *         (c >= b"0" and c <= b"9") or (c >= b"a" and c <= b"f") or c == b"." or c == b"x"
  *         or c == b"+" or c == b"-"             # <<<<<<<<<<<<<<
@@ -6799,7 +7415,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_rest(unsig
   switch (__pyx_v_c) {
     case '.':
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":155
+    /* "processor/parsers/_slowlog_fingerprint.pxi":162
  * cdef inline bint number_rest(unsigned char c) noexcept nogil:
  *     return (
  *         (c >= b"0" and c <= b"9") or (c >= b"a" and c <= b"f") or c == b"." or c == b"x"             # <<<<<<<<<<<<<<
@@ -6809,7 +7425,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_rest(unsig
     case 'x':
     case '+':
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":156
+    /* "processor/parsers/_slowlog_fingerprint.pxi":163
  *     return (
  *         (c >= b"0" and c <= b"9") or (c >= b"a" and c <= b"f") or c == b"." or c == b"x"
  *         or c == b"+" or c == b"-"             # <<<<<<<<<<<<<<
@@ -6818,7 +7434,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_rest(unsig
 */
     case '-':
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":155
+    /* "processor/parsers/_slowlog_fingerprint.pxi":162
  * cdef inline bint number_rest(unsigned char c) noexcept nogil:
  *     return (
  *         (c >= b"0" and c <= b"9") or (c >= b"a" and c <= b"f") or c == b"." or c == b"x"             # <<<<<<<<<<<<<<
@@ -6836,7 +7452,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_rest(unsig
   __pyx_r = __pyx_t_1;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":153
+  /* "processor/parsers/_slowlog_fingerprint.pxi":160
  * 
  * 
  * cdef inline bint number_rest(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -6849,68 +7465,124 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_rest(unsig
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":160
+/* "processor/parsers/_slowlog_fingerprint.pxi":167
+ * 
+ * 
+ * cdef inline bint number_prefix(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     return c == b"x" or c == b"b" or c == b"." or c == b"+" or c == b"-"
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_prefix(unsigned char __pyx_v_c) {
+  int __pyx_r;
+  int __pyx_t_1;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":168
+ * 
+ * cdef inline bint number_prefix(unsigned char c) noexcept nogil:
+ *     return c == b"x" or c == b"b" or c == b"." or c == b"+" or c == b"-"             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  switch (__pyx_v_c) {
+    case 'x':
+    case 'b':
+    case '.':
+    case '+':
+    case '-':
+    __pyx_t_1 = 1;
+    break;
+    default:
+    __pyx_t_1 = 0;
+    break;
+  }
+  __pyx_r = __pyx_t_1;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":167
+ * 
+ * 
+ * cdef inline bint number_prefix(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     return c == b"x" or c == b"b" or c == b"." or c == b"+" or c == b"-"
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_fingerprint.pxi":171
  * 
  * 
  * cdef Py_ssize_t replace_numbers(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
- *     # [0-9+-][0-9a-f.xb+-]* -> "?", then [xb.+-]\? -> "?" over that result
- *     cdef Py_ssize_t i = 0, o = 0
+ *     # [0-9+-][0-9a-f.xb+-]* -> "?", then [xb.+-]\? -> "?" over that result, in one pass: a
+ *     # prefix character is never the product of a replacement, so the second regex reaches every
 */
 
 static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, unsigned char *__pyx_v_d) {
   Py_ssize_t __pyx_v_i;
   Py_ssize_t __pyx_v_o;
-  Py_ssize_t __pyx_v_m;
+  unsigned char __pyx_v_c;
   Py_ssize_t __pyx_r;
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":162
- * cdef Py_ssize_t replace_numbers(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
- *     # [0-9+-][0-9a-f.xb+-]* -> "?", then [xb.+-]\? -> "?" over that result
+  /* "processor/parsers/_slowlog_fingerprint.pxi":175
+ *     # prefix character is never the product of a replacement, so the second regex reaches every
+ *     # one of them, and a "?" written after one replaces it.
  *     cdef Py_ssize_t i = 0, o = 0             # <<<<<<<<<<<<<<
+ *     cdef unsigned char c
  *     while i < n:
- *         if number_start(s[i]):
 */
   __pyx_v_i = 0;
   __pyx_v_o = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":163
- *     # [0-9+-][0-9a-f.xb+-]* -> "?", then [xb.+-]\? -> "?" over that result
+  /* "processor/parsers/_slowlog_fingerprint.pxi":177
  *     cdef Py_ssize_t i = 0, o = 0
+ *     cdef unsigned char c
  *     while i < n:             # <<<<<<<<<<<<<<
- *         if number_start(s[i]):
- *             i += 1
+ *         c = s[i]
+ *         if number_start(c):
 */
   while (1) {
     __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":164
- *     cdef Py_ssize_t i = 0, o = 0
+    /* "processor/parsers/_slowlog_fingerprint.pxi":178
+ *     cdef unsigned char c
  *     while i < n:
- *         if number_start(s[i]):             # <<<<<<<<<<<<<<
+ *         c = s[i]             # <<<<<<<<<<<<<<
+ *         if number_start(c):
+ *             i += 1
+*/
+    __pyx_v_c = (__pyx_v_s[__pyx_v_i]);
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":179
+ *     while i < n:
+ *         c = s[i]
+ *         if number_start(c):             # <<<<<<<<<<<<<<
  *             i += 1
  *             while i < n and number_rest(s[i]):
 */
-    __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_number_start((__pyx_v_s[__pyx_v_i]));
+    __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_number_start(__pyx_v_c);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":165
- *     while i < n:
- *         if number_start(s[i]):
+      /* "processor/parsers/_slowlog_fingerprint.pxi":180
+ *         c = s[i]
+ *         if number_start(c):
  *             i += 1             # <<<<<<<<<<<<<<
  *             while i < n and number_rest(s[i]):
  *                 i += 1
 */
       __pyx_v_i = (__pyx_v_i + 1);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":166
- *         if number_start(s[i]):
+      /* "processor/parsers/_slowlog_fingerprint.pxi":181
+ *         if number_start(c):
  *             i += 1
  *             while i < n and number_rest(s[i]):             # <<<<<<<<<<<<<<
  *                 i += 1
- *             d[o] = b"?"
+ *             c = b"?"
 */
       while (1) {
         __pyx_t_2 = (__pyx_v_i < __pyx_v_n);
@@ -6924,229 +7596,120 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
         __pyx_L8_bool_binop_done:;
         if (!__pyx_t_1) break;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":167
+        /* "processor/parsers/_slowlog_fingerprint.pxi":182
  *             i += 1
  *             while i < n and number_rest(s[i]):
  *                 i += 1             # <<<<<<<<<<<<<<
- *             d[o] = b"?"
+ *             c = b"?"
  *         else:
 */
         __pyx_v_i = (__pyx_v_i + 1);
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":168
+      /* "processor/parsers/_slowlog_fingerprint.pxi":183
  *             while i < n and number_rest(s[i]):
  *                 i += 1
- *             d[o] = b"?"             # <<<<<<<<<<<<<<
+ *             c = b"?"             # <<<<<<<<<<<<<<
  *         else:
- *             d[o] = s[i]
+ *             i += 1
 */
-      (__pyx_v_d[__pyx_v_o]) = '?';
+      __pyx_v_c = '?';
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":164
- *     cdef Py_ssize_t i = 0, o = 0
+      /* "processor/parsers/_slowlog_fingerprint.pxi":179
  *     while i < n:
- *         if number_start(s[i]):             # <<<<<<<<<<<<<<
+ *         c = s[i]
+ *         if number_start(c):             # <<<<<<<<<<<<<<
  *             i += 1
  *             while i < n and number_rest(s[i]):
 */
       goto __pyx_L5;
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":170
- *             d[o] = b"?"
+    /* "processor/parsers/_slowlog_fingerprint.pxi":185
+ *             c = b"?"
  *         else:
- *             d[o] = s[i]             # <<<<<<<<<<<<<<
- *             i += 1
- *         o += 1
+ *             i += 1             # <<<<<<<<<<<<<<
+ *         if c == b"?" and o > 0 and number_prefix(d[o - 1]):
+ *             d[o - 1] = b"?"
 */
     /*else*/ {
-      (__pyx_v_d[__pyx_v_o]) = (__pyx_v_s[__pyx_v_i]);
-
-      /* "processor/parsers/_slowlog_fingerprint.pxi":171
- *         else:
- *             d[o] = s[i]
- *             i += 1             # <<<<<<<<<<<<<<
- *         o += 1
- *     cdef Py_ssize_t m = o
-*/
       __pyx_v_i = (__pyx_v_i + 1);
     }
     __pyx_L5:;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":172
- *             d[o] = s[i]
+    /* "processor/parsers/_slowlog_fingerprint.pxi":186
+ *         else:
  *             i += 1
- *         o += 1             # <<<<<<<<<<<<<<
- *     cdef Py_ssize_t m = o
- *     i = 0
+ *         if c == b"?" and o > 0 and number_prefix(d[o - 1]):             # <<<<<<<<<<<<<<
+ *             d[o - 1] = b"?"
+ *             continue
 */
-    __pyx_v_o = (__pyx_v_o + 1);
-  }
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":173
- *             i += 1
- *         o += 1
- *     cdef Py_ssize_t m = o             # <<<<<<<<<<<<<<
- *     i = 0
- *     o = 0
-*/
-  __pyx_v_m = __pyx_v_o;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":174
- *         o += 1
- *     cdef Py_ssize_t m = o
- *     i = 0             # <<<<<<<<<<<<<<
- *     o = 0
- *     # In place: the output never runs ahead of the input.
-*/
-  __pyx_v_i = 0;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":175
- *     cdef Py_ssize_t m = o
- *     i = 0
- *     o = 0             # <<<<<<<<<<<<<<
- *     # In place: the output never runs ahead of the input.
- *     while i < m:
-*/
-  __pyx_v_o = 0;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":177
- *     o = 0
- *     # In place: the output never runs ahead of the input.
- *     while i < m:             # <<<<<<<<<<<<<<
- *         if i + 1 < m and d[i + 1] == b"?" and (
- *             d[i] == b"x" or d[i] == b"b" or d[i] == b"." or d[i] == b"+" or d[i] == b"-"
-*/
-  while (1) {
-    __pyx_t_1 = (__pyx_v_i < __pyx_v_m);
-    if (!__pyx_t_1) break;
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":178
- *     # In place: the output never runs ahead of the input.
- *     while i < m:
- *         if i + 1 < m and d[i + 1] == b"?" and (             # <<<<<<<<<<<<<<
- *             d[i] == b"x" or d[i] == b"b" or d[i] == b"." or d[i] == b"+" or d[i] == b"-"
- *         ):
-*/
-    __pyx_t_2 = ((__pyx_v_i + 1) < __pyx_v_m);
+    __pyx_t_2 = (__pyx_v_c == '?');
     if (__pyx_t_2) {
     } else {
       __pyx_t_1 = __pyx_t_2;
-      goto __pyx_L13_bool_binop_done;
+      goto __pyx_L11_bool_binop_done;
     }
-    __pyx_t_2 = ((__pyx_v_d[(__pyx_v_i + 1)]) == '?');
+    __pyx_t_2 = (__pyx_v_o > 0);
     if (__pyx_t_2) {
     } else {
       __pyx_t_1 = __pyx_t_2;
-      goto __pyx_L13_bool_binop_done;
+      goto __pyx_L11_bool_binop_done;
     }
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":179
- *     while i < m:
- *         if i + 1 < m and d[i + 1] == b"?" and (
- *             d[i] == b"x" or d[i] == b"b" or d[i] == b"." or d[i] == b"+" or d[i] == b"-"             # <<<<<<<<<<<<<<
- *         ):
- *             d[o] = b"?"
-*/
-    __pyx_t_2 = ((__pyx_v_d[__pyx_v_i]) == 'x');
-    if (!__pyx_t_2) {
-    } else {
-      __pyx_t_1 = __pyx_t_2;
-      goto __pyx_L13_bool_binop_done;
-    }
-    __pyx_t_2 = ((__pyx_v_d[__pyx_v_i]) == 'b');
-    if (!__pyx_t_2) {
-    } else {
-      __pyx_t_1 = __pyx_t_2;
-      goto __pyx_L13_bool_binop_done;
-    }
-    __pyx_t_2 = ((__pyx_v_d[__pyx_v_i]) == '.');
-    if (!__pyx_t_2) {
-    } else {
-      __pyx_t_1 = __pyx_t_2;
-      goto __pyx_L13_bool_binop_done;
-    }
-    __pyx_t_2 = ((__pyx_v_d[__pyx_v_i]) == '+');
-    if (!__pyx_t_2) {
-    } else {
-      __pyx_t_1 = __pyx_t_2;
-      goto __pyx_L13_bool_binop_done;
-    }
-    __pyx_t_2 = ((__pyx_v_d[__pyx_v_i]) == '-');
+    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_number_prefix((__pyx_v_d[(__pyx_v_o - 1)]));
     __pyx_t_1 = __pyx_t_2;
-    __pyx_L13_bool_binop_done:;
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":178
- *     # In place: the output never runs ahead of the input.
- *     while i < m:
- *         if i + 1 < m and d[i + 1] == b"?" and (             # <<<<<<<<<<<<<<
- *             d[i] == b"x" or d[i] == b"b" or d[i] == b"." or d[i] == b"+" or d[i] == b"-"
- *         ):
-*/
+    __pyx_L11_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":181
- *             d[i] == b"x" or d[i] == b"b" or d[i] == b"." or d[i] == b"+" or d[i] == b"-"
- *         ):
- *             d[o] = b"?"             # <<<<<<<<<<<<<<
- *             i += 2
- *         else:
-*/
-      (__pyx_v_d[__pyx_v_o]) = '?';
-
-      /* "processor/parsers/_slowlog_fingerprint.pxi":182
- *         ):
- *             d[o] = b"?"
- *             i += 2             # <<<<<<<<<<<<<<
- *         else:
- *             d[o] = d[i]
-*/
-      __pyx_v_i = (__pyx_v_i + 2);
-
-      /* "processor/parsers/_slowlog_fingerprint.pxi":178
- *     # In place: the output never runs ahead of the input.
- *     while i < m:
- *         if i + 1 < m and d[i + 1] == b"?" and (             # <<<<<<<<<<<<<<
- *             d[i] == b"x" or d[i] == b"b" or d[i] == b"." or d[i] == b"+" or d[i] == b"-"
- *         ):
-*/
-      goto __pyx_L12;
-    }
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":184
- *             i += 2
- *         else:
- *             d[o] = d[i]             # <<<<<<<<<<<<<<
+      /* "processor/parsers/_slowlog_fingerprint.pxi":187
  *             i += 1
+ *         if c == b"?" and o > 0 and number_prefix(d[o - 1]):
+ *             d[o - 1] = b"?"             # <<<<<<<<<<<<<<
+ *             continue
+ *         d[o] = c
+*/
+      (__pyx_v_d[(__pyx_v_o - 1)]) = '?';
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":188
+ *         if c == b"?" and o > 0 and number_prefix(d[o - 1]):
+ *             d[o - 1] = b"?"
+ *             continue             # <<<<<<<<<<<<<<
+ *         d[o] = c
  *         o += 1
 */
-    /*else*/ {
-      (__pyx_v_d[__pyx_v_o]) = (__pyx_v_d[__pyx_v_i]);
+      goto __pyx_L3_continue;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":185
+      /* "processor/parsers/_slowlog_fingerprint.pxi":186
  *         else:
- *             d[o] = d[i]
- *             i += 1             # <<<<<<<<<<<<<<
+ *             i += 1
+ *         if c == b"?" and o > 0 and number_prefix(d[o - 1]):             # <<<<<<<<<<<<<<
+ *             d[o - 1] = b"?"
+ *             continue
+*/
+    }
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":189
+ *             d[o - 1] = b"?"
+ *             continue
+ *         d[o] = c             # <<<<<<<<<<<<<<
  *         o += 1
  *     return o
 */
-      __pyx_v_i = (__pyx_v_i + 1);
-    }
-    __pyx_L12:;
+    (__pyx_v_d[__pyx_v_o]) = __pyx_v_c;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":186
- *             d[o] = d[i]
- *             i += 1
+    /* "processor/parsers/_slowlog_fingerprint.pxi":190
+ *             continue
+ *         d[o] = c
  *         o += 1             # <<<<<<<<<<<<<<
  *     return o
  * 
 */
     __pyx_v_o = (__pyx_v_o + 1);
+    __pyx_L3_continue:;
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":187
- *             i += 1
+  /* "processor/parsers/_slowlog_fingerprint.pxi":191
+ *         d[o] = c
  *         o += 1
  *     return o             # <<<<<<<<<<<<<<
  * 
@@ -7155,12 +7718,12 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
   __pyx_r = __pyx_v_o;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":160
+  /* "processor/parsers/_slowlog_fingerprint.pxi":171
  * 
  * 
  * cdef Py_ssize_t replace_numbers(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
- *     # [0-9+-][0-9a-f.xb+-]* -> "?", then [xb.+-]\? -> "?" over that result
- *     cdef Py_ssize_t i = 0, o = 0
+ *     # [0-9+-][0-9a-f.xb+-]* -> "?", then [xb.+-]\? -> "?" over that result, in one pass: a
+ *     # prefix character is never the product of a replacement, so the second regex reaches every
 */
 
   /* function exit code */
@@ -7168,7 +7731,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":190
+/* "processor/parsers/_slowlog_fingerprint.pxi":194
  * 
  * 
  * cdef Py_ssize_t squeeze_lower(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -7184,7 +7747,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":192
+  /* "processor/parsers/_slowlog_fingerprint.pxi":196
  * cdef Py_ssize_t squeeze_lower(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
  *     # lstrip of Perl's \s, one final "\n" dropped, [ \n\t\r\f]+ -> " ", ASCII lower-case
  *     cdef Py_ssize_t i = 0, o = 0             # <<<<<<<<<<<<<<
@@ -7194,7 +7757,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
   __pyx_v_i = 0;
   __pyx_v_o = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":194
+  /* "processor/parsers/_slowlog_fingerprint.pxi":198
  *     cdef Py_ssize_t i = 0, o = 0
  *     cdef unsigned char c
  *     while i < n and is_space(s[i]):             # <<<<<<<<<<<<<<
@@ -7213,7 +7776,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
     __pyx_L5_bool_binop_done:;
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":195
+    /* "processor/parsers/_slowlog_fingerprint.pxi":199
  *     cdef unsigned char c
  *     while i < n and is_space(s[i]):
  *         i += 1             # <<<<<<<<<<<<<<
@@ -7223,7 +7786,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
     __pyx_v_i = (__pyx_v_i + 1);
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":196
+  /* "processor/parsers/_slowlog_fingerprint.pxi":200
  *     while i < n and is_space(s[i]):
  *         i += 1
  *     if n > i and s[n - 1] == b"\n":             # <<<<<<<<<<<<<<
@@ -7241,7 +7804,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
   __pyx_L8_bool_binop_done:;
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":197
+    /* "processor/parsers/_slowlog_fingerprint.pxi":201
  *         i += 1
  *     if n > i and s[n - 1] == b"\n":
  *         n -= 1             # <<<<<<<<<<<<<<
@@ -7250,7 +7813,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
 */
     __pyx_v_n = (__pyx_v_n - 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":196
+    /* "processor/parsers/_slowlog_fingerprint.pxi":200
  *     while i < n and is_space(s[i]):
  *         i += 1
  *     if n > i and s[n - 1] == b"\n":             # <<<<<<<<<<<<<<
@@ -7259,7 +7822,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":198
+  /* "processor/parsers/_slowlog_fingerprint.pxi":202
  *     if n > i and s[n - 1] == b"\n":
  *         n -= 1
  *     while i < n:             # <<<<<<<<<<<<<<
@@ -7270,7 +7833,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
     __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":199
+    /* "processor/parsers/_slowlog_fingerprint.pxi":203
  *         n -= 1
  *     while i < n:
  *         c = s[i]             # <<<<<<<<<<<<<<
@@ -7279,7 +7842,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
 */
     __pyx_v_c = (__pyx_v_s[__pyx_v_i]);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":200
+    /* "processor/parsers/_slowlog_fingerprint.pxi":204
  *     while i < n:
  *         c = s[i]
  *         if c == b" " or c == b"\n" or c == b"\t" or c == b"\r" or c == b"\f":             # <<<<<<<<<<<<<<
@@ -7293,7 +7856,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
       case '\r':
       case '\x0C':
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":201
+      /* "processor/parsers/_slowlog_fingerprint.pxi":205
  *         c = s[i]
  *         if c == b" " or c == b"\n" or c == b"\t" or c == b"\r" or c == b"\f":
  *             while i + 1 < n and (             # <<<<<<<<<<<<<<
@@ -7308,7 +7871,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
           goto __pyx_L14_bool_binop_done;
         }
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":202
+        /* "processor/parsers/_slowlog_fingerprint.pxi":206
  *         if c == b" " or c == b"\n" or c == b"\t" or c == b"\r" or c == b"\f":
  *             while i + 1 < n and (
  *                 s[i + 1] == b" " or s[i + 1] == b"\n" or s[i + 1] == b"\t" or s[i + 1] == b"\r"             # <<<<<<<<<<<<<<
@@ -7334,7 +7897,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
           goto __pyx_L14_bool_binop_done;
         }
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":203
+        /* "processor/parsers/_slowlog_fingerprint.pxi":207
  *             while i + 1 < n and (
  *                 s[i + 1] == b" " or s[i + 1] == b"\n" or s[i + 1] == b"\t" or s[i + 1] == b"\r"
  *                 or s[i + 1] == b"\f"             # <<<<<<<<<<<<<<
@@ -7352,7 +7915,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
         __pyx_L14_bool_binop_done:;
         if (!__pyx_t_1) break;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":205
+        /* "processor/parsers/_slowlog_fingerprint.pxi":209
  *                 or s[i + 1] == b"\f"
  *             ):
  *                 i += 1             # <<<<<<<<<<<<<<
@@ -7362,7 +7925,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
         __pyx_v_i = (__pyx_v_i + 1);
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":206
+      /* "processor/parsers/_slowlog_fingerprint.pxi":210
  *             ):
  *                 i += 1
  *             d[o] = b" "             # <<<<<<<<<<<<<<
@@ -7371,7 +7934,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
 */
       (__pyx_v_d[__pyx_v_o]) = ' ';
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":200
+      /* "processor/parsers/_slowlog_fingerprint.pxi":204
  *     while i < n:
  *         c = s[i]
  *         if c == b" " or c == b"\n" or c == b"\t" or c == b"\r" or c == b"\f":             # <<<<<<<<<<<<<<
@@ -7381,7 +7944,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
       break;
       default:
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":208
+      /* "processor/parsers/_slowlog_fingerprint.pxi":212
  *             d[o] = b" "
  *         else:
  *             d[o] = ascii_lower(c)             # <<<<<<<<<<<<<<
@@ -7392,7 +7955,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
       break;
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":209
+    /* "processor/parsers/_slowlog_fingerprint.pxi":213
  *         else:
  *             d[o] = ascii_lower(c)
  *         o += 1             # <<<<<<<<<<<<<<
@@ -7401,7 +7964,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
 */
     __pyx_v_o = (__pyx_v_o + 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":210
+    /* "processor/parsers/_slowlog_fingerprint.pxi":214
  *             d[o] = ascii_lower(c)
  *         o += 1
  *         i += 1             # <<<<<<<<<<<<<<
@@ -7411,7 +7974,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
     __pyx_v_i = (__pyx_v_i + 1);
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":211
+  /* "processor/parsers/_slowlog_fingerprint.pxi":215
  *         o += 1
  *         i += 1
  *     return o             # <<<<<<<<<<<<<<
@@ -7421,7 +7984,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
   __pyx_r = __pyx_v_o;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":190
+  /* "processor/parsers/_slowlog_fingerprint.pxi":194
  * 
  * 
  * cdef Py_ssize_t squeeze_lower(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -7434,7 +7997,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":214
+/* "processor/parsers/_slowlog_fingerprint.pxi":218
  * 
  * 
  * cdef Py_ssize_t replace_nulls(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -7449,7 +8012,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":216
+  /* "processor/parsers/_slowlog_fingerprint.pxi":220
  * cdef Py_ssize_t replace_nulls(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
  *     # \bnull\b -> "?" (after lower-casing)
  *     cdef Py_ssize_t i = 0, o = 0             # <<<<<<<<<<<<<<
@@ -7459,7 +8022,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
   __pyx_v_i = 0;
   __pyx_v_o = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":217
+  /* "processor/parsers/_slowlog_fingerprint.pxi":221
  *     # \bnull\b -> "?" (after lower-casing)
  *     cdef Py_ssize_t i = 0, o = 0
  *     while i < n:             # <<<<<<<<<<<<<<
@@ -7470,7 +8033,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
     __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":219
+    /* "processor/parsers/_slowlog_fingerprint.pxi":223
  *     while i < n:
  *         if (
  *             s[i] == b"n" and (i == 0 or not is_word(s[i - 1])) and i + 4 <= n             # <<<<<<<<<<<<<<
@@ -7496,7 +8059,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
     }
     __pyx_L8_next_and:;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":220
+    /* "processor/parsers/_slowlog_fingerprint.pxi":224
  *         if (
  *             s[i] == b"n" and (i == 0 or not is_word(s[i - 1])) and i + 4 <= n
  *             and memcmp(s + i, b"null", 4) == 0 and (i + 4 == n or not is_word(s[i + 4]))             # <<<<<<<<<<<<<<
@@ -7525,7 +8088,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
     __pyx_t_1 = __pyx_t_2;
     __pyx_L6_bool_binop_done:;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":218
+    /* "processor/parsers/_slowlog_fingerprint.pxi":222
  *     cdef Py_ssize_t i = 0, o = 0
  *     while i < n:
  *         if (             # <<<<<<<<<<<<<<
@@ -7534,7 +8097,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
 */
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":222
+      /* "processor/parsers/_slowlog_fingerprint.pxi":226
  *             and memcmp(s + i, b"null", 4) == 0 and (i + 4 == n or not is_word(s[i + 4]))
  *         ):
  *             d[o] = b"?"             # <<<<<<<<<<<<<<
@@ -7543,7 +8106,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
 */
       (__pyx_v_d[__pyx_v_o]) = '?';
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":223
+      /* "processor/parsers/_slowlog_fingerprint.pxi":227
  *         ):
  *             d[o] = b"?"
  *             o += 1             # <<<<<<<<<<<<<<
@@ -7552,7 +8115,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
 */
       __pyx_v_o = (__pyx_v_o + 1);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":224
+      /* "processor/parsers/_slowlog_fingerprint.pxi":228
  *             d[o] = b"?"
  *             o += 1
  *             i += 4             # <<<<<<<<<<<<<<
@@ -7561,7 +8124,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
 */
       __pyx_v_i = (__pyx_v_i + 4);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":225
+      /* "processor/parsers/_slowlog_fingerprint.pxi":229
  *             o += 1
  *             i += 4
  *             continue             # <<<<<<<<<<<<<<
@@ -7570,7 +8133,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
 */
       goto __pyx_L3_continue;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":218
+      /* "processor/parsers/_slowlog_fingerprint.pxi":222
  *     cdef Py_ssize_t i = 0, o = 0
  *     while i < n:
  *         if (             # <<<<<<<<<<<<<<
@@ -7579,7 +8142,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":226
+    /* "processor/parsers/_slowlog_fingerprint.pxi":230
  *             i += 4
  *             continue
  *         d[o] = s[i]             # <<<<<<<<<<<<<<
@@ -7588,7 +8151,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
 */
     (__pyx_v_d[__pyx_v_o]) = (__pyx_v_s[__pyx_v_i]);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":227
+    /* "processor/parsers/_slowlog_fingerprint.pxi":231
  *             continue
  *         d[o] = s[i]
  *         o += 1             # <<<<<<<<<<<<<<
@@ -7597,7 +8160,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
 */
     __pyx_v_o = (__pyx_v_o + 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":228
+    /* "processor/parsers/_slowlog_fingerprint.pxi":232
  *         d[o] = s[i]
  *         o += 1
  *         i += 1             # <<<<<<<<<<<<<<
@@ -7608,7 +8171,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
     __pyx_L3_continue:;
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":229
+  /* "processor/parsers/_slowlog_fingerprint.pxi":233
  *         o += 1
  *         i += 1
  *     return o             # <<<<<<<<<<<<<<
@@ -7618,7 +8181,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
   __pyx_r = __pyx_v_o;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":214
+  /* "processor/parsers/_slowlog_fingerprint.pxi":218
  * 
  * 
  * cdef Py_ssize_t replace_nulls(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -7631,7 +8194,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":232
+/* "processor/parsers/_slowlog_fingerprint.pxi":236
  * 
  * 
  * cdef Py_ssize_t value_groups(chars s, Py_ssize_t n, Py_ssize_t p) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -7647,7 +8210,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
   int __pyx_t_2;
   Py_ssize_t __pyx_t_3;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":234
+  /* "processor/parsers/_slowlog_fingerprint.pxi":238
  * cdef Py_ssize_t value_groups(chars s, Py_ssize_t n, Py_ssize_t p) noexcept nogil:
  *     # (?:[\s,]*\([\s?,]*\))+ from p: the end of the last whole group, or -1 for none
  *     cdef Py_ssize_t q, end = -1             # <<<<<<<<<<<<<<
@@ -7656,7 +8219,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
 */
   __pyx_v_end = -1L;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":235
+  /* "processor/parsers/_slowlog_fingerprint.pxi":239
  *     # (?:[\s,]*\([\s?,]*\))+ from p: the end of the last whole group, or -1 for none
  *     cdef Py_ssize_t q, end = -1
  *     while True:             # <<<<<<<<<<<<<<
@@ -7665,7 +8228,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
 */
   while (1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":236
+    /* "processor/parsers/_slowlog_fingerprint.pxi":240
  *     cdef Py_ssize_t q, end = -1
  *     while True:
  *         q = p             # <<<<<<<<<<<<<<
@@ -7674,7 +8237,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
 */
     __pyx_v_q = __pyx_v_p;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":237
+    /* "processor/parsers/_slowlog_fingerprint.pxi":241
  *     while True:
  *         q = p
  *         while q < n and (is_space(s[q]) or s[q] == b","):             # <<<<<<<<<<<<<<
@@ -7699,7 +8262,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
       __pyx_L7_bool_binop_done:;
       if (!__pyx_t_1) break;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":238
+      /* "processor/parsers/_slowlog_fingerprint.pxi":242
  *         q = p
  *         while q < n and (is_space(s[q]) or s[q] == b","):
  *             q += 1             # <<<<<<<<<<<<<<
@@ -7709,7 +8272,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
       __pyx_v_q = (__pyx_v_q + 1);
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":239
+    /* "processor/parsers/_slowlog_fingerprint.pxi":243
  *         while q < n and (is_space(s[q]) or s[q] == b","):
  *             q += 1
  *         if q >= n or s[q] != b"(":             # <<<<<<<<<<<<<<
@@ -7727,7 +8290,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
     __pyx_L11_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":240
+      /* "processor/parsers/_slowlog_fingerprint.pxi":244
  *             q += 1
  *         if q >= n or s[q] != b"(":
  *             return end             # <<<<<<<<<<<<<<
@@ -7737,7 +8300,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
       __pyx_r = __pyx_v_end;
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":239
+      /* "processor/parsers/_slowlog_fingerprint.pxi":243
  *         while q < n and (is_space(s[q]) or s[q] == b","):
  *             q += 1
  *         if q >= n or s[q] != b"(":             # <<<<<<<<<<<<<<
@@ -7746,7 +8309,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":241
+    /* "processor/parsers/_slowlog_fingerprint.pxi":245
  *         if q >= n or s[q] != b"(":
  *             return end
  *         q += 1             # <<<<<<<<<<<<<<
@@ -7755,7 +8318,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
 */
     __pyx_v_q = (__pyx_v_q + 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":242
+    /* "processor/parsers/_slowlog_fingerprint.pxi":246
  *             return end
  *         q += 1
  *         while q < n and (is_space(s[q]) or s[q] == b"?" or s[q] == b","):             # <<<<<<<<<<<<<<
@@ -7786,7 +8349,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
       __pyx_L15_bool_binop_done:;
       if (!__pyx_t_1) break;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":243
+      /* "processor/parsers/_slowlog_fingerprint.pxi":247
  *         q += 1
  *         while q < n and (is_space(s[q]) or s[q] == b"?" or s[q] == b","):
  *             q += 1             # <<<<<<<<<<<<<<
@@ -7796,7 +8359,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
       __pyx_v_q = (__pyx_v_q + 1);
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":244
+    /* "processor/parsers/_slowlog_fingerprint.pxi":248
  *         while q < n and (is_space(s[q]) or s[q] == b"?" or s[q] == b","):
  *             q += 1
  *         if q >= n or s[q] != b")":             # <<<<<<<<<<<<<<
@@ -7814,7 +8377,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
     __pyx_L20_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":245
+      /* "processor/parsers/_slowlog_fingerprint.pxi":249
  *             q += 1
  *         if q >= n or s[q] != b")":
  *             return end             # <<<<<<<<<<<<<<
@@ -7824,7 +8387,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
       __pyx_r = __pyx_v_end;
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":244
+      /* "processor/parsers/_slowlog_fingerprint.pxi":248
  *         while q < n and (is_space(s[q]) or s[q] == b"?" or s[q] == b","):
  *             q += 1
  *         if q >= n or s[q] != b")":             # <<<<<<<<<<<<<<
@@ -7833,7 +8396,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":246
+    /* "processor/parsers/_slowlog_fingerprint.pxi":250
  *         if q >= n or s[q] != b")":
  *             return end
  *         p = end = q + 1             # <<<<<<<<<<<<<<
@@ -7845,7 +8408,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
     __pyx_v_end = __pyx_t_3;
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":232
+  /* "processor/parsers/_slowlog_fingerprint.pxi":236
  * 
  * 
  * cdef Py_ssize_t value_groups(chars s, Py_ssize_t n, Py_ssize_t p) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -7859,7 +8422,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":249
+/* "processor/parsers/_slowlog_fingerprint.pxi":253
  * 
  * 
  * cdef Py_ssize_t collapse_lists(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -7876,7 +8439,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":251
+  /* "processor/parsers/_slowlog_fingerprint.pxi":255
  * cdef Py_ssize_t collapse_lists(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
  *     # \b(in|values?)(?:[\s,]*\([\s?,]*\))+ -> \1(?+)   (d has room for 2 more bytes per match)
  *     cdef Py_ssize_t i = 0, o = 0, end             # <<<<<<<<<<<<<<
@@ -7886,7 +8449,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
   __pyx_v_i = 0;
   __pyx_v_o = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":253
+  /* "processor/parsers/_slowlog_fingerprint.pxi":257
  *     cdef Py_ssize_t i = 0, o = 0, end
  *     cdef int m
  *     while i < n:             # <<<<<<<<<<<<<<
@@ -7897,7 +8460,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
     __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":254
+    /* "processor/parsers/_slowlog_fingerprint.pxi":258
  *     cdef int m
  *     while i < n:
  *         m = 0             # <<<<<<<<<<<<<<
@@ -7906,7 +8469,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
     __pyx_v_m = 0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":255
+    /* "processor/parsers/_slowlog_fingerprint.pxi":259
  *     while i < n:
  *         m = 0
  *         if (s[i] == b"i" or s[i] == b"v") and (i == 0 or not is_word(s[i - 1])):             # <<<<<<<<<<<<<<
@@ -7936,7 +8499,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
     __pyx_L6_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":256
+      /* "processor/parsers/_slowlog_fingerprint.pxi":260
  *         m = 0
  *         if (s[i] == b"i" or s[i] == b"v") and (i == 0 or not is_word(s[i - 1])):
  *             if i + 2 <= n and s[i] == b"i" and s[i + 1] == b"n":             # <<<<<<<<<<<<<<
@@ -7960,7 +8523,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
       __pyx_L11_bool_binop_done:;
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":257
+        /* "processor/parsers/_slowlog_fingerprint.pxi":261
  *         if (s[i] == b"i" or s[i] == b"v") and (i == 0 or not is_word(s[i - 1])):
  *             if i + 2 <= n and s[i] == b"i" and s[i + 1] == b"n":
  *                 m = 2             # <<<<<<<<<<<<<<
@@ -7969,7 +8532,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
         __pyx_v_m = 2;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":256
+        /* "processor/parsers/_slowlog_fingerprint.pxi":260
  *         m = 0
  *         if (s[i] == b"i" or s[i] == b"v") and (i == 0 or not is_word(s[i - 1])):
  *             if i + 2 <= n and s[i] == b"i" and s[i + 1] == b"n":             # <<<<<<<<<<<<<<
@@ -7979,7 +8542,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
         goto __pyx_L10;
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":258
+      /* "processor/parsers/_slowlog_fingerprint.pxi":262
  *             if i + 2 <= n and s[i] == b"i" and s[i + 1] == b"n":
  *                 m = 2
  *             elif i + 6 <= n and memcmp(s + i, b"values", 6) == 0:             # <<<<<<<<<<<<<<
@@ -7997,7 +8560,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
       __pyx_L14_bool_binop_done:;
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":259
+        /* "processor/parsers/_slowlog_fingerprint.pxi":263
  *                 m = 2
  *             elif i + 6 <= n and memcmp(s + i, b"values", 6) == 0:
  *                 m = 6             # <<<<<<<<<<<<<<
@@ -8006,7 +8569,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
         __pyx_v_m = 6;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":258
+        /* "processor/parsers/_slowlog_fingerprint.pxi":262
  *             if i + 2 <= n and s[i] == b"i" and s[i + 1] == b"n":
  *                 m = 2
  *             elif i + 6 <= n and memcmp(s + i, b"values", 6) == 0:             # <<<<<<<<<<<<<<
@@ -8016,7 +8579,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
         goto __pyx_L10;
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":260
+      /* "processor/parsers/_slowlog_fingerprint.pxi":264
  *             elif i + 6 <= n and memcmp(s + i, b"values", 6) == 0:
  *                 m = 6
  *             elif i + 5 <= n and memcmp(s + i, b"value", 5) == 0:             # <<<<<<<<<<<<<<
@@ -8034,7 +8597,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
       __pyx_L16_bool_binop_done:;
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":261
+        /* "processor/parsers/_slowlog_fingerprint.pxi":265
  *                 m = 6
  *             elif i + 5 <= n and memcmp(s + i, b"value", 5) == 0:
  *                 m = 5             # <<<<<<<<<<<<<<
@@ -8043,7 +8606,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
         __pyx_v_m = 5;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":260
+        /* "processor/parsers/_slowlog_fingerprint.pxi":264
  *             elif i + 6 <= n and memcmp(s + i, b"values", 6) == 0:
  *                 m = 6
  *             elif i + 5 <= n and memcmp(s + i, b"value", 5) == 0:             # <<<<<<<<<<<<<<
@@ -8053,7 +8616,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
       }
       __pyx_L10:;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":255
+      /* "processor/parsers/_slowlog_fingerprint.pxi":259
  *     while i < n:
  *         m = 0
  *         if (s[i] == b"i" or s[i] == b"v") and (i == 0 or not is_word(s[i - 1])):             # <<<<<<<<<<<<<<
@@ -8062,7 +8625,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":262
+    /* "processor/parsers/_slowlog_fingerprint.pxi":266
  *             elif i + 5 <= n and memcmp(s + i, b"value", 5) == 0:
  *                 m = 5
  *         if m:             # <<<<<<<<<<<<<<
@@ -8072,7 +8635,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
     __pyx_t_1 = (__pyx_v_m != 0);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":263
+      /* "processor/parsers/_slowlog_fingerprint.pxi":267
  *                 m = 5
  *         if m:
  *             end = value_groups(s, n, i + m)             # <<<<<<<<<<<<<<
@@ -8081,7 +8644,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
       __pyx_v_end = __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_v_s, __pyx_v_n, (__pyx_v_i + __pyx_v_m));
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":264
+      /* "processor/parsers/_slowlog_fingerprint.pxi":268
  *         if m:
  *             end = value_groups(s, n, i + m)
  *             if end >= 0:             # <<<<<<<<<<<<<<
@@ -8091,7 +8654,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
       __pyx_t_1 = (__pyx_v_end >= 0);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":265
+        /* "processor/parsers/_slowlog_fingerprint.pxi":269
  *             end = value_groups(s, n, i + m)
  *             if end >= 0:
  *                 memcpy(d + o, s + i, m)             # <<<<<<<<<<<<<<
@@ -8100,7 +8663,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
         (void)(memcpy((__pyx_v_d + __pyx_v_o), (__pyx_v_s + __pyx_v_i), __pyx_v_m));
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":266
+        /* "processor/parsers/_slowlog_fingerprint.pxi":270
  *             if end >= 0:
  *                 memcpy(d + o, s + i, m)
  *                 memcpy(d + o + m, b"(?+)", 4)             # <<<<<<<<<<<<<<
@@ -8109,7 +8672,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
         (void)(memcpy(((__pyx_v_d + __pyx_v_o) + __pyx_v_m), __pyx_k_, 4));
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":267
+        /* "processor/parsers/_slowlog_fingerprint.pxi":271
  *                 memcpy(d + o, s + i, m)
  *                 memcpy(d + o + m, b"(?+)", 4)
  *                 o += m + 4             # <<<<<<<<<<<<<<
@@ -8118,7 +8681,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
         __pyx_v_o = (__pyx_v_o + (__pyx_v_m + 4));
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":268
+        /* "processor/parsers/_slowlog_fingerprint.pxi":272
  *                 memcpy(d + o + m, b"(?+)", 4)
  *                 o += m + 4
  *                 i = end             # <<<<<<<<<<<<<<
@@ -8127,7 +8690,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
         __pyx_v_i = __pyx_v_end;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":269
+        /* "processor/parsers/_slowlog_fingerprint.pxi":273
  *                 o += m + 4
  *                 i = end
  *                 continue             # <<<<<<<<<<<<<<
@@ -8136,7 +8699,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
         goto __pyx_L3_continue;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":264
+        /* "processor/parsers/_slowlog_fingerprint.pxi":268
  *         if m:
  *             end = value_groups(s, n, i + m)
  *             if end >= 0:             # <<<<<<<<<<<<<<
@@ -8145,7 +8708,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":262
+      /* "processor/parsers/_slowlog_fingerprint.pxi":266
  *             elif i + 5 <= n and memcmp(s + i, b"value", 5) == 0:
  *                 m = 5
  *         if m:             # <<<<<<<<<<<<<<
@@ -8154,7 +8717,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":270
+    /* "processor/parsers/_slowlog_fingerprint.pxi":274
  *                 i = end
  *                 continue
  *         d[o] = s[i]             # <<<<<<<<<<<<<<
@@ -8163,7 +8726,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
     (__pyx_v_d[__pyx_v_o]) = (__pyx_v_s[__pyx_v_i]);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":271
+    /* "processor/parsers/_slowlog_fingerprint.pxi":275
  *                 continue
  *         d[o] = s[i]
  *         o += 1             # <<<<<<<<<<<<<<
@@ -8172,7 +8735,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
     __pyx_v_o = (__pyx_v_o + 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":272
+    /* "processor/parsers/_slowlog_fingerprint.pxi":276
  *         d[o] = s[i]
  *         o += 1
  *         i += 1             # <<<<<<<<<<<<<<
@@ -8183,7 +8746,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
     __pyx_L3_continue:;
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":273
+  /* "processor/parsers/_slowlog_fingerprint.pxi":277
  *         o += 1
  *         i += 1
  *     return o             # <<<<<<<<<<<<<<
@@ -8193,7 +8756,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
   __pyx_r = __pyx_v_o;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":249
+  /* "processor/parsers/_slowlog_fingerprint.pxi":253
  * 
  * 
  * cdef Py_ssize_t collapse_lists(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -8206,379 +8769,697 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":282
- *     cdef Py_ssize_t n
+/* "processor/parsers/_slowlog_fingerprint.pxi":280
  * 
- *     def __cinit__(self, Py_ssize_t size):             # <<<<<<<<<<<<<<
- *         # The list pass is the only one that grows text: 4 bytes out for every 2 in, at most.
- *         self.n = 2 * size + 16
+ * 
+ * cdef Py_ssize_t shorten_limit(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     # \blimit \?(?:, ?\?| offset \?)? -> "limit ?", the first one only
+ *     cdef Py_ssize_t i, j
 */
 
-/* Python wrapper */
-static int __pyx_pw_9processor_7parsers_8_slowlog_8_Buffers_1__cinit__(PyObject *__pyx_v_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-static int __pyx_pw_9processor_7parsers_8_slowlog_8_Buffers_1__cinit__(PyObject *__pyx_v_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
-  Py_ssize_t __pyx_v_size;
-  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
-  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[1] = {0};
-  int __pyx_lineno = 0;
-  const char *__pyx_filename = NULL;
-  int __pyx_clineno = 0;
-  int __pyx_r;
-  __Pyx_RefNannyDeclarations
-  __Pyx_RefNannySetupContext("__cinit__ (wrapper)", 0);
-  #if CYTHON_ASSUME_SAFE_SIZE
-  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
-  #else
-  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return -1;
-  #endif
-  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
-  {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_size,0};
-    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(2, 282, __pyx_L3_error)
-    if (__pyx_kwds_len > 0) {
-      switch (__pyx_nargs) {
-        case  1:
-        values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 282, __pyx_L3_error)
-        CYTHON_FALLTHROUGH;
-        case  0: break;
-        default: goto __pyx_L5_argtuple_error;
-      }
-      const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__cinit__", 0) < (0)) __PYX_ERR(2, 282, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__cinit__", 1, 1, 1, i); __PYX_ERR(2, 282, __pyx_L3_error) }
-      }
-    } else if (unlikely(__pyx_nargs != 1)) {
-      goto __pyx_L5_argtuple_error;
+static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, unsigned char *__pyx_v_d) {
+  Py_ssize_t __pyx_v_i;
+  Py_ssize_t __pyx_v_j;
+  Py_ssize_t __pyx_r;
+  Py_ssize_t __pyx_t_1;
+  Py_ssize_t __pyx_t_2;
+  Py_ssize_t __pyx_t_3;
+  int __pyx_t_4;
+  int __pyx_t_5;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":283
+ *     # \blimit \?(?:, ?\?| offset \?)? -> "limit ?", the first one only
+ *     cdef Py_ssize_t i, j
+ *     for i in range(n - 6):             # <<<<<<<<<<<<<<
+ *         if s[i] == b"l" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"limit ?", 7) == 0:
+ *             j = i + 7
+*/
+  __pyx_t_1 = (__pyx_v_n - 6);
+  __pyx_t_2 = __pyx_t_1;
+  for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
+    __pyx_v_i = __pyx_t_3;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":284
+ *     cdef Py_ssize_t i, j
+ *     for i in range(n - 6):
+ *         if s[i] == b"l" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"limit ?", 7) == 0:             # <<<<<<<<<<<<<<
+ *             j = i + 7
+ *             if j < n and s[j] == b",":
+*/
+    __pyx_t_5 = ((__pyx_v_s[__pyx_v_i]) == 'l');
+    if (__pyx_t_5) {
     } else {
-      values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 282, __pyx_L3_error)
+      __pyx_t_4 = __pyx_t_5;
+      goto __pyx_L6_bool_binop_done;
     }
-    __pyx_v_size = __Pyx_PyIndex_AsSsize_t(values[0]); if (unlikely((__pyx_v_size == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(2, 282, __pyx_L3_error)
-  }
-  goto __pyx_L6_skip;
-  __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__cinit__", 1, 1, 1, __pyx_nargs); __PYX_ERR(2, 282, __pyx_L3_error)
-  __pyx_L6_skip:;
-  goto __pyx_L4_argument_unpacking_done;
-  __pyx_L3_error:;
-  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
-    Py_XDECREF(values[__pyx_temp]);
-  }
-  __Pyx_AddTraceback("processor.parsers._slowlog._Buffers.__cinit__", __pyx_clineno, __pyx_lineno, __pyx_filename);
-  __Pyx_RefNannyFinishContext();
-  return -1;
-  __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_8_Buffers___cinit__(((struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *)__pyx_v_self), __pyx_v_size);
+    __pyx_t_5 = (__pyx_v_i == 0);
+    if (!__pyx_t_5) {
+    } else {
+      goto __pyx_L8_next_and;
+    }
+    __pyx_t_5 = (!__pyx_f_9processor_7parsers_8_slowlog_is_word((__pyx_v_s[(__pyx_v_i - 1)])));
+    if (__pyx_t_5) {
+    } else {
+      __pyx_t_4 = __pyx_t_5;
+      goto __pyx_L6_bool_binop_done;
+    }
+    __pyx_L8_next_and:;
+    __pyx_t_5 = (memcmp((__pyx_v_s + __pyx_v_i), __pyx_k_limit, 7) == 0);
+    __pyx_t_4 = __pyx_t_5;
+    __pyx_L6_bool_binop_done:;
+    if (__pyx_t_4) {
 
-  /* function exit code */
-  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
-    Py_XDECREF(values[__pyx_temp]);
-  }
-  __Pyx_RefNannyFinishContext();
-  return __pyx_r;
-}
-
-static int __pyx_pf_9processor_7parsers_8_slowlog_8_Buffers___cinit__(struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *__pyx_v_self, Py_ssize_t __pyx_v_size) {
-  int __pyx_r;
-  int __pyx_t_1;
-  int __pyx_t_2;
-  int __pyx_lineno = 0;
-  const char *__pyx_filename = NULL;
-  int __pyx_clineno = 0;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":284
- *     def __cinit__(self, Py_ssize_t size):
- *         # The list pass is the only one that grows text: 4 bytes out for every 2 in, at most.
- *         self.n = 2 * size + 16             # <<<<<<<<<<<<<<
- *         self.a = <unsigned char*>malloc(self.n)
- *         self.b = <unsigned char*>malloc(self.n)
+      /* "processor/parsers/_slowlog_fingerprint.pxi":285
+ *     for i in range(n - 6):
+ *         if s[i] == b"l" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"limit ?", 7) == 0:
+ *             j = i + 7             # <<<<<<<<<<<<<<
+ *             if j < n and s[j] == b",":
+ *                 if j + 2 < n and s[j + 1] == b" " and s[j + 2] == b"?":
 */
-  __pyx_v_self->n = ((2 * __pyx_v_size) + 16);
+      __pyx_v_j = (__pyx_v_i + 7);
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":285
- *         # The list pass is the only one that grows text: 4 bytes out for every 2 in, at most.
- *         self.n = 2 * size + 16
- *         self.a = <unsigned char*>malloc(self.n)             # <<<<<<<<<<<<<<
- *         self.b = <unsigned char*>malloc(self.n)
- *         if self.a == NULL or self.b == NULL:
+      /* "processor/parsers/_slowlog_fingerprint.pxi":286
+ *         if s[i] == b"l" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"limit ?", 7) == 0:
+ *             j = i + 7
+ *             if j < n and s[j] == b",":             # <<<<<<<<<<<<<<
+ *                 if j + 2 < n and s[j + 1] == b" " and s[j + 2] == b"?":
+ *                     j += 3
 */
-  __pyx_v_self->a = ((unsigned char *)malloc(__pyx_v_self->n));
+      __pyx_t_5 = (__pyx_v_j < __pyx_v_n);
+      if (__pyx_t_5) {
+      } else {
+        __pyx_t_4 = __pyx_t_5;
+        goto __pyx_L11_bool_binop_done;
+      }
+      __pyx_t_5 = ((__pyx_v_s[__pyx_v_j]) == ',');
+      __pyx_t_4 = __pyx_t_5;
+      __pyx_L11_bool_binop_done:;
+      if (__pyx_t_4) {
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":286
- *         self.n = 2 * size + 16
- *         self.a = <unsigned char*>malloc(self.n)
- *         self.b = <unsigned char*>malloc(self.n)             # <<<<<<<<<<<<<<
- *         if self.a == NULL or self.b == NULL:
- *             raise MemoryError()
+        /* "processor/parsers/_slowlog_fingerprint.pxi":287
+ *             j = i + 7
+ *             if j < n and s[j] == b",":
+ *                 if j + 2 < n and s[j + 1] == b" " and s[j + 2] == b"?":             # <<<<<<<<<<<<<<
+ *                     j += 3
+ *                 elif j + 1 < n and s[j + 1] == b"?":
 */
-  __pyx_v_self->b = ((unsigned char *)malloc(__pyx_v_self->n));
+        __pyx_t_5 = ((__pyx_v_j + 2) < __pyx_v_n);
+        if (__pyx_t_5) {
+        } else {
+          __pyx_t_4 = __pyx_t_5;
+          goto __pyx_L14_bool_binop_done;
+        }
+        __pyx_t_5 = ((__pyx_v_s[(__pyx_v_j + 1)]) == ' ');
+        if (__pyx_t_5) {
+        } else {
+          __pyx_t_4 = __pyx_t_5;
+          goto __pyx_L14_bool_binop_done;
+        }
+        __pyx_t_5 = ((__pyx_v_s[(__pyx_v_j + 2)]) == '?');
+        __pyx_t_4 = __pyx_t_5;
+        __pyx_L14_bool_binop_done:;
+        if (__pyx_t_4) {
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":287
- *         self.a = <unsigned char*>malloc(self.n)
- *         self.b = <unsigned char*>malloc(self.n)
- *         if self.a == NULL or self.b == NULL:             # <<<<<<<<<<<<<<
- *             raise MemoryError()
+          /* "processor/parsers/_slowlog_fingerprint.pxi":288
+ *             if j < n and s[j] == b",":
+ *                 if j + 2 < n and s[j + 1] == b" " and s[j + 2] == b"?":
+ *                     j += 3             # <<<<<<<<<<<<<<
+ *                 elif j + 1 < n and s[j + 1] == b"?":
+ *                     j += 2
+*/
+          __pyx_v_j = (__pyx_v_j + 3);
+
+          /* "processor/parsers/_slowlog_fingerprint.pxi":287
+ *             j = i + 7
+ *             if j < n and s[j] == b",":
+ *                 if j + 2 < n and s[j + 1] == b" " and s[j + 2] == b"?":             # <<<<<<<<<<<<<<
+ *                     j += 3
+ *                 elif j + 1 < n and s[j + 1] == b"?":
+*/
+          goto __pyx_L13;
+        }
+
+        /* "processor/parsers/_slowlog_fingerprint.pxi":289
+ *                 if j + 2 < n and s[j + 1] == b" " and s[j + 2] == b"?":
+ *                     j += 3
+ *                 elif j + 1 < n and s[j + 1] == b"?":             # <<<<<<<<<<<<<<
+ *                     j += 2
+ *             elif starts(s, n, j, b" offset ?", 9):
+*/
+        __pyx_t_5 = ((__pyx_v_j + 1) < __pyx_v_n);
+        if (__pyx_t_5) {
+        } else {
+          __pyx_t_4 = __pyx_t_5;
+          goto __pyx_L17_bool_binop_done;
+        }
+        __pyx_t_5 = ((__pyx_v_s[(__pyx_v_j + 1)]) == '?');
+        __pyx_t_4 = __pyx_t_5;
+        __pyx_L17_bool_binop_done:;
+        if (__pyx_t_4) {
+
+          /* "processor/parsers/_slowlog_fingerprint.pxi":290
+ *                     j += 3
+ *                 elif j + 1 < n and s[j + 1] == b"?":
+ *                     j += 2             # <<<<<<<<<<<<<<
+ *             elif starts(s, n, j, b" offset ?", 9):
+ *                 j += 9
+*/
+          __pyx_v_j = (__pyx_v_j + 2);
+
+          /* "processor/parsers/_slowlog_fingerprint.pxi":289
+ *                 if j + 2 < n and s[j + 1] == b" " and s[j + 2] == b"?":
+ *                     j += 3
+ *                 elif j + 1 < n and s[j + 1] == b"?":             # <<<<<<<<<<<<<<
+ *                     j += 2
+ *             elif starts(s, n, j, b" offset ?", 9):
+*/
+        }
+        __pyx_L13:;
+
+        /* "processor/parsers/_slowlog_fingerprint.pxi":286
+ *         if s[i] == b"l" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"limit ?", 7) == 0:
+ *             j = i + 7
+ *             if j < n and s[j] == b",":             # <<<<<<<<<<<<<<
+ *                 if j + 2 < n and s[j + 1] == b" " and s[j + 2] == b"?":
+ *                     j += 3
+*/
+        goto __pyx_L10;
+      }
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":291
+ *                 elif j + 1 < n and s[j + 1] == b"?":
+ *                     j += 2
+ *             elif starts(s, n, j, b" offset ?", 9):             # <<<<<<<<<<<<<<
+ *                 j += 9
+ *             memcpy(d, s, i + 7)
+*/
+      __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_j, __pyx_k_offset, 9);
+      if (__pyx_t_4) {
+
+        /* "processor/parsers/_slowlog_fingerprint.pxi":292
+ *                     j += 2
+ *             elif starts(s, n, j, b" offset ?", 9):
+ *                 j += 9             # <<<<<<<<<<<<<<
+ *             memcpy(d, s, i + 7)
+ *             memcpy(d + i + 7, s + j, n - j)
+*/
+        __pyx_v_j = (__pyx_v_j + 9);
+
+        /* "processor/parsers/_slowlog_fingerprint.pxi":291
+ *                 elif j + 1 < n and s[j + 1] == b"?":
+ *                     j += 2
+ *             elif starts(s, n, j, b" offset ?", 9):             # <<<<<<<<<<<<<<
+ *                 j += 9
+ *             memcpy(d, s, i + 7)
+*/
+      }
+      __pyx_L10:;
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":293
+ *             elif starts(s, n, j, b" offset ?", 9):
+ *                 j += 9
+ *             memcpy(d, s, i + 7)             # <<<<<<<<<<<<<<
+ *             memcpy(d + i + 7, s + j, n - j)
+ *             return i + 7 + n - j
+*/
+      (void)(memcpy(__pyx_v_d, __pyx_v_s, (__pyx_v_i + 7)));
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":294
+ *                 j += 9
+ *             memcpy(d, s, i + 7)
+ *             memcpy(d + i + 7, s + j, n - j)             # <<<<<<<<<<<<<<
+ *             return i + 7 + n - j
+ *     memcpy(d, s, n)
+*/
+      (void)(memcpy(((__pyx_v_d + __pyx_v_i) + 7), (__pyx_v_s + __pyx_v_j), (__pyx_v_n - __pyx_v_j)));
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":295
+ *             memcpy(d, s, i + 7)
+ *             memcpy(d + i + 7, s + j, n - j)
+ *             return i + 7 + n - j             # <<<<<<<<<<<<<<
+ *     memcpy(d, s, n)
+ *     return n
+*/
+      __pyx_r = (((__pyx_v_i + 7) + __pyx_v_n) - __pyx_v_j);
+      goto __pyx_L0;
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":284
+ *     cdef Py_ssize_t i, j
+ *     for i in range(n - 6):
+ *         if s[i] == b"l" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"limit ?", 7) == 0:             # <<<<<<<<<<<<<<
+ *             j = i + 7
+ *             if j < n and s[j] == b",":
+*/
+    }
+  }
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":296
+ *             memcpy(d + i + 7, s + j, n - j)
+ *             return i + 7 + n - j
+ *     memcpy(d, s, n)             # <<<<<<<<<<<<<<
+ *     return n
  * 
 */
-  __pyx_t_2 = (__pyx_v_self->a == NULL);
-  if (!__pyx_t_2) {
-  } else {
-    __pyx_t_1 = __pyx_t_2;
-    goto __pyx_L4_bool_binop_done;
-  }
-  __pyx_t_2 = (__pyx_v_self->b == NULL);
-  __pyx_t_1 = __pyx_t_2;
-  __pyx_L4_bool_binop_done:;
-  if (unlikely(__pyx_t_1)) {
+  (void)(memcpy(__pyx_v_d, __pyx_v_s, __pyx_v_n));
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":288
- *         self.b = <unsigned char*>malloc(self.n)
- *         if self.a == NULL or self.b == NULL:
- *             raise MemoryError()             # <<<<<<<<<<<<<<
+  /* "processor/parsers/_slowlog_fingerprint.pxi":297
+ *             return i + 7 + n - j
+ *     memcpy(d, s, n)
+ *     return n             # <<<<<<<<<<<<<<
  * 
- *     def __dealloc__(self):
-*/
-    PyErr_NoMemory(); __PYX_ERR(2, 288, __pyx_L1_error)
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":287
- *         self.a = <unsigned char*>malloc(self.n)
- *         self.b = <unsigned char*>malloc(self.n)
- *         if self.a == NULL or self.b == NULL:             # <<<<<<<<<<<<<<
- *             raise MemoryError()
  * 
 */
-  }
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":282
- *     cdef Py_ssize_t n
- * 
- *     def __cinit__(self, Py_ssize_t size):             # <<<<<<<<<<<<<<
- *         # The list pass is the only one that grows text: 4 bytes out for every 2 in, at most.
- *         self.n = 2 * size + 16
-*/
-
-  /* function exit code */
-  __pyx_r = 0;
+  __pyx_r = __pyx_v_n;
   goto __pyx_L0;
-  __pyx_L1_error:;
-  __Pyx_AddTraceback("processor.parsers._slowlog._Buffers.__cinit__", __pyx_clineno, __pyx_lineno, __pyx_filename);
-  __pyx_r = -1;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":280
+ * 
+ * 
+ * cdef Py_ssize_t shorten_limit(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     # \blimit \?(?:, ?\?| offset \?)? -> "limit ?", the first one only
+ *     cdef Py_ssize_t i, j
+*/
+
+  /* function exit code */
   __pyx_L0:;
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":290
- *             raise MemoryError()
+/* "processor/parsers/_slowlog_fingerprint.pxi":300
  * 
- *     def __dealloc__(self):             # <<<<<<<<<<<<<<
- *         free(self.a)
- *         free(self.b)
+ * 
+ * cdef Py_ssize_t strip_order_by_asc(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     # fingerprint_mysql._strip_order_by_asc on lower-case text without newlines: after the first
+ *     # \border by , each `(.+?)\s+asc` that starts where the previous one ended loses its `\s+asc`
+*/
+
+static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, unsigned char *__pyx_v_d) {
+  Py_ssize_t __pyx_v_i;
+  Py_ssize_t __pyx_v_pos;
+  Py_ssize_t __pyx_v_o;
+  Py_ssize_t __pyx_v_e;
+  Py_ssize_t __pyx_v_f;
+  Py_ssize_t __pyx_r;
+  Py_ssize_t __pyx_t_1;
+  Py_ssize_t __pyx_t_2;
+  Py_ssize_t __pyx_t_3;
+  int __pyx_t_4;
+  int __pyx_t_5;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":303
+ *     # fingerprint_mysql._strip_order_by_asc on lower-case text without newlines: after the first
+ *     # \border by , each `(.+?)\s+asc` that starts where the previous one ended loses its `\s+asc`
+ *     cdef Py_ssize_t i, pos = -1, o, e, f             # <<<<<<<<<<<<<<
+ *     for i in range(n - 8):
+ *         if s[i] == b"o" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"order by ", 9) == 0:
+*/
+  __pyx_v_pos = -1L;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":304
+ *     # \border by , each `(.+?)\s+asc` that starts where the previous one ended loses its `\s+asc`
+ *     cdef Py_ssize_t i, pos = -1, o, e, f
+ *     for i in range(n - 8):             # <<<<<<<<<<<<<<
+ *         if s[i] == b"o" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"order by ", 9) == 0:
+ *             pos = i + 9
+*/
+  __pyx_t_1 = (__pyx_v_n - 8);
+  __pyx_t_2 = __pyx_t_1;
+  for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
+    __pyx_v_i = __pyx_t_3;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":305
+ *     cdef Py_ssize_t i, pos = -1, o, e, f
+ *     for i in range(n - 8):
+ *         if s[i] == b"o" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"order by ", 9) == 0:             # <<<<<<<<<<<<<<
+ *             pos = i + 9
+ *             break
+*/
+    __pyx_t_5 = ((__pyx_v_s[__pyx_v_i]) == 'o');
+    if (__pyx_t_5) {
+    } else {
+      __pyx_t_4 = __pyx_t_5;
+      goto __pyx_L6_bool_binop_done;
+    }
+    __pyx_t_5 = (__pyx_v_i == 0);
+    if (!__pyx_t_5) {
+    } else {
+      goto __pyx_L8_next_and;
+    }
+    __pyx_t_5 = (!__pyx_f_9processor_7parsers_8_slowlog_is_word((__pyx_v_s[(__pyx_v_i - 1)])));
+    if (__pyx_t_5) {
+    } else {
+      __pyx_t_4 = __pyx_t_5;
+      goto __pyx_L6_bool_binop_done;
+    }
+    __pyx_L8_next_and:;
+    __pyx_t_5 = (memcmp((__pyx_v_s + __pyx_v_i), __pyx_k_order_by, 9) == 0);
+    __pyx_t_4 = __pyx_t_5;
+    __pyx_L6_bool_binop_done:;
+    if (__pyx_t_4) {
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":306
+ *     for i in range(n - 8):
+ *         if s[i] == b"o" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"order by ", 9) == 0:
+ *             pos = i + 9             # <<<<<<<<<<<<<<
+ *             break
+ *     if pos < 0:
+*/
+      __pyx_v_pos = (__pyx_v_i + 9);
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":307
+ *         if s[i] == b"o" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"order by ", 9) == 0:
+ *             pos = i + 9
+ *             break             # <<<<<<<<<<<<<<
+ *     if pos < 0:
+ *         memcpy(d, s, n)
+*/
+      goto __pyx_L4_break;
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":305
+ *     cdef Py_ssize_t i, pos = -1, o, e, f
+ *     for i in range(n - 8):
+ *         if s[i] == b"o" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"order by ", 9) == 0:             # <<<<<<<<<<<<<<
+ *             pos = i + 9
+ *             break
+*/
+    }
+  }
+  __pyx_L4_break:;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":308
+ *             pos = i + 9
+ *             break
+ *     if pos < 0:             # <<<<<<<<<<<<<<
+ *         memcpy(d, s, n)
+ *         return n
+*/
+  __pyx_t_4 = (__pyx_v_pos < 0);
+  if (__pyx_t_4) {
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":309
+ *             break
+ *     if pos < 0:
+ *         memcpy(d, s, n)             # <<<<<<<<<<<<<<
+ *         return n
+ *     memcpy(d, s, pos)
+*/
+    (void)(memcpy(__pyx_v_d, __pyx_v_s, __pyx_v_n));
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":310
+ *     if pos < 0:
+ *         memcpy(d, s, n)
+ *         return n             # <<<<<<<<<<<<<<
+ *     memcpy(d, s, pos)
+ *     o = pos
+*/
+    __pyx_r = __pyx_v_n;
+    goto __pyx_L0;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":308
+ *             pos = i + 9
+ *             break
+ *     if pos < 0:             # <<<<<<<<<<<<<<
+ *         memcpy(d, s, n)
+ *         return n
+*/
+  }
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":311
+ *         memcpy(d, s, n)
+ *         return n
+ *     memcpy(d, s, pos)             # <<<<<<<<<<<<<<
+ *     o = pos
+ *     while True:
+*/
+  (void)(memcpy(__pyx_v_d, __pyx_v_s, __pyx_v_pos));
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":312
+ *         return n
+ *     memcpy(d, s, pos)
+ *     o = pos             # <<<<<<<<<<<<<<
+ *     while True:
+ *         f = -1
+*/
+  __pyx_v_o = __pyx_v_pos;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":313
+ *     memcpy(d, s, pos)
+ *     o = pos
+ *     while True:             # <<<<<<<<<<<<<<
+ *         f = -1
+ *         e = pos + 1
+*/
+  while (1) {
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":314
+ *     o = pos
+ *     while True:
+ *         f = -1             # <<<<<<<<<<<<<<
+ *         e = pos + 1
+ *         while e < n:
+*/
+    __pyx_v_f = -1L;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":315
+ *     while True:
+ *         f = -1
+ *         e = pos + 1             # <<<<<<<<<<<<<<
+ *         while e < n:
+ *             if is_space(s[e]):
+*/
+    __pyx_v_e = (__pyx_v_pos + 1);
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":316
+ *         f = -1
+ *         e = pos + 1
+ *         while e < n:             # <<<<<<<<<<<<<<
+ *             if is_space(s[e]):
+ *                 f = e
+*/
+    while (1) {
+      __pyx_t_4 = (__pyx_v_e < __pyx_v_n);
+      if (!__pyx_t_4) break;
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":317
+ *         e = pos + 1
+ *         while e < n:
+ *             if is_space(s[e]):             # <<<<<<<<<<<<<<
+ *                 f = e
+ *                 while f < n and is_space(s[f]):
+*/
+      __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_is_space((__pyx_v_s[__pyx_v_e]));
+      if (__pyx_t_4) {
+
+        /* "processor/parsers/_slowlog_fingerprint.pxi":318
+ *         while e < n:
+ *             if is_space(s[e]):
+ *                 f = e             # <<<<<<<<<<<<<<
+ *                 while f < n and is_space(s[f]):
+ *                     f += 1
+*/
+        __pyx_v_f = __pyx_v_e;
+
+        /* "processor/parsers/_slowlog_fingerprint.pxi":319
+ *             if is_space(s[e]):
+ *                 f = e
+ *                 while f < n and is_space(s[f]):             # <<<<<<<<<<<<<<
+ *                     f += 1
+ *                 if starts(s, n, f, b"asc", 3):
+*/
+        while (1) {
+          __pyx_t_5 = (__pyx_v_f < __pyx_v_n);
+          if (__pyx_t_5) {
+          } else {
+            __pyx_t_4 = __pyx_t_5;
+            goto __pyx_L18_bool_binop_done;
+          }
+          __pyx_t_5 = __pyx_f_9processor_7parsers_8_slowlog_is_space((__pyx_v_s[__pyx_v_f]));
+          __pyx_t_4 = __pyx_t_5;
+          __pyx_L18_bool_binop_done:;
+          if (!__pyx_t_4) break;
+
+          /* "processor/parsers/_slowlog_fingerprint.pxi":320
+ *                 f = e
+ *                 while f < n and is_space(s[f]):
+ *                     f += 1             # <<<<<<<<<<<<<<
+ *                 if starts(s, n, f, b"asc", 3):
+ *                     break
+*/
+          __pyx_v_f = (__pyx_v_f + 1);
+        }
+
+        /* "processor/parsers/_slowlog_fingerprint.pxi":321
+ *                 while f < n and is_space(s[f]):
+ *                     f += 1
+ *                 if starts(s, n, f, b"asc", 3):             # <<<<<<<<<<<<<<
+ *                     break
+ *                 f = -1
+*/
+        __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_f, __pyx_k_asc, 3);
+        if (__pyx_t_4) {
+
+          /* "processor/parsers/_slowlog_fingerprint.pxi":322
+ *                     f += 1
+ *                 if starts(s, n, f, b"asc", 3):
+ *                     break             # <<<<<<<<<<<<<<
+ *                 f = -1
+ *             e += 1
+*/
+          goto __pyx_L14_break;
+
+          /* "processor/parsers/_slowlog_fingerprint.pxi":321
+ *                 while f < n and is_space(s[f]):
+ *                     f += 1
+ *                 if starts(s, n, f, b"asc", 3):             # <<<<<<<<<<<<<<
+ *                     break
+ *                 f = -1
+*/
+        }
+
+        /* "processor/parsers/_slowlog_fingerprint.pxi":323
+ *                 if starts(s, n, f, b"asc", 3):
+ *                     break
+ *                 f = -1             # <<<<<<<<<<<<<<
+ *             e += 1
+ *         if f < 0:
+*/
+        __pyx_v_f = -1L;
+
+        /* "processor/parsers/_slowlog_fingerprint.pxi":317
+ *         e = pos + 1
+ *         while e < n:
+ *             if is_space(s[e]):             # <<<<<<<<<<<<<<
+ *                 f = e
+ *                 while f < n and is_space(s[f]):
+*/
+      }
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":324
+ *                     break
+ *                 f = -1
+ *             e += 1             # <<<<<<<<<<<<<<
+ *         if f < 0:
+ *             break
+*/
+      __pyx_v_e = (__pyx_v_e + 1);
+    }
+    __pyx_L14_break:;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":325
+ *                 f = -1
+ *             e += 1
+ *         if f < 0:             # <<<<<<<<<<<<<<
+ *             break
+ *         memcpy(d + o, s + pos, e - pos)
+*/
+    __pyx_t_4 = (__pyx_v_f < 0);
+    if (__pyx_t_4) {
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":326
+ *             e += 1
+ *         if f < 0:
+ *             break             # <<<<<<<<<<<<<<
+ *         memcpy(d + o, s + pos, e - pos)
+ *         o += e - pos
+*/
+      goto __pyx_L12_break;
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":325
+ *                 f = -1
+ *             e += 1
+ *         if f < 0:             # <<<<<<<<<<<<<<
+ *             break
+ *         memcpy(d + o, s + pos, e - pos)
+*/
+    }
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":327
+ *         if f < 0:
+ *             break
+ *         memcpy(d + o, s + pos, e - pos)             # <<<<<<<<<<<<<<
+ *         o += e - pos
+ *         pos = f + 3
+*/
+    (void)(memcpy((__pyx_v_d + __pyx_v_o), (__pyx_v_s + __pyx_v_pos), (__pyx_v_e - __pyx_v_pos)));
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":328
+ *             break
+ *         memcpy(d + o, s + pos, e - pos)
+ *         o += e - pos             # <<<<<<<<<<<<<<
+ *         pos = f + 3
+ *     memcpy(d + o, s + pos, n - pos)
+*/
+    __pyx_v_o = (__pyx_v_o + (__pyx_v_e - __pyx_v_pos));
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":329
+ *         memcpy(d + o, s + pos, e - pos)
+ *         o += e - pos
+ *         pos = f + 3             # <<<<<<<<<<<<<<
+ *     memcpy(d + o, s + pos, n - pos)
+ *     return o + n - pos
+*/
+    __pyx_v_pos = (__pyx_v_f + 3);
+  }
+  __pyx_L12_break:;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":330
+ *         o += e - pos
+ *         pos = f + 3
+ *     memcpy(d + o, s + pos, n - pos)             # <<<<<<<<<<<<<<
+ *     return o + n - pos
+ * 
+*/
+  (void)(memcpy((__pyx_v_d + __pyx_v_o), (__pyx_v_s + __pyx_v_pos), (__pyx_v_n - __pyx_v_pos)));
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":331
+ *         pos = f + 3
+ *     memcpy(d + o, s + pos, n - pos)
+ *     return o + n - pos             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_r = ((__pyx_v_o + __pyx_v_n) - __pyx_v_pos);
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":300
+ * 
+ * 
+ * cdef Py_ssize_t strip_order_by_asc(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     # fingerprint_mysql._strip_order_by_asc on lower-case text without newlines: after the first
+ *     # \border by , each `(.+?)\s+asc` that starts where the previous one ended loses its `\s+asc`
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_fingerprint.pxi":337
+ * 
+ * 
+ * def configure(spec):             # <<<<<<<<<<<<<<
+ *     """Give the compiled fingerprint the specification module (fingerprint_mysql)."""
+ *     global _spec
 */
 
 /* Python wrapper */
-static void __pyx_pw_9processor_7parsers_8_slowlog_8_Buffers_3__dealloc__(PyObject *__pyx_v_self); /*proto*/
-static void __pyx_pw_9processor_7parsers_8_slowlog_8_Buffers_3__dealloc__(PyObject *__pyx_v_self) {
-  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  __Pyx_RefNannyDeclarations
-  __Pyx_RefNannySetupContext("__dealloc__ (wrapper)", 0);
-  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
-  __pyx_pf_9processor_7parsers_8_slowlog_8_Buffers_2__dealloc__(((struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *)__pyx_v_self));
-
-  /* function exit code */
-  __Pyx_RefNannyFinishContext();
-}
-
-static void __pyx_pf_9processor_7parsers_8_slowlog_8_Buffers_2__dealloc__(struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *__pyx_v_self) {
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":291
- * 
- *     def __dealloc__(self):
- *         free(self.a)             # <<<<<<<<<<<<<<
- *         free(self.b)
- * 
-*/
-  free(__pyx_v_self->a);
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":292
- *     def __dealloc__(self):
- *         free(self.a)
- *         free(self.b)             # <<<<<<<<<<<<<<
- * 
- *     cdef inline void swap(self):
-*/
-  free(__pyx_v_self->b);
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":290
- *             raise MemoryError()
- * 
- *     def __dealloc__(self):             # <<<<<<<<<<<<<<
- *         free(self.a)
- *         free(self.b)
-*/
-
-  /* function exit code */
-}
-
-/* "processor/parsers/_slowlog_fingerprint.pxi":294
- *         free(self.b)
- * 
- *     cdef inline void swap(self):             # <<<<<<<<<<<<<<
- *         cdef unsigned char* t = self.a
- *         self.a = self.b
-*/
-
-static CYTHON_INLINE void __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *__pyx_v_self) {
-  unsigned char *__pyx_v_t;
-  unsigned char *__pyx_t_1;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":295
- * 
- *     cdef inline void swap(self):
- *         cdef unsigned char* t = self.a             # <<<<<<<<<<<<<<
- *         self.a = self.b
- *         self.b = t
-*/
-  __pyx_t_1 = __pyx_v_self->a;
-  __pyx_v_t = __pyx_t_1;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":296
- *     cdef inline void swap(self):
- *         cdef unsigned char* t = self.a
- *         self.a = self.b             # <<<<<<<<<<<<<<
- *         self.b = t
- * 
-*/
-  __pyx_t_1 = __pyx_v_self->b;
-  __pyx_v_self->a = __pyx_t_1;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":297
- *         cdef unsigned char* t = self.a
- *         self.a = self.b
- *         self.b = t             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-  __pyx_v_self->b = __pyx_v_t;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":294
- *         free(self.b)
- * 
- *     cdef inline void swap(self):             # <<<<<<<<<<<<<<
- *         cdef unsigned char* t = self.a
- *         self.a = self.b
-*/
-
-  /* function exit code */
-}
-
-/* "(tree fragment)":1
- * def __reduce_cython__(self):             # <<<<<<<<<<<<<<
- *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
- * def __setstate_cython__(self, __pyx_state):
-*/
-
-/* Python wrapper */
-static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_8_Buffers_5__reduce_cython__(PyObject *__pyx_v_self, 
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_3configure(PyObject *__pyx_self, 
 #if CYTHON_METH_FASTCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
 PyObject *__pyx_args, PyObject *__pyx_kwds
 #endif
 ); /*proto*/
-static PyMethodDef __pyx_mdef_9processor_7parsers_8_slowlog_8_Buffers_5__reduce_cython__ = {"__reduce_cython__", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_9processor_7parsers_8_slowlog_8_Buffers_5__reduce_cython__, __Pyx_METH_FASTCALL|METH_KEYWORDS, 0};
-static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_8_Buffers_5__reduce_cython__(PyObject *__pyx_v_self, 
+PyDoc_STRVAR(__pyx_doc_9processor_7parsers_8_slowlog_2configure, "Give the compiled fingerprint the specification module (fingerprint_mysql).");
+static PyMethodDef __pyx_mdef_9processor_7parsers_8_slowlog_3configure = {"configure", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_9processor_7parsers_8_slowlog_3configure, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_9processor_7parsers_8_slowlog_2configure};
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_3configure(PyObject *__pyx_self, 
 #if CYTHON_METH_FASTCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
 PyObject *__pyx_args, PyObject *__pyx_kwds
 #endif
 ) {
-  #if !CYTHON_METH_FASTCALL
-  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
-  #endif
-  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject *__pyx_r = 0;
-  __Pyx_RefNannyDeclarations
-  __Pyx_RefNannySetupContext("__reduce_cython__ (wrapper)", 0);
-  #if !CYTHON_METH_FASTCALL
-  #if CYTHON_ASSUME_SAFE_SIZE
-  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
-  #else
-  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
-  #endif
-  #endif
-  __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
-  if (unlikely(__pyx_nargs > 0)) { __Pyx_RaiseArgtupleInvalid("__reduce_cython__", 1, 0, 0, __pyx_nargs); return NULL; }
-  const Py_ssize_t __pyx_kwds_len = unlikely(__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-  if (unlikely(__pyx_kwds_len < 0)) return NULL;
-  if (unlikely(__pyx_kwds_len > 0)) {__Pyx_RejectKeywords("__reduce_cython__", __pyx_kwds); return NULL;}
-  __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_8_Buffers_4__reduce_cython__(((struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *)__pyx_v_self));
-
-  /* function exit code */
-  __Pyx_RefNannyFinishContext();
-  return __pyx_r;
-}
-
-static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8_Buffers_4__reduce_cython__(CYTHON_UNUSED struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *__pyx_v_self) {
-  PyObject *__pyx_r = NULL;
-  __Pyx_RefNannyDeclarations
-  int __pyx_lineno = 0;
-  const char *__pyx_filename = NULL;
-  int __pyx_clineno = 0;
-  __Pyx_RefNannySetupContext("__reduce_cython__", 0);
-
-  /* "(tree fragment)":2
- * def __reduce_cython__(self):
- *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"             # <<<<<<<<<<<<<<
- * def __setstate_cython__(self, __pyx_state):
- *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
-*/
-  __Pyx_Raise(((PyObject *)(((PyTypeObject*)PyExc_TypeError))), __pyx_mstate_global->__pyx_kp_u_no_default___reduce___due_to_non, 0, 0);
-  __PYX_ERR(3, 2, __pyx_L1_error)
-
-  /* "(tree fragment)":1
- * def __reduce_cython__(self):             # <<<<<<<<<<<<<<
- *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
- * def __setstate_cython__(self, __pyx_state):
-*/
-
-  /* function exit code */
-  __pyx_L1_error:;
-  __Pyx_AddTraceback("processor.parsers._slowlog._Buffers.__reduce_cython__", __pyx_clineno, __pyx_lineno, __pyx_filename);
-  __pyx_r = NULL;
-  __Pyx_XGIVEREF(__pyx_r);
-  __Pyx_RefNannyFinishContext();
-  return __pyx_r;
-}
-
-/* "(tree fragment)":3
- * def __reduce_cython__(self):
- *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
- * def __setstate_cython__(self, __pyx_state):             # <<<<<<<<<<<<<<
- *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
-*/
-
-/* Python wrapper */
-static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_8_Buffers_7__setstate_cython__(PyObject *__pyx_v_self, 
-#if CYTHON_METH_FASTCALL
-PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
-#else
-PyObject *__pyx_args, PyObject *__pyx_kwds
-#endif
-); /*proto*/
-static PyMethodDef __pyx_mdef_9processor_7parsers_8_slowlog_8_Buffers_7__setstate_cython__ = {"__setstate_cython__", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_9processor_7parsers_8_slowlog_8_Buffers_7__setstate_cython__, __Pyx_METH_FASTCALL|METH_KEYWORDS, 0};
-static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_8_Buffers_7__setstate_cython__(PyObject *__pyx_v_self, 
-#if CYTHON_METH_FASTCALL
-PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
-#else
-PyObject *__pyx_args, PyObject *__pyx_kwds
-#endif
-) {
-  CYTHON_UNUSED PyObject *__pyx_v___pyx_state = 0;
+  PyObject *__pyx_v_spec = 0;
   #if !CYTHON_METH_FASTCALL
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   #endif
@@ -8589,7 +9470,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   int __pyx_clineno = 0;
   PyObject *__pyx_r = 0;
   __Pyx_RefNannyDeclarations
-  __Pyx_RefNannySetupContext("__setstate_cython__ (wrapper)", 0);
+  __Pyx_RefNannySetupContext("configure (wrapper)", 0);
   #if !CYTHON_METH_FASTCALL
   #if CYTHON_ASSUME_SAFE_SIZE
   __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
@@ -8599,45 +9480,45 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   #endif
   __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_pyx_state,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_spec,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(3, 3, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(2, 337, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 3, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 337, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__setstate_cython__", 0) < (0)) __PYX_ERR(3, 3, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "configure", 0) < (0)) __PYX_ERR(2, 337, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__setstate_cython__", 1, 1, 1, i); __PYX_ERR(3, 3, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("configure", 1, 1, 1, i); __PYX_ERR(2, 337, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 3, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 337, __pyx_L3_error)
     }
-    __pyx_v___pyx_state = values[0];
+    __pyx_v_spec = values[0];
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__setstate_cython__", 1, 1, 1, __pyx_nargs); __PYX_ERR(3, 3, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("configure", 1, 1, 1, __pyx_nargs); __PYX_ERR(2, 337, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
     Py_XDECREF(values[__pyx_temp]);
   }
-  __Pyx_AddTraceback("processor.parsers._slowlog._Buffers.__setstate_cython__", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_AddTraceback("processor.parsers._slowlog.configure", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_8_Buffers_6__setstate_cython__(((struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *)__pyx_v_self), __pyx_v___pyx_state);
+  __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_2configure(__pyx_self, __pyx_v_spec);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -8647,39 +9528,39 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8_Buffers_6__setstate_cython__(CYTHON_UNUSED struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *__pyx_v_self, CYTHON_UNUSED PyObject *__pyx_v___pyx_state) {
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2configure(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_spec) {
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
-  int __pyx_lineno = 0;
-  const char *__pyx_filename = NULL;
-  int __pyx_clineno = 0;
-  __Pyx_RefNannySetupContext("__setstate_cython__", 0);
+  __Pyx_RefNannySetupContext("configure", 0);
 
-  /* "(tree fragment)":4
- *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
- * def __setstate_cython__(self, __pyx_state):
- *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"             # <<<<<<<<<<<<<<
+  /* "processor/parsers/_slowlog_fingerprint.pxi":340
+ *     """Give the compiled fingerprint the specification module (fingerprint_mysql)."""
+ *     global _spec
+ *     _spec = spec             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
-  __Pyx_Raise(((PyObject *)(((PyTypeObject*)PyExc_TypeError))), __pyx_mstate_global->__pyx_kp_u_no_default___reduce___due_to_non, 0, 0);
-  __PYX_ERR(3, 4, __pyx_L1_error)
+  __Pyx_INCREF(__pyx_v_spec);
+  __Pyx_XGOTREF(__pyx_v_9processor_7parsers_8_slowlog__spec);
+  __Pyx_DECREF_SET(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_v_spec);
+  __Pyx_GIVEREF(__pyx_v_spec);
 
-  /* "(tree fragment)":3
- * def __reduce_cython__(self):
- *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
- * def __setstate_cython__(self, __pyx_state):             # <<<<<<<<<<<<<<
- *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
+  /* "processor/parsers/_slowlog_fingerprint.pxi":337
+ * 
+ * 
+ * def configure(spec):             # <<<<<<<<<<<<<<
+ *     """Give the compiled fingerprint the specification module (fingerprint_mysql)."""
+ *     global _spec
 */
 
   /* function exit code */
-  __pyx_L1_error:;
-  __Pyx_AddTraceback("processor.parsers._slowlog._Buffers.__setstate_cython__", __pyx_clineno, __pyx_lineno, __pyx_filename);
-  __pyx_r = NULL;
+  __pyx_r = Py_None; __Pyx_INCREF(Py_None);
   __Pyx_XGIVEREF(__pyx_r);
   __Pyx_RefNannyFinishContext();
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":300
+/* "processor/parsers/_slowlog_fingerprint.pxi":343
  * 
  * 
  * cdef inline str latin1(const unsigned char* s, Py_ssize_t n):             # <<<<<<<<<<<<<<
@@ -8696,7 +9577,7 @@ static CYTHON_INLINE PyObject *__pyx_f_9processor_7parsers_8_slowlog_latin1(unsi
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("latin1", 0);
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":301
+  /* "processor/parsers/_slowlog_fingerprint.pxi":344
  * 
  * cdef inline str latin1(const unsigned char* s, Py_ssize_t n):
  *     return PyUnicode_DecodeLatin1(<const char*>s, n, NULL)             # <<<<<<<<<<<<<<
@@ -8704,13 +9585,13 @@ static CYTHON_INLINE PyObject *__pyx_f_9processor_7parsers_8_slowlog_latin1(unsi
  * 
 */
   __Pyx_XDECREF(__pyx_r);
-  __pyx_t_1 = PyUnicode_DecodeLatin1(((char const *)__pyx_v_s), __pyx_v_n, NULL); if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 301, __pyx_L1_error)
+  __pyx_t_1 = PyUnicode_DecodeLatin1(((char const *)__pyx_v_s), __pyx_v_n, NULL); if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 344, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_r = ((PyObject*)__pyx_t_1);
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":300
+  /* "processor/parsers/_slowlog_fingerprint.pxi":343
  * 
  * 
  * cdef inline str latin1(const unsigned char* s, Py_ssize_t n):             # <<<<<<<<<<<<<<
@@ -8729,25 +9610,25 @@ static CYTHON_INLINE PyObject *__pyx_f_9processor_7parsers_8_slowlog_latin1(unsi
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":304
+/* "processor/parsers/_slowlog_fingerprint.pxi":351
  * 
  * 
- * def fingerprint_latin1(str query, object spec):             # <<<<<<<<<<<<<<
- *     """`spec.fingerprint_latin1(query)` (fingerprint_mysql, `embedded_numbers=False`)."""
+ * def fingerprint_latin1(str query):             # <<<<<<<<<<<<<<
+ *     """`fingerprint_mysql.fingerprint_latin1(query)` (`embedded_numbers=False`)."""
  *     if not one_byte(query):
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_1fingerprint_latin1(PyObject *__pyx_self, 
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_5fingerprint_latin1(PyObject *__pyx_self, 
 #if CYTHON_METH_FASTCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
 PyObject *__pyx_args, PyObject *__pyx_kwds
 #endif
 ); /*proto*/
-PyDoc_STRVAR(__pyx_doc_9processor_7parsers_8_slowlog_fingerprint_latin1, "`spec.fingerprint_latin1(query)` (fingerprint_mysql, `embedded_numbers=False`).");
-static PyMethodDef __pyx_mdef_9processor_7parsers_8_slowlog_1fingerprint_latin1 = {"fingerprint_latin1", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_9processor_7parsers_8_slowlog_1fingerprint_latin1, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_9processor_7parsers_8_slowlog_fingerprint_latin1};
-static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_1fingerprint_latin1(PyObject *__pyx_self, 
+PyDoc_STRVAR(__pyx_doc_9processor_7parsers_8_slowlog_4fingerprint_latin1, "`fingerprint_mysql.fingerprint_latin1(query)` (`embedded_numbers=False`).");
+static PyMethodDef __pyx_mdef_9processor_7parsers_8_slowlog_5fingerprint_latin1 = {"fingerprint_latin1", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_9processor_7parsers_8_slowlog_5fingerprint_latin1, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_9processor_7parsers_8_slowlog_4fingerprint_latin1};
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_5fingerprint_latin1(PyObject *__pyx_self, 
 #if CYTHON_METH_FASTCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
@@ -8755,12 +9636,11 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
 #endif
 ) {
   PyObject *__pyx_v_query = 0;
-  PyObject *__pyx_v_spec = 0;
   #if !CYTHON_METH_FASTCALL
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   #endif
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[2] = {0,0};
+  PyObject* values[1] = {0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -8776,41 +9656,34 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   #endif
   __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_query,&__pyx_mstate_global->__pyx_n_u_spec,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_query,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(2, 304, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(2, 351, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
-        case  2:
-        values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(2, 304, __pyx_L3_error)
-        CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 304, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 351, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "fingerprint_latin1", 0) < (0)) __PYX_ERR(2, 304, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 2; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("fingerprint_latin1", 1, 2, 2, i); __PYX_ERR(2, 304, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "fingerprint_latin1", 0) < (0)) __PYX_ERR(2, 351, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("fingerprint_latin1", 1, 1, 1, i); __PYX_ERR(2, 351, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 2)) {
+    } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 304, __pyx_L3_error)
-      values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(2, 304, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 351, __pyx_L3_error)
     }
     __pyx_v_query = ((PyObject*)values[0]);
-    __pyx_v_spec = values[1];
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("fingerprint_latin1", 1, 2, 2, __pyx_nargs); __PYX_ERR(2, 304, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("fingerprint_latin1", 1, 1, 1, __pyx_nargs); __PYX_ERR(2, 351, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -8821,8 +9694,8 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_query), (&PyUnicode_Type), 1, "query", 1))) __PYX_ERR(2, 304, __pyx_L1_error)
-  __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(__pyx_self, __pyx_v_query, __pyx_v_spec);
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_query), (&PyUnicode_Type), 1, "query", 1))) __PYX_ERR(2, 351, __pyx_L1_error)
+  __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(__pyx_self, __pyx_v_query);
 
   /* function exit code */
   goto __pyx_L0;
@@ -8841,11 +9714,15 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_query, PyObject *__pyx_v_spec) {
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_query) {
   __pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s;
   Py_ssize_t __pyx_v_n;
   PyObject *__pyx_v_m = NULL;
-  struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *__pyx_v_buf = 0;
+  unsigned char __pyx_v_stack_a[__pyx_e_9processor_7parsers_8_slowlog_STACK];
+  unsigned char __pyx_v_stack_b[__pyx_e_9processor_7parsers_8_slowlog_STACK];
+  unsigned char *__pyx_v_a;
+  unsigned char *__pyx_v_b;
+  unsigned char *__pyx_v_heap;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   int __pyx_t_1;
@@ -8855,93 +9732,96 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
   size_t __pyx_t_5;
   PyObject *__pyx_t_6 = NULL;
   PyObject *__pyx_t_7 = NULL;
-  Py_ssize_t __pyx_t_8;
-  Py_ssize_t __pyx_t_9;
+  int __pyx_t_8;
+  int __pyx_t_9;
+  char const *__pyx_t_10;
+  PyObject *__pyx_t_11 = NULL;
+  PyObject *__pyx_t_12 = NULL;
+  PyObject *__pyx_t_13 = NULL;
+  PyObject *__pyx_t_14 = NULL;
+  PyObject *__pyx_t_15 = NULL;
+  PyObject *__pyx_t_16 = NULL;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("fingerprint_latin1", 0);
   __Pyx_INCREF(__pyx_v_query);
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":306
- * def fingerprint_latin1(str query, object spec):
- *     """`spec.fingerprint_latin1(query)` (fingerprint_mysql, `embedded_numbers=False`)."""
+  /* "processor/parsers/_slowlog_fingerprint.pxi":353
+ * def fingerprint_latin1(str query):
+ *     """`fingerprint_mysql.fingerprint_latin1(query)` (`embedded_numbers=False`)."""
  *     if not one_byte(query):             # <<<<<<<<<<<<<<
- *         return spec.fingerprint_latin1(query)
+ *         return _spec.fingerprint_latin1(query)
  *     cdef chars s = <chars>PyUnicode_DATA(query)
 */
-  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_one_byte(__pyx_v_query); if (unlikely(__pyx_t_1 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(2, 306, __pyx_L1_error)
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_one_byte(__pyx_v_query); if (unlikely(__pyx_t_1 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(2, 353, __pyx_L1_error)
   __pyx_t_2 = (!__pyx_t_1);
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":307
- *     """`spec.fingerprint_latin1(query)` (fingerprint_mysql, `embedded_numbers=False`)."""
+    /* "processor/parsers/_slowlog_fingerprint.pxi":354
+ *     """`fingerprint_mysql.fingerprint_latin1(query)` (`embedded_numbers=False`)."""
  *     if not one_byte(query):
- *         return spec.fingerprint_latin1(query)             # <<<<<<<<<<<<<<
+ *         return _spec.fingerprint_latin1(query)             # <<<<<<<<<<<<<<
  *     cdef chars s = <chars>PyUnicode_DATA(query)
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(query)
 */
     __Pyx_XDECREF(__pyx_r);
-    __pyx_t_4 = __pyx_v_spec;
+    __pyx_t_4 = __pyx_v_9processor_7parsers_8_slowlog__spec;
     __Pyx_INCREF(__pyx_t_4);
     __pyx_t_5 = 0;
     {
       PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_v_query};
       __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_fingerprint_latin1, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 307, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 354, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __pyx_r = __pyx_t_3;
     __pyx_t_3 = 0;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":306
- * def fingerprint_latin1(str query, object spec):
- *     """`spec.fingerprint_latin1(query)` (fingerprint_mysql, `embedded_numbers=False`)."""
+    /* "processor/parsers/_slowlog_fingerprint.pxi":353
+ * def fingerprint_latin1(str query):
+ *     """`fingerprint_mysql.fingerprint_latin1(query)` (`embedded_numbers=False`)."""
  *     if not one_byte(query):             # <<<<<<<<<<<<<<
- *         return spec.fingerprint_latin1(query)
+ *         return _spec.fingerprint_latin1(query)
  *     cdef chars s = <chars>PyUnicode_DATA(query)
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":308
+  /* "processor/parsers/_slowlog_fingerprint.pxi":355
  *     if not one_byte(query):
- *         return spec.fingerprint_latin1(query)
+ *         return _spec.fingerprint_latin1(query)
  *     cdef chars s = <chars>PyUnicode_DATA(query)             # <<<<<<<<<<<<<<
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(query)
- *     if query.startswith("SELECT /[inserted by cython to avoid comment start]*!40001 SQL_NO_CACHE *[inserted by cython to avoid comment closer]/ * FROM `"):
+ *     if starts(s, n, 0, b"SELECT /[inserted by cython to avoid comment start]*!40001 SQL_NO_CACHE *[inserted by cython to avoid comment closer]/ * FROM `", 40):
 */
   __pyx_v_s = ((__pyx_t_9processor_7parsers_8_slowlog_chars)PyUnicode_DATA(__pyx_v_query));
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":309
- *         return spec.fingerprint_latin1(query)
+  /* "processor/parsers/_slowlog_fingerprint.pxi":356
+ *         return _spec.fingerprint_latin1(query)
  *     cdef chars s = <chars>PyUnicode_DATA(query)
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(query)             # <<<<<<<<<<<<<<
- *     if query.startswith("SELECT /[inserted by cython to avoid comment start]*!40001 SQL_NO_CACHE *[inserted by cython to avoid comment closer]/ * FROM `"):
+ *     if starts(s, n, 0, b"SELECT /[inserted by cython to avoid comment start]*!40001 SQL_NO_CACHE *[inserted by cython to avoid comment closer]/ * FROM `", 40):
  *         return "mysqldump"
 */
   __pyx_v_n = PyUnicode_GET_LENGTH(__pyx_v_query);
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":310
+  /* "processor/parsers/_slowlog_fingerprint.pxi":357
  *     cdef chars s = <chars>PyUnicode_DATA(query)
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(query)
- *     if query.startswith("SELECT /[inserted by cython to avoid comment start]*!40001 SQL_NO_CACHE *[inserted by cython to avoid comment closer]/ * FROM `"):             # <<<<<<<<<<<<<<
+ *     if starts(s, n, 0, b"SELECT /[inserted by cython to avoid comment start]*!40001 SQL_NO_CACHE *[inserted by cython to avoid comment closer]/ * FROM `", 40):             # <<<<<<<<<<<<<<
  *         return "mysqldump"
- *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and spec._PT_TOOL.search(query):
+ *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and _spec._PT_TOOL.search(query):
 */
-  if (unlikely(__pyx_v_query == Py_None)) {
-    PyErr_Format(PyExc_AttributeError, "'NoneType' object has no attribute '%.30s'", "startswith");
-    __PYX_ERR(2, 310, __pyx_L1_error)
-  }
-  __pyx_t_2 = __Pyx_PyUnicode_Tailmatch(__pyx_v_query, __pyx_mstate_global->__pyx_kp_u_SELECT_40001_SQL_NO_CACHE_FROM, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_2 == ((int)-1))) __PYX_ERR(2, 310, __pyx_L1_error)
+  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, 0, __pyx_k_SELECT_40001_SQL_NO_CACHE_FROM, 40);
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":311
+    /* "processor/parsers/_slowlog_fingerprint.pxi":358
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(query)
- *     if query.startswith("SELECT /[inserted by cython to avoid comment start]*!40001 SQL_NO_CACHE *[inserted by cython to avoid comment closer]/ * FROM `"):
+ *     if starts(s, n, 0, b"SELECT /[inserted by cython to avoid comment start]*!40001 SQL_NO_CACHE *[inserted by cython to avoid comment closer]/ * FROM `", 40):
  *         return "mysqldump"             # <<<<<<<<<<<<<<
- *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and spec._PT_TOOL.search(query):
+ *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and _spec._PT_TOOL.search(query):
  *         return "percona-toolkit"
 */
     __Pyx_XDECREF(__pyx_r);
@@ -8949,21 +9829,21 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
     __pyx_r = __pyx_mstate_global->__pyx_n_u_mysqldump;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":310
+    /* "processor/parsers/_slowlog_fingerprint.pxi":357
  *     cdef chars s = <chars>PyUnicode_DATA(query)
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(query)
- *     if query.startswith("SELECT /[inserted by cython to avoid comment start]*!40001 SQL_NO_CACHE *[inserted by cython to avoid comment closer]/ * FROM `"):             # <<<<<<<<<<<<<<
+ *     if starts(s, n, 0, b"SELECT /[inserted by cython to avoid comment start]*!40001 SQL_NO_CACHE *[inserted by cython to avoid comment closer]/ * FROM `", 40):             # <<<<<<<<<<<<<<
  *         return "mysqldump"
- *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and spec._PT_TOOL.search(query):
+ *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and _spec._PT_TOOL.search(query):
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":312
- *     if query.startswith("SELECT /[inserted by cython to avoid comment start]*!40001 SQL_NO_CACHE *[inserted by cython to avoid comment closer]/ * FROM `"):
+  /* "processor/parsers/_slowlog_fingerprint.pxi":359
+ *     if starts(s, n, 0, b"SELECT /[inserted by cython to avoid comment start]*!40001 SQL_NO_CACHE *[inserted by cython to avoid comment closer]/ * FROM `", 40):
  *         return "mysqldump"
- *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and spec._PT_TOOL.search(query):             # <<<<<<<<<<<<<<
+ *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and _spec._PT_TOOL.search(query):             # <<<<<<<<<<<<<<
  *         return "percona-toolkit"
- *     if query.startswith("administrator command: "):
+ *     if starts(s, n, 0, b"administrator command: ", 23):
 */
   __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_v_s, __pyx_v_n, __pyx_k__2, 2);
   if (__pyx_t_1) {
@@ -8971,7 +9851,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
     __pyx_t_2 = __pyx_t_1;
     goto __pyx_L6_bool_binop_done;
   }
-  __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_v_spec, __pyx_mstate_global->__pyx_n_u_PT_TOOL); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 312, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_mstate_global->__pyx_n_u_PT_TOOL); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 359, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
   __pyx_t_4 = __pyx_t_6;
   __Pyx_INCREF(__pyx_t_4);
@@ -8981,20 +9861,20 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
     __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_search, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 312, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 359, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
-  __pyx_t_1 = __Pyx_PyObject_IsTrue(__pyx_t_3); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(2, 312, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_IsTrue(__pyx_t_3); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(2, 359, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_t_2 = __pyx_t_1;
   __pyx_L6_bool_binop_done:;
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":313
+    /* "processor/parsers/_slowlog_fingerprint.pxi":360
  *         return "mysqldump"
- *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and spec._PT_TOOL.search(query):
+ *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and _spec._PT_TOOL.search(query):
  *         return "percona-toolkit"             # <<<<<<<<<<<<<<
- *     if query.startswith("administrator command: "):
+ *     if starts(s, n, 0, b"administrator command: ", 23):
  *         return query
 */
     __Pyx_XDECREF(__pyx_r);
@@ -9002,68 +9882,64 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
     __pyx_r = __pyx_mstate_global->__pyx_kp_u_percona_toolkit;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":312
- *     if query.startswith("SELECT /[inserted by cython to avoid comment start]*!40001 SQL_NO_CACHE *[inserted by cython to avoid comment closer]/ * FROM `"):
+    /* "processor/parsers/_slowlog_fingerprint.pxi":359
+ *     if starts(s, n, 0, b"SELECT /[inserted by cython to avoid comment start]*!40001 SQL_NO_CACHE *[inserted by cython to avoid comment closer]/ * FROM `", 40):
  *         return "mysqldump"
- *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and spec._PT_TOOL.search(query):             # <<<<<<<<<<<<<<
+ *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and _spec._PT_TOOL.search(query):             # <<<<<<<<<<<<<<
  *         return "percona-toolkit"
- *     if query.startswith("administrator command: "):
+ *     if starts(s, n, 0, b"administrator command: ", 23):
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":314
- *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and spec._PT_TOOL.search(query):
+  /* "processor/parsers/_slowlog_fingerprint.pxi":361
+ *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and _spec._PT_TOOL.search(query):
  *         return "percona-toolkit"
- *     if query.startswith("administrator command: "):             # <<<<<<<<<<<<<<
+ *     if starts(s, n, 0, b"administrator command: ", 23):             # <<<<<<<<<<<<<<
  *         return query
  *     if ci_contains(s, n, b"call", 4):
 */
-  if (unlikely(__pyx_v_query == Py_None)) {
-    PyErr_Format(PyExc_AttributeError, "'NoneType' object has no attribute '%.30s'", "startswith");
-    __PYX_ERR(2, 314, __pyx_L1_error)
-  }
-  __pyx_t_2 = __Pyx_PyUnicode_Tailmatch(__pyx_v_query, __pyx_mstate_global->__pyx_kp_u_administrator_command, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_2 == ((int)-1))) __PYX_ERR(2, 314, __pyx_L1_error)
+  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, 0, __pyx_k_administrator_command, 23);
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":315
+    /* "processor/parsers/_slowlog_fingerprint.pxi":362
  *         return "percona-toolkit"
- *     if query.startswith("administrator command: "):
+ *     if starts(s, n, 0, b"administrator command: ", 23):
  *         return query             # <<<<<<<<<<<<<<
  *     if ci_contains(s, n, b"call", 4):
- *         m = spec._CALL.match(query)
+ *         m = _spec._CALL.match(query)
 */
     __Pyx_XDECREF(__pyx_r);
     __Pyx_INCREF(__pyx_v_query);
     __pyx_r = __pyx_v_query;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":314
- *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and spec._PT_TOOL.search(query):
+    /* "processor/parsers/_slowlog_fingerprint.pxi":361
+ *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and _spec._PT_TOOL.search(query):
  *         return "percona-toolkit"
- *     if query.startswith("administrator command: "):             # <<<<<<<<<<<<<<
+ *     if starts(s, n, 0, b"administrator command: ", 23):             # <<<<<<<<<<<<<<
  *         return query
  *     if ci_contains(s, n, b"call", 4):
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":316
- *     if query.startswith("administrator command: "):
+  /* "processor/parsers/_slowlog_fingerprint.pxi":363
+ *     if starts(s, n, 0, b"administrator command: ", 23):
  *         return query
  *     if ci_contains(s, n, b"call", 4):             # <<<<<<<<<<<<<<
- *         m = spec._CALL.match(query)
+ *         m = _spec._CALL.match(query)
  *         if m is not None:
 */
   __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_ci_contains(__pyx_v_s, __pyx_v_n, __pyx_k_call, 4);
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":317
+    /* "processor/parsers/_slowlog_fingerprint.pxi":364
  *         return query
  *     if ci_contains(s, n, b"call", 4):
- *         m = spec._CALL.match(query)             # <<<<<<<<<<<<<<
+ *         m = _spec._CALL.match(query)             # <<<<<<<<<<<<<<
  *         if m is not None:
- *             return spec._lc(m.group(1))
+ *             return _spec._lc(m.group(1))
 */
-    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_spec, __pyx_mstate_global->__pyx_n_u_CALL); if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 317, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_mstate_global->__pyx_n_u_CALL); if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 364, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __pyx_t_6 = __pyx_t_4;
     __Pyx_INCREF(__pyx_t_6);
@@ -9073,31 +9949,31 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
       __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_match, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 317, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 364, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __pyx_v_m = __pyx_t_3;
     __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":318
+    /* "processor/parsers/_slowlog_fingerprint.pxi":365
  *     if ci_contains(s, n, b"call", 4):
- *         m = spec._CALL.match(query)
+ *         m = _spec._CALL.match(query)
  *         if m is not None:             # <<<<<<<<<<<<<<
- *             return spec._lc(m.group(1))
+ *             return _spec._lc(m.group(1))
  *     if ci_at(s, n, 0, b"insert", 6) or ci_at(s, n, 0, b"replace", 7):
 */
     __pyx_t_2 = (__pyx_v_m != Py_None);
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":319
- *         m = spec._CALL.match(query)
+      /* "processor/parsers/_slowlog_fingerprint.pxi":366
+ *         m = _spec._CALL.match(query)
  *         if m is not None:
- *             return spec._lc(m.group(1))             # <<<<<<<<<<<<<<
+ *             return _spec._lc(m.group(1))             # <<<<<<<<<<<<<<
  *     if ci_at(s, n, 0, b"insert", 6) or ci_at(s, n, 0, b"replace", 7):
- *         m = spec._MULTI_INSERT.match(query)
+ *         m = _spec._MULTI_INSERT.match(query)
 */
       __Pyx_XDECREF(__pyx_r);
-      __pyx_t_4 = __pyx_v_spec;
+      __pyx_t_4 = __pyx_v_9processor_7parsers_8_slowlog__spec;
       __Pyx_INCREF(__pyx_t_4);
       __pyx_t_7 = __pyx_v_m;
       __Pyx_INCREF(__pyx_t_7);
@@ -9106,7 +9982,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
         PyObject *__pyx_callargs[2] = {__pyx_t_7, __pyx_mstate_global->__pyx_int_1};
         __pyx_t_6 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_group, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
-        if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 319, __pyx_L1_error)
+        if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 366, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_6);
       }
       __pyx_t_5 = 0;
@@ -9115,36 +9991,36 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
         __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_lc, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
         __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-        if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 319, __pyx_L1_error)
+        if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 366, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_3);
       }
       __pyx_r = __pyx_t_3;
       __pyx_t_3 = 0;
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":318
+      /* "processor/parsers/_slowlog_fingerprint.pxi":365
  *     if ci_contains(s, n, b"call", 4):
- *         m = spec._CALL.match(query)
+ *         m = _spec._CALL.match(query)
  *         if m is not None:             # <<<<<<<<<<<<<<
- *             return spec._lc(m.group(1))
+ *             return _spec._lc(m.group(1))
  *     if ci_at(s, n, 0, b"insert", 6) or ci_at(s, n, 0, b"replace", 7):
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":316
- *     if query.startswith("administrator command: "):
+    /* "processor/parsers/_slowlog_fingerprint.pxi":363
+ *     if starts(s, n, 0, b"administrator command: ", 23):
  *         return query
  *     if ci_contains(s, n, b"call", 4):             # <<<<<<<<<<<<<<
- *         m = spec._CALL.match(query)
+ *         m = _spec._CALL.match(query)
  *         if m is not None:
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":320
+  /* "processor/parsers/_slowlog_fingerprint.pxi":367
  *         if m is not None:
- *             return spec._lc(m.group(1))
+ *             return _spec._lc(m.group(1))
  *     if ci_at(s, n, 0, b"insert", 6) or ci_at(s, n, 0, b"replace", 7):             # <<<<<<<<<<<<<<
- *         m = spec._MULTI_INSERT.match(query)
+ *         m = _spec._MULTI_INSERT.match(query)
  *         if m is not None:
 */
   __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_ci_at(__pyx_v_s, __pyx_v_n, 0, __pyx_k_insert, 6);
@@ -9158,14 +10034,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
   __pyx_L12_bool_binop_done:;
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":321
- *             return spec._lc(m.group(1))
+    /* "processor/parsers/_slowlog_fingerprint.pxi":368
+ *             return _spec._lc(m.group(1))
  *     if ci_at(s, n, 0, b"insert", 6) or ci_at(s, n, 0, b"replace", 7):
- *         m = spec._MULTI_INSERT.match(query)             # <<<<<<<<<<<<<<
+ *         m = _spec._MULTI_INSERT.match(query)             # <<<<<<<<<<<<<<
  *         if m is not None:
  *             query = m.group(1)
 */
-    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_spec, __pyx_mstate_global->__pyx_n_u_MULTI_INSERT); if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 321, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_mstate_global->__pyx_n_u_MULTI_INSERT); if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 368, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __pyx_t_6 = __pyx_t_4;
     __Pyx_INCREF(__pyx_t_6);
@@ -9175,15 +10051,15 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
       __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_match, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 321, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 368, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __Pyx_XDECREF_SET(__pyx_v_m, __pyx_t_3);
     __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":322
+    /* "processor/parsers/_slowlog_fingerprint.pxi":369
  *     if ci_at(s, n, 0, b"insert", 6) or ci_at(s, n, 0, b"replace", 7):
- *         m = spec._MULTI_INSERT.match(query)
+ *         m = _spec._MULTI_INSERT.match(query)
  *         if m is not None:             # <<<<<<<<<<<<<<
  *             query = m.group(1)
  *             s = <chars>PyUnicode_DATA(query)
@@ -9191,8 +10067,8 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
     __pyx_t_2 = (__pyx_v_m != Py_None);
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":323
- *         m = spec._MULTI_INSERT.match(query)
+      /* "processor/parsers/_slowlog_fingerprint.pxi":370
+ *         m = _spec._MULTI_INSERT.match(query)
  *         if m is not None:
  *             query = m.group(1)             # <<<<<<<<<<<<<<
  *             s = <chars>PyUnicode_DATA(query)
@@ -9205,720 +10081,230 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
         PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_mstate_global->__pyx_int_1};
         __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_group, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-        if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 323, __pyx_L1_error)
+        if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 370, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_3);
       }
-      if (!(likely(PyUnicode_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_3))) __PYX_ERR(2, 323, __pyx_L1_error)
+      if (!(likely(PyUnicode_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_3))) __PYX_ERR(2, 370, __pyx_L1_error)
       __Pyx_DECREF_SET(__pyx_v_query, ((PyObject*)__pyx_t_3));
       __pyx_t_3 = 0;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":324
+      /* "processor/parsers/_slowlog_fingerprint.pxi":371
  *         if m is not None:
  *             query = m.group(1)
  *             s = <chars>PyUnicode_DATA(query)             # <<<<<<<<<<<<<<
  *             n = PyUnicode_GET_LENGTH(query)
- *     cdef _Buffers buf = _Buffers(n)
+ *     # The list pass is the only one that grows text: 6 bytes out for every 4 in, at most.
 */
       __pyx_v_s = ((__pyx_t_9processor_7parsers_8_slowlog_chars)PyUnicode_DATA(__pyx_v_query));
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":325
+      /* "processor/parsers/_slowlog_fingerprint.pxi":372
  *             query = m.group(1)
  *             s = <chars>PyUnicode_DATA(query)
  *             n = PyUnicode_GET_LENGTH(query)             # <<<<<<<<<<<<<<
- *     cdef _Buffers buf = _Buffers(n)
- *     memcpy(buf.a, s, n)
+ *     # The list pass is the only one that grows text: 6 bytes out for every 4 in, at most.
+ *     cdef unsigned char stack_a[STACK]
 */
       __pyx_v_n = PyUnicode_GET_LENGTH(__pyx_v_query);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":322
+      /* "processor/parsers/_slowlog_fingerprint.pxi":369
  *     if ci_at(s, n, 0, b"insert", 6) or ci_at(s, n, 0, b"replace", 7):
- *         m = spec._MULTI_INSERT.match(query)
+ *         m = _spec._MULTI_INSERT.match(query)
  *         if m is not None:             # <<<<<<<<<<<<<<
  *             query = m.group(1)
  *             s = <chars>PyUnicode_DATA(query)
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":320
+    /* "processor/parsers/_slowlog_fingerprint.pxi":367
  *         if m is not None:
- *             return spec._lc(m.group(1))
+ *             return _spec._lc(m.group(1))
  *     if ci_at(s, n, 0, b"insert", 6) or ci_at(s, n, 0, b"replace", 7):             # <<<<<<<<<<<<<<
- *         m = spec._MULTI_INSERT.match(query)
+ *         m = _spec._MULTI_INSERT.match(query)
  *         if m is not None:
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":326
- *             s = <chars>PyUnicode_DATA(query)
- *             n = PyUnicode_GET_LENGTH(query)
- *     cdef _Buffers buf = _Buffers(n)             # <<<<<<<<<<<<<<
- *     memcpy(buf.a, s, n)
- *     if has(buf.a, n, b"/[inserted by cython to avoid comment start]*", 2):
+  /* "processor/parsers/_slowlog_fingerprint.pxi":376
+ *     cdef unsigned char stack_a[STACK]
+ *     cdef unsigned char stack_b[STACK]
+ *     cdef unsigned char* a = stack_a             # <<<<<<<<<<<<<<
+ *     cdef unsigned char* b = stack_b
+ *     cdef unsigned char* heap = NULL
 */
-  __pyx_t_4 = NULL;
-  __pyx_t_6 = PyLong_FromSsize_t(__pyx_v_n); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 326, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_6);
-  __pyx_t_5 = 1;
-  {
-    PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_t_6};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_mstate_global->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (__pyx_t_5*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 326, __pyx_L1_error)
-    __Pyx_GOTREF((PyObject *)__pyx_t_3);
-  }
-  __pyx_v_buf = ((struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *)__pyx_t_3);
-  __pyx_t_3 = 0;
+  __pyx_v_a = __pyx_v_stack_a;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":327
- *             n = PyUnicode_GET_LENGTH(query)
- *     cdef _Buffers buf = _Buffers(n)
- *     memcpy(buf.a, s, n)             # <<<<<<<<<<<<<<
- *     if has(buf.a, n, b"/[inserted by cython to avoid comment start]*", 2):
- *         n = strip_mlc(buf.a, n, buf.b)
+  /* "processor/parsers/_slowlog_fingerprint.pxi":377
+ *     cdef unsigned char stack_b[STACK]
+ *     cdef unsigned char* a = stack_a
+ *     cdef unsigned char* b = stack_b             # <<<<<<<<<<<<<<
+ *     cdef unsigned char* heap = NULL
+ *     if 2 * n + 16 > STACK:
 */
-  (void)(memcpy(__pyx_v_buf->a, __pyx_v_s, __pyx_v_n));
+  __pyx_v_b = __pyx_v_stack_b;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":328
- *     cdef _Buffers buf = _Buffers(n)
- *     memcpy(buf.a, s, n)
- *     if has(buf.a, n, b"/[inserted by cython to avoid comment start]*", 2):             # <<<<<<<<<<<<<<
- *         n = strip_mlc(buf.a, n, buf.b)
- *         buf.swap()
+  /* "processor/parsers/_slowlog_fingerprint.pxi":378
+ *     cdef unsigned char* a = stack_a
+ *     cdef unsigned char* b = stack_b
+ *     cdef unsigned char* heap = NULL             # <<<<<<<<<<<<<<
+ *     if 2 * n + 16 > STACK:
+ *         heap = <unsigned char*>malloc(2 * (2 * n + 16))
 */
-  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_v_buf->a, __pyx_v_n, __pyx_k__2, 2);
+  __pyx_v_heap = NULL;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":379
+ *     cdef unsigned char* b = stack_b
+ *     cdef unsigned char* heap = NULL
+ *     if 2 * n + 16 > STACK:             # <<<<<<<<<<<<<<
+ *         heap = <unsigned char*>malloc(2 * (2 * n + 16))
+ *         if heap == NULL:
+*/
+  __pyx_t_2 = (((2 * __pyx_v_n) + 16) > __pyx_e_9processor_7parsers_8_slowlog_STACK);
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":329
- *     memcpy(buf.a, s, n)
- *     if has(buf.a, n, b"/[inserted by cython to avoid comment start]*", 2):
- *         n = strip_mlc(buf.a, n, buf.b)             # <<<<<<<<<<<<<<
- *         buf.swap()
- *     if has(buf.a, n, b"--", 2) or memchr(buf.a, b"#", n) != NULL:
+    /* "processor/parsers/_slowlog_fingerprint.pxi":380
+ *     cdef unsigned char* heap = NULL
+ *     if 2 * n + 16 > STACK:
+ *         heap = <unsigned char*>malloc(2 * (2 * n + 16))             # <<<<<<<<<<<<<<
+ *         if heap == NULL:
+ *             raise MemoryError()
 */
-    __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_v_buf->a, __pyx_v_n, __pyx_v_buf->b);
+    __pyx_v_heap = ((unsigned char *)malloc((2 * ((2 * __pyx_v_n) + 16))));
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":330
- *     if has(buf.a, n, b"/[inserted by cython to avoid comment start]*", 2):
- *         n = strip_mlc(buf.a, n, buf.b)
- *         buf.swap()             # <<<<<<<<<<<<<<
- *     if has(buf.a, n, b"--", 2) or memchr(buf.a, b"#", n) != NULL:
- *         n = strip_olc(buf.a, n, buf.b)
+    /* "processor/parsers/_slowlog_fingerprint.pxi":381
+ *     if 2 * n + 16 > STACK:
+ *         heap = <unsigned char*>malloc(2 * (2 * n + 16))
+ *         if heap == NULL:             # <<<<<<<<<<<<<<
+ *             raise MemoryError()
+ *         a = heap
 */
-    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 330, __pyx_L1_error)
+    __pyx_t_2 = (__pyx_v_heap == NULL);
+    if (unlikely(__pyx_t_2)) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":328
- *     cdef _Buffers buf = _Buffers(n)
- *     memcpy(buf.a, s, n)
- *     if has(buf.a, n, b"/[inserted by cython to avoid comment start]*", 2):             # <<<<<<<<<<<<<<
- *         n = strip_mlc(buf.a, n, buf.b)
- *         buf.swap()
+      /* "processor/parsers/_slowlog_fingerprint.pxi":382
+ *         heap = <unsigned char*>malloc(2 * (2 * n + 16))
+ *         if heap == NULL:
+ *             raise MemoryError()             # <<<<<<<<<<<<<<
+ *         a = heap
+ *         b = heap + 2 * n + 16
+*/
+      PyErr_NoMemory(); __PYX_ERR(2, 382, __pyx_L1_error)
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":381
+ *     if 2 * n + 16 > STACK:
+ *         heap = <unsigned char*>malloc(2 * (2 * n + 16))
+ *         if heap == NULL:             # <<<<<<<<<<<<<<
+ *             raise MemoryError()
+ *         a = heap
+*/
+    }
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":383
+ *         if heap == NULL:
+ *             raise MemoryError()
+ *         a = heap             # <<<<<<<<<<<<<<
+ *         b = heap + 2 * n + 16
+ *     try:
+*/
+    __pyx_v_a = __pyx_v_heap;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":384
+ *             raise MemoryError()
+ *         a = heap
+ *         b = heap + 2 * n + 16             # <<<<<<<<<<<<<<
+ *     try:
+ *         return _passes(s, n, a, b)
+*/
+    __pyx_v_b = ((__pyx_v_heap + (2 * __pyx_v_n)) + 16);
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":379
+ *     cdef unsigned char* b = stack_b
+ *     cdef unsigned char* heap = NULL
+ *     if 2 * n + 16 > STACK:             # <<<<<<<<<<<<<<
+ *         heap = <unsigned char*>malloc(2 * (2 * n + 16))
+ *         if heap == NULL:
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":331
- *         n = strip_mlc(buf.a, n, buf.b)
- *         buf.swap()
- *     if has(buf.a, n, b"--", 2) or memchr(buf.a, b"#", n) != NULL:             # <<<<<<<<<<<<<<
- *         n = strip_olc(buf.a, n, buf.b)
- *         buf.swap()
+  /* "processor/parsers/_slowlog_fingerprint.pxi":385
+ *         a = heap
+ *         b = heap + 2 * n + 16
+ *     try:             # <<<<<<<<<<<<<<
+ *         return _passes(s, n, a, b)
+ *     finally:
 */
-  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_v_buf->a, __pyx_v_n, __pyx_k__3, 2);
-  if (!__pyx_t_1) {
-  } else {
-    __pyx_t_2 = __pyx_t_1;
-    goto __pyx_L17_bool_binop_done;
-  }
-  __pyx_t_1 = (memchr(__pyx_v_buf->a, '#', __pyx_v_n) != NULL);
-  __pyx_t_2 = __pyx_t_1;
-  __pyx_L17_bool_binop_done:;
-  if (__pyx_t_2) {
+  /*try:*/ {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":332
- *         buf.swap()
- *     if has(buf.a, n, b"--", 2) or memchr(buf.a, b"#", n) != NULL:
- *         n = strip_olc(buf.a, n, buf.b)             # <<<<<<<<<<<<<<
- *         buf.swap()
- *     if ci_at(buf.a, n, 0, b"use ", 4):
+    /* "processor/parsers/_slowlog_fingerprint.pxi":386
+ *         b = heap + 2 * n + 16
+ *     try:
+ *         return _passes(s, n, a, b)             # <<<<<<<<<<<<<<
+ *     finally:
+ *         free(heap)
 */
-    __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_v_buf->a, __pyx_v_n, __pyx_v_buf->b);
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":333
- *     if has(buf.a, n, b"--", 2) or memchr(buf.a, b"#", n) != NULL:
- *         n = strip_olc(buf.a, n, buf.b)
- *         buf.swap()             # <<<<<<<<<<<<<<
- *     if ci_at(buf.a, n, 0, b"use ", 4):
- *         query = latin1(buf.a, n)
-*/
-    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 333, __pyx_L1_error)
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":331
- *         n = strip_mlc(buf.a, n, buf.b)
- *         buf.swap()
- *     if has(buf.a, n, b"--", 2) or memchr(buf.a, b"#", n) != NULL:             # <<<<<<<<<<<<<<
- *         n = strip_olc(buf.a, n, buf.b)
- *         buf.swap()
-*/
-  }
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":334
- *         n = strip_olc(buf.a, n, buf.b)
- *         buf.swap()
- *     if ci_at(buf.a, n, 0, b"use ", 4):             # <<<<<<<<<<<<<<
- *         query = latin1(buf.a, n)
- *         m = spec._USE.match(query)
-*/
-  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_ci_at(__pyx_v_buf->a, __pyx_v_n, 0, __pyx_k_use, 4);
-  if (__pyx_t_2) {
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":335
- *         buf.swap()
- *     if ci_at(buf.a, n, 0, b"use ", 4):
- *         query = latin1(buf.a, n)             # <<<<<<<<<<<<<<
- *         m = spec._USE.match(query)
- *         if m is not None:
-*/
-    __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_latin1(__pyx_v_buf->a, __pyx_v_n); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 335, __pyx_L1_error)
+    __Pyx_XDECREF(__pyx_r);
+    __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_v_s, __pyx_v_n, __pyx_v_a, __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 386, __pyx_L18_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __Pyx_DECREF_SET(__pyx_v_query, ((PyObject*)__pyx_t_3));
+    __pyx_r = __pyx_t_3;
     __pyx_t_3 = 0;
+    goto __pyx_L17_return;
+  }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":336
- *     if ci_at(buf.a, n, 0, b"use ", 4):
- *         query = latin1(buf.a, n)
- *         m = spec._USE.match(query)             # <<<<<<<<<<<<<<
- *         if m is not None:
- *             return "use ?" + query[m.end():]
+  /* "processor/parsers/_slowlog_fingerprint.pxi":388
+ *         return _passes(s, n, a, b)
+ *     finally:
+ *         free(heap)             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
-    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_spec, __pyx_mstate_global->__pyx_n_u_USE); if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 336, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_6 = __pyx_t_4;
-    __Pyx_INCREF(__pyx_t_6);
-    __pyx_t_5 = 0;
-    {
-      PyObject *__pyx_callargs[2] = {__pyx_t_6, __pyx_v_query};
-      __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_match, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+  /*finally:*/ {
+    __pyx_L18_error:;
+    /*exception exit:*/{
+      __Pyx_PyThreadState_declare
+      __Pyx_PyThreadState_assign
+      __pyx_t_11 = 0; __pyx_t_12 = 0; __pyx_t_13 = 0; __pyx_t_14 = 0; __pyx_t_15 = 0; __pyx_t_16 = 0;
+      __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
+      __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
-      __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 336, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_3);
-    }
-    __Pyx_XDECREF_SET(__pyx_v_m, __pyx_t_3);
-    __pyx_t_3 = 0;
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":337
- *         query = latin1(buf.a, n)
- *         m = spec._USE.match(query)
- *         if m is not None:             # <<<<<<<<<<<<<<
- *             return "use ?" + query[m.end():]
- *     if memchr(buf.a, b"\\", n) != NULL:
-*/
-    __pyx_t_2 = (__pyx_v_m != Py_None);
-    if (__pyx_t_2) {
-
-      /* "processor/parsers/_slowlog_fingerprint.pxi":338
- *         m = spec._USE.match(query)
- *         if m is not None:
- *             return "use ?" + query[m.end():]             # <<<<<<<<<<<<<<
- *     if memchr(buf.a, b"\\", n) != NULL:
- *         n = strip_escaped_quotes(buf.a, n, buf.b)
-*/
-      __Pyx_XDECREF(__pyx_r);
-      if (unlikely(__pyx_v_query == Py_None)) {
-        PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
-        __PYX_ERR(2, 338, __pyx_L1_error)
-      }
-      __pyx_t_4 = __pyx_v_m;
-      __Pyx_INCREF(__pyx_t_4);
-      __pyx_t_5 = 0;
+      __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
+       __Pyx_ExceptionSwap(&__pyx_t_14, &__pyx_t_15, &__pyx_t_16);
+      if ( unlikely(__Pyx_GetException(&__pyx_t_11, &__pyx_t_12, &__pyx_t_13) < 0)) __Pyx_ErrFetch(&__pyx_t_11, &__pyx_t_12, &__pyx_t_13);
+      __Pyx_XGOTREF(__pyx_t_11);
+      __Pyx_XGOTREF(__pyx_t_12);
+      __Pyx_XGOTREF(__pyx_t_13);
+      __Pyx_XGOTREF(__pyx_t_14);
+      __Pyx_XGOTREF(__pyx_t_15);
+      __Pyx_XGOTREF(__pyx_t_16);
+      __pyx_t_8 = __pyx_lineno; __pyx_t_9 = __pyx_clineno; __pyx_t_10 = __pyx_filename;
       {
-        PyObject *__pyx_callargs[2] = {__pyx_t_4, NULL};
-        __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_end, __pyx_callargs+__pyx_t_5, (1-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-        __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-        if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 338, __pyx_L1_error)
-        __Pyx_GOTREF(__pyx_t_3);
+        free(__pyx_v_heap);
       }
-      __pyx_t_2 = (__pyx_t_3 == Py_None);
-      if (__pyx_t_2) {
-        __pyx_t_8 = 0;
-      } else {
-        __pyx_t_9 = __Pyx_PyIndex_AsSsize_t(__pyx_t_3); if (unlikely((__pyx_t_9 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(2, 338, __pyx_L1_error)
-        __pyx_t_8 = __pyx_t_9;
-      }
-      __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __pyx_t_3 = __Pyx_PyUnicode_Substring(__pyx_v_query, __pyx_t_8, PY_SSIZE_T_MAX); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 338, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_4 = __Pyx_PyUnicode_Concat(__pyx_mstate_global->__pyx_kp_u_use_2, __pyx_t_3); if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 338, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_4);
-      __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __pyx_r = __pyx_t_4;
-      __pyx_t_4 = 0;
-      goto __pyx_L0;
-
-      /* "processor/parsers/_slowlog_fingerprint.pxi":337
- *         query = latin1(buf.a, n)
- *         m = spec._USE.match(query)
- *         if m is not None:             # <<<<<<<<<<<<<<
- *             return "use ?" + query[m.end():]
- *     if memchr(buf.a, b"\\", n) != NULL:
-*/
+      __Pyx_XGIVEREF(__pyx_t_14);
+      __Pyx_XGIVEREF(__pyx_t_15);
+      __Pyx_XGIVEREF(__pyx_t_16);
+      __Pyx_ExceptionReset(__pyx_t_14, __pyx_t_15, __pyx_t_16);
+      __Pyx_XGIVEREF(__pyx_t_11);
+      __Pyx_XGIVEREF(__pyx_t_12);
+      __Pyx_XGIVEREF(__pyx_t_13);
+      __Pyx_ErrRestore(__pyx_t_11, __pyx_t_12, __pyx_t_13);
+      __pyx_t_11 = 0; __pyx_t_12 = 0; __pyx_t_13 = 0; __pyx_t_14 = 0; __pyx_t_15 = 0; __pyx_t_16 = 0;
+      __pyx_lineno = __pyx_t_8; __pyx_clineno = __pyx_t_9; __pyx_filename = __pyx_t_10;
+      goto __pyx_L1_error;
     }
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":334
- *         n = strip_olc(buf.a, n, buf.b)
- *         buf.swap()
- *     if ci_at(buf.a, n, 0, b"use ", 4):             # <<<<<<<<<<<<<<
- *         query = latin1(buf.a, n)
- *         m = spec._USE.match(query)
-*/
-  }
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":339
- *         if m is not None:
- *             return "use ?" + query[m.end():]
- *     if memchr(buf.a, b"\\", n) != NULL:             # <<<<<<<<<<<<<<
- *         n = strip_escaped_quotes(buf.a, n, buf.b)
- *         buf.swap()
-*/
-  __pyx_t_2 = (memchr(__pyx_v_buf->a, '\\', __pyx_v_n) != NULL);
-  if (__pyx_t_2) {
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":340
- *             return "use ?" + query[m.end():]
- *     if memchr(buf.a, b"\\", n) != NULL:
- *         n = strip_escaped_quotes(buf.a, n, buf.b)             # <<<<<<<<<<<<<<
- *         buf.swap()
- *     if memchr(buf.a, b'"', n) != NULL:
-*/
-    __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__pyx_v_buf->a, __pyx_v_n, __pyx_v_buf->b);
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":341
- *     if memchr(buf.a, b"\\", n) != NULL:
- *         n = strip_escaped_quotes(buf.a, n, buf.b)
- *         buf.swap()             # <<<<<<<<<<<<<<
- *     if memchr(buf.a, b'"', n) != NULL:
- *         n = replace_quoted(buf.a, n, buf.b, b'"')
-*/
-    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 341, __pyx_L1_error)
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":339
- *         if m is not None:
- *             return "use ?" + query[m.end():]
- *     if memchr(buf.a, b"\\", n) != NULL:             # <<<<<<<<<<<<<<
- *         n = strip_escaped_quotes(buf.a, n, buf.b)
- *         buf.swap()
-*/
-  }
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":342
- *         n = strip_escaped_quotes(buf.a, n, buf.b)
- *         buf.swap()
- *     if memchr(buf.a, b'"', n) != NULL:             # <<<<<<<<<<<<<<
- *         n = replace_quoted(buf.a, n, buf.b, b'"')
- *         buf.swap()
-*/
-  __pyx_t_2 = (memchr(__pyx_v_buf->a, '"', __pyx_v_n) != NULL);
-  if (__pyx_t_2) {
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":343
- *         buf.swap()
- *     if memchr(buf.a, b'"', n) != NULL:
- *         n = replace_quoted(buf.a, n, buf.b, b'"')             # <<<<<<<<<<<<<<
- *         buf.swap()
- *     if memchr(buf.a, b"'", n) != NULL:
-*/
-    __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_v_buf->a, __pyx_v_n, __pyx_v_buf->b, '"');
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":344
- *     if memchr(buf.a, b'"', n) != NULL:
- *         n = replace_quoted(buf.a, n, buf.b, b'"')
- *         buf.swap()             # <<<<<<<<<<<<<<
- *     if memchr(buf.a, b"'", n) != NULL:
- *         n = replace_quoted(buf.a, n, buf.b, b"'")
-*/
-    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 344, __pyx_L1_error)
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":342
- *         n = strip_escaped_quotes(buf.a, n, buf.b)
- *         buf.swap()
- *     if memchr(buf.a, b'"', n) != NULL:             # <<<<<<<<<<<<<<
- *         n = replace_quoted(buf.a, n, buf.b, b'"')
- *         buf.swap()
-*/
-  }
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":345
- *         n = replace_quoted(buf.a, n, buf.b, b'"')
- *         buf.swap()
- *     if memchr(buf.a, b"'", n) != NULL:             # <<<<<<<<<<<<<<
- *         n = replace_quoted(buf.a, n, buf.b, b"'")
- *         buf.swap()
-*/
-  __pyx_t_2 = (memchr(__pyx_v_buf->a, '\'', __pyx_v_n) != NULL);
-  if (__pyx_t_2) {
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":346
- *         buf.swap()
- *     if memchr(buf.a, b"'", n) != NULL:
- *         n = replace_quoted(buf.a, n, buf.b, b"'")             # <<<<<<<<<<<<<<
- *         buf.swap()
- *     if ci_contains(buf.a, n, b"true", 4) or ci_contains(buf.a, n, b"false", 5):
-*/
-    __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_v_buf->a, __pyx_v_n, __pyx_v_buf->b, '\'');
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":347
- *     if memchr(buf.a, b"'", n) != NULL:
- *         n = replace_quoted(buf.a, n, buf.b, b"'")
- *         buf.swap()             # <<<<<<<<<<<<<<
- *     if ci_contains(buf.a, n, b"true", 4) or ci_contains(buf.a, n, b"false", 5):
- *         n = replace_bools(buf.a, n, buf.b)
-*/
-    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 347, __pyx_L1_error)
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":345
- *         n = replace_quoted(buf.a, n, buf.b, b'"')
- *         buf.swap()
- *     if memchr(buf.a, b"'", n) != NULL:             # <<<<<<<<<<<<<<
- *         n = replace_quoted(buf.a, n, buf.b, b"'")
- *         buf.swap()
-*/
-  }
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":348
- *         n = replace_quoted(buf.a, n, buf.b, b"'")
- *         buf.swap()
- *     if ci_contains(buf.a, n, b"true", 4) or ci_contains(buf.a, n, b"false", 5):             # <<<<<<<<<<<<<<
- *         n = replace_bools(buf.a, n, buf.b)
- *         buf.swap()
-*/
-  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_ci_contains(__pyx_v_buf->a, __pyx_v_n, __pyx_k_true, 4);
-  if (!__pyx_t_1) {
-  } else {
-    __pyx_t_2 = __pyx_t_1;
-    goto __pyx_L25_bool_binop_done;
-  }
-  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_ci_contains(__pyx_v_buf->a, __pyx_v_n, __pyx_k_false, 5);
-  __pyx_t_2 = __pyx_t_1;
-  __pyx_L25_bool_binop_done:;
-  if (__pyx_t_2) {
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":349
- *         buf.swap()
- *     if ci_contains(buf.a, n, b"true", 4) or ci_contains(buf.a, n, b"false", 5):
- *         n = replace_bools(buf.a, n, buf.b)             # <<<<<<<<<<<<<<
- *         buf.swap()
- *     n = replace_numbers(buf.a, n, buf.b)
-*/
-    __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_v_buf->a, __pyx_v_n, __pyx_v_buf->b);
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":350
- *     if ci_contains(buf.a, n, b"true", 4) or ci_contains(buf.a, n, b"false", 5):
- *         n = replace_bools(buf.a, n, buf.b)
- *         buf.swap()             # <<<<<<<<<<<<<<
- *     n = replace_numbers(buf.a, n, buf.b)
- *     buf.swap()
-*/
-    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 350, __pyx_L1_error)
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":348
- *         n = replace_quoted(buf.a, n, buf.b, b"'")
- *         buf.swap()
- *     if ci_contains(buf.a, n, b"true", 4) or ci_contains(buf.a, n, b"false", 5):             # <<<<<<<<<<<<<<
- *         n = replace_bools(buf.a, n, buf.b)
- *         buf.swap()
-*/
+    __pyx_L17_return: {
+      __pyx_t_16 = __pyx_r;
+      __pyx_r = 0;
+      free(__pyx_v_heap);
+      __pyx_r = __pyx_t_16;
+      __pyx_t_16 = 0;
+      goto __pyx_L0;
+    }
   }
 
   /* "processor/parsers/_slowlog_fingerprint.pxi":351
- *         n = replace_bools(buf.a, n, buf.b)
- *         buf.swap()
- *     n = replace_numbers(buf.a, n, buf.b)             # <<<<<<<<<<<<<<
- *     buf.swap()
- *     n = squeeze_lower(buf.a, n, buf.b)
-*/
-  __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_v_buf->a, __pyx_v_n, __pyx_v_buf->b);
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":352
- *         buf.swap()
- *     n = replace_numbers(buf.a, n, buf.b)
- *     buf.swap()             # <<<<<<<<<<<<<<
- *     n = squeeze_lower(buf.a, n, buf.b)
- *     buf.swap()
-*/
-  __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 352, __pyx_L1_error)
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":353
- *     n = replace_numbers(buf.a, n, buf.b)
- *     buf.swap()
- *     n = squeeze_lower(buf.a, n, buf.b)             # <<<<<<<<<<<<<<
- *     buf.swap()
- *     if has(buf.a, n, b"null", 4):
-*/
-  __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_v_buf->a, __pyx_v_n, __pyx_v_buf->b);
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":354
- *     buf.swap()
- *     n = squeeze_lower(buf.a, n, buf.b)
- *     buf.swap()             # <<<<<<<<<<<<<<
- *     if has(buf.a, n, b"null", 4):
- *         n = replace_nulls(buf.a, n, buf.b)
-*/
-  __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 354, __pyx_L1_error)
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":355
- *     n = squeeze_lower(buf.a, n, buf.b)
- *     buf.swap()
- *     if has(buf.a, n, b"null", 4):             # <<<<<<<<<<<<<<
- *         n = replace_nulls(buf.a, n, buf.b)
- *         buf.swap()
-*/
-  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_v_buf->a, __pyx_v_n, __pyx_k_null, 4);
-  if (__pyx_t_2) {
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":356
- *     buf.swap()
- *     if has(buf.a, n, b"null", 4):
- *         n = replace_nulls(buf.a, n, buf.b)             # <<<<<<<<<<<<<<
- *         buf.swap()
- *     if memchr(buf.a, b"(", n) != NULL:
-*/
-    __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_v_buf->a, __pyx_v_n, __pyx_v_buf->b);
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":357
- *     if has(buf.a, n, b"null", 4):
- *         n = replace_nulls(buf.a, n, buf.b)
- *         buf.swap()             # <<<<<<<<<<<<<<
- *     if memchr(buf.a, b"(", n) != NULL:
- *         n = collapse_lists(buf.a, n, buf.b)
-*/
-    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 357, __pyx_L1_error)
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":355
- *     n = squeeze_lower(buf.a, n, buf.b)
- *     buf.swap()
- *     if has(buf.a, n, b"null", 4):             # <<<<<<<<<<<<<<
- *         n = replace_nulls(buf.a, n, buf.b)
- *         buf.swap()
-*/
-  }
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":358
- *         n = replace_nulls(buf.a, n, buf.b)
- *         buf.swap()
- *     if memchr(buf.a, b"(", n) != NULL:             # <<<<<<<<<<<<<<
- *         n = collapse_lists(buf.a, n, buf.b)
- *         buf.swap()
-*/
-  __pyx_t_2 = (memchr(__pyx_v_buf->a, '(', __pyx_v_n) != NULL);
-  if (__pyx_t_2) {
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":359
- *         buf.swap()
- *     if memchr(buf.a, b"(", n) != NULL:
- *         n = collapse_lists(buf.a, n, buf.b)             # <<<<<<<<<<<<<<
- *         buf.swap()
- *     query = latin1(buf.a, n)
-*/
-    __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_v_buf->a, __pyx_v_n, __pyx_v_buf->b);
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":360
- *     if memchr(buf.a, b"(", n) != NULL:
- *         n = collapse_lists(buf.a, n, buf.b)
- *         buf.swap()             # <<<<<<<<<<<<<<
- *     query = latin1(buf.a, n)
- *     if "union" in query:
-*/
-    __pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap(__pyx_v_buf); if (unlikely(PyErr_Occurred())) __PYX_ERR(2, 360, __pyx_L1_error)
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":358
- *         n = replace_nulls(buf.a, n, buf.b)
- *         buf.swap()
- *     if memchr(buf.a, b"(", n) != NULL:             # <<<<<<<<<<<<<<
- *         n = collapse_lists(buf.a, n, buf.b)
- *         buf.swap()
-*/
-  }
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":361
- *         n = collapse_lists(buf.a, n, buf.b)
- *         buf.swap()
- *     query = latin1(buf.a, n)             # <<<<<<<<<<<<<<
- *     if "union" in query:
- *         query = spec._UNION.sub(r"\1 /[inserted by cython to avoid comment start]*repeat\2*[inserted by cython to avoid comment closer]/", query)
-*/
-  __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_latin1(__pyx_v_buf->a, __pyx_v_n); if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 361, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_4);
-  __Pyx_DECREF_SET(__pyx_v_query, ((PyObject*)__pyx_t_4));
-  __pyx_t_4 = 0;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":362
- *         buf.swap()
- *     query = latin1(buf.a, n)
- *     if "union" in query:             # <<<<<<<<<<<<<<
- *         query = spec._UNION.sub(r"\1 /[inserted by cython to avoid comment start]*repeat\2*[inserted by cython to avoid comment closer]/", query)
- *     if "limit ?" in query:
-*/
-  if (unlikely(__pyx_v_query == Py_None)) {
-    PyErr_SetString(PyExc_TypeError, "'NoneType' object is not iterable");
-    __PYX_ERR(2, 362, __pyx_L1_error)
-  }
-  __pyx_t_2 = (__Pyx_PyUnicode_ContainsTF(__pyx_mstate_global->__pyx_n_u_union, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(2, 362, __pyx_L1_error)
-  if (__pyx_t_2) {
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":363
- *     query = latin1(buf.a, n)
- *     if "union" in query:
- *         query = spec._UNION.sub(r"\1 /[inserted by cython to avoid comment start]*repeat\2*[inserted by cython to avoid comment closer]/", query)             # <<<<<<<<<<<<<<
- *     if "limit ?" in query:
- *         query = spec._LIMIT.sub("limit ?", query, count=1)
-*/
-    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_v_spec, __pyx_mstate_global->__pyx_n_u_UNION); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 363, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_6);
-    __pyx_t_3 = __pyx_t_6;
-    __Pyx_INCREF(__pyx_t_3);
-    __pyx_t_5 = 0;
-    {
-      PyObject *__pyx_callargs[3] = {__pyx_t_3, __pyx_mstate_global->__pyx_kp_u_1_repeat_2, __pyx_v_query};
-      __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_sub, __pyx_callargs+__pyx_t_5, (3-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-      __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 363, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_4);
-    }
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(2, 363, __pyx_L1_error)
-    __Pyx_DECREF_SET(__pyx_v_query, ((PyObject*)__pyx_t_4));
-    __pyx_t_4 = 0;
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":362
- *         buf.swap()
- *     query = latin1(buf.a, n)
- *     if "union" in query:             # <<<<<<<<<<<<<<
- *         query = spec._UNION.sub(r"\1 /[inserted by cython to avoid comment start]*repeat\2*[inserted by cython to avoid comment closer]/", query)
- *     if "limit ?" in query:
-*/
-  }
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":364
- *     if "union" in query:
- *         query = spec._UNION.sub(r"\1 /[inserted by cython to avoid comment start]*repeat\2*[inserted by cython to avoid comment closer]/", query)
- *     if "limit ?" in query:             # <<<<<<<<<<<<<<
- *         query = spec._LIMIT.sub("limit ?", query, count=1)
- *     if "order by " in query and "asc" in query:
-*/
-  if (unlikely(__pyx_v_query == Py_None)) {
-    PyErr_SetString(PyExc_TypeError, "'NoneType' object is not iterable");
-    __PYX_ERR(2, 364, __pyx_L1_error)
-  }
-  __pyx_t_2 = (__Pyx_PyUnicode_ContainsTF(__pyx_mstate_global->__pyx_kp_u_limit, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(2, 364, __pyx_L1_error)
-  if (__pyx_t_2) {
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":365
- *         query = spec._UNION.sub(r"\1 /[inserted by cython to avoid comment start]*repeat\2*[inserted by cython to avoid comment closer]/", query)
- *     if "limit ?" in query:
- *         query = spec._LIMIT.sub("limit ?", query, count=1)             # <<<<<<<<<<<<<<
- *     if "order by " in query and "asc" in query:
- *         query = spec._strip_order_by_asc(query)
-*/
-    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_spec, __pyx_mstate_global->__pyx_n_u_LIMIT); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 365, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_6 = __pyx_t_3;
-    __Pyx_INCREF(__pyx_t_6);
-    __pyx_t_5 = 0;
-    {
-      PyObject *__pyx_callargs[3 + ((CYTHON_VECTORCALL) ? 1 : 0)] = {__pyx_t_6, __pyx_mstate_global->__pyx_kp_u_limit, __pyx_v_query};
-      __pyx_t_7 = __Pyx_MakeVectorcallBuilderKwds(1); if (unlikely(!__pyx_t_7)) __PYX_ERR(2, 365, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_7);
-      if (__Pyx_VectorcallBuilder_AddArg(__pyx_mstate_global->__pyx_n_u_count, __pyx_mstate_global->__pyx_int_1, __pyx_t_7, __pyx_callargs+3, 0) < (0)) __PYX_ERR(2, 365, __pyx_L1_error)
-      __pyx_t_4 = __Pyx_Object_VectorcallMethod_CallFromBuilder((PyObject*)__pyx_mstate_global->__pyx_n_u_sub, __pyx_callargs+__pyx_t_5, (3-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET), __pyx_t_7);
-      __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
-      __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-      __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 365, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_4);
-    }
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(2, 365, __pyx_L1_error)
-    __Pyx_DECREF_SET(__pyx_v_query, ((PyObject*)__pyx_t_4));
-    __pyx_t_4 = 0;
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":364
- *     if "union" in query:
- *         query = spec._UNION.sub(r"\1 /[inserted by cython to avoid comment start]*repeat\2*[inserted by cython to avoid comment closer]/", query)
- *     if "limit ?" in query:             # <<<<<<<<<<<<<<
- *         query = spec._LIMIT.sub("limit ?", query, count=1)
- *     if "order by " in query and "asc" in query:
-*/
-  }
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":366
- *     if "limit ?" in query:
- *         query = spec._LIMIT.sub("limit ?", query, count=1)
- *     if "order by " in query and "asc" in query:             # <<<<<<<<<<<<<<
- *         query = spec._strip_order_by_asc(query)
- *     return query
-*/
-  if (unlikely(__pyx_v_query == Py_None)) {
-    PyErr_SetString(PyExc_TypeError, "'NoneType' object is not iterable");
-    __PYX_ERR(2, 366, __pyx_L1_error)
-  }
-  __pyx_t_1 = (__Pyx_PyUnicode_ContainsTF(__pyx_mstate_global->__pyx_kp_u_order_by, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(2, 366, __pyx_L1_error)
-  if (__pyx_t_1) {
-  } else {
-    __pyx_t_2 = __pyx_t_1;
-    goto __pyx_L32_bool_binop_done;
-  }
-  if (unlikely(__pyx_v_query == Py_None)) {
-    PyErr_SetString(PyExc_TypeError, "'NoneType' object is not iterable");
-    __PYX_ERR(2, 366, __pyx_L1_error)
-  }
-  __pyx_t_1 = (__Pyx_PyUnicode_ContainsTF(__pyx_mstate_global->__pyx_n_u_asc, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(2, 366, __pyx_L1_error)
-  __pyx_t_2 = __pyx_t_1;
-  __pyx_L32_bool_binop_done:;
-  if (__pyx_t_2) {
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":367
- *         query = spec._LIMIT.sub("limit ?", query, count=1)
- *     if "order by " in query and "asc" in query:
- *         query = spec._strip_order_by_asc(query)             # <<<<<<<<<<<<<<
- *     return query
-*/
-    __pyx_t_3 = __pyx_v_spec;
-    __Pyx_INCREF(__pyx_t_3);
-    __pyx_t_5 = 0;
-    {
-      PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_v_query};
-      __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_strip_order_by_asc, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-      __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 367, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_4);
-    }
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(2, 367, __pyx_L1_error)
-    __Pyx_DECREF_SET(__pyx_v_query, ((PyObject*)__pyx_t_4));
-    __pyx_t_4 = 0;
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":366
- *     if "limit ?" in query:
- *         query = spec._LIMIT.sub("limit ?", query, count=1)
- *     if "order by " in query and "asc" in query:             # <<<<<<<<<<<<<<
- *         query = spec._strip_order_by_asc(query)
- *     return query
-*/
-  }
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":368
- *     if "order by " in query and "asc" in query:
- *         query = spec._strip_order_by_asc(query)
- *     return query             # <<<<<<<<<<<<<<
-*/
-  __Pyx_XDECREF(__pyx_r);
-  __Pyx_INCREF(__pyx_v_query);
-  __pyx_r = __pyx_v_query;
-  goto __pyx_L0;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":304
  * 
  * 
- * def fingerprint_latin1(str query, object spec):             # <<<<<<<<<<<<<<
- *     """`spec.fingerprint_latin1(query)` (fingerprint_mysql, `embedded_numbers=False`)."""
+ * def fingerprint_latin1(str query):             # <<<<<<<<<<<<<<
+ *     """`fingerprint_mysql.fingerprint_latin1(query)` (`embedded_numbers=False`)."""
  *     if not one_byte(query):
 */
 
@@ -9932,8 +10318,1166 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_fingerprint_latin1(CYTHO
   __pyx_r = NULL;
   __pyx_L0:;
   __Pyx_XDECREF(__pyx_v_m);
-  __Pyx_XDECREF((PyObject *)__pyx_v_buf);
   __Pyx_XDECREF(__pyx_v_query);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_fingerprint.pxi":391
+ * 
+ * 
+ * cdef str _passes(chars s, Py_ssize_t n, unsigned char* a, unsigned char* b):             # <<<<<<<<<<<<<<
+ *     # Each pass reads `cur` and writes the buffer `cur` is not; the first reads the query.
+ *     cdef chars cur = s
+*/
+
+static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, unsigned char *__pyx_v_a, unsigned char *__pyx_v_b) {
+  __pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_cur;
+  unsigned char *__pyx_v_dst;
+  PyObject *__pyx_v_query = NULL;
+  PyObject *__pyx_v_m = NULL;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  int __pyx_t_1;
+  unsigned char *__pyx_t_2;
+  unsigned char *__pyx_t_3;
+  int __pyx_t_4;
+  PyObject *__pyx_t_5 = NULL;
+  PyObject *__pyx_t_6 = NULL;
+  PyObject *__pyx_t_7 = NULL;
+  size_t __pyx_t_8;
+  PyObject *__pyx_t_9 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("_passes", 0);
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":393
+ * cdef str _passes(chars s, Py_ssize_t n, unsigned char* a, unsigned char* b):
+ *     # Each pass reads `cur` and writes the buffer `cur` is not; the first reads the query.
+ *     cdef chars cur = s             # <<<<<<<<<<<<<<
+ *     cdef unsigned char* dst = a
+ *     if has(cur, n, b"/[inserted by cython to avoid comment start]*", 2):
+*/
+  __pyx_v_cur = __pyx_v_s;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":394
+ *     # Each pass reads `cur` and writes the buffer `cur` is not; the first reads the query.
+ *     cdef chars cur = s
+ *     cdef unsigned char* dst = a             # <<<<<<<<<<<<<<
+ *     if has(cur, n, b"/[inserted by cython to avoid comment start]*", 2):
+ *         n = strip_mlc(cur, n, dst)
+*/
+  __pyx_v_dst = __pyx_v_a;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":395
+ *     cdef chars cur = s
+ *     cdef unsigned char* dst = a
+ *     if has(cur, n, b"/[inserted by cython to avoid comment start]*", 2):             # <<<<<<<<<<<<<<
+ *         n = strip_mlc(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+*/
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_v_cur, __pyx_v_n, __pyx_k__2, 2);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":396
+ *     cdef unsigned char* dst = a
+ *     if has(cur, n, b"/[inserted by cython to avoid comment start]*", 2):
+ *         n = strip_mlc(cur, n, dst)             # <<<<<<<<<<<<<<
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if has(cur, n, b"--", 2) or memchr(cur, b"#", n) != NULL:
+*/
+    __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":397
+ *     if has(cur, n, b"/[inserted by cython to avoid comment start]*", 2):
+ *         n = strip_mlc(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
+ *     if has(cur, n, b"--", 2) or memchr(cur, b"#", n) != NULL:
+ *         n = strip_olc(cur, n, dst)
+*/
+    __pyx_t_2 = __pyx_v_dst;
+    __pyx_t_1 = (__pyx_v_dst == __pyx_v_a);
+    if (__pyx_t_1) {
+      __pyx_t_3 = __pyx_v_b;
+    } else {
+      __pyx_t_3 = __pyx_v_a;
+    }
+    __pyx_v_cur = __pyx_t_2;
+    __pyx_v_dst = __pyx_t_3;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":395
+ *     cdef chars cur = s
+ *     cdef unsigned char* dst = a
+ *     if has(cur, n, b"/[inserted by cython to avoid comment start]*", 2):             # <<<<<<<<<<<<<<
+ *         n = strip_mlc(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+*/
+  }
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":398
+ *         n = strip_mlc(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if has(cur, n, b"--", 2) or memchr(cur, b"#", n) != NULL:             # <<<<<<<<<<<<<<
+ *         n = strip_olc(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+*/
+  __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_v_cur, __pyx_v_n, __pyx_k__3, 2);
+  if (!__pyx_t_4) {
+  } else {
+    __pyx_t_1 = __pyx_t_4;
+    goto __pyx_L5_bool_binop_done;
+  }
+  __pyx_t_4 = (memchr(__pyx_v_cur, '#', __pyx_v_n) != NULL);
+  __pyx_t_1 = __pyx_t_4;
+  __pyx_L5_bool_binop_done:;
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":399
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if has(cur, n, b"--", 2) or memchr(cur, b"#", n) != NULL:
+ *         n = strip_olc(cur, n, dst)             # <<<<<<<<<<<<<<
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if ci_at(cur, n, 0, b"use ", 4):
+*/
+    __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":400
+ *     if has(cur, n, b"--", 2) or memchr(cur, b"#", n) != NULL:
+ *         n = strip_olc(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
+ *     if ci_at(cur, n, 0, b"use ", 4):
+ *         query = latin1(cur, n)
+*/
+    __pyx_t_3 = __pyx_v_dst;
+    __pyx_t_1 = (__pyx_v_dst == __pyx_v_a);
+    if (__pyx_t_1) {
+      __pyx_t_2 = __pyx_v_b;
+    } else {
+      __pyx_t_2 = __pyx_v_a;
+    }
+    __pyx_v_cur = __pyx_t_3;
+    __pyx_v_dst = __pyx_t_2;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":398
+ *         n = strip_mlc(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if has(cur, n, b"--", 2) or memchr(cur, b"#", n) != NULL:             # <<<<<<<<<<<<<<
+ *         n = strip_olc(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+*/
+  }
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":401
+ *         n = strip_olc(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if ci_at(cur, n, 0, b"use ", 4):             # <<<<<<<<<<<<<<
+ *         query = latin1(cur, n)
+ *         m = _spec._USE.match(query)
+*/
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_ci_at(__pyx_v_cur, __pyx_v_n, 0, __pyx_k_use, 4);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":402
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if ci_at(cur, n, 0, b"use ", 4):
+ *         query = latin1(cur, n)             # <<<<<<<<<<<<<<
+ *         m = _spec._USE.match(query)
+ *         if m is not None:
+*/
+    __pyx_t_5 = __pyx_f_9processor_7parsers_8_slowlog_latin1(__pyx_v_cur, __pyx_v_n); if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 402, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_5);
+    __pyx_v_query = __pyx_t_5;
+    __pyx_t_5 = 0;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":403
+ *     if ci_at(cur, n, 0, b"use ", 4):
+ *         query = latin1(cur, n)
+ *         m = _spec._USE.match(query)             # <<<<<<<<<<<<<<
+ *         if m is not None:
+ *             return "use ?" + query[m.end():]
+*/
+    __pyx_t_7 = __Pyx_PyObject_GetAttrStr(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_mstate_global->__pyx_n_u_USE); if (unlikely(!__pyx_t_7)) __PYX_ERR(2, 403, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_7);
+    __pyx_t_6 = __pyx_t_7;
+    __Pyx_INCREF(__pyx_t_6);
+    __pyx_t_8 = 0;
+    {
+      PyObject *__pyx_callargs[2] = {__pyx_t_6, __pyx_v_query};
+      __pyx_t_5 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_match, __pyx_callargs+__pyx_t_8, (2-__pyx_t_8) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+      __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
+      __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
+      if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 403, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_5);
+    }
+    __pyx_v_m = __pyx_t_5;
+    __pyx_t_5 = 0;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":404
+ *         query = latin1(cur, n)
+ *         m = _spec._USE.match(query)
+ *         if m is not None:             # <<<<<<<<<<<<<<
+ *             return "use ?" + query[m.end():]
+ *     if memchr(cur, b"\\", n) != NULL:
+*/
+    __pyx_t_1 = (__pyx_v_m != Py_None);
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":405
+ *         m = _spec._USE.match(query)
+ *         if m is not None:
+ *             return "use ?" + query[m.end():]             # <<<<<<<<<<<<<<
+ *     if memchr(cur, b"\\", n) != NULL:
+ *         n = strip_escaped_quotes(cur, n, dst)
+*/
+      __Pyx_XDECREF(__pyx_r);
+      __pyx_t_7 = __pyx_v_m;
+      __Pyx_INCREF(__pyx_t_7);
+      __pyx_t_8 = 0;
+      {
+        PyObject *__pyx_callargs[2] = {__pyx_t_7, NULL};
+        __pyx_t_5 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_end, __pyx_callargs+__pyx_t_8, (1-__pyx_t_8) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+        __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
+        if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 405, __pyx_L1_error)
+        __Pyx_GOTREF(__pyx_t_5);
+      }
+      __pyx_t_7 = __Pyx_PyObject_GetSlice(__pyx_v_query, 0, 0, &__pyx_t_5, NULL, NULL, 0, 0, 0); if (unlikely(!__pyx_t_7)) __PYX_ERR(2, 405, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_7);
+      __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+      __pyx_t_5 = PyNumber_Add(__pyx_mstate_global->__pyx_kp_u_use_2, __pyx_t_7); if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 405, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_5);
+      __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
+      if (!(likely(PyUnicode_CheckExact(__pyx_t_5))||((__pyx_t_5) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_5))) __PYX_ERR(2, 405, __pyx_L1_error)
+      __pyx_r = ((PyObject*)__pyx_t_5);
+      __pyx_t_5 = 0;
+      goto __pyx_L0;
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":404
+ *         query = latin1(cur, n)
+ *         m = _spec._USE.match(query)
+ *         if m is not None:             # <<<<<<<<<<<<<<
+ *             return "use ?" + query[m.end():]
+ *     if memchr(cur, b"\\", n) != NULL:
+*/
+    }
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":401
+ *         n = strip_olc(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if ci_at(cur, n, 0, b"use ", 4):             # <<<<<<<<<<<<<<
+ *         query = latin1(cur, n)
+ *         m = _spec._USE.match(query)
+*/
+  }
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":406
+ *         if m is not None:
+ *             return "use ?" + query[m.end():]
+ *     if memchr(cur, b"\\", n) != NULL:             # <<<<<<<<<<<<<<
+ *         n = strip_escaped_quotes(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+*/
+  __pyx_t_1 = (memchr(__pyx_v_cur, '\\', __pyx_v_n) != NULL);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":407
+ *             return "use ?" + query[m.end():]
+ *     if memchr(cur, b"\\", n) != NULL:
+ *         n = strip_escaped_quotes(cur, n, dst)             # <<<<<<<<<<<<<<
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if memchr(cur, b'"', n) != NULL:
+*/
+    __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":408
+ *     if memchr(cur, b"\\", n) != NULL:
+ *         n = strip_escaped_quotes(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
+ *     if memchr(cur, b'"', n) != NULL:
+ *         n = replace_quoted(cur, n, dst, b'"')
+*/
+    __pyx_t_2 = __pyx_v_dst;
+    __pyx_t_1 = (__pyx_v_dst == __pyx_v_a);
+    if (__pyx_t_1) {
+      __pyx_t_3 = __pyx_v_b;
+    } else {
+      __pyx_t_3 = __pyx_v_a;
+    }
+    __pyx_v_cur = __pyx_t_2;
+    __pyx_v_dst = __pyx_t_3;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":406
+ *         if m is not None:
+ *             return "use ?" + query[m.end():]
+ *     if memchr(cur, b"\\", n) != NULL:             # <<<<<<<<<<<<<<
+ *         n = strip_escaped_quotes(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+*/
+  }
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":409
+ *         n = strip_escaped_quotes(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if memchr(cur, b'"', n) != NULL:             # <<<<<<<<<<<<<<
+ *         n = replace_quoted(cur, n, dst, b'"')
+ *         cur, dst = dst, (b if dst == a else a)
+*/
+  __pyx_t_1 = (memchr(__pyx_v_cur, '"', __pyx_v_n) != NULL);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":410
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if memchr(cur, b'"', n) != NULL:
+ *         n = replace_quoted(cur, n, dst, b'"')             # <<<<<<<<<<<<<<
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if memchr(cur, b"'", n) != NULL:
+*/
+    __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_v_cur, __pyx_v_n, __pyx_v_dst, '"');
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":411
+ *     if memchr(cur, b'"', n) != NULL:
+ *         n = replace_quoted(cur, n, dst, b'"')
+ *         cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
+ *     if memchr(cur, b"'", n) != NULL:
+ *         n = replace_quoted(cur, n, dst, b"'")
+*/
+    __pyx_t_3 = __pyx_v_dst;
+    __pyx_t_1 = (__pyx_v_dst == __pyx_v_a);
+    if (__pyx_t_1) {
+      __pyx_t_2 = __pyx_v_b;
+    } else {
+      __pyx_t_2 = __pyx_v_a;
+    }
+    __pyx_v_cur = __pyx_t_3;
+    __pyx_v_dst = __pyx_t_2;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":409
+ *         n = strip_escaped_quotes(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if memchr(cur, b'"', n) != NULL:             # <<<<<<<<<<<<<<
+ *         n = replace_quoted(cur, n, dst, b'"')
+ *         cur, dst = dst, (b if dst == a else a)
+*/
+  }
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":412
+ *         n = replace_quoted(cur, n, dst, b'"')
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if memchr(cur, b"'", n) != NULL:             # <<<<<<<<<<<<<<
+ *         n = replace_quoted(cur, n, dst, b"'")
+ *         cur, dst = dst, (b if dst == a else a)
+*/
+  __pyx_t_1 = (memchr(__pyx_v_cur, '\'', __pyx_v_n) != NULL);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":413
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if memchr(cur, b"'", n) != NULL:
+ *         n = replace_quoted(cur, n, dst, b"'")             # <<<<<<<<<<<<<<
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if ci_contains(cur, n, b"true", 4) or ci_contains(cur, n, b"false", 5):
+*/
+    __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_v_cur, __pyx_v_n, __pyx_v_dst, '\'');
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":414
+ *     if memchr(cur, b"'", n) != NULL:
+ *         n = replace_quoted(cur, n, dst, b"'")
+ *         cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
+ *     if ci_contains(cur, n, b"true", 4) or ci_contains(cur, n, b"false", 5):
+ *         n = replace_bools(cur, n, dst)
+*/
+    __pyx_t_2 = __pyx_v_dst;
+    __pyx_t_1 = (__pyx_v_dst == __pyx_v_a);
+    if (__pyx_t_1) {
+      __pyx_t_3 = __pyx_v_b;
+    } else {
+      __pyx_t_3 = __pyx_v_a;
+    }
+    __pyx_v_cur = __pyx_t_2;
+    __pyx_v_dst = __pyx_t_3;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":412
+ *         n = replace_quoted(cur, n, dst, b'"')
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if memchr(cur, b"'", n) != NULL:             # <<<<<<<<<<<<<<
+ *         n = replace_quoted(cur, n, dst, b"'")
+ *         cur, dst = dst, (b if dst == a else a)
+*/
+  }
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":415
+ *         n = replace_quoted(cur, n, dst, b"'")
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if ci_contains(cur, n, b"true", 4) or ci_contains(cur, n, b"false", 5):             # <<<<<<<<<<<<<<
+ *         n = replace_bools(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+*/
+  __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_ci_contains(__pyx_v_cur, __pyx_v_n, __pyx_k_true, 4);
+  if (!__pyx_t_4) {
+  } else {
+    __pyx_t_1 = __pyx_t_4;
+    goto __pyx_L13_bool_binop_done;
+  }
+  __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_ci_contains(__pyx_v_cur, __pyx_v_n, __pyx_k_false, 5);
+  __pyx_t_1 = __pyx_t_4;
+  __pyx_L13_bool_binop_done:;
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":416
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if ci_contains(cur, n, b"true", 4) or ci_contains(cur, n, b"false", 5):
+ *         n = replace_bools(cur, n, dst)             # <<<<<<<<<<<<<<
+ *         cur, dst = dst, (b if dst == a else a)
+ *     n = replace_numbers(cur, n, dst)
+*/
+    __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":417
+ *     if ci_contains(cur, n, b"true", 4) or ci_contains(cur, n, b"false", 5):
+ *         n = replace_bools(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
+ *     n = replace_numbers(cur, n, dst)
+ *     cur, dst = dst, (b if dst == a else a)
+*/
+    __pyx_t_3 = __pyx_v_dst;
+    __pyx_t_1 = (__pyx_v_dst == __pyx_v_a);
+    if (__pyx_t_1) {
+      __pyx_t_2 = __pyx_v_b;
+    } else {
+      __pyx_t_2 = __pyx_v_a;
+    }
+    __pyx_v_cur = __pyx_t_3;
+    __pyx_v_dst = __pyx_t_2;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":415
+ *         n = replace_quoted(cur, n, dst, b"'")
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if ci_contains(cur, n, b"true", 4) or ci_contains(cur, n, b"false", 5):             # <<<<<<<<<<<<<<
+ *         n = replace_bools(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+*/
+  }
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":418
+ *         n = replace_bools(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+ *     n = replace_numbers(cur, n, dst)             # <<<<<<<<<<<<<<
+ *     cur, dst = dst, (b if dst == a else a)
+ *     n = squeeze_lower(cur, n, dst)
+*/
+  __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":419
+ *         cur, dst = dst, (b if dst == a else a)
+ *     n = replace_numbers(cur, n, dst)
+ *     cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
+ *     n = squeeze_lower(cur, n, dst)
+ *     cur, dst = dst, (b if dst == a else a)
+*/
+  __pyx_t_2 = __pyx_v_dst;
+  __pyx_t_1 = (__pyx_v_dst == __pyx_v_a);
+  if (__pyx_t_1) {
+    __pyx_t_3 = __pyx_v_b;
+  } else {
+    __pyx_t_3 = __pyx_v_a;
+  }
+  __pyx_v_cur = __pyx_t_2;
+  __pyx_v_dst = __pyx_t_3;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":420
+ *     n = replace_numbers(cur, n, dst)
+ *     cur, dst = dst, (b if dst == a else a)
+ *     n = squeeze_lower(cur, n, dst)             # <<<<<<<<<<<<<<
+ *     cur, dst = dst, (b if dst == a else a)
+ *     if has(cur, n, b"null", 4):
+*/
+  __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":421
+ *     cur, dst = dst, (b if dst == a else a)
+ *     n = squeeze_lower(cur, n, dst)
+ *     cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
+ *     if has(cur, n, b"null", 4):
+ *         n = replace_nulls(cur, n, dst)
+*/
+  __pyx_t_3 = __pyx_v_dst;
+  __pyx_t_1 = (__pyx_v_dst == __pyx_v_a);
+  if (__pyx_t_1) {
+    __pyx_t_2 = __pyx_v_b;
+  } else {
+    __pyx_t_2 = __pyx_v_a;
+  }
+  __pyx_v_cur = __pyx_t_3;
+  __pyx_v_dst = __pyx_t_2;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":422
+ *     n = squeeze_lower(cur, n, dst)
+ *     cur, dst = dst, (b if dst == a else a)
+ *     if has(cur, n, b"null", 4):             # <<<<<<<<<<<<<<
+ *         n = replace_nulls(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+*/
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_v_cur, __pyx_v_n, __pyx_k_null, 4);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":423
+ *     cur, dst = dst, (b if dst == a else a)
+ *     if has(cur, n, b"null", 4):
+ *         n = replace_nulls(cur, n, dst)             # <<<<<<<<<<<<<<
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if memchr(cur, b"(", n) != NULL:
+*/
+    __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":424
+ *     if has(cur, n, b"null", 4):
+ *         n = replace_nulls(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
+ *     if memchr(cur, b"(", n) != NULL:
+ *         n = collapse_lists(cur, n, dst)
+*/
+    __pyx_t_2 = __pyx_v_dst;
+    __pyx_t_1 = (__pyx_v_dst == __pyx_v_a);
+    if (__pyx_t_1) {
+      __pyx_t_3 = __pyx_v_b;
+    } else {
+      __pyx_t_3 = __pyx_v_a;
+    }
+    __pyx_v_cur = __pyx_t_2;
+    __pyx_v_dst = __pyx_t_3;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":422
+ *     n = squeeze_lower(cur, n, dst)
+ *     cur, dst = dst, (b if dst == a else a)
+ *     if has(cur, n, b"null", 4):             # <<<<<<<<<<<<<<
+ *         n = replace_nulls(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+*/
+  }
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":425
+ *         n = replace_nulls(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if memchr(cur, b"(", n) != NULL:             # <<<<<<<<<<<<<<
+ *         n = collapse_lists(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+*/
+  __pyx_t_1 = (memchr(__pyx_v_cur, '(', __pyx_v_n) != NULL);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":426
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if memchr(cur, b"(", n) != NULL:
+ *         n = collapse_lists(cur, n, dst)             # <<<<<<<<<<<<<<
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if has(cur, n, b"union", 5):
+*/
+    __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":427
+ *     if memchr(cur, b"(", n) != NULL:
+ *         n = collapse_lists(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
+ *     if has(cur, n, b"union", 5):
+ *         # The UNION rule (a back-reference) stays a regex; LIMIT and ORDER BY come after it.
+*/
+    __pyx_t_3 = __pyx_v_dst;
+    __pyx_t_1 = (__pyx_v_dst == __pyx_v_a);
+    if (__pyx_t_1) {
+      __pyx_t_2 = __pyx_v_b;
+    } else {
+      __pyx_t_2 = __pyx_v_a;
+    }
+    __pyx_v_cur = __pyx_t_3;
+    __pyx_v_dst = __pyx_t_2;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":425
+ *         n = replace_nulls(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if memchr(cur, b"(", n) != NULL:             # <<<<<<<<<<<<<<
+ *         n = collapse_lists(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+*/
+  }
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":428
+ *         n = collapse_lists(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if has(cur, n, b"union", 5):             # <<<<<<<<<<<<<<
+ *         # The UNION rule (a back-reference) stays a regex; LIMIT and ORDER BY come after it.
+ *         query = _spec._UNION.sub(r"\1 /[inserted by cython to avoid comment start]*repeat\2*[inserted by cython to avoid comment closer]/", latin1(cur, n))
+*/
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_v_cur, __pyx_v_n, __pyx_k_union, 5);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":430
+ *     if has(cur, n, b"union", 5):
+ *         # The UNION rule (a back-reference) stays a regex; LIMIT and ORDER BY come after it.
+ *         query = _spec._UNION.sub(r"\1 /[inserted by cython to avoid comment start]*repeat\2*[inserted by cython to avoid comment closer]/", latin1(cur, n))             # <<<<<<<<<<<<<<
+ *         if "limit ?" in query:
+ *             query = _spec._LIMIT.sub("limit ?", query, count=1)
+*/
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_mstate_global->__pyx_n_u_UNION); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 430, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
+    __pyx_t_7 = __pyx_t_6;
+    __Pyx_INCREF(__pyx_t_7);
+    __pyx_t_9 = __pyx_f_9processor_7parsers_8_slowlog_latin1(__pyx_v_cur, __pyx_v_n); if (unlikely(!__pyx_t_9)) __PYX_ERR(2, 430, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_9);
+    __pyx_t_8 = 0;
+    {
+      PyObject *__pyx_callargs[3] = {__pyx_t_7, __pyx_mstate_global->__pyx_kp_u_1_repeat_2, __pyx_t_9};
+      __pyx_t_5 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_sub, __pyx_callargs+__pyx_t_8, (3-__pyx_t_8) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+      __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
+      __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+      __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+      if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 430, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_5);
+    }
+    __Pyx_XDECREF_SET(__pyx_v_query, __pyx_t_5);
+    __pyx_t_5 = 0;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":431
+ *         # The UNION rule (a back-reference) stays a regex; LIMIT and ORDER BY come after it.
+ *         query = _spec._UNION.sub(r"\1 /[inserted by cython to avoid comment start]*repeat\2*[inserted by cython to avoid comment closer]/", latin1(cur, n))
+ *         if "limit ?" in query:             # <<<<<<<<<<<<<<
+ *             query = _spec._LIMIT.sub("limit ?", query, count=1)
+ *         if "order by " in query and "asc" in query:
+*/
+    __pyx_t_1 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u_limit, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(2, 431, __pyx_L1_error)
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":432
+ *         query = _spec._UNION.sub(r"\1 /[inserted by cython to avoid comment start]*repeat\2*[inserted by cython to avoid comment closer]/", latin1(cur, n))
+ *         if "limit ?" in query:
+ *             query = _spec._LIMIT.sub("limit ?", query, count=1)             # <<<<<<<<<<<<<<
+ *         if "order by " in query and "asc" in query:
+ *             query = _spec._strip_order_by_asc(query)
+*/
+      __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_mstate_global->__pyx_n_u_LIMIT); if (unlikely(!__pyx_t_9)) __PYX_ERR(2, 432, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_9);
+      __pyx_t_6 = __pyx_t_9;
+      __Pyx_INCREF(__pyx_t_6);
+      __pyx_t_8 = 0;
+      {
+        PyObject *__pyx_callargs[3 + ((CYTHON_VECTORCALL) ? 1 : 0)] = {__pyx_t_6, __pyx_mstate_global->__pyx_kp_u_limit, __pyx_v_query};
+        __pyx_t_7 = __Pyx_MakeVectorcallBuilderKwds(1); if (unlikely(!__pyx_t_7)) __PYX_ERR(2, 432, __pyx_L1_error)
+        __Pyx_GOTREF(__pyx_t_7);
+        if (__Pyx_VectorcallBuilder_AddArg(__pyx_mstate_global->__pyx_n_u_count, __pyx_mstate_global->__pyx_int_1, __pyx_t_7, __pyx_callargs+3, 0) < (0)) __PYX_ERR(2, 432, __pyx_L1_error)
+        __pyx_t_5 = __Pyx_Object_VectorcallMethod_CallFromBuilder((PyObject*)__pyx_mstate_global->__pyx_n_u_sub, __pyx_callargs+__pyx_t_8, (3-__pyx_t_8) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET), __pyx_t_7);
+        __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
+        __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
+        __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+        if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 432, __pyx_L1_error)
+        __Pyx_GOTREF(__pyx_t_5);
+      }
+      __Pyx_DECREF_SET(__pyx_v_query, __pyx_t_5);
+      __pyx_t_5 = 0;
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":431
+ *         # The UNION rule (a back-reference) stays a regex; LIMIT and ORDER BY come after it.
+ *         query = _spec._UNION.sub(r"\1 /[inserted by cython to avoid comment start]*repeat\2*[inserted by cython to avoid comment closer]/", latin1(cur, n))
+ *         if "limit ?" in query:             # <<<<<<<<<<<<<<
+ *             query = _spec._LIMIT.sub("limit ?", query, count=1)
+ *         if "order by " in query and "asc" in query:
+*/
+    }
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":433
+ *         if "limit ?" in query:
+ *             query = _spec._LIMIT.sub("limit ?", query, count=1)
+ *         if "order by " in query and "asc" in query:             # <<<<<<<<<<<<<<
+ *             query = _spec._strip_order_by_asc(query)
+ *         return query
+*/
+    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u_order_by, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(2, 433, __pyx_L1_error)
+    if (__pyx_t_4) {
+    } else {
+      __pyx_t_1 = __pyx_t_4;
+      goto __pyx_L20_bool_binop_done;
+    }
+    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_n_u_asc, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(2, 433, __pyx_L1_error)
+    __pyx_t_1 = __pyx_t_4;
+    __pyx_L20_bool_binop_done:;
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":434
+ *             query = _spec._LIMIT.sub("limit ?", query, count=1)
+ *         if "order by " in query and "asc" in query:
+ *             query = _spec._strip_order_by_asc(query)             # <<<<<<<<<<<<<<
+ *         return query
+ *     if has(cur, n, b"limit ?", 7):
+*/
+      __pyx_t_9 = __pyx_v_9processor_7parsers_8_slowlog__spec;
+      __Pyx_INCREF(__pyx_t_9);
+      __pyx_t_8 = 0;
+      {
+        PyObject *__pyx_callargs[2] = {__pyx_t_9, __pyx_v_query};
+        __pyx_t_5 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_strip_order_by_asc, __pyx_callargs+__pyx_t_8, (2-__pyx_t_8) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+        __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
+        if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 434, __pyx_L1_error)
+        __Pyx_GOTREF(__pyx_t_5);
+      }
+      __Pyx_DECREF_SET(__pyx_v_query, __pyx_t_5);
+      __pyx_t_5 = 0;
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":433
+ *         if "limit ?" in query:
+ *             query = _spec._LIMIT.sub("limit ?", query, count=1)
+ *         if "order by " in query and "asc" in query:             # <<<<<<<<<<<<<<
+ *             query = _spec._strip_order_by_asc(query)
+ *         return query
+*/
+    }
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":435
+ *         if "order by " in query and "asc" in query:
+ *             query = _spec._strip_order_by_asc(query)
+ *         return query             # <<<<<<<<<<<<<<
+ *     if has(cur, n, b"limit ?", 7):
+ *         n = shorten_limit(cur, n, dst)
+*/
+    __Pyx_XDECREF(__pyx_r);
+    __pyx_t_5 = __pyx_v_query;
+    __Pyx_INCREF(__pyx_t_5);
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_5))||((__pyx_t_5) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_5))) __PYX_ERR(2, 435, __pyx_L1_error)
+    __pyx_r = ((PyObject*)__pyx_t_5);
+    __pyx_t_5 = 0;
+    goto __pyx_L0;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":428
+ *         n = collapse_lists(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if has(cur, n, b"union", 5):             # <<<<<<<<<<<<<<
+ *         # The UNION rule (a back-reference) stays a regex; LIMIT and ORDER BY come after it.
+ *         query = _spec._UNION.sub(r"\1 /[inserted by cython to avoid comment start]*repeat\2*[inserted by cython to avoid comment closer]/", latin1(cur, n))
+*/
+  }
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":436
+ *             query = _spec._strip_order_by_asc(query)
+ *         return query
+ *     if has(cur, n, b"limit ?", 7):             # <<<<<<<<<<<<<<
+ *         n = shorten_limit(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+*/
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_v_cur, __pyx_v_n, __pyx_k_limit, 7);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":437
+ *         return query
+ *     if has(cur, n, b"limit ?", 7):
+ *         n = shorten_limit(cur, n, dst)             # <<<<<<<<<<<<<<
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if has(cur, n, b"order by ", 9) and has(cur, n, b"asc", 3):
+*/
+    __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":438
+ *     if has(cur, n, b"limit ?", 7):
+ *         n = shorten_limit(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
+ *     if has(cur, n, b"order by ", 9) and has(cur, n, b"asc", 3):
+ *         n = strip_order_by_asc(cur, n, dst)
+*/
+    __pyx_t_2 = __pyx_v_dst;
+    __pyx_t_1 = (__pyx_v_dst == __pyx_v_a);
+    if (__pyx_t_1) {
+      __pyx_t_3 = __pyx_v_b;
+    } else {
+      __pyx_t_3 = __pyx_v_a;
+    }
+    __pyx_v_cur = __pyx_t_2;
+    __pyx_v_dst = __pyx_t_3;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":436
+ *             query = _spec._strip_order_by_asc(query)
+ *         return query
+ *     if has(cur, n, b"limit ?", 7):             # <<<<<<<<<<<<<<
+ *         n = shorten_limit(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+*/
+  }
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":439
+ *         n = shorten_limit(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if has(cur, n, b"order by ", 9) and has(cur, n, b"asc", 3):             # <<<<<<<<<<<<<<
+ *         n = strip_order_by_asc(cur, n, dst)
+ *         cur = dst
+*/
+  __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_v_cur, __pyx_v_n, __pyx_k_order_by, 9);
+  if (__pyx_t_4) {
+  } else {
+    __pyx_t_1 = __pyx_t_4;
+    goto __pyx_L24_bool_binop_done;
+  }
+  __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_v_cur, __pyx_v_n, __pyx_k_asc, 3);
+  __pyx_t_1 = __pyx_t_4;
+  __pyx_L24_bool_binop_done:;
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":440
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if has(cur, n, b"order by ", 9) and has(cur, n, b"asc", 3):
+ *         n = strip_order_by_asc(cur, n, dst)             # <<<<<<<<<<<<<<
+ *         cur = dst
+ *     return latin1(cur, n)
+*/
+    __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":441
+ *     if has(cur, n, b"order by ", 9) and has(cur, n, b"asc", 3):
+ *         n = strip_order_by_asc(cur, n, dst)
+ *         cur = dst             # <<<<<<<<<<<<<<
+ *     return latin1(cur, n)
+ * 
+*/
+    __pyx_v_cur = __pyx_v_dst;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":439
+ *         n = shorten_limit(cur, n, dst)
+ *         cur, dst = dst, (b if dst == a else a)
+ *     if has(cur, n, b"order by ", 9) and has(cur, n, b"asc", 3):             # <<<<<<<<<<<<<<
+ *         n = strip_order_by_asc(cur, n, dst)
+ *         cur = dst
+*/
+  }
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":442
+ *         n = strip_order_by_asc(cur, n, dst)
+ *         cur = dst
+ *     return latin1(cur, n)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __Pyx_XDECREF(__pyx_r);
+  __pyx_t_5 = __pyx_f_9processor_7parsers_8_slowlog_latin1(__pyx_v_cur, __pyx_v_n); if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 442, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_r = ((PyObject*)__pyx_t_5);
+  __pyx_t_5 = 0;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":391
+ * 
+ * 
+ * cdef str _passes(chars s, Py_ssize_t n, unsigned char* a, unsigned char* b):             # <<<<<<<<<<<<<<
+ *     # Each pass reads `cur` and writes the buffer `cur` is not; the first reads the query.
+ *     cdef chars cur = s
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_5);
+  __Pyx_XDECREF(__pyx_t_6);
+  __Pyx_XDECREF(__pyx_t_7);
+  __Pyx_XDECREF(__pyx_t_9);
+  __Pyx_AddTraceback("processor.parsers._slowlog._passes", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+  __Pyx_XDECREF(__pyx_v_query);
+  __Pyx_XDECREF(__pyx_v_m);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_fingerprint.pxi":454
+ * 
+ * 
+ * def fingerprint_pair(str query):             # <<<<<<<<<<<<<<
+ *     """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C."""
+ *     fp = fingerprint_latin1(query)
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_7fingerprint_pair(PyObject *__pyx_self, 
+#if CYTHON_METH_FASTCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+); /*proto*/
+PyDoc_STRVAR(__pyx_doc_9processor_7parsers_8_slowlog_6fingerprint_pair, "(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C.");
+static PyMethodDef __pyx_mdef_9processor_7parsers_8_slowlog_7fingerprint_pair = {"fingerprint_pair", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_9processor_7parsers_8_slowlog_7fingerprint_pair, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_9processor_7parsers_8_slowlog_6fingerprint_pair};
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_7fingerprint_pair(PyObject *__pyx_self, 
+#if CYTHON_METH_FASTCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+) {
+  PyObject *__pyx_v_query = 0;
+  #if !CYTHON_METH_FASTCALL
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  #endif
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject* values[1] = {0};
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("fingerprint_pair (wrapper)", 0);
+  #if !CYTHON_METH_FASTCALL
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
+  #endif
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
+  {
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_query,0};
+    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
+    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(2, 454, __pyx_L3_error)
+    if (__pyx_kwds_len > 0) {
+      switch (__pyx_nargs) {
+        case  1:
+        values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 454, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  0: break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+      const Py_ssize_t kwd_pos_args = __pyx_nargs;
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "fingerprint_pair", 0) < (0)) __PYX_ERR(2, 454, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("fingerprint_pair", 1, 1, 1, i); __PYX_ERR(2, 454, __pyx_L3_error) }
+      }
+    } else if (unlikely(__pyx_nargs != 1)) {
+      goto __pyx_L5_argtuple_error;
+    } else {
+      values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 454, __pyx_L3_error)
+    }
+    __pyx_v_query = ((PyObject*)values[0]);
+  }
+  goto __pyx_L6_skip;
+  __pyx_L5_argtuple_error:;
+  __Pyx_RaiseArgtupleInvalid("fingerprint_pair", 1, 1, 1, __pyx_nargs); __PYX_ERR(2, 454, __pyx_L3_error)
+  __pyx_L6_skip:;
+  goto __pyx_L4_argument_unpacking_done;
+  __pyx_L3_error:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __Pyx_AddTraceback("processor.parsers._slowlog.fingerprint_pair", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_RefNannyFinishContext();
+  return NULL;
+  __pyx_L4_argument_unpacking_done:;
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_query), (&PyUnicode_Type), 1, "query", 1))) __PYX_ERR(2, 454, __pyx_L1_error)
+  __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_6fingerprint_pair(__pyx_self, __pyx_v_query);
+
+  /* function exit code */
+  goto __pyx_L0;
+  __pyx_L1_error:;
+  __pyx_r = NULL;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  goto __pyx_L7_cleaned_up;
+  __pyx_L0:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __pyx_L7_cleaned_up:;
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_6fingerprint_pair(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_query) {
+  PyObject *__pyx_v_fp = NULL;
+  PyObject *__pyx_v_digest = 0;
+  unsigned char const *__pyx_v_d;
+  char __pyx_v_out[32];
+  int __pyx_v_i;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  PyObject *__pyx_t_2 = NULL;
+  PyObject *__pyx_t_3 = NULL;
+  size_t __pyx_t_4;
+  PyObject *__pyx_t_5 = NULL;
+  PyObject *__pyx_t_6 = NULL;
+  PyObject *__pyx_t_7 = NULL;
+  PyObject *__pyx_t_8 = NULL;
+  unsigned char const *__pyx_t_9;
+  int __pyx_t_10;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("fingerprint_pair", 0);
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":456
+ * def fingerprint_pair(str query):
+ *     """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C."""
+ *     fp = fingerprint_latin1(query)             # <<<<<<<<<<<<<<
+ *     cdef bytes digest = _new_md5(PyUnicode_AsLatin1String(fp), usedforsecurity=False).digest()
+ *     cdef const unsigned char* d = <const unsigned char*>digest
+*/
+  __pyx_t_2 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_fingerprint_latin1); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 456, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_4 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_3))) {
+    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_3);
+    assert(__pyx_t_2);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_3);
+    __Pyx_INCREF(__pyx_t_2);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_3, __pyx__function);
+    __pyx_t_4 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[2] = {__pyx_t_2, __pyx_v_query};
+    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 456, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+  }
+  __pyx_v_fp = __pyx_t_1;
+  __pyx_t_1 = 0;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":457
+ *     """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C."""
+ *     fp = fingerprint_latin1(query)
+ *     cdef bytes digest = _new_md5(PyUnicode_AsLatin1String(fp), usedforsecurity=False).digest()             # <<<<<<<<<<<<<<
+ *     cdef const unsigned char* d = <const unsigned char*>digest
+ *     cdef char out[32]
+*/
+  __pyx_t_5 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_new_md5); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 457, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_6);
+  __pyx_t_7 = PyUnicode_AsLatin1String(__pyx_v_fp); if (unlikely(!__pyx_t_7)) __PYX_ERR(2, 457, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_7);
+  __pyx_t_4 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_6))) {
+    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_6);
+    assert(__pyx_t_5);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_6);
+    __Pyx_INCREF(__pyx_t_5);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_6, __pyx__function);
+    __pyx_t_4 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[2 + ((CYTHON_VECTORCALL) ? 1 : 0)] = {__pyx_t_5, __pyx_t_7};
+    __pyx_t_8 = __Pyx_MakeVectorcallBuilderKwds(1); if (unlikely(!__pyx_t_8)) __PYX_ERR(2, 457, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_8);
+    if (__Pyx_VectorcallBuilder_AddArg(__pyx_mstate_global->__pyx_n_u_usedforsecurity, Py_False, __pyx_t_8, __pyx_callargs+2, 0) < (0)) __PYX_ERR(2, 457, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_Object_Vectorcall_CallFromBuilder((PyObject*)__pyx_t_6, __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET), __pyx_t_8);
+    __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
+    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 457, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+  }
+  __pyx_t_3 = __pyx_t_2;
+  __Pyx_INCREF(__pyx_t_3);
+  __pyx_t_4 = 0;
+  {
+    PyObject *__pyx_callargs[2] = {__pyx_t_3, NULL};
+    __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_digest, __pyx_callargs+__pyx_t_4, (1-__pyx_t_4) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 457, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+  }
+  if (!(likely(PyBytes_CheckExact(__pyx_t_1))||((__pyx_t_1) == Py_None) || __Pyx_RaiseUnexpectedTypeError("bytes", __pyx_t_1))) __PYX_ERR(2, 457, __pyx_L1_error)
+  __pyx_v_digest = ((PyObject*)__pyx_t_1);
+  __pyx_t_1 = 0;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":458
+ *     fp = fingerprint_latin1(query)
+ *     cdef bytes digest = _new_md5(PyUnicode_AsLatin1String(fp), usedforsecurity=False).digest()
+ *     cdef const unsigned char* d = <const unsigned char*>digest             # <<<<<<<<<<<<<<
+ *     cdef char out[32]
+ *     cdef int i
+*/
+  if (unlikely(__pyx_v_digest == Py_None)) {
+    PyErr_SetString(PyExc_TypeError, "expected bytes, NoneType found");
+    __PYX_ERR(2, 458, __pyx_L1_error)
+  }
+  __pyx_t_9 = __Pyx_PyBytes_AsUString(__pyx_v_digest); if (unlikely((!__pyx_t_9) && PyErr_Occurred())) __PYX_ERR(2, 458, __pyx_L1_error)
+  __pyx_v_d = ((unsigned char const *)__pyx_t_9);
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":461
+ *     cdef char out[32]
+ *     cdef int i
+ *     for i in range(16):             # <<<<<<<<<<<<<<
+ *         out[2 * i] = HEX[d[i] >> 4]
+ *         out[2 * i + 1] = HEX[d[i] & 15]
+*/
+  for (__pyx_t_10 = 0; __pyx_t_10 < 16; __pyx_t_10+=1) {
+    __pyx_v_i = __pyx_t_10;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":462
+ *     cdef int i
+ *     for i in range(16):
+ *         out[2 * i] = HEX[d[i] >> 4]             # <<<<<<<<<<<<<<
+ *         out[2 * i + 1] = HEX[d[i] & 15]
+ *     return fp, PyUnicode_DecodeLatin1(out, 32, NULL)
+*/
+    (__pyx_v_out[(2 * __pyx_v_i)]) = (__pyx_v_9processor_7parsers_8_slowlog_HEX[((__pyx_v_d[__pyx_v_i]) >> 4)]);
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":463
+ *     for i in range(16):
+ *         out[2 * i] = HEX[d[i] >> 4]
+ *         out[2 * i + 1] = HEX[d[i] & 15]             # <<<<<<<<<<<<<<
+ *     return fp, PyUnicode_DecodeLatin1(out, 32, NULL)
+*/
+    (__pyx_v_out[((2 * __pyx_v_i) + 1)]) = (__pyx_v_9processor_7parsers_8_slowlog_HEX[((__pyx_v_d[__pyx_v_i]) & 15)]);
+  }
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":464
+ *         out[2 * i] = HEX[d[i] >> 4]
+ *         out[2 * i + 1] = HEX[d[i] & 15]
+ *     return fp, PyUnicode_DecodeLatin1(out, 32, NULL)             # <<<<<<<<<<<<<<
+*/
+  __Pyx_XDECREF(__pyx_r);
+  __pyx_t_1 = PyUnicode_DecodeLatin1(__pyx_v_out, 32, NULL); if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 464, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_2 = PyTuple_New(2); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 464, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __Pyx_INCREF(__pyx_v_fp);
+  __Pyx_GIVEREF(__pyx_v_fp);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_fp) != (0)) __PYX_ERR(2, 464, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_1);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_t_1) != (0)) __PYX_ERR(2, 464, __pyx_L1_error);
+  __pyx_t_1 = 0;
+  __pyx_r = __pyx_t_2;
+  __pyx_t_2 = 0;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":454
+ * 
+ * 
+ * def fingerprint_pair(str query):             # <<<<<<<<<<<<<<
+ *     """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C."""
+ *     fp = fingerprint_latin1(query)
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_XDECREF(__pyx_t_2);
+  __Pyx_XDECREF(__pyx_t_3);
+  __Pyx_XDECREF(__pyx_t_5);
+  __Pyx_XDECREF(__pyx_t_6);
+  __Pyx_XDECREF(__pyx_t_7);
+  __Pyx_XDECREF(__pyx_t_8);
+  __Pyx_AddTraceback("processor.parsers._slowlog.fingerprint_pair", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+  __Pyx_XDECREF(__pyx_v_fp);
+  __Pyx_XDECREF(__pyx_v_digest);
   __Pyx_XGIVEREF(__pyx_r);
   __Pyx_RefNannyFinishContext();
   return __pyx_r;
@@ -10851,7 +12395,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
  *             two(s, a) * 100 + two(s, a + 2), two(s, a + 5), two(s, a + 8), two(s, a + 11),
  *             two(s, a + 14), two(s, a + 17), us, UTC
 */
-      __pyx_t_8 = ((PyObject *)__pyx_f_7cpython_8datetime_datetime_new(((__pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, __pyx_v_a) * 0x64) + __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 2))), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 5)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 8)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 11)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 14)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 17)), __pyx_v_us, __pyx_t_7, NULL)); if (unlikely(!__pyx_t_8)) __PYX_ERR(4, 89, __pyx_L15_error)
+      __pyx_t_8 = ((PyObject *)__pyx_f_7cpython_8datetime_datetime_new(((__pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, __pyx_v_a) * 0x64) + __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 2))), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 5)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 8)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 11)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 14)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 17)), __pyx_v_us, __pyx_t_7, NULL)); if (unlikely(!__pyx_t_8)) __PYX_ERR(3, 89, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_8);
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
       __pyx_r = __pyx_t_8;
@@ -11026,7 +12570,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_stripped(PyObject *__pyx_
  * 
 */
   __Pyx_XDECREF(__pyx_r);
-  __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, __pyx_v_a, __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 102, __pyx_L1_error)
+  __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, __pyx_v_a, __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 102, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_r = ((PyObject*)__pyx_t_3);
   __pyx_t_3 = 0;
@@ -11719,7 +13263,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
  *     fields["user"] = user if user else PyUnicode_Substring(text, u2, u2e)
  *     ip = PyUnicode_Substring(text, ip0, ip1) if ip1 > ip0 else None
 */
-  __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_stripped(__pyx_v_text, __pyx_v_s, __pyx_v_a, (__pyx_v_u2 - 1)); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 155, __pyx_L1_error)
+  __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_stripped(__pyx_v_text, __pyx_v_s, __pyx_v_a, (__pyx_v_u2 - 1)); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 155, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_v_user = ((PyObject*)__pyx_t_3);
   __pyx_t_3 = 0;
@@ -11735,7 +13279,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyUnicode_IS_TRUE(__pyx_v_user);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(4, 156, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(3, 156, __pyx_L1_error)
     __pyx_t_1 = (__pyx_temp != 0);
   }
 
@@ -11743,16 +13287,16 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __Pyx_INCREF(__pyx_v_user);
     __pyx_t_3 = __pyx_v_user;
   } else {
-    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_u2, __pyx_v_u2e); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 156, __pyx_L1_error)
+    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_u2, __pyx_v_u2e); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 156, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __pyx_t_3 = __pyx_t_4;
     __pyx_t_4 = 0;
   }
   if (unlikely(__pyx_v_fields == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
-    __PYX_ERR(4, 156, __pyx_L1_error)
+    __PYX_ERR(3, 156, __pyx_L1_error)
   }
-  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_user, __pyx_t_3) < 0))) __PYX_ERR(4, 156, __pyx_L1_error)
+  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_user, __pyx_t_3) < 0))) __PYX_ERR(3, 156, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
   /* "processor/parsers/_slowlog_entries.pxi":157
@@ -11764,7 +13308,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   __pyx_t_1 = (__pyx_v_ip1 > __pyx_v_ip0);
   if (__pyx_t_1) {
-    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_ip0, __pyx_v_ip1); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 157, __pyx_L1_error)
+    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_ip0, __pyx_v_ip1); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 157, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __pyx_t_3 = __pyx_t_4;
     __pyx_t_4 = 0;
@@ -11784,7 +13328,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   __pyx_t_1 = (__pyx_v_h1 > __pyx_v_h0);
   if (__pyx_t_1) {
-    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_h0, __pyx_v_h1); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 158, __pyx_L1_error)
+    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_h0, __pyx_v_h1); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 158, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __pyx_t_3 = __pyx_t_4;
     __pyx_t_4 = 0;
@@ -11794,9 +13338,9 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
   }
   if (unlikely(__pyx_v_fields == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
-    __PYX_ERR(4, 158, __pyx_L1_error)
+    __PYX_ERR(3, 158, __pyx_L1_error)
   }
-  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_host, __pyx_t_3) < 0))) __PYX_ERR(4, 158, __pyx_L1_error)
+  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_host, __pyx_t_3) < 0))) __PYX_ERR(3, 158, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
   /* "processor/parsers/_slowlog_entries.pxi":159
@@ -11808,9 +13352,9 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   if (unlikely(__pyx_v_fields == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
-    __PYX_ERR(4, 159, __pyx_L1_error)
+    __PYX_ERR(3, 159, __pyx_L1_error)
   }
-  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_ip, __pyx_v_ip) < 0))) __PYX_ERR(4, 159, __pyx_L1_error)
+  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_ip, __pyx_v_ip) < 0))) __PYX_ERR(3, 159, __pyx_L1_error)
 
   /* "processor/parsers/_slowlog_entries.pxi":160
  *     fields["host"] = PyUnicode_Substring(text, h0, h1) if h1 > h0 else ip
@@ -11829,13 +13373,13 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
  *     return True
  * 
 */
-    __pyx_t_3 = PyLong_FromLongLong(__pyx_v_thread); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 161, __pyx_L1_error)
+    __pyx_t_3 = PyLong_FromLongLong(__pyx_v_thread); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 161, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     if (unlikely(__pyx_v_fields == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
-      __PYX_ERR(4, 161, __pyx_L1_error)
+      __PYX_ERR(3, 161, __pyx_L1_error)
     }
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_thread_id, __pyx_t_3) < 0))) __PYX_ERR(4, 161, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_thread_id, __pyx_t_3) < 0))) __PYX_ERR(3, 161, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
     /* "processor/parsers/_slowlog_entries.pxi":160
@@ -11989,7 +13533,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
     } else {
       __pyx_t_4 = __pyx_v_v;
     }
-    __pyx_t_5 = PyLong_FromLongLong(__pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 174, __pyx_L1_error)
+    __pyx_t_5 = PyLong_FromLongLong(__pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(3, 174, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_r = __pyx_t_5;
     __pyx_t_5 = 0;
@@ -12254,8 +13798,8 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
  * 
 */
   __Pyx_XDECREF(__pyx_r);
-  __pyx_t_6 = PyOS_string_to_double(__pyx_v_buf, NULL, NULL); if (unlikely(__PYX_CHECK_FLOAT_EXCEPTION(__pyx_t_6, ((double)(-1.0))) && PyErr_Occurred())) __PYX_ERR(4, 191, __pyx_L1_error)
-  __pyx_t_5 = PyFloat_FromDouble(__pyx_t_6); if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 191, __pyx_L1_error)
+  __pyx_t_6 = PyOS_string_to_double(__pyx_v_buf, NULL, NULL); if (unlikely(__PYX_CHECK_FLOAT_EXCEPTION(__pyx_t_6, ((double)(-1.0))) && PyErr_Occurred())) __PYX_ERR(3, 191, __pyx_L1_error)
+  __pyx_t_5 = PyFloat_FromDouble(__pyx_t_6); if (unlikely(!__pyx_t_5)) __PYX_ERR(3, 191, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_r = __pyx_t_5;
   __pyx_t_5 = 0;
@@ -12612,11 +14156,11 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
 */
     if (unlikely(__pyx_v_table == Py_None)) {
       PyErr_Format(PyExc_AttributeError, "'NoneType' object has no attribute '%.30s'", "get");
-      __PYX_ERR(4, 219, __pyx_L1_error)
+      __PYX_ERR(3, 219, __pyx_L1_error)
     }
-    __pyx_t_6 = PyUnicode_Substring(__pyx_v_text, __pyx_v_k0, __pyx_v_k1); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 219, __pyx_L1_error)
+    __pyx_t_6 = PyUnicode_Substring(__pyx_v_text, __pyx_v_k0, __pyx_v_k1); if (unlikely(!__pyx_t_6)) __PYX_ERR(3, 219, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
-    __pyx_t_7 = __Pyx_PyDict_GetItemDefault(__pyx_v_table, __pyx_t_6, Py_None); if (unlikely(!__pyx_t_7)) __PYX_ERR(4, 219, __pyx_L1_error)
+    __pyx_t_7 = __Pyx_PyDict_GetItemDefault(__pyx_v_table, __pyx_t_6, Py_None); if (unlikely(!__pyx_t_7)) __PYX_ERR(3, 219, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     __Pyx_XDECREF_SET(__pyx_v_entry, __pyx_t_7);
@@ -12666,7 +14210,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       if (unlikely(size != 2)) {
         if (size > 2) __Pyx_RaiseTooManyValuesError(2);
         else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-        __PYX_ERR(4, 222, __pyx_L1_error)
+        __PYX_ERR(3, 222, __pyx_L1_error)
       }
       #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
       __pyx_t_6 = PyTuple_GET_ITEM(sequence, 0);
@@ -12674,14 +14218,14 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_t_8 = PyTuple_GET_ITEM(sequence, 1);
       __Pyx_INCREF(__pyx_t_8);
       #else
-      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 222, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_6)) __PYX_ERR(3, 222, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_8 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_8)) __PYX_ERR(4, 222, __pyx_L1_error)
+      __pyx_t_8 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_8)) __PYX_ERR(3, 222, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_8);
       #endif
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
     } else {
-      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(4, 222, __pyx_L1_error)
+      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(3, 222, __pyx_L1_error)
     }
     __Pyx_XDECREF_SET(__pyx_v_name, __pyx_t_6);
     __pyx_t_6 = 0;
@@ -12713,7 +14257,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
  *             if value is None:
  *                 return False
 */
-      __pyx_t_7 = __pyx_f_9processor_7parsers_8_slowlog_number(__pyx_v_s, __pyx_v_v0, __pyx_v_i, __pyx_v_caster); if (unlikely(!__pyx_t_7)) __PYX_ERR(4, 224, __pyx_L1_error)
+      __pyx_t_7 = __pyx_f_9processor_7parsers_8_slowlog_number(__pyx_v_s, __pyx_v_v0, __pyx_v_i, __pyx_v_caster); if (unlikely(!__pyx_t_7)) __PYX_ERR(3, 224, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_7);
       __Pyx_XDECREF_SET(__pyx_v_value, __pyx_t_7);
       __pyx_t_7 = 0;
@@ -12768,7 +14312,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_t_8 = NULL;
       __Pyx_INCREF(__pyx_v_caster);
       __pyx_t_6 = __pyx_v_caster; 
-      __pyx_t_9 = PyUnicode_Substring(__pyx_v_text, __pyx_v_v0, __pyx_v_i); if (unlikely(!__pyx_t_9)) __PYX_ERR(4, 228, __pyx_L1_error)
+      __pyx_t_9 = PyUnicode_Substring(__pyx_v_text, __pyx_v_v0, __pyx_v_i); if (unlikely(!__pyx_t_9)) __PYX_ERR(3, 228, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_9);
       __pyx_t_10 = 1;
       #if CYTHON_UNPACK_METHODS
@@ -12788,7 +14332,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
         __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
         __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
         __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-        if (unlikely(!__pyx_t_7)) __PYX_ERR(4, 228, __pyx_L1_error)
+        if (unlikely(!__pyx_t_7)) __PYX_ERR(3, 228, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_7);
       }
       __Pyx_XDECREF_SET(__pyx_v_value, __pyx_t_7);
@@ -12805,9 +14349,9 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
 */
     if (unlikely(__pyx_v_fields == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
-      __PYX_ERR(4, 229, __pyx_L1_error)
+      __PYX_ERR(3, 229, __pyx_L1_error)
     }
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_v_name, __pyx_v_value) < 0))) __PYX_ERR(4, 229, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_v_name, __pyx_v_value) < 0))) __PYX_ERR(3, 229, __pyx_L1_error)
   }
 
   /* "processor/parsers/_slowlog_entries.pxi":194
@@ -13033,17 +14577,17 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
  * cdef inline bint header_like_statement(chars s, Py_ssize_t p, Py_ssize_t eol) noexcept nogil:
  *     # lines `_line` reads as part of the header when they come before the statement
  *     cdef Py_ssize_t i = p             # <<<<<<<<<<<<<<
- *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or starts(s, eol, p, b"SET ", 4):
- *         return True
+ *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or (
+ *         starts(s, eol, p, b"SET ", 4) and (
 */
   __pyx_v_i = __pyx_v_p;
 
   /* "processor/parsers/_slowlog_entries.pxi":249
  *     # lines `_line` reads as part of the header when they come before the statement
  *     cdef Py_ssize_t i = p
- *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or starts(s, eol, p, b"SET ", 4):             # <<<<<<<<<<<<<<
- *         return True
- *     while i < eol and is_py_space(s[i]):
+ *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or (             # <<<<<<<<<<<<<<
+ *         starts(s, eol, p, b"SET ", 4) and (
+ *             starts(s, eol, p + 4, b"timestamp=", 10) or starts(s, eol, p + 4, b"insert_id", 9)
 */
   __pyx_t_2 = ((__pyx_v_s[__pyx_v_p]) == '#');
   if (!__pyx_t_2) {
@@ -13057,14 +14601,64 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
     __pyx_t_1 = __pyx_t_2;
     goto __pyx_L4_bool_binop_done;
   }
+
+  /* "processor/parsers/_slowlog_entries.pxi":250
+ *     cdef Py_ssize_t i = p
+ *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or (
+ *         starts(s, eol, p, b"SET ", 4) and (             # <<<<<<<<<<<<<<
+ *             starts(s, eol, p + 4, b"timestamp=", 10) or starts(s, eol, p + 4, b"insert_id", 9)
+ *             or starts(s, eol, p + 4, b"last_insert_id", 14)
+*/
   __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_eol, __pyx_v_p, __pyx_k_SET, 4);
+  if (__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L4_bool_binop_done;
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":251
+ *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or (
+ *         starts(s, eol, p, b"SET ", 4) and (
+ *             starts(s, eol, p + 4, b"timestamp=", 10) or starts(s, eol, p + 4, b"insert_id", 9)             # <<<<<<<<<<<<<<
+ *             or starts(s, eol, p + 4, b"last_insert_id", 14)
+ *         )
+*/
+  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_eol, (__pyx_v_p + 4), __pyx_k_timestamp, 10);
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L4_bool_binop_done;
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":252
+ *         starts(s, eol, p, b"SET ", 4) and (
+ *             starts(s, eol, p + 4, b"timestamp=", 10) or starts(s, eol, p + 4, b"insert_id", 9)
+ *             or starts(s, eol, p + 4, b"last_insert_id", 14)             # <<<<<<<<<<<<<<
+ *         )
+ *     ):
+*/
+  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_eol, (__pyx_v_p + 4), __pyx_k_insert_id, 9);
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L4_bool_binop_done;
+  }
+  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_eol, (__pyx_v_p + 4), __pyx_k_last_insert_id, 14);
   __pyx_t_1 = __pyx_t_2;
   __pyx_L4_bool_binop_done:;
+
+  /* "processor/parsers/_slowlog_entries.pxi":249
+ *     # lines `_line` reads as part of the header when they come before the statement
+ *     cdef Py_ssize_t i = p
+ *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or (             # <<<<<<<<<<<<<<
+ *         starts(s, eol, p, b"SET ", 4) and (
+ *             starts(s, eol, p + 4, b"timestamp=", 10) or starts(s, eol, p + 4, b"insert_id", 9)
+*/
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_entries.pxi":250
- *     cdef Py_ssize_t i = p
- *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or starts(s, eol, p, b"SET ", 4):
+    /* "processor/parsers/_slowlog_entries.pxi":255
+ *         )
+ *     ):
  *         return True             # <<<<<<<<<<<<<<
  *     while i < eol and is_py_space(s[i]):
  *         i += 1
@@ -13075,14 +14669,14 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
     /* "processor/parsers/_slowlog_entries.pxi":249
  *     # lines `_line` reads as part of the header when they come before the statement
  *     cdef Py_ssize_t i = p
- *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or starts(s, eol, p, b"SET ", 4):             # <<<<<<<<<<<<<<
- *         return True
- *     while i < eol and is_py_space(s[i]):
+ *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or (             # <<<<<<<<<<<<<<
+ *         starts(s, eol, p, b"SET ", 4) and (
+ *             starts(s, eol, p + 4, b"timestamp=", 10) or starts(s, eol, p + 4, b"insert_id", 9)
 */
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":251
- *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or starts(s, eol, p, b"SET ", 4):
+  /* "processor/parsers/_slowlog_entries.pxi":256
+ *     ):
  *         return True
  *     while i < eol and is_py_space(s[i]):             # <<<<<<<<<<<<<<
  *         i += 1
@@ -13093,14 +14687,14 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
     if (__pyx_t_2) {
     } else {
       __pyx_t_1 = __pyx_t_2;
-      goto __pyx_L9_bool_binop_done;
+      goto __pyx_L12_bool_binop_done;
     }
     __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_is_py_space((__pyx_v_s[__pyx_v_i]));
     __pyx_t_1 = __pyx_t_2;
-    __pyx_L9_bool_binop_done:;
+    __pyx_L12_bool_binop_done:;
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_entries.pxi":252
+    /* "processor/parsers/_slowlog_entries.pxi":257
  *         return True
  *     while i < eol and is_py_space(s[i]):
  *         i += 1             # <<<<<<<<<<<<<<
@@ -13110,7 +14704,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
     __pyx_v_i = (__pyx_v_i + 1);
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":253
+  /* "processor/parsers/_slowlog_entries.pxi":258
  *     while i < eol and is_py_space(s[i]):
  *         i += 1
  *     return i == eol  # blank             # <<<<<<<<<<<<<<
@@ -13133,7 +14727,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_entries.pxi":256
+/* "processor/parsers/_slowlog_entries.pxi":261
  * 
  * 
  * def scan_slow(             # <<<<<<<<<<<<<<
@@ -13142,16 +14736,16 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_3scan_slow(PyObject *__pyx_self, 
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_9scan_slow(PyObject *__pyx_self, 
 #if CYTHON_METH_FASTCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
 PyObject *__pyx_args, PyObject *__pyx_kwds
 #endif
 ); /*proto*/
-PyDoc_STRVAR(__pyx_doc_9processor_7parsers_8_slowlog_2scan_slow, "Entries from `pos` on (see above); returns the offset of the first line left to `_line`.\n    `table` is the parser's AttributeNames.table, `pair` fingerprint_latin1_pair, `mask`\n    mask_secrets; `parser._db` (the carried database) is read and kept up to date.");
-static PyMethodDef __pyx_mdef_9processor_7parsers_8_slowlog_3scan_slow = {"scan_slow", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_9processor_7parsers_8_slowlog_3scan_slow, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_9processor_7parsers_8_slowlog_2scan_slow};
-static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_3scan_slow(PyObject *__pyx_self, 
+PyDoc_STRVAR(__pyx_doc_9processor_7parsers_8_slowlog_8scan_slow, "Entries from `pos` on (see above); returns the offset of the first line left to `_line`.\n    `table` is the parser's AttributeNames.table, `pair` fingerprint_latin1_pair, `mask`\n    mask_secrets; `parser._db` (the carried database) is read and kept up to date.");
+static PyMethodDef __pyx_mdef_9processor_7parsers_8_slowlog_9scan_slow = {"scan_slow", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_9processor_7parsers_8_slowlog_9scan_slow, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_9processor_7parsers_8_slowlog_8scan_slow};
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_9scan_slow(PyObject *__pyx_self, 
 #if CYTHON_METH_FASTCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
@@ -13190,95 +14784,95 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_text,&__pyx_mstate_global->__pyx_n_u_pos,&__pyx_mstate_global->__pyx_n_u_start,&__pyx_mstate_global->__pyx_n_u_out,&__pyx_mstate_global->__pyx_n_u_parser,&__pyx_mstate_global->__pyx_n_u_table,&__pyx_mstate_global->__pyx_n_u_max_statement,&__pyx_mstate_global->__pyx_n_u_event,&__pyx_mstate_global->__pyx_n_u_pair,&__pyx_mstate_global->__pyx_n_u_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(4, 256, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(3, 261, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case 10:
         values[9] = __Pyx_ArgRef_FASTCALL(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(4, 256, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(3, 261, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_FASTCALL(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(4, 256, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(3, 261, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_FASTCALL(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(4, 256, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(3, 261, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(4, 256, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(3, 261, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(4, 256, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(3, 261, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(4, 256, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(3, 261, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(4, 256, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(3, 261, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(4, 256, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(3, 261, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(4, 256, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(3, 261, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(4, 256, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 261, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "scan_slow", 0) < (0)) __PYX_ERR(4, 256, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "scan_slow", 0) < (0)) __PYX_ERR(3, 261, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 10; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("scan_slow", 1, 10, 10, i); __PYX_ERR(4, 256, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("scan_slow", 1, 10, 10, i); __PYX_ERR(3, 261, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 10)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(4, 256, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 261, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(4, 256, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(3, 261, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(4, 256, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(3, 261, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(4, 256, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(3, 261, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(4, 256, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(3, 261, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(4, 256, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(3, 261, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(4, 256, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(3, 261, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_FASTCALL(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(4, 256, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(3, 261, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_FASTCALL(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(4, 256, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(3, 261, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_FASTCALL(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(4, 256, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(3, 261, __pyx_L3_error)
     }
     __pyx_v_text = ((PyObject*)values[0]);
-    __pyx_v_pos = __Pyx_PyIndex_AsSsize_t(values[1]); if (unlikely((__pyx_v_pos == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(4, 257, __pyx_L3_error)
-    __pyx_v_start = __Pyx_PyIndex_AsSsize_t(values[2]); if (unlikely((__pyx_v_start == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(4, 257, __pyx_L3_error)
+    __pyx_v_pos = __Pyx_PyIndex_AsSsize_t(values[1]); if (unlikely((__pyx_v_pos == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(3, 262, __pyx_L3_error)
+    __pyx_v_start = __Pyx_PyIndex_AsSsize_t(values[2]); if (unlikely((__pyx_v_start == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(3, 262, __pyx_L3_error)
     __pyx_v_out = ((PyObject*)values[3]);
     __pyx_v_parser = values[4];
     __pyx_v_table = ((PyObject*)values[5]);
-    __pyx_v_max_statement = __Pyx_PyIndex_AsSsize_t(values[6]); if (unlikely((__pyx_v_max_statement == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(4, 258, __pyx_L3_error)
+    __pyx_v_max_statement = __Pyx_PyIndex_AsSsize_t(values[6]); if (unlikely((__pyx_v_max_statement == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(3, 263, __pyx_L3_error)
     __pyx_v_event = values[7];
     __pyx_v_pair = values[8];
     __pyx_v_mask = values[9];
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("scan_slow", 1, 10, 10, __pyx_nargs); __PYX_ERR(4, 256, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("scan_slow", 1, 10, 10, __pyx_nargs); __PYX_ERR(3, 261, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -13289,10 +14883,10 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_text), (&PyUnicode_Type), 1, "text", 1))) __PYX_ERR(4, 257, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_out), (&PyList_Type), 1, "out", 1))) __PYX_ERR(4, 257, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_table), (&PyDict_Type), 1, "table", 1))) __PYX_ERR(4, 257, __pyx_L1_error)
-  __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(__pyx_self, __pyx_v_text, __pyx_v_pos, __pyx_v_start, __pyx_v_out, __pyx_v_parser, __pyx_v_table, __pyx_v_max_statement, __pyx_v_event, __pyx_v_pair, __pyx_v_mask);
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_text), (&PyUnicode_Type), 1, "text", 1))) __PYX_ERR(3, 262, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_out), (&PyList_Type), 1, "out", 1))) __PYX_ERR(3, 262, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_table), (&PyDict_Type), 1, "table", 1))) __PYX_ERR(3, 262, __pyx_L1_error)
+  __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(__pyx_self, __pyx_v_text, __pyx_v_pos, __pyx_v_start, __pyx_v_out, __pyx_v_parser, __pyx_v_table, __pyx_v_max_statement, __pyx_v_event, __pyx_v_pair, __pyx_v_mask);
 
   /* function exit code */
   goto __pyx_L0;
@@ -13311,7 +14905,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_text, Py_ssize_t __pyx_v_pos, Py_ssize_t __pyx_v_start, PyObject *__pyx_v_out, PyObject *__pyx_v_parser, PyObject *__pyx_v_table, Py_ssize_t __pyx_v_max_statement, PyObject *__pyx_v_event, PyObject *__pyx_v_pair, PyObject *__pyx_v_mask) {
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_text, Py_ssize_t __pyx_v_pos, Py_ssize_t __pyx_v_start, PyObject *__pyx_v_out, PyObject *__pyx_v_parser, PyObject *__pyx_v_table, Py_ssize_t __pyx_v_max_statement, PyObject *__pyx_v_event, PyObject *__pyx_v_pair, PyObject *__pyx_v_mask) {
   __pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s;
   Py_ssize_t __pyx_v_n;
   Py_ssize_t __pyx_v_p;
@@ -13344,25 +14938,24 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
   PyObject *__pyx_t_11 = NULL;
   PyObject *__pyx_t_12 = NULL;
   int __pyx_t_13;
-  PyObject *__pyx_t_14 = NULL;
-  int __pyx_t_15;
+  int __pyx_t_14;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("scan_slow", 0);
 
-  /* "processor/parsers/_slowlog_entries.pxi":263
+  /* "processor/parsers/_slowlog_entries.pxi":268
  *     `table` is the parser's AttributeNames.table, `pair` fingerprint_latin1_pair, `mask`
  *     mask_secrets; `parser._db` (the carried database) is read and kept up to date."""
  *     if not one_byte(text):             # <<<<<<<<<<<<<<
  *         return pos
  *     cdef chars s = <chars>PyUnicode_DATA(text)
 */
-  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_one_byte(__pyx_v_text); if (unlikely(__pyx_t_1 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(4, 263, __pyx_L1_error)
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_one_byte(__pyx_v_text); if (unlikely(__pyx_t_1 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(3, 268, __pyx_L1_error)
   __pyx_t_2 = (!__pyx_t_1);
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_entries.pxi":264
+    /* "processor/parsers/_slowlog_entries.pxi":269
  *     mask_secrets; `parser._db` (the carried database) is read and kept up to date."""
  *     if not one_byte(text):
  *         return pos             # <<<<<<<<<<<<<<
@@ -13370,13 +14963,13 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
 */
     __Pyx_XDECREF(__pyx_r);
-    __pyx_t_3 = PyLong_FromSsize_t(__pyx_v_pos); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 264, __pyx_L1_error)
+    __pyx_t_3 = PyLong_FromSsize_t(__pyx_v_pos); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 269, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __pyx_r = __pyx_t_3;
     __pyx_t_3 = 0;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":263
+    /* "processor/parsers/_slowlog_entries.pxi":268
  *     `table` is the parser's AttributeNames.table, `pair` fingerprint_latin1_pair, `mask`
  *     mask_secrets; `parser._db` (the carried database) is read and kept up to date."""
  *     if not one_byte(text):             # <<<<<<<<<<<<<<
@@ -13385,7 +14978,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":265
+  /* "processor/parsers/_slowlog_entries.pxi":270
  *     if not one_byte(text):
  *         return pos
  *     cdef chars s = <chars>PyUnicode_DATA(text)             # <<<<<<<<<<<<<<
@@ -13394,7 +14987,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
   __pyx_v_s = ((__pyx_t_9processor_7parsers_8_slowlog_chars)PyUnicode_DATA(__pyx_v_text));
 
-  /* "processor/parsers/_slowlog_entries.pxi":266
+  /* "processor/parsers/_slowlog_entries.pxi":271
  *         return pos
  *     cdef chars s = <chars>PyUnicode_DATA(text)
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)             # <<<<<<<<<<<<<<
@@ -13403,7 +14996,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
   __pyx_v_n = PyUnicode_GET_LENGTH(__pyx_v_text);
 
-  /* "processor/parsers/_slowlog_entries.pxi":267
+  /* "processor/parsers/_slowlog_entries.pxi":272
  *     cdef chars s = <chars>PyUnicode_DATA(text)
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
  *     cdef Py_ssize_t p = pos, entry, eol, stmt, b             # <<<<<<<<<<<<<<
@@ -13412,7 +15005,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
   __pyx_v_p = __pyx_v_pos;
 
-  /* "processor/parsers/_slowlog_entries.pxi":268
+  /* "processor/parsers/_slowlog_entries.pxi":273
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
  *     cdef Py_ssize_t p = pos, entry, eol, stmt, b
  *     cdef long long ts = 0             # <<<<<<<<<<<<<<
@@ -13421,19 +15014,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
   __pyx_v_ts = 0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":271
+  /* "processor/parsers/_slowlog_entries.pxi":276
  *     cdef bint semicolon
  *     cdef const void* at
  *     carried = parser._db             # <<<<<<<<<<<<<<
  *     while p < n:
  *         entry = p
 */
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_parser, __pyx_mstate_global->__pyx_n_u_db); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 271, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_parser, __pyx_mstate_global->__pyx_n_u_db); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 276, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_v_carried = __pyx_t_3;
   __pyx_t_3 = 0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":272
+  /* "processor/parsers/_slowlog_entries.pxi":277
  *     cdef const void* at
  *     carried = parser._db
  *     while p < n:             # <<<<<<<<<<<<<<
@@ -13444,7 +15037,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
     __pyx_t_2 = (__pyx_v_p < __pyx_v_n);
     if (!__pyx_t_2) break;
 
-    /* "processor/parsers/_slowlog_entries.pxi":273
+    /* "processor/parsers/_slowlog_entries.pxi":278
  *     carried = parser._db
  *     while p < n:
  *         entry = p             # <<<<<<<<<<<<<<
@@ -13453,7 +15046,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     __pyx_v_entry = __pyx_v_p;
 
-    /* "processor/parsers/_slowlog_entries.pxi":274
+    /* "processor/parsers/_slowlog_entries.pxi":279
  *     while p < n:
  *         entry = p
  *         at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -13462,7 +15055,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-    /* "processor/parsers/_slowlog_entries.pxi":275
+    /* "processor/parsers/_slowlog_entries.pxi":280
  *         entry = p
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL:             # <<<<<<<<<<<<<<
@@ -13472,7 +15065,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
     __pyx_t_2 = (__pyx_v_at == NULL);
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":276
+      /* "processor/parsers/_slowlog_entries.pxi":281
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL:
  *             break             # <<<<<<<<<<<<<<
@@ -13481,7 +15074,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":275
+      /* "processor/parsers/_slowlog_entries.pxi":280
  *         entry = p
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL:             # <<<<<<<<<<<<<<
@@ -13490,7 +15083,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":277
+    /* "processor/parsers/_slowlog_entries.pxi":282
  *         if at == NULL:
  *             break
  *         eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -13499,7 +15092,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
 
-    /* "processor/parsers/_slowlog_entries.pxi":278
+    /* "processor/parsers/_slowlog_entries.pxi":283
  *             break
  *         eol = <chars>at - s
  *         when = None             # <<<<<<<<<<<<<<
@@ -13509,7 +15102,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
     __Pyx_INCREF(Py_None);
     __Pyx_XDECREF_SET(__pyx_v_when, Py_None);
 
-    /* "processor/parsers/_slowlog_entries.pxi":279
+    /* "processor/parsers/_slowlog_entries.pxi":284
  *         eol = <chars>at - s
  *         when = None
  *         if starts(s, n, p, b"# Time: ", 8):             # <<<<<<<<<<<<<<
@@ -13519,7 +15112,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
     __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k_Time_3, 8);
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":280
+      /* "processor/parsers/_slowlog_entries.pxi":285
  *         when = None
  *         if starts(s, n, p, b"# Time: ", 8):
  *             if eol - p != 35:             # <<<<<<<<<<<<<<
@@ -13529,7 +15122,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __pyx_t_2 = ((__pyx_v_eol - __pyx_v_p) != 35);
       if (__pyx_t_2) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":281
+        /* "processor/parsers/_slowlog_entries.pxi":286
  *         if starts(s, n, p, b"# Time: ", 8):
  *             if eol - p != 35:
  *                 break             # <<<<<<<<<<<<<<
@@ -13538,7 +15131,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":280
+        /* "processor/parsers/_slowlog_entries.pxi":285
  *         when = None
  *         if starts(s, n, p, b"# Time: ", 8):
  *             if eol - p != 35:             # <<<<<<<<<<<<<<
@@ -13547,19 +15140,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":282
+      /* "processor/parsers/_slowlog_entries.pxi":287
  *             if eol - p != 35:
  *                 break
  *             when = iso_time(s, p + 8)             # <<<<<<<<<<<<<<
  *             if when is None:
  *                 break
 */
-      __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_v_s, (__pyx_v_p + 8)); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 282, __pyx_L1_error)
+      __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_v_s, (__pyx_v_p + 8)); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 287, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF_SET(__pyx_v_when, __pyx_t_3);
       __pyx_t_3 = 0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":283
+      /* "processor/parsers/_slowlog_entries.pxi":288
  *                 break
  *             when = iso_time(s, p + 8)
  *             if when is None:             # <<<<<<<<<<<<<<
@@ -13569,7 +15162,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __pyx_t_2 = (__pyx_v_when == Py_None);
       if (__pyx_t_2) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":284
+        /* "processor/parsers/_slowlog_entries.pxi":289
  *             when = iso_time(s, p + 8)
  *             if when is None:
  *                 break             # <<<<<<<<<<<<<<
@@ -13578,7 +15171,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":283
+        /* "processor/parsers/_slowlog_entries.pxi":288
  *                 break
  *             when = iso_time(s, p + 8)
  *             if when is None:             # <<<<<<<<<<<<<<
@@ -13587,7 +15180,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":285
+      /* "processor/parsers/_slowlog_entries.pxi":290
  *             if when is None:
  *                 break
  *             p = eol + 1             # <<<<<<<<<<<<<<
@@ -13596,7 +15189,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       __pyx_v_p = (__pyx_v_eol + 1);
 
-      /* "processor/parsers/_slowlog_entries.pxi":286
+      /* "processor/parsers/_slowlog_entries.pxi":291
  *                 break
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -13605,7 +15198,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-      /* "processor/parsers/_slowlog_entries.pxi":287
+      /* "processor/parsers/_slowlog_entries.pxi":292
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -13615,7 +15208,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __pyx_t_2 = (__pyx_v_at == NULL);
       if (__pyx_t_2) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":288
+        /* "processor/parsers/_slowlog_entries.pxi":293
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:
  *                 break             # <<<<<<<<<<<<<<
@@ -13624,7 +15217,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":287
+        /* "processor/parsers/_slowlog_entries.pxi":292
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -13633,7 +15226,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":289
+      /* "processor/parsers/_slowlog_entries.pxi":294
  *             if at == NULL:
  *                 break
  *             eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -13642,7 +15235,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
 
-      /* "processor/parsers/_slowlog_entries.pxi":279
+      /* "processor/parsers/_slowlog_entries.pxi":284
  *         eol = <chars>at - s
  *         when = None
  *         if starts(s, n, p, b"# Time: ", 8):             # <<<<<<<<<<<<<<
@@ -13651,7 +15244,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":290
+    /* "processor/parsers/_slowlog_entries.pxi":295
  *                 break
  *             eol = <chars>at - s
  *         if not starts(s, n, p, b"# User@Host: ", 13) or not printable(s, p, eol):             # <<<<<<<<<<<<<<
@@ -13669,7 +15262,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
     __pyx_L12_bool_binop_done:;
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":291
+      /* "processor/parsers/_slowlog_entries.pxi":296
  *             eol = <chars>at - s
  *         if not starts(s, n, p, b"# User@Host: ", 13) or not printable(s, p, eol):
  *             break             # <<<<<<<<<<<<<<
@@ -13678,7 +15271,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":290
+      /* "processor/parsers/_slowlog_entries.pxi":295
  *                 break
  *             eol = <chars>at - s
  *         if not starts(s, n, p, b"# User@Host: ", 13) or not printable(s, p, eol):             # <<<<<<<<<<<<<<
@@ -13687,30 +15280,30 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":292
+    /* "processor/parsers/_slowlog_entries.pxi":297
  *         if not starts(s, n, p, b"# User@Host: ", 13) or not printable(s, p, eol):
  *             break
  *         fields = {}             # <<<<<<<<<<<<<<
  *         if not user_host(text, s, p + 13, eol, fields):
  *             break
 */
-    __pyx_t_3 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 292, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 297, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_XDECREF_SET(__pyx_v_fields, ((PyObject*)__pyx_t_3));
     __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":293
+    /* "processor/parsers/_slowlog_entries.pxi":298
  *             break
  *         fields = {}
  *         if not user_host(text, s, p + 13, eol, fields):             # <<<<<<<<<<<<<<
  *             break
  *         p = eol + 1
 */
-    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_user_host(__pyx_v_text, __pyx_v_s, (__pyx_v_p + 13), __pyx_v_eol, __pyx_v_fields); if (unlikely(__pyx_t_2 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(4, 293, __pyx_L1_error)
+    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_user_host(__pyx_v_text, __pyx_v_s, (__pyx_v_p + 13), __pyx_v_eol, __pyx_v_fields); if (unlikely(__pyx_t_2 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(3, 298, __pyx_L1_error)
     __pyx_t_1 = (!__pyx_t_2);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":294
+      /* "processor/parsers/_slowlog_entries.pxi":299
  *         fields = {}
  *         if not user_host(text, s, p + 13, eol, fields):
  *             break             # <<<<<<<<<<<<<<
@@ -13719,7 +15312,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":293
+      /* "processor/parsers/_slowlog_entries.pxi":298
  *             break
  *         fields = {}
  *         if not user_host(text, s, p + 13, eol, fields):             # <<<<<<<<<<<<<<
@@ -13728,7 +15321,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":295
+    /* "processor/parsers/_slowlog_entries.pxi":300
  *         if not user_host(text, s, p + 13, eol, fields):
  *             break
  *         p = eol + 1             # <<<<<<<<<<<<<<
@@ -13737,7 +15330,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     __pyx_v_p = (__pyx_v_eol + 1);
 
-    /* "processor/parsers/_slowlog_entries.pxi":296
+    /* "processor/parsers/_slowlog_entries.pxi":301
  *             break
  *         p = eol + 1
  *         at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -13746,7 +15339,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-    /* "processor/parsers/_slowlog_entries.pxi":297
+    /* "processor/parsers/_slowlog_entries.pxi":302
  *         p = eol + 1
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL or not starts(s, n, p, b"# Query_time: ", 14):             # <<<<<<<<<<<<<<
@@ -13764,7 +15357,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
     __pyx_L16_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":298
+      /* "processor/parsers/_slowlog_entries.pxi":303
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL or not starts(s, n, p, b"# Query_time: ", 14):
  *             break             # <<<<<<<<<<<<<<
@@ -13773,7 +15366,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":297
+      /* "processor/parsers/_slowlog_entries.pxi":302
  *         p = eol + 1
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL or not starts(s, n, p, b"# Query_time: ", 14):             # <<<<<<<<<<<<<<
@@ -13782,7 +15375,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":299
+    /* "processor/parsers/_slowlog_entries.pxi":304
  *         if at == NULL or not starts(s, n, p, b"# Query_time: ", 14):
  *             break
  *         eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -13791,7 +15384,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
 
-    /* "processor/parsers/_slowlog_entries.pxi":300
+    /* "processor/parsers/_slowlog_entries.pxi":305
  *             break
  *         eol = <chars>at - s
  *         if not printable(s, p, eol) or not attributes(text, s, p + 1, eol, fields, table):             # <<<<<<<<<<<<<<
@@ -13804,13 +15397,13 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __pyx_t_1 = __pyx_t_2;
       goto __pyx_L19_bool_binop_done;
     }
-    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_attributes(__pyx_v_text, __pyx_v_s, (__pyx_v_p + 1), __pyx_v_eol, __pyx_v_fields, __pyx_v_table); if (unlikely(__pyx_t_2 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(4, 300, __pyx_L1_error)
+    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_attributes(__pyx_v_text, __pyx_v_s, (__pyx_v_p + 1), __pyx_v_eol, __pyx_v_fields, __pyx_v_table); if (unlikely(__pyx_t_2 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(3, 305, __pyx_L1_error)
     __pyx_t_4 = (!__pyx_t_2);
     __pyx_t_1 = __pyx_t_4;
     __pyx_L19_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":301
+      /* "processor/parsers/_slowlog_entries.pxi":306
  *         eol = <chars>at - s
  *         if not printable(s, p, eol) or not attributes(text, s, p + 1, eol, fields, table):
  *             break             # <<<<<<<<<<<<<<
@@ -13819,7 +15412,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":300
+      /* "processor/parsers/_slowlog_entries.pxi":305
  *             break
  *         eol = <chars>at - s
  *         if not printable(s, p, eol) or not attributes(text, s, p + 1, eol, fields, table):             # <<<<<<<<<<<<<<
@@ -13828,7 +15421,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":302
+    /* "processor/parsers/_slowlog_entries.pxi":307
  *         if not printable(s, p, eol) or not attributes(text, s, p + 1, eol, fields, table):
  *             break
  *         p = eol + 1             # <<<<<<<<<<<<<<
@@ -13837,7 +15430,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     __pyx_v_p = (__pyx_v_eol + 1);
 
-    /* "processor/parsers/_slowlog_entries.pxi":303
+    /* "processor/parsers/_slowlog_entries.pxi":308
  *             break
  *         p = eol + 1
  *         at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -13846,7 +15439,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-    /* "processor/parsers/_slowlog_entries.pxi":304
+    /* "processor/parsers/_slowlog_entries.pxi":309
  *         p = eol + 1
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL:             # <<<<<<<<<<<<<<
@@ -13856,7 +15449,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
     __pyx_t_1 = (__pyx_v_at == NULL);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":305
+      /* "processor/parsers/_slowlog_entries.pxi":310
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL:
  *             break             # <<<<<<<<<<<<<<
@@ -13865,7 +15458,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":304
+      /* "processor/parsers/_slowlog_entries.pxi":309
  *         p = eol + 1
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL:             # <<<<<<<<<<<<<<
@@ -13874,7 +15467,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":306
+    /* "processor/parsers/_slowlog_entries.pxi":311
  *         if at == NULL:
  *             break
  *         eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -13883,7 +15476,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
 
-    /* "processor/parsers/_slowlog_entries.pxi":307
+    /* "processor/parsers/_slowlog_entries.pxi":312
  *             break
  *         eol = <chars>at - s
  *         if starts(s, n, p, b"use ", 4):             # <<<<<<<<<<<<<<
@@ -13893,7 +15486,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
     __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k_use, 4);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":308
+      /* "processor/parsers/_slowlog_entries.pxi":313
  *         eol = <chars>at - s
  *         if starts(s, n, p, b"use ", 4):
  *             b = p + 4             # <<<<<<<<<<<<<<
@@ -13902,7 +15495,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       __pyx_v_b = (__pyx_v_p + 4);
 
-      /* "processor/parsers/_slowlog_entries.pxi":309
+      /* "processor/parsers/_slowlog_entries.pxi":314
  *         if starts(s, n, p, b"use ", 4):
  *             b = p + 4
  *             while b < eol and (is_word(s[b]) or s[b] == b"$"):             # <<<<<<<<<<<<<<
@@ -13927,7 +15520,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
         __pyx_L25_bool_binop_done:;
         if (!__pyx_t_1) break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":310
+        /* "processor/parsers/_slowlog_entries.pxi":315
  *             b = p + 4
  *             while b < eol and (is_word(s[b]) or s[b] == b"$"):
  *                 b += 1             # <<<<<<<<<<<<<<
@@ -13937,7 +15530,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
         __pyx_v_b = (__pyx_v_b + 1);
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":311
+      /* "processor/parsers/_slowlog_entries.pxi":316
  *             while b < eol and (is_word(s[b]) or s[b] == b"$"):
  *                 b += 1
  *             if b == p + 4 or b + 1 != eol or s[b] != b";":             # <<<<<<<<<<<<<<
@@ -13961,7 +15554,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __pyx_L29_bool_binop_done:;
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":312
+        /* "processor/parsers/_slowlog_entries.pxi":317
  *                 b += 1
  *             if b == p + 4 or b + 1 != eol or s[b] != b";":
  *                 break             # <<<<<<<<<<<<<<
@@ -13970,7 +15563,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":311
+        /* "processor/parsers/_slowlog_entries.pxi":316
  *             while b < eol and (is_word(s[b]) or s[b] == b"$"):
  *                 b += 1
  *             if b == p + 4 or b + 1 != eol or s[b] != b";":             # <<<<<<<<<<<<<<
@@ -13979,19 +15572,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":313
+      /* "processor/parsers/_slowlog_entries.pxi":318
  *             if b == p + 4 or b + 1 != eol or s[b] != b";":
  *                 break
  *             fields["db"] = PyUnicode_Substring(text, p + 4, b)             # <<<<<<<<<<<<<<
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
 */
-      __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, (__pyx_v_p + 4), __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 313, __pyx_L1_error)
+      __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, (__pyx_v_p + 4), __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 318, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_t_3) < 0))) __PYX_ERR(4, 313, __pyx_L1_error)
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_t_3) < 0))) __PYX_ERR(3, 318, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":314
+      /* "processor/parsers/_slowlog_entries.pxi":319
  *                 break
  *             fields["db"] = PyUnicode_Substring(text, p + 4, b)
  *             p = eol + 1             # <<<<<<<<<<<<<<
@@ -14000,7 +15593,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       __pyx_v_p = (__pyx_v_eol + 1);
 
-      /* "processor/parsers/_slowlog_entries.pxi":315
+      /* "processor/parsers/_slowlog_entries.pxi":320
  *             fields["db"] = PyUnicode_Substring(text, p + 4, b)
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -14009,7 +15602,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-      /* "processor/parsers/_slowlog_entries.pxi":316
+      /* "processor/parsers/_slowlog_entries.pxi":321
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -14019,7 +15612,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __pyx_t_1 = (__pyx_v_at == NULL);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":317
+        /* "processor/parsers/_slowlog_entries.pxi":322
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:
  *                 break             # <<<<<<<<<<<<<<
@@ -14028,7 +15621,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":316
+        /* "processor/parsers/_slowlog_entries.pxi":321
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -14037,7 +15630,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":318
+      /* "processor/parsers/_slowlog_entries.pxi":323
  *             if at == NULL:
  *                 break
  *             eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -14046,7 +15639,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
 
-      /* "processor/parsers/_slowlog_entries.pxi":307
+      /* "processor/parsers/_slowlog_entries.pxi":312
  *             break
  *         eol = <chars>at - s
  *         if starts(s, n, p, b"use ", 4):             # <<<<<<<<<<<<<<
@@ -14055,7 +15648,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":319
+    /* "processor/parsers/_slowlog_entries.pxi":324
  *                 break
  *             eol = <chars>at - s
  *         if starts(s, n, p, b"SET timestamp=", 14):             # <<<<<<<<<<<<<<
@@ -14065,7 +15658,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
     __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k_SET_timestamp, 14);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":320
+      /* "processor/parsers/_slowlog_entries.pxi":325
  *             eol = <chars>at - s
  *         if starts(s, n, p, b"SET timestamp=", 14):
  *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:             # <<<<<<<<<<<<<<
@@ -14083,7 +15676,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __pyx_L35_bool_binop_done:;
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":321
+        /* "processor/parsers/_slowlog_entries.pxi":326
  *         if starts(s, n, p, b"SET timestamp=", 14):
  *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:
  *                 break             # <<<<<<<<<<<<<<
@@ -14092,7 +15685,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":320
+        /* "processor/parsers/_slowlog_entries.pxi":325
  *             eol = <chars>at - s
  *         if starts(s, n, p, b"SET timestamp=", 14):
  *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:             # <<<<<<<<<<<<<<
@@ -14101,19 +15694,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":322
+      /* "processor/parsers/_slowlog_entries.pxi":327
  *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:
  *                 break
  *             fields["timestamp"] = PyLong_FromLongLong(ts)             # <<<<<<<<<<<<<<
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
 */
-      __pyx_t_3 = PyLong_FromLongLong(__pyx_v_ts); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 322, __pyx_L1_error)
+      __pyx_t_3 = PyLong_FromLongLong(__pyx_v_ts); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 327, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_timestamp, __pyx_t_3) < 0))) __PYX_ERR(4, 322, __pyx_L1_error)
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_timestamp_2, __pyx_t_3) < 0))) __PYX_ERR(3, 327, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":323
+      /* "processor/parsers/_slowlog_entries.pxi":328
  *                 break
  *             fields["timestamp"] = PyLong_FromLongLong(ts)
  *             p = eol + 1             # <<<<<<<<<<<<<<
@@ -14122,7 +15715,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       __pyx_v_p = (__pyx_v_eol + 1);
 
-      /* "processor/parsers/_slowlog_entries.pxi":324
+      /* "processor/parsers/_slowlog_entries.pxi":329
  *             fields["timestamp"] = PyLong_FromLongLong(ts)
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -14131,7 +15724,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-      /* "processor/parsers/_slowlog_entries.pxi":325
+      /* "processor/parsers/_slowlog_entries.pxi":330
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -14141,7 +15734,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __pyx_t_1 = (__pyx_v_at == NULL);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":326
+        /* "processor/parsers/_slowlog_entries.pxi":331
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:
  *                 break             # <<<<<<<<<<<<<<
@@ -14150,7 +15743,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":325
+        /* "processor/parsers/_slowlog_entries.pxi":330
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -14159,7 +15752,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":327
+      /* "processor/parsers/_slowlog_entries.pxi":332
  *             if at == NULL:
  *                 break
  *             eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -14168,7 +15761,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
 
-      /* "processor/parsers/_slowlog_entries.pxi":319
+      /* "processor/parsers/_slowlog_entries.pxi":324
  *                 break
  *             eol = <chars>at - s
  *         if starts(s, n, p, b"SET timestamp=", 14):             # <<<<<<<<<<<<<<
@@ -14177,7 +15770,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":329
+    /* "processor/parsers/_slowlog_entries.pxi":334
  *             eol = <chars>at - s
  *         # The statement: its first line must not be one `_line` reads as header.
  *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
@@ -14195,7 +15788,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
     __pyx_L39_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":330
+      /* "processor/parsers/_slowlog_entries.pxi":335
  *         # The statement: its first line must not be one `_line` reads as header.
  *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):
  *             break             # <<<<<<<<<<<<<<
@@ -14204,7 +15797,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":329
+      /* "processor/parsers/_slowlog_entries.pxi":334
  *             eol = <chars>at - s
  *         # The statement: its first line must not be one `_line` reads as header.
  *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
@@ -14213,7 +15806,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":331
+    /* "processor/parsers/_slowlog_entries.pxi":336
  *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):
  *             break
  *         stmt = p             # <<<<<<<<<<<<<<
@@ -14222,7 +15815,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     __pyx_v_stmt = __pyx_v_p;
 
-    /* "processor/parsers/_slowlog_entries.pxi":332
+    /* "processor/parsers/_slowlog_entries.pxi":337
  *             break
  *         stmt = p
  *         semicolon = False             # <<<<<<<<<<<<<<
@@ -14231,7 +15824,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     __pyx_v_semicolon = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":333
+    /* "processor/parsers/_slowlog_entries.pxi":338
  *         stmt = p
  *         semicolon = False
  *         while True:             # <<<<<<<<<<<<<<
@@ -14240,7 +15833,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     while (1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":334
+      /* "processor/parsers/_slowlog_entries.pxi":339
  *         semicolon = False
  *         while True:
  *             if p > stmt:             # <<<<<<<<<<<<<<
@@ -14250,7 +15843,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __pyx_t_1 = (__pyx_v_p > __pyx_v_stmt);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":335
+        /* "processor/parsers/_slowlog_entries.pxi":340
  *         while True:
  *             if p > stmt:
  *                 if s[p] == b"#":             # <<<<<<<<<<<<<<
@@ -14260,7 +15853,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
         __pyx_t_1 = ((__pyx_v_s[__pyx_v_p]) == '#');
         if (__pyx_t_1) {
 
-          /* "processor/parsers/_slowlog_entries.pxi":336
+          /* "processor/parsers/_slowlog_entries.pxi":341
  *             if p > stmt:
  *                 if s[p] == b"#":
  *                     if entry_line(s, n, p):             # <<<<<<<<<<<<<<
@@ -14270,7 +15863,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
           __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_entry_line(__pyx_v_s, __pyx_v_n, __pyx_v_p);
           if (__pyx_t_1) {
 
-            /* "processor/parsers/_slowlog_entries.pxi":337
+            /* "processor/parsers/_slowlog_entries.pxi":342
  *                 if s[p] == b"#":
  *                     if entry_line(s, n, p):
  *                         break             # <<<<<<<<<<<<<<
@@ -14279,7 +15872,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
             goto __pyx_L42_break;
 
-            /* "processor/parsers/_slowlog_entries.pxi":336
+            /* "processor/parsers/_slowlog_entries.pxi":341
  *             if p > stmt:
  *                 if s[p] == b"#":
  *                     if entry_line(s, n, p):             # <<<<<<<<<<<<<<
@@ -14288,7 +15881,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
           }
 
-          /* "processor/parsers/_slowlog_entries.pxi":338
+          /* "processor/parsers/_slowlog_entries.pxi":343
  *                     if entry_line(s, n, p):
  *                         break
  *                     if semicolon and starts(s, n, p, b"# ", 2):             # <<<<<<<<<<<<<<
@@ -14305,7 +15898,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
           __pyx_L47_bool_binop_done:;
           if (__pyx_t_1) {
 
-            /* "processor/parsers/_slowlog_entries.pxi":339
+            /* "processor/parsers/_slowlog_entries.pxi":344
  *                         break
  *                     if semicolon and starts(s, n, p, b"# ", 2):
  *                         p = -1             # <<<<<<<<<<<<<<
@@ -14314,7 +15907,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
             __pyx_v_p = -1L;
 
-            /* "processor/parsers/_slowlog_entries.pxi":340
+            /* "processor/parsers/_slowlog_entries.pxi":345
  *                     if semicolon and starts(s, n, p, b"# ", 2):
  *                         p = -1
  *                         break             # <<<<<<<<<<<<<<
@@ -14323,7 +15916,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
             goto __pyx_L42_break;
 
-            /* "processor/parsers/_slowlog_entries.pxi":338
+            /* "processor/parsers/_slowlog_entries.pxi":343
  *                     if entry_line(s, n, p):
  *                         break
  *                     if semicolon and starts(s, n, p, b"# ", 2):             # <<<<<<<<<<<<<<
@@ -14332,7 +15925,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
           }
 
-          /* "processor/parsers/_slowlog_entries.pxi":335
+          /* "processor/parsers/_slowlog_entries.pxi":340
  *         while True:
  *             if p > stmt:
  *                 if s[p] == b"#":             # <<<<<<<<<<<<<<
@@ -14342,7 +15935,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
           goto __pyx_L44;
         }
 
-        /* "processor/parsers/_slowlog_entries.pxi":341
+        /* "processor/parsers/_slowlog_entries.pxi":346
  *                         p = -1
  *                         break
  *                 elif server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
@@ -14352,7 +15945,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
         __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_server_header_like(__pyx_v_s, __pyx_v_p, __pyx_v_eol);
         if (__pyx_t_1) {
 
-          /* "processor/parsers/_slowlog_entries.pxi":342
+          /* "processor/parsers/_slowlog_entries.pxi":347
  *                         break
  *                 elif server_header_like(s, p, eol):
  *                     p = -1             # <<<<<<<<<<<<<<
@@ -14361,7 +15954,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
           __pyx_v_p = -1L;
 
-          /* "processor/parsers/_slowlog_entries.pxi":343
+          /* "processor/parsers/_slowlog_entries.pxi":348
  *                 elif server_header_like(s, p, eol):
  *                     p = -1
  *                     break             # <<<<<<<<<<<<<<
@@ -14370,7 +15963,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
           goto __pyx_L42_break;
 
-          /* "processor/parsers/_slowlog_entries.pxi":341
+          /* "processor/parsers/_slowlog_entries.pxi":346
  *                         p = -1
  *                         break
  *                 elif server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
@@ -14380,7 +15973,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
         }
         __pyx_L44:;
 
-        /* "processor/parsers/_slowlog_entries.pxi":334
+        /* "processor/parsers/_slowlog_entries.pxi":339
  *         semicolon = False
  *         while True:
  *             if p > stmt:             # <<<<<<<<<<<<<<
@@ -14389,7 +15982,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":344
+      /* "processor/parsers/_slowlog_entries.pxi":349
  *                     p = -1
  *                     break
  *             if not ascii_text(s, p, eol):             # <<<<<<<<<<<<<<
@@ -14399,7 +15992,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __pyx_t_1 = (!__pyx_f_9processor_7parsers_8_slowlog_ascii_text(__pyx_v_s, __pyx_v_p, __pyx_v_eol));
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":345
+        /* "processor/parsers/_slowlog_entries.pxi":350
  *                     break
  *             if not ascii_text(s, p, eol):
  *                 p = -1             # <<<<<<<<<<<<<<
@@ -14408,7 +16001,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
         __pyx_v_p = -1L;
 
-        /* "processor/parsers/_slowlog_entries.pxi":346
+        /* "processor/parsers/_slowlog_entries.pxi":351
  *             if not ascii_text(s, p, eol):
  *                 p = -1
  *                 break             # <<<<<<<<<<<<<<
@@ -14417,7 +16010,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L42_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":344
+        /* "processor/parsers/_slowlog_entries.pxi":349
  *                     p = -1
  *                     break
  *             if not ascii_text(s, p, eol):             # <<<<<<<<<<<<<<
@@ -14426,7 +16019,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":347
+      /* "processor/parsers/_slowlog_entries.pxi":352
  *                 p = -1
  *                 break
  *             b = eol             # <<<<<<<<<<<<<<
@@ -14435,7 +16028,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       __pyx_v_b = __pyx_v_eol;
 
-      /* "processor/parsers/_slowlog_entries.pxi":348
+      /* "processor/parsers/_slowlog_entries.pxi":353
  *                 break
  *             b = eol
  *             while b > p and is_py_space(s[b - 1]):             # <<<<<<<<<<<<<<
@@ -14454,7 +16047,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
         __pyx_L52_bool_binop_done:;
         if (!__pyx_t_1) break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":349
+        /* "processor/parsers/_slowlog_entries.pxi":354
  *             b = eol
  *             while b > p and is_py_space(s[b - 1]):
  *                 b -= 1             # <<<<<<<<<<<<<<
@@ -14464,7 +16057,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
         __pyx_v_b = (__pyx_v_b - 1);
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":350
+      /* "processor/parsers/_slowlog_entries.pxi":355
  *             while b > p and is_py_space(s[b - 1]):
  *                 b -= 1
  *             semicolon = b > p and s[b - 1] == b";"             # <<<<<<<<<<<<<<
@@ -14482,7 +16075,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __pyx_L54_bool_binop_done:;
       __pyx_v_semicolon = __pyx_t_1;
 
-      /* "processor/parsers/_slowlog_entries.pxi":351
+      /* "processor/parsers/_slowlog_entries.pxi":356
  *                 b -= 1
  *             semicolon = b > p and s[b - 1] == b";"
  *             p = eol + 1             # <<<<<<<<<<<<<<
@@ -14491,7 +16084,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       __pyx_v_p = (__pyx_v_eol + 1);
 
-      /* "processor/parsers/_slowlog_entries.pxi":352
+      /* "processor/parsers/_slowlog_entries.pxi":357
  *             semicolon = b > p and s[b - 1] == b";"
  *             p = eol + 1
  *             if p >= n:             # <<<<<<<<<<<<<<
@@ -14501,7 +16094,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __pyx_t_1 = (__pyx_v_p >= __pyx_v_n);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":353
+        /* "processor/parsers/_slowlog_entries.pxi":358
  *             p = eol + 1
  *             if p >= n:
  *                 p = -1  # the next entry has not started yet: not known to be complete             # <<<<<<<<<<<<<<
@@ -14510,7 +16103,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
         __pyx_v_p = -1L;
 
-        /* "processor/parsers/_slowlog_entries.pxi":354
+        /* "processor/parsers/_slowlog_entries.pxi":359
  *             if p >= n:
  *                 p = -1  # the next entry has not started yet: not known to be complete
  *                 break             # <<<<<<<<<<<<<<
@@ -14519,7 +16112,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L42_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":352
+        /* "processor/parsers/_slowlog_entries.pxi":357
  *             semicolon = b > p and s[b - 1] == b";"
  *             p = eol + 1
  *             if p >= n:             # <<<<<<<<<<<<<<
@@ -14528,7 +16121,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":355
+      /* "processor/parsers/_slowlog_entries.pxi":360
  *                 p = -1  # the next entry has not started yet: not known to be complete
  *                 break
  *             at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -14537,7 +16130,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-      /* "processor/parsers/_slowlog_entries.pxi":356
+      /* "processor/parsers/_slowlog_entries.pxi":361
  *                 break
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -14547,7 +16140,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __pyx_t_1 = (__pyx_v_at == NULL);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":357
+        /* "processor/parsers/_slowlog_entries.pxi":362
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:
  *                 p = -1             # <<<<<<<<<<<<<<
@@ -14556,7 +16149,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
         __pyx_v_p = -1L;
 
-        /* "processor/parsers/_slowlog_entries.pxi":358
+        /* "processor/parsers/_slowlog_entries.pxi":363
  *             if at == NULL:
  *                 p = -1
  *                 break             # <<<<<<<<<<<<<<
@@ -14565,7 +16158,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L42_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":356
+        /* "processor/parsers/_slowlog_entries.pxi":361
  *                 break
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -14574,7 +16167,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":359
+      /* "processor/parsers/_slowlog_entries.pxi":364
  *                 p = -1
  *                 break
  *             eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -14585,7 +16178,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
     }
     __pyx_L42_break:;
 
-    /* "processor/parsers/_slowlog_entries.pxi":360
+    /* "processor/parsers/_slowlog_entries.pxi":365
  *                 break
  *             eol = <chars>at - s
  *         if p < 0 or p - stmt > max_statement:             # <<<<<<<<<<<<<<
@@ -14603,7 +16196,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
     __pyx_L59_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":361
+      /* "processor/parsers/_slowlog_entries.pxi":366
  *             eol = <chars>at - s
  *         if p < 0 or p - stmt > max_statement:
  *             break             # <<<<<<<<<<<<<<
@@ -14612,7 +16205,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":360
+      /* "processor/parsers/_slowlog_entries.pxi":365
  *                 break
  *             eol = <chars>at - s
  *         if p < 0 or p - stmt > max_statement:             # <<<<<<<<<<<<<<
@@ -14621,7 +16214,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":362
+    /* "processor/parsers/_slowlog_entries.pxi":367
  *         if p < 0 or p - stmt > max_statement:
  *             break
  *         b = p - 1             # <<<<<<<<<<<<<<
@@ -14630,7 +16223,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     __pyx_v_b = (__pyx_v_p - 1);
 
-    /* "processor/parsers/_slowlog_entries.pxi":363
+    /* "processor/parsers/_slowlog_entries.pxi":368
  *             break
  *         b = p - 1
  *         while b > stmt and is_py_space(s[b - 1]):             # <<<<<<<<<<<<<<
@@ -14649,7 +16242,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __pyx_L63_bool_binop_done:;
       if (!__pyx_t_1) break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":364
+      /* "processor/parsers/_slowlog_entries.pxi":369
  *         b = p - 1
  *         while b > stmt and is_py_space(s[b - 1]):
  *             b -= 1             # <<<<<<<<<<<<<<
@@ -14659,7 +16252,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __pyx_v_b = (__pyx_v_b - 1);
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":365
+    /* "processor/parsers/_slowlog_entries.pxi":370
  *         while b > stmt and is_py_space(s[b - 1]):
  *             b -= 1
  *         if b > stmt and s[b - 1] == b";":             # <<<<<<<<<<<<<<
@@ -14677,7 +16270,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
     __pyx_L66_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":366
+      /* "processor/parsers/_slowlog_entries.pxi":371
  *             b -= 1
  *         if b > stmt and s[b - 1] == b";":
  *             b -= 1             # <<<<<<<<<<<<<<
@@ -14686,7 +16279,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       __pyx_v_b = (__pyx_v_b - 1);
 
-      /* "processor/parsers/_slowlog_entries.pxi":365
+      /* "processor/parsers/_slowlog_entries.pxi":370
  *         while b > stmt and is_py_space(s[b - 1]):
  *             b -= 1
  *         if b > stmt and s[b - 1] == b";":             # <<<<<<<<<<<<<<
@@ -14695,19 +16288,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":367
+    /* "processor/parsers/_slowlog_entries.pxi":372
  *         if b > stmt and s[b - 1] == b";":
  *             b -= 1
  *         statement = PyUnicode_Substring(text, stmt, b)             # <<<<<<<<<<<<<<
  *         fp, qid = pair(statement)
  *         fields["statement"] = mask(statement)
 */
-    __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, __pyx_v_stmt, __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 367, __pyx_L1_error)
+    __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, __pyx_v_stmt, __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 372, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_XDECREF_SET(__pyx_v_statement, ((PyObject*)__pyx_t_3));
     __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":368
+    /* "processor/parsers/_slowlog_entries.pxi":373
  *             b -= 1
  *         statement = PyUnicode_Substring(text, stmt, b)
  *         fp, qid = pair(statement)             # <<<<<<<<<<<<<<
@@ -14734,7 +16327,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_6, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 368, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 373, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     if ((likely(PyTuple_CheckExact(__pyx_t_3))) || (PyList_CheckExact(__pyx_t_3))) {
@@ -14743,7 +16336,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       if (unlikely(size != 2)) {
         if (size > 2) __Pyx_RaiseTooManyValuesError(2);
         else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-        __PYX_ERR(4, 368, __pyx_L1_error)
+        __PYX_ERR(3, 373, __pyx_L1_error)
       }
       #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
       if (likely(PyTuple_CheckExact(sequence))) {
@@ -14753,22 +16346,22 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
         __Pyx_INCREF(__pyx_t_5);
       } else {
         __pyx_t_6 = __Pyx_PyList_GetItemRefFast(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-        if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 368, __pyx_L1_error)
+        if (unlikely(!__pyx_t_6)) __PYX_ERR(3, 373, __pyx_L1_error)
         __Pyx_XGOTREF(__pyx_t_6);
         __pyx_t_5 = __Pyx_PyList_GetItemRefFast(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-        if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 368, __pyx_L1_error)
+        if (unlikely(!__pyx_t_5)) __PYX_ERR(3, 373, __pyx_L1_error)
         __Pyx_XGOTREF(__pyx_t_5);
       }
       #else
-      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 368, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_6)) __PYX_ERR(3, 373, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_5 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 368, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_5)) __PYX_ERR(3, 373, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
       #endif
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     } else {
       Py_ssize_t index = -1;
-      __pyx_t_8 = PyObject_GetIter(__pyx_t_3); if (unlikely(!__pyx_t_8)) __PYX_ERR(4, 368, __pyx_L1_error)
+      __pyx_t_8 = PyObject_GetIter(__pyx_t_3); if (unlikely(!__pyx_t_8)) __PYX_ERR(3, 373, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_8);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
       __pyx_t_9 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_8);
@@ -14776,7 +16369,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __Pyx_GOTREF(__pyx_t_6);
       index = 1; __pyx_t_5 = __pyx_t_9(__pyx_t_8); if (unlikely(!__pyx_t_5)) goto __pyx_L68_unpacking_failed;
       __Pyx_GOTREF(__pyx_t_5);
-      if (__Pyx_IternextUnpackEndCheck(__pyx_t_9(__pyx_t_8), 2) < (0)) __PYX_ERR(4, 368, __pyx_L1_error)
+      if (__Pyx_IternextUnpackEndCheck(__pyx_t_9(__pyx_t_8), 2) < (0)) __PYX_ERR(3, 373, __pyx_L1_error)
       __pyx_t_9 = NULL;
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
       goto __pyx_L69_unpacking_done;
@@ -14784,7 +16377,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
       __pyx_t_9 = NULL;
       if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-      __PYX_ERR(4, 368, __pyx_L1_error)
+      __PYX_ERR(3, 373, __pyx_L1_error)
       __pyx_L69_unpacking_done:;
     }
     __Pyx_XDECREF_SET(__pyx_v_fp, __pyx_t_6);
@@ -14792,7 +16385,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
     __Pyx_XDECREF_SET(__pyx_v_qid, __pyx_t_5);
     __pyx_t_5 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":369
+    /* "processor/parsers/_slowlog_entries.pxi":374
  *         statement = PyUnicode_Substring(text, stmt, b)
  *         fp, qid = pair(statement)
  *         fields["statement"] = mask(statement)             # <<<<<<<<<<<<<<
@@ -14819,35 +16412,35 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_6, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 369, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 374, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_statement, __pyx_t_3) < 0))) __PYX_ERR(4, 369, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_statement, __pyx_t_3) < 0))) __PYX_ERR(3, 374, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":370
+    /* "processor/parsers/_slowlog_entries.pxi":375
  *         fp, qid = pair(statement)
  *         fields["statement"] = mask(statement)
  *         fields["cmd"] = "Query"             # <<<<<<<<<<<<<<
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
  *         fields["query_id"] = qid
 */
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_cmd, __pyx_mstate_global->__pyx_n_u_Query) < 0))) __PYX_ERR(4, 370, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_cmd, __pyx_mstate_global->__pyx_n_u_Query) < 0))) __PYX_ERR(3, 375, __pyx_L1_error)
 
-    /* "processor/parsers/_slowlog_entries.pxi":371
+    /* "processor/parsers/_slowlog_entries.pxi":376
  *         fields["statement"] = mask(statement)
  *         fields["cmd"] = "Query"
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp             # <<<<<<<<<<<<<<
  *         fields["query_id"] = qid
  *         if "db" not in fields and "schema" in fields:
 */
-    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__5, __pyx_v_fp, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 371, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__5, __pyx_v_fp, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(3, 376, __pyx_L1_error)
     if (!__pyx_t_4) {
     } else {
       __pyx_t_1 = __pyx_t_4;
       goto __pyx_L70_bool_binop_done;
     }
-    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__6, __pyx_v_fp, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 371, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__6, __pyx_v_fp, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(3, 376, __pyx_L1_error)
     __pyx_t_1 = __pyx_t_4;
     __pyx_L70_bool_binop_done:;
     if (__pyx_t_1) {
@@ -14871,7 +16464,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
         __pyx_t_6 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
         __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-        if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 371, __pyx_L1_error)
+        if (unlikely(!__pyx_t_6)) __PYX_ERR(3, 376, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_6);
       }
       __pyx_t_3 = __pyx_t_6;
@@ -14880,49 +16473,49 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __Pyx_INCREF(__pyx_v_fp);
       __pyx_t_3 = __pyx_v_fp;
     }
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_fingerprint, __pyx_t_3) < 0))) __PYX_ERR(4, 371, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_fingerprint, __pyx_t_3) < 0))) __PYX_ERR(3, 376, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":372
+    /* "processor/parsers/_slowlog_entries.pxi":377
  *         fields["cmd"] = "Query"
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
  *         fields["query_id"] = qid             # <<<<<<<<<<<<<<
  *         if "db" not in fields and "schema" in fields:
  *             fields["db"] = fields["schema"]
 */
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_query_id, __pyx_v_qid) < 0))) __PYX_ERR(4, 372, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_query_id, __pyx_v_qid) < 0))) __PYX_ERR(3, 377, __pyx_L1_error)
 
-    /* "processor/parsers/_slowlog_entries.pxi":373
+    /* "processor/parsers/_slowlog_entries.pxi":378
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
  *         fields["query_id"] = qid
  *         if "db" not in fields and "schema" in fields:             # <<<<<<<<<<<<<<
  *             fields["db"] = fields["schema"]
  *         db = fields.get("db")
 */
-    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_db_2, __pyx_v_fields, Py_NE)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 373, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_db_2, __pyx_v_fields, Py_NE)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(3, 378, __pyx_L1_error)
     if (__pyx_t_4) {
     } else {
       __pyx_t_1 = __pyx_t_4;
       goto __pyx_L73_bool_binop_done;
     }
-    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_schema, __pyx_v_fields, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 373, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_schema, __pyx_v_fields, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(3, 378, __pyx_L1_error)
     __pyx_t_1 = __pyx_t_4;
     __pyx_L73_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":374
+      /* "processor/parsers/_slowlog_entries.pxi":379
  *         fields["query_id"] = qid
  *         if "db" not in fields and "schema" in fields:
  *             fields["db"] = fields["schema"]             # <<<<<<<<<<<<<<
  *         db = fields.get("db")
  *         if db is not None:
 */
-      __pyx_t_3 = __Pyx_PyDict_GetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_schema); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 374, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyDict_GetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_schema); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 379, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_t_3) < 0))) __PYX_ERR(4, 374, __pyx_L1_error)
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_t_3) < 0))) __PYX_ERR(3, 379, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":373
+      /* "processor/parsers/_slowlog_entries.pxi":378
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
  *         fields["query_id"] = qid
  *         if "db" not in fields and "schema" in fields:             # <<<<<<<<<<<<<<
@@ -14931,19 +16524,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":375
+    /* "processor/parsers/_slowlog_entries.pxi":380
  *         if "db" not in fields and "schema" in fields:
  *             fields["db"] = fields["schema"]
  *         db = fields.get("db")             # <<<<<<<<<<<<<<
  *         if db is not None:
  *             if db is not carried:
 */
-    __pyx_t_3 = __Pyx_PyDict_GetItemDefault(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, Py_None); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 375, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyDict_GetItemDefault(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, Py_None); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 380, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_XDECREF_SET(__pyx_v_db, __pyx_t_3);
     __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":376
+    /* "processor/parsers/_slowlog_entries.pxi":381
  *             fields["db"] = fields["schema"]
  *         db = fields.get("db")
  *         if db is not None:             # <<<<<<<<<<<<<<
@@ -14953,7 +16546,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
     __pyx_t_1 = (__pyx_v_db != Py_None);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":377
+      /* "processor/parsers/_slowlog_entries.pxi":382
  *         db = fields.get("db")
  *         if db is not None:
  *             if db is not carried:             # <<<<<<<<<<<<<<
@@ -14963,7 +16556,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __pyx_t_1 = (__pyx_v_db != __pyx_v_carried);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":378
+        /* "processor/parsers/_slowlog_entries.pxi":383
  *         if db is not None:
  *             if db is not carried:
  *                 carried = db             # <<<<<<<<<<<<<<
@@ -14973,16 +16566,16 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
         __Pyx_INCREF(__pyx_v_db);
         __Pyx_DECREF_SET(__pyx_v_carried, __pyx_v_db);
 
-        /* "processor/parsers/_slowlog_entries.pxi":379
+        /* "processor/parsers/_slowlog_entries.pxi":384
  *             if db is not carried:
  *                 carried = db
  *                 parser._db = db             # <<<<<<<<<<<<<<
  *         elif carried is not None:
  *             fields["db"] = carried
 */
-        if (__Pyx_PyObject_SetAttrStr(__pyx_v_parser, __pyx_mstate_global->__pyx_n_u_db, __pyx_v_db) < (0)) __PYX_ERR(4, 379, __pyx_L1_error)
+        if (__Pyx_PyObject_SetAttrStr(__pyx_v_parser, __pyx_mstate_global->__pyx_n_u_db, __pyx_v_db) < (0)) __PYX_ERR(3, 384, __pyx_L1_error)
 
-        /* "processor/parsers/_slowlog_entries.pxi":377
+        /* "processor/parsers/_slowlog_entries.pxi":382
  *         db = fields.get("db")
  *         if db is not None:
  *             if db is not carried:             # <<<<<<<<<<<<<<
@@ -14991,7 +16584,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":376
+      /* "processor/parsers/_slowlog_entries.pxi":381
  *             fields["db"] = fields["schema"]
  *         db = fields.get("db")
  *         if db is not None:             # <<<<<<<<<<<<<<
@@ -15001,7 +16594,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       goto __pyx_L75;
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":380
+    /* "processor/parsers/_slowlog_entries.pxi":385
  *                 carried = db
  *                 parser._db = db
  *         elif carried is not None:             # <<<<<<<<<<<<<<
@@ -15011,16 +16604,16 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
     __pyx_t_1 = (__pyx_v_carried != Py_None);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":381
+      /* "processor/parsers/_slowlog_entries.pxi":386
  *                 parser._db = db
  *         elif carried is not None:
  *             fields["db"] = carried             # <<<<<<<<<<<<<<
  *         if when is None and "timestamp" in fields:
  *             try:
 */
-      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_v_carried) < 0))) __PYX_ERR(4, 381, __pyx_L1_error)
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_v_carried) < 0))) __PYX_ERR(3, 386, __pyx_L1_error)
 
-      /* "processor/parsers/_slowlog_entries.pxi":380
+      /* "processor/parsers/_slowlog_entries.pxi":385
  *                 carried = db
  *                 parser._db = db
  *         elif carried is not None:             # <<<<<<<<<<<<<<
@@ -15030,7 +16623,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
     }
     __pyx_L75:;
 
-    /* "processor/parsers/_slowlog_entries.pxi":382
+    /* "processor/parsers/_slowlog_entries.pxi":387
  *         elif carried is not None:
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:             # <<<<<<<<<<<<<<
@@ -15043,12 +16636,12 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
       __pyx_t_1 = __pyx_t_4;
       goto __pyx_L78_bool_binop_done;
     }
-    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_timestamp, __pyx_v_fields, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 382, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_timestamp_2, __pyx_v_fields, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(3, 387, __pyx_L1_error)
     __pyx_t_1 = __pyx_t_4;
     __pyx_L78_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":383
+      /* "processor/parsers/_slowlog_entries.pxi":388
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:
  *             try:             # <<<<<<<<<<<<<<
@@ -15064,7 +16657,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
         __Pyx_XGOTREF(__pyx_t_12);
         /*try:*/ {
 
-          /* "processor/parsers/_slowlog_entries.pxi":384
+          /* "processor/parsers/_slowlog_entries.pxi":389
  *         if when is None and "timestamp" in fields:
  *             try:
  *                 when = fromtimestamp(fields["timestamp"], UTC)             # <<<<<<<<<<<<<<
@@ -15074,7 +16667,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
           __pyx_t_6 = NULL;
           __Pyx_INCREF(__pyx_v_9processor_7parsers_8_slowlog_fromtimestamp);
           __pyx_t_8 = __pyx_v_9processor_7parsers_8_slowlog_fromtimestamp; 
-          __pyx_t_5 = __Pyx_PyDict_GetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_timestamp); if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 384, __pyx_L80_error)
+          __pyx_t_5 = __Pyx_PyDict_GetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_timestamp_2); if (unlikely(!__pyx_t_5)) __PYX_ERR(3, 389, __pyx_L80_error)
           __Pyx_GOTREF(__pyx_t_5);
           __pyx_t_7 = 1;
           #if CYTHON_UNPACK_METHODS
@@ -15094,13 +16687,13 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
             __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
             __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
             __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-            if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 384, __pyx_L80_error)
+            if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 389, __pyx_L80_error)
             __Pyx_GOTREF(__pyx_t_3);
           }
           __Pyx_DECREF_SET(__pyx_v_when, __pyx_t_3);
           __pyx_t_3 = 0;
 
-          /* "processor/parsers/_slowlog_entries.pxi":383
+          /* "processor/parsers/_slowlog_entries.pxi":388
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:
  *             try:             # <<<<<<<<<<<<<<
@@ -15118,22 +16711,22 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
         __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
         __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-        /* "processor/parsers/_slowlog_entries.pxi":385
+        /* "processor/parsers/_slowlog_entries.pxi":390
  *             try:
  *                 when = fromtimestamp(fields["timestamp"], UTC)
  *             except (OverflowError, OSError, ValueError):             # <<<<<<<<<<<<<<
  *                 when = None
- *         out.append(event(start + entry, start + p, fields, when))
+ *         out.append(event_new(event, start + entry, start + p, fields, when))
 */
         __pyx_t_13 = __Pyx_PyErr_ExceptionMatches(((PyObject *)(((PyTypeObject*)PyExc_OverflowError)))) || __Pyx_PyErr_ExceptionMatches(((PyObject *)(((PyTypeObject*)PyExc_OSError)))) || __Pyx_PyErr_ExceptionMatches(((PyObject *)(((PyTypeObject*)PyExc_ValueError))));
         if (__pyx_t_13) {
           __Pyx_ErrRestore(0,0,0);
 
-          /* "processor/parsers/_slowlog_entries.pxi":386
+          /* "processor/parsers/_slowlog_entries.pxi":391
  *                 when = fromtimestamp(fields["timestamp"], UTC)
  *             except (OverflowError, OSError, ValueError):
  *                 when = None             # <<<<<<<<<<<<<<
- *         out.append(event(start + entry, start + p, fields, when))
+ *         out.append(event_new(event, start + entry, start + p, fields, when))
  *         pos = p
 */
           __Pyx_INCREF(Py_None);
@@ -15142,7 +16735,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
         }
         goto __pyx_L82_except_error;
 
-        /* "processor/parsers/_slowlog_entries.pxi":383
+        /* "processor/parsers/_slowlog_entries.pxi":388
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:
  *             try:             # <<<<<<<<<<<<<<
@@ -15163,7 +16756,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
         __pyx_L87_try_end:;
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":382
+      /* "processor/parsers/_slowlog_entries.pxi":387
  *         elif carried is not None:
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:             # <<<<<<<<<<<<<<
@@ -15172,52 +16765,31 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":387
+    /* "processor/parsers/_slowlog_entries.pxi":392
  *             except (OverflowError, OSError, ValueError):
  *                 when = None
- *         out.append(event(start + entry, start + p, fields, when))             # <<<<<<<<<<<<<<
+ *         out.append(event_new(event, start + entry, start + p, fields, when))             # <<<<<<<<<<<<<<
  *         pos = p
  *     return pos
 */
     if (unlikely(__pyx_v_out == Py_None)) {
       PyErr_Format(PyExc_AttributeError, "'NoneType' object has no attribute '%.30s'", "append");
-      __PYX_ERR(4, 387, __pyx_L1_error)
+      __PYX_ERR(3, 392, __pyx_L1_error)
     }
-    __pyx_t_8 = NULL;
-    __Pyx_INCREF(__pyx_v_event);
-    __pyx_t_5 = __pyx_v_event; 
-    __pyx_t_6 = PyLong_FromSsize_t((__pyx_v_start + __pyx_v_entry)); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 387, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_6);
-    __pyx_t_14 = PyLong_FromSsize_t((__pyx_v_start + __pyx_v_p)); if (unlikely(!__pyx_t_14)) __PYX_ERR(4, 387, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_14);
-    __pyx_t_7 = 1;
-    #if CYTHON_UNPACK_METHODS
-    if (unlikely(PyMethod_Check(__pyx_t_5))) {
-      __pyx_t_8 = PyMethod_GET_SELF(__pyx_t_5);
-      assert(__pyx_t_8);
-      PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
-      __Pyx_INCREF(__pyx_t_8);
-      __Pyx_INCREF(__pyx__function);
-      __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
-      __pyx_t_7 = 0;
-    }
-    #endif
-    {
-      PyObject *__pyx_callargs[5] = {__pyx_t_8, __pyx_t_6, __pyx_t_14, __pyx_v_fields, __pyx_v_when};
-      __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (5-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-      __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
-      __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
-      __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 387, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_3);
-    }
-    __pyx_t_15 = __Pyx_PyList_Append(__pyx_v_out, __pyx_t_3); if (unlikely(__pyx_t_15 == ((int)-1))) __PYX_ERR(4, 387, __pyx_L1_error)
+    __pyx_t_3 = PyLong_FromSsize_t((__pyx_v_start + __pyx_v_entry)); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 392, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+    __pyx_t_8 = PyLong_FromSsize_t((__pyx_v_start + __pyx_v_p)); if (unlikely(!__pyx_t_8)) __PYX_ERR(3, 392, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_8);
+    __pyx_t_5 = event_new(__pyx_v_event, __pyx_t_3, __pyx_t_8, __pyx_v_fields, __pyx_v_when); if (unlikely(!__pyx_t_5)) __PYX_ERR(3, 392, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+    __pyx_t_14 = __Pyx_PyList_Append(__pyx_v_out, __pyx_t_5); if (unlikely(__pyx_t_14 == ((int)-1))) __PYX_ERR(3, 392, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":388
+    /* "processor/parsers/_slowlog_entries.pxi":393
  *                 when = None
- *         out.append(event(start + entry, start + p, fields, when))
+ *         out.append(event_new(event, start + entry, start + p, fields, when))
  *         pos = p             # <<<<<<<<<<<<<<
  *     return pos
 */
@@ -15225,19 +16797,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
   }
   __pyx_L5_break:;
 
-  /* "processor/parsers/_slowlog_entries.pxi":389
- *         out.append(event(start + entry, start + p, fields, when))
+  /* "processor/parsers/_slowlog_entries.pxi":394
+ *         out.append(event_new(event, start + entry, start + p, fields, when))
  *         pos = p
  *     return pos             # <<<<<<<<<<<<<<
 */
   __Pyx_XDECREF(__pyx_r);
-  __pyx_t_3 = PyLong_FromSsize_t(__pyx_v_pos); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 389, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  __pyx_r = __pyx_t_3;
-  __pyx_t_3 = 0;
+  __pyx_t_5 = PyLong_FromSsize_t(__pyx_v_pos); if (unlikely(!__pyx_t_5)) __PYX_ERR(3, 394, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_r = __pyx_t_5;
+  __pyx_t_5 = 0;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":256
+  /* "processor/parsers/_slowlog_entries.pxi":261
  * 
  * 
  * def scan_slow(             # <<<<<<<<<<<<<<
@@ -15251,7 +16823,6 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
   __Pyx_XDECREF(__pyx_t_5);
   __Pyx_XDECREF(__pyx_t_6);
   __Pyx_XDECREF(__pyx_t_8);
-  __Pyx_XDECREF(__pyx_t_14);
   __Pyx_AddTraceback("processor.parsers._slowlog.scan_slow", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -15267,80 +16838,109 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2scan_slow(CYTHON_UNUSED
   return __pyx_r;
 }
 /* #### Code section: module_exttypes ### */
-static struct __pyx_vtabstruct_9processor_7parsers_8_slowlog__Buffers __pyx_vtable_9processor_7parsers_8_slowlog__Buffers;
 
-static PyObject *__pyx_tp_new_9processor_7parsers_8_slowlog__Buffers(PyTypeObject *t, PyObject *a, PyObject *k) {
-  struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *p;
+static PyObject *__pyx_tp_new_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event(PyTypeObject *t, CYTHON_UNUSED PyObject *a, CYTHON_UNUSED PyObject *k) {
   PyObject *o;
-  o = __Pyx_AllocateExtensionType(t, 0);
-  if (unlikely(!o)) return 0;
-  p = ((struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *)o);
-  p->__pyx_vtab = __pyx_vtabptr_9processor_7parsers_8_slowlog__Buffers;
-  if (unlikely(__pyx_pw_9processor_7parsers_8_slowlog_8_Buffers_1__cinit__(o, a, k) < 0)) goto bad;
+  #if CYTHON_USE_FREELISTS
+  if (likely((int)(__pyx_mstate_global->__pyx_freecount_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event > 0) & __PYX_CHECK_FINAL_TYPE_FOR_FREELISTS(t, __pyx_mstate_global->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event, sizeof(struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event))))
+  {
+    o = (PyObject*)__pyx_mstate_global->__pyx_freelist_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event[--__pyx_mstate_global->__pyx_freecount_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event];
+    #if CYTHON_USE_TYPE_SPECS
+    Py_DECREF(Py_TYPE(o));
+    #endif
+    memset(o, 0, sizeof(struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event));
+    #if CYTHON_COMPILING_IN_LIMITED_API
+    (void) PyObject_Init(o, t);
+    #else
+    (void) PyObject_INIT(o, t);
+    #endif
+    PyObject_GC_Track(o);
+  } else
+  #endif
+  {
+    o = __Pyx_AllocateExtensionType(t, 1);
+    if (unlikely(!o)) return 0;
+  }
   return o;
-  bad:
-  Py_DECREF(o); o = 0;
-  return NULL;
 }
 
-static void __pyx_tp_dealloc_9processor_7parsers_8_slowlog__Buffers(PyObject *o) {
+static void __pyx_tp_dealloc_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event(PyObject *o) {
+  struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event *p = (struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event *)o;
   #if CYTHON_USE_TP_FINALIZE
-  if (unlikely(__Pyx_PyObject_GetSlot(o, tp_finalize, destructor)) && (!PyType_IS_GC(Py_TYPE(o)) || !__Pyx_PyObject_GC_IsFinalized(o))) {
-    if (__Pyx_PyObject_GetSlot(o, tp_dealloc, destructor) == __pyx_tp_dealloc_9processor_7parsers_8_slowlog__Buffers) {
+  if (unlikely(__Pyx_PyObject_GetSlot(o, tp_finalize, destructor)) && !__Pyx_PyObject_GC_IsFinalized(o)) {
+    if (__Pyx_PyObject_GetSlot(o, tp_dealloc, destructor) == __pyx_tp_dealloc_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event) {
       if (PyObject_CallFinalizerFromDealloc(o)) return;
     }
   }
   #endif
+  PyObject_GC_UnTrack(o);
+  Py_CLEAR(p->__pyx_v_cls);
+  #if CYTHON_USE_FREELISTS
+  if (likely((int)(__pyx_mstate_global->__pyx_freecount_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event < 8) & __PYX_CHECK_FINAL_TYPE_FOR_FREELISTS(Py_TYPE(o), __pyx_mstate_global->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event, sizeof(struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event))))
   {
-    PyObject *etype, *eval, *etb;
-    PyErr_Fetch(&etype, &eval, &etb);
-    __Pyx_SET_REFCNT(o, Py_REFCNT(o) + 1);
-    __pyx_pw_9processor_7parsers_8_slowlog_8_Buffers_3__dealloc__(o);
-    __Pyx_SET_REFCNT(o, Py_REFCNT(o) - 1);
-    PyErr_Restore(etype, eval, etb);
-  }
-  PyTypeObject *tp = Py_TYPE(o);
-  #if CYTHON_USE_TYPE_SLOTS
-  (*tp->tp_free)(o);
-  #else
+    __pyx_mstate_global->__pyx_freelist_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event[__pyx_mstate_global->__pyx_freecount_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event++] = ((struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event *)o);
+  } else
+  #endif
   {
-    freefunc tp_free = (freefunc)PyType_GetSlot(tp, Py_tp_free);
-    if (tp_free) tp_free(o);
+    PyTypeObject *tp = Py_TYPE(o);
+    #if CYTHON_USE_TYPE_SLOTS
+    (*tp->tp_free)(o);
+    #else
+    {
+      freefunc tp_free = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+      if (tp_free) tp_free(o);
+    }
+    #endif
+    #if CYTHON_USE_TYPE_SPECS
+    Py_DECREF(tp);
+    #endif
   }
-  #endif
-  #if CYTHON_USE_TYPE_SPECS
-  Py_DECREF(tp);
-  #endif
 }
 
-static PyMethodDef __pyx_methods_9processor_7parsers_8_slowlog__Buffers[] = {
-  {"__reduce_cython__", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_9processor_7parsers_8_slowlog_8_Buffers_5__reduce_cython__, __Pyx_METH_FASTCALL|METH_KEYWORDS, 0},
-  {"__setstate_cython__", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_9processor_7parsers_8_slowlog_8_Buffers_7__setstate_cython__, __Pyx_METH_FASTCALL|METH_KEYWORDS, 0},
-  {0, 0, 0, 0}
-};
+static int __pyx_tp_traverse_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event(PyObject *o, visitproc v, void *a) {
+  int e;
+  struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event *p = (struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event *)o;
+  {
+    e = __Pyx_call_type_traverse(o, 1, v, a);
+    if (e) return e;
+  }
+  if (p->__pyx_v_cls) {
+    e = (*v)(p->__pyx_v_cls, a); if (e) return e;
+  }
+  return 0;
+}
+
+static int __pyx_tp_clear_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event(PyObject *o) {
+  PyObject* tmp;
+  struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event *p = (struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event *)o;
+  tmp = ((PyObject*)p->__pyx_v_cls);
+  p->__pyx_v_cls = Py_None; Py_INCREF(Py_None);
+  Py_XDECREF(tmp);
+  return 0;
+}
 #if CYTHON_USE_TYPE_SPECS
-static PyType_Slot __pyx_type_9processor_7parsers_8_slowlog__Buffers_slots[] = {
-  {Py_tp_dealloc, (void *)__pyx_tp_dealloc_9processor_7parsers_8_slowlog__Buffers},
-  {Py_tp_doc, (void *)PyDoc_STR("Two work buffers the passes read from and write to in turn.")},
-  {Py_tp_methods, (void *)__pyx_methods_9processor_7parsers_8_slowlog__Buffers},
-  {Py_tp_new, (void *)__pyx_tp_new_9processor_7parsers_8_slowlog__Buffers},
+static PyType_Slot __pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event_slots[] = {
+  {Py_tp_dealloc, (void *)__pyx_tp_dealloc_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event},
+  {Py_tp_traverse, (void *)__pyx_tp_traverse_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event},
+  {Py_tp_clear, (void *)__pyx_tp_clear_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event},
+  {Py_tp_new, (void *)__pyx_tp_new_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event},
   {0, 0},
 };
-static PyType_Spec __pyx_type_9processor_7parsers_8_slowlog__Buffers_spec = {
-  "processor.parsers._slowlog._Buffers",
-  sizeof(struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers),
+static PyType_Spec __pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event_spec = {
+  "processor.parsers._slowlog.__pyx_scope_struct__bind_event",
+  sizeof(struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event),
   0,
-  Py_TPFLAGS_DEFAULT|Py_TPFLAGS_HAVE_VERSION_TAG|Py_TPFLAGS_CHECKTYPES|Py_TPFLAGS_HAVE_NEWBUFFER|Py_TPFLAGS_BASETYPE,
-  __pyx_type_9processor_7parsers_8_slowlog__Buffers_slots,
+  Py_TPFLAGS_DEFAULT|Py_TPFLAGS_HAVE_VERSION_TAG|Py_TPFLAGS_CHECKTYPES|Py_TPFLAGS_HAVE_NEWBUFFER|Py_TPFLAGS_HAVE_GC,
+  __pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event_slots,
 };
 #else
 
-static PyTypeObject __pyx_type_9processor_7parsers_8_slowlog__Buffers = {
+static PyTypeObject __pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event = {
   PyVarObject_HEAD_INIT(0, 0)
-  "processor.parsers._slowlog.""_Buffers", /*tp_name*/
-  sizeof(struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers), /*tp_basicsize*/
+  "processor.parsers._slowlog.""__pyx_scope_struct__bind_event", /*tp_name*/
+  sizeof(struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event), /*tp_basicsize*/
   0, /*tp_itemsize*/
-  __pyx_tp_dealloc_9processor_7parsers_8_slowlog__Buffers, /*tp_dealloc*/
+  __pyx_tp_dealloc_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event, /*tp_dealloc*/
   0, /*tp_vectorcall_offset*/
   0, /*tp_getattr*/
   0, /*tp_setattr*/
@@ -15355,15 +16955,15 @@ static PyTypeObject __pyx_type_9processor_7parsers_8_slowlog__Buffers = {
   0, /*tp_getattro*/
   0, /*tp_setattro*/
   0, /*tp_as_buffer*/
-  Py_TPFLAGS_DEFAULT|Py_TPFLAGS_HAVE_VERSION_TAG|Py_TPFLAGS_CHECKTYPES|Py_TPFLAGS_HAVE_NEWBUFFER|Py_TPFLAGS_BASETYPE, /*tp_flags*/
-  PyDoc_STR("Two work buffers the passes read from and write to in turn."), /*tp_doc*/
-  0, /*tp_traverse*/
-  0, /*tp_clear*/
+  Py_TPFLAGS_DEFAULT|Py_TPFLAGS_HAVE_VERSION_TAG|Py_TPFLAGS_CHECKTYPES|Py_TPFLAGS_HAVE_NEWBUFFER|Py_TPFLAGS_HAVE_GC, /*tp_flags*/
+  0, /*tp_doc*/
+  __pyx_tp_traverse_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event, /*tp_traverse*/
+  __pyx_tp_clear_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event, /*tp_clear*/
   0, /*tp_richcompare*/
   0, /*tp_weaklistoffset*/
   0, /*tp_iter*/
   0, /*tp_iternext*/
-  __pyx_methods_9processor_7parsers_8_slowlog__Buffers, /*tp_methods*/
+  0, /*tp_methods*/
   0, /*tp_members*/
   0, /*tp_getset*/
   0, /*tp_base*/
@@ -15375,7 +16975,175 @@ static PyTypeObject __pyx_type_9processor_7parsers_8_slowlog__Buffers = {
   #endif
   0, /*tp_init*/
   0, /*tp_alloc*/
-  __pyx_tp_new_9processor_7parsers_8_slowlog__Buffers, /*tp_new*/
+  __pyx_tp_new_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event, /*tp_new*/
+  0, /*tp_free*/
+  0, /*tp_is_gc*/
+  0, /*tp_bases*/
+  0, /*tp_mro*/
+  0, /*tp_cache*/
+  0, /*tp_subclasses*/
+  0, /*tp_weaklist*/
+  0, /*tp_del*/
+  0, /*tp_version_tag*/
+  #if CYTHON_USE_TP_FINALIZE
+  0, /*tp_finalize*/
+  #else
+  NULL, /*tp_finalize*/
+  #endif
+  #if !CYTHON_COMPILING_IN_PYPY || PYPY_VERSION_NUM >= 0x07030800
+  0, /*tp_vectorcall*/
+  #endif
+  #if __PYX_NEED_TP_PRINT_SLOT == 1
+  0, /*tp_print*/
+  #endif
+  #if PY_VERSION_HEX >= 0x030C0000
+  0, /*tp_watched*/
+  #endif
+  #if PY_VERSION_HEX >= 0x030d00A4
+  0, /*tp_versions_used*/
+  #endif
+  #if CYTHON_COMPILING_IN_PYPY && PY_VERSION_HEX >= 0x03090000 && PY_VERSION_HEX < 0x030a0000
+  0, /*tp_pypy_flags*/
+  #endif
+};
+#endif
+
+static PyObject *__pyx_tp_new_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr(PyTypeObject *t, CYTHON_UNUSED PyObject *a, CYTHON_UNUSED PyObject *k) {
+  PyObject *o;
+  #if CYTHON_USE_FREELISTS
+  if (likely((int)(__pyx_mstate_global->__pyx_freecount_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr > 0) & __PYX_CHECK_FINAL_TYPE_FOR_FREELISTS(t, __pyx_mstate_global->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr, sizeof(struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr))))
+  {
+    o = (PyObject*)__pyx_mstate_global->__pyx_freelist_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr[--__pyx_mstate_global->__pyx_freecount_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr];
+    #if CYTHON_USE_TYPE_SPECS
+    Py_DECREF(Py_TYPE(o));
+    #endif
+    memset(o, 0, sizeof(struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr));
+    #if CYTHON_COMPILING_IN_LIMITED_API
+    (void) PyObject_Init(o, t);
+    #else
+    (void) PyObject_INIT(o, t);
+    #endif
+    PyObject_GC_Track(o);
+  } else
+  #endif
+  {
+    o = __Pyx_AllocateExtensionType(t, 1);
+    if (unlikely(!o)) return 0;
+  }
+  return o;
+}
+
+static void __pyx_tp_dealloc_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr(PyObject *o) {
+  struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr *p = (struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr *)o;
+  #if CYTHON_USE_TP_FINALIZE
+  if (unlikely(__Pyx_PyObject_GetSlot(o, tp_finalize, destructor)) && !__Pyx_PyObject_GC_IsFinalized(o)) {
+    if (__Pyx_PyObject_GetSlot(o, tp_dealloc, destructor) == __pyx_tp_dealloc_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr) {
+      if (PyObject_CallFinalizerFromDealloc(o)) return;
+    }
+  }
+  #endif
+  PyObject_GC_UnTrack(o);
+  Py_CLEAR(p->__pyx_outer_scope);
+  Py_CLEAR(p->__pyx_genexpr_arg_0);
+  Py_CLEAR(p->__pyx_v_name);
+  Py_CLEAR(p->__pyx_t_0);
+  #if CYTHON_USE_FREELISTS
+  if (likely((int)(__pyx_mstate_global->__pyx_freecount_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr < 8) & __PYX_CHECK_FINAL_TYPE_FOR_FREELISTS(Py_TYPE(o), __pyx_mstate_global->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr, sizeof(struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr))))
+  {
+    __pyx_mstate_global->__pyx_freelist_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr[__pyx_mstate_global->__pyx_freecount_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr++] = ((struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr *)o);
+  } else
+  #endif
+  {
+    PyTypeObject *tp = Py_TYPE(o);
+    #if CYTHON_USE_TYPE_SLOTS
+    (*tp->tp_free)(o);
+    #else
+    {
+      freefunc tp_free = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+      if (tp_free) tp_free(o);
+    }
+    #endif
+    #if CYTHON_USE_TYPE_SPECS
+    Py_DECREF(tp);
+    #endif
+  }
+}
+
+static int __pyx_tp_traverse_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr(PyObject *o, visitproc v, void *a) {
+  int e;
+  struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr *p = (struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr *)o;
+  {
+    e = __Pyx_call_type_traverse(o, 1, v, a);
+    if (e) return e;
+  }
+  if (p->__pyx_outer_scope) {
+    e = (*v)(((PyObject *)p->__pyx_outer_scope), a); if (e) return e;
+  }
+  if (p->__pyx_genexpr_arg_0) {
+    e = (*v)(p->__pyx_genexpr_arg_0, a); if (e) return e;
+  }
+  if (p->__pyx_t_0) {
+    e = (*v)(p->__pyx_t_0, a); if (e) return e;
+  }
+  return 0;
+}
+#if CYTHON_USE_TYPE_SPECS
+static PyType_Slot __pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr_slots[] = {
+  {Py_tp_dealloc, (void *)__pyx_tp_dealloc_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr},
+  {Py_tp_traverse, (void *)__pyx_tp_traverse_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr},
+  {Py_tp_new, (void *)__pyx_tp_new_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr},
+  {0, 0},
+};
+static PyType_Spec __pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr_spec = {
+  "processor.parsers._slowlog.__pyx_scope_struct_1_genexpr",
+  sizeof(struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr),
+  0,
+  Py_TPFLAGS_DEFAULT|Py_TPFLAGS_HAVE_VERSION_TAG|Py_TPFLAGS_CHECKTYPES|Py_TPFLAGS_HAVE_NEWBUFFER|Py_TPFLAGS_HAVE_GC,
+  __pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr_slots,
+};
+#else
+
+static PyTypeObject __pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr = {
+  PyVarObject_HEAD_INIT(0, 0)
+  "processor.parsers._slowlog.""__pyx_scope_struct_1_genexpr", /*tp_name*/
+  sizeof(struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr), /*tp_basicsize*/
+  0, /*tp_itemsize*/
+  __pyx_tp_dealloc_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr, /*tp_dealloc*/
+  0, /*tp_vectorcall_offset*/
+  0, /*tp_getattr*/
+  0, /*tp_setattr*/
+  0, /*tp_as_async*/
+  0, /*tp_repr*/
+  0, /*tp_as_number*/
+  0, /*tp_as_sequence*/
+  0, /*tp_as_mapping*/
+  0, /*tp_hash*/
+  0, /*tp_call*/
+  0, /*tp_str*/
+  0, /*tp_getattro*/
+  0, /*tp_setattro*/
+  0, /*tp_as_buffer*/
+  Py_TPFLAGS_DEFAULT|Py_TPFLAGS_HAVE_VERSION_TAG|Py_TPFLAGS_CHECKTYPES|Py_TPFLAGS_HAVE_NEWBUFFER|Py_TPFLAGS_HAVE_GC, /*tp_flags*/
+  0, /*tp_doc*/
+  __pyx_tp_traverse_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr, /*tp_traverse*/
+  0, /*tp_clear*/
+  0, /*tp_richcompare*/
+  0, /*tp_weaklistoffset*/
+  0, /*tp_iter*/
+  0, /*tp_iternext*/
+  0, /*tp_methods*/
+  0, /*tp_members*/
+  0, /*tp_getset*/
+  0, /*tp_base*/
+  0, /*tp_dict*/
+  0, /*tp_descr_get*/
+  0, /*tp_descr_set*/
+  #if !CYTHON_USE_TYPE_SPECS
+  0, /*tp_dictoffset*/
+  #endif
+  0, /*tp_init*/
+  0, /*tp_alloc*/
+  __pyx_tp_new_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr, /*tp_new*/
   0, /*tp_free*/
   0, /*tp_is_gc*/
   0, /*tp_bases*/
@@ -15433,6 +17201,7 @@ static int __Pyx_modinit_global_init_code(__pyx_mstatetype *__pyx_mstate) {
   /*--- Global init code ---*/
   __pyx_v_9processor_7parsers_8_slowlog_UTC = Py_None; Py_INCREF(Py_None);
   __pyx_v_9processor_7parsers_8_slowlog_fromtimestamp = Py_None; Py_INCREF(Py_None);
+  __pyx_v_9processor_7parsers_8_slowlog__spec = Py_None; Py_INCREF(Py_None);
   __Pyx_RefNannyFinishContext();
   return 0;
 }
@@ -15463,31 +17232,44 @@ static int __Pyx_modinit_type_init_code(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__Pyx_modinit_type_init_code", 0);
   /*--- Type init code ---*/
-  __pyx_vtabptr_9processor_7parsers_8_slowlog__Buffers = &__pyx_vtable_9processor_7parsers_8_slowlog__Buffers;
-  __pyx_vtable_9processor_7parsers_8_slowlog__Buffers.swap = (void (*)(struct __pyx_obj_9processor_7parsers_8_slowlog__Buffers *))__pyx_f_9processor_7parsers_8_slowlog_8_Buffers_swap;
   #if CYTHON_USE_TYPE_SPECS
-  __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_9processor_7parsers_8_slowlog__Buffers_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers)) __PYX_ERR(2, 276, __pyx_L1_error)
-  if (__Pyx_fix_up_extension_type_from_spec(&__pyx_type_9processor_7parsers_8_slowlog__Buffers_spec, __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers) < (0)) __PYX_ERR(2, 276, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event)) __PYX_ERR(0, 57, __pyx_L1_error)
+  if (__Pyx_fix_up_extension_type_from_spec(&__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event_spec, __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event) < (0)) __PYX_ERR(0, 57, __pyx_L1_error)
   #else
-  __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers = &__pyx_type_9processor_7parsers_8_slowlog__Buffers;
+  __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event = &__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event;
   #endif
   #if !CYTHON_COMPILING_IN_LIMITED_API
   #endif
   #if !CYTHON_USE_TYPE_SPECS
-  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers) < (0)) __PYX_ERR(2, 276, __pyx_L1_error)
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event) < (0)) __PYX_ERR(0, 57, __pyx_L1_error)
   #endif
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
-  PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers);
+  PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event);
   #endif
   #if !CYTHON_COMPILING_IN_LIMITED_API
-  if ((CYTHON_USE_TYPE_SLOTS && CYTHON_USE_PYTYPE_LOOKUP) && likely(!__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers->tp_dictoffset && __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers->tp_getattro == PyObject_GenericGetAttr)) {
-    __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers->tp_getattro = PyObject_GenericGetAttr;
+  if ((CYTHON_USE_TYPE_SLOTS && CYTHON_USE_PYTYPE_LOOKUP) && likely(!__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event->tp_dictoffset && __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event->tp_getattro == PyObject_GenericGetAttr)) {
+    __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event->tp_getattro = PyObject_GenericGetAttr;
   }
   #endif
-  if (__Pyx_SetVtable(__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers, __pyx_vtabptr_9processor_7parsers_8_slowlog__Buffers) < (0)) __PYX_ERR(2, 276, __pyx_L1_error)
-  if (__Pyx_MergeVtables(__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers) < (0)) __PYX_ERR(2, 276, __pyx_L1_error)
-  if (PyObject_SetAttr(__pyx_m, __pyx_mstate_global->__pyx_n_u_Buffers, (PyObject *) __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers) < (0)) __PYX_ERR(2, 276, __pyx_L1_error)
-  if (__Pyx_setup_reduce((PyObject *) __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog__Buffers) < (0)) __PYX_ERR(2, 276, __pyx_L1_error)
+  #if CYTHON_USE_TYPE_SPECS
+  __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr)) __PYX_ERR(0, 63, __pyx_L1_error)
+  if (__Pyx_fix_up_extension_type_from_spec(&__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr_spec, __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr) < (0)) __PYX_ERR(0, 63, __pyx_L1_error)
+  #else
+  __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr = &__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr;
+  #endif
+  #if !CYTHON_COMPILING_IN_LIMITED_API
+  #endif
+  #if !CYTHON_USE_TYPE_SPECS
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr) < (0)) __PYX_ERR(0, 63, __pyx_L1_error)
+  #endif
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr);
+  #endif
+  #if !CYTHON_COMPILING_IN_LIMITED_API
+  if ((CYTHON_USE_TYPE_SLOTS && CYTHON_USE_PYTYPE_LOOKUP) && likely(!__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr->tp_dictoffset && __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr->tp_getattro == PyObject_GenericGetAttr)) {
+    __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr->tp_getattro = PyObject_GenericGetAttr;
+  }
+  #endif
   __Pyx_RefNannyFinishContext();
   return 0;
   __pyx_L1_error:;
@@ -15504,7 +17286,7 @@ static int __Pyx_modinit_type_import_code(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__Pyx_modinit_type_import_code", 0);
   /*--- Type import code ---*/
-  __pyx_t_1 = PyImport_ImportModule(__Pyx_BUILTIN_MODULE_NAME); if (unlikely(!__pyx_t_1)) __PYX_ERR(5, 9, __pyx_L1_error)
+  __pyx_t_1 = PyImport_ImportModule(__Pyx_BUILTIN_MODULE_NAME); if (unlikely(!__pyx_t_1)) __PYX_ERR(4, 9, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_mstate->__pyx_ptype_7cpython_4type_type = __Pyx_ImportType_3_2_4(__pyx_t_1, __Pyx_BUILTIN_MODULE_NAME, "type",
   #if defined(PYPY_VERSION_NUM) && PYPY_VERSION_NUM < 0x050B0000
@@ -15514,7 +17296,7 @@ static int __Pyx_modinit_type_import_code(__pyx_mstatetype *__pyx_mstate) {
   #else
   sizeof(PyHeapTypeObject), __PYX_GET_STRUCT_ALIGNMENT_3_2_4(PyHeapTypeObject),
   #endif
-  __Pyx_ImportType_CheckSize_Warn_3_2_4); if (!__pyx_mstate->__pyx_ptype_7cpython_4type_type) __PYX_ERR(5, 9, __pyx_L1_error)
+  __Pyx_ImportType_CheckSize_Warn_3_2_4); if (!__pyx_mstate->__pyx_ptype_7cpython_4type_type) __PYX_ERR(4, 9, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_t_1 = PyImport_ImportModule("datetime"); if (unlikely(!__pyx_t_1)) __PYX_ERR(1, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
@@ -15772,6 +17554,13 @@ static CYTHON_SMALL_CODE int __pyx_pymod_exec__slowlog(PyObject *__pyx_pyinit_mo
   PyObject *__pyx_t_2 = NULL;
   Py_ssize_t __pyx_t_3;
   PyObject *__pyx_t_4 = NULL;
+  PyObject *__pyx_t_5 = NULL;
+  PyObject *__pyx_t_6 = NULL;
+  PyObject *__pyx_t_7 = NULL;
+  int __pyx_t_8;
+  PyObject *__pyx_t_9 = NULL;
+  PyObject *__pyx_t_10 = NULL;
+  PyObject *__pyx_t_11 = NULL;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -15858,7 +17647,7 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
   (void)__Pyx_modinit_function_import_code(__pyx_mstate);
   /*--- Execution code ---*/
 
-  /* "processor/parsers/_slowlog.pyx":31
+  /* "processor/parsers/_slowlog.pyx":40
  *     int PyUnicode_1BYTE_KIND
  * 
  * import_datetime()             # <<<<<<<<<<<<<<
@@ -15867,7 +17656,7 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
 */
   __pyx_f_7cpython_8datetime_import_datetime();
 
-  /* "processor/parsers/_slowlog.pyx":33
+  /* "processor/parsers/_slowlog.pyx":42
  * import_datetime()
  * 
  * from datetime import datetime, timezone             # <<<<<<<<<<<<<<
@@ -15876,31 +17665,31 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
 */
   {
     PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_datetime,__pyx_mstate_global->__pyx_n_u_timezone};
-    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_datetime, __pyx_imported_names, 2, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 33, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_datetime, __pyx_imported_names, 2, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 42, __pyx_L1_error)
   }
   __pyx_t_2 = __pyx_t_1;
   __Pyx_GOTREF(__pyx_t_2);
   {
     PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_datetime,__pyx_mstate_global->__pyx_n_u_timezone};
     for (__pyx_t_3=0; __pyx_t_3 < 2; __pyx_t_3++) {
-      __pyx_t_4 = __Pyx_ImportFrom(__pyx_t_2, __pyx_imported_names[__pyx_t_3]); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 33, __pyx_L1_error)
+      __pyx_t_4 = __Pyx_ImportFrom(__pyx_t_2, __pyx_imported_names[__pyx_t_3]); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 42, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
-      if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_3], __pyx_t_4) < (0)) __PYX_ERR(0, 33, __pyx_L1_error)
+      if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_3], __pyx_t_4) < (0)) __PYX_ERR(0, 42, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     }
   }
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "processor/parsers/_slowlog.pyx":35
+  /* "processor/parsers/_slowlog.pyx":44
  * from datetime import datetime, timezone
  * 
  * cdef object UTC = timezone.utc             # <<<<<<<<<<<<<<
  * cdef object fromtimestamp = datetime.fromtimestamp
  * 
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_timezone); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 35, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_timezone); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 44, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_utc); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 35, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_utc); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 44, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   __Pyx_XGOTREF(__pyx_v_9processor_7parsers_8_slowlog_UTC);
@@ -15908,16 +17697,16 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
   __Pyx_GIVEREF(__pyx_t_4);
   __pyx_t_4 = 0;
 
-  /* "processor/parsers/_slowlog.pyx":36
+  /* "processor/parsers/_slowlog.pyx":45
  * 
  * cdef object UTC = timezone.utc
  * cdef object fromtimestamp = datetime.fromtimestamp             # <<<<<<<<<<<<<<
  * 
  * ctypedef const unsigned char* chars
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_datetime); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 36, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_datetime); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 45, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_fromtimestamp); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 36, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_fromtimestamp); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 45, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   __Pyx_XGOTREF(__pyx_v_9processor_7parsers_8_slowlog_fromtimestamp);
@@ -15925,72 +17714,243 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
   __Pyx_GIVEREF(__pyx_t_2);
   __pyx_t_2 = 0;
 
-  /* "(tree fragment)":1
- * def __reduce_cython__(self):             # <<<<<<<<<<<<<<
- *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
- * def __setstate_cython__(self, __pyx_state):
+  /* "processor/parsers/_slowlog.pyx":57
+ * 
+ * 
+ * def bind_event(cls):             # <<<<<<<<<<<<<<
+ *     """Let the scanner build `cls` (the slots dataclass `Event`) directly; False (and the
+ *     scanner calls `cls` instead) when its slots are not plain object members."""
 */
-  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_8_Buffers_5__reduce_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Buffers___reduce_cython, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 1, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_1bind_event, 0, __pyx_mstate_global->__pyx_n_u_bind_event, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 57, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_reduce_cython, __pyx_t_2) < (0)) __PYX_ERR(3, 1, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_bind_event, __pyx_t_2) < (0)) __PYX_ERR(0, 57, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "(tree fragment)":3
- * def __reduce_cython__(self):
- *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
- * def __setstate_cython__(self, __pyx_state):             # <<<<<<<<<<<<<<
- *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
+  /* "processor/parsers/_slowlog_fingerprint.pxi":334
+ * 
+ * 
+ * cdef object _spec = None  # fingerprint_mysql, whose regexes the rare rules use             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
-  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_8_Buffers_7__setstate_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Buffers___setstate_cython, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 3, __pyx_L1_error)
+  __Pyx_INCREF(Py_None);
+  __Pyx_XGOTREF(__pyx_v_9processor_7parsers_8_slowlog__spec);
+  __Pyx_DECREF_SET(__pyx_v_9processor_7parsers_8_slowlog__spec, Py_None);
+  __Pyx_GIVEREF(Py_None);
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":337
+ * 
+ * 
+ * def configure(spec):             # <<<<<<<<<<<<<<
+ *     """Give the compiled fingerprint the specification module (fingerprint_mysql)."""
+ *     global _spec
+*/
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_3configure, 0, __pyx_mstate_global->__pyx_n_u_configure, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 337, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_setstate_cython, __pyx_t_2) < (0)) __PYX_ERR(3, 3, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_configure, __pyx_t_2) < (0)) __PYX_ERR(2, 337, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":304
+  /* "processor/parsers/_slowlog_fingerprint.pxi":351
  * 
  * 
- * def fingerprint_latin1(str query, object spec):             # <<<<<<<<<<<<<<
- *     """`spec.fingerprint_latin1(query)` (fingerprint_mysql, `embedded_numbers=False`)."""
+ * def fingerprint_latin1(str query):             # <<<<<<<<<<<<<<
+ *     """`fingerprint_mysql.fingerprint_latin1(query)` (`embedded_numbers=False`)."""
  *     if not one_byte(query):
 */
-  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_1fingerprint_latin1, 0, __pyx_mstate_global->__pyx_n_u_fingerprint_latin1, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 304, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_5fingerprint_latin1, 0, __pyx_mstate_global->__pyx_n_u_fingerprint_latin1, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 351, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_fingerprint_latin1, __pyx_t_2) < (0)) __PYX_ERR(2, 304, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_fingerprint_latin1, __pyx_t_2) < (0)) __PYX_ERR(2, 351, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":256
+  /* "processor/parsers/_slowlog_fingerprint.pxi":445
+ * 
+ * 
+ * try:             # <<<<<<<<<<<<<<
+ *     # CPython's own MD5: about twice as fast as OpenSSL's for a fingerprint's few bytes
+ *     from _md5 import md5 as _new_md5
+*/
+  {
+    __Pyx_PyThreadState_declare
+    __Pyx_PyThreadState_assign
+    __Pyx_ExceptionSave(&__pyx_t_1, &__pyx_t_5, &__pyx_t_6);
+    __Pyx_XGOTREF(__pyx_t_1);
+    __Pyx_XGOTREF(__pyx_t_5);
+    __Pyx_XGOTREF(__pyx_t_6);
+    /*try:*/ {
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":447
+ * try:
+ *     # CPython's own MD5: about twice as fast as OpenSSL's for a fingerprint's few bytes
+ *     from _md5 import md5 as _new_md5             # <<<<<<<<<<<<<<
+ * except ImportError:  # a Python built without it
+ *     from hashlib import md5 as _new_md5
+*/
+      {
+        PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_md5_2};
+        __pyx_t_7 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_md5, __pyx_imported_names, 1, NULL, 0); if (unlikely(!__pyx_t_7)) __PYX_ERR(2, 447, __pyx_L2_error)
+      }
+      __pyx_t_2 = __pyx_t_7;
+      __Pyx_GOTREF(__pyx_t_2);
+      {
+        PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_md5_2};
+        __pyx_t_3 = 0; {
+          __pyx_t_4 = __Pyx_ImportFrom(__pyx_t_2, __pyx_imported_names[__pyx_t_3]); if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 447, __pyx_L2_error)
+          __Pyx_GOTREF(__pyx_t_4);
+          switch (__pyx_t_3) {
+            case 0:
+            if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_new_md5, __pyx_t_4) < (0)) __PYX_ERR(2, 447, __pyx_L2_error)
+            break;
+            default:;
+          }
+          __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+        }
+      }
+      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":445
+ * 
+ * 
+ * try:             # <<<<<<<<<<<<<<
+ *     # CPython's own MD5: about twice as fast as OpenSSL's for a fingerprint's few bytes
+ *     from _md5 import md5 as _new_md5
+*/
+    }
+    __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
+    goto __pyx_L7_try_end;
+    __pyx_L2_error:;
+    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":448
+ *     # CPython's own MD5: about twice as fast as OpenSSL's for a fingerprint's few bytes
+ *     from _md5 import md5 as _new_md5
+ * except ImportError:  # a Python built without it             # <<<<<<<<<<<<<<
+ *     from hashlib import md5 as _new_md5
+ * 
+*/
+    __pyx_t_8 = __Pyx_PyErr_ExceptionMatches(((PyObject *)(((PyTypeObject*)PyExc_ImportError))));
+    if (__pyx_t_8) {
+      __Pyx_AddTraceback("processor.parsers._slowlog", __pyx_clineno, __pyx_lineno, __pyx_filename);
+      if (__Pyx_GetException(&__pyx_t_2, &__pyx_t_4, &__pyx_t_9) < 0) __PYX_ERR(2, 448, __pyx_L4_except_error)
+      __Pyx_XGOTREF(__pyx_t_2);
+      __Pyx_XGOTREF(__pyx_t_4);
+      __Pyx_XGOTREF(__pyx_t_9);
+
+      /* "processor/parsers/_slowlog_fingerprint.pxi":449
+ *     from _md5 import md5 as _new_md5
+ * except ImportError:  # a Python built without it
+ *     from hashlib import md5 as _new_md5             # <<<<<<<<<<<<<<
+ * 
+ * cdef const char* HEX = b"0123456789ABCDEF"
+*/
+      {
+        PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_md5_2};
+        __pyx_t_7 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_hashlib, __pyx_imported_names, 1, NULL, 0); if (unlikely(!__pyx_t_7)) __PYX_ERR(2, 449, __pyx_L4_except_error)
+      }
+      __pyx_t_10 = __pyx_t_7;
+      __Pyx_GOTREF(__pyx_t_10);
+      {
+        PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_md5_2};
+        __pyx_t_3 = 0; {
+          __pyx_t_11 = __Pyx_ImportFrom(__pyx_t_10, __pyx_imported_names[__pyx_t_3]); if (unlikely(!__pyx_t_11)) __PYX_ERR(2, 449, __pyx_L4_except_error)
+          __Pyx_GOTREF(__pyx_t_11);
+          switch (__pyx_t_3) {
+            case 0:
+            if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_new_md5, __pyx_t_11) < (0)) __PYX_ERR(2, 449, __pyx_L4_except_error)
+            break;
+            default:;
+          }
+          __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+        }
+      }
+      __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+      __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
+      __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
+      __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
+      goto __pyx_L3_exception_handled;
+    }
+    goto __pyx_L4_except_error;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":445
+ * 
+ * 
+ * try:             # <<<<<<<<<<<<<<
+ *     # CPython's own MD5: about twice as fast as OpenSSL's for a fingerprint's few bytes
+ *     from _md5 import md5 as _new_md5
+*/
+    __pyx_L4_except_error:;
+    __Pyx_XGIVEREF(__pyx_t_1);
+    __Pyx_XGIVEREF(__pyx_t_5);
+    __Pyx_XGIVEREF(__pyx_t_6);
+    __Pyx_ExceptionReset(__pyx_t_1, __pyx_t_5, __pyx_t_6);
+    goto __pyx_L1_error;
+    __pyx_L3_exception_handled:;
+    __Pyx_XGIVEREF(__pyx_t_1);
+    __Pyx_XGIVEREF(__pyx_t_5);
+    __Pyx_XGIVEREF(__pyx_t_6);
+    __Pyx_ExceptionReset(__pyx_t_1, __pyx_t_5, __pyx_t_6);
+    __pyx_L7_try_end:;
+  }
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":451
+ *     from hashlib import md5 as _new_md5
+ * 
+ * cdef const char* HEX = b"0123456789ABCDEF"             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_v_9processor_7parsers_8_slowlog_HEX = __pyx_k_0123456789ABCDEF;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":454
+ * 
+ * 
+ * def fingerprint_pair(str query):             # <<<<<<<<<<<<<<
+ *     """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C."""
+ *     fp = fingerprint_latin1(query)
+*/
+  __pyx_t_9 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_7fingerprint_pair, 0, __pyx_mstate_global->__pyx_n_u_fingerprint_pair, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_9)) __PYX_ERR(2, 454, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_9);
+  #endif
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_fingerprint_pair, __pyx_t_9) < (0)) __PYX_ERR(2, 454, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+
+  /* "processor/parsers/_slowlog_entries.pxi":261
  * 
  * 
  * def scan_slow(             # <<<<<<<<<<<<<<
  *     str text, Py_ssize_t pos, Py_ssize_t start, list out, object parser, dict table,
  *     Py_ssize_t max_statement, object event, object pair, object mask
 */
-  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_3scan_slow, 0, __pyx_mstate_global->__pyx_n_u_scan_slow, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_2)) __PYX_ERR(4, 256, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_9 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_9scan_slow, 0, __pyx_mstate_global->__pyx_n_u_scan_slow, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_9)) __PYX_ERR(3, 261, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
-  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_9);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_scan_slow, __pyx_t_2) < (0)) __PYX_ERR(4, 256, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_scan_slow, __pyx_t_9) < (0)) __PYX_ERR(3, 261, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
 
   /* "processor/parsers/_slowlog.pyx":1
  * # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True             # <<<<<<<<<<<<<<
  * """Compiled code of the slow query log: its plainest entries parsed from C, and
  * pt-query-digest's fingerprint as C loops.
 */
-  __pyx_t_2 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 1, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_test, __pyx_t_2) < (0)) __PYX_ERR(0, 1, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_9 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 1, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_test, __pyx_t_9) < (0)) __PYX_ERR(0, 1, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
 
   /*--- Wrapped vars code ---*/
 
@@ -15998,6 +17958,9 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
   __pyx_L1_error:;
   __Pyx_XDECREF(__pyx_t_2);
   __Pyx_XDECREF(__pyx_t_4);
+  __Pyx_XDECREF(__pyx_t_9);
+  __Pyx_XDECREF(__pyx_t_10);
+  __Pyx_XDECREF(__pyx_t_11);
   if (__pyx_m) {
     if (__pyx_mstate->__pyx_d && stringtab_initialized) {
       __Pyx_AddTraceback("init processor.parsers._slowlog", __pyx_clineno, __pyx_lineno, __pyx_filename);
@@ -16047,42 +18010,75 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   __Pyx_RefNannyDeclarations
   CYTHON_UNUSED_VAR(__pyx_mstate);
   __Pyx_RefNannySetupContext("__Pyx_InitCachedConstants", 0);
+
+  /* "processor/parsers/_slowlog.pyx":60
+ *     """Let the scanner build `cls` (the slots dataclass `Event`) directly; False (and the
+ *     scanner calls `cls` instead) when its slots are not plain object members."""
+ *     names = ("start", "end", "fields", "event_time", "parse_error")             # <<<<<<<<<<<<<<
+ *     if tuple(getattr(cls, "__slots__", ())) != names:
+ *         return False
+*/
+  __pyx_mstate_global->__pyx_tuple[0] = PyTuple_Pack(5, __pyx_mstate_global->__pyx_n_u_start, __pyx_mstate_global->__pyx_n_u_end, __pyx_mstate_global->__pyx_n_u_fields, __pyx_mstate_global->__pyx_n_u_event_time, __pyx_mstate_global->__pyx_n_u_parse_error); if (unlikely(!__pyx_mstate_global->__pyx_tuple[0])) __PYX_ERR(0, 60, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[0]);
+  __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[0]);
+  #if CYTHON_IMMORTAL_CONSTANTS
+  {
+    PyObject **table = __pyx_mstate->__pyx_tuple;
+    for (Py_ssize_t i=0; i<1; ++i) {
+      #if CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
+      #if PY_VERSION_HEX < 0x030E0000
+      if (_Py_IsOwnedByCurrentThread(table[i]) && Py_REFCNT(table[i]) == 1)
+      #else
+      if (PyUnstable_Object_IsUniquelyReferenced(table[i]))
+      #endif
+      {
+        Py_SET_REFCNT(table[i], _Py_IMMORTAL_REFCNT_LOCAL);
+      }
+      #else
+      Py_SET_REFCNT(table[i], _Py_IMMORTAL_INITIAL_REFCNT);
+      #endif
+    }
+  }
+  #endif
   __Pyx_RefNannyFinishContext();
   return 0;
+  __pyx_L1_error:;
+  __Pyx_RefNannyFinishContext();
+  return -1;
 }
 /* #### Code section: init_constants ### */
 
 static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 11; } index[] = {{15},{179},{40},{1},{1},{1},{1},{8},{23},{7},{6},{2},{9},{7},{50},{9},{15},{38},{42},{14},{5},{8},{26},{28},{5},{6},{13},{8},{20},{5},{6},{4},{3},{18},{2},{1},{3},{7},{18},{3},{5},{8},{3},{2},{3},{5},{3},{5},{6},{11},{18},{2},{13},{8},{3},{12},{5},{4},{2},{13},{5},{3},{1},{8},{4},{5},{13},{10},{9},{1},{8},{3},{1},{4},{6},{3},{3},{26},{11},{14},{3},{12},{5},{8},{10},{17},{13},{1},{9},{6},{6},{4},{9},{12},{10},{12},{19},{4},{4},{5},{9},{4},{19},{3},{5},{8},{4},{9},{9},{8},{2},{5},{4},{3},{6},{4},{9},{1421},{867}};
-    #if (CYTHON_COMPRESS_STRINGS) == 2 /* compression: bz2 (2007 bytes) */
-const char* const cstring = "BZh91AY&SY\341\241\346\325\000\002[\177\377\377\377\377\372\377\377\377\377\377\357\377\344\377\377\377\377\300@@@@@@@@@@@@\000@\000`\007=\361\357[[I\310(e\240s\335(\037_t\032i\022Hhh\r\001\2656S\324mM\344OF\236\204\246\232\007\250=\252i\352\000\000\000=@4=5\r\001\3454\365\006\210\004\302\023h$\315LL\2056)\231@\031\036\246\200\000\000\000\000\000h\000\365\001\352\000hL\"\232\006\212\017H\000\320\000\000\006\200\000\000\000\000\000\017H\032\032\000\001\246\204\025=(\366\224\375SM\244\311\352\006\214\200h\r\250\365\032\000\000\0004\310\000\003@\000\036\202\000\346\200\002`\t\351\240&\t\223\002b`&\010`\214&\021\200L\214\002h\300\0020\001\"\204\322\024\365=F\324\311\240?Q\036\240\332@\000\000\000h\003A\243@\000\000\031\000\000=J\362\310O\307\344\013\251\230\211\233\237\004\014s\316q\220uRD?N\361X\304\270\n\2000 @\n\312!X\234\277\241\376bJ\224\242SI9Z\035\027\240Ne|\340\"Et\205a\244\"\376E|\354\025\346@B\260\346 R\200\244\320E\205\355\022\014\314Pf)\261D\204\3047:A\024JB`\323h\232\260\254\026\255^\224\211\202\022!gA\007\020\010I\203DRql\030\230\024\005B*\nV'\"\020\024I\344\036\003\336\3712\211\020\321F\304\240\007\204$\032^\302\210\250H\311\256\206\220X\200\207\350\306\347\367w\254\331#\033#}\221\037\007\355\361q\376b\231<\016v\232\317\321\334\377\036\366E\024\275nH';;J\266\270\027Qp\014%q4\360\334G\211(\342\004\013\271\352\253\315P*\301LR\t!\272\240J\340(!\214\336\202R\256\233\235\370}\275\373\210r\310=\313\340?1\025W\304>Y\375\330\351\3615Ai\256\\\215\361\3050\255\226aAIw\240e\273y\247\237\025\220\301\n\227\"\250\251<7C\234\254L\204\244\316\244\002\220PN\300F'W\221\321\241PP\014\244\352`A\206\"\023\234\202\n\031\024\024\003O}\224\216%9_\221\343.\314\331W\276$\022\032 \003\313Z\323J\030\030\300\251]\3111$+!\250\010n\272\342\230R \340\234\203\260\357\355m\300\200\004\002\201U\205\226\276\242\020\260\033\311\347\303\2451dPPE\350\273\351\333niAt\305\313\027\251\177\036\316\0343>\263^\032\204\251\033K(+\353eY)\255\345o-\321\000\300\253-9\206\362\324\240k3HI\240\302\314\202:""\321\344\240,,2\215U]_\035\002\202*\n\220)\020\031\243\216ko\303n\001\370m\3108\244\nP(\245\031\030\nY_\207} 1N]\245\261\242\264d\271\320\\,\026L2$S\0241:k\277j\317v,\312\253\277#ff\270Qx\263R\357_u\241\275\202\n\304\260\020\241T\271\254 \205\241F\010\241\320\021LCP\022\023$(\035\007.h\336u\313\217\301\341\376\036Q\037\255\365?\300\212\242\003z3hW\212\030\367M\224\020\231\214\034\204\361\205\357\026\301\272]\000\221\274\2224\231%\n=\365\244\222K\223\362\211\r\256\251\004\343\224_H\210)\020\226\325\266\034\340B=RUk\213\265\266\241\222\377\336s{\365\266\352Z\020)`\027\000.\005y\013\306\034\234\227<\340-\246R\265\271\2316\035\023\010\014]\320I\005`\251\2012\230)\214\367S\2532v\311A\366!\010\006\314K-U<t\360/\231V\216\207Ax\273[\360\254\360\242\025\251!\212\255\345\232\366/\346\322\304\254\247\233\253\206\222\324\020Fv\221\205U_=\305\n\203\234\363\n4\030l\362p\261\3321\353\360(\344#&\320q\351Y%\350\3204ol\235eR\t\304n\001\322+\217\235\010!#G\026\232\257\346\321\317HF\007\204\000q\215\366%\"M&\276H#^CM:\241\277\024\271\324\035\274\020\206u6\244\335%\010\206Yf\262\031T+j]\201\"\000%\303Z\035\231\321\232\221f\352\332N`29\".j\215\357\263*+\241\231\036\004\013$\n\032\371\317\026\003F\\\304\314\203\230mS`\243L\341\020\312ge\314.\002\275KE\023\272\036\273\006Ntm\022UY\345J\340p\261LS\276\270\270\303\242\005q\020_\017HYc\321\035\026\242\024>\313RT&L\220\250\226t\036\346\200\006\315\202\013J\350\304\202\340\266\261\261/l\022\206\222j\264\3160j\256\231\002\317\032\213\342,\241\004\262\360\300> H\301\031\003&\234\300\231N\356\213\230\334\250\024\221\231+1\245P\335;\366\321\205\216x\014p\273\0000\330\207\230\013+\351\277\0260\302\201i\230Q\2036\0351\374V\200\305\265\336\250\031\201h\0038\032q\030\343U\031\241\257\201U)Le\351V\216.\005\202\030<b\347)D\014\311\360\301&\301\200\033D2\321N}\314\217\244\035R8\027v\245\325S\005F\030\207H\r)E\260v#\021\210\307\034\352\313\305Y^\013\225\"\374\377\241\032\362\203\330\352\013\232\353\322V\002\244d\3100\332\312w\264\006\356I\340a\002\032^v""\036\330H}\267\3676$\304s\352\t\325\313p\016\210\232\300\265j\330\323\223x;\032\273\241\222\300\031o\276\3232\004c!\210/\315Hcd\010\200\321\212\034\363\216u\202\013\266\214Q\345\227\300\305\222\342\240#\201\257\202\010tS1!\323\000wi\233@\255\306\260\005(\322X\253}.\2450\377(\247\235\210\032\001\303p\375} y\306\264\250\307`&\212\222\203\300\017\006H\315F\303\327'\357.\022vTRD\016\323\303h\250z\014\010\267@-F\251\252\322F\245Z\235\201\247w\240@P+lZ\225\332\236\325j2r\250\277\244\340\201\300Nr1\253\3625\360\006\000\353\316\346H\025q\276\274i\310lh\310~\031\352B\334B\240oYf\310\310bao\312<_2\003\\@A\357\246\356\332[\372\\`\2043\222s\303\244\0341)T\2250\006\206\220\0366e\026I\262\005\220\306\0060\002\331E\352\377\347jF\350\320\211\0163\026\302I\252\256C)\304\304\363M\020\215\306U,Rc \\\354\210\220\311\034\323V\254\223\002=\343\330\320\363\320\374L\225\342\211\0245\204<\305\212\"aC\373\321\024\242\340gb\206\306\030\205\204aP\274\365\nlc\302\n\010T\177`\301\nV`\0134U\3315\261\310\006\020\220a\322\013\2609\325\265O4\013\355W\2329\313\010\021\020O,\n\260T5\022\243\344@{u5E7\303\357\276\032\373K3xC\216\372\342~\2052E3\2328\231\224\311\2427\364\250GgkB\211\216\336]\023\305p\343\336\220\020J\001\000\007\201\000\353\027\341tv\204\270\005\307|\301\210\257\244\330h\200\253R\350\261b\234\273\n\245/a)\216\251hP\317\237\225\221\217k\313{v\357\r_\006^FW\\Q\243>\227\323%\2177'{<\030\030\032\300-\274\306\0053\325V\264P\350j\031\222R9\022\233\264\010X\010\353\020\256}rI\010$9\224\204\314L\311\230\311\014I\203,\213J0\223\035\261\233\003(\317\374h\240\003\036\324g9*\251\233\242\024\221\020<\220\0033\nT0f\004\341\341\3032U1\031\230t\234\346\214c\376.\344\212p\241!\303C\315\252";
-    PyObject *data = __Pyx_DecompressString(cstring, 2007, 2);
+    const struct { const unsigned int length: 11; } index[] = {{15},{179},{1},{1},{1},{1},{8},{7},{6},{2},{9},{7},{9},{15},{38},{42},{30},{5},{5},{6},{13},{8},{20},{5},{6},{4},{1},{3},{18},{2},{1},{10},{27},{7},{18},{5},{3},{3},{9},{5},{1},{8},{3},{2},{8},{6},{3},{5},{3},{5},{10},{6},{11},{18},{16},{2},{13},{8},{7},{3},{5},{7},{4},{4},{1},{2},{13},{5},{3},{1},{8},{4},{5},{13},{4},{3},{10},{9},{1},{8},{4},{5},{8},{4},{3},{1},{4},{11},{6},{3},{3},{26},{3},{12},{5},{8},{1},{9},{6},{6},{9},{4},{12},{10},{9},{4},{7},{7},{5},{9},{4},{19},{3},{5},{8},{4},{9},{5},{9},{8},{2},{15},{4},{3},{5},{6},{4},{128},{10},{2},{58},{1423},{382}};
+    #if (CYTHON_COMPRESS_STRINGS) == 2 /* compression: bz2 (1909 bytes) */
+const char* const cstring = "BZh91AY&SY\216\255\210\345\000\002\005\177\377\377\377\377\377\376\267\277\377\377\257\377\366\277\377\377\373\300@@@@@@@@@@@@\000@\000`\006\235\347y\326\332\255Th\310P\347\200>\275\360i\244D\240\323\324\320\006\215\244\301\224\336\246\t\351\223\021M\r\036(\006\203F\200\r2mL\200m&\233Q\223\023\322\r\004\230\215\023\321\240\231\023\021\244\324\362\237\251\032z\200\000\323C@\000\000\000\000\320\r4\001\352\000h@\312h*z\237\250\231\017D2\r\000\000dh\000\365\000\000\0004=C@\014\200\000\r\001\002\246H\332OFH\365\017B16\246@\000\000\000\320\000\000\000\000\001\232G\244\001\212I\251\210\006\232\000\000\006\200\000\006\200\000\006\215\036\246\200\000\000\000\0002 \364\000\006\200z@&\010\321\200\000\t\246L\000M14\014\021\200\214\000\000L\232\376%<\375\000.\350\220\374\336U`\346m\244\313\244\227\212*\2217 \204\003\200\204\204H\003\306E\212R!\"K`4^<\223#\371\266\337\210\306A\200\007A\247\244\021\036\021 \t\207q\230\355\362i0\202\221)6\010\0051\000\030\200\222\236\004=v\350\200\342F)\021\221\003&\200A\210\244\001\231\n\np\361\010\306J\030\322\032\301\007\r\003\002\017\016\200\213\006f[\001\261\006\"`\025m\254\205akfj\250\252-Q\014F\306r\020\242\220\347\203|I\342\301Q\224eF\2544\206$\255\204\340\375>n\370\376\203?/?\207\353\317\320\340=\325\225\357\233\243\010\324\250\251\010S3M\201\215\202Ef\3300x\212\023\025\261@1\215^bjB\000\224\204\206\215\344O,X\010c\225)\0355(\265\301\377\013\271r!N\340\352\275{\030x\260=\325\352\325\257\303]\276\246\331\231s\307D]O\220\322y}\274\355\362\304\025\005\200\322]5f\372L\2132\243\036\342\n\034ZR\n\036\016\\)F\337K:\205JNM\224FN\036\312\222:0R\270\241J\007\220p\256\364_D5G\203\205\206\363\215\235\266'\022\224\300u\005f<a\022H\302\327\025\221\300\222\033\022\034\332@)\020pNA\376U]\3018\016T\223\207l\311\206\303\307\365\006&\232M|u_\277\232\262\262\311x=\024y\341\346\214\021\356\302\255\317\2472\375jW2X \264T\005\300\037`b*(dp\246\246\024\310#R\344\211\311\304c,*\332\311H\001+\351\211\214*W\215\275M\017\321\241\2421\214P\004H\222\222\253\3434\314""\352Z\371rcd\262q\363V\2331oU\337\277[G7\311\271C\31538\334D\251tm]\364\343p\222\010\242*\325g\030\004\274\204\206\260vb\033\213\226\245\276d\006\245\310\2119\346QmX\333P\361/\373\271\204\010P?i\272\036-!h\004\336\214\252\231\277\3504^U\243Z\203\016i\263|\202\313\0319C,0P\240\030\331+9\334\202\222\224/\263C \277\300]\354\000\275\270\204\314\005 \252\005\227K\014\016\205\001)d\334\346\225B<VcD\250m{\\\032\322B\252\300V\025\305\332\343'dS\251K0\224\\\351\252\030>\300\327\006 \224\005\351]e\200\323u[\021\325\221\232F.]z\321\212\177\312\327ZS\n\017\266\302\245e\017\231\325\030cD\241\221\367E\2172\301W.D\336\247\207rs\002\204!\212F\037]6Z\004\334\031T\221\215d\352v0\271\346\307\347\303N]\216r|'\362\243u\3677f\366\336\030f*\266\275\200e\006\305`\005\241j1\243Bs\344\2531\204\341\3202\353a\036i\004\3436%\032\314\204\346:\347V\030\301\231\300N\006fZ\275\200\246\003\216\225}yrO\005\230\263]\202\212\004\326\333h\030\263\212/e\235\\\200V\252\t\320\351]\005-=\372\236\r\\\325\017\022\2208\203BCe\231\266\rGdh\025\226F\014\037Pa%\221\025\2103\260bQaQX\2045ph8313C\002\240Hb\006T\250\r|[[\327\3727Qe\300t\"\321F\247\272\026r\033/{\312\226\020IDS\006\r\274\245u\322J\254\277\005\252\210G\r\360\300!\\\306\350\226\351\254\201\361qp\220\334\013\215A(b*.\354\005\200\034NV\243\006\365\366\347\351\243\347\300\320\003j\001\213/\240P\364\201\nL\201\241\202B\240\375\211\001\\\204\207\016\350>|PD\314\2652m3!\2677\023\222\364\235p\021\253OZ\304\032b\306\244dP &\000\351i\234\305\371\013h\203&5\226IF1\025\231\331d\013\"\310l\3204^\371\357\034\013P\306\371\203OA\334\302+\236\303\316\216`aA\264^\307!\272\3603\341\236y\235\233F\273)\254\036i\352\035+[e-\260\315\362\322\265\317\007\317\244i\032teN\350\227v\202\341\247,\017\201\343\203\013a\253;JBC`\221&z/@\032\031{\206\317\005\265@\023\234\342\025KPy\005\272\376\376Jb\235<\001x:J\350D\251\210\264\324\360M<\273\372\306\340q\003\r\363\375\330`o\240rP\006\\' \0042\324\240@\345_\010E\216D\001\215\r\260}\n]\242d!\021:,$b\204\000KI!\000\317\353\325\254`\2301!""&\200b\256\262i\245Q\207\232QF\221h\rS\235\275\212\232\346\330\234T\025\003\200\231\314c@\324\365\r\244{U\301\222\3065\325(\300\032z;zV\213\004\360\321+L\002\324j\232*\n\320\331\267\332 \\\002\210\276\312q)\270\204;\257\340| }\257\261\237m\306\3450\013o\331\204)\330s-\3240C\333\0378\325Z\205\200F\311J\212\221\251.B4u\243\211\20060L0$\027\030\300\214\036J\322\017\244RHd\214\367\030\240V5c\273&\306\302\364\235\002\270b\250\006P\202\275u\275'\016\265d\256\353\221FJDT\357\327f\264R\031#ek\256\327h\031\371\261\254v\265*D\010\325\252\327\304\225a\201\n\302\343\360\030\0065\253\033\364)T\246\0252\211\3540TZ\217\234JBX\246\243n\205\nHT\002\264\312\357R\0354\236\237\003z\317\310\024\335\247h\013\2044OA`\014\216\376FIy3\036#p\331\261\2721\336y^\005W\027>j\217\020\234\267\2778\370Bp\234w\272\330\363\354+\304\315\030\271cg\225\211\214p\345\364\005rd\335\243\370\355\220\244l\022@\221t\026\000\017\202HJ`\037\314\001\025\210t\000t\251\341\243!\362\020>\257\033\206\003\364\355\2312\346\025\376\025\375\365\252\230\037\335-\035\n3t\"\343\340\217H\310\244\314\033\262`6\tTv\240\314\023\001&o \257\232Z:681\3764\224\220\3109\347+\010\254\234\367\340I\201\234\214D\335`p(F1t\240\224\032\272\r$\311:\036\016P\225\323\234\3008\346EVH\210g\024Br\"\010\271\00037\223\0303\001e\031DB\t5\022\324J(\252\250P0\034\177\361w$S\205\t\010\352\330\216P";
+    PyObject *data = __Pyx_DecompressString(cstring, 1909, 2);
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) != 0 /* compression: zlib (1948 bytes) */
-const char* const cstring = "x\332\235U\317S\033\311\025^\201\014$`\203\220\260qR\251\214\220m\262$\006\013\360\232u~8\203\300\033\312\030,\204q\266j\253:\243\231\036\230x43\232\356\301\310I6\034\347\330\307>\316q\216s\324QG\216:\352\270\177\302\376\t\373\272G\222\025\257\327\233\362\201\246\247\373\365\373\361}\337{\372\246\254\254\255\370\330\303\032\375f}e\355\300\245X\241g\032U*-z\346:\212E\024\003\333V\035\373\032\305vK!\324\267t\212}a\344(/v_\334\337\334\332T4\307P|\374O\254S\242\220\240\256\333\032!\230(\256\251\324\003\313\246\226\243\320\226\207\311\252\262g*-7P\034\214\r\205\272\212\007v\243\017\350\031v\024\202\251\330(\313\232\343\270T\243\226\353 xn9\247\313\212a\371\020\304:\307\342\365S\315&x\265\266\273\277[9\206*\212\233\017\036<(+\265\352>:8D\025\265\362\267]eeMYQ\236\036\035>W\376\261\274\264\372D3\014\004>\261f4,\307\202Z4\352\372\212\3566\032P\301c\360N\264\272\215\261#\326S\335\"\351\316\260\255\206E\225'\216\013X\230Z`S\005!\037\033\201\216\021R\214@&\343\270\316}\300\346\334\322l\270\325\301=E\310\365\r\200\252\336R<\354\353\256\243\335\247\256k\277\266\250\347\273:&\304\365\327<\315'\330'k\210\330\356\033\333=E\330\001/\000\225wa}\304\312\0044\260\357\371\226C\205\345\237\004-\316)q\003_\307\177\t\010V\236\240\355\3004\341\315\340\377\3520e]2\213\320\310\r@N\000\351\221\273\212\272\277\217\366\367\236\357\035\243\347/\367\217\367\320\336Am\367\350\030\2758F\307\207\207\373\010\275h]\300\337\016\210\001\035\340\013z\204\315j\200\375\026zy\260wx\200^\326v5\242k\244\345\350\226\273\252\273\276\033\200\n0\321h\275\036\230\272\346C\215\206n\303\021\262\200]_\323q]\323_\353\rCw\003\207\032\220\013\265\032\030\031u\243\216\035C\200\322\302\256\215\317agZ\3306\310\010\002#[d\203^\234\262\351\231\276\333\020\036\240\254\206\207\220\0318:B\247\230\312%\255\025\235BV\336\231K\250\345!\213\240a\226\026\305\r\202l\275\201PC\203\364`%\257\033\032\325\317\032\332\005\222\217\033\220\007\234\273F`\203\243F\2134m#hx`\353h\2206\002G\236\247Y~J\234\347z\236K\206t\256\366\351\\\035\322""\211\274V\337q\272=\247Bw\0105-\003\226@\263S\257M\201\260\\\220\270\030H\360\307\314\016\016\360\005p\013<82\022\321\3170\224\2025_?#\3306\tnX\272k\213\027 \200~\346\260\353\213|D\026\350\003\022!\326[L<\254\303\251O\207\240\020\332\240H\250\321K\305\217\352-\004J\200\036\357\227D\201\022\261^Pz\346C#B%C\236\304\346\255\353@\244\300\201\256\007\035\373\001\325\3175;\300\344\r\214\206\313L/\373\313\360\367\254z\231\371\376\306g\327\246.i\270\305\312L\355M\315\206\315^6\317\036\361\3258\023\347z\331\305\356\342\037b5\256\302\216g\344\362\375\304g\327fC\023\214\301\305R\270\035j\275\2519\226\351M]\017O\300\3076\253\363q\376(Z\212\266#\270\231\0167B\235\345z3\327{S7\302SV\343c\274\230\206\201\273/X\216\225\340l\234\3779\316\364ffC\312\326\331\021#`2\007o\362l\213\227y\205\373\321|T\026\327\001\253\260\246\274\232cY\010\245\365fr\354&k\202\323%\260{\023\325\343\261\270(,\t\370\255J\313y\266\314\363|\233\313d6\303sVe:\034T\272\277-'\205\244\326\316\266\367:\325\216~\225\277Re\2269\310VZ\266x\206\337\344DVb\304w\343\246\274\236\tw\330\030+~\264\334\005\210P\340'Q9\252D$.u\357\377\265\223y\037\201A\004\310\204\007`G\343\307I51\333\225\266\337\231\357lt\360\325V\267v\374\177\207\314\375\330\377;p\277\214T\201\330\030[\002\326\000\220%\360a\360\273\200\227\0265\201\347B\\K2I.)\001\034\231\336\334\002 \007\020\372,/c\215\361\022?\222\034l\000\016\245\270\032k1\001\333\001\274E\266\325\375\365*\034\236'G\211\337\316\267\325O\246g\230\262t(\014\233,\303\nR\022%\3762*E'q9\256\304~2\237l&\264\275\336\256u2\235B\347\250\323\034&\363\244\273\364\020\220\324>)\211\357\246\246\273\323J\224\211\362@I\020W\272kj'\327)ujW)\201R\267\005\321(\277H!\232g\345\336\\^\364\216D\272\334+\334bo\243\034dZ\003E/\336N\277\013\375\274\005l\257\000\237\305\337\360\252\270\\X\006\374\307\343\r\250\265p\233\347z\205\205\264\t\036\363*\327!\0075%#\025|f@]\235g\3713I\\.^\212\267\341qJ\331\242,q\233\033Q\021\244\267\r\205\246\256\337\001\221\222:\342\365\343\310,|\210\243\365\360h(\215k \214A[l\207u1\005n""\300\2771v\227Q\376\307\276\272\346\343u\230\0373\375\276\022\317\003\266\003\312\317\311d\3232\323\333B\267 \000\231\210\315D\025.\237\262;L\203\206\007\247Z\370\337\264\256\364\003:Gn\272\263J\224\215\324\350\357\361q\222O*\ti\337i\353\235\333W\305\324\354[\200\031b>d\223\354\r<\377<\205CJ\226\177\001,\365{j\0230\310\244\235t\232j\237@\305\271\336\334\257\304 \272\311N\301\315\365\005\366\212\253\203\307\345\324\3558{\010\\\354\003\316e\201\302\334-\366\037HFp}\320.\366\n\245\350\313X\025\247r\330=\202\227\017\345L\361\243[Pd=\031O\266\332iA\275\354tX\276\314|\227\235\034\035\305\264\233\277'@\374\211\211<y\031\204\317\322\324\345\330\236\274$aQN\203[ \305MN!\374WI9Q\207\367\357\333\377\013R\332\200au[ !\306\314\0043\271\232\202\266\036\276\022\323\"\017\350P\230\302\252\234gj\352E\rkP\373\006{\335\357\023\025\006\310x\262\221\330\235\276\237\033\334\004 F\375@\323\260\023\341G\310q\222}\033U#\241\314\356\334\035i\010\277,S\320v9\361\243\"j0\244\002\207%\211O\001?8\337\223\003\274\300k\321x\324\247!\363\276a\005\306\366=\200+\037\357$\023\211.g\322G\236\246\005e\341\307\205\360\317\305\315\034\000\241\301\307\035!yQ\317\265~\356\243\270l\361u\030I\242\325vb\351\346<\254\002\366\205~|\201Dw&\235%;\375N|\027r`{\3027\240\005r\"\312\001/\302\207!GG6V?\3258\345\324\200y\371u\244\003\002\317\222f{\274\275\331&\235\225+\211\302s\350\274\022?\226\3245\207\017\247\302Y\220\206\220\r\001\247}u\251\342\374\372\377\24068\037\005\374\353\024\246\017;\376\331\3643CS\321\361i\362E\361\356\002\332\260(\310\310\262\257 \257fW\331Ld\344\267r\210\275\273\210\246\343G\311\275\266\014\366oxo\362\235h\002\212\317I\233n\341wi\347@\213\375\000u\344O)";
-    PyObject *data = __Pyx_DecompressString(cstring, 1948, 1);
+    #elif (CYTHON_COMPRESS_STRINGS) != 0 /* compression: zlib (1870 bytes) */
+const char* const cstring = "x\332\235U\313o\333\310\031\217by\2554Nl=\2348\335nC\3111\214.\032\031\262\354\304I\037\251\2548\205Q\257\023Yv\334\026)\006#r$\261\246H\2123\264\255-\232\372\310\343\034\347\310#\217<\352\250\243\217<\352\230?a\377\204\375\206\224\025\243\217\240X@\032\0169\337\343\367\375\276\307|\250(\353\337:\304&\230}\330\370v\375\300bDa]\314\224\372\200u-S\321\251\242\021Co\021\0073b\014\024\312\034]e\304\221B\246\362n\367\335\323\315\355M\005\233\232\342\220\277\023\225Q\205\272-\325\300\224\022\252Xm\245\345\352\006\323M\205\rlB\313\312^[\031X\256b\022\242)\314Rl\220\273\251\300\272\304T(ar\243\254a\323\264\030f\272e\"P\327\315\316\232\242\351\0168\321\317\210\324~\203\rJ\312k\245\362+\254i\010d\211\246S\3342\0101\345\332Qu\232\3544C\357\351Lye9\032 o\r\024\2338\252e\342\247\314\262\214S\235\331\216\245\022J-g\335\306\016%\016]G\324\260\316\r\253\203\210\t\001\003r\373B\377\202T\033\300\021\307vt\223}Y\262l\017.\\J\224W\250^\333\337G\373{\337\355\035\241\357\216\367\217\366\320\336As\367\360\010\275;BGo\337\356#\364np\001\377\327\3006: \027\354\220\264\033.q\006\350\370`\357\355\001:n\356bLUL\007\246\252[e\325r,\027x&\024\263VK75D\316\000\372\347]\371\267\206\245\002_\277/w\210I.lG\305\016\004\246\251\006(!\035\030v\260JZX=U\r\213\022\325\240jO\003\216\332z\307\005\312-\327d\232\006%\300\364\036AZKk!\244Ih\260v\010e\304\324$S\003b\031\261\273xAR\270\255\023C\2437\010\272\261E\006d\327\254\334\374bc\335i\333m\307\352Ie\312p\317F\250\355\232*B\023\340\035\302:\020\254\335\305\264\013\205\331%\330\356Z\224\351\272\215t\212\246D\350\214\364(2\324\036B=\014\361\301JO{\230\251\335\036\276@`\030\316%\306\236\266\005?8\2664\327 \360\034\320\276\241\271=\033TL\014\301\306\253\374Sd\222s)\0170\0308\261%\3268\301\2108\216\225l\035\333\262m\213N+\240<\251\200\362u\005\364u\r\241\276\213\215\304x_\3464^\220\256QH\250\031\013R\265K\0000\301\216\332\245\244\247\253\226a\231P\315\240\013\3551\001\006;\215\264\261k@\032@\211Qx\330D\205\330\324S\204\223G\013\036\016\233\206KY\217!\331\3036""\212\233\001\265\006 \251B\0132\331(\0101\340\\\256\027\214u\035\2025@\005\033\353|\232\r\271\371\3362\t\243P\307Z\333\202\350T\327\321\331\000^\035\227\251g\330pI\274\320s\350\346\313\324\247\364\235\350\316\327\242\"j\343\364\262\310\370\251\250\370b\230\035\256F\257\336^\235E\307\037\242\017\177\033\247KQi{\230\372\341\253[\263w\274Y\357\230\027ye\234\271\353U\274\035\257\305gyS\244DV\024EU\250~\366\363\301m^\342\273\"/j\242!\260\240~\311\007\037w\275\315ha\325o\370$\330\014\372\322\377\3548=\357\325\202\306e\354\340\276\367\027\336\021\177\365?\206\215qz\356\322\365j\336\t\257\361c\361\324w\203z\320\037g\026\274\2764\363\22278\021[\376\275X\363\376\255\331\314%\363\266y\205\327&\"y\376\\\224\203T\220\205\300\242\345_\007\340B\206\230\212\027\351j\301k\203p\372g^\t\340\342qf\221\247\306\231{\336{\260\261\303[bF<\007\310;>\226\021U=\225g\307\363\367\306\231\373^\007\002\276-\212\211\0338{\306\263|\005\276\315\210\337\005\251\361\374\202\307\370\006?\344\024D\026A'\317\267\201\336\272p\374\234_\221\307.\257\363~|\264\310\323\340\n\217\347\263\374\001\357\203\321\022\310\235\373\255\340vP\224\222\024\3546b\311\034_\003&wD\014f\323;\203\340U\370P\217\036W\302B\330\034\246\207{\243\306H\275\312_\325b\224Y\236M$\007\220\233\0071\371;\276\026\254\002\201\362x\336{\r\351)~1\334%\360P\020\357\375\212_\367i\260\022=\375\303(\365\357\014\\{\000$\302\0059\026\274\014\033a{X\037:\243\334\250:\"W\333Q\363\350\377v\231\375O\373\237\311}\001\345\003\214\311\252\252IBJ`C\023\253\300\027\366\373\220\347B\320\014Sa6\\\001:R\343\305%`\016(tx>\366u[\254\210\3038\007U\340a%h\0048\240 {Mo\221oG_\227\341\343Yx\030:\303\374\260\366\223\3233\205\034\033\224\202}\236\342\205\270$V\304\261\277\342\277\017*P\313N\230\0137C6\334\0306G\251Qat8\352O\301\274\212J[\300$\376I >e\356Fw\025?\345\347!%\3205\321zm\224\035\255\214\232WI\002\343\272-\310F\271\223P\224\203~^\314\313\336\211\231\256\214\013\017\371\367~\026\2206\241\242\227\037%\357\205\tnI\333\t\360\263\374\215h\310\303\2455\340\177&""\250B\254\205G\";.,%M\360\022\372^\005\014\265$\031I\301\247\256S\327\022i\361\2478q\331\240\024\354\200r\222\262\3458\304\035\241\371E(\275\035\01041\375\231\210$\2517\254~\231\231\245\377\226\243\r\357pZ\032\263P\030\327m!\347VJ\226\240\034_\253\234\211\337L\252+\027l\300\374\230\237\364\225Tw\371\353x\356I\260I\230\311i!*HB\276\n\332aM\232|\303\237p\014\r\017F\261\367\257$\256\344\005:'\336D\013\212\237\366k\376\237\203\2430\037\326C:|2TG\217\256\212\211\330G\240\031|n\3619~\016\352\277J\350\210KV<\203,Mzj\0238H%\235\324Ij\237B\304\331\361\342\317\345 z\000S\2651\276\267\304OD\355Z\271\222\230\235\341[\220\213}\340\271\"YX|\310\377\t`d\256\017\206\305qa\305\177\021\324\344\327x\330=\007\315\0270\322O\3747\220\266?\206\317\206\271au\330\035\341\030\253\034\314\0259\324\347n\016c7a$\365?f\362\334\345\231\327\200\356\317\363z\364\360\365\350z~\317]R\257\030\217\205\207P\223\2330_\366\202\223\260\006\035{}~C\255\032V\246\237\377\001\020\2530\274\036If\346\275]\250\2163y\005%\211;\221\323#\037\207,/\2466\204:\275i\232\300E\225\237N\372\246\006\003e&\254\206\306hb\347\227\342\014.\256\233v\240\211\370\373\370\362\204\362\234\343\037\343\343\371\305h\361\2114\373C\346\326\3547\362b\375\205\\\036\213\030\235\343\345\342\362\241\361\034\313,D\013\217c\263\262\3167\202\303x*L\023S\231\224e-\001\220\213/\026G\344 upoB\300\347PZr\2524\375\324')\3475~\004;\216\312 ";
+    PyObject *data = __Pyx_DecompressString(cstring, 1870, 1);
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (3494 bytes) */
-const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the 'annotation_typing' directive to False.SELECT /*!40001 SQL_NO_CACHE */ * FROM `'\".?add_noteadministrator command: disableenablegcisenabledlimit ?no default __reduce__ due to non-trivial __cinit__order by percona-toolkitprocessor/parsers/_slowlog_entries.pxiprocessor/parsers/_slowlog_fingerprint.pxi<stringsource>use ?_Buffers_Buffers.__reduce_cython___Buffers.__setstate_cython___CALL_LIMIT_MULTI_INSERT_PT_TOOL__Pyx_PyDict_NextRefQuery_UNION_USEascasyncio.coroutinesatbbufcarriedcline_in_tracebackcmdcountdatetime_dbdbendentryeoleventfieldsfingerprintfingerprint_latin1fpfromtimestamp__func__get__getstate__grouphostip_is_coroutineitems_lcm__main__maskmatchmax_statement__module__mysqldumpn__name__outppairparserpopposprocessor.parsers._slowlog__pyx_state__pyx_vtable__qid__qualname__queryquery_id__reduce____reduce_cython____reduce_ex__sscan_slowschemasearchselfsemicolon__set_name__setdefault__setstate____setstate_cython__sizespecstartstatementstmt_strip_order_by_ascsubtable__test__textthread_idtimestamptimezonetsunionuserutcvalueswhen\200\001\330\004\n\210+\220Q\200\001\360\016\000\005\010\200t\2108\2201\220A\330\010\017\210q\330\004\023\2207\230.\250\001\250\021\330\004\030\320\030,\250A\250Q\330\004\030\230\001\330\004\030\230\001\360\006\000\005\017\210f\220A\330\004\n\210\"\210B\210a\330\010\020\220\001\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\021\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\017\210q\330\010\013\2106\220\021\220#\220S\230\003\230=\250\001\330\014\017\210t\2202\220R\220s\230!\330\020\021\330\014\023\2208\2301\230C\230r\240\022\2401\330\014\017\210u\220C\220q\330\020\021\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010""\013\2104\210v\220Q\220c\230\023\230C\320\0371\260\024\260S\270\004\270I\300Q\300c\310\023\310A\330\014\r\330\010\021\220\021\330\010\013\2104\210y\230\001\230\026\230s\240\"\240B\240d\250%\250q\330\014\r\330\010\014\210D\220\002\220!\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\025\220c\230\024\230V\2401\240C\240s\250#\320-@\300\001\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\013\2104\210y\230\001\230\023\230C\230u\240C\240t\250:\260Q\260f\270C\270r\300\022\3003\300e\3108\320ST\330\014\r\330\010\014\210D\220\002\220!\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\021\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\013\2106\220\021\220#\220S\230\003\2309\240A\330\014\020\220\002\220\"\220A\330\014\022\220\"\220B\220d\230%\230w\240a\240q\250\001\250\024\250S\260\001\260\021\260#\260S\270\001\330\020\025\220Q\330\014\017\210r\220\023\220B\220b\230\002\230#\230R\230r\240\022\2403\240d\250#\250Q\250a\250s\260#\260Q\330\020\021\330\014\022\220!\2208\320\033.\250a\250v\260R\260r\270\023\270A\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2106\220\021\220#\220S\230\003\320\033.\250a\330\014\017\210q\220\001\220\024\220R\220s\230#\230U\240#\240V\2501\250C\250r\260\022\2604\260t\2702\270S\300\001\300\024\300R\300q\330\020\021\330\014\022\220!\220?\320\"5\260Q\260a\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\340\010\013\320\013 \240\001\240\023\240C\240u\250C\320/A\300\021\300#\300S\310\001\330\014\r\330\010\017\210q\330\010\024\220A\330\010\t\330\014\017\210r\220\022\2201\330\020\023\2201\220A\220S\230\003\2301\330\024\027\220z\240\021\240#\240S\250\001\330\030\031\330\024\027\220z\240\024\240V\2501\250C\250s\260#\260W\270A""\330\030\035\230Q\330\030\031\330\025'\240q\250\003\2503\250a\330\024\031\230\021\330\024\025\330\014\017\210t\220:\230Q\230c\240\023\240A\330\020\025\220Q\330\020\021\330\014\020\220\001\330\014\022\220\"\220B\220b\230\004\230K\240q\250\001\250\021\250\"\250B\250a\330\020\025\220Q\330\014\030\230\002\230\"\230B\230d\240!\2401\240B\240b\250\003\2503\250a\330\014\020\220\004\220B\220a\330\014\017\210r\220\023\220A\330\020\025\220Q\330\020\021\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\025\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2102\210R\210r\220\023\220B\220b\230\005\230R\230q\330\014\r\330\010\014\210B\210b\220\001\330\010\016\210b\220\002\220%\220t\230;\240a\240q\250\001\250\022\2502\250Q\330\014\021\220\021\330\010\013\2102\210R\210u\220D\230\001\230\021\230\"\230B\230c\240\023\240A\330\014\021\220\021\330\010\024\320\024'\240q\250\006\250f\260A\330\010\014\210F\220$\220a\220q\330\010\016\210a\210\177\230d\240!\2401\330\010\016\210a\210y\230\001\330\010\016\210a\320\017 \240\004\240A\240X\250T\260\023\260C\260s\270$\270c\300\031\310!\330\010\016\210a\210~\230Q\330\010\013\2105\220\007\220w\230d\240)\2503\250a\330\014\022\220!\2208\2306\240\021\240!\330\010\r\210V\2204\220q\230\001\330\010\013\2103\210g\220Q\330\014\017\210s\220'\230\021\330\020\032\230!\330\020\026\220g\230Q\330\r\025\220W\230A\330\014\022\220!\2208\2301\330\010\013\2105\220\003\2205\230\004\230L\250\003\2501\330\014\r\330\020\027\220}\240A\240V\2501\250N\270!\330\024#\2409\250A\330\020\027\220q\330\010\013\2107\220!\2205\230\001\230\026\230r\240\027\250\006\250b\260\003\2608\2701\330\010\016\210a\330\004\013\2101\200\001\340\004\007\200t\2108\2201\220A\330\010\017\210t\320\023&\240a\240q\330\004\023\2207\230.\250\001\250\021\330\004\030\320\030,\250A\250Q\330\004\007\200u\210K\220q\230\001\330\010\017\210q\330\004\007\200s\210!\2103\210c\220\027\230\003\2304\230t\2409\250G\2601\260A\330\010\017\210q\330\004\007""\200u\210K\220q\230\001\330\010\017\210q\330\004\007\200{\220!\2203\220c\230\031\240!\330\010\014\210D\220\006\220f\230A\230Q\330\010\013\2102\210W\220A\330\014\023\2204\220t\2301\230A\230V\2401\240A\330\004\007\200u\210A\210S\220\003\2203\220k\240\023\240C\240u\250A\250S\260\003\2603\260l\300!\330\010\014\210D\220\016\230f\240A\240Q\330\010\013\2102\210W\220A\330\014\024\220A\220V\2301\230A\330\014\020\220\007\220~\240Q\240a\330\014\020\320\020$\240A\240Q\330\004\030\230\010\240\001\240\021\330\004\n\210!\2103\210d\220#\220Q\330\004\007\200s\210!\2103\210d\220#\220W\230A\330\010\014\210I\220Q\220c\230\024\230S\240\003\2401\330\010\013\2105\220\001\330\004\007\200s\210!\2103\210d\220#\220W\230C\230s\240&\250\001\250\023\250D\260\006\260c\270\023\270A\330\010\014\210I\220Q\220c\230\024\230S\240\003\2401\330\010\013\2105\220\001\330\004\007\200u\210A\210S\220\004\220C\220s\230)\2401\330\010\020\220\006\220a\220s\230$\230a\330\010\014\210D\220\005\220V\2301\230A\330\010\013\2102\210W\220A\330\014\023\2208\2302\230U\240!\2401\240D\250\001\330\004\007\200v\210Q\210c\220\024\220W\230C\230s\240!\330\010\014\320\014 \240\001\240\023\240D\250\003\2503\250a\330\010\013\2105\220\001\330\004\007\200v\210Q\210c\220\024\220V\2303\230c\240\021\330\010\014\210N\230!\2303\230d\240#\240S\250\004\250A\330\010\013\2105\220\001\330\004\007\200v\210Q\210c\220\024\220V\2303\230c\240\021\330\010\014\210N\230!\2303\230d\240#\240S\250\004\250A\330\010\013\2105\220\001\330\004\007\200{\220!\2203\220d\230#\230Y\240c\250\023\250K\260q\270\003\2704\270s\300*\310A\330\010\014\210M\230\021\230#\230T\240\023\240C\240q\330\010\013\2105\220\001\330\004\010\210\017\220q\230\003\2304\230s\240#\240Q\330\004\007\200u\210A\330\004\010\210\r\220Q\220c\230\024\230S\240\003\2401\330\004\007\200u\210A\330\004\007\200s\210!\2103\210d\220#\220Y\230a\330\010\014\210M\230\021\230#\230T\240\023\240C\240q\330\010\013\2105\220\001\330\004\007\200v\210Q\210c\220\024\220V\2303\230c\240\021\330\010\014\210N\230!\2303""\230d\240#\240S\250\001\330\010\013\2105\220\001\330\004\014\210F\220!\2203\220d\230!\330\004\007\200x\210s\220!\330\010\020\220\004\220G\2304\230q\320 4\260A\330\004\007\200z\220\023\220A\330\010\020\220\004\220G\2304\230q\240\013\2507\260&\270\001\330\004\007\200|\2203\220f\230D\240\006\240c\250\021\330\010\020\220\004\320\024(\250\001\250\021\330\004\013\2101";
+    #else /* compression: none (3123 bytes) */
+const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the 'annotation_typing' directive to False.'\".?add_notedisableenablegcisenabledlimit ?order by percona-toolkitprocessor/parsers/_slowlog_entries.pxiprocessor/parsers/_slowlog_fingerprint.pxiprocessor/parsers/_slowlog.pyxuse ?_CALL_LIMIT_MULTI_INSERT_PT_TOOL__Pyx_PyDict_NextRefQuery_UNION_USEaascasyncio.coroutinesatbbind_eventbind_event.<locals>.genexprcarriedcline_in_tracebackcloseclscmdconfigurecountddatetime_dbdb__dict__digestendentryeoleventevent_timefieldsfingerprintfingerprint_latin1fingerprint_pairfpfromtimestamp__func__genexprgetgrouphashlibheaphostiip_is_coroutineitems_lcm__main__maskmatchmax_statement_md5md5__module__mysqldumpn__name__namenames_new_md5nextoutppairparse_errorparserpopposprocessor.parsers._slowlogqid__qualname__queryquery_idsscan_slowschemasearchsemicolonsend__set_name__setdefault__slots__specstack_astack_bstartstatementstmt_strip_order_by_ascsubtable__test__textthread_idthrowtimestamptimezonetsusedforsecurityuserutcvaluevalueswhen\200\001\340\004\t\320\t\033\2301\230A\330\004\030\230\010\240\001\320!9\270\021\270%\320?O\310v\320U\\\320\\]\330\004\"\320\"8\270\001\360\006\000\005\t\210\005\210U\220!\2201\330\010\013\2101\210B\210b\220\005\220S\230\001\230\021\230!\2303\230c\240\021\330\010\013\2101\210B\210b\220\002\220\"\220E\230\023\230A\230Q\230a\230s\240\"\240A\330\004\013\2104\320\017%\240Q\240e\2504\250q\200\001\340\004\005\330\004\014\210A\250Q\200\001\360\006\000\005\016\210Y\220g\230Z\240~\260Q\330\004\007\200u\210A\210W\220A\220U\230-\240u\250C\250q\330\010\017\210q\330\004\013\210:\220Q\220e\2305\240\r\250Q\200\001\360\016\000\005\010\200t\2108\2201\220A\330\010\017\210q\330\004\023\2207\230.\250\001\250\021\330\004\030\320\030,\250A\250Q\330\004\030\230\001\330\004\030\230\001\360\006\000\005\017\210f\220A\330\004\n\210\"\210B\210a\330\010\020\220\001\330\010\r\210V\2201\220B""\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\021\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\017\210q\330\010\013\2106\220\021\220#\220S\230\003\230=\250\001\330\014\017\210t\2202\220R\220s\230!\330\020\021\330\014\023\2208\2301\230C\230r\240\022\2401\330\014\017\210u\220C\220q\330\020\021\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2104\210v\220Q\220c\230\023\230C\320\0371\260\024\260S\270\004\270I\300Q\300c\310\023\310A\330\014\r\330\010\021\220\021\330\010\013\2104\210y\230\001\230\026\230s\240\"\240B\240d\250%\250q\330\014\r\330\010\014\210D\220\002\220!\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\025\220c\230\024\230V\2401\240C\240s\250#\320-@\300\001\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\013\2104\210y\230\001\230\023\230C\230u\240C\240t\250:\260Q\260f\270C\270r\300\022\3003\300e\3108\320ST\330\014\r\330\010\014\210D\220\002\220!\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\021\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\013\2106\220\021\220#\220S\230\003\2309\240A\330\014\020\220\002\220\"\220A\330\014\022\220\"\220B\220d\230%\230w\240a\240q\250\001\250\024\250S\260\001\260\021\260#\260S\270\001\330\020\025\220Q\330\014\017\210r\220\023\220B\220b\230\002\230#\230R\230r\240\022\2403\240d\250#\250Q\250a\250s\260#\260Q\330\020\021\330\014\022\220!\2208\320\033.\250a\250v\260R\260r\270\023\270A\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2106\220\021\220#\220S\230\003\320\033.\250a\330\014\017\210q\220\001\220\024\220R\220s\230#\230U\240#\240V\2501\250C\250r\260\022\2604\260t\2702\270S\300\001\300\024\300R\300q\330\020\021\330\014\022\220!\220?\320\"5\260Q\260a""\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\340\010\013\320\013 \240\001\240\023\240C\240u\250C\320/A\300\021\300#\300S\310\001\330\014\r\330\010\017\210q\330\010\024\220A\330\010\t\330\014\017\210r\220\022\2201\330\020\023\2201\220A\220S\230\003\2301\330\024\027\220z\240\021\240#\240S\250\001\330\030\031\330\024\027\220z\240\024\240V\2501\250C\250s\260#\260W\270A\330\030\035\230Q\330\030\031\330\025'\240q\250\003\2503\250a\330\024\031\230\021\330\024\025\330\014\017\210t\220:\230Q\230c\240\023\240A\330\020\025\220Q\330\020\021\330\014\020\220\001\330\014\022\220\"\220B\220b\230\004\230K\240q\250\001\250\021\250\"\250B\250a\330\020\025\220Q\330\014\030\230\002\230\"\230B\230d\240!\2401\240B\240b\250\003\2503\250a\330\014\020\220\004\220B\220a\330\014\017\210r\220\023\220A\330\020\025\220Q\330\020\021\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\025\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2102\210R\210r\220\023\220B\220b\230\005\230R\230q\330\014\r\330\010\014\210B\210b\220\001\330\010\016\210b\220\002\220%\220t\230;\240a\240q\250\001\250\022\2502\250Q\330\014\021\220\021\330\010\013\2102\210R\210u\220D\230\001\230\021\230\"\230B\230c\240\023\240A\330\014\021\220\021\330\010\024\320\024'\240q\250\006\250f\260A\330\010\014\210F\220$\220a\220q\330\010\016\210a\210\177\230d\240!\2401\330\010\016\210a\210y\230\001\330\010\016\210a\320\017 \240\004\240A\240X\250T\260\023\260C\260s\270$\270c\300\031\310!\330\010\016\210a\210~\230Q\330\010\013\2105\220\007\220w\230d\240)\2503\250a\330\014\022\220!\2208\2306\240\021\240!\330\010\r\210V\2204\220q\230\001\330\010\013\2103\210g\220Q\330\014\017\210s\220'\230\021\330\020\032\230!\330\020\026\220g\230Q\330\r\025\220W\230A\330\014\022\220!\2208\2301\330\010\013\2105\220\003\2205\230\004\230L\250\003\2501\330\014\r\330\020""\027\220}\240A\240V\2501\250N\270!\330\024#\2409\250A\330\020\027\220q\330\010\013\2107\220!\2209\230A\230W\240F\250\"\250G\2606\270\022\2703\270h\300a\330\010\016\210a\330\004\013\2101\200\001\340\004\007\200t\2108\2201\220A\330\010\017\210u\320\024'\240q\250\001\330\004\023\2207\230.\250\001\250\021\330\004\030\320\030,\250A\250Q\330\004\007\200v\210Q\210c\220\023\220C\320\027D\300A\330\010\017\210q\330\004\007\200s\210!\2103\210c\220\027\230\003\2304\230u\240I\250W\260A\260Q\330\010\017\210q\330\004\007\200v\210Q\210c\220\023\220C\320\0273\2601\330\010\017\210q\330\004\007\200{\220!\2203\220c\230\031\240!\330\010\014\210E\220\026\220v\230Q\230a\330\010\013\2102\210W\220A\330\014\023\2205\230\004\230A\230Q\230f\240A\240Q\330\004\007\200u\210A\210S\220\003\2203\220k\240\023\240C\240u\250A\250S\260\003\2603\260l\300!\330\010\014\210E\220\036\230v\240Q\240a\330\010\013\2102\210W\220A\330\014\024\220A\220V\2301\230A\330\014\020\220\007\220~\240Q\240a\330\014\020\320\020$\240A\240Q\360\010\000\005\035\230A\330\004\034\230A\330\004\037\230q\330\004\007\200r\210\022\2102\210R\210s\220\"\220A\330\010\017\320\017\037\230v\240Q\240b\250\003\2502\250R\250r\260\022\2601\330\010\013\2105\220\003\2201\330\014\r\330\010\014\210A\330\010\014\210E\220\022\2202\220R\220r\230\022\2301\330\004\005\330\010\017\210w\220a\220s\230#\230S\240\001\340\010\014\210A\210Q";
     PyObject *data = NULL;
     CYTHON_UNUSED_VAR(__Pyx_DecompressString);
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 116; i++) {
+    for (int i = 0; i < 127; i++) {
       Py_ssize_t bytes_length = index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
-      if (likely(string) && i >= 21) PyUnicode_InternInPlace(&string);
+      if (likely(string) && i >= 18) PyUnicode_InternInPlace(&string);
       if (unlikely(!string)) {
         Py_XDECREF(data);
         __PYX_ERR(0, 1, __pyx_L1_error)
@@ -16090,7 +18086,7 @@ const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately str
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 116; i < 119; i++) {
+    for (int i = 127; i < 133; i++) {
       Py_ssize_t bytes_length = index[i].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
@@ -16101,15 +18097,15 @@ const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately str
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 119; i++) {
+    for (Py_ssize_t i = 0; i < 133; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 116;
-      for (Py_ssize_t i=0; i<3; ++i) {
+      PyObject **table = stringtab + 127;
+      for (Py_ssize_t i=0; i<6; ++i) {
         #if CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
         #if PY_VERSION_HEX < 0x030E0000
         if (_Py_IsOwnedByCurrentThread(table[i]) && Py_REFCNT(table[i]) == 1)
@@ -16181,24 +18177,34 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   PyObject* tuple_dedup_map = PyDict_New();
   if (unlikely(!tuple_dedup_map)) return -1;
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 1};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self};
-    __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_stringsource, __pyx_mstate->__pyx_n_u_reduce_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS|CO_GENERATOR), 63};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name_2};
+    __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_pyx, __pyx_mstate->__pyx_n_u_genexpr, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 3};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_pyx_state};
-    __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_stringsource, __pyx_mstate->__pyx_n_u_setstate_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 57};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_cls, __pyx_mstate->__pyx_n_u_names, __pyx_mstate->__pyx_n_u_genexpr, __pyx_mstate->__pyx_n_u_genexpr};
+    __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_pyx, __pyx_mstate->__pyx_n_u_bind_event, __pyx_mstate->__pyx_kp_b_iso88591_YgZ_Q_uAWAU_uCq_q_Qe5_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 6, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 304};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_query, __pyx_mstate->__pyx_n_u_spec, __pyx_mstate->__pyx_n_u_s, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_m, __pyx_mstate->__pyx_n_u_buf};
-    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_finge, __pyx_mstate->__pyx_n_u_fingerprint_latin1, __pyx_mstate->__pyx_kp_b_iso88591_t81A_t_aq_7_AQ_uKq_q_s_3c_4t9G1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 337};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_spec};
+    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_finge, __pyx_mstate->__pyx_n_u_configure, __pyx_mstate->__pyx_kp_b_iso88591_A, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {10, 0, 0, 27, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 256};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 351};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_query, __pyx_mstate->__pyx_n_u_s, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_m, __pyx_mstate->__pyx_n_u_stack_a, __pyx_mstate->__pyx_n_u_stack_b, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_heap};
+    __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_finge, __pyx_mstate->__pyx_n_u_fingerprint_latin1, __pyx_mstate->__pyx_kp_b_iso88591_t81A_u_q_7_AQ_vQc_C_DA_q_s_3c_4, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 6, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 454};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_query, __pyx_mstate->__pyx_n_u_fp, __pyx_mstate->__pyx_n_u_digest, __pyx_mstate->__pyx_n_u_d, __pyx_mstate->__pyx_n_u_out, __pyx_mstate->__pyx_n_u_i};
+    __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_finge, __pyx_mstate->__pyx_n_u_fingerprint_pair, __pyx_mstate->__pyx_kp_b_iso88591_1A_9_OvU_8_U_1_1Bb_S_3c_1Bb_E_A, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {10, 0, 0, 27, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 261};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_text, __pyx_mstate->__pyx_n_u_pos, __pyx_mstate->__pyx_n_u_start, __pyx_mstate->__pyx_n_u_out, __pyx_mstate->__pyx_n_u_parser, __pyx_mstate->__pyx_n_u_table, __pyx_mstate->__pyx_n_u_max_statement, __pyx_mstate->__pyx_n_u_event, __pyx_mstate->__pyx_n_u_pair, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_s, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_p, __pyx_mstate->__pyx_n_u_entry, __pyx_mstate->__pyx_n_u_eol, __pyx_mstate->__pyx_n_u_stmt, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_ts, __pyx_mstate->__pyx_n_u_semicolon, __pyx_mstate->__pyx_n_u_at, __pyx_mstate->__pyx_n_u_carried, __pyx_mstate->__pyx_n_u_when, __pyx_mstate->__pyx_n_u_fields, __pyx_mstate->__pyx_n_u_statement, __pyx_mstate->__pyx_n_u_fp, __pyx_mstate->__pyx_n_u_qid, __pyx_mstate->__pyx_n_u_db_2};
-    __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_entri, __pyx_mstate->__pyx_n_u_scan_slow, __pyx_mstate->__pyx_kp_b_iso88591_t81A_q_7_AQ_fA_Ba_V1Bb_7_Ba_3c, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_entri, __pyx_mstate->__pyx_n_u_scan_slow, __pyx_mstate->__pyx_kp_b_iso88591_t81A_q_7_AQ_fA_Ba_V1Bb_7_Ba_3c, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
   }
   Py_DECREF(tuple_dedup_map);
   return 0;
@@ -16235,6 +18241,11 @@ static int __Pyx_InitGlobals(void) {
 
   /* CythonFunctionShared.init */
   if (likely(__pyx_CyFunction_init(__pyx_m) == 0)); else
+  
+  if (unlikely(PyErr_Occurred())) __PYX_ERR(0, 1, __pyx_L1_error)
+
+  /* Generator.init */
+  if (likely(__pyx_Generator_init(__pyx_m) == 0)); else
   
   if (unlikely(PyErr_Occurred())) __PYX_ERR(0, 1, __pyx_L1_error)
 
@@ -17336,34 +19347,210 @@ static void __Pyx_RaiseArgtupleInvalid(
                  (num_expected == 1) ? "" : "s", num_found);
 }
 
-/* RejectKeywords */
-static void __Pyx_RejectKeywords(const char* function_name, PyObject *kwds) {
-    PyObject *key = NULL;
-    if (CYTHON_METH_FASTCALL && likely(PyTuple_Check(kwds))) {
-        key = __Pyx_PySequence_ITEM(kwds, 0);
-    } else {
-#if CYTHON_AVOID_BORROWED_REFS
-        PyObject *pos = NULL;
-#else
-        Py_ssize_t pos = 0;
-#endif
-#if !CYTHON_COMPILING_IN_PYPY || defined(PyArg_ValidateKeywordArguments)
-        if (unlikely(!PyArg_ValidateKeywordArguments(kwds))) return;
-#endif
-        __Pyx_PyDict_NextRef(kwds, &pos, &key, NULL);
-#if CYTHON_AVOID_BORROWED_REFS
-        Py_XDECREF(pos);
-#endif
-    }
-    if (likely(key)) {
-        PyErr_Format(PyExc_TypeError,
-            "%s() got an unexpected keyword argument '%U'",
-            function_name, key);
-        Py_DECREF(key);
-    }
+/* RaiseUnboundLocalError */
+static void __Pyx_RaiseUnboundLocalError(const char *varname) {
+    PyErr_Format(PyExc_UnboundLocalError, "local variable '%s' referenced before assignment", varname);
 }
 
-/* PyErrFetchRestore (used by RaiseException) */
+/* RaiseClosureNameError */
+static void __Pyx_RaiseClosureNameError(const char *varname) {
+    PyErr_Format(PyExc_NameError, "free variable '%s' referenced before assignment in enclosing scope", varname);
+}
+
+/* DictGetItem */
+#if !CYTHON_COMPILING_IN_PYPY
+static PyObject *__Pyx_PyDict_GetItem(PyObject *d, PyObject* key) {
+    PyObject *value;
+    if (unlikely(__Pyx_PyDict_GetItemRef(d, key, &value) == 0)) { // no value, no error
+        if (unlikely(PyTuple_Check(key))) {
+            PyObject* args = PyTuple_Pack(1, key);
+            if (likely(args)) {
+                PyErr_SetObject(PyExc_KeyError, args);
+                Py_DECREF(args);
+            }
+        } else {
+            PyErr_SetObject(PyExc_KeyError, key);
+        }
+    }
+    return value;
+}
+#endif
+
+/* GetException (used by pep479) */
+#if CYTHON_FAST_THREAD_STATE
+static int __Pyx__GetException(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb)
+#else
+static int __Pyx_GetException(PyObject **type, PyObject **value, PyObject **tb)
+#endif
+{
+    PyObject *local_type = NULL, *local_value, *local_tb = NULL;
+#if CYTHON_FAST_THREAD_STATE
+    PyObject *tmp_type, *tmp_value, *tmp_tb;
+  #if PY_VERSION_HEX >= 0x030C0000
+    local_value = tstate->current_exception;
+    tstate->current_exception = 0;
+  #else
+    local_type = tstate->curexc_type;
+    local_value = tstate->curexc_value;
+    local_tb = tstate->curexc_traceback;
+    tstate->curexc_type = 0;
+    tstate->curexc_value = 0;
+    tstate->curexc_traceback = 0;
+  #endif
+#elif __PYX_LIMITED_VERSION_HEX > 0x030C0000
+    local_value = PyErr_GetRaisedException();
+#else
+    PyErr_Fetch(&local_type, &local_value, &local_tb);
+#endif
+#if __PYX_LIMITED_VERSION_HEX > 0x030C0000
+    if (likely(local_value)) {
+        local_type = (PyObject*) Py_TYPE(local_value);
+        Py_INCREF(local_type);
+        local_tb = PyException_GetTraceback(local_value);
+    }
+#else
+    PyErr_NormalizeException(&local_type, &local_value, &local_tb);
+#if CYTHON_FAST_THREAD_STATE
+    if (unlikely(tstate->curexc_type))
+#else
+    if (unlikely(PyErr_Occurred()))
+#endif
+        goto bad;
+    if (local_tb) {
+        if (unlikely(PyException_SetTraceback(local_value, local_tb) < 0))
+            goto bad;
+    }
+#endif // __PYX_LIMITED_VERSION_HEX > 0x030C0000
+    Py_XINCREF(local_tb);
+    Py_XINCREF(local_type);
+    Py_XINCREF(local_value);
+    *type = local_type;
+    *value = local_value;
+    *tb = local_tb;
+#if CYTHON_FAST_THREAD_STATE
+    #if CYTHON_USE_EXC_INFO_STACK
+    {
+        _PyErr_StackItem *exc_info = tstate->exc_info;
+      #if PY_VERSION_HEX >= 0x030B00a4
+        tmp_value = exc_info->exc_value;
+        exc_info->exc_value = local_value;
+        tmp_type = NULL;
+        tmp_tb = NULL;
+        Py_XDECREF(local_type);
+        Py_XDECREF(local_tb);
+      #else
+        tmp_type = exc_info->exc_type;
+        tmp_value = exc_info->exc_value;
+        tmp_tb = exc_info->exc_traceback;
+        exc_info->exc_type = local_type;
+        exc_info->exc_value = local_value;
+        exc_info->exc_traceback = local_tb;
+      #endif
+    }
+    #else
+    tmp_type = tstate->exc_type;
+    tmp_value = tstate->exc_value;
+    tmp_tb = tstate->exc_traceback;
+    tstate->exc_type = local_type;
+    tstate->exc_value = local_value;
+    tstate->exc_traceback = local_tb;
+    #endif
+    Py_XDECREF(tmp_type);
+    Py_XDECREF(tmp_value);
+    Py_XDECREF(tmp_tb);
+#elif __PYX_LIMITED_VERSION_HEX >= 0x030b0000
+    PyErr_SetHandledException(local_value);
+    Py_XDECREF(local_value);
+    Py_XDECREF(local_type);
+    Py_XDECREF(local_tb);
+#else
+    PyErr_SetExcInfo(local_type, local_value, local_tb);
+#endif
+    return 0;
+#if __PYX_LIMITED_VERSION_HEX <= 0x030C0000
+bad:
+    *type = 0;
+    *value = 0;
+    *tb = 0;
+    Py_XDECREF(local_type);
+    Py_XDECREF(local_value);
+    Py_XDECREF(local_tb);
+    return -1;
+#endif
+}
+
+/* pep479 */
+static void __Pyx_Generator_Replace_StopIteration(int in_async_gen) {
+    PyObject *exc, *val, *tb, *cur_exc, *new_exc;
+    __Pyx_PyThreadState_declare
+    int is_async_stopiteration = 0;
+    CYTHON_MAYBE_UNUSED_VAR(in_async_gen);
+    __Pyx_PyThreadState_assign
+    cur_exc = __Pyx_PyErr_CurrentExceptionType();
+    if (likely(!__Pyx_PyErr_GivenExceptionMatches(cur_exc, PyExc_StopIteration))) {
+        if (in_async_gen && unlikely(__Pyx_PyErr_GivenExceptionMatches(cur_exc, PyExc_StopAsyncIteration))) {
+            is_async_stopiteration = 1;
+        } else {
+            return;
+        }
+    }
+    __Pyx_GetException(&exc, &val, &tb);
+    Py_XDECREF(exc);
+    Py_XDECREF(tb);
+    new_exc = PyObject_CallFunction(PyExc_RuntimeError, "s",
+        is_async_stopiteration ? "async generator raised StopAsyncIteration" :
+        in_async_gen ? "async generator raised StopIteration" :
+        "generator raised StopIteration");
+    if (!new_exc) {
+        Py_XDECREF(val);
+        return;
+    }
+    PyException_SetCause(new_exc, val); // steals ref to val
+    PyErr_SetObject(PyExc_RuntimeError, new_exc);
+}
+
+/* PyErrExceptionMatches (used by GetAttr3) */
+#if CYTHON_FAST_THREAD_STATE
+static int __Pyx_PyErr_ExceptionMatchesTuple(PyObject *exc_type, PyObject *tuple) {
+    Py_ssize_t i, n;
+    n = PyTuple_GET_SIZE(tuple);
+    for (i=0; i<n; i++) {
+        if (exc_type == PyTuple_GET_ITEM(tuple, i)) return 1;
+    }
+    for (i=0; i<n; i++) {
+        if (__Pyx_PyErr_GivenExceptionMatches(exc_type, PyTuple_GET_ITEM(tuple, i))) return 1;
+    }
+    return 0;
+}
+static CYTHON_INLINE int __Pyx_PyErr_ExceptionMatchesInState(PyThreadState* tstate, PyObject* err) {
+    int result;
+    PyObject *exc_type;
+#if PY_VERSION_HEX >= 0x030C00A6
+    PyObject *current_exception = tstate->current_exception;
+    if (unlikely(!current_exception)) return 0;
+    exc_type = (PyObject*) Py_TYPE(current_exception);
+    if (exc_type == err) return 1;
+#else
+    exc_type = tstate->curexc_type;
+    if (exc_type == err) return 1;
+    if (unlikely(!exc_type)) return 0;
+#endif
+    #if CYTHON_AVOID_BORROWED_REFS
+    Py_INCREF(exc_type);
+    #endif
+    if (unlikely(PyTuple_Check(err))) {
+        result = __Pyx_PyErr_ExceptionMatchesTuple(exc_type, err);
+    } else {
+        result = __Pyx_PyErr_GivenExceptionMatches(exc_type, err);
+    }
+    #if CYTHON_AVOID_BORROWED_REFS
+    Py_DECREF(exc_type);
+    #endif
+    return result;
+}
+#endif
+
+/* PyErrFetchRestore (used by GetAttr3) */
 #if CYTHON_FAST_THREAD_STATE
 static CYTHON_INLINE void __Pyx_ErrRestoreInState(PyThreadState *tstate, PyObject *type, PyObject *value, PyObject *tb) {
 #if PY_VERSION_HEX >= 0x030C00A6
@@ -17422,112 +19609,36 @@ static CYTHON_INLINE void __Pyx_ErrFetchInState(PyThreadState *tstate, PyObject 
 }
 #endif
 
-/* RaiseException */
-static void __Pyx_Raise(PyObject *type, PyObject *value, PyObject *tb, PyObject *cause) {
-    PyObject* owned_instance = NULL;
-    if (tb == Py_None) {
-        tb = 0;
-    } else if (tb && !PyTraceBack_Check(tb)) {
-        PyErr_SetString(PyExc_TypeError,
-            "raise: arg 3 must be a traceback or None");
-        goto bad;
-    }
-    if (value == Py_None)
-        value = 0;
-    if (PyExceptionInstance_Check(type)) {
-        if (value) {
-            PyErr_SetString(PyExc_TypeError,
-                "instance exception may not have a separate value");
-            goto bad;
-        }
-        value = type;
-        type = (PyObject*) Py_TYPE(value);
-    } else if (PyExceptionClass_Check(type)) {
-        PyObject *instance_class = NULL;
-        if (value && PyExceptionInstance_Check(value)) {
-            instance_class = (PyObject*) Py_TYPE(value);
-            if (instance_class != type) {
-                int is_subclass = PyObject_IsSubclass(instance_class, type);
-                if (!is_subclass) {
-                    instance_class = NULL;
-                } else if (unlikely(is_subclass == -1)) {
-                    goto bad;
-                } else {
-                    type = instance_class;
-                }
-            }
-        }
-        if (!instance_class) {
-            PyObject *args;
-            if (!value)
-                args = PyTuple_New(0);
-            else if (PyTuple_Check(value)) {
-                Py_INCREF(value);
-                args = value;
-            } else
-                args = PyTuple_Pack(1, value);
-            if (!args)
-                goto bad;
-            owned_instance = PyObject_Call(type, args, NULL);
-            Py_DECREF(args);
-            if (!owned_instance)
-                goto bad;
-            value = owned_instance;
-            if (!PyExceptionInstance_Check(value)) {
-                PyErr_Format(PyExc_TypeError,
-                             "calling %R should have returned an instance of "
-                             "BaseException, not %R",
-                             type, Py_TYPE(value));
-                goto bad;
-            }
-        }
-    } else {
-        PyErr_SetString(PyExc_TypeError,
-            "raise: exception class must be a subclass of BaseException");
-        goto bad;
-    }
-    if (cause) {
-        PyObject *fixed_cause;
-        if (cause == Py_None) {
-            fixed_cause = NULL;
-        } else if (PyExceptionClass_Check(cause)) {
-            fixed_cause = PyObject_CallObject(cause, NULL);
-            if (fixed_cause == NULL)
-                goto bad;
-        } else if (PyExceptionInstance_Check(cause)) {
-            fixed_cause = cause;
-            Py_INCREF(fixed_cause);
-        } else {
-            PyErr_SetString(PyExc_TypeError,
-                            "exception causes must derive from "
-                            "BaseException");
-            goto bad;
-        }
-        PyException_SetCause(value, fixed_cause);
-    }
-    PyErr_SetObject(type, value);
-    if (tb) {
-#if PY_VERSION_HEX >= 0x030C00A6
-        PyException_SetTraceback(value, tb);
-#elif CYTHON_FAST_THREAD_STATE
-        PyThreadState *tstate = __Pyx_PyThreadState_Current;
-        PyObject* tmp_tb = tstate->curexc_traceback;
-        if (tb != tmp_tb) {
-            Py_INCREF(tb);
-            tstate->curexc_traceback = tb;
-            Py_XDECREF(tmp_tb);
-        }
-#else
-        PyObject *tmp_type, *tmp_value, *tmp_tb;
-        PyErr_Fetch(&tmp_type, &tmp_value, &tmp_tb);
-        Py_INCREF(tb);
-        PyErr_Restore(tmp_type, tmp_value, tb);
-        Py_XDECREF(tmp_tb);
+/* GetAttr3 */
+#if __PYX_LIMITED_VERSION_HEX < 0x030d0000
+static PyObject *__Pyx_GetAttr3Default(PyObject *d) {
+    __Pyx_PyThreadState_declare
+    __Pyx_PyThreadState_assign
+    if (unlikely(!__Pyx_PyErr_ExceptionMatches(PyExc_AttributeError)))
+        return NULL;
+    __Pyx_PyErr_Clear();
+    Py_INCREF(d);
+    return d;
+}
 #endif
+static CYTHON_INLINE PyObject *__Pyx_GetAttr3(PyObject *o, PyObject *n, PyObject *d) {
+    PyObject *r;
+#if __PYX_LIMITED_VERSION_HEX >= 0x030d0000
+    int res = PyObject_GetOptionalAttr(o, n, &r);
+    return (res != 0) ? r : __Pyx_NewRef(d);
+#else
+  #if CYTHON_USE_TYPE_SLOTS
+    if (likely(PyUnicode_Check(n))) {
+        r = __Pyx_PyObject_GetAttrStrNoError(o, n);
+        if (unlikely(!r) && likely(!PyErr_Occurred())) {
+            r = __Pyx_NewRef(d);
+        }
+        return r;
     }
-bad:
-    Py_XDECREF(owned_instance);
-    return;
+  #endif
+    r = PyObject_GetAttr(o, n);
+    return (likely(r)) ? r : __Pyx_GetAttr3Default(d);
+#endif
 }
 
 /* ArgTypeTestFunc (used by ArgTypeTest) */
@@ -17591,38 +19702,6 @@ static PyObject *__Pyx_PyObject_FastCallMethod(PyObject *name, PyObject *const *
 }
 #endif
 
-/* unicode_tailmatch */
-static int __Pyx_PyUnicode_TailmatchTuple(PyObject* s, PyObject* substrings,
-                                          Py_ssize_t start, Py_ssize_t end, int direction) {
-    Py_ssize_t i, count = __Pyx_PyTuple_GET_SIZE(substrings);
-    #if !CYTHON_ASSUME_SAFE_SIZE
-    if (unlikely(count < 0)) return -1;
-    #endif
-    for (i = 0; i < count; i++) {
-        Py_ssize_t result;
-#if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
-        result = PyUnicode_Tailmatch(s, PyTuple_GET_ITEM(substrings, i),
-                                     start, end, direction);
-#else
-        PyObject* sub = __Pyx_PySequence_ITEM(substrings, i);
-        if (unlikely(!sub)) return -1;
-        result = PyUnicode_Tailmatch(s, sub, start, end, direction);
-        Py_DECREF(sub);
-#endif
-        if (result) {
-            return (int) result;
-        }
-    }
-    return 0;
-}
-static int __Pyx_PyUnicode_Tailmatch(PyObject* s, PyObject* substr,
-                                     Py_ssize_t start, Py_ssize_t end, int direction) {
-    if (unlikely(PyTuple_Check(substr))) {
-        return __Pyx_PyUnicode_TailmatchTuple(s, substr, start, end, direction);
-    }
-    return (int) PyUnicode_Tailmatch(s, substr, start, end, direction);
-}
-
 /* RaiseUnexpectedTypeError */
 static int
 __Pyx_RaiseUnexpectedTypeError(const char *expected, PyObject *obj)
@@ -17634,80 +19713,57 @@ __Pyx_RaiseUnexpectedTypeError(const char *expected, PyObject *obj)
     return 0;
 }
 
-/* PyUnicode_Substring */
-static CYTHON_INLINE PyObject* __Pyx_PyUnicode_Substring(
-            PyObject* text, Py_ssize_t start, Py_ssize_t stop) {
-    Py_ssize_t length;
-    #if !CYTHON_COMPILING_IN_LIMITED_API
-    if (unlikely(__Pyx_PyUnicode_READY(text) == -1)) return NULL;
-    #endif
-    length = __Pyx_PyUnicode_GET_LENGTH(text);
-    #if !CYTHON_ASSUME_SAFE_SIZE
-    if (unlikely(length < 0)) return NULL;
-    #endif
-    if (start < 0) {
-        start += length;
-        if (start < 0)
-            start = 0;
+/* SwapException */
+#if CYTHON_FAST_THREAD_STATE
+static CYTHON_INLINE void __Pyx__ExceptionSwap(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb) {
+    PyObject *tmp_type, *tmp_value, *tmp_tb;
+  #if CYTHON_USE_EXC_INFO_STACK && PY_VERSION_HEX >= 0x030B00a4
+    _PyErr_StackItem *exc_info = tstate->exc_info;
+    tmp_value = exc_info->exc_value;
+    exc_info->exc_value = *value;
+    if (tmp_value == NULL || tmp_value == Py_None) {
+        Py_XDECREF(tmp_value);
+        tmp_value = NULL;
+        tmp_type = NULL;
+        tmp_tb = NULL;
+    } else {
+        tmp_type = (PyObject*) Py_TYPE(tmp_value);
+        Py_INCREF(tmp_type);
+        #if CYTHON_COMPILING_IN_CPYTHON
+        tmp_tb = ((PyBaseExceptionObject*) tmp_value)->traceback;
+        Py_XINCREF(tmp_tb);
+        #else
+        tmp_tb = PyException_GetTraceback(tmp_value);
+        #endif
     }
-    if (stop < 0)
-        stop += length;
-    else if (stop > length)
-        stop = length;
-    if (stop <= start)
-        return __Pyx_NewRef(__pyx_mstate_global->__pyx_empty_unicode);
-    if (start == 0 && stop == length)
-        return __Pyx_NewRef(text);
-#if CYTHON_COMPILING_IN_LIMITED_API
-    return PyUnicode_Substring(text, start, stop);
+  #elif CYTHON_USE_EXC_INFO_STACK
+    _PyErr_StackItem *exc_info = tstate->exc_info;
+    tmp_type = exc_info->exc_type;
+    tmp_value = exc_info->exc_value;
+    tmp_tb = exc_info->exc_traceback;
+    exc_info->exc_type = *type;
+    exc_info->exc_value = *value;
+    exc_info->exc_traceback = *tb;
+  #else
+    tmp_type = tstate->exc_type;
+    tmp_value = tstate->exc_value;
+    tmp_tb = tstate->exc_traceback;
+    tstate->exc_type = *type;
+    tstate->exc_value = *value;
+    tstate->exc_traceback = *tb;
+  #endif
+    *type = tmp_type;
+    *value = tmp_value;
+    *tb = tmp_tb;
+}
 #else
-    return PyUnicode_FromKindAndData(PyUnicode_KIND(text),
-        PyUnicode_1BYTE_DATA(text) + start*PyUnicode_KIND(text), stop-start);
-#endif
-}
-
-/* PyObjectVectorCallKwBuilder (used by PyObjectVectorCallMethodKwBuilder) */
-#if CYTHON_VECTORCALL
-static int __Pyx_VectorcallBuilder_AddArg(PyObject *key, PyObject *value, PyObject *builder, PyObject **args, int n) {
-    (void)__Pyx_PyObject_FastCallDict;
-    if (__Pyx_PyTuple_SET_ITEM(builder, n, key) != (0)) return -1;
-    Py_INCREF(key);
-    args[n] = value;
-    return 0;
-}
-CYTHON_UNUSED static int __Pyx_VectorcallBuilder_AddArg_Check(PyObject *key, PyObject *value, PyObject *builder, PyObject **args, int n) {
-    (void)__Pyx_VectorcallBuilder_AddArgStr;
-    if (unlikely(!PyUnicode_Check(key))) {
-        PyErr_SetString(PyExc_TypeError, "keywords must be strings");
-        return -1;
-    }
-    return __Pyx_VectorcallBuilder_AddArg(key, value, builder, args, n);
-}
-static int __Pyx_VectorcallBuilder_AddArgStr(const char *key, PyObject *value, PyObject *builder, PyObject **args, int n) {
-    PyObject *pyKey = PyUnicode_FromString(key);
-    if (!pyKey) return -1;
-    return __Pyx_VectorcallBuilder_AddArg(pyKey, value, builder, args, n);
-}
-#else // CYTHON_VECTORCALL
-CYTHON_UNUSED static int __Pyx_VectorcallBuilder_AddArg_Check(PyObject *key, PyObject *value, PyObject *builder, CYTHON_UNUSED PyObject **args, CYTHON_UNUSED int n) {
-    if (unlikely(!PyUnicode_Check(key))) {
-        PyErr_SetString(PyExc_TypeError, "keywords must be strings");
-        return -1;
-    }
-    return PyDict_SetItem(builder, key, value);
-}
-#endif
-
-/* PyObjectVectorCallMethodKwBuilder */
-#if !CYTHON_VECTORCALL || PY_VERSION_HEX < 0x03090000
-static PyObject *__Pyx_Object_VectorcallMethod_CallFromBuilder(PyObject *name, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
-    PyObject *result;
-    PyObject *obj = PyObject_GetAttr(args[0], name);
-    if (unlikely(!obj))
-        return NULL;
-    result = __Pyx_Object_Vectorcall_CallFromBuilder(obj, args+1, nargsf-1, kwnames);
-    Py_DECREF(obj);
-    return result;
+static CYTHON_INLINE void __Pyx_ExceptionSwap(PyObject **type, PyObject **value, PyObject **tb) {
+    PyObject *tmp_type, *tmp_value, *tmp_tb;
+    PyErr_GetExcInfo(&tmp_type, &tmp_value, &tmp_tb);
+    PyErr_SetExcInfo(*type, *value, *tb);
+    *type = tmp_type;
+    *value = tmp_value;
+    *tb = tmp_tb;
 }
 #endif
 
@@ -17793,46 +19849,213 @@ static CYTHON_INLINE void __Pyx__ExceptionReset(PyThreadState *tstate, PyObject 
 }
 #endif
 
-/* PyErrExceptionMatches */
-#if CYTHON_FAST_THREAD_STATE
-static int __Pyx_PyErr_ExceptionMatchesTuple(PyObject *exc_type, PyObject *tuple) {
-    Py_ssize_t i, n;
-    n = PyTuple_GET_SIZE(tuple);
-    for (i=0; i<n; i++) {
-        if (exc_type == PyTuple_GET_ITEM(tuple, i)) return 1;
+/* SliceObject */
+static CYTHON_INLINE PyObject* __Pyx_PyObject_GetSlice(PyObject* obj,
+        Py_ssize_t cstart, Py_ssize_t cstop,
+        PyObject** _py_start, PyObject** _py_stop, PyObject** _py_slice,
+        int has_cstart, int has_cstop, CYTHON_UNUSED int wraparound) {
+    __Pyx_TypeName obj_type_name;
+#if CYTHON_USE_TYPE_SLOTS
+    PyMappingMethods* mp = Py_TYPE(obj)->tp_as_mapping;
+    if (likely(mp && mp->mp_subscript))
+#endif
+    {
+        PyObject* result;
+        PyObject *py_slice, *py_start, *py_stop;
+        if (_py_slice) {
+            py_slice = *_py_slice;
+        } else {
+            PyObject* owned_start = NULL;
+            PyObject* owned_stop = NULL;
+            if (_py_start) {
+                py_start = *_py_start;
+            } else {
+                if (has_cstart) {
+                    owned_start = py_start = PyLong_FromSsize_t(cstart);
+                    if (unlikely(!py_start)) goto bad;
+                } else
+                    py_start = Py_None;
+            }
+            if (_py_stop) {
+                py_stop = *_py_stop;
+            } else {
+                if (has_cstop) {
+                    owned_stop = py_stop = PyLong_FromSsize_t(cstop);
+                    if (unlikely(!py_stop)) {
+                        Py_XDECREF(owned_start);
+                        goto bad;
+                    }
+                } else
+                    py_stop = Py_None;
+            }
+            py_slice = PySlice_New(py_start, py_stop, Py_None);
+            Py_XDECREF(owned_start);
+            Py_XDECREF(owned_stop);
+            if (unlikely(!py_slice)) goto bad;
+        }
+#if CYTHON_USE_TYPE_SLOTS
+        result = mp->mp_subscript(obj, py_slice);
+#else
+        result = PyObject_GetItem(obj, py_slice);
+#endif
+        if (!_py_slice) {
+            Py_DECREF(py_slice);
+        }
+        return result;
     }
-    for (i=0; i<n; i++) {
-        if (__Pyx_PyErr_GivenExceptionMatches(exc_type, PyTuple_GET_ITEM(tuple, i))) return 1;
-    }
+    obj_type_name = __Pyx_PyType_GetFullyQualifiedName(Py_TYPE(obj));
+    PyErr_Format(PyExc_TypeError,
+        "'" __Pyx_FMT_TYPENAME "' object is unsliceable", obj_type_name);
+    __Pyx_DECREF_TypeName(obj_type_name);
+bad:
+    return NULL;
+}
+
+/* PyObjectVectorCallKwBuilder (used by PyObjectVectorCallMethodKwBuilder) */
+#if CYTHON_VECTORCALL
+static int __Pyx_VectorcallBuilder_AddArg(PyObject *key, PyObject *value, PyObject *builder, PyObject **args, int n) {
+    (void)__Pyx_PyObject_FastCallDict;
+    if (__Pyx_PyTuple_SET_ITEM(builder, n, key) != (0)) return -1;
+    Py_INCREF(key);
+    args[n] = value;
     return 0;
 }
-static CYTHON_INLINE int __Pyx_PyErr_ExceptionMatchesInState(PyThreadState* tstate, PyObject* err) {
-    int result;
-    PyObject *exc_type;
-#if PY_VERSION_HEX >= 0x030C00A6
-    PyObject *current_exception = tstate->current_exception;
-    if (unlikely(!current_exception)) return 0;
-    exc_type = (PyObject*) Py_TYPE(current_exception);
-    if (exc_type == err) return 1;
-#else
-    exc_type = tstate->curexc_type;
-    if (exc_type == err) return 1;
-    if (unlikely(!exc_type)) return 0;
-#endif
-    #if CYTHON_AVOID_BORROWED_REFS
-    Py_INCREF(exc_type);
-    #endif
-    if (unlikely(PyTuple_Check(err))) {
-        result = __Pyx_PyErr_ExceptionMatchesTuple(exc_type, err);
-    } else {
-        result = __Pyx_PyErr_GivenExceptionMatches(exc_type, err);
+CYTHON_UNUSED static int __Pyx_VectorcallBuilder_AddArg_Check(PyObject *key, PyObject *value, PyObject *builder, PyObject **args, int n) {
+    (void)__Pyx_VectorcallBuilder_AddArgStr;
+    if (unlikely(!PyUnicode_Check(key))) {
+        PyErr_SetString(PyExc_TypeError, "keywords must be strings");
+        return -1;
     }
-    #if CYTHON_AVOID_BORROWED_REFS
-    Py_DECREF(exc_type);
-    #endif
+    return __Pyx_VectorcallBuilder_AddArg(key, value, builder, args, n);
+}
+static int __Pyx_VectorcallBuilder_AddArgStr(const char *key, PyObject *value, PyObject *builder, PyObject **args, int n) {
+    PyObject *pyKey = PyUnicode_FromString(key);
+    if (!pyKey) return -1;
+    return __Pyx_VectorcallBuilder_AddArg(pyKey, value, builder, args, n);
+}
+#else // CYTHON_VECTORCALL
+CYTHON_UNUSED static int __Pyx_VectorcallBuilder_AddArg_Check(PyObject *key, PyObject *value, PyObject *builder, CYTHON_UNUSED PyObject **args, CYTHON_UNUSED int n) {
+    if (unlikely(!PyUnicode_Check(key))) {
+        PyErr_SetString(PyExc_TypeError, "keywords must be strings");
+        return -1;
+    }
+    return PyDict_SetItem(builder, key, value);
+}
+#endif
+
+/* PyObjectVectorCallMethodKwBuilder */
+#if !CYTHON_VECTORCALL || PY_VERSION_HEX < 0x03090000
+static PyObject *__Pyx_Object_VectorcallMethod_CallFromBuilder(PyObject *name, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    PyObject *result;
+    PyObject *obj = PyObject_GetAttr(args[0], name);
+    if (unlikely(!obj))
+        return NULL;
+    result = __Pyx_Object_Vectorcall_CallFromBuilder(obj, args+1, nargsf-1, kwnames);
+    Py_DECREF(obj);
     return result;
 }
 #endif
+
+/* PyObjectGetAttrStrNoError (used by GetBuiltinName) */
+#if __PYX_LIMITED_VERSION_HEX < 0x030d0000
+static void __Pyx_PyObject_GetAttrStr_ClearAttributeError(void) {
+    __Pyx_PyThreadState_declare
+    __Pyx_PyThreadState_assign
+    if (likely(__Pyx_PyErr_ExceptionMatches(PyExc_AttributeError)))
+        __Pyx_PyErr_Clear();
+}
+#endif
+static CYTHON_INLINE PyObject* __Pyx_PyObject_GetAttrStrNoError(PyObject* obj, PyObject* attr_name) {
+    PyObject *result;
+#if __PYX_LIMITED_VERSION_HEX >= 0x030d0000
+    (void) PyObject_GetOptionalAttr(obj, attr_name, &result);
+    return result;
+#else
+#if CYTHON_COMPILING_IN_CPYTHON && CYTHON_USE_TYPE_SLOTS
+    PyTypeObject* tp = Py_TYPE(obj);
+    if (likely(tp->tp_getattro == PyObject_GenericGetAttr)) {
+        return _PyObject_GenericGetAttrWithDict(obj, attr_name, NULL, 1);
+    }
+#endif
+    result = __Pyx_PyObject_GetAttrStr(obj, attr_name);
+    if (unlikely(!result)) {
+        __Pyx_PyObject_GetAttrStr_ClearAttributeError();
+    }
+    return result;
+#endif
+}
+
+/* GetBuiltinName (used by GetModuleGlobalName) */
+static PyObject *__Pyx_GetBuiltinName(PyObject *name) {
+    PyObject* result = __Pyx_PyObject_GetAttrStrNoError(__pyx_mstate_global->__pyx_b, name);
+    if (unlikely(!result) && !PyErr_Occurred()) {
+        PyErr_Format(PyExc_NameError,
+            "name '%U' is not defined", name);
+    }
+    return result;
+}
+
+/* PyDictVersioning (used by GetModuleGlobalName) */
+#if CYTHON_USE_DICT_VERSIONS && CYTHON_USE_TYPE_SLOTS
+static CYTHON_INLINE PY_UINT64_T __Pyx_get_tp_dict_version(PyObject *obj) {
+    PyObject *dict = Py_TYPE(obj)->tp_dict;
+    return likely(dict) ? __PYX_GET_DICT_VERSION(dict) : 0;
+}
+static CYTHON_INLINE PY_UINT64_T __Pyx_get_object_dict_version(PyObject *obj) {
+    PyObject **dictptr = NULL;
+    Py_ssize_t offset = Py_TYPE(obj)->tp_dictoffset;
+    if (offset) {
+#if CYTHON_COMPILING_IN_CPYTHON
+        dictptr = (likely(offset > 0)) ? (PyObject **) ((char *)obj + offset) : _PyObject_GetDictPtr(obj);
+#else
+        dictptr = _PyObject_GetDictPtr(obj);
+#endif
+    }
+    return (dictptr && *dictptr) ? __PYX_GET_DICT_VERSION(*dictptr) : 0;
+}
+static CYTHON_INLINE int __Pyx_object_dict_version_matches(PyObject* obj, PY_UINT64_T tp_dict_version, PY_UINT64_T obj_dict_version) {
+    PyObject *dict = Py_TYPE(obj)->tp_dict;
+    if (unlikely(!dict) || unlikely(tp_dict_version != __PYX_GET_DICT_VERSION(dict)))
+        return 0;
+    return obj_dict_version == __Pyx_get_object_dict_version(obj);
+}
+#endif
+
+/* GetModuleGlobalName */
+#if CYTHON_USE_DICT_VERSIONS
+static PyObject *__Pyx__GetModuleGlobalName(PyObject *name, PY_UINT64_T *dict_version, PyObject **dict_cached_value)
+#else
+static CYTHON_INLINE PyObject *__Pyx__GetModuleGlobalName(PyObject *name)
+#endif
+{
+    PyObject *result;
+#if CYTHON_COMPILING_IN_LIMITED_API
+    if (unlikely(!__pyx_m)) {
+        if (!PyErr_Occurred())
+            PyErr_SetNone(PyExc_NameError);
+        return NULL;
+    }
+    result = PyObject_GetAttr(__pyx_m, name);
+    if (likely(result)) {
+        return result;
+    }
+    PyErr_Clear();
+#elif CYTHON_AVOID_BORROWED_REFS || CYTHON_AVOID_THREAD_UNSAFE_BORROWED_REFS
+    if (unlikely(__Pyx_PyDict_GetItemRef(__pyx_mstate_global->__pyx_d, name, &result) == -1)) PyErr_Clear();
+    __PYX_UPDATE_DICT_CACHE(__pyx_mstate_global->__pyx_d, result, *dict_cached_value, *dict_version)
+    if (likely(result)) {
+        return result;
+    }
+#else
+    result = _PyDict_GetItem_KnownHash(__pyx_mstate_global->__pyx_d, name, ((PyASCIIObject *) name)->hash);
+    __PYX_UPDATE_DICT_CACHE(__pyx_mstate_global->__pyx_d, result, *dict_cached_value, *dict_version)
+    if (likely(result)) {
+        return __Pyx_NewRef(result);
+    }
+    PyErr_Clear();
+#endif
+    return __Pyx_GetBuiltinName(name);
+}
 
 /* PyObjectCall2Args (used by CallUnboundCMethod1) */
 static CYTHON_INLINE PyObject* __Pyx_PyObject_Call2Args(PyObject* function, PyObject* arg1, PyObject* arg2) {
@@ -17966,25 +20189,6 @@ static int __Pyx_IternextUnpackEndCheck(PyObject *retval, Py_ssize_t expected) {
     return __Pyx_IterFinish();
 }
 
-/* DictGetItem */
-#if !CYTHON_COMPILING_IN_PYPY
-static PyObject *__Pyx_PyDict_GetItem(PyObject *d, PyObject* key) {
-    PyObject *value;
-    if (unlikely(__Pyx_PyDict_GetItemRef(d, key, &value) == 0)) { // no value, no error
-        if (unlikely(PyTuple_Check(key))) {
-            PyObject* args = PyTuple_Pack(1, key);
-            if (likely(args)) {
-                PyErr_SetObject(PyExc_KeyError, args);
-                Py_DECREF(args);
-            }
-        } else {
-            PyErr_SetObject(PyExc_KeyError, key);
-        }
-    }
-    return value;
-}
-#endif
-
 /* PyObjectSetAttrStr */
 #if CYTHON_USE_TYPE_SLOTS
 static CYTHON_INLINE int __Pyx_PyObject_SetAttrStr(PyObject* obj, PyObject* attr_name, PyObject* value) {
@@ -18016,6 +20220,25 @@ static PyObject *__Pyx_AllocateExtensionType(PyTypeObject *t, int is_final) {
         return tp_new(t, __pyx_mstate_global->__pyx_empty_tuple, 0);
     }
 }
+
+/* CallTypeTraverse */
+#if !CYTHON_USE_TYPE_SPECS || (!CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX < 0x03090000)
+#else
+static int __Pyx_call_type_traverse(PyObject *o, int always_call, visitproc visit, void *arg) {
+    #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x03090000
+    if (__Pyx_get_runtime_version() < 0x03090000) return 0;
+    #endif
+    if (!always_call) {
+        PyTypeObject *base = __Pyx_PyObject_GetSlot(o, tp_base, PyTypeObject*);
+        unsigned long flags = PyType_GetFlags(base);
+        if (flags & Py_TPFLAGS_HEAPTYPE) {
+            return 0;
+        }
+    }
+    Py_VISIT((PyObject*)Py_TYPE(o));
+    return 0;
+}
+#endif
 
 /* LimitedApiGetTypeDict (used by SetItemOnTypeDict) */
 #if CYTHON_COMPILING_IN_LIMITED_API
@@ -18467,291 +20690,6 @@ static int __Pyx_PyType_Ready(PyTypeObject *t) {
 #endif
 }
 
-/* SetVTable */
-static int __Pyx_SetVtable(PyTypeObject *type, void *vtable) {
-    PyObject *ob = PyCapsule_New(vtable, 0, 0);
-    if (unlikely(!ob))
-        goto bad;
-#if CYTHON_COMPILING_IN_LIMITED_API
-    if (unlikely(PyObject_SetAttr((PyObject *) type, __pyx_mstate_global->__pyx_n_u_pyx_vtable, ob) < 0))
-#else
-    if (unlikely(PyDict_SetItem(type->tp_dict, __pyx_mstate_global->__pyx_n_u_pyx_vtable, ob) < 0))
-#endif
-        goto bad;
-    Py_DECREF(ob);
-    return 0;
-bad:
-    Py_XDECREF(ob);
-    return -1;
-}
-
-/* GetVTable (used by MergeVTables) */
-static void* __Pyx_GetVtable(PyTypeObject *type) {
-    void* ptr;
-#if CYTHON_COMPILING_IN_LIMITED_API
-    PyObject *ob = PyObject_GetAttr((PyObject *)type, __pyx_mstate_global->__pyx_n_u_pyx_vtable);
-#else
-    PyObject *ob = PyObject_GetItem(type->tp_dict, __pyx_mstate_global->__pyx_n_u_pyx_vtable);
-#endif
-    if (!ob)
-        goto bad;
-    ptr = PyCapsule_GetPointer(ob, 0);
-    if (!ptr && !PyErr_Occurred())
-        PyErr_SetString(PyExc_RuntimeError, "invalid vtable found for imported type");
-    Py_DECREF(ob);
-    return ptr;
-bad:
-    Py_XDECREF(ob);
-    return NULL;
-}
-
-/* MergeVTables */
-static int __Pyx_MergeVtables(PyTypeObject *type) {
-    int i=0;
-    Py_ssize_t size;
-    void** base_vtables;
-    __Pyx_TypeName tp_base_name = NULL;
-    __Pyx_TypeName base_name = NULL;
-    void* unknown = (void*)-1;
-    PyObject* bases = __Pyx_PyType_GetSlot(type, tp_bases, PyObject*);
-    int base_depth = 0;
-    {
-        PyTypeObject* base = __Pyx_PyType_GetSlot(type, tp_base, PyTypeObject*);
-        while (base) {
-            base_depth += 1;
-            base = __Pyx_PyType_GetSlot(base, tp_base, PyTypeObject*);
-        }
-    }
-    base_vtables = (void**) PyMem_Malloc(sizeof(void*) * (size_t)(base_depth + 1));
-    base_vtables[0] = unknown;
-#if CYTHON_COMPILING_IN_LIMITED_API
-    size = PyTuple_Size(bases);
-    if (size < 0) goto other_failure;
-#else
-    size = PyTuple_GET_SIZE(bases);
-#endif
-    for (i = 1; i < size; i++) {
-        PyObject *basei;
-        void* base_vtable;
-#if CYTHON_AVOID_BORROWED_REFS
-        basei = PySequence_GetItem(bases, i);
-        if (unlikely(!basei)) goto other_failure;
-#elif !CYTHON_ASSUME_SAFE_MACROS
-        basei = PyTuple_GetItem(bases, i);
-        if (unlikely(!basei)) goto other_failure;
-#else
-        basei = PyTuple_GET_ITEM(bases, i);
-#endif
-        base_vtable = __Pyx_GetVtable((PyTypeObject*)basei);
-#if CYTHON_AVOID_BORROWED_REFS
-        Py_DECREF(basei);
-#endif
-        if (base_vtable != NULL) {
-            int j;
-            PyTypeObject* base = __Pyx_PyType_GetSlot(type, tp_base, PyTypeObject*);
-            for (j = 0; j < base_depth; j++) {
-                if (base_vtables[j] == unknown) {
-                    base_vtables[j] = __Pyx_GetVtable(base);
-                    base_vtables[j + 1] = unknown;
-                }
-                if (base_vtables[j] == base_vtable) {
-                    break;
-                } else if (base_vtables[j] == NULL) {
-                    goto bad;
-                }
-                base = __Pyx_PyType_GetSlot(base, tp_base, PyTypeObject*);
-            }
-        }
-    }
-    PyErr_Clear();
-    PyMem_Free(base_vtables);
-    return 0;
-bad:
-    {
-        PyTypeObject* basei = NULL;
-        PyTypeObject* tp_base = __Pyx_PyType_GetSlot(type, tp_base, PyTypeObject*);
-        tp_base_name = __Pyx_PyType_GetFullyQualifiedName(tp_base);
-#if CYTHON_AVOID_BORROWED_REFS
-        basei = (PyTypeObject*)PySequence_GetItem(bases, i);
-        if (unlikely(!basei)) goto really_bad;
-#elif !CYTHON_ASSUME_SAFE_MACROS
-        basei = (PyTypeObject*)PyTuple_GetItem(bases, i);
-        if (unlikely(!basei)) goto really_bad;
-#else
-        basei = (PyTypeObject*)PyTuple_GET_ITEM(bases, i);
-#endif
-        base_name = __Pyx_PyType_GetFullyQualifiedName(basei);
-#if CYTHON_AVOID_BORROWED_REFS
-        Py_DECREF(basei);
-#endif
-    }
-    PyErr_Format(PyExc_TypeError,
-        "multiple bases have vtable conflict: '" __Pyx_FMT_TYPENAME "' and '" __Pyx_FMT_TYPENAME "'", tp_base_name, base_name);
-#if CYTHON_AVOID_BORROWED_REFS || !CYTHON_ASSUME_SAFE_MACROS
-really_bad: // bad has failed!
-#endif
-    __Pyx_DECREF_TypeName(tp_base_name);
-    __Pyx_DECREF_TypeName(base_name);
-#if CYTHON_COMPILING_IN_LIMITED_API || CYTHON_AVOID_BORROWED_REFS || !CYTHON_ASSUME_SAFE_MACROS
-other_failure:
-#endif
-    PyMem_Free(base_vtables);
-    return -1;
-}
-
-/* DelItemOnTypeDict (used by SetupReduce) */
-static int __Pyx__DelItemOnTypeDict(PyTypeObject *tp, PyObject *k) {
-    int result;
-    PyObject *tp_dict;
-#if CYTHON_COMPILING_IN_LIMITED_API
-    tp_dict = __Pyx_GetTypeDict(tp);
-    if (unlikely(!tp_dict)) return -1;
-#else
-    tp_dict = tp->tp_dict;
-#endif
-    result = PyDict_DelItem(tp_dict, k);
-    if (likely(!result)) PyType_Modified(tp);
-    return result;
-}
-
-/* PyObjectGetAttrStrNoError (used by SetupReduce) */
-#if __PYX_LIMITED_VERSION_HEX < 0x030d0000
-static void __Pyx_PyObject_GetAttrStr_ClearAttributeError(void) {
-    __Pyx_PyThreadState_declare
-    __Pyx_PyThreadState_assign
-    if (likely(__Pyx_PyErr_ExceptionMatches(PyExc_AttributeError)))
-        __Pyx_PyErr_Clear();
-}
-#endif
-static CYTHON_INLINE PyObject* __Pyx_PyObject_GetAttrStrNoError(PyObject* obj, PyObject* attr_name) {
-    PyObject *result;
-#if __PYX_LIMITED_VERSION_HEX >= 0x030d0000
-    (void) PyObject_GetOptionalAttr(obj, attr_name, &result);
-    return result;
-#else
-#if CYTHON_COMPILING_IN_CPYTHON && CYTHON_USE_TYPE_SLOTS
-    PyTypeObject* tp = Py_TYPE(obj);
-    if (likely(tp->tp_getattro == PyObject_GenericGetAttr)) {
-        return _PyObject_GenericGetAttrWithDict(obj, attr_name, NULL, 1);
-    }
-#endif
-    result = __Pyx_PyObject_GetAttrStr(obj, attr_name);
-    if (unlikely(!result)) {
-        __Pyx_PyObject_GetAttrStr_ClearAttributeError();
-    }
-    return result;
-#endif
-}
-
-/* SetupReduce */
-static int __Pyx_setup_reduce_is_named(PyObject* meth, PyObject* name) {
-  int ret;
-  PyObject *name_attr;
-  name_attr = __Pyx_PyObject_GetAttrStrNoError(meth, __pyx_mstate_global->__pyx_n_u_name);
-  if (likely(name_attr)) {
-      ret = PyObject_RichCompareBool(name_attr, name, Py_EQ);
-  } else {
-      ret = -1;
-  }
-  if (unlikely(ret < 0)) {
-      PyErr_Clear();
-      ret = 0;
-  }
-  Py_XDECREF(name_attr);
-  return ret;
-}
-static int __Pyx_setup_reduce(PyObject* type_obj) {
-    int ret = 0;
-    PyObject *object_reduce = NULL;
-    PyObject *object_getstate = NULL;
-    PyObject *object_reduce_ex = NULL;
-    PyObject *reduce = NULL;
-    PyObject *reduce_ex = NULL;
-    PyObject *reduce_cython = NULL;
-    PyObject *setstate = NULL;
-    PyObject *setstate_cython = NULL;
-    PyObject *getstate = NULL;
-#if CYTHON_USE_PYTYPE_LOOKUP
-    getstate = _PyType_Lookup((PyTypeObject*)type_obj, __pyx_mstate_global->__pyx_n_u_getstate);
-#else
-    getstate = __Pyx_PyObject_GetAttrStrNoError(type_obj, __pyx_mstate_global->__pyx_n_u_getstate);
-    if (!getstate && PyErr_Occurred()) {
-        goto __PYX_BAD;
-    }
-#endif
-    if (getstate) {
-#if CYTHON_USE_PYTYPE_LOOKUP
-        object_getstate = _PyType_Lookup(&PyBaseObject_Type, __pyx_mstate_global->__pyx_n_u_getstate);
-#else
-        object_getstate = __Pyx_PyObject_GetAttrStrNoError((PyObject*)&PyBaseObject_Type, __pyx_mstate_global->__pyx_n_u_getstate);
-        if (!object_getstate && PyErr_Occurred()) {
-            goto __PYX_BAD;
-        }
-#endif
-        if (object_getstate != getstate) {
-            goto __PYX_GOOD;
-        }
-    }
-#if CYTHON_USE_PYTYPE_LOOKUP
-    object_reduce_ex = _PyType_Lookup(&PyBaseObject_Type, __pyx_mstate_global->__pyx_n_u_reduce_ex); if (!object_reduce_ex) goto __PYX_BAD;
-#else
-    object_reduce_ex = __Pyx_PyObject_GetAttrStr((PyObject*)&PyBaseObject_Type, __pyx_mstate_global->__pyx_n_u_reduce_ex); if (!object_reduce_ex) goto __PYX_BAD;
-#endif
-    reduce_ex = __Pyx_PyObject_GetAttrStr(type_obj, __pyx_mstate_global->__pyx_n_u_reduce_ex); if (unlikely(!reduce_ex)) goto __PYX_BAD;
-    if (reduce_ex == object_reduce_ex) {
-#if CYTHON_USE_PYTYPE_LOOKUP
-        object_reduce = _PyType_Lookup(&PyBaseObject_Type, __pyx_mstate_global->__pyx_n_u_reduce); if (!object_reduce) goto __PYX_BAD;
-#else
-        object_reduce = __Pyx_PyObject_GetAttrStr((PyObject*)&PyBaseObject_Type, __pyx_mstate_global->__pyx_n_u_reduce); if (!object_reduce) goto __PYX_BAD;
-#endif
-        reduce = __Pyx_PyObject_GetAttrStr(type_obj, __pyx_mstate_global->__pyx_n_u_reduce); if (unlikely(!reduce)) goto __PYX_BAD;
-        if (reduce == object_reduce || __Pyx_setup_reduce_is_named(reduce, __pyx_mstate_global->__pyx_n_u_reduce_cython)) {
-            reduce_cython = __Pyx_PyObject_GetAttrStrNoError(type_obj, __pyx_mstate_global->__pyx_n_u_reduce_cython);
-            if (likely(reduce_cython)) {
-                ret = __Pyx_SetItemOnTypeDict((PyTypeObject*)type_obj, __pyx_mstate_global->__pyx_n_u_reduce, reduce_cython); if (unlikely(ret < 0)) goto __PYX_BAD;
-                ret = __Pyx_DelItemOnTypeDict((PyTypeObject*)type_obj, __pyx_mstate_global->__pyx_n_u_reduce_cython); if (unlikely(ret < 0)) goto __PYX_BAD;
-            } else if (reduce == object_reduce || PyErr_Occurred()) {
-                goto __PYX_BAD;
-            }
-            setstate = __Pyx_PyObject_GetAttrStrNoError(type_obj, __pyx_mstate_global->__pyx_n_u_setstate);
-            if (!setstate) PyErr_Clear();
-            if (!setstate || __Pyx_setup_reduce_is_named(setstate, __pyx_mstate_global->__pyx_n_u_setstate_cython)) {
-                setstate_cython = __Pyx_PyObject_GetAttrStrNoError(type_obj, __pyx_mstate_global->__pyx_n_u_setstate_cython);
-                if (likely(setstate_cython)) {
-                    ret = __Pyx_SetItemOnTypeDict((PyTypeObject*)type_obj, __pyx_mstate_global->__pyx_n_u_setstate, setstate_cython); if (unlikely(ret < 0)) goto __PYX_BAD;
-                    ret = __Pyx_DelItemOnTypeDict((PyTypeObject*)type_obj, __pyx_mstate_global->__pyx_n_u_setstate_cython); if (unlikely(ret < 0)) goto __PYX_BAD;
-                } else if (!setstate || PyErr_Occurred()) {
-                    goto __PYX_BAD;
-                }
-            }
-            PyType_Modified((PyTypeObject*)type_obj);
-        }
-    }
-    goto __PYX_GOOD;
-__PYX_BAD:
-    if (!PyErr_Occurred()) {
-        __Pyx_TypeName type_obj_name =
-            __Pyx_PyType_GetFullyQualifiedName((PyTypeObject*)type_obj);
-        PyErr_Format(PyExc_RuntimeError,
-            "Unable to initialize pickling for " __Pyx_FMT_TYPENAME, type_obj_name);
-        __Pyx_DECREF_TypeName(type_obj_name);
-    }
-    ret = -1;
-__PYX_GOOD:
-#if !CYTHON_USE_PYTYPE_LOOKUP
-    Py_XDECREF(object_reduce);
-    Py_XDECREF(object_reduce_ex);
-    Py_XDECREF(object_getstate);
-    Py_XDECREF(getstate);
-#endif
-    Py_XDECREF(reduce);
-    Py_XDECREF(reduce_ex);
-    Py_XDECREF(reduce_cython);
-    Py_XDECREF(setstate);
-    Py_XDECREF(setstate_cython);
-    return ret;
-}
-
 /* TypeImport */
 #ifndef __PYX_HAVE_RT_ImportType_3_2_4
 #define __PYX_HAVE_RT_ImportType_3_2_4
@@ -19012,78 +20950,6 @@ static PyObject* __Pyx_ImportFrom(PyObject* module, PyObject* name) {
     return value;
 }
 
-/* GetBuiltinName (used by GetModuleGlobalName) */
-static PyObject *__Pyx_GetBuiltinName(PyObject *name) {
-    PyObject* result = __Pyx_PyObject_GetAttrStrNoError(__pyx_mstate_global->__pyx_b, name);
-    if (unlikely(!result) && !PyErr_Occurred()) {
-        PyErr_Format(PyExc_NameError,
-            "name '%U' is not defined", name);
-    }
-    return result;
-}
-
-/* PyDictVersioning (used by GetModuleGlobalName) */
-#if CYTHON_USE_DICT_VERSIONS && CYTHON_USE_TYPE_SLOTS
-static CYTHON_INLINE PY_UINT64_T __Pyx_get_tp_dict_version(PyObject *obj) {
-    PyObject *dict = Py_TYPE(obj)->tp_dict;
-    return likely(dict) ? __PYX_GET_DICT_VERSION(dict) : 0;
-}
-static CYTHON_INLINE PY_UINT64_T __Pyx_get_object_dict_version(PyObject *obj) {
-    PyObject **dictptr = NULL;
-    Py_ssize_t offset = Py_TYPE(obj)->tp_dictoffset;
-    if (offset) {
-#if CYTHON_COMPILING_IN_CPYTHON
-        dictptr = (likely(offset > 0)) ? (PyObject **) ((char *)obj + offset) : _PyObject_GetDictPtr(obj);
-#else
-        dictptr = _PyObject_GetDictPtr(obj);
-#endif
-    }
-    return (dictptr && *dictptr) ? __PYX_GET_DICT_VERSION(*dictptr) : 0;
-}
-static CYTHON_INLINE int __Pyx_object_dict_version_matches(PyObject* obj, PY_UINT64_T tp_dict_version, PY_UINT64_T obj_dict_version) {
-    PyObject *dict = Py_TYPE(obj)->tp_dict;
-    if (unlikely(!dict) || unlikely(tp_dict_version != __PYX_GET_DICT_VERSION(dict)))
-        return 0;
-    return obj_dict_version == __Pyx_get_object_dict_version(obj);
-}
-#endif
-
-/* GetModuleGlobalName */
-#if CYTHON_USE_DICT_VERSIONS
-static PyObject *__Pyx__GetModuleGlobalName(PyObject *name, PY_UINT64_T *dict_version, PyObject **dict_cached_value)
-#else
-static CYTHON_INLINE PyObject *__Pyx__GetModuleGlobalName(PyObject *name)
-#endif
-{
-    PyObject *result;
-#if CYTHON_COMPILING_IN_LIMITED_API
-    if (unlikely(!__pyx_m)) {
-        if (!PyErr_Occurred())
-            PyErr_SetNone(PyExc_NameError);
-        return NULL;
-    }
-    result = PyObject_GetAttr(__pyx_m, name);
-    if (likely(result)) {
-        return result;
-    }
-    PyErr_Clear();
-#elif CYTHON_AVOID_BORROWED_REFS || CYTHON_AVOID_THREAD_UNSAFE_BORROWED_REFS
-    if (unlikely(__Pyx_PyDict_GetItemRef(__pyx_mstate_global->__pyx_d, name, &result) == -1)) PyErr_Clear();
-    __PYX_UPDATE_DICT_CACHE(__pyx_mstate_global->__pyx_d, result, *dict_cached_value, *dict_version)
-    if (likely(result)) {
-        return result;
-    }
-#else
-    result = _PyDict_GetItem_KnownHash(__pyx_mstate_global->__pyx_d, name, ((PyASCIIObject *) name)->hash);
-    __PYX_UPDATE_DICT_CACHE(__pyx_mstate_global->__pyx_d, result, *dict_cached_value, *dict_version)
-    if (likely(result)) {
-        return __Pyx_NewRef(result);
-    }
-    PyErr_Clear();
-#endif
-    return __Pyx_GetBuiltinName(name);
-}
-
 /* dict_setdefault (used by FetchCommonType) */
 static CYTHON_INLINE PyObject *__Pyx_PyDict_SetDefault(PyObject *d, PyObject *key, PyObject *default_value) {
     PyObject* value;
@@ -19306,25 +21172,6 @@ static int __pyx_CommonTypesMetaclass_init(PyObject *module) {
     }
     return 0;
 }
-
-/* CallTypeTraverse (used by CythonFunctionShared) */
-#if !CYTHON_USE_TYPE_SPECS || (!CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX < 0x03090000)
-#else
-static int __Pyx_call_type_traverse(PyObject *o, int always_call, visitproc visit, void *arg) {
-    #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x03090000
-    if (__Pyx_get_runtime_version() < 0x03090000) return 0;
-    #endif
-    if (!always_call) {
-        PyTypeObject *base = __Pyx_PyObject_GetSlot(o, tp_base, PyTypeObject*);
-        unsigned long flags = PyType_GetFlags(base);
-        if (flags & Py_TPFLAGS_HEAPTYPE) {
-            return 0;
-        }
-    }
-    Py_VISIT((PyObject*)Py_TYPE(o));
-    return 0;
-}
-#endif
 
 /* PyMethodNew (used by CythonFunctionShared) */
 #if CYTHON_COMPILING_IN_LIMITED_API
@@ -21575,6 +23422,1267 @@ static unsigned long __Pyx_get_runtime_version(void) {
 #else
     return __Pyx_cached_runtime_version;
 #endif
+}
+
+/* RaiseException (used by CoroutineBase) */
+static void __Pyx_Raise(PyObject *type, PyObject *value, PyObject *tb, PyObject *cause) {
+    PyObject* owned_instance = NULL;
+    if (tb == Py_None) {
+        tb = 0;
+    } else if (tb && !PyTraceBack_Check(tb)) {
+        PyErr_SetString(PyExc_TypeError,
+            "raise: arg 3 must be a traceback or None");
+        goto bad;
+    }
+    if (value == Py_None)
+        value = 0;
+    if (PyExceptionInstance_Check(type)) {
+        if (value) {
+            PyErr_SetString(PyExc_TypeError,
+                "instance exception may not have a separate value");
+            goto bad;
+        }
+        value = type;
+        type = (PyObject*) Py_TYPE(value);
+    } else if (PyExceptionClass_Check(type)) {
+        PyObject *instance_class = NULL;
+        if (value && PyExceptionInstance_Check(value)) {
+            instance_class = (PyObject*) Py_TYPE(value);
+            if (instance_class != type) {
+                int is_subclass = PyObject_IsSubclass(instance_class, type);
+                if (!is_subclass) {
+                    instance_class = NULL;
+                } else if (unlikely(is_subclass == -1)) {
+                    goto bad;
+                } else {
+                    type = instance_class;
+                }
+            }
+        }
+        if (!instance_class) {
+            PyObject *args;
+            if (!value)
+                args = PyTuple_New(0);
+            else if (PyTuple_Check(value)) {
+                Py_INCREF(value);
+                args = value;
+            } else
+                args = PyTuple_Pack(1, value);
+            if (!args)
+                goto bad;
+            owned_instance = PyObject_Call(type, args, NULL);
+            Py_DECREF(args);
+            if (!owned_instance)
+                goto bad;
+            value = owned_instance;
+            if (!PyExceptionInstance_Check(value)) {
+                PyErr_Format(PyExc_TypeError,
+                             "calling %R should have returned an instance of "
+                             "BaseException, not %R",
+                             type, Py_TYPE(value));
+                goto bad;
+            }
+        }
+    } else {
+        PyErr_SetString(PyExc_TypeError,
+            "raise: exception class must be a subclass of BaseException");
+        goto bad;
+    }
+    if (cause) {
+        PyObject *fixed_cause;
+        if (cause == Py_None) {
+            fixed_cause = NULL;
+        } else if (PyExceptionClass_Check(cause)) {
+            fixed_cause = PyObject_CallObject(cause, NULL);
+            if (fixed_cause == NULL)
+                goto bad;
+        } else if (PyExceptionInstance_Check(cause)) {
+            fixed_cause = cause;
+            Py_INCREF(fixed_cause);
+        } else {
+            PyErr_SetString(PyExc_TypeError,
+                            "exception causes must derive from "
+                            "BaseException");
+            goto bad;
+        }
+        PyException_SetCause(value, fixed_cause);
+    }
+    PyErr_SetObject(type, value);
+    if (tb) {
+#if PY_VERSION_HEX >= 0x030C00A6
+        PyException_SetTraceback(value, tb);
+#elif CYTHON_FAST_THREAD_STATE
+        PyThreadState *tstate = __Pyx_PyThreadState_Current;
+        PyObject* tmp_tb = tstate->curexc_traceback;
+        if (tb != tmp_tb) {
+            Py_INCREF(tb);
+            tstate->curexc_traceback = tb;
+            Py_XDECREF(tmp_tb);
+        }
+#else
+        PyObject *tmp_type, *tmp_value, *tmp_tb;
+        PyErr_Fetch(&tmp_type, &tmp_value, &tmp_tb);
+        Py_INCREF(tb);
+        PyErr_Restore(tmp_type, tmp_value, tb);
+        Py_XDECREF(tmp_tb);
+#endif
+    }
+bad:
+    Py_XDECREF(owned_instance);
+    return;
+}
+
+/* IterNextPlain (used by CoroutineBase) */
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030A0000
+static PyObject *__Pyx_GetBuiltinNext_LimitedAPI(void) {
+    if (unlikely(!__pyx_mstate_global->__Pyx_GetBuiltinNext_LimitedAPI_cache))
+        __pyx_mstate_global->__Pyx_GetBuiltinNext_LimitedAPI_cache = __Pyx_GetBuiltinName(__pyx_mstate_global->__pyx_n_u_next);
+    return __pyx_mstate_global->__Pyx_GetBuiltinNext_LimitedAPI_cache;
+}
+#endif
+static CYTHON_INLINE PyObject *__Pyx_PyIter_Next_Plain(PyObject *iterator) {
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030A0000
+    PyObject *result;
+    PyObject *next = __Pyx_GetBuiltinNext_LimitedAPI();
+    if (unlikely(!next)) return NULL;
+    result = PyObject_CallFunctionObjArgs(next, iterator, NULL);
+    return result;
+#else
+    (void)__Pyx_GetBuiltinName; // only for early limited API
+    iternextfunc iternext = __Pyx_PyObject_GetIterNextFunc(iterator);
+    assert(iternext);
+    return iternext(iterator);
+#endif
+}
+
+/* PyObjectCallMethod1 (used by CoroutineBase) */
+#if !(CYTHON_VECTORCALL && (__PYX_LIMITED_VERSION_HEX >= 0x030C0000 || (!CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX >= 0x03090000)))
+static PyObject* __Pyx__PyObject_CallMethod1(PyObject* method, PyObject* arg) {
+    PyObject *result = __Pyx_PyObject_CallOneArg(method, arg);
+    Py_DECREF(method);
+    return result;
+}
+#endif
+static PyObject* __Pyx_PyObject_CallMethod1(PyObject* obj, PyObject* method_name, PyObject* arg) {
+#if CYTHON_VECTORCALL && (__PYX_LIMITED_VERSION_HEX >= 0x030C0000 || (!CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX >= 0x03090000))
+    PyObject *args[2] = {obj, arg};
+    (void) __Pyx_PyObject_CallOneArg;
+    (void) __Pyx_PyObject_Call2Args;
+    return PyObject_VectorcallMethod(method_name, args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+#else
+    PyObject *method = NULL, *result;
+    int is_method = __Pyx_PyObject_GetMethod(obj, method_name, &method);
+    if (likely(is_method)) {
+        result = __Pyx_PyObject_Call2Args(method, obj, arg);
+        Py_DECREF(method);
+        return result;
+    }
+    if (unlikely(!method)) return NULL;
+    return __Pyx__PyObject_CallMethod1(method, arg);
+#endif
+}
+
+/* ReturnWithStopIteration (used by CoroutineBase) */
+static void __Pyx__ReturnWithStopIteration(PyObject* value, int async);
+static CYTHON_INLINE void __Pyx_ReturnWithStopIteration(PyObject* value, int async, int iternext) {
+    if (value == Py_None) {
+        if (async || !iternext)
+            PyErr_SetNone(async ? PyExc_StopAsyncIteration : PyExc_StopIteration);
+        return;
+    }
+    __Pyx__ReturnWithStopIteration(value, async);
+}
+static void __Pyx__ReturnWithStopIteration(PyObject* value, int async) {
+#if CYTHON_COMPILING_IN_CPYTHON
+    __Pyx_PyThreadState_declare
+#endif
+    PyObject *exc;
+    PyObject *exc_type = async ? PyExc_StopAsyncIteration : PyExc_StopIteration;
+#if CYTHON_COMPILING_IN_CPYTHON
+    if ((PY_VERSION_HEX >= (0x030C00A6)) || unlikely(PyTuple_Check(value) || PyExceptionInstance_Check(value))) {
+        if (PY_VERSION_HEX >= (0x030e00A1)) {
+            exc = __Pyx_PyObject_CallOneArg(exc_type, value);
+        } else {
+            PyObject *args_tuple = PyTuple_New(1);
+            if (unlikely(!args_tuple)) return;
+            Py_INCREF(value);
+            PyTuple_SET_ITEM(args_tuple, 0, value);
+            exc = PyObject_Call(exc_type, args_tuple, NULL);
+            Py_DECREF(args_tuple);
+        }
+        if (unlikely(!exc)) return;
+    } else {
+        Py_INCREF(value);
+        exc = value;
+    }
+    #if CYTHON_FAST_THREAD_STATE
+    __Pyx_PyThreadState_assign
+    #if CYTHON_USE_EXC_INFO_STACK
+    if (!__pyx_tstate->exc_info->exc_value)
+    #else
+    if (!__pyx_tstate->exc_type)
+    #endif
+    {
+        Py_INCREF(exc_type);
+        __Pyx_ErrRestore(exc_type, exc, NULL);
+        return;
+    }
+    #endif
+#else
+    exc = __Pyx_PyObject_CallOneArg(exc_type, value);
+    if (unlikely(!exc)) return;
+#endif
+    PyErr_SetObject(exc_type, exc);
+    Py_DECREF(exc);
+}
+
+/* CoroutineBase (used by Generator) */
+#if !CYTHON_COMPILING_IN_LIMITED_API
+#include <frameobject.h>
+#if PY_VERSION_HEX >= 0x030b00a6 && !defined(PYPY_VERSION)
+  #ifndef Py_BUILD_CORE
+    #define Py_BUILD_CORE 1
+  #endif
+  #include "internal/pycore_frame.h"
+#endif
+#endif // CYTHON_COMPILING_IN_LIMITED_API
+static CYTHON_INLINE void
+__Pyx_Coroutine_Undelegate(__pyx_CoroutineObject *gen) {
+#if CYTHON_USE_AM_SEND
+    gen->yieldfrom_am_send = NULL;
+#endif
+    Py_CLEAR(gen->yieldfrom);
+}
+static int __Pyx_PyGen__FetchStopIterationValue(PyThreadState *__pyx_tstate, PyObject **pvalue) {
+    PyObject *et, *ev, *tb;
+    PyObject *value = NULL;
+    CYTHON_UNUSED_VAR(__pyx_tstate);
+    __Pyx_ErrFetch(&et, &ev, &tb);
+    if (!et) {
+        Py_XDECREF(tb);
+        Py_XDECREF(ev);
+        Py_INCREF(Py_None);
+        *pvalue = Py_None;
+        return 0;
+    }
+    if (likely(et == PyExc_StopIteration)) {
+        if (!ev) {
+            Py_INCREF(Py_None);
+            value = Py_None;
+        }
+        else if (likely(__Pyx_IS_TYPE(ev, (PyTypeObject*)PyExc_StopIteration))) {
+            #if CYTHON_COMPILING_IN_LIMITED_API || CYTHON_COMPILING_IN_GRAAL
+            value = PyObject_GetAttr(ev, __pyx_mstate_global->__pyx_n_u_value);
+            if (unlikely(!value)) goto limited_api_failure;
+            #else
+            value = ((PyStopIterationObject *)ev)->value;
+            Py_INCREF(value);
+            #endif
+            Py_DECREF(ev);
+        }
+        else if (unlikely(PyTuple_Check(ev))) {
+            Py_ssize_t tuple_size = __Pyx_PyTuple_GET_SIZE(ev);
+            #if !CYTHON_ASSUME_SAFE_SIZE
+            if (unlikely(tuple_size < 0)) {
+                Py_XDECREF(tb);
+                Py_DECREF(ev);
+                Py_DECREF(et);
+                return -1;
+            }
+            #endif
+            if (tuple_size >= 1) {
+#if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
+                value = PyTuple_GET_ITEM(ev, 0);
+                Py_INCREF(value);
+#elif CYTHON_ASSUME_SAFE_MACROS
+                value = PySequence_ITEM(ev, 0);
+#else
+                value = PySequence_GetItem(ev, 0);
+                if (!value) goto limited_api_failure;
+#endif
+            } else {
+                Py_INCREF(Py_None);
+                value = Py_None;
+            }
+            Py_DECREF(ev);
+        }
+        else if (!__Pyx_TypeCheck(ev, (PyTypeObject*)PyExc_StopIteration)) {
+            value = ev;
+        }
+        if (likely(value)) {
+            Py_XDECREF(tb);
+            Py_DECREF(et);
+            *pvalue = value;
+            return 0;
+        }
+    } else if (!__Pyx_PyErr_GivenExceptionMatches(et, PyExc_StopIteration)) {
+        __Pyx_ErrRestore(et, ev, tb);
+        return -1;
+    }
+    PyErr_NormalizeException(&et, &ev, &tb);
+    if (unlikely(!PyObject_TypeCheck(ev, (PyTypeObject*)PyExc_StopIteration))) {
+        __Pyx_ErrRestore(et, ev, tb);
+        return -1;
+    }
+    Py_XDECREF(tb);
+    Py_DECREF(et);
+#if CYTHON_COMPILING_IN_LIMITED_API
+    value = PyObject_GetAttr(ev, __pyx_mstate_global->__pyx_n_u_value);
+#else
+    value = ((PyStopIterationObject *)ev)->value;
+    Py_INCREF(value);
+#endif
+    Py_DECREF(ev);
+#if CYTHON_COMPILING_IN_LIMITED_API
+    if (unlikely(!value)) return -1;
+#endif
+    *pvalue = value;
+    return 0;
+#if CYTHON_COMPILING_IN_LIMITED_API || CYTHON_COMPILING_IN_GRAAL || !CYTHON_ASSUME_SAFE_MACROS
+  limited_api_failure:
+    Py_XDECREF(et);
+    Py_XDECREF(tb);
+    Py_XDECREF(ev);
+    return -1;
+#endif
+}
+static CYTHON_INLINE
+__Pyx_PySendResult __Pyx_Coroutine_status_from_result(PyObject **retval) {
+    if (*retval) {
+        return PYGEN_NEXT;
+    } else if (likely(__Pyx_PyGen__FetchStopIterationValue(__Pyx_PyThreadState_Current, retval) == 0)) {
+        return PYGEN_RETURN;
+    } else {
+        return PYGEN_ERROR;
+    }
+}
+static CYTHON_INLINE
+void __Pyx_Coroutine_ExceptionClear(__Pyx_ExcInfoStruct *exc_state) {
+#if PY_VERSION_HEX >= 0x030B00a4
+    Py_CLEAR(exc_state->exc_value);
+#else
+    PyObject *t, *v, *tb;
+    t = exc_state->exc_type;
+    v = exc_state->exc_value;
+    tb = exc_state->exc_traceback;
+    exc_state->exc_type = NULL;
+    exc_state->exc_value = NULL;
+    exc_state->exc_traceback = NULL;
+    Py_XDECREF(t);
+    Py_XDECREF(v);
+    Py_XDECREF(tb);
+#endif
+}
+#define __Pyx_Coroutine_AlreadyRunningError(gen)  (__Pyx__Coroutine_AlreadyRunningError(gen), (PyObject*)NULL)
+static void __Pyx__Coroutine_AlreadyRunningError(__pyx_CoroutineObject *gen) {
+    const char *msg;
+    CYTHON_MAYBE_UNUSED_VAR(gen);
+    if ((0)) {
+    #ifdef __Pyx_Coroutine_USED
+    } else if (__Pyx_Coroutine_Check((PyObject*)gen)) {
+        msg = "coroutine already executing";
+    #endif
+    #ifdef __Pyx_AsyncGen_USED
+    } else if (__Pyx_AsyncGen_CheckExact((PyObject*)gen)) {
+        msg = "async generator already executing";
+    #endif
+    } else {
+        msg = "generator already executing";
+    }
+    PyErr_SetString(PyExc_ValueError, msg);
+}
+static void __Pyx_Coroutine_AlreadyTerminatedError(PyObject *gen, PyObject *value, int closing) {
+    CYTHON_MAYBE_UNUSED_VAR(gen);
+    CYTHON_MAYBE_UNUSED_VAR(closing);
+    #ifdef __Pyx_Coroutine_USED
+    if (!closing && __Pyx_Coroutine_Check(gen)) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot reuse already awaited coroutine");
+    } else
+    #endif
+    if (value) {
+        #ifdef __Pyx_AsyncGen_USED
+        if (__Pyx_AsyncGen_CheckExact(gen))
+            PyErr_SetNone(PyExc_StopAsyncIteration);
+        else
+        #endif
+        PyErr_SetNone(PyExc_StopIteration);
+    }
+}
+static
+__Pyx_PySendResult __Pyx_Coroutine_SendEx(__pyx_CoroutineObject *self, PyObject *value, PyObject **result, int closing) {
+    __Pyx_PyThreadState_declare
+    PyThreadState *tstate;
+    __Pyx_ExcInfoStruct *exc_state;
+    PyObject *retval;
+    assert(__Pyx_Coroutine_get_is_running(self));  // Callers should ensure is_running
+    if (unlikely(self->resume_label == -1)) {
+        __Pyx_Coroutine_AlreadyTerminatedError((PyObject*)self, value, closing);
+        return PYGEN_ERROR;
+    }
+#if CYTHON_FAST_THREAD_STATE
+    __Pyx_PyThreadState_assign
+    tstate = __pyx_tstate;
+#else
+    tstate = __Pyx_PyThreadState_Current;
+#endif
+    exc_state = &self->gi_exc_state;
+    if (exc_state->exc_value) {
+        #if CYTHON_COMPILING_IN_LIMITED_API || CYTHON_COMPILING_IN_PYPY
+        #else
+        PyObject *exc_tb;
+        #if PY_VERSION_HEX >= 0x030B00a4 && !CYTHON_COMPILING_IN_CPYTHON
+        exc_tb = PyException_GetTraceback(exc_state->exc_value);
+        #elif PY_VERSION_HEX >= 0x030B00a4
+        exc_tb = ((PyBaseExceptionObject*) exc_state->exc_value)->traceback;
+        #else
+        exc_tb = exc_state->exc_traceback;
+        #endif
+        if (exc_tb) {
+            PyTracebackObject *tb = (PyTracebackObject *) exc_tb;
+            PyFrameObject *f = tb->tb_frame;
+            assert(f->f_back == NULL);
+            #if PY_VERSION_HEX >= 0x030B00A1
+            f->f_back = PyThreadState_GetFrame(tstate);
+            #else
+            Py_XINCREF(tstate->frame);
+            f->f_back = tstate->frame;
+            #endif
+            #if PY_VERSION_HEX >= 0x030B00a4 && !CYTHON_COMPILING_IN_CPYTHON
+            Py_DECREF(exc_tb);
+            #endif
+        }
+        #endif
+    }
+#if CYTHON_USE_EXC_INFO_STACK
+    exc_state->previous_item = tstate->exc_info;
+    tstate->exc_info = exc_state;
+#else
+    if (exc_state->exc_type) {
+        __Pyx_ExceptionSwap(&exc_state->exc_type, &exc_state->exc_value, &exc_state->exc_traceback);
+    } else {
+        __Pyx_Coroutine_ExceptionClear(exc_state);
+        __Pyx_ExceptionSave(&exc_state->exc_type, &exc_state->exc_value, &exc_state->exc_traceback);
+    }
+#endif
+    retval = self->body(self, tstate, value);
+#if CYTHON_USE_EXC_INFO_STACK
+    exc_state = &self->gi_exc_state;
+    tstate->exc_info = exc_state->previous_item;
+    exc_state->previous_item = NULL;
+    __Pyx_Coroutine_ResetFrameBackpointer(exc_state);
+#endif
+    *result = retval;
+    if (self->resume_label == -1) {
+        return likely(retval) ? PYGEN_RETURN : PYGEN_ERROR;
+    }
+    return PYGEN_NEXT;
+}
+static CYTHON_INLINE void __Pyx_Coroutine_ResetFrameBackpointer(__Pyx_ExcInfoStruct *exc_state) {
+#if CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_LIMITED_API
+    CYTHON_UNUSED_VAR(exc_state);
+#else
+    PyObject *exc_tb;
+    #if PY_VERSION_HEX >= 0x030B00a4
+    if (!exc_state->exc_value) return;
+    exc_tb = PyException_GetTraceback(exc_state->exc_value);
+    #else
+    exc_tb = exc_state->exc_traceback;
+    #endif
+    if (likely(exc_tb)) {
+        PyTracebackObject *tb = (PyTracebackObject *) exc_tb;
+        PyFrameObject *f = tb->tb_frame;
+        Py_CLEAR(f->f_back);
+        #if PY_VERSION_HEX >= 0x030B00a4
+        Py_DECREF(exc_tb);
+        #endif
+    }
+#endif
+}
+#define __Pyx_Coroutine_MethodReturnFromResult(gen, result, retval, iternext)\
+    ((result) == PYGEN_NEXT ? (retval) : __Pyx__Coroutine_MethodReturnFromResult(gen, result, retval, iternext))
+static PyObject *
+__Pyx__Coroutine_MethodReturnFromResult(PyObject* gen, __Pyx_PySendResult result, PyObject *retval, int iternext) {
+    CYTHON_MAYBE_UNUSED_VAR(gen);
+    if (likely(result == PYGEN_RETURN)) {
+        int is_async = 0;
+        #ifdef __Pyx_AsyncGen_USED
+        is_async = __Pyx_AsyncGen_CheckExact(gen);
+        #endif
+        __Pyx_ReturnWithStopIteration(retval, is_async, iternext);
+        Py_XDECREF(retval);
+    }
+    return NULL;
+}
+#if CYTHON_COMPILING_IN_CPYTHON
+static CYTHON_INLINE
+PyObject *__Pyx_PyGen_Send(PyGenObject *gen, PyObject *arg) {
+#if PY_VERSION_HEX <= 0x030A00A1
+    return _PyGen_Send(gen, arg);
+#else
+    PyObject *result;
+    if (PyIter_Send((PyObject*)gen, arg ? arg : Py_None, &result) == PYGEN_RETURN) {
+        if (PyAsyncGen_CheckExact(gen)) {
+            assert(result == Py_None);
+            PyErr_SetNone(PyExc_StopAsyncIteration);
+        }
+        else if (result == Py_None) {
+            PyErr_SetNone(PyExc_StopIteration);
+        }
+        else {
+#if PY_VERSION_HEX < 0x030d00A1
+            _PyGen_SetStopIterationValue(result);
+#else
+            if (!PyTuple_Check(result) && !PyExceptionInstance_Check(result)) {
+                PyErr_SetObject(PyExc_StopIteration, result);
+            } else {
+                PyObject *exc = __Pyx_PyObject_CallOneArg(PyExc_StopIteration, result);
+                if (likely(exc != NULL)) {
+                    PyErr_SetObject(PyExc_StopIteration, exc);
+                    Py_DECREF(exc);
+                }
+            }
+#endif
+        }
+        Py_DECREF(result);
+        result = NULL;
+    }
+    return result;
+#endif
+}
+#endif
+static CYTHON_INLINE __Pyx_PySendResult
+__Pyx_Coroutine_FinishDelegation(__pyx_CoroutineObject *gen, PyObject** retval) {
+    __Pyx_PySendResult result;
+    PyObject *val = NULL;
+    assert(__Pyx_Coroutine_get_is_running(gen));
+    __Pyx_Coroutine_Undelegate(gen);
+    __Pyx_PyGen__FetchStopIterationValue(__Pyx_PyThreadState_Current, &val);
+    result = __Pyx_Coroutine_SendEx(gen, val, retval, 0);
+    Py_XDECREF(val);
+    return result;
+}
+#if CYTHON_USE_AM_SEND
+static __Pyx_PySendResult
+__Pyx_Coroutine_SendToDelegate(__pyx_CoroutineObject *gen, __Pyx_pyiter_sendfunc gen_am_send, PyObject *value, PyObject **retval) {
+    PyObject *ret = NULL;
+    __Pyx_PySendResult delegate_result, result;
+    assert(__Pyx_Coroutine_get_is_running(gen));
+    delegate_result = gen_am_send(gen->yieldfrom, value, &ret);
+    if (delegate_result == PYGEN_NEXT) {
+        assert (ret != NULL);
+        *retval = ret;
+        return PYGEN_NEXT;
+    }
+    assert (delegate_result != PYGEN_ERROR || ret == NULL);
+    __Pyx_Coroutine_Undelegate(gen);
+    result = __Pyx_Coroutine_SendEx(gen, ret, retval, 0);
+    Py_XDECREF(ret);
+    return result;
+}
+#endif
+static PyObject *__Pyx_Coroutine_Send(PyObject *self, PyObject *value) {
+    PyObject *retval = NULL;
+    __Pyx_PySendResult result = __Pyx_Coroutine_AmSend(self, value, &retval);
+    return __Pyx_Coroutine_MethodReturnFromResult(self, result, retval, 0);
+}
+static __Pyx_PySendResult
+__Pyx_Coroutine_AmSend(PyObject *self, PyObject *value, PyObject **retval) {
+    __Pyx_PySendResult result;
+    __pyx_CoroutineObject *gen = (__pyx_CoroutineObject*) self;
+    if (unlikely(__Pyx_Coroutine_test_and_set_is_running(gen))) {
+        *retval = __Pyx_Coroutine_AlreadyRunningError(gen);
+        return PYGEN_ERROR;
+    }
+    #if CYTHON_USE_AM_SEND
+    if (gen->yieldfrom_am_send) {
+        result = __Pyx_Coroutine_SendToDelegate(gen, gen->yieldfrom_am_send, value, retval);
+    } else
+    #endif
+    if (gen->yieldfrom) {
+        PyObject *yf = gen->yieldfrom;
+        PyObject *ret;
+      #if !CYTHON_USE_AM_SEND
+        #ifdef __Pyx_Generator_USED
+        if (__Pyx_Generator_CheckExact(yf)) {
+            ret = __Pyx_Coroutine_Send(yf, value);
+        } else
+        #endif
+        #ifdef __Pyx_Coroutine_USED
+        if (__Pyx_Coroutine_Check(yf)) {
+            ret = __Pyx_Coroutine_Send(yf, value);
+        } else
+        #endif
+        #ifdef __Pyx_AsyncGen_USED
+        if (__pyx_PyAsyncGenASend_CheckExact(yf)) {
+            ret = __Pyx_async_gen_asend_send(yf, value);
+        } else
+        #endif
+        #if CYTHON_COMPILING_IN_CPYTHON
+        if (PyGen_CheckExact(yf)) {
+            ret = __Pyx_PyGen_Send((PyGenObject*)yf, value == Py_None ? NULL : value);
+        } else
+        if (PyCoro_CheckExact(yf)) {
+            ret = __Pyx_PyGen_Send((PyGenObject*)yf, value == Py_None ? NULL : value);
+        } else
+        #endif
+      #endif
+        {
+            #if !CYTHON_COMPILING_IN_LIMITED_API || __PYX_LIMITED_VERSION_HEX >= 0x03080000
+            if (value == Py_None && PyIter_Check(yf))
+                ret = __Pyx_PyIter_Next_Plain(yf);
+            else
+            #endif
+                ret = __Pyx_PyObject_CallMethod1(yf, __pyx_mstate_global->__pyx_n_u_send, value);
+        }
+        if (likely(ret)) {
+            __Pyx_Coroutine_unset_is_running(gen);
+            *retval = ret;
+            return PYGEN_NEXT;
+        }
+        result = __Pyx_Coroutine_FinishDelegation(gen, retval);
+    } else {
+        result = __Pyx_Coroutine_SendEx(gen, value, retval, 0);
+    }
+    __Pyx_Coroutine_unset_is_running(gen);
+    return result;
+}
+static int __Pyx_Coroutine_CloseIter(__pyx_CoroutineObject *gen, PyObject *yf) {
+    __Pyx_PySendResult result;
+    PyObject *retval = NULL;
+    CYTHON_UNUSED_VAR(gen);
+    assert(__Pyx_Coroutine_get_is_running(gen));
+    #ifdef __Pyx_Generator_USED
+    if (__Pyx_Generator_CheckExact(yf)) {
+        result = __Pyx_Coroutine_Close(yf, &retval);
+    } else
+    #endif
+    #ifdef __Pyx_Coroutine_USED
+    if (__Pyx_Coroutine_Check(yf)) {
+        result = __Pyx_Coroutine_Close(yf, &retval);
+    } else
+    if (__Pyx_CoroutineAwait_CheckExact(yf)) {
+        result = __Pyx_CoroutineAwait_Close((__pyx_CoroutineAwaitObject*)yf);
+    } else
+    #endif
+    #ifdef __Pyx_AsyncGen_USED
+    if (__pyx_PyAsyncGenASend_CheckExact(yf)) {
+        retval = __Pyx_async_gen_asend_close(yf, NULL);
+        result = PYGEN_RETURN;
+    } else
+    if (__pyx_PyAsyncGenAThrow_CheckExact(yf)) {
+        retval = __Pyx_async_gen_athrow_close(yf, NULL);
+        result = PYGEN_RETURN;
+    } else
+    #endif
+    {
+        PyObject *meth;
+        result = PYGEN_RETURN;
+        meth = __Pyx_PyObject_GetAttrStrNoError(yf, __pyx_mstate_global->__pyx_n_u_close);
+        if (unlikely(!meth)) {
+            if (unlikely(PyErr_Occurred())) {
+                PyErr_WriteUnraisable(yf);
+            }
+        } else {
+            retval = __Pyx_PyObject_CallNoArg(meth);
+            Py_DECREF(meth);
+            if (unlikely(!retval)) {
+                result = PYGEN_ERROR;
+            }
+        }
+    }
+    Py_XDECREF(retval);
+    return result == PYGEN_ERROR ? -1 : 0;
+}
+static PyObject *__Pyx_Generator_Next(PyObject *self) {
+    __Pyx_PySendResult result;
+    PyObject *retval = NULL;
+    __pyx_CoroutineObject *gen = (__pyx_CoroutineObject*) self;
+    if (unlikely(__Pyx_Coroutine_test_and_set_is_running(gen))) {
+        return __Pyx_Coroutine_AlreadyRunningError(gen);
+    }
+    #if CYTHON_USE_AM_SEND
+    if (gen->yieldfrom_am_send) {
+        result = __Pyx_Coroutine_SendToDelegate(gen, gen->yieldfrom_am_send, Py_None, &retval);
+    } else
+    #endif
+    if (gen->yieldfrom) {
+        PyObject *yf = gen->yieldfrom;
+        PyObject *ret;
+        #ifdef __Pyx_Generator_USED
+        if (__Pyx_Generator_CheckExact(yf)) {
+            ret = __Pyx_Generator_Next(yf);
+        } else
+        #endif
+        #ifdef __Pyx_Coroutine_USED
+        if (__Pyx_Coroutine_CheckExact(yf)) {
+            ret = __Pyx_Coroutine_Send(yf, Py_None);
+        } else
+        #endif
+        #if CYTHON_COMPILING_IN_CPYTHON && (PY_VERSION_HEX < 0x030A00A3 || !CYTHON_USE_AM_SEND)
+        if (PyGen_CheckExact(yf)) {
+            ret = __Pyx_PyGen_Send((PyGenObject*)yf, NULL);
+        } else
+        #endif
+            ret = __Pyx_PyIter_Next_Plain(yf);
+        if (likely(ret)) {
+            __Pyx_Coroutine_unset_is_running(gen);
+            return ret;
+        }
+        result = __Pyx_Coroutine_FinishDelegation(gen, &retval);
+    } else {
+        result = __Pyx_Coroutine_SendEx(gen, Py_None, &retval, 0);
+    }
+    __Pyx_Coroutine_unset_is_running(gen);
+    return __Pyx_Coroutine_MethodReturnFromResult(self, result, retval, 1);
+}
+static PyObject *__Pyx_Coroutine_Close_Method(PyObject *self, PyObject *arg) {
+    PyObject *retval = NULL;
+    __Pyx_PySendResult result;
+    CYTHON_UNUSED_VAR(arg);
+    result = __Pyx_Coroutine_Close(self, &retval);
+    if (unlikely(result == PYGEN_ERROR))
+        return NULL;
+    Py_XDECREF(retval);
+    Py_RETURN_NONE;
+}
+static __Pyx_PySendResult
+__Pyx_Coroutine_Close(PyObject *self, PyObject **retval) {
+    __pyx_CoroutineObject *gen = (__pyx_CoroutineObject *) self;
+    __Pyx_PySendResult result;
+    PyObject *yf;
+    int err = 0;
+    if (unlikely(__Pyx_Coroutine_test_and_set_is_running(gen))) {
+        *retval = __Pyx_Coroutine_AlreadyRunningError(gen);
+        return PYGEN_ERROR;
+    }
+    yf = gen->yieldfrom;
+    if (yf) {
+        Py_INCREF(yf);
+        err = __Pyx_Coroutine_CloseIter(gen, yf);
+        __Pyx_Coroutine_Undelegate(gen);
+        Py_DECREF(yf);
+    }
+    if (err == 0)
+        PyErr_SetNone(PyExc_GeneratorExit);
+    result = __Pyx_Coroutine_SendEx(gen, NULL, retval, 1);
+    if (result == PYGEN_ERROR) {
+        __Pyx_PyThreadState_declare
+        __Pyx_PyThreadState_assign
+        __Pyx_Coroutine_unset_is_running(gen);
+        if (!__Pyx_PyErr_Occurred()) {
+            return PYGEN_RETURN;
+        } else if (likely(__Pyx_PyErr_ExceptionMatches2(PyExc_GeneratorExit, PyExc_StopIteration))) {
+            __Pyx_PyErr_Clear();
+            return PYGEN_RETURN;
+        }
+        return PYGEN_ERROR;
+    } else if (likely(result == PYGEN_RETURN && *retval == Py_None)) {
+        __Pyx_Coroutine_unset_is_running(gen);
+        return PYGEN_RETURN;
+    } else {
+        const char *msg;
+        Py_DECREF(*retval);
+        *retval = NULL;
+        if ((0)) {
+        #ifdef __Pyx_Coroutine_USED
+        } else if (__Pyx_Coroutine_Check(self)) {
+            msg = "coroutine ignored GeneratorExit";
+        #endif
+        #ifdef __Pyx_AsyncGen_USED
+        } else if (__Pyx_AsyncGen_CheckExact(self)) {
+            msg = "async generator ignored GeneratorExit";
+        #endif
+        } else {
+            msg = "generator ignored GeneratorExit";
+        }
+        PyErr_SetString(PyExc_RuntimeError, msg);
+        __Pyx_Coroutine_unset_is_running(gen);
+        return PYGEN_ERROR;
+    }
+}
+static PyObject *__Pyx__Coroutine_Throw(PyObject *self, PyObject *typ, PyObject *val, PyObject *tb,
+                                        PyObject *args, int close_on_genexit) {
+    __pyx_CoroutineObject *gen = (__pyx_CoroutineObject *) self;
+    PyObject *yf;
+    if (unlikely(__Pyx_Coroutine_test_and_set_is_running(gen)))
+        return __Pyx_Coroutine_AlreadyRunningError(gen);
+    yf = gen->yieldfrom;
+    if (yf) {
+        __Pyx_PySendResult result;
+        PyObject *ret;
+        Py_INCREF(yf);
+        if (__Pyx_PyErr_GivenExceptionMatches(typ, PyExc_GeneratorExit) && close_on_genexit) {
+            int err = __Pyx_Coroutine_CloseIter(gen, yf);
+            Py_DECREF(yf);
+            __Pyx_Coroutine_Undelegate(gen);
+            if (err < 0)
+                goto propagate_exception;
+            goto throw_here;
+        }
+        if (0
+        #ifdef __Pyx_Generator_USED
+            || __Pyx_Generator_CheckExact(yf)
+        #endif
+        #ifdef __Pyx_Coroutine_USED
+            || __Pyx_Coroutine_Check(yf)
+        #endif
+            ) {
+            ret = __Pyx__Coroutine_Throw(yf, typ, val, tb, args, close_on_genexit);
+        #ifdef __Pyx_Coroutine_USED
+        } else if (__Pyx_CoroutineAwait_CheckExact(yf)) {
+            ret = __Pyx__Coroutine_Throw(((__pyx_CoroutineAwaitObject*)yf)->coroutine, typ, val, tb, args, close_on_genexit);
+        #endif
+        } else {
+            PyObject *meth = __Pyx_PyObject_GetAttrStrNoError(yf, __pyx_mstate_global->__pyx_n_u_throw);
+            if (unlikely(!meth)) {
+                Py_DECREF(yf);
+                if (unlikely(PyErr_Occurred())) {
+                    __Pyx_Coroutine_unset_is_running(gen);
+                    return NULL;
+                }
+                __Pyx_Coroutine_Undelegate(gen);
+                goto throw_here;
+            }
+            if (likely(args)) {
+                ret = __Pyx_PyObject_Call(meth, args, NULL);
+            } else {
+                PyObject *cargs[4] = {NULL, typ, val, tb};
+                ret = __Pyx_PyObject_FastCall(meth, cargs+1, 3 | __Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET);
+            }
+            Py_DECREF(meth);
+        }
+        Py_DECREF(yf);
+        if (ret) {
+            __Pyx_Coroutine_unset_is_running(gen);
+            return ret;
+        }
+        result = __Pyx_Coroutine_FinishDelegation(gen, &ret);
+        __Pyx_Coroutine_unset_is_running(gen);
+        return __Pyx_Coroutine_MethodReturnFromResult(self, result, ret, 0);
+    }
+throw_here:
+    __Pyx_Raise(typ, val, tb, NULL);
+propagate_exception:
+    {
+        PyObject *retval = NULL;
+        __Pyx_PySendResult result = __Pyx_Coroutine_SendEx(gen, NULL, &retval, 0);
+        __Pyx_Coroutine_unset_is_running(gen);
+        return __Pyx_Coroutine_MethodReturnFromResult(self, result, retval, 0);
+    }
+}
+static PyObject *__Pyx_Coroutine_Throw(PyObject *self, PyObject *args) {
+    PyObject *typ;
+    PyObject *val = NULL;
+    PyObject *tb = NULL;
+    if (unlikely(!PyArg_UnpackTuple(args, "throw", 1, 3, &typ, &val, &tb)))
+        return NULL;
+    return __Pyx__Coroutine_Throw(self, typ, val, tb, args, 1);
+}
+static CYTHON_INLINE int __Pyx_Coroutine_traverse_excstate(__Pyx_ExcInfoStruct *exc_state, visitproc visit, void *arg) {
+#if PY_VERSION_HEX >= 0x030B00a4
+    Py_VISIT(exc_state->exc_value);
+#else
+    Py_VISIT(exc_state->exc_type);
+    Py_VISIT(exc_state->exc_value);
+    Py_VISIT(exc_state->exc_traceback);
+#endif
+    return 0;
+}
+static int __Pyx_Coroutine_traverse(__pyx_CoroutineObject *gen, visitproc visit, void *arg) {
+    {
+        int e = __Pyx_call_type_traverse((PyObject*)gen, 1, visit, arg);
+        if (e) return e;
+    }
+    Py_VISIT(gen->closure);
+    Py_VISIT(gen->classobj);
+    Py_VISIT(gen->yieldfrom);
+    return __Pyx_Coroutine_traverse_excstate(&gen->gi_exc_state, visit, arg);
+}
+static int __Pyx_Coroutine_clear(PyObject *self) {
+    __pyx_CoroutineObject *gen = (__pyx_CoroutineObject *) self;
+    Py_CLEAR(gen->closure);
+    Py_CLEAR(gen->classobj);
+    __Pyx_Coroutine_Undelegate(gen);
+    __Pyx_Coroutine_ExceptionClear(&gen->gi_exc_state);
+#ifdef __Pyx_AsyncGen_USED
+    if (__Pyx_AsyncGen_CheckExact(self)) {
+        Py_CLEAR(((__pyx_PyAsyncGenObject*)gen)->ag_finalizer);
+    }
+#endif
+    Py_CLEAR(gen->gi_code);
+    Py_CLEAR(gen->gi_frame);
+    Py_CLEAR(gen->gi_name);
+    Py_CLEAR(gen->gi_qualname);
+    Py_CLEAR(gen->gi_modulename);
+    return 0;
+}
+static void __Pyx_Coroutine_dealloc(PyObject *self) {
+    __pyx_CoroutineObject *gen = (__pyx_CoroutineObject *) self;
+    PyObject_GC_UnTrack(gen);
+    #if PY_VERSION_HEX < 0x030C0000 || CYTHON_COMPILING_IN_LIMITED_API
+    if (gen->gi_weakreflist != NULL)
+    #endif
+        PyObject_ClearWeakRefs(self);
+    if (gen->resume_label >= 0) {
+        PyObject_GC_Track(self);
+#if CYTHON_USE_TP_FINALIZE
+        if (unlikely(PyObject_CallFinalizerFromDealloc(self)))
+#else
+        {
+            destructor del = __Pyx_PyObject_GetSlot(gen, tp_del, destructor);
+            if (del) del(self);
+        }
+        if (unlikely(Py_REFCNT(self) > 0))
+#endif
+        {
+            return;
+        }
+        PyObject_GC_UnTrack(self);
+    }
+#ifdef __Pyx_AsyncGen_USED
+    if (__Pyx_AsyncGen_CheckExact(self)) {
+        /* We have to handle this case for asynchronous generators
+           right here, because this code has to be between UNTRACK
+           and GC_Del. */
+        Py_CLEAR(((__pyx_PyAsyncGenObject*)self)->ag_finalizer);
+    }
+#endif
+    __Pyx_Coroutine_clear(self);
+    __Pyx_PyHeapTypeObject_GC_Del(gen);
+}
+#if CYTHON_USE_TP_FINALIZE
+static void __Pyx_Coroutine_del(PyObject *self) {
+    PyObject *error_type, *error_value, *error_traceback;
+    __pyx_CoroutineObject *gen = (__pyx_CoroutineObject *) self;
+    __Pyx_PyThreadState_declare
+    if (gen->resume_label < 0) {
+        return;
+    }
+    __Pyx_PyThreadState_assign
+    __Pyx_ErrFetch(&error_type, &error_value, &error_traceback);
+#ifdef __Pyx_AsyncGen_USED
+    if (__Pyx_AsyncGen_CheckExact(self)) {
+        __pyx_PyAsyncGenObject *agen = (__pyx_PyAsyncGenObject*)self;
+        PyObject *finalizer = agen->ag_finalizer;
+        if (finalizer && !agen->ag_closed) {
+            PyObject *res = __Pyx_PyObject_CallOneArg(finalizer, self);
+            if (unlikely(!res)) {
+                PyErr_WriteUnraisable(self);
+            } else {
+                Py_DECREF(res);
+            }
+            __Pyx_ErrRestore(error_type, error_value, error_traceback);
+            return;
+        }
+    }
+#endif
+    if (unlikely(gen->resume_label == 0 && !error_value)) {
+#ifdef __Pyx_Coroutine_USED
+#ifdef __Pyx_Generator_USED
+    if (!__Pyx_Generator_CheckExact(self))
+#endif
+        {
+        PyObject_GC_UnTrack(self);
+        if (unlikely(PyErr_WarnFormat(PyExc_RuntimeWarning, 1, "coroutine '%.50S' was never awaited", gen->gi_qualname) < 0))
+            PyErr_WriteUnraisable(self);
+        PyObject_GC_Track(self);
+        }
+#endif
+    } else {
+        PyObject *retval = NULL;
+        __Pyx_PySendResult result = __Pyx_Coroutine_Close(self, &retval);
+        if (result == PYGEN_ERROR) {
+            PyErr_WriteUnraisable(self);
+        } else {
+            Py_XDECREF(retval);
+        }
+    }
+    __Pyx_ErrRestore(error_type, error_value, error_traceback);
+}
+#endif
+static PyObject *
+__Pyx_Coroutine_get_name(__pyx_CoroutineObject *self, void *context)
+{
+    PyObject *name = self->gi_name;
+    CYTHON_UNUSED_VAR(context);
+    if (unlikely(!name)) name = Py_None;
+    Py_INCREF(name);
+    return name;
+}
+static int
+__Pyx_Coroutine_set_name(__pyx_CoroutineObject *self, PyObject *value, void *context)
+{
+    CYTHON_UNUSED_VAR(context);
+    if (unlikely(value == NULL || !PyUnicode_Check(value))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "__name__ must be set to a string object");
+        return -1;
+    }
+    Py_INCREF(value);
+    __Pyx_Py_XDECREF_SET(self->gi_name, value);
+    return 0;
+}
+static PyObject *
+__Pyx_Coroutine_get_qualname(__pyx_CoroutineObject *self, void *context)
+{
+    PyObject *name = self->gi_qualname;
+    CYTHON_UNUSED_VAR(context);
+    if (unlikely(!name)) name = Py_None;
+    Py_INCREF(name);
+    return name;
+}
+static int
+__Pyx_Coroutine_set_qualname(__pyx_CoroutineObject *self, PyObject *value, void *context)
+{
+    CYTHON_UNUSED_VAR(context);
+    if (unlikely(value == NULL || !PyUnicode_Check(value))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "__qualname__ must be set to a string object");
+        return -1;
+    }
+    Py_INCREF(value);
+    __Pyx_Py_XDECREF_SET(self->gi_qualname, value);
+    return 0;
+}
+static PyObject *
+__Pyx__Coroutine_get_frame(__pyx_CoroutineObject *self)
+{
+#if !CYTHON_COMPILING_IN_LIMITED_API
+    PyObject *frame;
+    #if PY_VERSION_HEX >= 0x030d0000
+    Py_BEGIN_CRITICAL_SECTION(self);
+    #endif
+    frame = self->gi_frame;
+    if (!frame) {
+        if (unlikely(!self->gi_code)) {
+            Py_RETURN_NONE;
+        }
+        PyObject *globals = PyDict_New();
+        if (unlikely(!globals)) return NULL;
+        frame = (PyObject *) PyFrame_New(
+            PyThreadState_Get(),            /*PyThreadState *tstate,*/
+            (PyCodeObject*) self->gi_code,  /*PyCodeObject *code,*/
+            globals,                        /*PyObject *globals,*/
+            0                               /*PyObject *locals*/
+        );
+        Py_DECREF(globals);
+        if (unlikely(!frame))
+            return NULL;
+        if (unlikely(self->gi_frame)) {
+            Py_DECREF(frame);
+            frame = self->gi_frame;
+        } else {
+            self->gi_frame = frame;
+        }
+    }
+    Py_INCREF(frame);
+    #if PY_VERSION_HEX >= 0x030d0000
+    Py_END_CRITICAL_SECTION();
+    #endif
+    return frame;
+#else
+    CYTHON_UNUSED_VAR(self);
+    Py_RETURN_NONE;
+#endif
+}
+static PyObject *
+__Pyx_Coroutine_get_frame(__pyx_CoroutineObject *self, void *context) {
+    CYTHON_UNUSED_VAR(context);
+    PyObject *frame = self->gi_frame;
+    if (frame)
+        return __Pyx_NewRef(frame);
+    return __Pyx__Coroutine_get_frame(self);
+}
+static __pyx_CoroutineObject *__Pyx__Coroutine_New(
+            PyTypeObject* type, __pyx_coroutine_body_t body, PyObject *code, PyObject *closure,
+            PyObject *name, PyObject *qualname, PyObject *module_name) {
+    __pyx_CoroutineObject *gen = PyObject_GC_New(__pyx_CoroutineObject, type);
+    if (unlikely(!gen))
+        return NULL;
+    return __Pyx__Coroutine_NewInit(gen, body, code, closure, name, qualname, module_name);
+}
+static __pyx_CoroutineObject *__Pyx__Coroutine_NewInit(
+            __pyx_CoroutineObject *gen, __pyx_coroutine_body_t body, PyObject *code, PyObject *closure,
+            PyObject *name, PyObject *qualname, PyObject *module_name) {
+    gen->body = body;
+    gen->closure = closure;
+    Py_XINCREF(closure);
+    gen->is_running = 0;
+    gen->resume_label = 0;
+    gen->classobj = NULL;
+    gen->yieldfrom = NULL;
+    gen->yieldfrom_am_send = NULL;
+    #if PY_VERSION_HEX >= 0x030B00a4 && !CYTHON_COMPILING_IN_LIMITED_API
+    gen->gi_exc_state.exc_value = NULL;
+    #else
+    gen->gi_exc_state.exc_type = NULL;
+    gen->gi_exc_state.exc_value = NULL;
+    gen->gi_exc_state.exc_traceback = NULL;
+    #endif
+#if CYTHON_USE_EXC_INFO_STACK
+    gen->gi_exc_state.previous_item = NULL;
+#endif
+#if PY_VERSION_HEX < 0x030C0000 || CYTHON_COMPILING_IN_LIMITED_API
+    gen->gi_weakreflist = NULL;
+#endif
+    Py_XINCREF(qualname);
+    gen->gi_qualname = qualname;
+    Py_XINCREF(name);
+    gen->gi_name = name;
+    Py_XINCREF(module_name);
+    gen->gi_modulename = module_name;
+    Py_XINCREF(code);
+    gen->gi_code = code;
+    gen->gi_frame = NULL;
+    PyObject_GC_Track(gen);
+    return gen;
+}
+static char __Pyx_Coroutine_test_and_set_is_running(__pyx_CoroutineObject *gen) {
+    char result;
+    #if PY_VERSION_HEX >= 0x030d0000 && !CYTHON_COMPILING_IN_LIMITED_API
+    Py_BEGIN_CRITICAL_SECTION(gen);
+    #endif
+    result = gen->is_running;
+    gen->is_running = 1;
+    #if PY_VERSION_HEX >= 0x030d0000 && !CYTHON_COMPILING_IN_LIMITED_API
+    Py_END_CRITICAL_SECTION();
+    #endif
+    return result;
+}
+static void __Pyx_Coroutine_unset_is_running(__pyx_CoroutineObject *gen) {
+    #if PY_VERSION_HEX >= 0x030d0000 && !CYTHON_COMPILING_IN_LIMITED_API
+    Py_BEGIN_CRITICAL_SECTION(gen);
+    #endif
+    assert(gen->is_running);
+    gen->is_running = 0;
+    #if PY_VERSION_HEX >= 0x030d0000 && !CYTHON_COMPILING_IN_LIMITED_API
+    Py_END_CRITICAL_SECTION();
+    #endif
+}
+static char __Pyx_Coroutine_get_is_running(__pyx_CoroutineObject *gen) {
+    char result;
+    #if PY_VERSION_HEX >= 0x030d0000 && !CYTHON_COMPILING_IN_LIMITED_API
+    Py_BEGIN_CRITICAL_SECTION(gen);
+    #endif
+    result = gen->is_running;
+    #if PY_VERSION_HEX >= 0x030d0000 && !CYTHON_COMPILING_IN_LIMITED_API
+    Py_END_CRITICAL_SECTION();
+    #endif
+    return result;
+}
+static PyObject *__Pyx_Coroutine_get_is_running_getter(PyObject *gen, void *closure) {
+    CYTHON_UNUSED_VAR(closure);
+    char result = __Pyx_Coroutine_get_is_running((__pyx_CoroutineObject*)gen);
+    if (result) Py_RETURN_TRUE;
+    else Py_RETURN_FALSE;
+}
+#if __PYX_HAS_PY_AM_SEND == 2
+static void __Pyx_SetBackportTypeAmSend(PyTypeObject *type, __Pyx_PyAsyncMethodsStruct *static_amsend_methods, __Pyx_pyiter_sendfunc am_send) {
+    Py_ssize_t ptr_offset = (char*)(type->tp_as_async) - (char*)type;
+    if (ptr_offset < 0 || ptr_offset > type->tp_basicsize) {
+        return;
+    }
+    memcpy((void*)static_amsend_methods, (void*)(type->tp_as_async), sizeof(*type->tp_as_async));
+    static_amsend_methods->am_send = am_send;
+    type->tp_as_async = __Pyx_SlotTpAsAsync(static_amsend_methods);
+}
+#endif
+static PyObject *__Pyx_Coroutine_fail_reduce_ex(PyObject *self, PyObject *arg) {
+    CYTHON_UNUSED_VAR(arg);
+    __Pyx_TypeName self_type_name = __Pyx_PyType_GetFullyQualifiedName(Py_TYPE((PyObject*)self));
+    PyErr_Format(PyExc_TypeError, "cannot pickle '" __Pyx_FMT_TYPENAME "' object",
+                         self_type_name);
+    __Pyx_DECREF_TypeName(self_type_name);
+    return NULL;
+}
+
+/* Generator */
+static PyMethodDef __pyx_Generator_methods[] = {
+    {"send", (PyCFunction) __Pyx_Coroutine_Send, METH_O,
+     PyDoc_STR("send(arg) -> send 'arg' into generator,\nreturn next yielded value or raise StopIteration.")},
+    {"throw", (PyCFunction) __Pyx_Coroutine_Throw, METH_VARARGS,
+     PyDoc_STR("throw(typ[,val[,tb]]) -> raise exception in generator,\nreturn next yielded value or raise StopIteration.")},
+    {"close", (PyCFunction) __Pyx_Coroutine_Close_Method, METH_NOARGS,
+     PyDoc_STR("close() -> raise GeneratorExit inside generator.")},
+    {"__reduce_ex__", (PyCFunction) __Pyx_Coroutine_fail_reduce_ex, METH_O, 0},
+    {"__reduce__", (PyCFunction) __Pyx_Coroutine_fail_reduce_ex, METH_NOARGS, 0},
+    {0, 0, 0, 0}
+};
+static PyMemberDef __pyx_Generator_memberlist[] = {
+    {"gi_yieldfrom", T_OBJECT, offsetof(__pyx_CoroutineObject, yieldfrom), READONLY,
+     PyDoc_STR("object being iterated by 'yield from', or None")},
+    {"gi_code", T_OBJECT, offsetof(__pyx_CoroutineObject, gi_code), READONLY, NULL},
+    {"__module__", T_OBJECT, offsetof(__pyx_CoroutineObject, gi_modulename), 0, 0},
+#if PY_VERSION_HEX < 0x030C0000 || CYTHON_COMPILING_IN_LIMITED_API
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(__pyx_CoroutineObject, gi_weakreflist), READONLY, 0},
+#endif
+    {0, 0, 0, 0, 0}
+};
+static PyGetSetDef __pyx_Generator_getsets[] = {
+    {"__name__", (getter)__Pyx_Coroutine_get_name, (setter)__Pyx_Coroutine_set_name,
+     PyDoc_STR("name of the generator"), 0},
+    {"__qualname__", (getter)__Pyx_Coroutine_get_qualname, (setter)__Pyx_Coroutine_set_qualname,
+     PyDoc_STR("qualified name of the generator"), 0},
+    {"gi_frame", (getter)__Pyx_Coroutine_get_frame, NULL,
+     PyDoc_STR("Frame of the generator"), 0},
+    {"gi_running", __Pyx_Coroutine_get_is_running_getter, NULL, NULL, NULL},
+    {0, 0, 0, 0, 0}
+};
+static PyType_Slot __pyx_GeneratorType_slots[] = {
+    {Py_tp_dealloc, (void *)__Pyx_Coroutine_dealloc},
+    {Py_tp_traverse, (void *)__Pyx_Coroutine_traverse},
+    {Py_tp_iter, (void *)PyObject_SelfIter},
+    {Py_tp_iternext, (void *)__Pyx_Generator_Next},
+    {Py_tp_methods, (void *)__pyx_Generator_methods},
+    {Py_tp_members, (void *)__pyx_Generator_memberlist},
+    {Py_tp_getset, (void *)__pyx_Generator_getsets},
+    {Py_tp_getattro, (void *) PyObject_GenericGetAttr},
+#if CYTHON_USE_TP_FINALIZE
+    {Py_tp_finalize, (void *)__Pyx_Coroutine_del},
+#endif
+#if __PYX_HAS_PY_AM_SEND == 1
+    {Py_am_send, (void *)__Pyx_Coroutine_AmSend},
+#endif
+    {0, 0},
+};
+static PyType_Spec __pyx_GeneratorType_spec = {
+    __PYX_TYPE_MODULE_PREFIX "generator",
+    sizeof(__pyx_CoroutineObject),
+    0,
+#if PY_VERSION_HEX >= 0x030C0000 && !CYTHON_COMPILING_IN_LIMITED_API
+    Py_TPFLAGS_MANAGED_WEAKREF |
+#endif
+    Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION |
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | __Pyx_TPFLAGS_HAVE_AM_SEND,
+    __pyx_GeneratorType_slots
+};
+#if __PYX_HAS_PY_AM_SEND == 2
+static __Pyx_PyAsyncMethodsStruct __pyx_Generator_as_async;
+#endif
+static int __pyx_Generator_init(PyObject *module) {
+    __pyx_mstatetype *mstate = __Pyx_PyModule_GetState(module);
+    mstate->__pyx_GeneratorType = __Pyx_FetchCommonTypeFromSpec(
+        mstate->__pyx_CommonTypesMetaclassType, module, &__pyx_GeneratorType_spec, NULL);
+    if (unlikely(!mstate->__pyx_GeneratorType)) {
+        return -1;
+    }
+#if __PYX_HAS_PY_AM_SEND == 2
+    __Pyx_SetBackportTypeAmSend(mstate->__pyx_GeneratorType, &__pyx_Generator_as_async, &__Pyx_Coroutine_AmSend);
+#endif
+    return 0;
+}
+static PyObject *__Pyx_Generator_GetInlinedResult(PyObject *self) {
+    __pyx_CoroutineObject *gen = (__pyx_CoroutineObject*) self;
+    PyObject *retval = NULL;
+    if (unlikely(__Pyx_Coroutine_test_and_set_is_running(gen))) {
+        return __Pyx_Coroutine_AlreadyRunningError(gen);
+    }
+    __Pyx_PySendResult result = __Pyx_Coroutine_SendEx(gen, Py_None, &retval, 0);
+    __Pyx_Coroutine_unset_is_running(gen);
+    (void) result;
+    assert (result == PYGEN_RETURN || result == PYGEN_ERROR);
+    assert ((result == PYGEN_RETURN && retval != NULL) || (result == PYGEN_ERROR && retval == NULL));
+    return retval;
 }
 
 /* CheckBinaryVersion */

@@ -20,12 +20,21 @@ from cpython.long cimport PyLong_FromLongLong
 from libc.stdlib cimport free, malloc
 from libc.string cimport memchr, memcmp, memcpy
 
+cdef extern from "_scan_event.h":
+    # shared with _scan.pyx: Event objects built without the dataclass __init__
+    object event_new(object cls, object start, object end, object fields, object when)
+    bint event_bind(object cls, tuple descriptors)
+
+cdef extern from "<string.h>" nogil:
+    void* memmem(const void*, size_t, const void*, size_t)
+
 cdef extern from "Python.h":
     int PyUnicode_KIND(object)
     void* PyUnicode_DATA(object)
     Py_ssize_t PyUnicode_GET_LENGTH(object)
     str PyUnicode_Substring(object, Py_ssize_t, Py_ssize_t)
     str PyUnicode_DecodeLatin1(const char*, Py_ssize_t, const char*)
+    bytes PyUnicode_AsLatin1String(object)
     int PyUnicode_1BYTE_KIND
 
 import_datetime()
@@ -41,6 +50,17 @@ ctypedef const unsigned char* chars
 cdef inline bint one_byte(str text):
     """A latin-1 view (one byte per character), which is all the parsers hand over."""
     return PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND
+
+
+
+
+def bind_event(cls):
+    """Let the scanner build `cls` (the slots dataclass `Event`) directly; False (and the
+    scanner calls `cls` instead) when its slots are not plain object members."""
+    names = ("start", "end", "fields", "event_time", "parse_error")
+    if tuple(getattr(cls, "__slots__", ())) != names:
+        return False
+    return event_bind(cls, tuple(cls.__dict__[name] for name in names))
 
 
 include "_slowlog_fingerprint.pxi"

@@ -246,7 +246,12 @@ cdef inline bint entry_line(chars s, Py_ssize_t n, Py_ssize_t p) noexcept nogil:
 cdef inline bint header_like_statement(chars s, Py_ssize_t p, Py_ssize_t eol) noexcept nogil:
     # lines `_line` reads as part of the header when they come before the statement
     cdef Py_ssize_t i = p
-    if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or starts(s, eol, p, b"SET ", 4):
+    if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or (
+        starts(s, eol, p, b"SET ", 4) and (
+            starts(s, eol, p + 4, b"timestamp=", 10) or starts(s, eol, p + 4, b"insert_id", 9)
+            or starts(s, eol, p + 4, b"last_insert_id", 14)
+        )
+    ):
         return True
     while i < eol and is_py_space(s[i]):
         i += 1
@@ -384,6 +389,6 @@ def scan_slow(
                 when = fromtimestamp(fields["timestamp"], UTC)
             except (OverflowError, OSError, ValueError):
                 when = None
-        out.append(event(start + entry, start + p, fields, when))
+        out.append(event_new(event, start + entry, start + p, fields, when))
         pos = p
     return pos

@@ -31,20 +31,27 @@ cdef inline bint ci_at(chars s, Py_ssize_t n, Py_ssize_t i, const char* word, in
     return True
 
 
-cdef inline bint ci_contains(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:
-    cdef Py_ssize_t i
-    for i in range(n - m + 1):
-        if ascii_lower(s[i]) == <unsigned char>word[0] and ci_at(s, n, i, word, m):
+cdef inline bint ci_from(chars s, Py_ssize_t n, unsigned char first, const char* word, int m) noexcept nogil:
+    # each `first` found by memchr (vectorised), then the rest compared case-insensitively
+    cdef chars at = s
+    cdef chars end = s + n
+    while at < end:
+        at = <chars>memchr(at, first, end - at)
+        if at == NULL:
+            return False
+        if ci_at(s, n, at - s, word, m):
             return True
+        at += 1
     return False
+
+
+cdef inline bint ci_contains(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:
+    """`word` (lower-case letters) in s, ASCII case-insensitive."""
+    return ci_from(s, n, word[0], word, m) or ci_from(s, n, word[0] - 32, word, m)
 
 
 cdef inline bint has(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:
-    cdef Py_ssize_t i
-    for i in range(n - m + 1):
-        if s[i] == <unsigned char>word[0] and memcmp(s + i, word, m) == 0:
-            return True
-    return False
+    return memmem(s, n, word, m) != NULL
 
 
 cdef Py_ssize_t strip_mlc(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
@@ -157,32 +164,29 @@ cdef inline bint number_rest(unsigned char c) noexcept nogil:
     )
 
 
+cdef inline bint number_prefix(unsigned char c) noexcept nogil:
+    return c == b"x" or c == b"b" or c == b"." or c == b"+" or c == b"-"
+
+
 cdef Py_ssize_t replace_numbers(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
-    # [0-9+-][0-9a-f.xb+-]* -> "?", then [xb.+-]\? -> "?" over that result
+    # [0-9+-][0-9a-f.xb+-]* -> "?", then [xb.+-]\? -> "?" over that result, in one pass: a
+    # prefix character is never the product of a replacement, so the second regex reaches every
+    # one of them, and a "?" written after one replaces it.
     cdef Py_ssize_t i = 0, o = 0
+    cdef unsigned char c
     while i < n:
-        if number_start(s[i]):
+        c = s[i]
+        if number_start(c):
             i += 1
             while i < n and number_rest(s[i]):
                 i += 1
-            d[o] = b"?"
+            c = b"?"
         else:
-            d[o] = s[i]
             i += 1
-        o += 1
-    cdef Py_ssize_t m = o
-    i = 0
-    o = 0
-    # In place: the output never runs ahead of the input.
-    while i < m:
-        if i + 1 < m and d[i + 1] == b"?" and (
-            d[i] == b"x" or d[i] == b"b" or d[i] == b"." or d[i] == b"+" or d[i] == b"-"
-        ):
-            d[o] = b"?"
-            i += 2
-        else:
-            d[o] = d[i]
-            i += 1
+        if c == b"?" and o > 0 and number_prefix(d[o - 1]):
+            d[o - 1] = b"?"
+            continue
+        d[o] = c
         o += 1
     return o
 
@@ -273,96 +277,188 @@ cdef Py_ssize_t collapse_lists(chars s, Py_ssize_t n, unsigned char* d) noexcept
     return o
 
 
-cdef class _Buffers:
-    """Two work buffers the passes read from and write to in turn."""
-    cdef unsigned char* a
-    cdef unsigned char* b
-    cdef Py_ssize_t n
+cdef Py_ssize_t shorten_limit(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
+    # \blimit \?(?:, ?\?| offset \?)? -> "limit ?", the first one only
+    cdef Py_ssize_t i, j
+    for i in range(n - 6):
+        if s[i] == b"l" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"limit ?", 7) == 0:
+            j = i + 7
+            if j < n and s[j] == b",":
+                if j + 2 < n and s[j + 1] == b" " and s[j + 2] == b"?":
+                    j += 3
+                elif j + 1 < n and s[j + 1] == b"?":
+                    j += 2
+            elif starts(s, n, j, b" offset ?", 9):
+                j += 9
+            memcpy(d, s, i + 7)
+            memcpy(d + i + 7, s + j, n - j)
+            return i + 7 + n - j
+    memcpy(d, s, n)
+    return n
 
-    def __cinit__(self, Py_ssize_t size):
-        # The list pass is the only one that grows text: 4 bytes out for every 2 in, at most.
-        self.n = 2 * size + 16
-        self.a = <unsigned char*>malloc(self.n)
-        self.b = <unsigned char*>malloc(self.n)
-        if self.a == NULL or self.b == NULL:
-            raise MemoryError()
 
-    def __dealloc__(self):
-        free(self.a)
-        free(self.b)
+cdef Py_ssize_t strip_order_by_asc(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
+    # fingerprint_mysql._strip_order_by_asc on lower-case text without newlines: after the first
+    # \border by , each `(.+?)\s+asc` that starts where the previous one ended loses its `\s+asc`
+    cdef Py_ssize_t i, pos = -1, o, e, f
+    for i in range(n - 8):
+        if s[i] == b"o" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"order by ", 9) == 0:
+            pos = i + 9
+            break
+    if pos < 0:
+        memcpy(d, s, n)
+        return n
+    memcpy(d, s, pos)
+    o = pos
+    while True:
+        f = -1
+        e = pos + 1
+        while e < n:
+            if is_space(s[e]):
+                f = e
+                while f < n and is_space(s[f]):
+                    f += 1
+                if starts(s, n, f, b"asc", 3):
+                    break
+                f = -1
+            e += 1
+        if f < 0:
+            break
+        memcpy(d + o, s + pos, e - pos)
+        o += e - pos
+        pos = f + 3
+    memcpy(d + o, s + pos, n - pos)
+    return o + n - pos
 
-    cdef inline void swap(self):
-        cdef unsigned char* t = self.a
-        self.a = self.b
-        self.b = t
+
+cdef object _spec = None  # fingerprint_mysql, whose regexes the rare rules use
+
+
+def configure(spec):
+    """Give the compiled fingerprint the specification module (fingerprint_mysql)."""
+    global _spec
+    _spec = spec
 
 
 cdef inline str latin1(const unsigned char* s, Py_ssize_t n):
     return PyUnicode_DecodeLatin1(<const char*>s, n, NULL)
 
 
-def fingerprint_latin1(str query, object spec):
-    """`spec.fingerprint_latin1(query)` (fingerprint_mysql, `embedded_numbers=False`)."""
+cdef enum:
+    STACK = 2048
+
+
+def fingerprint_latin1(str query):
+    """`fingerprint_mysql.fingerprint_latin1(query)` (`embedded_numbers=False`)."""
     if not one_byte(query):
-        return spec.fingerprint_latin1(query)
+        return _spec.fingerprint_latin1(query)
     cdef chars s = <chars>PyUnicode_DATA(query)
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(query)
-    if query.startswith("SELECT /*!40001 SQL_NO_CACHE */ * FROM `"):
+    if starts(s, n, 0, b"SELECT /*!40001 SQL_NO_CACHE */ * FROM `", 40):
         return "mysqldump"
-    if has(s, n, b"/*", 2) and spec._PT_TOOL.search(query):
+    if has(s, n, b"/*", 2) and _spec._PT_TOOL.search(query):
         return "percona-toolkit"
-    if query.startswith("administrator command: "):
+    if starts(s, n, 0, b"administrator command: ", 23):
         return query
     if ci_contains(s, n, b"call", 4):
-        m = spec._CALL.match(query)
+        m = _spec._CALL.match(query)
         if m is not None:
-            return spec._lc(m.group(1))
+            return _spec._lc(m.group(1))
     if ci_at(s, n, 0, b"insert", 6) or ci_at(s, n, 0, b"replace", 7):
-        m = spec._MULTI_INSERT.match(query)
+        m = _spec._MULTI_INSERT.match(query)
         if m is not None:
             query = m.group(1)
             s = <chars>PyUnicode_DATA(query)
             n = PyUnicode_GET_LENGTH(query)
-    cdef _Buffers buf = _Buffers(n)
-    memcpy(buf.a, s, n)
-    if has(buf.a, n, b"/*", 2):
-        n = strip_mlc(buf.a, n, buf.b)
-        buf.swap()
-    if has(buf.a, n, b"--", 2) or memchr(buf.a, b"#", n) != NULL:
-        n = strip_olc(buf.a, n, buf.b)
-        buf.swap()
-    if ci_at(buf.a, n, 0, b"use ", 4):
-        query = latin1(buf.a, n)
-        m = spec._USE.match(query)
+    # The list pass is the only one that grows text: 6 bytes out for every 4 in, at most.
+    cdef unsigned char stack_a[STACK]
+    cdef unsigned char stack_b[STACK]
+    cdef unsigned char* a = stack_a
+    cdef unsigned char* b = stack_b
+    cdef unsigned char* heap = NULL
+    if 2 * n + 16 > STACK:
+        heap = <unsigned char*>malloc(2 * (2 * n + 16))
+        if heap == NULL:
+            raise MemoryError()
+        a = heap
+        b = heap + 2 * n + 16
+    try:
+        return _passes(s, n, a, b)
+    finally:
+        free(heap)
+
+
+cdef str _passes(chars s, Py_ssize_t n, unsigned char* a, unsigned char* b):
+    # Each pass reads `cur` and writes the buffer `cur` is not; the first reads the query.
+    cdef chars cur = s
+    cdef unsigned char* dst = a
+    if has(cur, n, b"/*", 2):
+        n = strip_mlc(cur, n, dst)
+        cur, dst = dst, (b if dst == a else a)
+    if has(cur, n, b"--", 2) or memchr(cur, b"#", n) != NULL:
+        n = strip_olc(cur, n, dst)
+        cur, dst = dst, (b if dst == a else a)
+    if ci_at(cur, n, 0, b"use ", 4):
+        query = latin1(cur, n)
+        m = _spec._USE.match(query)
         if m is not None:
             return "use ?" + query[m.end():]
-    if memchr(buf.a, b"\\", n) != NULL:
-        n = strip_escaped_quotes(buf.a, n, buf.b)
-        buf.swap()
-    if memchr(buf.a, b'"', n) != NULL:
-        n = replace_quoted(buf.a, n, buf.b, b'"')
-        buf.swap()
-    if memchr(buf.a, b"'", n) != NULL:
-        n = replace_quoted(buf.a, n, buf.b, b"'")
-        buf.swap()
-    if ci_contains(buf.a, n, b"true", 4) or ci_contains(buf.a, n, b"false", 5):
-        n = replace_bools(buf.a, n, buf.b)
-        buf.swap()
-    n = replace_numbers(buf.a, n, buf.b)
-    buf.swap()
-    n = squeeze_lower(buf.a, n, buf.b)
-    buf.swap()
-    if has(buf.a, n, b"null", 4):
-        n = replace_nulls(buf.a, n, buf.b)
-        buf.swap()
-    if memchr(buf.a, b"(", n) != NULL:
-        n = collapse_lists(buf.a, n, buf.b)
-        buf.swap()
-    query = latin1(buf.a, n)
-    if "union" in query:
-        query = spec._UNION.sub(r"\1 /*repeat\2*/", query)
-    if "limit ?" in query:
-        query = spec._LIMIT.sub("limit ?", query, count=1)
-    if "order by " in query and "asc" in query:
-        query = spec._strip_order_by_asc(query)
-    return query
+    if memchr(cur, b"\\", n) != NULL:
+        n = strip_escaped_quotes(cur, n, dst)
+        cur, dst = dst, (b if dst == a else a)
+    if memchr(cur, b'"', n) != NULL:
+        n = replace_quoted(cur, n, dst, b'"')
+        cur, dst = dst, (b if dst == a else a)
+    if memchr(cur, b"'", n) != NULL:
+        n = replace_quoted(cur, n, dst, b"'")
+        cur, dst = dst, (b if dst == a else a)
+    if ci_contains(cur, n, b"true", 4) or ci_contains(cur, n, b"false", 5):
+        n = replace_bools(cur, n, dst)
+        cur, dst = dst, (b if dst == a else a)
+    n = replace_numbers(cur, n, dst)
+    cur, dst = dst, (b if dst == a else a)
+    n = squeeze_lower(cur, n, dst)
+    cur, dst = dst, (b if dst == a else a)
+    if has(cur, n, b"null", 4):
+        n = replace_nulls(cur, n, dst)
+        cur, dst = dst, (b if dst == a else a)
+    if memchr(cur, b"(", n) != NULL:
+        n = collapse_lists(cur, n, dst)
+        cur, dst = dst, (b if dst == a else a)
+    if has(cur, n, b"union", 5):
+        # The UNION rule (a back-reference) stays a regex; LIMIT and ORDER BY come after it.
+        query = _spec._UNION.sub(r"\1 /*repeat\2*/", latin1(cur, n))
+        if "limit ?" in query:
+            query = _spec._LIMIT.sub("limit ?", query, count=1)
+        if "order by " in query and "asc" in query:
+            query = _spec._strip_order_by_asc(query)
+        return query
+    if has(cur, n, b"limit ?", 7):
+        n = shorten_limit(cur, n, dst)
+        cur, dst = dst, (b if dst == a else a)
+    if has(cur, n, b"order by ", 9) and has(cur, n, b"asc", 3):
+        n = strip_order_by_asc(cur, n, dst)
+        cur = dst
+    return latin1(cur, n)
+
+
+try:
+    # CPython's own MD5: about twice as fast as OpenSSL's for a fingerprint's few bytes
+    from _md5 import md5 as _new_md5
+except ImportError:  # a Python built without it
+    from hashlib import md5 as _new_md5
+
+cdef const char* HEX = b"0123456789ABCDEF"
+
+
+def fingerprint_pair(str query):
+    """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C."""
+    fp = fingerprint_latin1(query)
+    cdef bytes digest = _new_md5(PyUnicode_AsLatin1String(fp), usedforsecurity=False).digest()
+    cdef const unsigned char* d = <const unsigned char*>digest
+    cdef char out[32]
+    cdef int i
+    for i in range(16):
+        out[2 * i] = HEX[d[i] >> 4]
+        out[2 * i + 1] = HEX[d[i] & 15]
+    return fp, PyUnicode_DecodeLatin1(out, 32, NULL)

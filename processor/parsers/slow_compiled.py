@@ -12,6 +12,7 @@ from types import ModuleType
 
 import structlog
 
+from processor.parsers.event import Event
 from processor.parsers.scanning import PURE_ENV
 
 LOG = structlog.get_logger(__name__)
@@ -30,6 +31,9 @@ def load() -> ModuleType | None:
             hint="reinstall the package where a C compiler is available (pip install -e .)",
         )
         return None
+    if not _slowlog.bind_event(Event):
+        # Still correct (the scanner then calls Event()), only slower: say so.
+        LOG.warning("slowlog_event_not_bound", hint="Event is no longer a slots class")
     return _slowlog
 
 
