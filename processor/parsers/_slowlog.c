@@ -1175,6 +1175,7 @@ static int __Pyx_init_co_variables(void) {
     
 #include <stdlib.h>
 #include "_scan_event.h"
+#include <stdint.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif /* _OPENMP */
@@ -1394,6 +1395,7 @@ static const char* const __pyx_f[] = {
   "processor/parsers/_slowlog.pyx",
   ".venv/lib/python3.11/site-packages/Cython/Includes/cpython/datetime.pxd",
   "processor/parsers/_slowlog_fingerprint.pxi",
+  "processor/parsers/_slowlog_md5.pxi",
   "processor/parsers/_slowlog_entries.pxi",
   ".venv/lib/python3.11/site-packages/Cython/Includes/cpython/type.pxd",
 };
@@ -1638,7 +1640,7 @@ enum  {
   __pyx_e_9processor_7parsers_8_slowlog_STACK = 0x800
 };
 
-/* "processor/parsers/_slowlog.pyx":47
+/* "processor/parsers/_slowlog.pyx":46
  * cdef object fromtimestamp = datetime.fromtimestamp
  * 
  * ctypedef const unsigned char* chars             # <<<<<<<<<<<<<<
@@ -1647,7 +1649,7 @@ enum  {
 */
 typedef unsigned char const *__pyx_t_9processor_7parsers_8_slowlog_chars;
 
-/* "processor/parsers/_slowlog.pyx":57
+/* "processor/parsers/_slowlog.pyx":56
  * 
  * 
  * def bind_event(cls):             # <<<<<<<<<<<<<<
@@ -1660,7 +1662,7 @@ struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event {
 };
 
 
-/* "processor/parsers/_slowlog.pyx":63
+/* "processor/parsers/_slowlog.pyx":62
  *     if tuple(getattr(cls, "__slots__", ())) != names:
  *         return False
  *     return event_bind(cls, tuple(cls.__dict__[name] for name in names))             # <<<<<<<<<<<<<<
@@ -2116,8 +2118,41 @@ static int __Pyx_VectorcallBuilder_AddArgStr(const char *key, PyObject *value, P
 static PyObject *__Pyx_Object_VectorcallMethod_CallFromBuilder(PyObject *name, PyObject *const *args, size_t nargsf, PyObject *kwnames);
 #endif
 
-/* PyObjectGetAttrStrNoError.proto (used by GetBuiltinName) */
+/* PyObjectGetAttrStrNoError.proto (used by HasAttr) */
 static CYTHON_INLINE PyObject* __Pyx_PyObject_GetAttrStrNoError(PyObject* obj, PyObject* attr_name);
+
+/* HasAttr.proto (used by ImportImpl) */
+#if __PYX_LIMITED_VERSION_HEX >= 0x030d0000
+#define __Pyx_HasAttr(o, n)  PyObject_HasAttrWithError(o, n)
+#else
+static CYTHON_INLINE int __Pyx_HasAttr(PyObject *, PyObject *);
+#endif
+
+/* ImportImpl.export */
+static PyObject *__Pyx__Import(PyObject *name, PyObject *const *imported_names, Py_ssize_t len_imported_names, PyObject *qualname, PyObject *moddict, int level);
+
+/* Import.proto */
+static CYTHON_INLINE PyObject *__Pyx_Import(PyObject *name, PyObject *const *imported_names, Py_ssize_t len_imported_names, PyObject *qualname, int level);
+
+/* ImportFrom.proto */
+static PyObject* __Pyx_ImportFrom(PyObject* module, PyObject* name);
+
+/* py_abs.proto */
+#if CYTHON_USE_PYLONG_INTERNALS
+static PyObject *__Pyx_PyLong_AbsNeg(PyObject *num);
+#define __Pyx_PyNumber_Absolute(x)\
+    ((likely(PyLong_CheckExact(x))) ?\
+         (likely(__Pyx_PyLong_IsNonNeg(x)) ? __Pyx_NewRef(x) : __Pyx_PyLong_AbsNeg(x)) :\
+         PyNumber_Absolute(x))
+#else
+#define __Pyx_PyNumber_Absolute(x)  PyNumber_Absolute(x)
+#endif
+
+/* PyValueError_Check.proto */
+#define __Pyx_PyExc_ValueError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_ValueError)
+
+/* RaiseException.export */
+static void __Pyx_Raise(PyObject *type, PyObject *value, PyObject *tb, PyObject *cause);
 
 /* GetBuiltinName.proto (used by GetModuleGlobalName) */
 static PyObject *__Pyx_GetBuiltinName(PyObject *name);
@@ -2169,15 +2204,6 @@ static PyObject *__Pyx__GetModuleGlobalName(PyObject *name, PY_UINT64_T *dict_ve
 static CYTHON_INLINE PyObject *__Pyx__GetModuleGlobalName(PyObject *name);
 #endif
 
-/* PyValueError_Check.proto */
-#define __Pyx_PyExc_ValueError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_ValueError)
-
-/* FloatExceptionCheck.proto */
-#define __PYX_CHECK_FLOAT_EXCEPTION(value, error_value)\
-    ((error_value) == (error_value) ?\
-     (value) == (error_value) :\
-     (value) != (value))
-
 /* dict_getitem_default.proto */
 static PyObject* __Pyx_PyDict_GetItemDefault(PyObject* d, PyObject* key, PyObject* default_value);
 
@@ -2193,6 +2219,15 @@ static CYTHON_INLINE PyObject* __Pyx_CallUnboundCMethod1(__Pyx_CachedCFunction* 
 #define __Pyx_CallUnboundCMethod1(cfunc, self, arg)  __Pyx__CallUnboundCMethod1(cfunc, self, arg)
 #endif
 
+/* py_dict_clear.proto */
+#define __Pyx_PyDict_Clear(d) (PyDict_Clear(d), 0)
+
+/* FloatExceptionCheck.proto */
+#define __PYX_CHECK_FLOAT_EXCEPTION(value, error_value)\
+    ((error_value) == (error_value) ?\
+     (value) == (error_value) :\
+     (value) != (value))
+
 /* RaiseTooManyValuesToUnpack.proto */
 static CYTHON_INLINE void __Pyx_RaiseTooManyValuesError(Py_ssize_t expected);
 
@@ -2201,12 +2236,6 @@ static CYTHON_INLINE void __Pyx_RaiseNeedMoreValuesError(Py_ssize_t index);
 
 /* RaiseNoneIterError.proto */
 static CYTHON_INLINE void __Pyx_RaiseNoneNotIterableError(void);
-
-/* IterFinish.proto */
-static CYTHON_INLINE int __Pyx_IterFinish(void);
-
-/* UnpackItemEndCheck.proto */
-static int __Pyx_IternextUnpackEndCheck(PyObject *retval, Py_ssize_t expected);
 
 /* PyDictContains.proto */
 static CYTHON_INLINE int __Pyx_PyDict_ContainsTF(PyObject* item, PyObject* dict, int eq) {
@@ -2330,22 +2359,6 @@ enum __Pyx_ImportType_CheckSize_3_2_4 {
 };
 static PyTypeObject *__Pyx_ImportType_3_2_4(PyObject* module, const char *module_name, const char *class_name, size_t size, size_t alignment, enum __Pyx_ImportType_CheckSize_3_2_4 check_size);
 #endif
-
-/* HasAttr.proto (used by ImportImpl) */
-#if __PYX_LIMITED_VERSION_HEX >= 0x030d0000
-#define __Pyx_HasAttr(o, n)  PyObject_HasAttrWithError(o, n)
-#else
-static CYTHON_INLINE int __Pyx_HasAttr(PyObject *, PyObject *);
-#endif
-
-/* ImportImpl.export */
-static PyObject *__Pyx__Import(PyObject *name, PyObject *const *imported_names, Py_ssize_t len_imported_names, PyObject *qualname, PyObject *moddict, int level);
-
-/* Import.proto */
-static CYTHON_INLINE PyObject *__Pyx_Import(PyObject *name, PyObject *const *imported_names, Py_ssize_t len_imported_names, PyObject *qualname, int level);
-
-/* ImportFrom.proto */
-static PyObject* __Pyx_ImportFrom(PyObject* module, PyObject* name);
 
 /* dict_setdefault.proto (used by FetchCommonType) */
 static CYTHON_INLINE PyObject *__Pyx_PyDict_SetDefault(PyObject *d, PyObject *key, PyObject *default_value);
@@ -2473,9 +2486,6 @@ static PyObject *__Pyx_CyFunction_New(PyMethodDef *ml,
                                       PyObject *module, PyObject *globals,
                                       PyObject* code);
 
-/* PyImportError_Check.proto */
-#define __Pyx_PyExc_ImportError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_ImportError)
-
 /* CLineInTraceback.proto (used by AddTraceback) */
 #if CYTHON_CLINE_IN_TRACEBACK && CYTHON_CLINE_IN_TRACEBACK_RUNTIME
 static int __Pyx_CLineForTraceback(PyThreadState *tstate, int c_line);
@@ -2520,6 +2530,18 @@ static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int(int value);
 /* CIntFromPy.proto */
 static CYTHON_INLINE int __Pyx_PyLong_As_int(PyObject *);
 
+/* CIntToPy.proto */
+static CYTHON_INLINE PyObject* __Pyx_PyLong_From_long(long value);
+
+/* CIntFromPy.proto */
+static CYTHON_INLINE uint64_t __Pyx_PyLong_As_uint64_t(PyObject *);
+
+/* CIntToPy.proto */
+static CYTHON_INLINE PyObject* __Pyx_PyLong_From_uint64_t(uint64_t value);
+
+/* CIntFromPy.proto */
+static CYTHON_INLINE uint32_t __Pyx_PyLong_As_uint32_t(PyObject *);
+
 /* FormatTypeName.proto */
 #if CYTHON_COMPILING_IN_LIMITED_API
 typedef PyObject *__Pyx_TypeName;
@@ -2536,9 +2558,6 @@ typedef const char *__Pyx_TypeName;
 #define __Pyx_PyType_GetFullyQualifiedName(tp) ((tp)->tp_name)
 #define __Pyx_DECREF_TypeName(obj)
 #endif
-
-/* CIntToPy.proto */
-static CYTHON_INLINE PyObject* __Pyx_PyLong_From_long(long value);
 
 /* CIntFromPy.proto */
 static CYTHON_INLINE long __Pyx_PyLong_As_long(PyObject *);
@@ -2575,9 +2594,6 @@ static void __Pyx_init_runtime_version(void);
 #define __Pyx_init_runtime_version()
 #endif
 static unsigned long __Pyx_get_runtime_version(void);
-
-/* RaiseException.export */
-static void __Pyx_Raise(PyObject *type, PyObject *value, PyObject *tb, PyObject *cause);
 
 /* IterNextPlain.proto (used by CoroutineBase) */
 static CYTHON_INLINE PyObject *__Pyx_PyIter_Next_Plain(PyObject *iterator);
@@ -2781,11 +2797,18 @@ static CYTHON_INLINE PyDateTime_DateTime *__pyx_f_7cpython_8datetime_datetime_ne
 
 /* Module declarations from "libc.stdlib" */
 
+/* Module declarations from "libc.stdint" */
+
 /* Module declarations from "processor.parsers._slowlog" */
 static PyObject *__pyx_v_9processor_7parsers_8_slowlog_UTC = 0;
 static PyObject *__pyx_v_9processor_7parsers_8_slowlog_fromtimestamp = 0;
 static PyObject *__pyx_v_9processor_7parsers_8_slowlog__spec = 0;
 static char const *__pyx_v_9processor_7parsers_8_slowlog_HEX;
+static uint32_t __pyx_v_9processor_7parsers_8_slowlog_MD5_K[64];
+static int __pyx_v_9processor_7parsers_8_slowlog_MD5_R[64];
+static PyObject *__pyx_v_9processor_7parsers_8_slowlog__pairs = 0;
+static Py_ssize_t __pyx_v_9processor_7parsers_8_slowlog_CACHE_MAX_LEN;
+static Py_ssize_t __pyx_v_9processor_7parsers_8_slowlog_CACHE_SIZE;
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_one_byte(PyObject *); /*proto*/
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_is_word(unsigned char); /*proto*/
 static CYTHON_INLINE unsigned char __pyx_f_9processor_7parsers_8_slowlog_ascii_lower(unsigned char); /*proto*/
@@ -2811,6 +2834,11 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
 static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, unsigned char *); /*proto*/
 static CYTHON_INLINE PyObject *__pyx_f_9processor_7parsers_8_slowlog_latin1(unsigned char const *, Py_ssize_t); /*proto*/
 static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, unsigned char *, unsigned char *); /*proto*/
+static CYTHON_INLINE uint32_t __pyx_f_9processor_7parsers_8_slowlog_rotl(uint32_t, int); /*proto*/
+static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *, unsigned char const *); /*proto*/
+static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t); /*proto*/
+static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_of(PyObject *); /*proto*/
+static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_cached(PyObject *); /*proto*/
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_is_py_space(unsigned char); /*proto*/
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t, char const *, Py_ssize_t); /*proto*/
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_printable(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t); /*proto*/
@@ -2838,7 +2866,7 @@ static const char __pyx_k_[] = "(?+)";
 static const char __pyx_k_Id[] = "Id:";
 static const char __pyx_k__2[] = "/*";
 static const char __pyx_k__3[] = "--";
-static const char __pyx_k__4[] = "# ";
+static const char __pyx_k__5[] = "# ";
 static const char __pyx_k_SET[] = "SET ";
 static const char __pyx_k_TCP[] = "TCP";
 static const char __pyx_k_Tcp[] = "Tcp";
@@ -2876,8 +2904,10 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_10bind_event_genexpr(PyO
 static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_cls); /* proto */
 static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2configure(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_spec); /* proto */
 static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_query); /* proto */
-static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_6fingerprint_pair(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_query); /* proto */
-static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_text, Py_ssize_t __pyx_v_pos, Py_ssize_t __pyx_v_start, PyObject *__pyx_v_out, PyObject *__pyx_v_parser, PyObject *__pyx_v_table, Py_ssize_t __pyx_v_max_statement, PyObject *__pyx_v_event, PyObject *__pyx_v_pair, PyObject *__pyx_v_mask); /* proto */
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_6_md5_constants(CYTHON_UNUSED PyObject *__pyx_self); /* proto */
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8md5_upper(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_text); /* proto */
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_10fingerprint_pair(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_query); /* proto */
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_text, Py_ssize_t __pyx_v_pos, Py_ssize_t __pyx_v_start, PyObject *__pyx_v_out, PyObject *__pyx_v_parser, PyObject *__pyx_v_table, Py_ssize_t __pyx_v_max_statement, PyObject *__pyx_v_event, PyObject *__pyx_v_mask); /* proto */
 static PyObject *__pyx_tp_new_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event(PyTypeObject *t, PyObject *a, PyObject *k); /*proto*/
 static PyObject *__pyx_tp_new_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr(PyTypeObject *t, PyObject *a, PyObject *k); /*proto*/
 /* #### Code section: late_includes ### */
@@ -2915,9 +2945,9 @@ typedef struct {
   __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_pop;
   __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_values;
   PyObject *__pyx_tuple[1];
-  PyObject *__pyx_codeobj_tab[6];
-  PyObject *__pyx_string_tab[133];
-  PyObject *__pyx_number_tab[1];
+  PyObject *__pyx_codeobj_tab[8];
+  PyObject *__pyx_string_tab[135];
+  PyObject *__pyx_number_tab[3];
 /* #### Code section: module_state_contents ### */
 
 #if CYTHON_USE_FREELISTS
@@ -2978,7 +3008,7 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 /* #### Code section: constant_name_defines ### */
 #define __pyx_kp_u_1_repeat_2 __pyx_string_tab[0]
 #define __pyx_kp_u_Note_that_Cython_is_deliberately __pyx_string_tab[1]
-#define __pyx_kp_u__5 __pyx_string_tab[2]
+#define __pyx_kp_u__4 __pyx_string_tab[2]
 #define __pyx_kp_u__6 __pyx_string_tab[3]
 #define __pyx_kp_u__7 __pyx_string_tab[4]
 #define __pyx_kp_u__8 __pyx_string_tab[5]
@@ -2988,40 +3018,40 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_kp_u_gc __pyx_string_tab[9]
 #define __pyx_kp_u_isenabled __pyx_string_tab[10]
 #define __pyx_kp_u_limit __pyx_string_tab[11]
-#define __pyx_kp_u_order_by __pyx_string_tab[12]
-#define __pyx_kp_u_percona_toolkit __pyx_string_tab[13]
-#define __pyx_kp_u_processor_parsers__slowlog_entri __pyx_string_tab[14]
-#define __pyx_kp_u_processor_parsers__slowlog_finge __pyx_string_tab[15]
-#define __pyx_kp_u_processor_parsers__slowlog_pyx __pyx_string_tab[16]
-#define __pyx_kp_u_use_2 __pyx_string_tab[17]
-#define __pyx_n_u_CALL __pyx_string_tab[18]
-#define __pyx_n_u_LIMIT __pyx_string_tab[19]
-#define __pyx_n_u_MULTI_INSERT __pyx_string_tab[20]
-#define __pyx_n_u_PT_TOOL __pyx_string_tab[21]
-#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[22]
-#define __pyx_n_u_Query __pyx_string_tab[23]
-#define __pyx_n_u_UNION __pyx_string_tab[24]
-#define __pyx_n_u_USE __pyx_string_tab[25]
-#define __pyx_n_u_a __pyx_string_tab[26]
-#define __pyx_n_u_asc __pyx_string_tab[27]
-#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[28]
-#define __pyx_n_u_at __pyx_string_tab[29]
-#define __pyx_n_u_b __pyx_string_tab[30]
-#define __pyx_n_u_bind_event __pyx_string_tab[31]
-#define __pyx_n_u_bind_event_locals_genexpr __pyx_string_tab[32]
-#define __pyx_n_u_carried __pyx_string_tab[33]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[34]
-#define __pyx_n_u_close __pyx_string_tab[35]
-#define __pyx_n_u_cls __pyx_string_tab[36]
-#define __pyx_n_u_cmd __pyx_string_tab[37]
-#define __pyx_n_u_configure __pyx_string_tab[38]
-#define __pyx_n_u_count __pyx_string_tab[39]
-#define __pyx_n_u_d __pyx_string_tab[40]
-#define __pyx_n_u_datetime __pyx_string_tab[41]
-#define __pyx_n_u_db __pyx_string_tab[42]
-#define __pyx_n_u_db_2 __pyx_string_tab[43]
-#define __pyx_n_u_dict __pyx_string_tab[44]
-#define __pyx_n_u_digest __pyx_string_tab[45]
+#define __pyx_kp_u_not_a_latin_1_view __pyx_string_tab[12]
+#define __pyx_kp_u_order_by __pyx_string_tab[13]
+#define __pyx_kp_u_percona_toolkit __pyx_string_tab[14]
+#define __pyx_kp_u_processor_parsers__slowlog_entri __pyx_string_tab[15]
+#define __pyx_kp_u_processor_parsers__slowlog_finge __pyx_string_tab[16]
+#define __pyx_kp_u_processor_parsers__slowlog_md5_p __pyx_string_tab[17]
+#define __pyx_kp_u_processor_parsers__slowlog_pyx __pyx_string_tab[18]
+#define __pyx_kp_u_use_2 __pyx_string_tab[19]
+#define __pyx_n_u_CALL __pyx_string_tab[20]
+#define __pyx_n_u_LIMIT __pyx_string_tab[21]
+#define __pyx_n_u_MULTI_INSERT __pyx_string_tab[22]
+#define __pyx_n_u_PT_TOOL __pyx_string_tab[23]
+#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[24]
+#define __pyx_n_u_Query __pyx_string_tab[25]
+#define __pyx_n_u_UNION __pyx_string_tab[26]
+#define __pyx_n_u_USE __pyx_string_tab[27]
+#define __pyx_n_u_a __pyx_string_tab[28]
+#define __pyx_n_u_asc __pyx_string_tab[29]
+#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[30]
+#define __pyx_n_u_at __pyx_string_tab[31]
+#define __pyx_n_u_b __pyx_string_tab[32]
+#define __pyx_n_u_bind_event __pyx_string_tab[33]
+#define __pyx_n_u_bind_event_locals_genexpr __pyx_string_tab[34]
+#define __pyx_n_u_carried __pyx_string_tab[35]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[36]
+#define __pyx_n_u_close __pyx_string_tab[37]
+#define __pyx_n_u_cls __pyx_string_tab[38]
+#define __pyx_n_u_cmd __pyx_string_tab[39]
+#define __pyx_n_u_configure __pyx_string_tab[40]
+#define __pyx_n_u_count __pyx_string_tab[41]
+#define __pyx_n_u_datetime __pyx_string_tab[42]
+#define __pyx_n_u_db __pyx_string_tab[43]
+#define __pyx_n_u_db_2 __pyx_string_tab[44]
+#define __pyx_n_u_dict __pyx_string_tab[45]
 #define __pyx_n_u_end __pyx_string_tab[46]
 #define __pyx_n_u_entry __pyx_string_tab[47]
 #define __pyx_n_u_eol __pyx_string_tab[48]
@@ -3031,38 +3061,38 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_fingerprint __pyx_string_tab[52]
 #define __pyx_n_u_fingerprint_latin1 __pyx_string_tab[53]
 #define __pyx_n_u_fingerprint_pair __pyx_string_tab[54]
-#define __pyx_n_u_fp __pyx_string_tab[55]
-#define __pyx_n_u_fromtimestamp __pyx_string_tab[56]
-#define __pyx_n_u_func __pyx_string_tab[57]
-#define __pyx_n_u_genexpr __pyx_string_tab[58]
-#define __pyx_n_u_get __pyx_string_tab[59]
-#define __pyx_n_u_group __pyx_string_tab[60]
-#define __pyx_n_u_hashlib __pyx_string_tab[61]
-#define __pyx_n_u_heap __pyx_string_tab[62]
-#define __pyx_n_u_host __pyx_string_tab[63]
-#define __pyx_n_u_i __pyx_string_tab[64]
-#define __pyx_n_u_ip __pyx_string_tab[65]
-#define __pyx_n_u_is_coroutine __pyx_string_tab[66]
-#define __pyx_n_u_items __pyx_string_tab[67]
-#define __pyx_n_u_lc __pyx_string_tab[68]
-#define __pyx_n_u_m __pyx_string_tab[69]
-#define __pyx_n_u_main __pyx_string_tab[70]
-#define __pyx_n_u_mask __pyx_string_tab[71]
-#define __pyx_n_u_match __pyx_string_tab[72]
-#define __pyx_n_u_max_statement __pyx_string_tab[73]
-#define __pyx_n_u_md5 __pyx_string_tab[74]
-#define __pyx_n_u_md5_2 __pyx_string_tab[75]
-#define __pyx_n_u_module __pyx_string_tab[76]
-#define __pyx_n_u_mysqldump __pyx_string_tab[77]
-#define __pyx_n_u_n __pyx_string_tab[78]
-#define __pyx_n_u_name __pyx_string_tab[79]
-#define __pyx_n_u_name_2 __pyx_string_tab[80]
-#define __pyx_n_u_names __pyx_string_tab[81]
-#define __pyx_n_u_new_md5 __pyx_string_tab[82]
-#define __pyx_n_u_next __pyx_string_tab[83]
-#define __pyx_n_u_out __pyx_string_tab[84]
-#define __pyx_n_u_p __pyx_string_tab[85]
-#define __pyx_n_u_pair __pyx_string_tab[86]
+#define __pyx_n_u_fingerprint_pair_python __pyx_string_tab[55]
+#define __pyx_n_u_floor __pyx_string_tab[56]
+#define __pyx_n_u_fp __pyx_string_tab[57]
+#define __pyx_n_u_fromtimestamp __pyx_string_tab[58]
+#define __pyx_n_u_func __pyx_string_tab[59]
+#define __pyx_n_u_genexpr __pyx_string_tab[60]
+#define __pyx_n_u_get __pyx_string_tab[61]
+#define __pyx_n_u_group __pyx_string_tab[62]
+#define __pyx_n_u_heap __pyx_string_tab[63]
+#define __pyx_n_u_host __pyx_string_tab[64]
+#define __pyx_n_u_i __pyx_string_tab[65]
+#define __pyx_n_u_ip __pyx_string_tab[66]
+#define __pyx_n_u_is_coroutine __pyx_string_tab[67]
+#define __pyx_n_u_items __pyx_string_tab[68]
+#define __pyx_n_u_lc __pyx_string_tab[69]
+#define __pyx_n_u_m __pyx_string_tab[70]
+#define __pyx_n_u_main __pyx_string_tab[71]
+#define __pyx_n_u_mask __pyx_string_tab[72]
+#define __pyx_n_u_match __pyx_string_tab[73]
+#define __pyx_n_u_math __pyx_string_tab[74]
+#define __pyx_n_u_max_statement __pyx_string_tab[75]
+#define __pyx_n_u_md5_constants __pyx_string_tab[76]
+#define __pyx_n_u_md5_upper __pyx_string_tab[77]
+#define __pyx_n_u_module __pyx_string_tab[78]
+#define __pyx_n_u_mysqldump __pyx_string_tab[79]
+#define __pyx_n_u_n __pyx_string_tab[80]
+#define __pyx_n_u_name __pyx_string_tab[81]
+#define __pyx_n_u_name_2 __pyx_string_tab[82]
+#define __pyx_n_u_names __pyx_string_tab[83]
+#define __pyx_n_u_next __pyx_string_tab[84]
+#define __pyx_n_u_out __pyx_string_tab[85]
+#define __pyx_n_u_p __pyx_string_tab[86]
 #define __pyx_n_u_parse_error __pyx_string_tab[87]
 #define __pyx_n_u_parser __pyx_string_tab[88]
 #define __pyx_n_u_pop __pyx_string_tab[89]
@@ -3080,36 +3110,40 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_send __pyx_string_tab[101]
 #define __pyx_n_u_set_name __pyx_string_tab[102]
 #define __pyx_n_u_setdefault __pyx_string_tab[103]
-#define __pyx_n_u_slots __pyx_string_tab[104]
-#define __pyx_n_u_spec __pyx_string_tab[105]
-#define __pyx_n_u_stack_a __pyx_string_tab[106]
-#define __pyx_n_u_stack_b __pyx_string_tab[107]
-#define __pyx_n_u_start __pyx_string_tab[108]
-#define __pyx_n_u_statement __pyx_string_tab[109]
-#define __pyx_n_u_stmt __pyx_string_tab[110]
-#define __pyx_n_u_strip_order_by_asc __pyx_string_tab[111]
-#define __pyx_n_u_sub __pyx_string_tab[112]
-#define __pyx_n_u_table __pyx_string_tab[113]
-#define __pyx_n_u_test __pyx_string_tab[114]
-#define __pyx_n_u_text __pyx_string_tab[115]
-#define __pyx_n_u_thread_id __pyx_string_tab[116]
-#define __pyx_n_u_throw __pyx_string_tab[117]
-#define __pyx_n_u_timestamp_2 __pyx_string_tab[118]
-#define __pyx_n_u_timezone __pyx_string_tab[119]
-#define __pyx_n_u_ts __pyx_string_tab[120]
-#define __pyx_n_u_usedforsecurity __pyx_string_tab[121]
+#define __pyx_n_u_sin __pyx_string_tab[104]
+#define __pyx_n_u_slots __pyx_string_tab[105]
+#define __pyx_n_u_spec __pyx_string_tab[106]
+#define __pyx_n_u_stack_a __pyx_string_tab[107]
+#define __pyx_n_u_stack_b __pyx_string_tab[108]
+#define __pyx_n_u_start __pyx_string_tab[109]
+#define __pyx_n_u_statement __pyx_string_tab[110]
+#define __pyx_n_u_stmt __pyx_string_tab[111]
+#define __pyx_n_u_strip_order_by_asc __pyx_string_tab[112]
+#define __pyx_n_u_sub __pyx_string_tab[113]
+#define __pyx_n_u_table __pyx_string_tab[114]
+#define __pyx_n_u_test __pyx_string_tab[115]
+#define __pyx_n_u_text __pyx_string_tab[116]
+#define __pyx_n_u_thread_id __pyx_string_tab[117]
+#define __pyx_n_u_throw __pyx_string_tab[118]
+#define __pyx_n_u_timestamp_2 __pyx_string_tab[119]
+#define __pyx_n_u_timezone __pyx_string_tab[120]
+#define __pyx_n_u_ts __pyx_string_tab[121]
 #define __pyx_n_u_user __pyx_string_tab[122]
 #define __pyx_n_u_utc __pyx_string_tab[123]
 #define __pyx_n_u_value __pyx_string_tab[124]
 #define __pyx_n_u_values __pyx_string_tab[125]
 #define __pyx_n_u_when __pyx_string_tab[126]
-#define __pyx_kp_b_iso88591_1A_9_OvU_8_U_1_1Bb_S_3c_1Bb_E_A __pyx_string_tab[127]
-#define __pyx_kp_b_iso88591_A __pyx_string_tab[128]
-#define __pyx_kp_b_iso88591_Q __pyx_string_tab[129]
+#define __pyx_kp_b_iso88591_A __pyx_string_tab[127]
+#define __pyx_kp_b_iso88591_Q __pyx_string_tab[128]
+#define __pyx_kp_b_iso88591_WA_U_1_Qe_j_Qc_Qb_b_bPQ __pyx_string_tab[129]
 #define __pyx_kp_b_iso88591_YgZ_Q_uAWAU_uCq_q_Qe5_Q __pyx_string_tab[130]
-#define __pyx_kp_b_iso88591_t81A_q_7_AQ_fA_Ba_V1Bb_7_Ba_3c __pyx_string_tab[131]
-#define __pyx_kp_b_iso88591_t81A_u_q_7_AQ_vQc_C_DA_q_s_3c_4 __pyx_string_tab[132]
-#define __pyx_int_1 __pyx_number_tab[0]
+#define __pyx_kp_b_iso88591_t81A_j_aw6J_1 __pyx_string_tab[131]
+#define __pyx_kp_b_iso88591_t81A_q_7_AQ_fA_Ba_V1Bb_7_Ba_3c __pyx_string_tab[132]
+#define __pyx_kp_b_iso88591_t81A_u_Qa_aq __pyx_string_tab[133]
+#define __pyx_kp_b_iso88591_t81A_u_q_7_AQ_vQc_C_DA_q_s_3c_4 __pyx_string_tab[134]
+#define __pyx_float_4294967296_0 __pyx_number_tab[0]
+#define __pyx_int_1 __pyx_number_tab[1]
+#define __pyx_int_4294967295 __pyx_number_tab[2]
 /* #### Code section: module_state_clear ### */
 #if CYTHON_USE_MODULE_STATE
 static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
@@ -3135,9 +3169,9 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   Py_CLEAR(clear_module_state->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr);
   Py_CLEAR(clear_module_state->__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr);
   for (int i=0; i<1; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
-  for (int i=0; i<6; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<133; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
-  for (int i=0; i<1; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
+  for (int i=0; i<8; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
+  for (int i=0; i<135; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<3; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
 Py_CLEAR(clear_module_state->__pyx_CommonTypesMetaclassType);
@@ -3174,9 +3208,9 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   Py_VISIT(traverse_module_state->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr);
   Py_VISIT(traverse_module_state->__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr);
   for (int i=0; i<1; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
-  for (int i=0; i<6; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<133; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
-  for (int i=0; i<1; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
+  for (int i=0; i<8; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
+  for (int i=0; i<135; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<3; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
 Py_VISIT(traverse_module_state->__pyx_CommonTypesMetaclassType);
@@ -5216,7 +5250,7 @@ static CYTHON_INLINE double __pyx_f_7cpython_8datetime_total_seconds(PyDateTime_
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog.pyx":50
+/* "processor/parsers/_slowlog.pyx":49
  * 
  * 
  * cdef inline bint one_byte(str text):             # <<<<<<<<<<<<<<
@@ -5227,7 +5261,7 @@ static CYTHON_INLINE double __pyx_f_7cpython_8datetime_total_seconds(PyDateTime_
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_one_byte(PyObject *__pyx_v_text) {
   int __pyx_r;
 
-  /* "processor/parsers/_slowlog.pyx":52
+  /* "processor/parsers/_slowlog.pyx":51
  * cdef inline bint one_byte(str text):
  *     """A latin-1 view (one byte per character), which is all the parsers hand over."""
  *     return PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND             # <<<<<<<<<<<<<<
@@ -5237,7 +5271,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_one_byte(PyObject
   __pyx_r = (PyUnicode_KIND(__pyx_v_text) == PyUnicode_1BYTE_KIND);
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog.pyx":50
+  /* "processor/parsers/_slowlog.pyx":49
  * 
  * 
  * cdef inline bint one_byte(str text):             # <<<<<<<<<<<<<<
@@ -5250,7 +5284,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_one_byte(PyObject
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog.pyx":57
+/* "processor/parsers/_slowlog.pyx":56
  * 
  * 
  * def bind_event(cls):             # <<<<<<<<<<<<<<
@@ -5298,32 +5332,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_cls,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(0, 57, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(0, 56, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 56, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "bind_event", 0) < (0)) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "bind_event", 0) < (0)) __PYX_ERR(0, 56, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("bind_event", 1, 1, 1, i); __PYX_ERR(0, 57, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("bind_event", 1, 1, 1, i); __PYX_ERR(0, 56, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 56, __pyx_L3_error)
     }
     __pyx_v_cls = values[0];
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("bind_event", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 57, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("bind_event", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 56, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -5345,7 +5379,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
 }
 static PyObject *__pyx_gb_9processor_7parsers_8_slowlog_10bind_event_2generator(__pyx_CoroutineObject *__pyx_generator, CYTHON_UNUSED PyThreadState *__pyx_tstate, PyObject *__pyx_sent_value); /* proto */
 
-/* "processor/parsers/_slowlog.pyx":63
+/* "processor/parsers/_slowlog.pyx":62
  *     if tuple(getattr(cls, "__slots__", ())) != names:
  *         return False
  *     return event_bind(cls, tuple(cls.__dict__[name] for name in names))             # <<<<<<<<<<<<<<
@@ -5365,7 +5399,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_10bind_event_genexpr(PyO
   if (unlikely(!__pyx_cur_scope)) {
     __pyx_cur_scope = ((struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr *)Py_None);
     __Pyx_INCREF(Py_None);
-    __PYX_ERR(0, 63, __pyx_L1_error)
+    __PYX_ERR(0, 62, __pyx_L1_error)
   } else {
     __Pyx_GOTREF((PyObject *)__pyx_cur_scope);
   }
@@ -5376,7 +5410,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_10bind_event_genexpr(PyO
   __Pyx_INCREF(__pyx_cur_scope->__pyx_genexpr_arg_0);
   __Pyx_GIVEREF(__pyx_cur_scope->__pyx_genexpr_arg_0);
   {
-    __pyx_CoroutineObject *gen = __Pyx_Generator_New((__pyx_coroutine_body_t) __pyx_gb_9processor_7parsers_8_slowlog_10bind_event_2generator, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0]), (PyObject *) __pyx_cur_scope, __pyx_mstate_global->__pyx_n_u_genexpr, __pyx_mstate_global->__pyx_n_u_bind_event_locals_genexpr, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog); if (unlikely(!gen)) __PYX_ERR(0, 63, __pyx_L1_error)
+    __pyx_CoroutineObject *gen = __Pyx_Generator_New((__pyx_coroutine_body_t) __pyx_gb_9processor_7parsers_8_slowlog_10bind_event_2generator, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0]), (PyObject *) __pyx_cur_scope, __pyx_mstate_global->__pyx_n_u_genexpr, __pyx_mstate_global->__pyx_n_u_bind_event_locals_genexpr, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog); if (unlikely(!gen)) __PYX_ERR(0, 62, __pyx_L1_error)
     __Pyx_DECREF(__pyx_cur_scope);
     __Pyx_RefNannyFinishContext();
     return (PyObject *) gen;
@@ -5415,16 +5449,16 @@ static PyObject *__pyx_gb_9processor_7parsers_8_slowlog_10bind_event_2generator(
   __pyx_L3_first_run:;
   if (unlikely(__pyx_sent_value != Py_None)) {
     if (unlikely(__pyx_sent_value)) PyErr_SetString(PyExc_TypeError, "can't send non-None value to a just-started generator");
-    __PYX_ERR(0, 63, __pyx_L1_error)
+    __PYX_ERR(0, 62, __pyx_L1_error)
   }
-  if (unlikely(!__pyx_cur_scope->__pyx_genexpr_arg_0)) { __Pyx_RaiseUnboundLocalError(".0"); __PYX_ERR(0, 63, __pyx_L1_error) }
+  if (unlikely(!__pyx_cur_scope->__pyx_genexpr_arg_0)) { __Pyx_RaiseUnboundLocalError(".0"); __PYX_ERR(0, 62, __pyx_L1_error) }
   __pyx_t_1 = __pyx_cur_scope->__pyx_genexpr_arg_0; __Pyx_INCREF(__pyx_t_1);
   __pyx_t_2 = 0;
   for (;;) {
     {
       Py_ssize_t __pyx_temp = __Pyx_PyTuple_GET_SIZE(__pyx_t_1);
       #if !CYTHON_ASSUME_SAFE_SIZE
-      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 63, __pyx_L1_error)
+      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 62, __pyx_L1_error)
       #endif
       if (__pyx_t_2 >= __pyx_temp) break;
     }
@@ -5434,16 +5468,16 @@ static PyObject *__pyx_gb_9processor_7parsers_8_slowlog_10bind_event_2generator(
     __pyx_t_3 = __Pyx_PySequence_ITEM(__pyx_t_1, __pyx_t_2);
     #endif
     ++__pyx_t_2;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 63, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 62, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_XGOTREF(__pyx_cur_scope->__pyx_v_name);
     __Pyx_XDECREF_SET(__pyx_cur_scope->__pyx_v_name, ((PyObject*)__pyx_t_3));
     __Pyx_GIVEREF(__pyx_t_3);
     __pyx_t_3 = 0;
-    if (unlikely(!__pyx_cur_scope->__pyx_outer_scope->__pyx_v_cls)) { __Pyx_RaiseClosureNameError("cls"); __PYX_ERR(0, 63, __pyx_L1_error) }
-    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_cur_scope->__pyx_outer_scope->__pyx_v_cls, __pyx_mstate_global->__pyx_n_u_dict); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 63, __pyx_L1_error)
+    if (unlikely(!__pyx_cur_scope->__pyx_outer_scope->__pyx_v_cls)) { __Pyx_RaiseClosureNameError("cls"); __PYX_ERR(0, 62, __pyx_L1_error) }
+    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_cur_scope->__pyx_outer_scope->__pyx_v_cls, __pyx_mstate_global->__pyx_n_u_dict); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 62, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_t_3, __pyx_cur_scope->__pyx_v_name); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 63, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_t_3, __pyx_cur_scope->__pyx_v_name); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 62, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __pyx_r = __pyx_t_4;
@@ -5462,7 +5496,7 @@ static PyObject *__pyx_gb_9processor_7parsers_8_slowlog_10bind_event_2generator(
     __pyx_cur_scope->__pyx_t_0 = 0;
     __Pyx_XGOTREF(__pyx_t_1);
     __pyx_t_2 = __pyx_cur_scope->__pyx_t_1;
-    if (unlikely(!__pyx_sent_value)) __PYX_ERR(0, 63, __pyx_L1_error)
+    if (unlikely(!__pyx_sent_value)) __PYX_ERR(0, 62, __pyx_L1_error)
   }
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   CYTHON_MAYBE_UNUSED_VAR(__pyx_cur_scope);
@@ -5489,7 +5523,7 @@ static PyObject *__pyx_gb_9processor_7parsers_8_slowlog_10bind_event_2generator(
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog.pyx":57
+/* "processor/parsers/_slowlog.pyx":56
  * 
  * 
  * def bind_event(cls):             # <<<<<<<<<<<<<<
@@ -5515,7 +5549,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED
   if (unlikely(!__pyx_cur_scope)) {
     __pyx_cur_scope = ((struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event *)Py_None);
     __Pyx_INCREF(Py_None);
-    __PYX_ERR(0, 57, __pyx_L1_error)
+    __PYX_ERR(0, 56, __pyx_L1_error)
   } else {
     __Pyx_GOTREF((PyObject *)__pyx_cur_scope);
   }
@@ -5523,7 +5557,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED
   __Pyx_INCREF(__pyx_cur_scope->__pyx_v_cls);
   __Pyx_GIVEREF(__pyx_cur_scope->__pyx_v_cls);
 
-  /* "processor/parsers/_slowlog.pyx":60
+  /* "processor/parsers/_slowlog.pyx":59
  *     """Let the scanner build `cls` (the slots dataclass `Event`) directly; False (and the
  *     scanner calls `cls` instead) when its slots are not plain object members."""
  *     names = ("start", "end", "fields", "event_time", "parse_error")             # <<<<<<<<<<<<<<
@@ -5533,7 +5567,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED
   __Pyx_INCREF(__pyx_mstate_global->__pyx_tuple[0]);
   __pyx_v_names = __pyx_mstate_global->__pyx_tuple[0];
 
-  /* "processor/parsers/_slowlog.pyx":61
+  /* "processor/parsers/_slowlog.pyx":60
  *     scanner calls `cls` instead) when its slots are not plain object members."""
  *     names = ("start", "end", "fields", "event_time", "parse_error")
  *     if tuple(getattr(cls, "__slots__", ())) != names:             # <<<<<<<<<<<<<<
@@ -5542,19 +5576,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED
 */
   __pyx_t_1 = __pyx_cur_scope->__pyx_v_cls;
   __Pyx_INCREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_GetAttr3(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_slots, __pyx_mstate_global->__pyx_empty_tuple); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 61, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_GetAttr3(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_slots, __pyx_mstate_global->__pyx_empty_tuple); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 60, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PySequence_Tuple(__pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 61, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PySequence_Tuple(__pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 60, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = PyObject_RichCompare(__pyx_t_1, __pyx_v_names, Py_NE); __Pyx_XGOTREF(__pyx_t_2); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 61, __pyx_L1_error)
+  __pyx_t_2 = PyObject_RichCompare(__pyx_t_1, __pyx_v_names, Py_NE); __Pyx_XGOTREF(__pyx_t_2); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 60, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_2); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 61, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_2); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 60, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   if (__pyx_t_3) {
 
-    /* "processor/parsers/_slowlog.pyx":62
+    /* "processor/parsers/_slowlog.pyx":61
  *     names = ("start", "end", "fields", "event_time", "parse_error")
  *     if tuple(getattr(cls, "__slots__", ())) != names:
  *         return False             # <<<<<<<<<<<<<<
@@ -5566,7 +5600,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED
     __pyx_r = Py_False;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog.pyx":61
+    /* "processor/parsers/_slowlog.pyx":60
  *     scanner calls `cls` instead) when its slots are not plain object members."""
  *     names = ("start", "end", "fields", "event_time", "parse_error")
  *     if tuple(getattr(cls, "__slots__", ())) != names:             # <<<<<<<<<<<<<<
@@ -5575,7 +5609,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED
 */
   }
 
-  /* "processor/parsers/_slowlog.pyx":63
+  /* "processor/parsers/_slowlog.pyx":62
  *     if tuple(getattr(cls, "__slots__", ())) != names:
  *         return False
  *     return event_bind(cls, tuple(cls.__dict__[name] for name in names))             # <<<<<<<<<<<<<<
@@ -5585,12 +5619,12 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED
   __Pyx_XDECREF(__pyx_r);
   __pyx_t_2 = __pyx_cur_scope->__pyx_v_cls;
   __Pyx_INCREF(__pyx_t_2);
-  __pyx_t_1 = __pyx_pf_9processor_7parsers_8_slowlog_10bind_event_genexpr(((PyObject*)__pyx_cur_scope), __pyx_v_names); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 63, __pyx_L1_error)
+  __pyx_t_1 = __pyx_pf_9processor_7parsers_8_slowlog_10bind_event_genexpr(((PyObject*)__pyx_cur_scope), __pyx_v_names); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 62, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_4 = __Pyx_PySequence_Tuple(__pyx_t_1); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 63, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PySequence_Tuple(__pyx_t_1); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 62, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyBool_FromLong(event_bind(__pyx_t_2, ((PyObject*)__pyx_t_4))); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 63, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyBool_FromLong(event_bind(__pyx_t_2, ((PyObject*)__pyx_t_4))); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 62, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
@@ -5598,7 +5632,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog.pyx":57
+  /* "processor/parsers/_slowlog.pyx":56
  * 
  * 
  * def bind_event(cls):             # <<<<<<<<<<<<<<
@@ -11182,25 +11216,1317 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":454
+/* "processor/parsers/_slowlog_md5.pxi":16
  * 
  * 
- * def fingerprint_pair(str query):             # <<<<<<<<<<<<<<
- *     """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C."""
- *     fp = fingerprint_latin1(query)
+ * def _md5_constants():             # <<<<<<<<<<<<<<
+ *     from math import floor, sin
+ *     cdef int i
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_7fingerprint_pair(PyObject *__pyx_self, 
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_7_md5_constants(PyObject *__pyx_self, CYTHON_UNUSED PyObject *unused); /*proto*/
+static PyMethodDef __pyx_mdef_9processor_7parsers_8_slowlog_7_md5_constants = {"_md5_constants", (PyCFunction)__pyx_pw_9processor_7parsers_8_slowlog_7_md5_constants, METH_NOARGS, 0};
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_7_md5_constants(PyObject *__pyx_self, CYTHON_UNUSED PyObject *unused) {
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("_md5_constants (wrapper)", 0);
+  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
+  __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_6_md5_constants(__pyx_self);
+
+  /* function exit code */
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_6_md5_constants(CYTHON_UNUSED PyObject *__pyx_self) {
+  PyObject *__pyx_v_floor = NULL;
+  PyObject *__pyx_v_sin = NULL;
+  int __pyx_v_i;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  PyObject *__pyx_t_2 = NULL;
+  Py_ssize_t __pyx_t_3;
+  PyObject *__pyx_t_4 = NULL;
+  int __pyx_t_5;
+  PyObject *__pyx_t_6 = NULL;
+  PyObject *__pyx_t_7 = NULL;
+  PyObject *__pyx_t_8 = NULL;
+  PyObject *__pyx_t_9 = NULL;
+  PyObject *__pyx_t_10 = NULL;
+  size_t __pyx_t_11;
+  uint64_t __pyx_t_12;
+  uint32_t __pyx_t_13;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("_md5_constants", 0);
+
+  /* "processor/parsers/_slowlog_md5.pxi":17
+ * 
+ * def _md5_constants():
+ *     from math import floor, sin             # <<<<<<<<<<<<<<
+ *     cdef int i
+ *     for i in range(64):
+*/
+  {
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_floor,__pyx_mstate_global->__pyx_n_u_sin};
+    __pyx_t_2 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_math, __pyx_imported_names, 2, NULL, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 17, __pyx_L1_error)
+  }
+  __pyx_t_1 = __pyx_t_2;
+  __Pyx_GOTREF(__pyx_t_1);
+  {
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_floor,__pyx_mstate_global->__pyx_n_u_sin};
+    for (__pyx_t_3=0; __pyx_t_3 < 2; __pyx_t_3++) {
+      __pyx_t_4 = __Pyx_ImportFrom(__pyx_t_1, __pyx_imported_names[__pyx_t_3]); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 17, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_4);
+      switch (__pyx_t_3) {
+        case 0:
+        __Pyx_INCREF(__pyx_t_4);
+        __pyx_v_floor = __pyx_t_4;
+        break;
+        case 1:
+        __Pyx_INCREF(__pyx_t_4);
+        __pyx_v_sin = __pyx_t_4;
+        break;
+        default:;
+      }
+      __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+    }
+  }
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+
+  /* "processor/parsers/_slowlog_md5.pxi":19
+ *     from math import floor, sin
+ *     cdef int i
+ *     for i in range(64):             # <<<<<<<<<<<<<<
+ *         MD5_K[i] = <uint32_t>(<uint64_t>floor(abs(sin(i + 1)) * 4294967296.0) & 0xFFFFFFFF)
+ * 
+*/
+  for (__pyx_t_5 = 0; __pyx_t_5 < 64; __pyx_t_5+=1) {
+    __pyx_v_i = __pyx_t_5;
+
+    /* "processor/parsers/_slowlog_md5.pxi":20
+ *     cdef int i
+ *     for i in range(64):
+ *         MD5_K[i] = <uint32_t>(<uint64_t>floor(abs(sin(i + 1)) * 4294967296.0) & 0xFFFFFFFF)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+    __pyx_t_4 = NULL;
+    __Pyx_INCREF(__pyx_v_floor);
+    __pyx_t_6 = __pyx_v_floor; 
+    __pyx_t_8 = NULL;
+    __Pyx_INCREF(__pyx_v_sin);
+    __pyx_t_9 = __pyx_v_sin; 
+    __pyx_t_10 = __Pyx_PyLong_From_long((__pyx_v_i + 1)); if (unlikely(!__pyx_t_10)) __PYX_ERR(3, 20, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_10);
+    __pyx_t_11 = 1;
+    #if CYTHON_UNPACK_METHODS
+    if (unlikely(PyMethod_Check(__pyx_t_9))) {
+      __pyx_t_8 = PyMethod_GET_SELF(__pyx_t_9);
+      assert(__pyx_t_8);
+      PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
+      __Pyx_INCREF(__pyx_t_8);
+      __Pyx_INCREF(__pyx__function);
+      __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
+      __pyx_t_11 = 0;
+    }
+    #endif
+    {
+      PyObject *__pyx_callargs[2] = {__pyx_t_8, __pyx_t_10};
+      __pyx_t_7 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_11, (2-__pyx_t_11) | (__pyx_t_11*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+      __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
+      __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+      __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+      if (unlikely(!__pyx_t_7)) __PYX_ERR(3, 20, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_7);
+    }
+    __pyx_t_9 = __Pyx_PyNumber_Absolute(__pyx_t_7); if (unlikely(!__pyx_t_9)) __PYX_ERR(3, 20, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_9);
+    __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
+    __pyx_t_7 = PyNumber_Multiply(__pyx_t_9, __pyx_mstate_global->__pyx_float_4294967296_0); if (unlikely(!__pyx_t_7)) __PYX_ERR(3, 20, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_7);
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __pyx_t_11 = 1;
+    #if CYTHON_UNPACK_METHODS
+    if (unlikely(PyMethod_Check(__pyx_t_6))) {
+      __pyx_t_4 = PyMethod_GET_SELF(__pyx_t_6);
+      assert(__pyx_t_4);
+      PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_6);
+      __Pyx_INCREF(__pyx_t_4);
+      __Pyx_INCREF(__pyx__function);
+      __Pyx_DECREF_SET(__pyx_t_6, __pyx__function);
+      __pyx_t_11 = 0;
+    }
+    #endif
+    {
+      PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_t_7};
+      __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_6, __pyx_callargs+__pyx_t_11, (2-__pyx_t_11) | (__pyx_t_11*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+      __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
+      __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
+      __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(3, 20, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_1);
+    }
+    __pyx_t_12 = __Pyx_PyLong_As_uint64_t(__pyx_t_1); if (unlikely((__pyx_t_12 == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(3, 20, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __pyx_t_1 = __Pyx_PyLong_From_uint64_t(((uint64_t)__pyx_t_12)); if (unlikely(!__pyx_t_1)) __PYX_ERR(3, 20, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __pyx_t_6 = PyNumber_And(__pyx_t_1, __pyx_mstate_global->__pyx_int_4294967295); if (unlikely(!__pyx_t_6)) __PYX_ERR(3, 20, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __pyx_t_13 = __Pyx_PyLong_As_uint32_t(__pyx_t_6); if (unlikely((__pyx_t_13 == ((uint32_t)-1)) && PyErr_Occurred())) __PYX_ERR(3, 20, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+    (__pyx_v_9processor_7parsers_8_slowlog_MD5_K[__pyx_v_i]) = ((uint32_t)__pyx_t_13);
+  }
+
+  /* "processor/parsers/_slowlog_md5.pxi":16
+ * 
+ * 
+ * def _md5_constants():             # <<<<<<<<<<<<<<
+ *     from math import floor, sin
+ *     cdef int i
+*/
+
+  /* function exit code */
+  __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+  goto __pyx_L0;
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_XDECREF(__pyx_t_4);
+  __Pyx_XDECREF(__pyx_t_6);
+  __Pyx_XDECREF(__pyx_t_7);
+  __Pyx_XDECREF(__pyx_t_8);
+  __Pyx_XDECREF(__pyx_t_9);
+  __Pyx_XDECREF(__pyx_t_10);
+  __Pyx_AddTraceback("processor.parsers._slowlog._md5_constants", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+  __Pyx_XDECREF(__pyx_v_floor);
+  __Pyx_XDECREF(__pyx_v_sin);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_md5.pxi":26
+ * 
+ * 
+ * cdef inline uint32_t rotl(uint32_t x, int c) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     return (x << c) | (x >> (32 - c))
+ * 
+*/
+
+static CYTHON_INLINE uint32_t __pyx_f_9processor_7parsers_8_slowlog_rotl(uint32_t __pyx_v_x, int __pyx_v_c) {
+  uint32_t __pyx_r;
+
+  /* "processor/parsers/_slowlog_md5.pxi":27
+ * 
+ * cdef inline uint32_t rotl(uint32_t x, int c) noexcept nogil:
+ *     return (x << c) | (x >> (32 - c))             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_r = ((__pyx_v_x << __pyx_v_c) | (__pyx_v_x >> (32 - __pyx_v_c)));
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_md5.pxi":26
+ * 
+ * 
+ * cdef inline uint32_t rotl(uint32_t x, int c) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     return (x << c) | (x >> (32 - c))
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_md5.pxi":30
+ * 
+ * 
+ * cdef void md5_block(uint32_t* h, const unsigned char* p) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     cdef uint32_t w[16]
+ *     cdef uint32_t a = h[0], b = h[1], c = h[2], d = h[3], f, t
+*/
+
+static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h, unsigned char const *__pyx_v_p) {
+  uint32_t __pyx_v_w[16];
+  uint32_t __pyx_v_a;
+  uint32_t __pyx_v_b;
+  uint32_t __pyx_v_c;
+  uint32_t __pyx_v_d;
+  uint32_t __pyx_v_f;
+  uint32_t __pyx_v_t;
+  int __pyx_v_i;
+  int __pyx_v_g;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  long __pyx_t_3;
+
+  /* "processor/parsers/_slowlog_md5.pxi":32
+ * cdef void md5_block(uint32_t* h, const unsigned char* p) noexcept nogil:
+ *     cdef uint32_t w[16]
+ *     cdef uint32_t a = h[0], b = h[1], c = h[2], d = h[3], f, t             # <<<<<<<<<<<<<<
+ *     cdef int i, g
+ *     for i in range(16):
+*/
+  __pyx_v_a = (__pyx_v_h[0]);
+  __pyx_v_b = (__pyx_v_h[1]);
+  __pyx_v_c = (__pyx_v_h[2]);
+  __pyx_v_d = (__pyx_v_h[3]);
+
+  /* "processor/parsers/_slowlog_md5.pxi":34
+ *     cdef uint32_t a = h[0], b = h[1], c = h[2], d = h[3], f, t
+ *     cdef int i, g
+ *     for i in range(16):             # <<<<<<<<<<<<<<
+ *         w[i] = p[4 * i] | (<uint32_t>p[4 * i + 1] << 8) | (<uint32_t>p[4 * i + 2] << 16) | (
+ *             <uint32_t>p[4 * i + 3] << 24
+*/
+  for (__pyx_t_1 = 0; __pyx_t_1 < 16; __pyx_t_1+=1) {
+    __pyx_v_i = __pyx_t_1;
+
+    /* "processor/parsers/_slowlog_md5.pxi":35
+ *     cdef int i, g
+ *     for i in range(16):
+ *         w[i] = p[4 * i] | (<uint32_t>p[4 * i + 1] << 8) | (<uint32_t>p[4 * i + 2] << 16) | (             # <<<<<<<<<<<<<<
+ *             <uint32_t>p[4 * i + 3] << 24
+ *         )
+*/
+    (__pyx_v_w[__pyx_v_i]) = ((((__pyx_v_p[(4 * __pyx_v_i)]) | (((uint32_t)(__pyx_v_p[((4 * __pyx_v_i) + 1)])) << 8)) | (((uint32_t)(__pyx_v_p[((4 * __pyx_v_i) + 2)])) << 16)) | (((uint32_t)(__pyx_v_p[((4 * __pyx_v_i) + 3)])) << 24));
+  }
+
+  /* "processor/parsers/_slowlog_md5.pxi":38
+ *             <uint32_t>p[4 * i + 3] << 24
+ *         )
+ *     for i in range(64):             # <<<<<<<<<<<<<<
+ *         if i < 16:
+ *             f = (b & c) | (~b & d)
+*/
+  for (__pyx_t_1 = 0; __pyx_t_1 < 64; __pyx_t_1+=1) {
+    __pyx_v_i = __pyx_t_1;
+
+    /* "processor/parsers/_slowlog_md5.pxi":39
+ *         )
+ *     for i in range(64):
+ *         if i < 16:             # <<<<<<<<<<<<<<
+ *             f = (b & c) | (~b & d)
+ *             g = i
+*/
+    __pyx_t_2 = (__pyx_v_i < 16);
+    if (__pyx_t_2) {
+
+      /* "processor/parsers/_slowlog_md5.pxi":40
+ *     for i in range(64):
+ *         if i < 16:
+ *             f = (b & c) | (~b & d)             # <<<<<<<<<<<<<<
+ *             g = i
+ *         elif i < 32:
+*/
+      __pyx_v_f = ((__pyx_v_b & __pyx_v_c) | ((~__pyx_v_b) & __pyx_v_d));
+
+      /* "processor/parsers/_slowlog_md5.pxi":41
+ *         if i < 16:
+ *             f = (b & c) | (~b & d)
+ *             g = i             # <<<<<<<<<<<<<<
+ *         elif i < 32:
+ *             f = (d & b) | (~d & c)
+*/
+      __pyx_v_g = __pyx_v_i;
+
+      /* "processor/parsers/_slowlog_md5.pxi":39
+ *         )
+ *     for i in range(64):
+ *         if i < 16:             # <<<<<<<<<<<<<<
+ *             f = (b & c) | (~b & d)
+ *             g = i
+*/
+      goto __pyx_L7;
+    }
+
+    /* "processor/parsers/_slowlog_md5.pxi":42
+ *             f = (b & c) | (~b & d)
+ *             g = i
+ *         elif i < 32:             # <<<<<<<<<<<<<<
+ *             f = (d & b) | (~d & c)
+ *             g = (5 * i + 1) & 15
+*/
+    __pyx_t_2 = (__pyx_v_i < 32);
+    if (__pyx_t_2) {
+
+      /* "processor/parsers/_slowlog_md5.pxi":43
+ *             g = i
+ *         elif i < 32:
+ *             f = (d & b) | (~d & c)             # <<<<<<<<<<<<<<
+ *             g = (5 * i + 1) & 15
+ *         elif i < 48:
+*/
+      __pyx_v_f = ((__pyx_v_d & __pyx_v_b) | ((~__pyx_v_d) & __pyx_v_c));
+
+      /* "processor/parsers/_slowlog_md5.pxi":44
+ *         elif i < 32:
+ *             f = (d & b) | (~d & c)
+ *             g = (5 * i + 1) & 15             # <<<<<<<<<<<<<<
+ *         elif i < 48:
+ *             f = b ^ c ^ d
+*/
+      __pyx_v_g = (((5 * __pyx_v_i) + 1) & 15);
+
+      /* "processor/parsers/_slowlog_md5.pxi":42
+ *             f = (b & c) | (~b & d)
+ *             g = i
+ *         elif i < 32:             # <<<<<<<<<<<<<<
+ *             f = (d & b) | (~d & c)
+ *             g = (5 * i + 1) & 15
+*/
+      goto __pyx_L7;
+    }
+
+    /* "processor/parsers/_slowlog_md5.pxi":45
+ *             f = (d & b) | (~d & c)
+ *             g = (5 * i + 1) & 15
+ *         elif i < 48:             # <<<<<<<<<<<<<<
+ *             f = b ^ c ^ d
+ *             g = (3 * i + 5) & 15
+*/
+    __pyx_t_2 = (__pyx_v_i < 48);
+    if (__pyx_t_2) {
+
+      /* "processor/parsers/_slowlog_md5.pxi":46
+ *             g = (5 * i + 1) & 15
+ *         elif i < 48:
+ *             f = b ^ c ^ d             # <<<<<<<<<<<<<<
+ *             g = (3 * i + 5) & 15
+ *         else:
+*/
+      __pyx_v_f = ((__pyx_v_b ^ __pyx_v_c) ^ __pyx_v_d);
+
+      /* "processor/parsers/_slowlog_md5.pxi":47
+ *         elif i < 48:
+ *             f = b ^ c ^ d
+ *             g = (3 * i + 5) & 15             # <<<<<<<<<<<<<<
+ *         else:
+ *             f = c ^ (b | ~d)
+*/
+      __pyx_v_g = (((3 * __pyx_v_i) + 5) & 15);
+
+      /* "processor/parsers/_slowlog_md5.pxi":45
+ *             f = (d & b) | (~d & c)
+ *             g = (5 * i + 1) & 15
+ *         elif i < 48:             # <<<<<<<<<<<<<<
+ *             f = b ^ c ^ d
+ *             g = (3 * i + 5) & 15
+*/
+      goto __pyx_L7;
+    }
+
+    /* "processor/parsers/_slowlog_md5.pxi":49
+ *             g = (3 * i + 5) & 15
+ *         else:
+ *             f = c ^ (b | ~d)             # <<<<<<<<<<<<<<
+ *             g = (7 * i) & 15
+ *         t = d
+*/
+    /*else*/ {
+      __pyx_v_f = (__pyx_v_c ^ (__pyx_v_b | (~__pyx_v_d)));
+
+      /* "processor/parsers/_slowlog_md5.pxi":50
+ *         else:
+ *             f = c ^ (b | ~d)
+ *             g = (7 * i) & 15             # <<<<<<<<<<<<<<
+ *         t = d
+ *         d = c
+*/
+      __pyx_v_g = ((7 * __pyx_v_i) & 15);
+    }
+    __pyx_L7:;
+
+    /* "processor/parsers/_slowlog_md5.pxi":51
+ *             f = c ^ (b | ~d)
+ *             g = (7 * i) & 15
+ *         t = d             # <<<<<<<<<<<<<<
+ *         d = c
+ *         c = b
+*/
+    __pyx_v_t = __pyx_v_d;
+
+    /* "processor/parsers/_slowlog_md5.pxi":52
+ *             g = (7 * i) & 15
+ *         t = d
+ *         d = c             # <<<<<<<<<<<<<<
+ *         c = b
+ *         b = b + rotl(a + f + MD5_K[i] + w[g], MD5_R[i])
+*/
+    __pyx_v_d = __pyx_v_c;
+
+    /* "processor/parsers/_slowlog_md5.pxi":53
+ *         t = d
+ *         d = c
+ *         c = b             # <<<<<<<<<<<<<<
+ *         b = b + rotl(a + f + MD5_K[i] + w[g], MD5_R[i])
+ *         a = t
+*/
+    __pyx_v_c = __pyx_v_b;
+
+    /* "processor/parsers/_slowlog_md5.pxi":54
+ *         d = c
+ *         c = b
+ *         b = b + rotl(a + f + MD5_K[i] + w[g], MD5_R[i])             # <<<<<<<<<<<<<<
+ *         a = t
+ *     h[0] += a
+*/
+    __pyx_v_b = (__pyx_v_b + __pyx_f_9processor_7parsers_8_slowlog_rotl((((__pyx_v_a + __pyx_v_f) + (__pyx_v_9processor_7parsers_8_slowlog_MD5_K[__pyx_v_i])) + (__pyx_v_w[__pyx_v_g])), (__pyx_v_9processor_7parsers_8_slowlog_MD5_R[__pyx_v_i])));
+
+    /* "processor/parsers/_slowlog_md5.pxi":55
+ *         c = b
+ *         b = b + rotl(a + f + MD5_K[i] + w[g], MD5_R[i])
+ *         a = t             # <<<<<<<<<<<<<<
+ *     h[0] += a
+ *     h[1] += b
+*/
+    __pyx_v_a = __pyx_v_t;
+  }
+
+  /* "processor/parsers/_slowlog_md5.pxi":56
+ *         b = b + rotl(a + f + MD5_K[i] + w[g], MD5_R[i])
+ *         a = t
+ *     h[0] += a             # <<<<<<<<<<<<<<
+ *     h[1] += b
+ *     h[2] += c
+*/
+  __pyx_t_3 = 0;
+  (__pyx_v_h[__pyx_t_3]) = ((__pyx_v_h[__pyx_t_3]) + __pyx_v_a);
+
+  /* "processor/parsers/_slowlog_md5.pxi":57
+ *         a = t
+ *     h[0] += a
+ *     h[1] += b             # <<<<<<<<<<<<<<
+ *     h[2] += c
+ *     h[3] += d
+*/
+  __pyx_t_3 = 1;
+  (__pyx_v_h[__pyx_t_3]) = ((__pyx_v_h[__pyx_t_3]) + __pyx_v_b);
+
+  /* "processor/parsers/_slowlog_md5.pxi":58
+ *     h[0] += a
+ *     h[1] += b
+ *     h[2] += c             # <<<<<<<<<<<<<<
+ *     h[3] += d
+ * 
+*/
+  __pyx_t_3 = 2;
+  (__pyx_v_h[__pyx_t_3]) = ((__pyx_v_h[__pyx_t_3]) + __pyx_v_c);
+
+  /* "processor/parsers/_slowlog_md5.pxi":59
+ *     h[1] += b
+ *     h[2] += c
+ *     h[3] += d             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_3 = 3;
+  (__pyx_v_h[__pyx_t_3]) = ((__pyx_v_h[__pyx_t_3]) + __pyx_v_d);
+
+  /* "processor/parsers/_slowlog_md5.pxi":30
+ * 
+ * 
+ * cdef void md5_block(uint32_t* h, const unsigned char* p) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     cdef uint32_t w[16]
+ *     cdef uint32_t a = h[0], b = h[1], c = h[2], d = h[3], f, t
+*/
+
+  /* function exit code */
+}
+
+/* "processor/parsers/_slowlog_md5.pxi":62
+ * 
+ * 
+ * cdef str md5_hex_upper(chars s, Py_ssize_t n):             # <<<<<<<<<<<<<<
+ *     cdef uint32_t h[4]
+ *     cdef unsigned char tail[128]
+*/
+
+static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n) {
+  uint32_t __pyx_v_h[4];
+  unsigned char __pyx_v_tail[128];
+  Py_ssize_t __pyx_v_i;
+  Py_ssize_t __pyx_v_rest;
+  uint64_t __pyx_v_bits;
+  char __pyx_v_out[32];
+  Py_ssize_t __pyx_v_size;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  int __pyx_t_1;
+  Py_ssize_t __pyx_t_2;
+  PyObject *__pyx_t_3 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("md5_hex_upper", 0);
+
+  /* "processor/parsers/_slowlog_md5.pxi":66
+ *     cdef unsigned char tail[128]
+ *     cdef Py_ssize_t i, rest
+ *     cdef uint64_t bits = (<uint64_t>n) * 8             # <<<<<<<<<<<<<<
+ *     cdef char out[32]
+ *     h[0] = 0x67452301
+*/
+  __pyx_v_bits = (((uint64_t)__pyx_v_n) * 8);
+
+  /* "processor/parsers/_slowlog_md5.pxi":68
+ *     cdef uint64_t bits = (<uint64_t>n) * 8
+ *     cdef char out[32]
+ *     h[0] = 0x67452301             # <<<<<<<<<<<<<<
+ *     h[1] = 0xEFCDAB89
+ *     h[2] = 0x98BADCFE
+*/
+  (__pyx_v_h[0]) = 0x67452301;
+
+  /* "processor/parsers/_slowlog_md5.pxi":69
+ *     cdef char out[32]
+ *     h[0] = 0x67452301
+ *     h[1] = 0xEFCDAB89             # <<<<<<<<<<<<<<
+ *     h[2] = 0x98BADCFE
+ *     h[3] = 0x10325476
+*/
+  (__pyx_v_h[1]) = 0xEFCDAB89;
+
+  /* "processor/parsers/_slowlog_md5.pxi":70
+ *     h[0] = 0x67452301
+ *     h[1] = 0xEFCDAB89
+ *     h[2] = 0x98BADCFE             # <<<<<<<<<<<<<<
+ *     h[3] = 0x10325476
+ *     i = 0
+*/
+  (__pyx_v_h[2]) = 0x98BADCFE;
+
+  /* "processor/parsers/_slowlog_md5.pxi":71
+ *     h[1] = 0xEFCDAB89
+ *     h[2] = 0x98BADCFE
+ *     h[3] = 0x10325476             # <<<<<<<<<<<<<<
+ *     i = 0
+ *     while i + 64 <= n:
+*/
+  (__pyx_v_h[3]) = 0x10325476;
+
+  /* "processor/parsers/_slowlog_md5.pxi":72
+ *     h[2] = 0x98BADCFE
+ *     h[3] = 0x10325476
+ *     i = 0             # <<<<<<<<<<<<<<
+ *     while i + 64 <= n:
+ *         md5_block(h, s + i)
+*/
+  __pyx_v_i = 0;
+
+  /* "processor/parsers/_slowlog_md5.pxi":73
+ *     h[3] = 0x10325476
+ *     i = 0
+ *     while i + 64 <= n:             # <<<<<<<<<<<<<<
+ *         md5_block(h, s + i)
+ *         i += 64
+*/
+  while (1) {
+    __pyx_t_1 = ((__pyx_v_i + 64) <= __pyx_v_n);
+    if (!__pyx_t_1) break;
+
+    /* "processor/parsers/_slowlog_md5.pxi":74
+ *     i = 0
+ *     while i + 64 <= n:
+ *         md5_block(h, s + i)             # <<<<<<<<<<<<<<
+ *         i += 64
+ *     rest = n - i
+*/
+    __pyx_f_9processor_7parsers_8_slowlog_md5_block(__pyx_v_h, (__pyx_v_s + __pyx_v_i));
+
+    /* "processor/parsers/_slowlog_md5.pxi":75
+ *     while i + 64 <= n:
+ *         md5_block(h, s + i)
+ *         i += 64             # <<<<<<<<<<<<<<
+ *     rest = n - i
+ *     memcpy(tail, s + i, rest)
+*/
+    __pyx_v_i = (__pyx_v_i + 64);
+  }
+
+  /* "processor/parsers/_slowlog_md5.pxi":76
+ *         md5_block(h, s + i)
+ *         i += 64
+ *     rest = n - i             # <<<<<<<<<<<<<<
+ *     memcpy(tail, s + i, rest)
+ *     tail[rest] = 0x80
+*/
+  __pyx_v_rest = (__pyx_v_n - __pyx_v_i);
+
+  /* "processor/parsers/_slowlog_md5.pxi":77
+ *         i += 64
+ *     rest = n - i
+ *     memcpy(tail, s + i, rest)             # <<<<<<<<<<<<<<
+ *     tail[rest] = 0x80
+ *     cdef Py_ssize_t size = 64 if rest < 56 else 128
+*/
+  (void)(memcpy(__pyx_v_tail, (__pyx_v_s + __pyx_v_i), __pyx_v_rest));
+
+  /* "processor/parsers/_slowlog_md5.pxi":78
+ *     rest = n - i
+ *     memcpy(tail, s + i, rest)
+ *     tail[rest] = 0x80             # <<<<<<<<<<<<<<
+ *     cdef Py_ssize_t size = 64 if rest < 56 else 128
+ *     memset(tail + rest + 1, 0, size - rest - 1)
+*/
+  (__pyx_v_tail[__pyx_v_rest]) = 0x80;
+
+  /* "processor/parsers/_slowlog_md5.pxi":79
+ *     memcpy(tail, s + i, rest)
+ *     tail[rest] = 0x80
+ *     cdef Py_ssize_t size = 64 if rest < 56 else 128             # <<<<<<<<<<<<<<
+ *     memset(tail + rest + 1, 0, size - rest - 1)
+ *     for i in range(8):
+*/
+  __pyx_t_1 = (__pyx_v_rest < 56);
+  if (__pyx_t_1) {
+    __pyx_t_2 = 64;
+  } else {
+    __pyx_t_2 = 0x80;
+  }
+  __pyx_v_size = __pyx_t_2;
+
+  /* "processor/parsers/_slowlog_md5.pxi":80
+ *     tail[rest] = 0x80
+ *     cdef Py_ssize_t size = 64 if rest < 56 else 128
+ *     memset(tail + rest + 1, 0, size - rest - 1)             # <<<<<<<<<<<<<<
+ *     for i in range(8):
+ *         tail[size - 8 + i] = (bits >> (8 * i)) & 0xFF
+*/
+  (void)(memset(((__pyx_v_tail + __pyx_v_rest) + 1), 0, ((__pyx_v_size - __pyx_v_rest) - 1)));
+
+  /* "processor/parsers/_slowlog_md5.pxi":81
+ *     cdef Py_ssize_t size = 64 if rest < 56 else 128
+ *     memset(tail + rest + 1, 0, size - rest - 1)
+ *     for i in range(8):             # <<<<<<<<<<<<<<
+ *         tail[size - 8 + i] = (bits >> (8 * i)) & 0xFF
+ *     md5_block(h, tail)
+*/
+  for (__pyx_t_2 = 0; __pyx_t_2 < 8; __pyx_t_2+=1) {
+    __pyx_v_i = __pyx_t_2;
+
+    /* "processor/parsers/_slowlog_md5.pxi":82
+ *     memset(tail + rest + 1, 0, size - rest - 1)
+ *     for i in range(8):
+ *         tail[size - 8 + i] = (bits >> (8 * i)) & 0xFF             # <<<<<<<<<<<<<<
+ *     md5_block(h, tail)
+ *     if size == 128:
+*/
+    (__pyx_v_tail[((__pyx_v_size - 8) + __pyx_v_i)]) = ((__pyx_v_bits >> (8 * __pyx_v_i)) & 0xFF);
+  }
+
+  /* "processor/parsers/_slowlog_md5.pxi":83
+ *     for i in range(8):
+ *         tail[size - 8 + i] = (bits >> (8 * i)) & 0xFF
+ *     md5_block(h, tail)             # <<<<<<<<<<<<<<
+ *     if size == 128:
+ *         md5_block(h, tail + 64)
+*/
+  __pyx_f_9processor_7parsers_8_slowlog_md5_block(__pyx_v_h, __pyx_v_tail);
+
+  /* "processor/parsers/_slowlog_md5.pxi":84
+ *         tail[size - 8 + i] = (bits >> (8 * i)) & 0xFF
+ *     md5_block(h, tail)
+ *     if size == 128:             # <<<<<<<<<<<<<<
+ *         md5_block(h, tail + 64)
+ *     for i in range(16):
+*/
+  __pyx_t_1 = (__pyx_v_size == 0x80);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_md5.pxi":85
+ *     md5_block(h, tail)
+ *     if size == 128:
+ *         md5_block(h, tail + 64)             # <<<<<<<<<<<<<<
+ *     for i in range(16):
+ *         out[2 * i] = HEX[(h[i >> 2] >> (8 * (i & 3) + 4)) & 15]
+*/
+    __pyx_f_9processor_7parsers_8_slowlog_md5_block(__pyx_v_h, (__pyx_v_tail + 64));
+
+    /* "processor/parsers/_slowlog_md5.pxi":84
+ *         tail[size - 8 + i] = (bits >> (8 * i)) & 0xFF
+ *     md5_block(h, tail)
+ *     if size == 128:             # <<<<<<<<<<<<<<
+ *         md5_block(h, tail + 64)
+ *     for i in range(16):
+*/
+  }
+
+  /* "processor/parsers/_slowlog_md5.pxi":86
+ *     if size == 128:
+ *         md5_block(h, tail + 64)
+ *     for i in range(16):             # <<<<<<<<<<<<<<
+ *         out[2 * i] = HEX[(h[i >> 2] >> (8 * (i & 3) + 4)) & 15]
+ *         out[2 * i + 1] = HEX[(h[i >> 2] >> (8 * (i & 3))) & 15]
+*/
+  for (__pyx_t_2 = 0; __pyx_t_2 < 16; __pyx_t_2+=1) {
+    __pyx_v_i = __pyx_t_2;
+
+    /* "processor/parsers/_slowlog_md5.pxi":87
+ *         md5_block(h, tail + 64)
+ *     for i in range(16):
+ *         out[2 * i] = HEX[(h[i >> 2] >> (8 * (i & 3) + 4)) & 15]             # <<<<<<<<<<<<<<
+ *         out[2 * i + 1] = HEX[(h[i >> 2] >> (8 * (i & 3))) & 15]
+ *     return PyUnicode_DecodeLatin1(out, 32, NULL)
+*/
+    (__pyx_v_out[(2 * __pyx_v_i)]) = (__pyx_v_9processor_7parsers_8_slowlog_HEX[(((__pyx_v_h[(__pyx_v_i >> 2)]) >> ((8 * (__pyx_v_i & 3)) + 4)) & 15)]);
+
+    /* "processor/parsers/_slowlog_md5.pxi":88
+ *     for i in range(16):
+ *         out[2 * i] = HEX[(h[i >> 2] >> (8 * (i & 3) + 4)) & 15]
+ *         out[2 * i + 1] = HEX[(h[i >> 2] >> (8 * (i & 3))) & 15]             # <<<<<<<<<<<<<<
+ *     return PyUnicode_DecodeLatin1(out, 32, NULL)
+ * 
+*/
+    (__pyx_v_out[((2 * __pyx_v_i) + 1)]) = (__pyx_v_9processor_7parsers_8_slowlog_HEX[(((__pyx_v_h[(__pyx_v_i >> 2)]) >> (8 * (__pyx_v_i & 3))) & 15)]);
+  }
+
+  /* "processor/parsers/_slowlog_md5.pxi":89
+ *         out[2 * i] = HEX[(h[i >> 2] >> (8 * (i & 3) + 4)) & 15]
+ *         out[2 * i + 1] = HEX[(h[i >> 2] >> (8 * (i & 3))) & 15]
+ *     return PyUnicode_DecodeLatin1(out, 32, NULL)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __Pyx_XDECREF(__pyx_r);
+  __pyx_t_3 = PyUnicode_DecodeLatin1(__pyx_v_out, 32, NULL); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 89, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_r = ((PyObject*)__pyx_t_3);
+  __pyx_t_3 = 0;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_md5.pxi":62
+ * 
+ * 
+ * cdef str md5_hex_upper(chars s, Py_ssize_t n):             # <<<<<<<<<<<<<<
+ *     cdef uint32_t h[4]
+ *     cdef unsigned char tail[128]
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_3);
+  __Pyx_AddTraceback("processor.parsers._slowlog.md5_hex_upper", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_md5.pxi":92
+ * 
+ * 
+ * def md5_upper(str text):             # <<<<<<<<<<<<<<
+ *     """pt-query-digest's `make_checksum` of a latin-1 view: hashlib.md5(...).hexdigest().upper()."""
+ *     if not one_byte(text):
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_9md5_upper(PyObject *__pyx_self, 
 #if CYTHON_METH_FASTCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
 PyObject *__pyx_args, PyObject *__pyx_kwds
 #endif
 ); /*proto*/
-PyDoc_STRVAR(__pyx_doc_9processor_7parsers_8_slowlog_6fingerprint_pair, "(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C.");
-static PyMethodDef __pyx_mdef_9processor_7parsers_8_slowlog_7fingerprint_pair = {"fingerprint_pair", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_9processor_7parsers_8_slowlog_7fingerprint_pair, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_9processor_7parsers_8_slowlog_6fingerprint_pair};
-static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_7fingerprint_pair(PyObject *__pyx_self, 
+PyDoc_STRVAR(__pyx_doc_9processor_7parsers_8_slowlog_8md5_upper, "pt-query-digest's `make_checksum` of a latin-1 view: hashlib.md5(...).hexdigest().upper().");
+static PyMethodDef __pyx_mdef_9processor_7parsers_8_slowlog_9md5_upper = {"md5_upper", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_9processor_7parsers_8_slowlog_9md5_upper, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_9processor_7parsers_8_slowlog_8md5_upper};
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_9md5_upper(PyObject *__pyx_self, 
+#if CYTHON_METH_FASTCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+) {
+  PyObject *__pyx_v_text = 0;
+  #if !CYTHON_METH_FASTCALL
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  #endif
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject* values[1] = {0};
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("md5_upper (wrapper)", 0);
+  #if !CYTHON_METH_FASTCALL
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
+  #endif
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
+  {
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_text,0};
+    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
+    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(3, 92, __pyx_L3_error)
+    if (__pyx_kwds_len > 0) {
+      switch (__pyx_nargs) {
+        case  1:
+        values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 92, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  0: break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+      const Py_ssize_t kwd_pos_args = __pyx_nargs;
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "md5_upper", 0) < (0)) __PYX_ERR(3, 92, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("md5_upper", 1, 1, 1, i); __PYX_ERR(3, 92, __pyx_L3_error) }
+      }
+    } else if (unlikely(__pyx_nargs != 1)) {
+      goto __pyx_L5_argtuple_error;
+    } else {
+      values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 92, __pyx_L3_error)
+    }
+    __pyx_v_text = ((PyObject*)values[0]);
+  }
+  goto __pyx_L6_skip;
+  __pyx_L5_argtuple_error:;
+  __Pyx_RaiseArgtupleInvalid("md5_upper", 1, 1, 1, __pyx_nargs); __PYX_ERR(3, 92, __pyx_L3_error)
+  __pyx_L6_skip:;
+  goto __pyx_L4_argument_unpacking_done;
+  __pyx_L3_error:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __Pyx_AddTraceback("processor.parsers._slowlog.md5_upper", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_RefNannyFinishContext();
+  return NULL;
+  __pyx_L4_argument_unpacking_done:;
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_text), (&PyUnicode_Type), 1, "text", 1))) __PYX_ERR(3, 92, __pyx_L1_error)
+  __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_8md5_upper(__pyx_self, __pyx_v_text);
+
+  /* function exit code */
+  goto __pyx_L0;
+  __pyx_L1_error:;
+  __pyx_r = NULL;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  goto __pyx_L7_cleaned_up;
+  __pyx_L0:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __pyx_L7_cleaned_up:;
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8md5_upper(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_text) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  int __pyx_t_1;
+  int __pyx_t_2;
+  PyObject *__pyx_t_3 = NULL;
+  PyObject *__pyx_t_4 = NULL;
+  size_t __pyx_t_5;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("md5_upper", 0);
+
+  /* "processor/parsers/_slowlog_md5.pxi":94
+ * def md5_upper(str text):
+ *     """pt-query-digest's `make_checksum` of a latin-1 view: hashlib.md5(...).hexdigest().upper()."""
+ *     if not one_byte(text):             # <<<<<<<<<<<<<<
+ *         raise ValueError("not a latin-1 view")
+ *     return md5_hex_upper(<chars>PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text))
+*/
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_one_byte(__pyx_v_text); if (unlikely(__pyx_t_1 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(3, 94, __pyx_L1_error)
+  __pyx_t_2 = (!__pyx_t_1);
+  if (unlikely(__pyx_t_2)) {
+
+    /* "processor/parsers/_slowlog_md5.pxi":95
+ *     """pt-query-digest's `make_checksum` of a latin-1 view: hashlib.md5(...).hexdigest().upper()."""
+ *     if not one_byte(text):
+ *         raise ValueError("not a latin-1 view")             # <<<<<<<<<<<<<<
+ *     return md5_hex_upper(<chars>PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text))
+*/
+    __pyx_t_4 = NULL;
+    __pyx_t_5 = 1;
+    {
+      PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_mstate_global->__pyx_kp_u_not_a_latin_1_view};
+      __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_ValueError)), __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (__pyx_t_5*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+      __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 95, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_3);
+    }
+    __Pyx_Raise(__pyx_t_3, 0, 0, 0);
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __PYX_ERR(3, 95, __pyx_L1_error)
+
+    /* "processor/parsers/_slowlog_md5.pxi":94
+ * def md5_upper(str text):
+ *     """pt-query-digest's `make_checksum` of a latin-1 view: hashlib.md5(...).hexdigest().upper()."""
+ *     if not one_byte(text):             # <<<<<<<<<<<<<<
+ *         raise ValueError("not a latin-1 view")
+ *     return md5_hex_upper(<chars>PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text))
+*/
+  }
+
+  /* "processor/parsers/_slowlog_md5.pxi":96
+ *     if not one_byte(text):
+ *         raise ValueError("not a latin-1 view")
+ *     return md5_hex_upper(<chars>PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text))             # <<<<<<<<<<<<<<
+*/
+  __Pyx_XDECREF(__pyx_r);
+  __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(((__pyx_t_9processor_7parsers_8_slowlog_chars)PyUnicode_DATA(__pyx_v_text)), PyUnicode_GET_LENGTH(__pyx_v_text)); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 96, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_r = __pyx_t_3;
+  __pyx_t_3 = 0;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_md5.pxi":92
+ * 
+ * 
+ * def md5_upper(str text):             # <<<<<<<<<<<<<<
+ *     """pt-query-digest's `make_checksum` of a latin-1 view: hashlib.md5(...).hexdigest().upper()."""
+ *     if not one_byte(text):
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_3);
+  __Pyx_XDECREF(__pyx_t_4);
+  __Pyx_AddTraceback("processor.parsers._slowlog.md5_upper", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_fingerprint.pxi":456
+ * 
+ * 
+ * cdef tuple pair_of(str query):             # <<<<<<<<<<<<<<
+ *     fp = fingerprint_latin1(query)
+ *     return fp, md5_hex_upper(<chars>PyUnicode_DATA(fp), PyUnicode_GET_LENGTH(fp))
+*/
+
+static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_of(PyObject *__pyx_v_query) {
+  PyObject *__pyx_v_fp = NULL;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  PyObject *__pyx_t_2 = NULL;
+  PyObject *__pyx_t_3 = NULL;
+  size_t __pyx_t_4;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("pair_of", 0);
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":457
+ * 
+ * cdef tuple pair_of(str query):
+ *     fp = fingerprint_latin1(query)             # <<<<<<<<<<<<<<
+ *     return fp, md5_hex_upper(<chars>PyUnicode_DATA(fp), PyUnicode_GET_LENGTH(fp))
+ * 
+*/
+  __pyx_t_2 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_fingerprint_latin1); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 457, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_4 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_3))) {
+    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_3);
+    assert(__pyx_t_2);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_3);
+    __Pyx_INCREF(__pyx_t_2);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_3, __pyx__function);
+    __pyx_t_4 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[2] = {__pyx_t_2, __pyx_v_query};
+    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 457, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+  }
+  __pyx_v_fp = __pyx_t_1;
+  __pyx_t_1 = 0;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":458
+ * cdef tuple pair_of(str query):
+ *     fp = fingerprint_latin1(query)
+ *     return fp, md5_hex_upper(<chars>PyUnicode_DATA(fp), PyUnicode_GET_LENGTH(fp))             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __Pyx_XDECREF(__pyx_r);
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(((__pyx_t_9processor_7parsers_8_slowlog_chars)PyUnicode_DATA(__pyx_v_fp)), PyUnicode_GET_LENGTH(__pyx_v_fp)); if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 458, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_3 = PyTuple_New(2); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 458, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __Pyx_INCREF(__pyx_v_fp);
+  __Pyx_GIVEREF(__pyx_v_fp);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_fp) != (0)) __PYX_ERR(2, 458, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_1);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_t_1) != (0)) __PYX_ERR(2, 458, __pyx_L1_error);
+  __pyx_t_1 = 0;
+  __pyx_r = ((PyObject*)__pyx_t_3);
+  __pyx_t_3 = 0;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":456
+ * 
+ * 
+ * cdef tuple pair_of(str query):             # <<<<<<<<<<<<<<
+ *     fp = fingerprint_latin1(query)
+ *     return fp, md5_hex_upper(<chars>PyUnicode_DATA(fp), PyUnicode_GET_LENGTH(fp))
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_XDECREF(__pyx_t_2);
+  __Pyx_XDECREF(__pyx_t_3);
+  __Pyx_AddTraceback("processor.parsers._slowlog.pair_of", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+  __Pyx_XDECREF(__pyx_v_fp);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_fingerprint.pxi":461
+ * 
+ * 
+ * cdef tuple pair_cached(str query):             # <<<<<<<<<<<<<<
+ *     if PyUnicode_GET_LENGTH(query) > CACHE_MAX_LEN:
+ *         return pair_of(query)
+*/
+
+static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_cached(PyObject *__pyx_v_query) {
+  PyObject *__pyx_v_hit = NULL;
+  PyObject *__pyx_v_pair = NULL;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  int __pyx_t_1;
+  PyObject *__pyx_t_2 = NULL;
+  Py_ssize_t __pyx_t_3;
+  int __pyx_t_4;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("pair_cached", 0);
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":462
+ * 
+ * cdef tuple pair_cached(str query):
+ *     if PyUnicode_GET_LENGTH(query) > CACHE_MAX_LEN:             # <<<<<<<<<<<<<<
+ *         return pair_of(query)
+ *     hit = _pairs.get(query)
+*/
+  __pyx_t_1 = (PyUnicode_GET_LENGTH(__pyx_v_query) > __pyx_v_9processor_7parsers_8_slowlog_CACHE_MAX_LEN);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":463
+ * cdef tuple pair_cached(str query):
+ *     if PyUnicode_GET_LENGTH(query) > CACHE_MAX_LEN:
+ *         return pair_of(query)             # <<<<<<<<<<<<<<
+ *     hit = _pairs.get(query)
+ *     if hit is not None:
+*/
+    __Pyx_XDECREF(__pyx_r);
+    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_pair_of(__pyx_v_query); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 463, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __pyx_r = ((PyObject*)__pyx_t_2);
+    __pyx_t_2 = 0;
+    goto __pyx_L0;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":462
+ * 
+ * cdef tuple pair_cached(str query):
+ *     if PyUnicode_GET_LENGTH(query) > CACHE_MAX_LEN:             # <<<<<<<<<<<<<<
+ *         return pair_of(query)
+ *     hit = _pairs.get(query)
+*/
+  }
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":464
+ *     if PyUnicode_GET_LENGTH(query) > CACHE_MAX_LEN:
+ *         return pair_of(query)
+ *     hit = _pairs.get(query)             # <<<<<<<<<<<<<<
+ *     if hit is not None:
+ *         return <tuple>hit
+*/
+  if (unlikely(__pyx_v_9processor_7parsers_8_slowlog__pairs == Py_None)) {
+    PyErr_Format(PyExc_AttributeError, "'NoneType' object has no attribute '%.30s'", "get");
+    __PYX_ERR(2, 464, __pyx_L1_error)
+  }
+  __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_9processor_7parsers_8_slowlog__pairs, __pyx_v_query, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 464, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_v_hit = __pyx_t_2;
+  __pyx_t_2 = 0;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":465
+ *         return pair_of(query)
+ *     hit = _pairs.get(query)
+ *     if hit is not None:             # <<<<<<<<<<<<<<
+ *         return <tuple>hit
+ *     pair = pair_of(query)
+*/
+  __pyx_t_1 = (__pyx_v_hit != Py_None);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":466
+ *     hit = _pairs.get(query)
+ *     if hit is not None:
+ *         return <tuple>hit             # <<<<<<<<<<<<<<
+ *     pair = pair_of(query)
+ *     if len(_pairs) >= CACHE_SIZE:
+*/
+    __Pyx_XDECREF(__pyx_r);
+    __Pyx_INCREF(((PyObject*)__pyx_v_hit));
+    __pyx_r = ((PyObject*)__pyx_v_hit);
+    goto __pyx_L0;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":465
+ *         return pair_of(query)
+ *     hit = _pairs.get(query)
+ *     if hit is not None:             # <<<<<<<<<<<<<<
+ *         return <tuple>hit
+ *     pair = pair_of(query)
+*/
+  }
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":467
+ *     if hit is not None:
+ *         return <tuple>hit
+ *     pair = pair_of(query)             # <<<<<<<<<<<<<<
+ *     if len(_pairs) >= CACHE_SIZE:
+ *         _pairs.clear()
+*/
+  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_pair_of(__pyx_v_query); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 467, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_v_pair = ((PyObject*)__pyx_t_2);
+  __pyx_t_2 = 0;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":468
+ *         return <tuple>hit
+ *     pair = pair_of(query)
+ *     if len(_pairs) >= CACHE_SIZE:             # <<<<<<<<<<<<<<
+ *         _pairs.clear()
+ *     _pairs[query] = pair
+*/
+  __pyx_t_2 = __pyx_v_9processor_7parsers_8_slowlog__pairs;
+  __Pyx_INCREF(__pyx_t_2);
+  if (unlikely(__pyx_t_2 == Py_None)) {
+    PyErr_SetString(PyExc_TypeError, "object of type 'NoneType' has no len()");
+    __PYX_ERR(2, 468, __pyx_L1_error)
+  }
+  __pyx_t_3 = PyDict_Size(__pyx_t_2); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(2, 468, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_1 = (__pyx_t_3 >= __pyx_v_9processor_7parsers_8_slowlog_CACHE_SIZE);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":469
+ *     pair = pair_of(query)
+ *     if len(_pairs) >= CACHE_SIZE:
+ *         _pairs.clear()             # <<<<<<<<<<<<<<
+ *     _pairs[query] = pair
+ *     return pair
+*/
+    if (unlikely(__pyx_v_9processor_7parsers_8_slowlog__pairs == Py_None)) {
+      PyErr_Format(PyExc_AttributeError, "'NoneType' object has no attribute '%.30s'", "clear");
+      __PYX_ERR(2, 469, __pyx_L1_error)
+    }
+    __pyx_t_4 = __Pyx_PyDict_Clear(__pyx_v_9processor_7parsers_8_slowlog__pairs); if (unlikely(__pyx_t_4 == ((int)-1))) __PYX_ERR(2, 469, __pyx_L1_error)
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":468
+ *         return <tuple>hit
+ *     pair = pair_of(query)
+ *     if len(_pairs) >= CACHE_SIZE:             # <<<<<<<<<<<<<<
+ *         _pairs.clear()
+ *     _pairs[query] = pair
+*/
+  }
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":470
+ *     if len(_pairs) >= CACHE_SIZE:
+ *         _pairs.clear()
+ *     _pairs[query] = pair             # <<<<<<<<<<<<<<
+ *     return pair
+ * 
+*/
+  if (unlikely(__pyx_v_9processor_7parsers_8_slowlog__pairs == Py_None)) {
+    PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
+    __PYX_ERR(2, 470, __pyx_L1_error)
+  }
+  if (unlikely((PyDict_SetItem(__pyx_v_9processor_7parsers_8_slowlog__pairs, __pyx_v_query, __pyx_v_pair) < 0))) __PYX_ERR(2, 470, __pyx_L1_error)
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":471
+ *         _pairs.clear()
+ *     _pairs[query] = pair
+ *     return pair             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __Pyx_XDECREF(__pyx_r);
+  __Pyx_INCREF(__pyx_v_pair);
+  __pyx_r = __pyx_v_pair;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":461
+ * 
+ * 
+ * cdef tuple pair_cached(str query):             # <<<<<<<<<<<<<<
+ *     if PyUnicode_GET_LENGTH(query) > CACHE_MAX_LEN:
+ *         return pair_of(query)
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_2);
+  __Pyx_AddTraceback("processor.parsers._slowlog.pair_cached", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+  __Pyx_XDECREF(__pyx_v_hit);
+  __Pyx_XDECREF(__pyx_v_pair);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog_fingerprint.pxi":474
+ * 
+ * 
+ * def fingerprint_pair(str query):             # <<<<<<<<<<<<<<
+ *     """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C,
+ *     cached for short statements."""
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_11fingerprint_pair(PyObject *__pyx_self, 
+#if CYTHON_METH_FASTCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+); /*proto*/
+PyDoc_STRVAR(__pyx_doc_9processor_7parsers_8_slowlog_10fingerprint_pair, "(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C,\n    cached for short statements.");
+static PyMethodDef __pyx_mdef_9processor_7parsers_8_slowlog_11fingerprint_pair = {"fingerprint_pair", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_9processor_7parsers_8_slowlog_11fingerprint_pair, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_9processor_7parsers_8_slowlog_10fingerprint_pair};
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_11fingerprint_pair(PyObject *__pyx_self, 
 #if CYTHON_METH_FASTCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
@@ -11230,32 +12556,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_query,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(2, 454, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(2, 474, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 454, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 474, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "fingerprint_pair", 0) < (0)) __PYX_ERR(2, 454, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "fingerprint_pair", 0) < (0)) __PYX_ERR(2, 474, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("fingerprint_pair", 1, 1, 1, i); __PYX_ERR(2, 454, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("fingerprint_pair", 1, 1, 1, i); __PYX_ERR(2, 474, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 454, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 474, __pyx_L3_error)
     }
     __pyx_v_query = ((PyObject*)values[0]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("fingerprint_pair", 1, 1, 1, __pyx_nargs); __PYX_ERR(2, 454, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("fingerprint_pair", 1, 1, 1, __pyx_nargs); __PYX_ERR(2, 474, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -11266,8 +12592,8 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_query), (&PyUnicode_Type), 1, "query", 1))) __PYX_ERR(2, 454, __pyx_L1_error)
-  __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_6fingerprint_pair(__pyx_self, __pyx_v_query);
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_query), (&PyUnicode_Type), 1, "query", 1))) __PYX_ERR(2, 474, __pyx_L1_error)
+  __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_10fingerprint_pair(__pyx_self, __pyx_v_query);
 
   /* function exit code */
   goto __pyx_L0;
@@ -11286,198 +12612,87 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_6fingerprint_pair(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_query) {
-  PyObject *__pyx_v_fp = NULL;
-  PyObject *__pyx_v_digest = 0;
-  unsigned char const *__pyx_v_d;
-  char __pyx_v_out[32];
-  int __pyx_v_i;
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_10fingerprint_pair(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_query) {
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
-  PyObject *__pyx_t_1 = NULL;
-  PyObject *__pyx_t_2 = NULL;
+  int __pyx_t_1;
+  int __pyx_t_2;
   PyObject *__pyx_t_3 = NULL;
-  size_t __pyx_t_4;
-  PyObject *__pyx_t_5 = NULL;
-  PyObject *__pyx_t_6 = NULL;
-  PyObject *__pyx_t_7 = NULL;
-  PyObject *__pyx_t_8 = NULL;
-  unsigned char const *__pyx_t_9;
-  int __pyx_t_10;
+  PyObject *__pyx_t_4 = NULL;
+  size_t __pyx_t_5;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("fingerprint_pair", 0);
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":456
- * def fingerprint_pair(str query):
- *     """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C."""
- *     fp = fingerprint_latin1(query)             # <<<<<<<<<<<<<<
- *     cdef bytes digest = _new_md5(PyUnicode_AsLatin1String(fp), usedforsecurity=False).digest()
- *     cdef const unsigned char* d = <const unsigned char*>digest
+  /* "processor/parsers/_slowlog_fingerprint.pxi":477
+ *     """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C,
+ *     cached for short statements."""
+ *     if not one_byte(query):             # <<<<<<<<<<<<<<
+ *         return _spec._fingerprint_pair_python(query)
+ *     return pair_cached(query)
 */
-  __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_fingerprint_latin1); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 456, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_3))) {
-    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_3);
-    assert(__pyx_t_2);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_3);
-    __Pyx_INCREF(__pyx_t_2);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_3, __pyx__function);
-    __pyx_t_4 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[2] = {__pyx_t_2, __pyx_v_query};
-    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 456, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
-  }
-  __pyx_v_fp = __pyx_t_1;
-  __pyx_t_1 = 0;
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_one_byte(__pyx_v_query); if (unlikely(__pyx_t_1 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(2, 477, __pyx_L1_error)
+  __pyx_t_2 = (!__pyx_t_1);
+  if (__pyx_t_2) {
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":457
- *     """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C."""
- *     fp = fingerprint_latin1(query)
- *     cdef bytes digest = _new_md5(PyUnicode_AsLatin1String(fp), usedforsecurity=False).digest()             # <<<<<<<<<<<<<<
- *     cdef const unsigned char* d = <const unsigned char*>digest
- *     cdef char out[32]
+    /* "processor/parsers/_slowlog_fingerprint.pxi":478
+ *     cached for short statements."""
+ *     if not one_byte(query):
+ *         return _spec._fingerprint_pair_python(query)             # <<<<<<<<<<<<<<
+ *     return pair_cached(query)
 */
-  __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_new_md5); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 457, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_6);
-  __pyx_t_7 = PyUnicode_AsLatin1String(__pyx_v_fp); if (unlikely(!__pyx_t_7)) __PYX_ERR(2, 457, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_7);
-  __pyx_t_4 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_6))) {
-    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_6);
-    assert(__pyx_t_5);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_6);
-    __Pyx_INCREF(__pyx_t_5);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_6, __pyx__function);
-    __pyx_t_4 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[2 + ((CYTHON_VECTORCALL) ? 1 : 0)] = {__pyx_t_5, __pyx_t_7};
-    __pyx_t_8 = __Pyx_MakeVectorcallBuilderKwds(1); if (unlikely(!__pyx_t_8)) __PYX_ERR(2, 457, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_8);
-    if (__Pyx_VectorcallBuilder_AddArg(__pyx_mstate_global->__pyx_n_u_usedforsecurity, Py_False, __pyx_t_8, __pyx_callargs+2, 0) < (0)) __PYX_ERR(2, 457, __pyx_L1_error)
-    __pyx_t_2 = __Pyx_Object_Vectorcall_CallFromBuilder((PyObject*)__pyx_t_6, __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET), __pyx_t_8);
-    __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 457, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-  }
-  __pyx_t_3 = __pyx_t_2;
-  __Pyx_INCREF(__pyx_t_3);
-  __pyx_t_4 = 0;
-  {
-    PyObject *__pyx_callargs[2] = {__pyx_t_3, NULL};
-    __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_digest, __pyx_callargs+__pyx_t_4, (1-__pyx_t_4) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 457, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
-  }
-  if (!(likely(PyBytes_CheckExact(__pyx_t_1))||((__pyx_t_1) == Py_None) || __Pyx_RaiseUnexpectedTypeError("bytes", __pyx_t_1))) __PYX_ERR(2, 457, __pyx_L1_error)
-  __pyx_v_digest = ((PyObject*)__pyx_t_1);
-  __pyx_t_1 = 0;
+    __Pyx_XDECREF(__pyx_r);
+    __pyx_t_4 = __pyx_v_9processor_7parsers_8_slowlog__spec;
+    __Pyx_INCREF(__pyx_t_4);
+    __pyx_t_5 = 0;
+    {
+      PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_v_query};
+      __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_fingerprint_pair_python, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+      __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 478, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_3);
+    }
+    __pyx_r = __pyx_t_3;
+    __pyx_t_3 = 0;
+    goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":458
- *     fp = fingerprint_latin1(query)
- *     cdef bytes digest = _new_md5(PyUnicode_AsLatin1String(fp), usedforsecurity=False).digest()
- *     cdef const unsigned char* d = <const unsigned char*>digest             # <<<<<<<<<<<<<<
- *     cdef char out[32]
- *     cdef int i
+    /* "processor/parsers/_slowlog_fingerprint.pxi":477
+ *     """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C,
+ *     cached for short statements."""
+ *     if not one_byte(query):             # <<<<<<<<<<<<<<
+ *         return _spec._fingerprint_pair_python(query)
+ *     return pair_cached(query)
 */
-  if (unlikely(__pyx_v_digest == Py_None)) {
-    PyErr_SetString(PyExc_TypeError, "expected bytes, NoneType found");
-    __PYX_ERR(2, 458, __pyx_L1_error)
-  }
-  __pyx_t_9 = __Pyx_PyBytes_AsUString(__pyx_v_digest); if (unlikely((!__pyx_t_9) && PyErr_Occurred())) __PYX_ERR(2, 458, __pyx_L1_error)
-  __pyx_v_d = ((unsigned char const *)__pyx_t_9);
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":461
- *     cdef char out[32]
- *     cdef int i
- *     for i in range(16):             # <<<<<<<<<<<<<<
- *         out[2 * i] = HEX[d[i] >> 4]
- *         out[2 * i + 1] = HEX[d[i] & 15]
-*/
-  for (__pyx_t_10 = 0; __pyx_t_10 < 16; __pyx_t_10+=1) {
-    __pyx_v_i = __pyx_t_10;
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":462
- *     cdef int i
- *     for i in range(16):
- *         out[2 * i] = HEX[d[i] >> 4]             # <<<<<<<<<<<<<<
- *         out[2 * i + 1] = HEX[d[i] & 15]
- *     return fp, PyUnicode_DecodeLatin1(out, 32, NULL)
-*/
-    (__pyx_v_out[(2 * __pyx_v_i)]) = (__pyx_v_9processor_7parsers_8_slowlog_HEX[((__pyx_v_d[__pyx_v_i]) >> 4)]);
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":463
- *     for i in range(16):
- *         out[2 * i] = HEX[d[i] >> 4]
- *         out[2 * i + 1] = HEX[d[i] & 15]             # <<<<<<<<<<<<<<
- *     return fp, PyUnicode_DecodeLatin1(out, 32, NULL)
-*/
-    (__pyx_v_out[((2 * __pyx_v_i) + 1)]) = (__pyx_v_9processor_7parsers_8_slowlog_HEX[((__pyx_v_d[__pyx_v_i]) & 15)]);
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":464
- *         out[2 * i] = HEX[d[i] >> 4]
- *         out[2 * i + 1] = HEX[d[i] & 15]
- *     return fp, PyUnicode_DecodeLatin1(out, 32, NULL)             # <<<<<<<<<<<<<<
+  /* "processor/parsers/_slowlog_fingerprint.pxi":479
+ *     if not one_byte(query):
+ *         return _spec._fingerprint_pair_python(query)
+ *     return pair_cached(query)             # <<<<<<<<<<<<<<
 */
   __Pyx_XDECREF(__pyx_r);
-  __pyx_t_1 = PyUnicode_DecodeLatin1(__pyx_v_out, 32, NULL); if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 464, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = PyTuple_New(2); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 464, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_INCREF(__pyx_v_fp);
-  __Pyx_GIVEREF(__pyx_v_fp);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_fp) != (0)) __PYX_ERR(2, 464, __pyx_L1_error);
-  __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_t_1) != (0)) __PYX_ERR(2, 464, __pyx_L1_error);
-  __pyx_t_1 = 0;
-  __pyx_r = __pyx_t_2;
-  __pyx_t_2 = 0;
+  __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_pair_cached(__pyx_v_query); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 479, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_r = __pyx_t_3;
+  __pyx_t_3 = 0;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":454
+  /* "processor/parsers/_slowlog_fingerprint.pxi":474
  * 
  * 
  * def fingerprint_pair(str query):             # <<<<<<<<<<<<<<
- *     """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C."""
- *     fp = fingerprint_latin1(query)
+ *     """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C,
+ *     cached for short statements."""
 */
 
   /* function exit code */
   __pyx_L1_error:;
-  __Pyx_XDECREF(__pyx_t_1);
-  __Pyx_XDECREF(__pyx_t_2);
   __Pyx_XDECREF(__pyx_t_3);
-  __Pyx_XDECREF(__pyx_t_5);
-  __Pyx_XDECREF(__pyx_t_6);
-  __Pyx_XDECREF(__pyx_t_7);
-  __Pyx_XDECREF(__pyx_t_8);
+  __Pyx_XDECREF(__pyx_t_4);
   __Pyx_AddTraceback("processor.parsers._slowlog.fingerprint_pair", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
-  __Pyx_XDECREF(__pyx_v_fp);
-  __Pyx_XDECREF(__pyx_v_digest);
   __Pyx_XGIVEREF(__pyx_r);
   __Pyx_RefNannyFinishContext();
   return __pyx_r;
@@ -12395,7 +13610,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
  *             two(s, a) * 100 + two(s, a + 2), two(s, a + 5), two(s, a + 8), two(s, a + 11),
  *             two(s, a + 14), two(s, a + 17), us, UTC
 */
-      __pyx_t_8 = ((PyObject *)__pyx_f_7cpython_8datetime_datetime_new(((__pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, __pyx_v_a) * 0x64) + __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 2))), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 5)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 8)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 11)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 14)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 17)), __pyx_v_us, __pyx_t_7, NULL)); if (unlikely(!__pyx_t_8)) __PYX_ERR(3, 89, __pyx_L15_error)
+      __pyx_t_8 = ((PyObject *)__pyx_f_7cpython_8datetime_datetime_new(((__pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, __pyx_v_a) * 0x64) + __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 2))), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 5)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 8)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 11)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 14)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 17)), __pyx_v_us, __pyx_t_7, NULL)); if (unlikely(!__pyx_t_8)) __PYX_ERR(4, 89, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_8);
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
       __pyx_r = __pyx_t_8;
@@ -12570,7 +13785,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_stripped(PyObject *__pyx_
  * 
 */
   __Pyx_XDECREF(__pyx_r);
-  __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, __pyx_v_a, __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 102, __pyx_L1_error)
+  __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, __pyx_v_a, __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 102, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_r = ((PyObject*)__pyx_t_3);
   __pyx_t_3 = 0;
@@ -13263,7 +14478,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
  *     fields["user"] = user if user else PyUnicode_Substring(text, u2, u2e)
  *     ip = PyUnicode_Substring(text, ip0, ip1) if ip1 > ip0 else None
 */
-  __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_stripped(__pyx_v_text, __pyx_v_s, __pyx_v_a, (__pyx_v_u2 - 1)); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 155, __pyx_L1_error)
+  __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_stripped(__pyx_v_text, __pyx_v_s, __pyx_v_a, (__pyx_v_u2 - 1)); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 155, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_v_user = ((PyObject*)__pyx_t_3);
   __pyx_t_3 = 0;
@@ -13279,7 +14494,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyUnicode_IS_TRUE(__pyx_v_user);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(3, 156, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(4, 156, __pyx_L1_error)
     __pyx_t_1 = (__pyx_temp != 0);
   }
 
@@ -13287,16 +14502,16 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __Pyx_INCREF(__pyx_v_user);
     __pyx_t_3 = __pyx_v_user;
   } else {
-    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_u2, __pyx_v_u2e); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 156, __pyx_L1_error)
+    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_u2, __pyx_v_u2e); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 156, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __pyx_t_3 = __pyx_t_4;
     __pyx_t_4 = 0;
   }
   if (unlikely(__pyx_v_fields == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
-    __PYX_ERR(3, 156, __pyx_L1_error)
+    __PYX_ERR(4, 156, __pyx_L1_error)
   }
-  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_user, __pyx_t_3) < 0))) __PYX_ERR(3, 156, __pyx_L1_error)
+  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_user, __pyx_t_3) < 0))) __PYX_ERR(4, 156, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
   /* "processor/parsers/_slowlog_entries.pxi":157
@@ -13308,7 +14523,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   __pyx_t_1 = (__pyx_v_ip1 > __pyx_v_ip0);
   if (__pyx_t_1) {
-    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_ip0, __pyx_v_ip1); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 157, __pyx_L1_error)
+    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_ip0, __pyx_v_ip1); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 157, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __pyx_t_3 = __pyx_t_4;
     __pyx_t_4 = 0;
@@ -13328,7 +14543,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   __pyx_t_1 = (__pyx_v_h1 > __pyx_v_h0);
   if (__pyx_t_1) {
-    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_h0, __pyx_v_h1); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 158, __pyx_L1_error)
+    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_h0, __pyx_v_h1); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 158, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __pyx_t_3 = __pyx_t_4;
     __pyx_t_4 = 0;
@@ -13338,9 +14553,9 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
   }
   if (unlikely(__pyx_v_fields == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
-    __PYX_ERR(3, 158, __pyx_L1_error)
+    __PYX_ERR(4, 158, __pyx_L1_error)
   }
-  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_host, __pyx_t_3) < 0))) __PYX_ERR(3, 158, __pyx_L1_error)
+  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_host, __pyx_t_3) < 0))) __PYX_ERR(4, 158, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
   /* "processor/parsers/_slowlog_entries.pxi":159
@@ -13352,9 +14567,9 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   if (unlikely(__pyx_v_fields == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
-    __PYX_ERR(3, 159, __pyx_L1_error)
+    __PYX_ERR(4, 159, __pyx_L1_error)
   }
-  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_ip, __pyx_v_ip) < 0))) __PYX_ERR(3, 159, __pyx_L1_error)
+  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_ip, __pyx_v_ip) < 0))) __PYX_ERR(4, 159, __pyx_L1_error)
 
   /* "processor/parsers/_slowlog_entries.pxi":160
  *     fields["host"] = PyUnicode_Substring(text, h0, h1) if h1 > h0 else ip
@@ -13373,13 +14588,13 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
  *     return True
  * 
 */
-    __pyx_t_3 = PyLong_FromLongLong(__pyx_v_thread); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 161, __pyx_L1_error)
+    __pyx_t_3 = PyLong_FromLongLong(__pyx_v_thread); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 161, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     if (unlikely(__pyx_v_fields == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
-      __PYX_ERR(3, 161, __pyx_L1_error)
+      __PYX_ERR(4, 161, __pyx_L1_error)
     }
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_thread_id, __pyx_t_3) < 0))) __PYX_ERR(3, 161, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_thread_id, __pyx_t_3) < 0))) __PYX_ERR(4, 161, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
     /* "processor/parsers/_slowlog_entries.pxi":160
@@ -13533,7 +14748,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
     } else {
       __pyx_t_4 = __pyx_v_v;
     }
-    __pyx_t_5 = PyLong_FromLongLong(__pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(3, 174, __pyx_L1_error)
+    __pyx_t_5 = PyLong_FromLongLong(__pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 174, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_r = __pyx_t_5;
     __pyx_t_5 = 0;
@@ -13798,8 +15013,8 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
  * 
 */
   __Pyx_XDECREF(__pyx_r);
-  __pyx_t_6 = PyOS_string_to_double(__pyx_v_buf, NULL, NULL); if (unlikely(__PYX_CHECK_FLOAT_EXCEPTION(__pyx_t_6, ((double)(-1.0))) && PyErr_Occurred())) __PYX_ERR(3, 191, __pyx_L1_error)
-  __pyx_t_5 = PyFloat_FromDouble(__pyx_t_6); if (unlikely(!__pyx_t_5)) __PYX_ERR(3, 191, __pyx_L1_error)
+  __pyx_t_6 = PyOS_string_to_double(__pyx_v_buf, NULL, NULL); if (unlikely(__PYX_CHECK_FLOAT_EXCEPTION(__pyx_t_6, ((double)(-1.0))) && PyErr_Occurred())) __PYX_ERR(4, 191, __pyx_L1_error)
+  __pyx_t_5 = PyFloat_FromDouble(__pyx_t_6); if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 191, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_r = __pyx_t_5;
   __pyx_t_5 = 0;
@@ -14156,11 +15371,11 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
 */
     if (unlikely(__pyx_v_table == Py_None)) {
       PyErr_Format(PyExc_AttributeError, "'NoneType' object has no attribute '%.30s'", "get");
-      __PYX_ERR(3, 219, __pyx_L1_error)
+      __PYX_ERR(4, 219, __pyx_L1_error)
     }
-    __pyx_t_6 = PyUnicode_Substring(__pyx_v_text, __pyx_v_k0, __pyx_v_k1); if (unlikely(!__pyx_t_6)) __PYX_ERR(3, 219, __pyx_L1_error)
+    __pyx_t_6 = PyUnicode_Substring(__pyx_v_text, __pyx_v_k0, __pyx_v_k1); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 219, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
-    __pyx_t_7 = __Pyx_PyDict_GetItemDefault(__pyx_v_table, __pyx_t_6, Py_None); if (unlikely(!__pyx_t_7)) __PYX_ERR(3, 219, __pyx_L1_error)
+    __pyx_t_7 = __Pyx_PyDict_GetItemDefault(__pyx_v_table, __pyx_t_6, Py_None); if (unlikely(!__pyx_t_7)) __PYX_ERR(4, 219, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     __Pyx_XDECREF_SET(__pyx_v_entry, __pyx_t_7);
@@ -14210,7 +15425,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       if (unlikely(size != 2)) {
         if (size > 2) __Pyx_RaiseTooManyValuesError(2);
         else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-        __PYX_ERR(3, 222, __pyx_L1_error)
+        __PYX_ERR(4, 222, __pyx_L1_error)
       }
       #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
       __pyx_t_6 = PyTuple_GET_ITEM(sequence, 0);
@@ -14218,14 +15433,14 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_t_8 = PyTuple_GET_ITEM(sequence, 1);
       __Pyx_INCREF(__pyx_t_8);
       #else
-      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_6)) __PYX_ERR(3, 222, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 222, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_8 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_8)) __PYX_ERR(3, 222, __pyx_L1_error)
+      __pyx_t_8 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_8)) __PYX_ERR(4, 222, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_8);
       #endif
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
     } else {
-      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(3, 222, __pyx_L1_error)
+      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(4, 222, __pyx_L1_error)
     }
     __Pyx_XDECREF_SET(__pyx_v_name, __pyx_t_6);
     __pyx_t_6 = 0;
@@ -14257,7 +15472,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
  *             if value is None:
  *                 return False
 */
-      __pyx_t_7 = __pyx_f_9processor_7parsers_8_slowlog_number(__pyx_v_s, __pyx_v_v0, __pyx_v_i, __pyx_v_caster); if (unlikely(!__pyx_t_7)) __PYX_ERR(3, 224, __pyx_L1_error)
+      __pyx_t_7 = __pyx_f_9processor_7parsers_8_slowlog_number(__pyx_v_s, __pyx_v_v0, __pyx_v_i, __pyx_v_caster); if (unlikely(!__pyx_t_7)) __PYX_ERR(4, 224, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_7);
       __Pyx_XDECREF_SET(__pyx_v_value, __pyx_t_7);
       __pyx_t_7 = 0;
@@ -14312,7 +15527,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_t_8 = NULL;
       __Pyx_INCREF(__pyx_v_caster);
       __pyx_t_6 = __pyx_v_caster; 
-      __pyx_t_9 = PyUnicode_Substring(__pyx_v_text, __pyx_v_v0, __pyx_v_i); if (unlikely(!__pyx_t_9)) __PYX_ERR(3, 228, __pyx_L1_error)
+      __pyx_t_9 = PyUnicode_Substring(__pyx_v_text, __pyx_v_v0, __pyx_v_i); if (unlikely(!__pyx_t_9)) __PYX_ERR(4, 228, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_9);
       __pyx_t_10 = 1;
       #if CYTHON_UNPACK_METHODS
@@ -14332,7 +15547,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
         __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
         __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
         __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-        if (unlikely(!__pyx_t_7)) __PYX_ERR(3, 228, __pyx_L1_error)
+        if (unlikely(!__pyx_t_7)) __PYX_ERR(4, 228, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_7);
       }
       __Pyx_XDECREF_SET(__pyx_v_value, __pyx_t_7);
@@ -14349,9 +15564,9 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
 */
     if (unlikely(__pyx_v_fields == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
-      __PYX_ERR(3, 229, __pyx_L1_error)
+      __PYX_ERR(4, 229, __pyx_L1_error)
     }
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_v_name, __pyx_v_value) < 0))) __PYX_ERR(3, 229, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_v_name, __pyx_v_value) < 0))) __PYX_ERR(4, 229, __pyx_L1_error)
   }
 
   /* "processor/parsers/_slowlog_entries.pxi":194
@@ -14732,20 +15947,20 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
  * 
  * def scan_slow(             # <<<<<<<<<<<<<<
  *     str text, Py_ssize_t pos, Py_ssize_t start, list out, object parser, dict table,
- *     Py_ssize_t max_statement, object event, object pair, object mask
+ *     Py_ssize_t max_statement, object event, object mask
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_9scan_slow(PyObject *__pyx_self, 
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_13scan_slow(PyObject *__pyx_self, 
 #if CYTHON_METH_FASTCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
 PyObject *__pyx_args, PyObject *__pyx_kwds
 #endif
 ); /*proto*/
-PyDoc_STRVAR(__pyx_doc_9processor_7parsers_8_slowlog_8scan_slow, "Entries from `pos` on (see above); returns the offset of the first line left to `_line`.\n    `table` is the parser's AttributeNames.table, `pair` fingerprint_latin1_pair, `mask`\n    mask_secrets; `parser._db` (the carried database) is read and kept up to date.");
-static PyMethodDef __pyx_mdef_9processor_7parsers_8_slowlog_9scan_slow = {"scan_slow", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_9processor_7parsers_8_slowlog_9scan_slow, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_9processor_7parsers_8_slowlog_8scan_slow};
-static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_9scan_slow(PyObject *__pyx_self, 
+PyDoc_STRVAR(__pyx_doc_9processor_7parsers_8_slowlog_12scan_slow, "Entries from `pos` on (see above); returns the offset of the first line left to `_line`.\n    `table` is the parser's AttributeNames.table, `mask` mask_secrets; `parser._db` (the carried database) is read and kept up to date.");
+static PyMethodDef __pyx_mdef_9processor_7parsers_8_slowlog_13scan_slow = {"scan_slow", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_9processor_7parsers_8_slowlog_13scan_slow, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_9processor_7parsers_8_slowlog_12scan_slow};
+static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_13scan_slow(PyObject *__pyx_self, 
 #if CYTHON_METH_FASTCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
@@ -14760,13 +15975,12 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   PyObject *__pyx_v_table = 0;
   Py_ssize_t __pyx_v_max_statement;
   PyObject *__pyx_v_event = 0;
-  PyObject *__pyx_v_pair = 0;
   PyObject *__pyx_v_mask = 0;
   #if !CYTHON_METH_FASTCALL
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   #endif
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[10] = {0,0,0,0,0,0,0,0,0,0};
+  PyObject* values[9] = {0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -14782,97 +15996,90 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   #endif
   __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_text,&__pyx_mstate_global->__pyx_n_u_pos,&__pyx_mstate_global->__pyx_n_u_start,&__pyx_mstate_global->__pyx_n_u_out,&__pyx_mstate_global->__pyx_n_u_parser,&__pyx_mstate_global->__pyx_n_u_table,&__pyx_mstate_global->__pyx_n_u_max_statement,&__pyx_mstate_global->__pyx_n_u_event,&__pyx_mstate_global->__pyx_n_u_pair,&__pyx_mstate_global->__pyx_n_u_mask,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_text,&__pyx_mstate_global->__pyx_n_u_pos,&__pyx_mstate_global->__pyx_n_u_start,&__pyx_mstate_global->__pyx_n_u_out,&__pyx_mstate_global->__pyx_n_u_parser,&__pyx_mstate_global->__pyx_n_u_table,&__pyx_mstate_global->__pyx_n_u_max_statement,&__pyx_mstate_global->__pyx_n_u_event,&__pyx_mstate_global->__pyx_n_u_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(3, 261, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(4, 261, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
-        case 10:
-        values[9] = __Pyx_ArgRef_FASTCALL(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(3, 261, __pyx_L3_error)
-        CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_FASTCALL(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(3, 261, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(4, 261, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_FASTCALL(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(3, 261, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(4, 261, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(3, 261, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(4, 261, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(3, 261, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(4, 261, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(3, 261, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(4, 261, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(3, 261, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(4, 261, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(3, 261, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(4, 261, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(3, 261, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(4, 261, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 261, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(4, 261, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "scan_slow", 0) < (0)) __PYX_ERR(3, 261, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 10; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("scan_slow", 1, 10, 10, i); __PYX_ERR(3, 261, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "scan_slow", 0) < (0)) __PYX_ERR(4, 261, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 9; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("scan_slow", 1, 9, 9, i); __PYX_ERR(4, 261, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 10)) {
+    } else if (unlikely(__pyx_nargs != 9)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 261, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(4, 261, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(3, 261, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(4, 261, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(3, 261, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(4, 261, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(3, 261, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(4, 261, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(3, 261, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(4, 261, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(3, 261, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(4, 261, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(3, 261, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(4, 261, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_FASTCALL(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(3, 261, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(4, 261, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_FASTCALL(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(3, 261, __pyx_L3_error)
-      values[9] = __Pyx_ArgRef_FASTCALL(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(3, 261, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(4, 261, __pyx_L3_error)
     }
     __pyx_v_text = ((PyObject*)values[0]);
-    __pyx_v_pos = __Pyx_PyIndex_AsSsize_t(values[1]); if (unlikely((__pyx_v_pos == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(3, 262, __pyx_L3_error)
-    __pyx_v_start = __Pyx_PyIndex_AsSsize_t(values[2]); if (unlikely((__pyx_v_start == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(3, 262, __pyx_L3_error)
+    __pyx_v_pos = __Pyx_PyIndex_AsSsize_t(values[1]); if (unlikely((__pyx_v_pos == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(4, 262, __pyx_L3_error)
+    __pyx_v_start = __Pyx_PyIndex_AsSsize_t(values[2]); if (unlikely((__pyx_v_start == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(4, 262, __pyx_L3_error)
     __pyx_v_out = ((PyObject*)values[3]);
     __pyx_v_parser = values[4];
     __pyx_v_table = ((PyObject*)values[5]);
-    __pyx_v_max_statement = __Pyx_PyIndex_AsSsize_t(values[6]); if (unlikely((__pyx_v_max_statement == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(3, 263, __pyx_L3_error)
+    __pyx_v_max_statement = __Pyx_PyIndex_AsSsize_t(values[6]); if (unlikely((__pyx_v_max_statement == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(4, 263, __pyx_L3_error)
     __pyx_v_event = values[7];
-    __pyx_v_pair = values[8];
-    __pyx_v_mask = values[9];
+    __pyx_v_mask = values[8];
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("scan_slow", 1, 10, 10, __pyx_nargs); __PYX_ERR(3, 261, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("scan_slow", 1, 9, 9, __pyx_nargs); __PYX_ERR(4, 261, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -14883,10 +16090,10 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_text), (&PyUnicode_Type), 1, "text", 1))) __PYX_ERR(3, 262, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_out), (&PyList_Type), 1, "out", 1))) __PYX_ERR(3, 262, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_table), (&PyDict_Type), 1, "table", 1))) __PYX_ERR(3, 262, __pyx_L1_error)
-  __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(__pyx_self, __pyx_v_text, __pyx_v_pos, __pyx_v_start, __pyx_v_out, __pyx_v_parser, __pyx_v_table, __pyx_v_max_statement, __pyx_v_event, __pyx_v_pair, __pyx_v_mask);
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_text), (&PyUnicode_Type), 1, "text", 1))) __PYX_ERR(4, 262, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_out), (&PyList_Type), 1, "out", 1))) __PYX_ERR(4, 262, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_table), (&PyDict_Type), 1, "table", 1))) __PYX_ERR(4, 262, __pyx_L1_error)
+  __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(__pyx_self, __pyx_v_text, __pyx_v_pos, __pyx_v_start, __pyx_v_out, __pyx_v_parser, __pyx_v_table, __pyx_v_max_statement, __pyx_v_event, __pyx_v_mask);
 
   /* function exit code */
   goto __pyx_L0;
@@ -14905,7 +16112,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_text, Py_ssize_t __pyx_v_pos, Py_ssize_t __pyx_v_start, PyObject *__pyx_v_out, PyObject *__pyx_v_parser, PyObject *__pyx_v_table, Py_ssize_t __pyx_v_max_statement, PyObject *__pyx_v_event, PyObject *__pyx_v_pair, PyObject *__pyx_v_mask) {
+static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_text, Py_ssize_t __pyx_v_pos, Py_ssize_t __pyx_v_start, PyObject *__pyx_v_out, PyObject *__pyx_v_parser, PyObject *__pyx_v_table, Py_ssize_t __pyx_v_max_statement, PyObject *__pyx_v_event, PyObject *__pyx_v_mask) {
   __pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s;
   Py_ssize_t __pyx_v_n;
   Py_ssize_t __pyx_v_p;
@@ -14933,52 +16140,51 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
   PyObject *__pyx_t_6 = NULL;
   size_t __pyx_t_7;
   PyObject *__pyx_t_8 = NULL;
-  PyObject *(*__pyx_t_9)(PyObject *);
+  PyObject *__pyx_t_9 = NULL;
   PyObject *__pyx_t_10 = NULL;
   PyObject *__pyx_t_11 = NULL;
-  PyObject *__pyx_t_12 = NULL;
+  int __pyx_t_12;
   int __pyx_t_13;
-  int __pyx_t_14;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("scan_slow", 0);
 
-  /* "processor/parsers/_slowlog_entries.pxi":268
- *     `table` is the parser's AttributeNames.table, `pair` fingerprint_latin1_pair, `mask`
- *     mask_secrets; `parser._db` (the carried database) is read and kept up to date."""
+  /* "processor/parsers/_slowlog_entries.pxi":267
+ *     """Entries from `pos` on (see above); returns the offset of the first line left to `_line`.
+ *     `table` is the parser's AttributeNames.table, `mask` mask_secrets; `parser._db` (the carried database) is read and kept up to date."""
  *     if not one_byte(text):             # <<<<<<<<<<<<<<
  *         return pos
  *     cdef chars s = <chars>PyUnicode_DATA(text)
 */
-  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_one_byte(__pyx_v_text); if (unlikely(__pyx_t_1 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(3, 268, __pyx_L1_error)
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_one_byte(__pyx_v_text); if (unlikely(__pyx_t_1 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(4, 267, __pyx_L1_error)
   __pyx_t_2 = (!__pyx_t_1);
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_entries.pxi":269
- *     mask_secrets; `parser._db` (the carried database) is read and kept up to date."""
+    /* "processor/parsers/_slowlog_entries.pxi":268
+ *     `table` is the parser's AttributeNames.table, `mask` mask_secrets; `parser._db` (the carried database) is read and kept up to date."""
  *     if not one_byte(text):
  *         return pos             # <<<<<<<<<<<<<<
  *     cdef chars s = <chars>PyUnicode_DATA(text)
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
 */
     __Pyx_XDECREF(__pyx_r);
-    __pyx_t_3 = PyLong_FromSsize_t(__pyx_v_pos); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 269, __pyx_L1_error)
+    __pyx_t_3 = PyLong_FromSsize_t(__pyx_v_pos); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 268, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __pyx_r = __pyx_t_3;
     __pyx_t_3 = 0;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":268
- *     `table` is the parser's AttributeNames.table, `pair` fingerprint_latin1_pair, `mask`
- *     mask_secrets; `parser._db` (the carried database) is read and kept up to date."""
+    /* "processor/parsers/_slowlog_entries.pxi":267
+ *     """Entries from `pos` on (see above); returns the offset of the first line left to `_line`.
+ *     `table` is the parser's AttributeNames.table, `mask` mask_secrets; `parser._db` (the carried database) is read and kept up to date."""
  *     if not one_byte(text):             # <<<<<<<<<<<<<<
  *         return pos
  *     cdef chars s = <chars>PyUnicode_DATA(text)
 */
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":270
+  /* "processor/parsers/_slowlog_entries.pxi":269
  *     if not one_byte(text):
  *         return pos
  *     cdef chars s = <chars>PyUnicode_DATA(text)             # <<<<<<<<<<<<<<
@@ -14987,7 +16193,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
   __pyx_v_s = ((__pyx_t_9processor_7parsers_8_slowlog_chars)PyUnicode_DATA(__pyx_v_text));
 
-  /* "processor/parsers/_slowlog_entries.pxi":271
+  /* "processor/parsers/_slowlog_entries.pxi":270
  *         return pos
  *     cdef chars s = <chars>PyUnicode_DATA(text)
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)             # <<<<<<<<<<<<<<
@@ -14996,7 +16202,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
   __pyx_v_n = PyUnicode_GET_LENGTH(__pyx_v_text);
 
-  /* "processor/parsers/_slowlog_entries.pxi":272
+  /* "processor/parsers/_slowlog_entries.pxi":271
  *     cdef chars s = <chars>PyUnicode_DATA(text)
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
  *     cdef Py_ssize_t p = pos, entry, eol, stmt, b             # <<<<<<<<<<<<<<
@@ -15005,7 +16211,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
   __pyx_v_p = __pyx_v_pos;
 
-  /* "processor/parsers/_slowlog_entries.pxi":273
+  /* "processor/parsers/_slowlog_entries.pxi":272
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
  *     cdef Py_ssize_t p = pos, entry, eol, stmt, b
  *     cdef long long ts = 0             # <<<<<<<<<<<<<<
@@ -15014,19 +16220,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
   __pyx_v_ts = 0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":276
+  /* "processor/parsers/_slowlog_entries.pxi":275
  *     cdef bint semicolon
  *     cdef const void* at
  *     carried = parser._db             # <<<<<<<<<<<<<<
  *     while p < n:
  *         entry = p
 */
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_parser, __pyx_mstate_global->__pyx_n_u_db); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 276, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_parser, __pyx_mstate_global->__pyx_n_u_db); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 275, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_v_carried = __pyx_t_3;
   __pyx_t_3 = 0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":277
+  /* "processor/parsers/_slowlog_entries.pxi":276
  *     cdef const void* at
  *     carried = parser._db
  *     while p < n:             # <<<<<<<<<<<<<<
@@ -15037,7 +16243,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
     __pyx_t_2 = (__pyx_v_p < __pyx_v_n);
     if (!__pyx_t_2) break;
 
-    /* "processor/parsers/_slowlog_entries.pxi":278
+    /* "processor/parsers/_slowlog_entries.pxi":277
  *     carried = parser._db
  *     while p < n:
  *         entry = p             # <<<<<<<<<<<<<<
@@ -15046,7 +16252,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     __pyx_v_entry = __pyx_v_p;
 
-    /* "processor/parsers/_slowlog_entries.pxi":279
+    /* "processor/parsers/_slowlog_entries.pxi":278
  *     while p < n:
  *         entry = p
  *         at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -15055,7 +16261,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-    /* "processor/parsers/_slowlog_entries.pxi":280
+    /* "processor/parsers/_slowlog_entries.pxi":279
  *         entry = p
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL:             # <<<<<<<<<<<<<<
@@ -15065,7 +16271,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
     __pyx_t_2 = (__pyx_v_at == NULL);
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":281
+      /* "processor/parsers/_slowlog_entries.pxi":280
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL:
  *             break             # <<<<<<<<<<<<<<
@@ -15074,7 +16280,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":280
+      /* "processor/parsers/_slowlog_entries.pxi":279
  *         entry = p
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL:             # <<<<<<<<<<<<<<
@@ -15083,7 +16289,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":282
+    /* "processor/parsers/_slowlog_entries.pxi":281
  *         if at == NULL:
  *             break
  *         eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -15092,7 +16298,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
 
-    /* "processor/parsers/_slowlog_entries.pxi":283
+    /* "processor/parsers/_slowlog_entries.pxi":282
  *             break
  *         eol = <chars>at - s
  *         when = None             # <<<<<<<<<<<<<<
@@ -15102,7 +16308,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
     __Pyx_INCREF(Py_None);
     __Pyx_XDECREF_SET(__pyx_v_when, Py_None);
 
-    /* "processor/parsers/_slowlog_entries.pxi":284
+    /* "processor/parsers/_slowlog_entries.pxi":283
  *         eol = <chars>at - s
  *         when = None
  *         if starts(s, n, p, b"# Time: ", 8):             # <<<<<<<<<<<<<<
@@ -15112,7 +16318,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
     __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k_Time_3, 8);
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":285
+      /* "processor/parsers/_slowlog_entries.pxi":284
  *         when = None
  *         if starts(s, n, p, b"# Time: ", 8):
  *             if eol - p != 35:             # <<<<<<<<<<<<<<
@@ -15122,7 +16328,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
       __pyx_t_2 = ((__pyx_v_eol - __pyx_v_p) != 35);
       if (__pyx_t_2) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":286
+        /* "processor/parsers/_slowlog_entries.pxi":285
  *         if starts(s, n, p, b"# Time: ", 8):
  *             if eol - p != 35:
  *                 break             # <<<<<<<<<<<<<<
@@ -15131,7 +16337,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":285
+        /* "processor/parsers/_slowlog_entries.pxi":284
  *         when = None
  *         if starts(s, n, p, b"# Time: ", 8):
  *             if eol - p != 35:             # <<<<<<<<<<<<<<
@@ -15140,19 +16346,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":287
+      /* "processor/parsers/_slowlog_entries.pxi":286
  *             if eol - p != 35:
  *                 break
  *             when = iso_time(s, p + 8)             # <<<<<<<<<<<<<<
  *             if when is None:
  *                 break
 */
-      __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_v_s, (__pyx_v_p + 8)); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 287, __pyx_L1_error)
+      __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_v_s, (__pyx_v_p + 8)); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 286, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF_SET(__pyx_v_when, __pyx_t_3);
       __pyx_t_3 = 0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":288
+      /* "processor/parsers/_slowlog_entries.pxi":287
  *                 break
  *             when = iso_time(s, p + 8)
  *             if when is None:             # <<<<<<<<<<<<<<
@@ -15162,7 +16368,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
       __pyx_t_2 = (__pyx_v_when == Py_None);
       if (__pyx_t_2) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":289
+        /* "processor/parsers/_slowlog_entries.pxi":288
  *             when = iso_time(s, p + 8)
  *             if when is None:
  *                 break             # <<<<<<<<<<<<<<
@@ -15171,7 +16377,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":288
+        /* "processor/parsers/_slowlog_entries.pxi":287
  *                 break
  *             when = iso_time(s, p + 8)
  *             if when is None:             # <<<<<<<<<<<<<<
@@ -15180,7 +16386,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":290
+      /* "processor/parsers/_slowlog_entries.pxi":289
  *             if when is None:
  *                 break
  *             p = eol + 1             # <<<<<<<<<<<<<<
@@ -15189,7 +16395,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       __pyx_v_p = (__pyx_v_eol + 1);
 
-      /* "processor/parsers/_slowlog_entries.pxi":291
+      /* "processor/parsers/_slowlog_entries.pxi":290
  *                 break
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -15198,7 +16404,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-      /* "processor/parsers/_slowlog_entries.pxi":292
+      /* "processor/parsers/_slowlog_entries.pxi":291
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -15208,7 +16414,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
       __pyx_t_2 = (__pyx_v_at == NULL);
       if (__pyx_t_2) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":293
+        /* "processor/parsers/_slowlog_entries.pxi":292
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:
  *                 break             # <<<<<<<<<<<<<<
@@ -15217,7 +16423,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":292
+        /* "processor/parsers/_slowlog_entries.pxi":291
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -15226,7 +16432,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":294
+      /* "processor/parsers/_slowlog_entries.pxi":293
  *             if at == NULL:
  *                 break
  *             eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -15235,7 +16441,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
 
-      /* "processor/parsers/_slowlog_entries.pxi":284
+      /* "processor/parsers/_slowlog_entries.pxi":283
  *         eol = <chars>at - s
  *         when = None
  *         if starts(s, n, p, b"# Time: ", 8):             # <<<<<<<<<<<<<<
@@ -15244,7 +16450,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":295
+    /* "processor/parsers/_slowlog_entries.pxi":294
  *                 break
  *             eol = <chars>at - s
  *         if not starts(s, n, p, b"# User@Host: ", 13) or not printable(s, p, eol):             # <<<<<<<<<<<<<<
@@ -15262,7 +16468,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
     __pyx_L12_bool_binop_done:;
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":296
+      /* "processor/parsers/_slowlog_entries.pxi":295
  *             eol = <chars>at - s
  *         if not starts(s, n, p, b"# User@Host: ", 13) or not printable(s, p, eol):
  *             break             # <<<<<<<<<<<<<<
@@ -15271,7 +16477,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":295
+      /* "processor/parsers/_slowlog_entries.pxi":294
  *                 break
  *             eol = <chars>at - s
  *         if not starts(s, n, p, b"# User@Host: ", 13) or not printable(s, p, eol):             # <<<<<<<<<<<<<<
@@ -15280,30 +16486,30 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":297
+    /* "processor/parsers/_slowlog_entries.pxi":296
  *         if not starts(s, n, p, b"# User@Host: ", 13) or not printable(s, p, eol):
  *             break
  *         fields = {}             # <<<<<<<<<<<<<<
  *         if not user_host(text, s, p + 13, eol, fields):
  *             break
 */
-    __pyx_t_3 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 297, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 296, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_XDECREF_SET(__pyx_v_fields, ((PyObject*)__pyx_t_3));
     __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":298
+    /* "processor/parsers/_slowlog_entries.pxi":297
  *             break
  *         fields = {}
  *         if not user_host(text, s, p + 13, eol, fields):             # <<<<<<<<<<<<<<
  *             break
  *         p = eol + 1
 */
-    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_user_host(__pyx_v_text, __pyx_v_s, (__pyx_v_p + 13), __pyx_v_eol, __pyx_v_fields); if (unlikely(__pyx_t_2 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(3, 298, __pyx_L1_error)
+    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_user_host(__pyx_v_text, __pyx_v_s, (__pyx_v_p + 13), __pyx_v_eol, __pyx_v_fields); if (unlikely(__pyx_t_2 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(4, 297, __pyx_L1_error)
     __pyx_t_1 = (!__pyx_t_2);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":299
+      /* "processor/parsers/_slowlog_entries.pxi":298
  *         fields = {}
  *         if not user_host(text, s, p + 13, eol, fields):
  *             break             # <<<<<<<<<<<<<<
@@ -15312,7 +16518,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":298
+      /* "processor/parsers/_slowlog_entries.pxi":297
  *             break
  *         fields = {}
  *         if not user_host(text, s, p + 13, eol, fields):             # <<<<<<<<<<<<<<
@@ -15321,7 +16527,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":300
+    /* "processor/parsers/_slowlog_entries.pxi":299
  *         if not user_host(text, s, p + 13, eol, fields):
  *             break
  *         p = eol + 1             # <<<<<<<<<<<<<<
@@ -15330,7 +16536,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     __pyx_v_p = (__pyx_v_eol + 1);
 
-    /* "processor/parsers/_slowlog_entries.pxi":301
+    /* "processor/parsers/_slowlog_entries.pxi":300
  *             break
  *         p = eol + 1
  *         at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -15339,7 +16545,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-    /* "processor/parsers/_slowlog_entries.pxi":302
+    /* "processor/parsers/_slowlog_entries.pxi":301
  *         p = eol + 1
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL or not starts(s, n, p, b"# Query_time: ", 14):             # <<<<<<<<<<<<<<
@@ -15357,7 +16563,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
     __pyx_L16_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":303
+      /* "processor/parsers/_slowlog_entries.pxi":302
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL or not starts(s, n, p, b"# Query_time: ", 14):
  *             break             # <<<<<<<<<<<<<<
@@ -15366,7 +16572,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":302
+      /* "processor/parsers/_slowlog_entries.pxi":301
  *         p = eol + 1
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL or not starts(s, n, p, b"# Query_time: ", 14):             # <<<<<<<<<<<<<<
@@ -15375,7 +16581,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":304
+    /* "processor/parsers/_slowlog_entries.pxi":303
  *         if at == NULL or not starts(s, n, p, b"# Query_time: ", 14):
  *             break
  *         eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -15384,7 +16590,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
 
-    /* "processor/parsers/_slowlog_entries.pxi":305
+    /* "processor/parsers/_slowlog_entries.pxi":304
  *             break
  *         eol = <chars>at - s
  *         if not printable(s, p, eol) or not attributes(text, s, p + 1, eol, fields, table):             # <<<<<<<<<<<<<<
@@ -15397,13 +16603,13 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
       __pyx_t_1 = __pyx_t_2;
       goto __pyx_L19_bool_binop_done;
     }
-    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_attributes(__pyx_v_text, __pyx_v_s, (__pyx_v_p + 1), __pyx_v_eol, __pyx_v_fields, __pyx_v_table); if (unlikely(__pyx_t_2 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(3, 305, __pyx_L1_error)
+    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_attributes(__pyx_v_text, __pyx_v_s, (__pyx_v_p + 1), __pyx_v_eol, __pyx_v_fields, __pyx_v_table); if (unlikely(__pyx_t_2 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(4, 304, __pyx_L1_error)
     __pyx_t_4 = (!__pyx_t_2);
     __pyx_t_1 = __pyx_t_4;
     __pyx_L19_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":306
+      /* "processor/parsers/_slowlog_entries.pxi":305
  *         eol = <chars>at - s
  *         if not printable(s, p, eol) or not attributes(text, s, p + 1, eol, fields, table):
  *             break             # <<<<<<<<<<<<<<
@@ -15412,7 +16618,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":305
+      /* "processor/parsers/_slowlog_entries.pxi":304
  *             break
  *         eol = <chars>at - s
  *         if not printable(s, p, eol) or not attributes(text, s, p + 1, eol, fields, table):             # <<<<<<<<<<<<<<
@@ -15421,7 +16627,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":307
+    /* "processor/parsers/_slowlog_entries.pxi":306
  *         if not printable(s, p, eol) or not attributes(text, s, p + 1, eol, fields, table):
  *             break
  *         p = eol + 1             # <<<<<<<<<<<<<<
@@ -15430,7 +16636,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     __pyx_v_p = (__pyx_v_eol + 1);
 
-    /* "processor/parsers/_slowlog_entries.pxi":308
+    /* "processor/parsers/_slowlog_entries.pxi":307
  *             break
  *         p = eol + 1
  *         at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -15439,7 +16645,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-    /* "processor/parsers/_slowlog_entries.pxi":309
+    /* "processor/parsers/_slowlog_entries.pxi":308
  *         p = eol + 1
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL:             # <<<<<<<<<<<<<<
@@ -15449,7 +16655,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
     __pyx_t_1 = (__pyx_v_at == NULL);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":310
+      /* "processor/parsers/_slowlog_entries.pxi":309
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL:
  *             break             # <<<<<<<<<<<<<<
@@ -15458,7 +16664,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":309
+      /* "processor/parsers/_slowlog_entries.pxi":308
  *         p = eol + 1
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL:             # <<<<<<<<<<<<<<
@@ -15467,7 +16673,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":311
+    /* "processor/parsers/_slowlog_entries.pxi":310
  *         if at == NULL:
  *             break
  *         eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -15476,7 +16682,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
 
-    /* "processor/parsers/_slowlog_entries.pxi":312
+    /* "processor/parsers/_slowlog_entries.pxi":311
  *             break
  *         eol = <chars>at - s
  *         if starts(s, n, p, b"use ", 4):             # <<<<<<<<<<<<<<
@@ -15486,7 +16692,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
     __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k_use, 4);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":313
+      /* "processor/parsers/_slowlog_entries.pxi":312
  *         eol = <chars>at - s
  *         if starts(s, n, p, b"use ", 4):
  *             b = p + 4             # <<<<<<<<<<<<<<
@@ -15495,7 +16701,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       __pyx_v_b = (__pyx_v_p + 4);
 
-      /* "processor/parsers/_slowlog_entries.pxi":314
+      /* "processor/parsers/_slowlog_entries.pxi":313
  *         if starts(s, n, p, b"use ", 4):
  *             b = p + 4
  *             while b < eol and (is_word(s[b]) or s[b] == b"$"):             # <<<<<<<<<<<<<<
@@ -15520,7 +16726,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
         __pyx_L25_bool_binop_done:;
         if (!__pyx_t_1) break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":315
+        /* "processor/parsers/_slowlog_entries.pxi":314
  *             b = p + 4
  *             while b < eol and (is_word(s[b]) or s[b] == b"$"):
  *                 b += 1             # <<<<<<<<<<<<<<
@@ -15530,7 +16736,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
         __pyx_v_b = (__pyx_v_b + 1);
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":316
+      /* "processor/parsers/_slowlog_entries.pxi":315
  *             while b < eol and (is_word(s[b]) or s[b] == b"$"):
  *                 b += 1
  *             if b == p + 4 or b + 1 != eol or s[b] != b";":             # <<<<<<<<<<<<<<
@@ -15554,7 +16760,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
       __pyx_L29_bool_binop_done:;
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":317
+        /* "processor/parsers/_slowlog_entries.pxi":316
  *                 b += 1
  *             if b == p + 4 or b + 1 != eol or s[b] != b";":
  *                 break             # <<<<<<<<<<<<<<
@@ -15563,7 +16769,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":316
+        /* "processor/parsers/_slowlog_entries.pxi":315
  *             while b < eol and (is_word(s[b]) or s[b] == b"$"):
  *                 b += 1
  *             if b == p + 4 or b + 1 != eol or s[b] != b";":             # <<<<<<<<<<<<<<
@@ -15572,19 +16778,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":318
+      /* "processor/parsers/_slowlog_entries.pxi":317
  *             if b == p + 4 or b + 1 != eol or s[b] != b";":
  *                 break
  *             fields["db"] = PyUnicode_Substring(text, p + 4, b)             # <<<<<<<<<<<<<<
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
 */
-      __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, (__pyx_v_p + 4), __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 318, __pyx_L1_error)
+      __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, (__pyx_v_p + 4), __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 317, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_t_3) < 0))) __PYX_ERR(3, 318, __pyx_L1_error)
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_t_3) < 0))) __PYX_ERR(4, 317, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":319
+      /* "processor/parsers/_slowlog_entries.pxi":318
  *                 break
  *             fields["db"] = PyUnicode_Substring(text, p + 4, b)
  *             p = eol + 1             # <<<<<<<<<<<<<<
@@ -15593,7 +16799,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       __pyx_v_p = (__pyx_v_eol + 1);
 
-      /* "processor/parsers/_slowlog_entries.pxi":320
+      /* "processor/parsers/_slowlog_entries.pxi":319
  *             fields["db"] = PyUnicode_Substring(text, p + 4, b)
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -15602,7 +16808,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-      /* "processor/parsers/_slowlog_entries.pxi":321
+      /* "processor/parsers/_slowlog_entries.pxi":320
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -15612,7 +16818,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
       __pyx_t_1 = (__pyx_v_at == NULL);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":322
+        /* "processor/parsers/_slowlog_entries.pxi":321
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:
  *                 break             # <<<<<<<<<<<<<<
@@ -15621,7 +16827,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":321
+        /* "processor/parsers/_slowlog_entries.pxi":320
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -15630,7 +16836,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":323
+      /* "processor/parsers/_slowlog_entries.pxi":322
  *             if at == NULL:
  *                 break
  *             eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -15639,7 +16845,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
 
-      /* "processor/parsers/_slowlog_entries.pxi":312
+      /* "processor/parsers/_slowlog_entries.pxi":311
  *             break
  *         eol = <chars>at - s
  *         if starts(s, n, p, b"use ", 4):             # <<<<<<<<<<<<<<
@@ -15648,7 +16854,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":324
+    /* "processor/parsers/_slowlog_entries.pxi":323
  *                 break
  *             eol = <chars>at - s
  *         if starts(s, n, p, b"SET timestamp=", 14):             # <<<<<<<<<<<<<<
@@ -15658,7 +16864,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
     __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k_SET_timestamp, 14);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":325
+      /* "processor/parsers/_slowlog_entries.pxi":324
  *             eol = <chars>at - s
  *         if starts(s, n, p, b"SET timestamp=", 14):
  *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:             # <<<<<<<<<<<<<<
@@ -15676,7 +16882,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
       __pyx_L35_bool_binop_done:;
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":326
+        /* "processor/parsers/_slowlog_entries.pxi":325
  *         if starts(s, n, p, b"SET timestamp=", 14):
  *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:
  *                 break             # <<<<<<<<<<<<<<
@@ -15685,7 +16891,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":325
+        /* "processor/parsers/_slowlog_entries.pxi":324
  *             eol = <chars>at - s
  *         if starts(s, n, p, b"SET timestamp=", 14):
  *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:             # <<<<<<<<<<<<<<
@@ -15694,19 +16900,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":327
+      /* "processor/parsers/_slowlog_entries.pxi":326
  *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:
  *                 break
  *             fields["timestamp"] = PyLong_FromLongLong(ts)             # <<<<<<<<<<<<<<
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
 */
-      __pyx_t_3 = PyLong_FromLongLong(__pyx_v_ts); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 327, __pyx_L1_error)
+      __pyx_t_3 = PyLong_FromLongLong(__pyx_v_ts); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 326, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_timestamp_2, __pyx_t_3) < 0))) __PYX_ERR(3, 327, __pyx_L1_error)
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_timestamp_2, __pyx_t_3) < 0))) __PYX_ERR(4, 326, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":328
+      /* "processor/parsers/_slowlog_entries.pxi":327
  *                 break
  *             fields["timestamp"] = PyLong_FromLongLong(ts)
  *             p = eol + 1             # <<<<<<<<<<<<<<
@@ -15715,7 +16921,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       __pyx_v_p = (__pyx_v_eol + 1);
 
-      /* "processor/parsers/_slowlog_entries.pxi":329
+      /* "processor/parsers/_slowlog_entries.pxi":328
  *             fields["timestamp"] = PyLong_FromLongLong(ts)
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -15724,7 +16930,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-      /* "processor/parsers/_slowlog_entries.pxi":330
+      /* "processor/parsers/_slowlog_entries.pxi":329
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -15734,7 +16940,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
       __pyx_t_1 = (__pyx_v_at == NULL);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":331
+        /* "processor/parsers/_slowlog_entries.pxi":330
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:
  *                 break             # <<<<<<<<<<<<<<
@@ -15743,7 +16949,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":330
+        /* "processor/parsers/_slowlog_entries.pxi":329
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -15752,7 +16958,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":332
+      /* "processor/parsers/_slowlog_entries.pxi":331
  *             if at == NULL:
  *                 break
  *             eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -15761,7 +16967,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
 
-      /* "processor/parsers/_slowlog_entries.pxi":324
+      /* "processor/parsers/_slowlog_entries.pxi":323
  *                 break
  *             eol = <chars>at - s
  *         if starts(s, n, p, b"SET timestamp=", 14):             # <<<<<<<<<<<<<<
@@ -15770,7 +16976,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":334
+    /* "processor/parsers/_slowlog_entries.pxi":333
  *             eol = <chars>at - s
  *         # The statement: its first line must not be one `_line` reads as header.
  *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
@@ -15788,7 +16994,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
     __pyx_L39_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":335
+      /* "processor/parsers/_slowlog_entries.pxi":334
  *         # The statement: its first line must not be one `_line` reads as header.
  *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):
  *             break             # <<<<<<<<<<<<<<
@@ -15797,7 +17003,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":334
+      /* "processor/parsers/_slowlog_entries.pxi":333
  *             eol = <chars>at - s
  *         # The statement: its first line must not be one `_line` reads as header.
  *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
@@ -15806,7 +17012,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":336
+    /* "processor/parsers/_slowlog_entries.pxi":335
  *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):
  *             break
  *         stmt = p             # <<<<<<<<<<<<<<
@@ -15815,7 +17021,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     __pyx_v_stmt = __pyx_v_p;
 
-    /* "processor/parsers/_slowlog_entries.pxi":337
+    /* "processor/parsers/_slowlog_entries.pxi":336
  *             break
  *         stmt = p
  *         semicolon = False             # <<<<<<<<<<<<<<
@@ -15824,7 +17030,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     __pyx_v_semicolon = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":338
+    /* "processor/parsers/_slowlog_entries.pxi":337
  *         stmt = p
  *         semicolon = False
  *         while True:             # <<<<<<<<<<<<<<
@@ -15833,7 +17039,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     while (1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":339
+      /* "processor/parsers/_slowlog_entries.pxi":338
  *         semicolon = False
  *         while True:
  *             if p > stmt:             # <<<<<<<<<<<<<<
@@ -15843,7 +17049,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
       __pyx_t_1 = (__pyx_v_p > __pyx_v_stmt);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":340
+        /* "processor/parsers/_slowlog_entries.pxi":339
  *         while True:
  *             if p > stmt:
  *                 if s[p] == b"#":             # <<<<<<<<<<<<<<
@@ -15853,7 +17059,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
         __pyx_t_1 = ((__pyx_v_s[__pyx_v_p]) == '#');
         if (__pyx_t_1) {
 
-          /* "processor/parsers/_slowlog_entries.pxi":341
+          /* "processor/parsers/_slowlog_entries.pxi":340
  *             if p > stmt:
  *                 if s[p] == b"#":
  *                     if entry_line(s, n, p):             # <<<<<<<<<<<<<<
@@ -15863,7 +17069,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
           __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_entry_line(__pyx_v_s, __pyx_v_n, __pyx_v_p);
           if (__pyx_t_1) {
 
-            /* "processor/parsers/_slowlog_entries.pxi":342
+            /* "processor/parsers/_slowlog_entries.pxi":341
  *                 if s[p] == b"#":
  *                     if entry_line(s, n, p):
  *                         break             # <<<<<<<<<<<<<<
@@ -15872,7 +17078,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
             goto __pyx_L42_break;
 
-            /* "processor/parsers/_slowlog_entries.pxi":341
+            /* "processor/parsers/_slowlog_entries.pxi":340
  *             if p > stmt:
  *                 if s[p] == b"#":
  *                     if entry_line(s, n, p):             # <<<<<<<<<<<<<<
@@ -15881,7 +17087,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
           }
 
-          /* "processor/parsers/_slowlog_entries.pxi":343
+          /* "processor/parsers/_slowlog_entries.pxi":342
  *                     if entry_line(s, n, p):
  *                         break
  *                     if semicolon and starts(s, n, p, b"# ", 2):             # <<<<<<<<<<<<<<
@@ -15893,12 +17099,12 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
             __pyx_t_1 = __pyx_v_semicolon;
             goto __pyx_L47_bool_binop_done;
           }
-          __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k__4, 2);
+          __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k__5, 2);
           __pyx_t_1 = __pyx_t_4;
           __pyx_L47_bool_binop_done:;
           if (__pyx_t_1) {
 
-            /* "processor/parsers/_slowlog_entries.pxi":344
+            /* "processor/parsers/_slowlog_entries.pxi":343
  *                         break
  *                     if semicolon and starts(s, n, p, b"# ", 2):
  *                         p = -1             # <<<<<<<<<<<<<<
@@ -15907,7 +17113,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
             __pyx_v_p = -1L;
 
-            /* "processor/parsers/_slowlog_entries.pxi":345
+            /* "processor/parsers/_slowlog_entries.pxi":344
  *                     if semicolon and starts(s, n, p, b"# ", 2):
  *                         p = -1
  *                         break             # <<<<<<<<<<<<<<
@@ -15916,7 +17122,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
             goto __pyx_L42_break;
 
-            /* "processor/parsers/_slowlog_entries.pxi":343
+            /* "processor/parsers/_slowlog_entries.pxi":342
  *                     if entry_line(s, n, p):
  *                         break
  *                     if semicolon and starts(s, n, p, b"# ", 2):             # <<<<<<<<<<<<<<
@@ -15925,7 +17131,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
           }
 
-          /* "processor/parsers/_slowlog_entries.pxi":340
+          /* "processor/parsers/_slowlog_entries.pxi":339
  *         while True:
  *             if p > stmt:
  *                 if s[p] == b"#":             # <<<<<<<<<<<<<<
@@ -15935,7 +17141,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
           goto __pyx_L44;
         }
 
-        /* "processor/parsers/_slowlog_entries.pxi":346
+        /* "processor/parsers/_slowlog_entries.pxi":345
  *                         p = -1
  *                         break
  *                 elif server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
@@ -15945,7 +17151,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
         __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_server_header_like(__pyx_v_s, __pyx_v_p, __pyx_v_eol);
         if (__pyx_t_1) {
 
-          /* "processor/parsers/_slowlog_entries.pxi":347
+          /* "processor/parsers/_slowlog_entries.pxi":346
  *                         break
  *                 elif server_header_like(s, p, eol):
  *                     p = -1             # <<<<<<<<<<<<<<
@@ -15954,7 +17160,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
           __pyx_v_p = -1L;
 
-          /* "processor/parsers/_slowlog_entries.pxi":348
+          /* "processor/parsers/_slowlog_entries.pxi":347
  *                 elif server_header_like(s, p, eol):
  *                     p = -1
  *                     break             # <<<<<<<<<<<<<<
@@ -15963,7 +17169,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
           goto __pyx_L42_break;
 
-          /* "processor/parsers/_slowlog_entries.pxi":346
+          /* "processor/parsers/_slowlog_entries.pxi":345
  *                         p = -1
  *                         break
  *                 elif server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
@@ -15973,7 +17179,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
         }
         __pyx_L44:;
 
-        /* "processor/parsers/_slowlog_entries.pxi":339
+        /* "processor/parsers/_slowlog_entries.pxi":338
  *         semicolon = False
  *         while True:
  *             if p > stmt:             # <<<<<<<<<<<<<<
@@ -15982,7 +17188,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":349
+      /* "processor/parsers/_slowlog_entries.pxi":348
  *                     p = -1
  *                     break
  *             if not ascii_text(s, p, eol):             # <<<<<<<<<<<<<<
@@ -15992,7 +17198,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
       __pyx_t_1 = (!__pyx_f_9processor_7parsers_8_slowlog_ascii_text(__pyx_v_s, __pyx_v_p, __pyx_v_eol));
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":350
+        /* "processor/parsers/_slowlog_entries.pxi":349
  *                     break
  *             if not ascii_text(s, p, eol):
  *                 p = -1             # <<<<<<<<<<<<<<
@@ -16001,7 +17207,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
         __pyx_v_p = -1L;
 
-        /* "processor/parsers/_slowlog_entries.pxi":351
+        /* "processor/parsers/_slowlog_entries.pxi":350
  *             if not ascii_text(s, p, eol):
  *                 p = -1
  *                 break             # <<<<<<<<<<<<<<
@@ -16010,7 +17216,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L42_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":349
+        /* "processor/parsers/_slowlog_entries.pxi":348
  *                     p = -1
  *                     break
  *             if not ascii_text(s, p, eol):             # <<<<<<<<<<<<<<
@@ -16019,7 +17225,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":352
+      /* "processor/parsers/_slowlog_entries.pxi":351
  *                 p = -1
  *                 break
  *             b = eol             # <<<<<<<<<<<<<<
@@ -16028,7 +17234,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       __pyx_v_b = __pyx_v_eol;
 
-      /* "processor/parsers/_slowlog_entries.pxi":353
+      /* "processor/parsers/_slowlog_entries.pxi":352
  *                 break
  *             b = eol
  *             while b > p and is_py_space(s[b - 1]):             # <<<<<<<<<<<<<<
@@ -16047,7 +17253,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
         __pyx_L52_bool_binop_done:;
         if (!__pyx_t_1) break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":354
+        /* "processor/parsers/_slowlog_entries.pxi":353
  *             b = eol
  *             while b > p and is_py_space(s[b - 1]):
  *                 b -= 1             # <<<<<<<<<<<<<<
@@ -16057,7 +17263,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
         __pyx_v_b = (__pyx_v_b - 1);
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":355
+      /* "processor/parsers/_slowlog_entries.pxi":354
  *             while b > p and is_py_space(s[b - 1]):
  *                 b -= 1
  *             semicolon = b > p and s[b - 1] == b";"             # <<<<<<<<<<<<<<
@@ -16075,7 +17281,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
       __pyx_L54_bool_binop_done:;
       __pyx_v_semicolon = __pyx_t_1;
 
-      /* "processor/parsers/_slowlog_entries.pxi":356
+      /* "processor/parsers/_slowlog_entries.pxi":355
  *                 b -= 1
  *             semicolon = b > p and s[b - 1] == b";"
  *             p = eol + 1             # <<<<<<<<<<<<<<
@@ -16084,7 +17290,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       __pyx_v_p = (__pyx_v_eol + 1);
 
-      /* "processor/parsers/_slowlog_entries.pxi":357
+      /* "processor/parsers/_slowlog_entries.pxi":356
  *             semicolon = b > p and s[b - 1] == b";"
  *             p = eol + 1
  *             if p >= n:             # <<<<<<<<<<<<<<
@@ -16094,7 +17300,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
       __pyx_t_1 = (__pyx_v_p >= __pyx_v_n);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":358
+        /* "processor/parsers/_slowlog_entries.pxi":357
  *             p = eol + 1
  *             if p >= n:
  *                 p = -1  # the next entry has not started yet: not known to be complete             # <<<<<<<<<<<<<<
@@ -16103,7 +17309,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
         __pyx_v_p = -1L;
 
-        /* "processor/parsers/_slowlog_entries.pxi":359
+        /* "processor/parsers/_slowlog_entries.pxi":358
  *             if p >= n:
  *                 p = -1  # the next entry has not started yet: not known to be complete
  *                 break             # <<<<<<<<<<<<<<
@@ -16112,7 +17318,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L42_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":357
+        /* "processor/parsers/_slowlog_entries.pxi":356
  *             semicolon = b > p and s[b - 1] == b";"
  *             p = eol + 1
  *             if p >= n:             # <<<<<<<<<<<<<<
@@ -16121,7 +17327,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":360
+      /* "processor/parsers/_slowlog_entries.pxi":359
  *                 p = -1  # the next entry has not started yet: not known to be complete
  *                 break
  *             at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -16130,7 +17336,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-      /* "processor/parsers/_slowlog_entries.pxi":361
+      /* "processor/parsers/_slowlog_entries.pxi":360
  *                 break
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -16140,7 +17346,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
       __pyx_t_1 = (__pyx_v_at == NULL);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":362
+        /* "processor/parsers/_slowlog_entries.pxi":361
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:
  *                 p = -1             # <<<<<<<<<<<<<<
@@ -16149,7 +17355,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
         __pyx_v_p = -1L;
 
-        /* "processor/parsers/_slowlog_entries.pxi":363
+        /* "processor/parsers/_slowlog_entries.pxi":362
  *             if at == NULL:
  *                 p = -1
  *                 break             # <<<<<<<<<<<<<<
@@ -16158,7 +17364,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
         goto __pyx_L42_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":361
+        /* "processor/parsers/_slowlog_entries.pxi":360
  *                 break
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -16167,7 +17373,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":364
+      /* "processor/parsers/_slowlog_entries.pxi":363
  *                 p = -1
  *                 break
  *             eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -16178,7 +17384,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
     }
     __pyx_L42_break:;
 
-    /* "processor/parsers/_slowlog_entries.pxi":365
+    /* "processor/parsers/_slowlog_entries.pxi":364
  *                 break
  *             eol = <chars>at - s
  *         if p < 0 or p - stmt > max_statement:             # <<<<<<<<<<<<<<
@@ -16196,7 +17402,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
     __pyx_L59_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":366
+      /* "processor/parsers/_slowlog_entries.pxi":365
  *             eol = <chars>at - s
  *         if p < 0 or p - stmt > max_statement:
  *             break             # <<<<<<<<<<<<<<
@@ -16205,7 +17411,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":365
+      /* "processor/parsers/_slowlog_entries.pxi":364
  *                 break
  *             eol = <chars>at - s
  *         if p < 0 or p - stmt > max_statement:             # <<<<<<<<<<<<<<
@@ -16214,7 +17420,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":367
+    /* "processor/parsers/_slowlog_entries.pxi":366
  *         if p < 0 or p - stmt > max_statement:
  *             break
  *         b = p - 1             # <<<<<<<<<<<<<<
@@ -16223,7 +17429,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     __pyx_v_b = (__pyx_v_p - 1);
 
-    /* "processor/parsers/_slowlog_entries.pxi":368
+    /* "processor/parsers/_slowlog_entries.pxi":367
  *             break
  *         b = p - 1
  *         while b > stmt and is_py_space(s[b - 1]):             # <<<<<<<<<<<<<<
@@ -16242,7 +17448,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
       __pyx_L63_bool_binop_done:;
       if (!__pyx_t_1) break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":369
+      /* "processor/parsers/_slowlog_entries.pxi":368
  *         b = p - 1
  *         while b > stmt and is_py_space(s[b - 1]):
  *             b -= 1             # <<<<<<<<<<<<<<
@@ -16252,7 +17458,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
       __pyx_v_b = (__pyx_v_b - 1);
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":370
+    /* "processor/parsers/_slowlog_entries.pxi":369
  *         while b > stmt and is_py_space(s[b - 1]):
  *             b -= 1
  *         if b > stmt and s[b - 1] == b";":             # <<<<<<<<<<<<<<
@@ -16270,16 +17476,16 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
     __pyx_L66_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":371
+      /* "processor/parsers/_slowlog_entries.pxi":370
  *             b -= 1
  *         if b > stmt and s[b - 1] == b";":
  *             b -= 1             # <<<<<<<<<<<<<<
  *         statement = PyUnicode_Substring(text, stmt, b)
- *         fp, qid = pair(statement)
+ *         fp, qid = pair_cached(statement)
 */
       __pyx_v_b = (__pyx_v_b - 1);
 
-      /* "processor/parsers/_slowlog_entries.pxi":370
+      /* "processor/parsers/_slowlog_entries.pxi":369
  *         while b > stmt and is_py_space(s[b - 1]):
  *             b -= 1
  *         if b > stmt and s[b - 1] == b";":             # <<<<<<<<<<<<<<
@@ -16288,234 +17494,186 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":372
+    /* "processor/parsers/_slowlog_entries.pxi":371
  *         if b > stmt and s[b - 1] == b";":
  *             b -= 1
  *         statement = PyUnicode_Substring(text, stmt, b)             # <<<<<<<<<<<<<<
- *         fp, qid = pair(statement)
+ *         fp, qid = pair_cached(statement)
  *         fields["statement"] = mask(statement)
 */
-    __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, __pyx_v_stmt, __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 372, __pyx_L1_error)
+    __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, __pyx_v_stmt, __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 371, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_XDECREF_SET(__pyx_v_statement, ((PyObject*)__pyx_t_3));
     __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":373
+    /* "processor/parsers/_slowlog_entries.pxi":372
  *             b -= 1
  *         statement = PyUnicode_Substring(text, stmt, b)
- *         fp, qid = pair(statement)             # <<<<<<<<<<<<<<
+ *         fp, qid = pair_cached(statement)             # <<<<<<<<<<<<<<
  *         fields["statement"] = mask(statement)
  *         fields["cmd"] = "Query"
 */
-    __pyx_t_5 = NULL;
-    __Pyx_INCREF(__pyx_v_pair);
-    __pyx_t_6 = __pyx_v_pair; 
-    __pyx_t_7 = 1;
-    #if CYTHON_UNPACK_METHODS
-    if (unlikely(PyMethod_Check(__pyx_t_6))) {
-      __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_6);
-      assert(__pyx_t_5);
-      PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_6);
-      __Pyx_INCREF(__pyx_t_5);
-      __Pyx_INCREF(__pyx__function);
-      __Pyx_DECREF_SET(__pyx_t_6, __pyx__function);
-      __pyx_t_7 = 0;
-    }
-    #endif
-    {
-      PyObject *__pyx_callargs[2] = {__pyx_t_5, __pyx_v_statement};
-      __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_6, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-      __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
-      __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 373, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_3);
-    }
-    if ((likely(PyTuple_CheckExact(__pyx_t_3))) || (PyList_CheckExact(__pyx_t_3))) {
+    __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_pair_cached(__pyx_v_statement); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 372, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+    if (likely(__pyx_t_3 != Py_None)) {
       PyObject* sequence = __pyx_t_3;
-      Py_ssize_t size = __Pyx_PySequence_SIZE(sequence);
+      Py_ssize_t size = __Pyx_PyTuple_GET_SIZE(sequence);
       if (unlikely(size != 2)) {
         if (size > 2) __Pyx_RaiseTooManyValuesError(2);
         else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-        __PYX_ERR(3, 373, __pyx_L1_error)
+        __PYX_ERR(4, 372, __pyx_L1_error)
       }
       #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
-      if (likely(PyTuple_CheckExact(sequence))) {
-        __pyx_t_6 = PyTuple_GET_ITEM(sequence, 0);
-        __Pyx_INCREF(__pyx_t_6);
-        __pyx_t_5 = PyTuple_GET_ITEM(sequence, 1);
-        __Pyx_INCREF(__pyx_t_5);
-      } else {
-        __pyx_t_6 = __Pyx_PyList_GetItemRefFast(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-        if (unlikely(!__pyx_t_6)) __PYX_ERR(3, 373, __pyx_L1_error)
-        __Pyx_XGOTREF(__pyx_t_6);
-        __pyx_t_5 = __Pyx_PyList_GetItemRefFast(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-        if (unlikely(!__pyx_t_5)) __PYX_ERR(3, 373, __pyx_L1_error)
-        __Pyx_XGOTREF(__pyx_t_5);
-      }
+      __pyx_t_5 = PyTuple_GET_ITEM(sequence, 0);
+      __Pyx_INCREF(__pyx_t_5);
+      __pyx_t_6 = PyTuple_GET_ITEM(sequence, 1);
+      __Pyx_INCREF(__pyx_t_6);
       #else
-      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_6)) __PYX_ERR(3, 373, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_5 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_5)) __PYX_ERR(3, 373, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 372, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
+      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 372, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_6);
       #endif
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     } else {
-      Py_ssize_t index = -1;
-      __pyx_t_8 = PyObject_GetIter(__pyx_t_3); if (unlikely(!__pyx_t_8)) __PYX_ERR(3, 373, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_8);
-      __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __pyx_t_9 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_8);
-      index = 0; __pyx_t_6 = __pyx_t_9(__pyx_t_8); if (unlikely(!__pyx_t_6)) goto __pyx_L68_unpacking_failed;
-      __Pyx_GOTREF(__pyx_t_6);
-      index = 1; __pyx_t_5 = __pyx_t_9(__pyx_t_8); if (unlikely(!__pyx_t_5)) goto __pyx_L68_unpacking_failed;
-      __Pyx_GOTREF(__pyx_t_5);
-      if (__Pyx_IternextUnpackEndCheck(__pyx_t_9(__pyx_t_8), 2) < (0)) __PYX_ERR(3, 373, __pyx_L1_error)
-      __pyx_t_9 = NULL;
-      __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-      goto __pyx_L69_unpacking_done;
-      __pyx_L68_unpacking_failed:;
-      __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-      __pyx_t_9 = NULL;
-      if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-      __PYX_ERR(3, 373, __pyx_L1_error)
-      __pyx_L69_unpacking_done:;
+      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(4, 372, __pyx_L1_error)
     }
-    __Pyx_XDECREF_SET(__pyx_v_fp, __pyx_t_6);
-    __pyx_t_6 = 0;
-    __Pyx_XDECREF_SET(__pyx_v_qid, __pyx_t_5);
+    __Pyx_XDECREF_SET(__pyx_v_fp, __pyx_t_5);
     __pyx_t_5 = 0;
+    __Pyx_XDECREF_SET(__pyx_v_qid, __pyx_t_6);
+    __pyx_t_6 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":374
+    /* "processor/parsers/_slowlog_entries.pxi":373
  *         statement = PyUnicode_Substring(text, stmt, b)
- *         fp, qid = pair(statement)
+ *         fp, qid = pair_cached(statement)
  *         fields["statement"] = mask(statement)             # <<<<<<<<<<<<<<
  *         fields["cmd"] = "Query"
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
 */
-    __pyx_t_5 = NULL;
+    __pyx_t_6 = NULL;
     __Pyx_INCREF(__pyx_v_mask);
-    __pyx_t_6 = __pyx_v_mask; 
+    __pyx_t_5 = __pyx_v_mask; 
     __pyx_t_7 = 1;
     #if CYTHON_UNPACK_METHODS
-    if (unlikely(PyMethod_Check(__pyx_t_6))) {
-      __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_6);
-      assert(__pyx_t_5);
-      PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_6);
-      __Pyx_INCREF(__pyx_t_5);
+    if (unlikely(PyMethod_Check(__pyx_t_5))) {
+      __pyx_t_6 = PyMethod_GET_SELF(__pyx_t_5);
+      assert(__pyx_t_6);
+      PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
+      __Pyx_INCREF(__pyx_t_6);
       __Pyx_INCREF(__pyx__function);
-      __Pyx_DECREF_SET(__pyx_t_6, __pyx__function);
+      __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
       __pyx_t_7 = 0;
     }
     #endif
     {
-      PyObject *__pyx_callargs[2] = {__pyx_t_5, __pyx_v_statement};
-      __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_6, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-      __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
-      __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 374, __pyx_L1_error)
+      PyObject *__pyx_callargs[2] = {__pyx_t_6, __pyx_v_statement};
+      __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+      __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
+      __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 373, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_statement, __pyx_t_3) < 0))) __PYX_ERR(3, 374, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_statement, __pyx_t_3) < 0))) __PYX_ERR(4, 373, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":375
- *         fp, qid = pair(statement)
+    /* "processor/parsers/_slowlog_entries.pxi":374
+ *         fp, qid = pair_cached(statement)
  *         fields["statement"] = mask(statement)
  *         fields["cmd"] = "Query"             # <<<<<<<<<<<<<<
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
  *         fields["query_id"] = qid
 */
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_cmd, __pyx_mstate_global->__pyx_n_u_Query) < 0))) __PYX_ERR(3, 375, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_cmd, __pyx_mstate_global->__pyx_n_u_Query) < 0))) __PYX_ERR(4, 374, __pyx_L1_error)
 
-    /* "processor/parsers/_slowlog_entries.pxi":376
+    /* "processor/parsers/_slowlog_entries.pxi":375
  *         fields["statement"] = mask(statement)
  *         fields["cmd"] = "Query"
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp             # <<<<<<<<<<<<<<
  *         fields["query_id"] = qid
  *         if "db" not in fields and "schema" in fields:
 */
-    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__5, __pyx_v_fp, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(3, 376, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__6, __pyx_v_fp, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 375, __pyx_L1_error)
     if (!__pyx_t_4) {
     } else {
       __pyx_t_1 = __pyx_t_4;
-      goto __pyx_L70_bool_binop_done;
+      goto __pyx_L68_bool_binop_done;
     }
-    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__6, __pyx_v_fp, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(3, 376, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__7, __pyx_v_fp, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 375, __pyx_L1_error)
     __pyx_t_1 = __pyx_t_4;
-    __pyx_L70_bool_binop_done:;
+    __pyx_L68_bool_binop_done:;
     if (__pyx_t_1) {
-      __pyx_t_5 = NULL;
+      __pyx_t_6 = NULL;
       __Pyx_INCREF(__pyx_v_mask);
       __pyx_t_8 = __pyx_v_mask; 
       __pyx_t_7 = 1;
       #if CYTHON_UNPACK_METHODS
       if (unlikely(PyMethod_Check(__pyx_t_8))) {
-        __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_8);
-        assert(__pyx_t_5);
+        __pyx_t_6 = PyMethod_GET_SELF(__pyx_t_8);
+        assert(__pyx_t_6);
         PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
-        __Pyx_INCREF(__pyx_t_5);
+        __Pyx_INCREF(__pyx_t_6);
         __Pyx_INCREF(__pyx__function);
         __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
         __pyx_t_7 = 0;
       }
       #endif
       {
-        PyObject *__pyx_callargs[2] = {__pyx_t_5, __pyx_v_fp};
-        __pyx_t_6 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-        __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
+        PyObject *__pyx_callargs[2] = {__pyx_t_6, __pyx_v_fp};
+        __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+        __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
         __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-        if (unlikely(!__pyx_t_6)) __PYX_ERR(3, 376, __pyx_L1_error)
-        __Pyx_GOTREF(__pyx_t_6);
+        if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 375, __pyx_L1_error)
+        __Pyx_GOTREF(__pyx_t_5);
       }
-      __pyx_t_3 = __pyx_t_6;
-      __pyx_t_6 = 0;
+      __pyx_t_3 = __pyx_t_5;
+      __pyx_t_5 = 0;
     } else {
       __Pyx_INCREF(__pyx_v_fp);
       __pyx_t_3 = __pyx_v_fp;
     }
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_fingerprint, __pyx_t_3) < 0))) __PYX_ERR(3, 376, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_fingerprint, __pyx_t_3) < 0))) __PYX_ERR(4, 375, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":377
+    /* "processor/parsers/_slowlog_entries.pxi":376
  *         fields["cmd"] = "Query"
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
  *         fields["query_id"] = qid             # <<<<<<<<<<<<<<
  *         if "db" not in fields and "schema" in fields:
  *             fields["db"] = fields["schema"]
 */
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_query_id, __pyx_v_qid) < 0))) __PYX_ERR(3, 377, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_query_id, __pyx_v_qid) < 0))) __PYX_ERR(4, 376, __pyx_L1_error)
 
-    /* "processor/parsers/_slowlog_entries.pxi":378
+    /* "processor/parsers/_slowlog_entries.pxi":377
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
  *         fields["query_id"] = qid
  *         if "db" not in fields and "schema" in fields:             # <<<<<<<<<<<<<<
  *             fields["db"] = fields["schema"]
  *         db = fields.get("db")
 */
-    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_db_2, __pyx_v_fields, Py_NE)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(3, 378, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_db_2, __pyx_v_fields, Py_NE)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 377, __pyx_L1_error)
     if (__pyx_t_4) {
     } else {
       __pyx_t_1 = __pyx_t_4;
-      goto __pyx_L73_bool_binop_done;
+      goto __pyx_L71_bool_binop_done;
     }
-    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_schema, __pyx_v_fields, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(3, 378, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_schema, __pyx_v_fields, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 377, __pyx_L1_error)
     __pyx_t_1 = __pyx_t_4;
-    __pyx_L73_bool_binop_done:;
+    __pyx_L71_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":379
+      /* "processor/parsers/_slowlog_entries.pxi":378
  *         fields["query_id"] = qid
  *         if "db" not in fields and "schema" in fields:
  *             fields["db"] = fields["schema"]             # <<<<<<<<<<<<<<
  *         db = fields.get("db")
  *         if db is not None:
 */
-      __pyx_t_3 = __Pyx_PyDict_GetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_schema); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 379, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyDict_GetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_schema); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 378, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_t_3) < 0))) __PYX_ERR(3, 379, __pyx_L1_error)
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_t_3) < 0))) __PYX_ERR(4, 378, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":378
+      /* "processor/parsers/_slowlog_entries.pxi":377
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
  *         fields["query_id"] = qid
  *         if "db" not in fields and "schema" in fields:             # <<<<<<<<<<<<<<
@@ -16524,19 +17682,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":380
+    /* "processor/parsers/_slowlog_entries.pxi":379
  *         if "db" not in fields and "schema" in fields:
  *             fields["db"] = fields["schema"]
  *         db = fields.get("db")             # <<<<<<<<<<<<<<
  *         if db is not None:
  *             if db is not carried:
 */
-    __pyx_t_3 = __Pyx_PyDict_GetItemDefault(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, Py_None); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 380, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyDict_GetItemDefault(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, Py_None); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 379, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_XDECREF_SET(__pyx_v_db, __pyx_t_3);
     __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":381
+    /* "processor/parsers/_slowlog_entries.pxi":380
  *             fields["db"] = fields["schema"]
  *         db = fields.get("db")
  *         if db is not None:             # <<<<<<<<<<<<<<
@@ -16546,7 +17704,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
     __pyx_t_1 = (__pyx_v_db != Py_None);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":382
+      /* "processor/parsers/_slowlog_entries.pxi":381
  *         db = fields.get("db")
  *         if db is not None:
  *             if db is not carried:             # <<<<<<<<<<<<<<
@@ -16556,7 +17714,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
       __pyx_t_1 = (__pyx_v_db != __pyx_v_carried);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":383
+        /* "processor/parsers/_slowlog_entries.pxi":382
  *         if db is not None:
  *             if db is not carried:
  *                 carried = db             # <<<<<<<<<<<<<<
@@ -16566,16 +17724,16 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
         __Pyx_INCREF(__pyx_v_db);
         __Pyx_DECREF_SET(__pyx_v_carried, __pyx_v_db);
 
-        /* "processor/parsers/_slowlog_entries.pxi":384
+        /* "processor/parsers/_slowlog_entries.pxi":383
  *             if db is not carried:
  *                 carried = db
  *                 parser._db = db             # <<<<<<<<<<<<<<
  *         elif carried is not None:
  *             fields["db"] = carried
 */
-        if (__Pyx_PyObject_SetAttrStr(__pyx_v_parser, __pyx_mstate_global->__pyx_n_u_db, __pyx_v_db) < (0)) __PYX_ERR(3, 384, __pyx_L1_error)
+        if (__Pyx_PyObject_SetAttrStr(__pyx_v_parser, __pyx_mstate_global->__pyx_n_u_db, __pyx_v_db) < (0)) __PYX_ERR(4, 383, __pyx_L1_error)
 
-        /* "processor/parsers/_slowlog_entries.pxi":382
+        /* "processor/parsers/_slowlog_entries.pxi":381
  *         db = fields.get("db")
  *         if db is not None:
  *             if db is not carried:             # <<<<<<<<<<<<<<
@@ -16584,17 +17742,17 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":381
+      /* "processor/parsers/_slowlog_entries.pxi":380
  *             fields["db"] = fields["schema"]
  *         db = fields.get("db")
  *         if db is not None:             # <<<<<<<<<<<<<<
  *             if db is not carried:
  *                 carried = db
 */
-      goto __pyx_L75;
+      goto __pyx_L73;
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":385
+    /* "processor/parsers/_slowlog_entries.pxi":384
  *                 carried = db
  *                 parser._db = db
  *         elif carried is not None:             # <<<<<<<<<<<<<<
@@ -16604,16 +17762,16 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
     __pyx_t_1 = (__pyx_v_carried != Py_None);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":386
+      /* "processor/parsers/_slowlog_entries.pxi":385
  *                 parser._db = db
  *         elif carried is not None:
  *             fields["db"] = carried             # <<<<<<<<<<<<<<
  *         if when is None and "timestamp" in fields:
  *             try:
 */
-      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_v_carried) < 0))) __PYX_ERR(3, 386, __pyx_L1_error)
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_v_carried) < 0))) __PYX_ERR(4, 385, __pyx_L1_error)
 
-      /* "processor/parsers/_slowlog_entries.pxi":385
+      /* "processor/parsers/_slowlog_entries.pxi":384
  *                 carried = db
  *                 parser._db = db
  *         elif carried is not None:             # <<<<<<<<<<<<<<
@@ -16621,9 +17779,9 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
  *         if when is None and "timestamp" in fields:
 */
     }
-    __pyx_L75:;
+    __pyx_L73:;
 
-    /* "processor/parsers/_slowlog_entries.pxi":387
+    /* "processor/parsers/_slowlog_entries.pxi":386
  *         elif carried is not None:
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:             # <<<<<<<<<<<<<<
@@ -16634,14 +17792,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
     if (__pyx_t_4) {
     } else {
       __pyx_t_1 = __pyx_t_4;
-      goto __pyx_L78_bool_binop_done;
+      goto __pyx_L76_bool_binop_done;
     }
-    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_timestamp_2, __pyx_v_fields, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(3, 387, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_timestamp_2, __pyx_v_fields, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 386, __pyx_L1_error)
     __pyx_t_1 = __pyx_t_4;
-    __pyx_L78_bool_binop_done:;
+    __pyx_L76_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":388
+      /* "processor/parsers/_slowlog_entries.pxi":387
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:
  *             try:             # <<<<<<<<<<<<<<
@@ -16651,49 +17809,49 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
       {
         __Pyx_PyThreadState_declare
         __Pyx_PyThreadState_assign
-        __Pyx_ExceptionSave(&__pyx_t_10, &__pyx_t_11, &__pyx_t_12);
+        __Pyx_ExceptionSave(&__pyx_t_9, &__pyx_t_10, &__pyx_t_11);
+        __Pyx_XGOTREF(__pyx_t_9);
         __Pyx_XGOTREF(__pyx_t_10);
         __Pyx_XGOTREF(__pyx_t_11);
-        __Pyx_XGOTREF(__pyx_t_12);
         /*try:*/ {
 
-          /* "processor/parsers/_slowlog_entries.pxi":389
+          /* "processor/parsers/_slowlog_entries.pxi":388
  *         if when is None and "timestamp" in fields:
  *             try:
  *                 when = fromtimestamp(fields["timestamp"], UTC)             # <<<<<<<<<<<<<<
  *             except (OverflowError, OSError, ValueError):
  *                 when = None
 */
-          __pyx_t_6 = NULL;
+          __pyx_t_5 = NULL;
           __Pyx_INCREF(__pyx_v_9processor_7parsers_8_slowlog_fromtimestamp);
           __pyx_t_8 = __pyx_v_9processor_7parsers_8_slowlog_fromtimestamp; 
-          __pyx_t_5 = __Pyx_PyDict_GetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_timestamp_2); if (unlikely(!__pyx_t_5)) __PYX_ERR(3, 389, __pyx_L80_error)
-          __Pyx_GOTREF(__pyx_t_5);
+          __pyx_t_6 = __Pyx_PyDict_GetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_timestamp_2); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 388, __pyx_L78_error)
+          __Pyx_GOTREF(__pyx_t_6);
           __pyx_t_7 = 1;
           #if CYTHON_UNPACK_METHODS
           if (unlikely(PyMethod_Check(__pyx_t_8))) {
-            __pyx_t_6 = PyMethod_GET_SELF(__pyx_t_8);
-            assert(__pyx_t_6);
+            __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_8);
+            assert(__pyx_t_5);
             PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
-            __Pyx_INCREF(__pyx_t_6);
+            __Pyx_INCREF(__pyx_t_5);
             __Pyx_INCREF(__pyx__function);
             __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
             __pyx_t_7 = 0;
           }
           #endif
           {
-            PyObject *__pyx_callargs[3] = {__pyx_t_6, __pyx_t_5, __pyx_v_9processor_7parsers_8_slowlog_UTC};
+            PyObject *__pyx_callargs[3] = {__pyx_t_5, __pyx_t_6, __pyx_v_9processor_7parsers_8_slowlog_UTC};
             __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-            __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
-            __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+            __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
+            __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
             __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-            if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 389, __pyx_L80_error)
+            if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 388, __pyx_L78_error)
             __Pyx_GOTREF(__pyx_t_3);
           }
           __Pyx_DECREF_SET(__pyx_v_when, __pyx_t_3);
           __pyx_t_3 = 0;
 
-          /* "processor/parsers/_slowlog_entries.pxi":388
+          /* "processor/parsers/_slowlog_entries.pxi":387
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:
  *             try:             # <<<<<<<<<<<<<<
@@ -16701,28 +17859,28 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
  *             except (OverflowError, OSError, ValueError):
 */
         }
+        __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
         __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
         __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
-        __Pyx_XDECREF(__pyx_t_12); __pyx_t_12 = 0;
-        goto __pyx_L87_try_end;
-        __pyx_L80_error:;
+        goto __pyx_L85_try_end;
+        __pyx_L78_error:;
         __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
         __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
         __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
         __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-        /* "processor/parsers/_slowlog_entries.pxi":390
+        /* "processor/parsers/_slowlog_entries.pxi":389
  *             try:
  *                 when = fromtimestamp(fields["timestamp"], UTC)
  *             except (OverflowError, OSError, ValueError):             # <<<<<<<<<<<<<<
  *                 when = None
  *         out.append(event_new(event, start + entry, start + p, fields, when))
 */
-        __pyx_t_13 = __Pyx_PyErr_ExceptionMatches(((PyObject *)(((PyTypeObject*)PyExc_OverflowError)))) || __Pyx_PyErr_ExceptionMatches(((PyObject *)(((PyTypeObject*)PyExc_OSError)))) || __Pyx_PyErr_ExceptionMatches(((PyObject *)(((PyTypeObject*)PyExc_ValueError))));
-        if (__pyx_t_13) {
+        __pyx_t_12 = __Pyx_PyErr_ExceptionMatches(((PyObject *)(((PyTypeObject*)PyExc_OverflowError)))) || __Pyx_PyErr_ExceptionMatches(((PyObject *)(((PyTypeObject*)PyExc_OSError)))) || __Pyx_PyErr_ExceptionMatches(((PyObject *)(((PyTypeObject*)PyExc_ValueError))));
+        if (__pyx_t_12) {
           __Pyx_ErrRestore(0,0,0);
 
-          /* "processor/parsers/_slowlog_entries.pxi":391
+          /* "processor/parsers/_slowlog_entries.pxi":390
  *                 when = fromtimestamp(fields["timestamp"], UTC)
  *             except (OverflowError, OSError, ValueError):
  *                 when = None             # <<<<<<<<<<<<<<
@@ -16731,32 +17889,32 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
           __Pyx_INCREF(Py_None);
           __Pyx_DECREF_SET(__pyx_v_when, Py_None);
-          goto __pyx_L81_exception_handled;
+          goto __pyx_L79_exception_handled;
         }
-        goto __pyx_L82_except_error;
+        goto __pyx_L80_except_error;
 
-        /* "processor/parsers/_slowlog_entries.pxi":388
+        /* "processor/parsers/_slowlog_entries.pxi":387
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:
  *             try:             # <<<<<<<<<<<<<<
  *                 when = fromtimestamp(fields["timestamp"], UTC)
  *             except (OverflowError, OSError, ValueError):
 */
-        __pyx_L82_except_error:;
+        __pyx_L80_except_error:;
+        __Pyx_XGIVEREF(__pyx_t_9);
         __Pyx_XGIVEREF(__pyx_t_10);
         __Pyx_XGIVEREF(__pyx_t_11);
-        __Pyx_XGIVEREF(__pyx_t_12);
-        __Pyx_ExceptionReset(__pyx_t_10, __pyx_t_11, __pyx_t_12);
+        __Pyx_ExceptionReset(__pyx_t_9, __pyx_t_10, __pyx_t_11);
         goto __pyx_L1_error;
-        __pyx_L81_exception_handled:;
+        __pyx_L79_exception_handled:;
+        __Pyx_XGIVEREF(__pyx_t_9);
         __Pyx_XGIVEREF(__pyx_t_10);
         __Pyx_XGIVEREF(__pyx_t_11);
-        __Pyx_XGIVEREF(__pyx_t_12);
-        __Pyx_ExceptionReset(__pyx_t_10, __pyx_t_11, __pyx_t_12);
-        __pyx_L87_try_end:;
+        __Pyx_ExceptionReset(__pyx_t_9, __pyx_t_10, __pyx_t_11);
+        __pyx_L85_try_end:;
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":387
+      /* "processor/parsers/_slowlog_entries.pxi":386
  *         elif carried is not None:
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:             # <<<<<<<<<<<<<<
@@ -16765,7 +17923,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":392
+    /* "processor/parsers/_slowlog_entries.pxi":391
  *             except (OverflowError, OSError, ValueError):
  *                 when = None
  *         out.append(event_new(event, start + entry, start + p, fields, when))             # <<<<<<<<<<<<<<
@@ -16774,20 +17932,20 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
 */
     if (unlikely(__pyx_v_out == Py_None)) {
       PyErr_Format(PyExc_AttributeError, "'NoneType' object has no attribute '%.30s'", "append");
-      __PYX_ERR(3, 392, __pyx_L1_error)
+      __PYX_ERR(4, 391, __pyx_L1_error)
     }
-    __pyx_t_3 = PyLong_FromSsize_t((__pyx_v_start + __pyx_v_entry)); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 392, __pyx_L1_error)
+    __pyx_t_3 = PyLong_FromSsize_t((__pyx_v_start + __pyx_v_entry)); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 391, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_8 = PyLong_FromSsize_t((__pyx_v_start + __pyx_v_p)); if (unlikely(!__pyx_t_8)) __PYX_ERR(3, 392, __pyx_L1_error)
+    __pyx_t_8 = PyLong_FromSsize_t((__pyx_v_start + __pyx_v_p)); if (unlikely(!__pyx_t_8)) __PYX_ERR(4, 391, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_8);
-    __pyx_t_5 = event_new(__pyx_v_event, __pyx_t_3, __pyx_t_8, __pyx_v_fields, __pyx_v_when); if (unlikely(!__pyx_t_5)) __PYX_ERR(3, 392, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_5);
+    __pyx_t_6 = event_new(__pyx_v_event, __pyx_t_3, __pyx_t_8, __pyx_v_fields, __pyx_v_when); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 391, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    __pyx_t_14 = __Pyx_PyList_Append(__pyx_v_out, __pyx_t_5); if (unlikely(__pyx_t_14 == ((int)-1))) __PYX_ERR(3, 392, __pyx_L1_error)
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __pyx_t_13 = __Pyx_PyList_Append(__pyx_v_out, __pyx_t_6); if (unlikely(__pyx_t_13 == ((int)-1))) __PYX_ERR(4, 391, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":393
+    /* "processor/parsers/_slowlog_entries.pxi":392
  *                 when = None
  *         out.append(event_new(event, start + entry, start + p, fields, when))
  *         pos = p             # <<<<<<<<<<<<<<
@@ -16797,16 +17955,16 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
   }
   __pyx_L5_break:;
 
-  /* "processor/parsers/_slowlog_entries.pxi":394
+  /* "processor/parsers/_slowlog_entries.pxi":393
  *         out.append(event_new(event, start + entry, start + p, fields, when))
  *         pos = p
  *     return pos             # <<<<<<<<<<<<<<
 */
   __Pyx_XDECREF(__pyx_r);
-  __pyx_t_5 = PyLong_FromSsize_t(__pyx_v_pos); if (unlikely(!__pyx_t_5)) __PYX_ERR(3, 394, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  __pyx_r = __pyx_t_5;
-  __pyx_t_5 = 0;
+  __pyx_t_6 = PyLong_FromSsize_t(__pyx_v_pos); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 393, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_6);
+  __pyx_r = __pyx_t_6;
+  __pyx_t_6 = 0;
   goto __pyx_L0;
 
   /* "processor/parsers/_slowlog_entries.pxi":261
@@ -16814,7 +17972,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8scan_slow(CYTHON_UNUSED
  * 
  * def scan_slow(             # <<<<<<<<<<<<<<
  *     str text, Py_ssize_t pos, Py_ssize_t start, list out, object parser, dict table,
- *     Py_ssize_t max_statement, object event, object pair, object mask
+ *     Py_ssize_t max_statement, object event, object mask
 */
 
   /* function exit code */
@@ -17202,6 +18360,7 @@ static int __Pyx_modinit_global_init_code(__pyx_mstatetype *__pyx_mstate) {
   __pyx_v_9processor_7parsers_8_slowlog_UTC = Py_None; Py_INCREF(Py_None);
   __pyx_v_9processor_7parsers_8_slowlog_fromtimestamp = Py_None; Py_INCREF(Py_None);
   __pyx_v_9processor_7parsers_8_slowlog__spec = Py_None; Py_INCREF(Py_None);
+  __pyx_v_9processor_7parsers_8_slowlog__pairs = ((PyObject*)Py_None); Py_INCREF(Py_None);
   __Pyx_RefNannyFinishContext();
   return 0;
 }
@@ -17233,15 +18392,15 @@ static int __Pyx_modinit_type_init_code(__pyx_mstatetype *__pyx_mstate) {
   __Pyx_RefNannySetupContext("__Pyx_modinit_type_init_code", 0);
   /*--- Type init code ---*/
   #if CYTHON_USE_TYPE_SPECS
-  __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event)) __PYX_ERR(0, 57, __pyx_L1_error)
-  if (__Pyx_fix_up_extension_type_from_spec(&__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event_spec, __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event) < (0)) __PYX_ERR(0, 57, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event)) __PYX_ERR(0, 56, __pyx_L1_error)
+  if (__Pyx_fix_up_extension_type_from_spec(&__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event_spec, __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event) < (0)) __PYX_ERR(0, 56, __pyx_L1_error)
   #else
   __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event = &__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event;
   #endif
   #if !CYTHON_COMPILING_IN_LIMITED_API
   #endif
   #if !CYTHON_USE_TYPE_SPECS
-  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event) < (0)) __PYX_ERR(0, 57, __pyx_L1_error)
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event) < (0)) __PYX_ERR(0, 56, __pyx_L1_error)
   #endif
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event);
@@ -17252,15 +18411,15 @@ static int __Pyx_modinit_type_init_code(__pyx_mstatetype *__pyx_mstate) {
   }
   #endif
   #if CYTHON_USE_TYPE_SPECS
-  __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr)) __PYX_ERR(0, 63, __pyx_L1_error)
-  if (__Pyx_fix_up_extension_type_from_spec(&__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr_spec, __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr) < (0)) __PYX_ERR(0, 63, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr)) __PYX_ERR(0, 62, __pyx_L1_error)
+  if (__Pyx_fix_up_extension_type_from_spec(&__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr_spec, __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr) < (0)) __PYX_ERR(0, 62, __pyx_L1_error)
   #else
   __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr = &__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr;
   #endif
   #if !CYTHON_COMPILING_IN_LIMITED_API
   #endif
   #if !CYTHON_USE_TYPE_SPECS
-  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr) < (0)) __PYX_ERR(0, 63, __pyx_L1_error)
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr) < (0)) __PYX_ERR(0, 62, __pyx_L1_error)
   #endif
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr);
@@ -17286,7 +18445,7 @@ static int __Pyx_modinit_type_import_code(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__Pyx_modinit_type_import_code", 0);
   /*--- Type import code ---*/
-  __pyx_t_1 = PyImport_ImportModule(__Pyx_BUILTIN_MODULE_NAME); if (unlikely(!__pyx_t_1)) __PYX_ERR(4, 9, __pyx_L1_error)
+  __pyx_t_1 = PyImport_ImportModule(__Pyx_BUILTIN_MODULE_NAME); if (unlikely(!__pyx_t_1)) __PYX_ERR(5, 9, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_mstate->__pyx_ptype_7cpython_4type_type = __Pyx_ImportType_3_2_4(__pyx_t_1, __Pyx_BUILTIN_MODULE_NAME, "type",
   #if defined(PYPY_VERSION_NUM) && PYPY_VERSION_NUM < 0x050B0000
@@ -17296,7 +18455,7 @@ static int __Pyx_modinit_type_import_code(__pyx_mstatetype *__pyx_mstate) {
   #else
   sizeof(PyHeapTypeObject), __PYX_GET_STRUCT_ALIGNMENT_3_2_4(PyHeapTypeObject),
   #endif
-  __Pyx_ImportType_CheckSize_Warn_3_2_4); if (!__pyx_mstate->__pyx_ptype_7cpython_4type_type) __PYX_ERR(4, 9, __pyx_L1_error)
+  __Pyx_ImportType_CheckSize_Warn_3_2_4); if (!__pyx_mstate->__pyx_ptype_7cpython_4type_type) __PYX_ERR(5, 9, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_t_1 = PyImport_ImportModule("datetime"); if (unlikely(!__pyx_t_1)) __PYX_ERR(1, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
@@ -17554,13 +18713,9 @@ static CYTHON_SMALL_CODE int __pyx_pymod_exec__slowlog(PyObject *__pyx_pyinit_mo
   PyObject *__pyx_t_2 = NULL;
   Py_ssize_t __pyx_t_3;
   PyObject *__pyx_t_4 = NULL;
-  PyObject *__pyx_t_5 = NULL;
+  static int __pyx_t_5[64];
   PyObject *__pyx_t_6 = NULL;
-  PyObject *__pyx_t_7 = NULL;
-  int __pyx_t_8;
-  PyObject *__pyx_t_9 = NULL;
-  PyObject *__pyx_t_10 = NULL;
-  PyObject *__pyx_t_11 = NULL;
+  size_t __pyx_t_7;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -17647,7 +18802,7 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
   (void)__Pyx_modinit_function_import_code(__pyx_mstate);
   /*--- Execution code ---*/
 
-  /* "processor/parsers/_slowlog.pyx":40
+  /* "processor/parsers/_slowlog.pyx":39
  *     int PyUnicode_1BYTE_KIND
  * 
  * import_datetime()             # <<<<<<<<<<<<<<
@@ -17656,7 +18811,7 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
 */
   __pyx_f_7cpython_8datetime_import_datetime();
 
-  /* "processor/parsers/_slowlog.pyx":42
+  /* "processor/parsers/_slowlog.pyx":41
  * import_datetime()
  * 
  * from datetime import datetime, timezone             # <<<<<<<<<<<<<<
@@ -17665,31 +18820,31 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
 */
   {
     PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_datetime,__pyx_mstate_global->__pyx_n_u_timezone};
-    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_datetime, __pyx_imported_names, 2, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 42, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_datetime, __pyx_imported_names, 2, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 41, __pyx_L1_error)
   }
   __pyx_t_2 = __pyx_t_1;
   __Pyx_GOTREF(__pyx_t_2);
   {
     PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_datetime,__pyx_mstate_global->__pyx_n_u_timezone};
     for (__pyx_t_3=0; __pyx_t_3 < 2; __pyx_t_3++) {
-      __pyx_t_4 = __Pyx_ImportFrom(__pyx_t_2, __pyx_imported_names[__pyx_t_3]); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 42, __pyx_L1_error)
+      __pyx_t_4 = __Pyx_ImportFrom(__pyx_t_2, __pyx_imported_names[__pyx_t_3]); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 41, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
-      if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_3], __pyx_t_4) < (0)) __PYX_ERR(0, 42, __pyx_L1_error)
+      if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_3], __pyx_t_4) < (0)) __PYX_ERR(0, 41, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     }
   }
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "processor/parsers/_slowlog.pyx":44
+  /* "processor/parsers/_slowlog.pyx":43
  * from datetime import datetime, timezone
  * 
  * cdef object UTC = timezone.utc             # <<<<<<<<<<<<<<
  * cdef object fromtimestamp = datetime.fromtimestamp
  * 
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_timezone); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 44, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_timezone); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_utc); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 44, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_utc); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   __Pyx_XGOTREF(__pyx_v_9processor_7parsers_8_slowlog_UTC);
@@ -17697,16 +18852,16 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
   __Pyx_GIVEREF(__pyx_t_4);
   __pyx_t_4 = 0;
 
-  /* "processor/parsers/_slowlog.pyx":45
+  /* "processor/parsers/_slowlog.pyx":44
  * 
  * cdef object UTC = timezone.utc
  * cdef object fromtimestamp = datetime.fromtimestamp             # <<<<<<<<<<<<<<
  * 
  * ctypedef const unsigned char* chars
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_datetime); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 45, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_datetime); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 44, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_fromtimestamp); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 45, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_fromtimestamp); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 44, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   __Pyx_XGOTREF(__pyx_v_9processor_7parsers_8_slowlog_fromtimestamp);
@@ -17714,19 +18869,19 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
   __Pyx_GIVEREF(__pyx_t_2);
   __pyx_t_2 = 0;
 
-  /* "processor/parsers/_slowlog.pyx":57
+  /* "processor/parsers/_slowlog.pyx":56
  * 
  * 
  * def bind_event(cls):             # <<<<<<<<<<<<<<
  *     """Let the scanner build `cls` (the slots dataclass `Event`) directly; False (and the
  *     scanner calls `cls` instead) when its slots are not plain object members."""
 */
-  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_1bind_event, 0, __pyx_mstate_global->__pyx_n_u_bind_event, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 57, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_1bind_event, 0, __pyx_mstate_global->__pyx_n_u_bind_event, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 56, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_bind_event, __pyx_t_2) < (0)) __PYX_ERR(0, 57, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_bind_event, __pyx_t_2) < (0)) __PYX_ERR(0, 56, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
   /* "processor/parsers/_slowlog_fingerprint.pxi":334
@@ -17774,183 +18929,207 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
   /* "processor/parsers/_slowlog_fingerprint.pxi":445
  * 
  * 
- * try:             # <<<<<<<<<<<<<<
- *     # CPython's own MD5: about twice as fast as OpenSSL's for a fingerprint's few bytes
- *     from _md5 import md5 as _new_md5
-*/
-  {
-    __Pyx_PyThreadState_declare
-    __Pyx_PyThreadState_assign
-    __Pyx_ExceptionSave(&__pyx_t_1, &__pyx_t_5, &__pyx_t_6);
-    __Pyx_XGOTREF(__pyx_t_1);
-    __Pyx_XGOTREF(__pyx_t_5);
-    __Pyx_XGOTREF(__pyx_t_6);
-    /*try:*/ {
-
-      /* "processor/parsers/_slowlog_fingerprint.pxi":447
- * try:
- *     # CPython's own MD5: about twice as fast as OpenSSL's for a fingerprint's few bytes
- *     from _md5 import md5 as _new_md5             # <<<<<<<<<<<<<<
- * except ImportError:  # a Python built without it
- *     from hashlib import md5 as _new_md5
-*/
-      {
-        PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_md5_2};
-        __pyx_t_7 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_md5, __pyx_imported_names, 1, NULL, 0); if (unlikely(!__pyx_t_7)) __PYX_ERR(2, 447, __pyx_L2_error)
-      }
-      __pyx_t_2 = __pyx_t_7;
-      __Pyx_GOTREF(__pyx_t_2);
-      {
-        PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_md5_2};
-        __pyx_t_3 = 0; {
-          __pyx_t_4 = __Pyx_ImportFrom(__pyx_t_2, __pyx_imported_names[__pyx_t_3]); if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 447, __pyx_L2_error)
-          __Pyx_GOTREF(__pyx_t_4);
-          switch (__pyx_t_3) {
-            case 0:
-            if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_new_md5, __pyx_t_4) < (0)) __PYX_ERR(2, 447, __pyx_L2_error)
-            break;
-            default:;
-          }
-          __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-        }
-      }
-      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-
-      /* "processor/parsers/_slowlog_fingerprint.pxi":445
- * 
- * 
- * try:             # <<<<<<<<<<<<<<
- *     # CPython's own MD5: about twice as fast as OpenSSL's for a fingerprint's few bytes
- *     from _md5 import md5 as _new_md5
-*/
-    }
-    __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
-    goto __pyx_L7_try_end;
-    __pyx_L2_error:;
-    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":448
- *     # CPython's own MD5: about twice as fast as OpenSSL's for a fingerprint's few bytes
- *     from _md5 import md5 as _new_md5
- * except ImportError:  # a Python built without it             # <<<<<<<<<<<<<<
- *     from hashlib import md5 as _new_md5
- * 
-*/
-    __pyx_t_8 = __Pyx_PyErr_ExceptionMatches(((PyObject *)(((PyTypeObject*)PyExc_ImportError))));
-    if (__pyx_t_8) {
-      __Pyx_AddTraceback("processor.parsers._slowlog", __pyx_clineno, __pyx_lineno, __pyx_filename);
-      if (__Pyx_GetException(&__pyx_t_2, &__pyx_t_4, &__pyx_t_9) < 0) __PYX_ERR(2, 448, __pyx_L4_except_error)
-      __Pyx_XGOTREF(__pyx_t_2);
-      __Pyx_XGOTREF(__pyx_t_4);
-      __Pyx_XGOTREF(__pyx_t_9);
-
-      /* "processor/parsers/_slowlog_fingerprint.pxi":449
- *     from _md5 import md5 as _new_md5
- * except ImportError:  # a Python built without it
- *     from hashlib import md5 as _new_md5             # <<<<<<<<<<<<<<
- * 
- * cdef const char* HEX = b"0123456789ABCDEF"
-*/
-      {
-        PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_md5_2};
-        __pyx_t_7 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_hashlib, __pyx_imported_names, 1, NULL, 0); if (unlikely(!__pyx_t_7)) __PYX_ERR(2, 449, __pyx_L4_except_error)
-      }
-      __pyx_t_10 = __pyx_t_7;
-      __Pyx_GOTREF(__pyx_t_10);
-      {
-        PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_md5_2};
-        __pyx_t_3 = 0; {
-          __pyx_t_11 = __Pyx_ImportFrom(__pyx_t_10, __pyx_imported_names[__pyx_t_3]); if (unlikely(!__pyx_t_11)) __PYX_ERR(2, 449, __pyx_L4_except_error)
-          __Pyx_GOTREF(__pyx_t_11);
-          switch (__pyx_t_3) {
-            case 0:
-            if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_new_md5, __pyx_t_11) < (0)) __PYX_ERR(2, 449, __pyx_L4_except_error)
-            break;
-            default:;
-          }
-          __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-        }
-      }
-      __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-      __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
-      __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-      __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
-      goto __pyx_L3_exception_handled;
-    }
-    goto __pyx_L4_except_error;
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":445
- * 
- * 
- * try:             # <<<<<<<<<<<<<<
- *     # CPython's own MD5: about twice as fast as OpenSSL's for a fingerprint's few bytes
- *     from _md5 import md5 as _new_md5
-*/
-    __pyx_L4_except_error:;
-    __Pyx_XGIVEREF(__pyx_t_1);
-    __Pyx_XGIVEREF(__pyx_t_5);
-    __Pyx_XGIVEREF(__pyx_t_6);
-    __Pyx_ExceptionReset(__pyx_t_1, __pyx_t_5, __pyx_t_6);
-    goto __pyx_L1_error;
-    __pyx_L3_exception_handled:;
-    __Pyx_XGIVEREF(__pyx_t_1);
-    __Pyx_XGIVEREF(__pyx_t_5);
-    __Pyx_XGIVEREF(__pyx_t_6);
-    __Pyx_ExceptionReset(__pyx_t_1, __pyx_t_5, __pyx_t_6);
-    __pyx_L7_try_end:;
-  }
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":451
- *     from hashlib import md5 as _new_md5
- * 
  * cdef const char* HEX = b"0123456789ABCDEF"             # <<<<<<<<<<<<<<
  * 
- * 
+ * include "_slowlog_md5.pxi"
 */
   __pyx_v_9processor_7parsers_8_slowlog_HEX = __pyx_k_0123456789ABCDEF;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":454
+  /* "processor/parsers/_slowlog_md5.pxi":8
+ * 
+ * cdef uint32_t[64] MD5_K
+ * cdef int[64] MD5_R = [             # <<<<<<<<<<<<<<
+ *     7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+ *     5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
+*/
+  __pyx_t_5[0] = 7;
+  __pyx_t_5[1] = 12;
+  __pyx_t_5[2] = 17;
+  __pyx_t_5[3] = 22;
+  __pyx_t_5[4] = 7;
+  __pyx_t_5[5] = 12;
+  __pyx_t_5[6] = 17;
+  __pyx_t_5[7] = 22;
+  __pyx_t_5[8] = 7;
+  __pyx_t_5[9] = 12;
+  __pyx_t_5[10] = 17;
+  __pyx_t_5[11] = 22;
+  __pyx_t_5[12] = 7;
+  __pyx_t_5[13] = 12;
+  __pyx_t_5[14] = 17;
+  __pyx_t_5[15] = 22;
+  __pyx_t_5[16] = 5;
+  __pyx_t_5[17] = 9;
+  __pyx_t_5[18] = 14;
+  __pyx_t_5[19] = 20;
+  __pyx_t_5[20] = 5;
+  __pyx_t_5[21] = 9;
+  __pyx_t_5[22] = 14;
+  __pyx_t_5[23] = 20;
+  __pyx_t_5[24] = 5;
+  __pyx_t_5[25] = 9;
+  __pyx_t_5[26] = 14;
+  __pyx_t_5[27] = 20;
+  __pyx_t_5[28] = 5;
+  __pyx_t_5[29] = 9;
+  __pyx_t_5[30] = 14;
+  __pyx_t_5[31] = 20;
+  __pyx_t_5[32] = 4;
+  __pyx_t_5[33] = 11;
+  __pyx_t_5[34] = 16;
+  __pyx_t_5[35] = 23;
+  __pyx_t_5[36] = 4;
+  __pyx_t_5[37] = 11;
+  __pyx_t_5[38] = 16;
+  __pyx_t_5[39] = 23;
+  __pyx_t_5[40] = 4;
+  __pyx_t_5[41] = 11;
+  __pyx_t_5[42] = 16;
+  __pyx_t_5[43] = 23;
+  __pyx_t_5[44] = 4;
+  __pyx_t_5[45] = 11;
+  __pyx_t_5[46] = 16;
+  __pyx_t_5[47] = 23;
+  __pyx_t_5[48] = 6;
+  __pyx_t_5[49] = 10;
+  __pyx_t_5[50] = 15;
+  __pyx_t_5[51] = 21;
+  __pyx_t_5[52] = 6;
+  __pyx_t_5[53] = 10;
+  __pyx_t_5[54] = 15;
+  __pyx_t_5[55] = 21;
+  __pyx_t_5[56] = 6;
+  __pyx_t_5[57] = 10;
+  __pyx_t_5[58] = 15;
+  __pyx_t_5[59] = 21;
+  __pyx_t_5[60] = 6;
+  __pyx_t_5[61] = 10;
+  __pyx_t_5[62] = 15;
+  __pyx_t_5[63] = 21;
+  memcpy(&(__pyx_v_9processor_7parsers_8_slowlog_MD5_R[0]), __pyx_t_5, sizeof(__pyx_v_9processor_7parsers_8_slowlog_MD5_R[0]) * (64));
+
+  /* "processor/parsers/_slowlog_md5.pxi":16
+ * 
+ * 
+ * def _md5_constants():             # <<<<<<<<<<<<<<
+ *     from math import floor, sin
+ *     cdef int i
+*/
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_7_md5_constants, 0, __pyx_mstate_global->__pyx_n_u_md5_constants, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 16, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
+  #endif
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_md5_constants, __pyx_t_2) < (0)) __PYX_ERR(3, 16, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+
+  /* "processor/parsers/_slowlog_md5.pxi":23
+ * 
+ * 
+ * _md5_constants()             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_4 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_md5_constants); if (unlikely(!__pyx_t_6)) __PYX_ERR(3, 23, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_6);
+  __pyx_t_7 = 1;
+  {
+    PyObject *__pyx_callargs[2] = {__pyx_t_4, NULL};
+    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_6, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
+    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 23, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+  }
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+
+  /* "processor/parsers/_slowlog_md5.pxi":92
+ * 
+ * 
+ * def md5_upper(str text):             # <<<<<<<<<<<<<<
+ *     """pt-query-digest's `make_checksum` of a latin-1 view: hashlib.md5(...).hexdigest().upper()."""
+ *     if not one_byte(text):
+*/
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_9md5_upper, 0, __pyx_mstate_global->__pyx_n_u_md5_upper, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 92, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
+  #endif
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_md5_upper, __pyx_t_2) < (0)) __PYX_ERR(3, 92, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":451
+ * # Logs repeat short statements verbatim (`COMMIT`, `SELECT 1`, ORM preambles); only short ones are
+ * # kept, and the cache is emptied when full (cheaper than an LRU's bookkeeping on every miss).
+ * cdef dict _pairs = {}             # <<<<<<<<<<<<<<
+ * cdef Py_ssize_t CACHE_MAX_LEN = 512
+ * cdef Py_ssize_t CACHE_SIZE = 8192
+*/
+  __pyx_t_2 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 451, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __Pyx_XGOTREF(__pyx_v_9processor_7parsers_8_slowlog__pairs);
+  __Pyx_DECREF_SET(__pyx_v_9processor_7parsers_8_slowlog__pairs, ((PyObject*)__pyx_t_2));
+  __Pyx_GIVEREF(__pyx_t_2);
+  __pyx_t_2 = 0;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":452
+ * # kept, and the cache is emptied when full (cheaper than an LRU's bookkeeping on every miss).
+ * cdef dict _pairs = {}
+ * cdef Py_ssize_t CACHE_MAX_LEN = 512             # <<<<<<<<<<<<<<
+ * cdef Py_ssize_t CACHE_SIZE = 8192
+ * 
+*/
+  __pyx_v_9processor_7parsers_8_slowlog_CACHE_MAX_LEN = 0x200;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":453
+ * cdef dict _pairs = {}
+ * cdef Py_ssize_t CACHE_MAX_LEN = 512
+ * cdef Py_ssize_t CACHE_SIZE = 8192             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_v_9processor_7parsers_8_slowlog_CACHE_SIZE = 0x2000;
+
+  /* "processor/parsers/_slowlog_fingerprint.pxi":474
  * 
  * 
  * def fingerprint_pair(str query):             # <<<<<<<<<<<<<<
- *     """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C."""
- *     fp = fingerprint_latin1(query)
+ *     """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C,
+ *     cached for short statements."""
 */
-  __pyx_t_9 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_7fingerprint_pair, 0, __pyx_mstate_global->__pyx_n_u_fingerprint_pair, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_9)) __PYX_ERR(2, 454, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_11fingerprint_pair, 0, __pyx_mstate_global->__pyx_n_u_fingerprint_pair, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 474, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
-  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_9);
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_fingerprint_pair, __pyx_t_9) < (0)) __PYX_ERR(2, 454, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_fingerprint_pair, __pyx_t_2) < (0)) __PYX_ERR(2, 474, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
   /* "processor/parsers/_slowlog_entries.pxi":261
  * 
  * 
  * def scan_slow(             # <<<<<<<<<<<<<<
  *     str text, Py_ssize_t pos, Py_ssize_t start, list out, object parser, dict table,
- *     Py_ssize_t max_statement, object event, object pair, object mask
+ *     Py_ssize_t max_statement, object event, object mask
 */
-  __pyx_t_9 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_9scan_slow, 0, __pyx_mstate_global->__pyx_n_u_scan_slow, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_9)) __PYX_ERR(3, 261, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_13scan_slow, 0, __pyx_mstate_global->__pyx_n_u_scan_slow, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_2)) __PYX_ERR(4, 261, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
-  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_9);
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_scan_slow, __pyx_t_9) < (0)) __PYX_ERR(3, 261, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_scan_slow, __pyx_t_2) < (0)) __PYX_ERR(4, 261, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
   /* "processor/parsers/_slowlog.pyx":1
  * # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True             # <<<<<<<<<<<<<<
  * """Compiled code of the slow query log: its plainest entries parsed from C, and
  * pt-query-digest's fingerprint as C loops.
 */
-  __pyx_t_9 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 1, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_test, __pyx_t_9) < (0)) __PYX_ERR(0, 1, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+  __pyx_t_2 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 1, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_test, __pyx_t_2) < (0)) __PYX_ERR(0, 1, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
   /*--- Wrapped vars code ---*/
 
@@ -17958,9 +19137,7 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
   __pyx_L1_error:;
   __Pyx_XDECREF(__pyx_t_2);
   __Pyx_XDECREF(__pyx_t_4);
-  __Pyx_XDECREF(__pyx_t_9);
-  __Pyx_XDECREF(__pyx_t_10);
-  __Pyx_XDECREF(__pyx_t_11);
+  __Pyx_XDECREF(__pyx_t_6);
   if (__pyx_m) {
     if (__pyx_mstate->__pyx_d && stringtab_initialized) {
       __Pyx_AddTraceback("init processor.parsers._slowlog", __pyx_clineno, __pyx_lineno, __pyx_filename);
@@ -18011,14 +19188,14 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   CYTHON_UNUSED_VAR(__pyx_mstate);
   __Pyx_RefNannySetupContext("__Pyx_InitCachedConstants", 0);
 
-  /* "processor/parsers/_slowlog.pyx":60
+  /* "processor/parsers/_slowlog.pyx":59
  *     """Let the scanner build `cls` (the slots dataclass `Event`) directly; False (and the
  *     scanner calls `cls` instead) when its slots are not plain object members."""
  *     names = ("start", "end", "fields", "event_time", "parse_error")             # <<<<<<<<<<<<<<
  *     if tuple(getattr(cls, "__slots__", ())) != names:
  *         return False
 */
-  __pyx_mstate_global->__pyx_tuple[0] = PyTuple_Pack(5, __pyx_mstate_global->__pyx_n_u_start, __pyx_mstate_global->__pyx_n_u_end, __pyx_mstate_global->__pyx_n_u_fields, __pyx_mstate_global->__pyx_n_u_event_time, __pyx_mstate_global->__pyx_n_u_parse_error); if (unlikely(!__pyx_mstate_global->__pyx_tuple[0])) __PYX_ERR(0, 60, __pyx_L1_error)
+  __pyx_mstate_global->__pyx_tuple[0] = PyTuple_Pack(5, __pyx_mstate_global->__pyx_n_u_start, __pyx_mstate_global->__pyx_n_u_end, __pyx_mstate_global->__pyx_n_u_fields, __pyx_mstate_global->__pyx_n_u_event_time, __pyx_mstate_global->__pyx_n_u_parse_error); if (unlikely(!__pyx_mstate_global->__pyx_tuple[0])) __PYX_ERR(0, 59, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[0]);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[0]);
   #if CYTHON_IMMORTAL_CONSTANTS
@@ -18051,25 +19228,25 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 11; } index[] = {{15},{179},{1},{1},{1},{1},{8},{7},{6},{2},{9},{7},{9},{15},{38},{42},{30},{5},{5},{6},{13},{8},{20},{5},{6},{4},{1},{3},{18},{2},{1},{10},{27},{7},{18},{5},{3},{3},{9},{5},{1},{8},{3},{2},{8},{6},{3},{5},{3},{5},{10},{6},{11},{18},{16},{2},{13},{8},{7},{3},{5},{7},{4},{4},{1},{2},{13},{5},{3},{1},{8},{4},{5},{13},{4},{3},{10},{9},{1},{8},{4},{5},{8},{4},{3},{1},{4},{11},{6},{3},{3},{26},{3},{12},{5},{8},{1},{9},{6},{6},{9},{4},{12},{10},{9},{4},{7},{7},{5},{9},{4},{19},{3},{5},{8},{4},{9},{5},{9},{8},{2},{15},{4},{3},{5},{6},{4},{128},{10},{2},{58},{1423},{382}};
-    #if (CYTHON_COMPRESS_STRINGS) == 2 /* compression: bz2 (1909 bytes) */
-const char* const cstring = "BZh91AY&SY\216\255\210\345\000\002\005\177\377\377\377\377\377\376\267\277\377\377\257\377\366\277\377\377\373\300@@@@@@@@@@@@\000@\000`\006\235\347y\326\332\255Th\310P\347\200>\275\360i\244D\240\323\324\320\006\215\244\301\224\336\246\t\351\223\021M\r\036(\006\203F\200\r2mL\200m&\233Q\223\023\322\r\004\230\215\023\321\240\231\023\021\244\324\362\237\251\032z\200\000\323C@\000\000\000\000\320\r4\001\352\000h@\312h*z\237\250\231\017D2\r\000\000dh\000\365\000\000\0004=C@\014\200\000\r\001\002\246H\332OFH\365\017B16\246@\000\000\000\320\000\000\000\000\001\232G\244\001\212I\251\210\006\232\000\000\006\200\000\006\200\000\006\215\036\246\200\000\000\000\0002 \364\000\006\200z@&\010\321\200\000\t\246L\000M14\014\021\200\214\000\000L\232\376%<\375\000.\350\220\374\336U`\346m\244\313\244\227\212*\2217 \204\003\200\204\204H\003\306E\212R!\"K`4^<\223#\371\266\337\210\306A\200\007A\247\244\021\036\021 \t\207q\230\355\362i0\202\221)6\010\0051\000\030\200\222\236\004=v\350\200\342F)\021\221\003&\200A\210\244\001\231\n\np\361\010\306J\030\322\032\301\007\r\003\002\017\016\200\213\006f[\001\261\006\"`\025m\254\205akfj\250\252-Q\014F\306r\020\242\220\347\203|I\342\301Q\224eF\2544\206$\255\204\340\375>n\370\376\203?/?\207\353\317\320\340=\325\225\357\233\243\010\324\250\251\010S3M\201\215\202Ef\3300x\212\023\025\261@1\215^bjB\000\224\204\206\215\344O,X\010c\225)\0355(\265\301\377\013\271r!N\340\352\275{\030x\260=\325\352\325\257\303]\276\246\331\231s\307D]O\220\322y}\274\355\362\304\025\005\200\322]5f\372L\2132\243\036\342\n\034ZR\n\036\016\\)F\337K:\205JNM\224FN\036\312\222:0R\270\241J\007\220p\256\364_D5G\203\205\206\363\215\235\266'\022\224\300u\005f<a\022H\302\327\025\221\300\222\033\022\034\332@)\020pNA\376U]\3018\016T\223\207l\311\206\303\307\365\006&\232M|u_\277\232\262\262\311x=\024y\341\346\214\021\356\302\255\317\2472\375jW2X \264T\005\300\037`b*(dp\246\246\024\310#R\344\211\311\304c,*\332\311H\001+\351\211\214*W\215\275M\017\321\241\2421\214P\004H\222\222\253\3434\314""\352Z\371rcd\262q\363V\2331oU\337\277[G7\311\271C\31538\334D\251tm]\364\343p\222\010\242*\325g\030\004\274\204\206\260vb\033\213\226\245\276d\006\245\310\2119\346QmX\333P\361/\373\271\204\010P?i\272\036-!h\004\336\214\252\231\277\3504^U\243Z\203\016i\263|\202\313\0319C,0P\240\030\331+9\334\202\222\224/\263C \277\300]\354\000\275\270\204\314\005 \252\005\227K\014\016\205\001)d\334\346\225B<VcD\250m{\\\032\322B\252\300V\025\305\332\343'dS\251K0\224\\\351\252\030>\300\327\006 \224\005\351]e\200\323u[\021\325\221\232F.]z\321\212\177\312\327ZS\n\017\266\302\245e\017\231\325\030cD\241\221\367E\2172\301W.D\336\247\207rs\002\204!\212F\037]6Z\004\334\031T\221\215d\352v0\271\346\307\347\303N]\216r|'\362\243u\3677f\366\336\030f*\266\275\200e\006\305`\005\241j1\243Bs\344\2531\204\341\3202\353a\036i\004\3436%\032\314\204\346:\347V\030\301\231\300N\006fZ\275\200\246\003\216\225}yrO\005\230\263]\202\212\004\326\333h\030\263\212/e\235\\\200V\252\t\320\351]\005-=\372\236\r\\\325\017\022\2208\203BCe\231\266\rGdh\025\226F\014\037Pa%\221\025\2103\260bQaQX\2045ph8313C\002\240Hb\006T\250\r|[[\327\3727Qe\300t\"\321F\247\272\026r\033/{\312\226\020IDS\006\r\274\245u\322J\254\277\005\252\210G\r\360\300!\\\306\350\226\351\254\201\361qp\220\334\013\215A(b*.\354\005\200\034NV\243\006\365\366\347\351\243\347\300\320\003j\001\213/\240P\364\201\nL\201\241\202B\240\375\211\001\\\204\207\016\350>|PD\314\2652m3!\2677\023\222\364\235p\021\253OZ\304\032b\306\244dP &\000\351i\234\305\371\013h\203&5\226IF1\025\231\331d\013\"\310l\3204^\371\357\034\013P\306\371\203OA\334\302+\236\303\316\216`aA\264^\307!\272\3603\341\236y\235\233F\273)\254\036i\352\035+[e-\260\315\362\322\265\317\007\317\244i\032teN\350\227v\202\341\247,\017\201\343\203\013a\253;JBC`\221&z/@\032\031{\206\317\005\265@\023\234\342\025KPy\005\272\376\376Jb\235<\001x:J\350D\251\210\264\324\360M<\273\372\306\340q\003\r\363\375\330`o\240rP\006\\' \0042\324\240@\345_\010E\216D\001\215\r\260}\n]\242d!\021:,$b\204\000KI!\000\317\353\325\254`\2301!""&\200b\256\262i\245Q\207\232QF\221h\rS\235\275\212\232\346\330\234T\025\003\200\231\314c@\324\365\r\244{U\301\222\3065\325(\300\032z;zV\213\004\360\321+L\002\324j\232*\n\320\331\267\332 \\\002\210\276\312q)\270\204;\257\340| }\257\261\237m\306\3450\013o\331\204)\330s-\3240C\333\0378\325Z\205\200F\311J\212\221\251.B4u\243\211\20060L0$\027\030\300\214\036J\322\017\244RHd\214\367\030\240V5c\273&\306\302\364\235\002\270b\250\006P\202\275u\275'\016\265d\256\353\221FJDT\357\327f\264R\031#ek\256\327h\031\371\261\254v\265*D\010\325\252\327\304\225a\201\n\302\343\360\030\0065\253\033\364)T\246\0252\211\3540TZ\217\234JBX\246\243n\205\nHT\002\264\312\357R\0354\236\237\003z\317\310\024\335\247h\013\2044OA`\014\216\376FIy3\036#p\331\261\2721\336y^\005W\027>j\217\020\234\267\2778\370Bp\234w\272\330\363\354+\304\315\030\271cg\225\211\214p\345\364\005rd\335\243\370\355\220\244l\022@\221t\026\000\017\202HJ`\037\314\001\025\210t\000t\251\341\243!\362\020>\257\033\206\003\364\355\2312\346\025\376\025\375\365\252\230\037\335-\035\n3t\"\343\340\217H\310\244\314\033\262`6\tTv\240\314\023\001&o \257\232Z:681\3764\224\220\3109\347+\010\254\234\367\340I\201\234\214D\335`p(F1t\240\224\032\272\r$\311:\036\016P\225\323\234\3008\346EVH\210g\024Br\"\010\271\00037\223\0303\001e\031DB\t5\022\324J(\252\250P0\034\177\361w$S\205\t\010\352\330\216P";
-    PyObject *data = __Pyx_DecompressString(cstring, 1909, 2);
+    const struct { const unsigned int length: 11; } index[] = {{15},{179},{1},{1},{1},{1},{8},{7},{6},{2},{9},{7},{18},{9},{15},{38},{42},{34},{30},{5},{5},{6},{13},{8},{20},{5},{6},{4},{1},{3},{18},{2},{1},{10},{27},{7},{18},{5},{3},{3},{9},{5},{8},{3},{2},{8},{3},{5},{3},{5},{10},{6},{11},{18},{16},{24},{5},{2},{13},{8},{7},{3},{5},{4},{4},{1},{2},{13},{5},{3},{1},{8},{4},{5},{4},{13},{14},{9},{10},{9},{1},{8},{4},{5},{4},{3},{1},{11},{6},{3},{3},{26},{3},{12},{5},{8},{1},{9},{6},{6},{9},{4},{12},{10},{3},{9},{4},{7},{7},{5},{9},{4},{19},{3},{5},{8},{4},{9},{5},{9},{8},{2},{4},{3},{5},{6},{4},{10},{2},{60},{58},{44},{1423},{36},{382}};
+    #if (CYTHON_COMPRESS_STRINGS) == 2 /* compression: bz2 (1931 bytes) */
+const char* const cstring = "BZh91AY&SY\311\274r\017\000\002\n\177\377\377\377\377\377\376\277\277\377\377\277\377\364\277\377\377\373\300@@@@@@@@@@@@\000@\000`\006\274\014E]\230\005\260\007\236\000\327\003M\"*hh\000\006\207\210\324\336\220\302y\006\322SA\247\2655\003@4\365\032\006\203jh\001\246\232i\264\206M\2504 #@\000 55L\310'\250\310\321\240h\323@hh\006\232\000\006\2324\320\032\000=@\rOI6H\204e\032i\203P\r0\2154\301\221\000\000\032`\004\030L\206\203\002h\001\352\0324\t$\305\031)\342SmS\3256\241\246\206\207\222\000d\r\0004\000\000\000\000\000\000hz\217Q\243 \323T\325\003L\200\311\246\203@\014\206\203\023M\014@\001\240b\r\031\r\030\020\032\000\000\000\203LLLL\004\300L\000\000\000\002`\000\t\200\000L\000\000\000\004\321\215\352\337\306\372?\237\351\034\037\347\003\311s4s\241\371\324\271U\213\332B\210 %\323\244\341Zs\371\351\206C2JA\325o\315\037\364[C\240\251D\025\036\311\006\003\t\006\302N\023t\032\202\006Mt\210\025\035\200\243#-\004^\342\037]H\231I\222\030.\004E\035\00320X\324\307\204a\016J8\302\034\325Q\020=K\252m\332\325\314k\"\302\260V\272f\214\325s\265\255\226\031]l\221\305\267\035\350\2141\036\006\210\271I\250\311\213\347\r\322\327\233w\353\235\251\216\243\353\357\233|\346\367\374\325t\276\277\323\365\3507\352\375\227\037\027\336\324X|\262)\032\331\244\341\242\353\010\263\033\332\002hXE\257x\003\033\262\276'\200\300O\001\301DJ-k\013\334\004\023d\003\336\276\336\256\203\010C\234rt\372l\3340\353\331\275<z\246\325\255Y\365s\352-\226\306<Qt\3357\001\020\037oR\275\231\336\000\220d4\227\224\254\315\222\364\227\244aT9'N\350r\350^\025n\343\372Y\331[j\376\265B\202<\236\034'\272\222:\354\\\0346\3325C\352\245#\214\364\331\304\305\256\317\334\275:\274\300\037\005\227Wu\303LS[\006u\322\3724*5\242*BE\005(\237\313)\221HJ\302\262LvV\013\273\215\331\013(\034\037\327\227\261\330\372^\351\372\324?\341\355C\262\317\235\254E\253\t\324\271~i\266\274\252\347\304-R\342\031\206\212WF\272W\243\221I\035\235\207dR1\353\352\245I}\365\334\323:\325'\302!\020\276;h\257\265K\362\311\242i\246@\021&%\022\202\2353\030\276""\325}y\247\301g\305*l\341\257\305\253|\353^\363\352\241\347\022S\232\221\237\370\rQV\210\250\223\004Y\004d\205\t\242\242/G\026\272\\\254#\220\035\246O\303\272\2039\227\"\233\321L\233\0074\325\271\246\243\231\263\360\376\315\244`o\316\256dbF\t?\201\246Dp\017v\025\327~\274\r\307\260\375\233\365Kx\353\r\344\343n\216\006\\\265\255\207\300\325\022\211\260\232\030\205~\352\323p\026\267\000\223\t\001J\nn\036v\217\033\014\016U\020I\326\3163J\201V\375\231Glm\254q\234\032\322A-\200\254+\306\026c[\362(\324U\317%t=\355f/\2509N\025\300\\\224\322X\2156\313\265\035A\031\244\363\271[6\"\324\177\305\024I\010\317\231t\252\\Nc\2451!\242G\022Y\250P\263%=N\344Aq\320\230$ B4\005\231\030\\\323\313Y\010 s\212%\265q(\351\211\203\224l\213^\032r\356o'\311\027\232\224.\332\327&\235\275\303\245\002M\347\254\204l\226\270\001HQKzq\"\022\214&\353\356\374t\313\305@N\003\315!\250\310Fe\307\311\373C\030(y\010\310P\273\025\302P\023\357\310\217\253.\010&\032\332TU\212\204\222\007\335m\240d\272\036\252{z\010*\366LD\324;\340\202=l\231Go\034 \211\216(\201\270\032*4\275\232:,f)\027\007H\320\320A;\030\245wo{\306m\214U\314h8\241y\306\232\001\224\022\010\230\241\014E\000\371\364\334-\250=\301e\242\264\242\375\342\366I\223\201H\205\324A\302\016tT\215\363]\216qH\260IL\342A\005\356\346\001]u5R\343u\312\226\016\235\266f\030B\0244\303\347*\017\220\325H{w\214\207,\026\345\002V\372)\025\311\270R@\304\302t\256\304`\323k\257\362X\370\2564 fC\005Z\301\031\300\024\206\010\300\006O>\265@QP\250n\344\324\370\260A9\230\032\226\315\006\306\315\233\222\364\211T\325\026\326\002tC\r\003\217<\024D\2234\202\244\324\327\030h,\321\004\233\357\216#\202\214=N~8\202\304\261\331\220\312\327\315\035\0035\314,Xa\214\216\265\200\036\345\235\310\345\205\224qX\246\241\266\300\027p\266\351\032\371\262\327\2421@9\242\224tkm26\2237\325\005h:#\222-\000h\0322\306ND\345\337\240\234h\306\343\315\342l\351\205\214*E#`\244\220Yu\350\005\316\014\271\343d\220 \363\rkH7ezI\344\025m\336\rJ1,\373B\266\364`\363\240\244\240Tj;SN\263\325\335!\373\245\32532""\006\243\201\214\215\201$\204\345(\201\230\0057\033\202 \224M\034A\033e\025\272\240\026P\222\023\310\036\300\314\020c\254\240\026D\031`\200\t\021\t\027ia\035\271\314\005h:\305@\023\021&%Q34\242\217Yh\rS\337\332\232\232\206\350\236T(\030\010\305`\035\355,\360?i\007\271\361A\214k\352Q\2006\252\323\376z\245,\003 4`h\200Z\215SIA\243\255v\331\003L\nC\005\251M\250C\337_\327n\020\202\027\241c>\233-\251\222\320.\313X<u^\350\276\206\266\207`^\371H\305r\026\001#7*\212\222)6\007\263\357\"\200\311\001\006\262V\324\260\300\214\027,\310,9\305\3025P\034k\336\325\243\033\204`81T\003\270\021\353\272\266\334x9\216I\037z\305\202\t\004\337\221\226t\353\306k\253\265\336s@\271\t\206,\315(\206H\367\304\332b\264U\022\025\205\351b1\t\322\336\277\221\r!M*\023m\202\025\206\241\2427\202\222\212\030\370\364P\250\005m\037\364\243)1\223D\337\351\374\001Ii\365\000\323!\266\316:\013@A\233\0061\240\231t\010\376\233[#\016\010\026\000UggO\302\313h\356\014U\277\251\2132\342\254\002\002\315\256wJU\306$b\216~&P\374\361\347\342\023;}5v\352\272\276\\\317;\237\255\\\363\332z\nlq\362\361\346\237K\037\303\233\207\016\026\337\177\207\301\320\025S?\373N\024\347\275\364gOW\225\253W\335\256\236g\003\006\375\271s\260\252zt)h;\202yc<x\3523[\214\275y\257\305hrA&n\036\375\206m\227\232\372\264+\225\013\203\315\223\342\025\355\003\323\0022\002\251\022\020\253\311\203\240\031Y\355\004\022\230\276\022\262U3H\013A\275&t\340\n\371\3261dD%Q\034\364D\n\364\000\223#\245 \220\"\312\312!\004\235\020\324\331R1\2128\301\000y\377\213\271\"\234(Hd\3369\007\200";
+    PyObject *data = __Pyx_DecompressString(cstring, 1931, 2);
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) != 0 /* compression: zlib (1870 bytes) */
-const char* const cstring = "x\332\235U\313o\333\310\031\217by\2554Nl=\2348\335nC\3111\214.\032\031\262\354\304I\037\251\2548\205Q\257\023Yv\334\026)\006#r$\261\246H\2123\264\255-\232\372\310\343\034\347\310#\217<\352\250\243\217<\352\230?a\377\204\375\206\224\025\243\217\240X@\032\0169\337\343\367\375\276\307|\250(\353\337:\304&\230}\330\370v\375\300bDa]\314\224\372\200u-S\321\251\242\021Co\021\0073b\014\024\312\034]e\304\221B\246\362n\367\335\323\315\355M\005\233\232\342\220\277\023\225Q\205\272-\325\300\224\022\252Xm\245\345\352\006\323M\205\rlB\313\312^[\031X\256b\022\242)\314Rl\220\273\251\300\272\304T(ar\243\254a\323\264\030f\272e\"P\327\315\316\232\242\351\0168\321\317\210\324~\203\rJ\312k\245\362+\254i\010d\211\246S\3342\0101\345\332Qu\232\3544C\357\351Lye9\032 o\r\024\2338\252e\342\247\314\262\214S\235\331\216\245\022J-g\335\306\016%\016]G\324\260\316\r\253\203\210\t\001\003r\373B\377\202T\033\300\021\307vt\223}Y\262l\017.\\J\224W\250^\333\337G\373{\337\355\035\241\357\216\367\217\366\320\336As\367\360\010\275;BGo\337\356#\364np\001\377\327\3006: \027\354\220\264\033.q\006\350\370`\357\355\001:n\356bLUL\007\246\252[e\325r,\027x&\024\263VK75D\316\000\372\347]\371\267\206\245\002_\277/w\210I.lG\305\016\004\246\251\006(!\035\030v\260JZX=U\r\213\022\325\240jO\003\216\332z\307\005\312-\327d\232\006%\300\364\036AZKk!\244Ih\260v\010e\304\324$S\003b\031\261\273xAR\270\255\023C\2437\010\272\261E\006d\327\254\334\374bc\335i\333m\307\352Ie\312p\317F\250\355\232*B\023\340\035\302:\020\254\335\305\264\013\205\331%\330\356Z\224\351\272\215t\212\246D\350\214\364(2\324\036B=\014\361\301JO{\230\251\335\036\276@`\030\316%\306\236\266\005?8\2664\327 \360\034\320\276\241\271=\033TL\014\301\306\253\374Sd\222s)\0170\0308\261%\3268\301\2108\216\225l\035\333\262m\213N+\240<\251\200\362u\005\364u\r\241\276\213\215\304x_\3464^\220\256QH\250\031\013R\265K\0000\301\216\332\245\244\247\253\226a\231P\315\240\013\3551\001\006;\215\264\261k@\032@\211Qx\330D\205\330\324S\204\223G\013\036\016\233\206KY\217!\331\3036""\212\233\001\265\006 \251B\0132\331(\0101\340\\\256\027\214u\035\2025@\005\033\353|\232\r\271\371\3362\t\243P\307Z\333\202\350T\327\321\331\000^\035\227\251g\330pI\274\320s\350\346\313\324\247\364\235\350\316\327\242\"j\343\364\262\310\370\251\250\370b\230\035\256F\257\336^\235E\307\037\242\017\177\033\247KQi{\230\372\341\253[\263w\274Y\357\230\027ye\234\271\353U\274\035\257\305gyS\244DV\024EU\250~\366\363\301m^\342\273\"/j\242!\260\240~\311\007\037w\275\315ha\325o\370$\330\014\372\322\377\3548=\357\325\202\306e\354\340\276\367\027\336\021\177\365?\206\215qz\356\322\365j\336\t\257\361c\361\324w\203z\320\037g\026\274\2764\363\22278\021[\376\275X\363\376\255\331\314%\363\266y\205\327&\"y\376\\\224\203T\220\205\300\242\345_\007\340B\206\230\212\027\351j\301k\203p\372g^\t\340\342qf\221\247\306\231{\336{\260\261\303[bF<\007\310;>\226\021U=\225g\307\363\367\306\231\373^\007\002\276-\212\211\0338{\306\263|\005\276\315\210\337\005\251\361\374\202\307\370\006?\344\024D\026A'\317\267\201\336\272p\374\234_\221\307.\257\363~|\264\310\323\340\n\217\347\263\374\001\357\203\321\022\310\235\373\255\340vP\224\222\024\3546b\311\034_\003&wD\014f\323;\203\340U\370P\217\036W\302B\330\034\246\207{\243\306H\275\312_\325b\224Y\236M$\007\220\233\0071\371;\276\026\254\002\201\362x\336{\r\351)~1\334%\360P\020\357\375\212_\367i\260\022=\375\303(\365\357\014\\{\000$\302\0059\026\274\014\033a{X\037:\243\334\250:\"W\333Q\363\350\377v\231\375O\373\237\311}\001\345\003\214\311\252\252IBJ`C\023\253\300\027\366\373\220\347B\320\014Sa6\\\001:R\343\305%`\016(tx>\366u[\254\210\3038\007U\340a%h\0048\240 {Mo\221oG_\227\341\343Yx\030:\303\374\260\366\223\3233\205\034\033\224\202}\236\342\205\270$V\304\261\277\342\277\017*P\313N\230\0137C6\334\0306G\251Qat8\352O\301\274\212J[\300$\376I >e\356Fw\025?\345\347!%\3205\321zm\224\035\255\214\232WI\002\343\272-\310F\271\223P\224\203~^\314\313\336\211\231\256\214\013\017\371\367~\026\2206\241\242\227\037%\357\205\tnI\333\t\360\263\374\215h\310\303\2455\340\177&""\250B\254\205G\";.,%M\360\022\372^\005\014\265$\031I\301\247\256S\327\022i\361\2478q\331\240\024\354\200r\222\262\3458\304\035\241\371E(\275\035\01041\375\231\210$\2517\254~\231\231\245\377\226\243\r\357pZ\032\263P\030\327m!\347VJ\226\240\034_\253\234\211\337L\252+\027l\300\374\230\237\364\225Tw\371\353x\356I\260I\230\311i!*HB\276\n\332aM\232|\303\237p\014\r\017F\261\367\257$\256\344\005:'\336D\013\212\237\366k\376\237\203\2430\037\326C:|2TG\217\256\212\211\330G\240\031|n\3619~\016\352\277J\350\210KV<\203,Mzj\0238H%\235\324Ij\237B\304\331\361\342\317\345 z\000S\2651\276\267\304OD\355Z\271\222\230\235\341[\220\213}\340\271\"YX|\310\377\t`d\256\017\206\305qa\305\177\021\324\344\327x\330=\007\315\0270\322O\3747\220\266?\206\317\206\271au\330\035\341\030\253\034\314\0259\324\347n\016c7a$\365?f\362\334\345\231\327\200\356\317\363z\364\360\365\350z~\317]R\257\030\217\205\207P\223\2330_\366\202\223\260\006\035{}~C\255\032V\246\237\377\001\020\2530\274\036If\346\275]\250\2163y\005%\211;\221\323#\037\207,/\2466\204:\275i\232\300E\225\237N\372\246\006\003e&\254\206\306hb\347\227\342\014.\256\233v\240\211\370\373\370\362\204\362\234\343\037\343\343\371\305h\361\2114\373C\346\326\3547\362b\375\205\\\036\213\030\235\343\345\342\362\241\361\034\313,D\013\217c\263\262\3167\202\303x*L\023S\231\224e-\001\220\213/\026G\344 upoB\300\347PZr\2524\375\324')\3475~\004;\216\312 ";
-    PyObject *data = __Pyx_DecompressString(cstring, 1870, 1);
+    #elif (CYTHON_COMPRESS_STRINGS) != 0 /* compression: zlib (1879 bytes) */
+const char* const cstring = "x\332\235U\315S\033\311\025\267@,l\214\001\20108\331\215G\260.*\233 J|\330\330\316\306\021\262\235\"\313b\204\300$\251\255\352j\315\264\2441\243\231\321t\017\240M\305\3418\307>\366q\216s\234\243\216:r\324QG\376\204\375\023\366u\217\220\331\335\304I\355azz\272\337\347\357\367\336\233o\013\332\332\227\036q\tf\337\256\177\271\266\3570\242\261\006fZ\251\315\032\216\255\231T3\210eV\211\207\031\261\332\032e\236\2513\342I![;xu\260\272\271\275\251a\333\320<\362\216\350\214j\324\257\352\026\246\224P\315\251iU\337\264\230ik\254\355\022\232\327vkZ\333\3615\233\020Cc\216\346\202\334m\005\326 \266F\t\223\033m\005\333\266\30303\035\033\201\272i\327W4\303\364\300\211yF\244\366klQ\222\317\257,\275\300\206\201@\226\030&\305U\213\020[\256u\335\244\311\316\260\314\246\311\264\027 \242a\315\002\223\366jA;3\311\271\343\031\220K\265\255\271\304\323\035\033\2572\307\261NM\346z\216N(u\2745\027{\224xt\rQ\3139\267\234:\"6@\000\271\270\027\346G\244j\020.\361\\\317\264\331\377\220l\032[\037\227\310\273\355\013\237\022\355\005*\025\367\366\320\336\3567\273G\350\233\343\275\243]\264\273_yux\204\016\216\320\321\2337{\010\035\264/\340y\t\014\241}r\301\016I\255\354\023\257\215\216\367w\337\354\243\343\312+\214\251\216i\333\326M'\257;\236\343\003\024\204bV\255\232\266\201\310\031$\367a\227\377\243\345\350\200\361\237\362ub\223\013\327\323\261\007\251\033\272\005J\310\004V<\254\223*\326Ou\313\241D\267\250\3364\000\305\232Y\367\201&\307\267\231\001U\303\314&AF\325\250\"d\310\310\000AC\202\330&\216\245\374\250\005I\261\232I,\203\336\302\356\326\026)\336\n\267O\\lz\350g\007\256\252\334\232\3458^\315\255yNSZ\246\0147]\204j\276\255#4H\247NX\035 p\033\004\273\r\2072\323t\221I\321\020\027\223\221&E\226\336D\250\211!]X\351i\0233\275\001\013<\027\010\254\202\214\214\036X\004E\033\016lF\345\207\357BI\201\212c\370\026\201w\233\266,\303o\272`\306\306\000\210Z\345C!\026\006\016]\305;\"\236\347xI\t\270\216\353:tX\030\371Aa\344o\n\243e\032\010\265|l%\006[\222j\265 \323\240\300\263\255\004\251\336 \0208\301\236\336""\240\244i\352\216\005q\002\007\010A\247\r\202\201\235Aj\330\267\030\225\211\202\036\243\360r\211\016\031\351\247\010'\257*\274<6\314\232\262&Cr\"\270H5\022\252\266AR\207\206f\262\355\020b\200\273\\/\030kx\004\033\020\030l\234\363!#r\363\235c\023F\241\302=\237\351g\330\362\211Z\3509\014\203\313\324uz\254\237\236\014\212Q\3712\325O\177\032|\306OD\361:=\021\214\005\307<\307\013\375\211{A9 \374\271x\027\215E\345H\2173\361r\\\216\253\235\221\316\027\235jw\352\252\332;\000\335\357?\27136\025\374\235\327\305?\302\367q\271\237\036\277\364\203bp\302\213\374X\254\206~T\212Z\375\211\351\240\325O\337\r\236\3612'b+\274'\275^\203(\013\266y\201\027\373\023S\301;\221\022\031)\364\025l\026\302\251\010G\347\275\307\177\275\312]\025\300\313\344\235\261\211\017\322\312\334\034\177\"\362Q*\002\245\305\336\342\037\"H\005v\"\245\026\031\326tP\003\341\364\257\202\245`'\300\375\211\031\236\222Y\275\005\033;\274*F\305\223p)\334\t\341\346n\260\021\350<\323\237\274'#\251\363\212\030\021\271\304\r\334=\346\031\276\014g\243\342\253(\325\237\234\016\030_\347\207\234\202\310\014\350\314\361mQ\020%\341\205\263aA^\373\274\304[\352j\206\247\301\025\356Of\370}\336\002\243K w\036V\243\221('%)\330-+\311Y\276\"\346\304\216P\301l\006g\000\224\016\007\245\336\303B\234\215+\235tg\267[\356\352WsWE\025e\006\242U\222m@\353\276\240*\023#z\004`\313\353\311\340%\037\341\271\217\246;\017\036\262\342mX\010K!\215\226{\253\177\356\246~\212\300\215\007\210D\370 \307\242gP\003\265N\251\343ug\273\033]r\265\335\253\034\375\337.3?\267\377\001\334\247aQ\"6\302\227\2005\000d\tl\030\342\021\340\205\303\026\360\234\215*qJUa\245\223\352\317\314\003r\000\241\307\347\224\257\021\261,\016\025\007\033\200\3032T,\216\250\254\330\001\2749\276\335\373M\036\016\317\342\303\330\353\314u\212\277\230\236a\310\312\240\024l\361\024\317\252\222X\026\307\341r\3706*@\335{\361l\274\031\263\316z\247\322Mu\263\335\303nk\030\314\213\336\322\026 \211\177Q\020\327\023w{w\2650\025\316\001%\320a\275\265b7\323]\356V\256\022\002U\335fe\243|\232@4\013""\375<3'{G!]\350g\027\370wa\006\"\255@E/>H\276\263\203\270%l'\200\317\342\347\242,/\347W\000\377\321h\003r\315>\200\036\315\316'M\360L\224\205\0161\024\0232\222\202O\335PW\025i\361\265\".\023-E;\240\234P\266\250R\334\021F\230\203\322\333\201D\023\323\037\200HH\275e\365\343\310\314\377'\216\326\203\303ai\214Aa\334\264\305NP\225S`\n^#\374\021g\342\371\240\272f\243u\230\037\223\203\276\222\352>\177)G\222\n6I3\271\315\366\262\022\220O\242Z\\\224&_\363\337\003\020X\032\305\301\277\223\274\222\017\350\034\265\351Mka:,\206\177\213\216\342\271\270\024S\230\240z\367\301U.\021{\0170\203\317->\316\317A\375w\t\034\252d\305c`i\320S\233\200A*\351\244zR\373\0242\316\364g~-\007\321}\230\300\345\376\275y9\306o\224\013\211\331Q\276\005\\\354\001\316\005\211\302\314\002\377\027\004#\271\336\357\344\372\331\345\360iT\224\247j\330=\001\315\247\242(N\302\327@\333_\342\307\235\331\316F\247\321M\362\223\363\271\220\014\375\037\215c\277\227]\225-'\357\237s\314[?\031\357JB\242\226\372/s{\374\362\014~7:0V\352-\274\354\336\314\370\361K\032\344\324\350X\200\272\335\204\031\264\033\235\304E\350\352\233\373[j\033qax\374OHc\003\006\334\003\211\336d\360\n*\350,aI\222{\"'\314\234\202\245\010\2475\200c\370\347\252\000^\033\374t\320[E\030:\243\361Flu\007v~+\316\302rx\333\0164\032\177\013\177\0005P\306\371{u=9\323\233\371B\232\375~\342\316\330\347p\227\376L.\017\205\212\316\013fU\211Q5\353&\246{\323\017\225Y\331\013\353\321\241\232\034C\362\n\203\322-&\001\314\252\237\217'f\201^\370\207C\302\347\000\270\234<\2250u-\345\202\362\017h\374\350\326";
+    PyObject *data = __Pyx_DecompressString(cstring, 1879, 1);
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (3123 bytes) */
-const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the 'annotation_typing' directive to False.'\".?add_notedisableenablegcisenabledlimit ?order by percona-toolkitprocessor/parsers/_slowlog_entries.pxiprocessor/parsers/_slowlog_fingerprint.pxiprocessor/parsers/_slowlog.pyxuse ?_CALL_LIMIT_MULTI_INSERT_PT_TOOL__Pyx_PyDict_NextRefQuery_UNION_USEaascasyncio.coroutinesatbbind_eventbind_event.<locals>.genexprcarriedcline_in_tracebackcloseclscmdconfigurecountddatetime_dbdb__dict__digestendentryeoleventevent_timefieldsfingerprintfingerprint_latin1fingerprint_pairfpfromtimestamp__func__genexprgetgrouphashlibheaphostiip_is_coroutineitems_lcm__main__maskmatchmax_statement_md5md5__module__mysqldumpn__name__namenames_new_md5nextoutppairparse_errorparserpopposprocessor.parsers._slowlogqid__qualname__queryquery_idsscan_slowschemasearchsemicolonsend__set_name__setdefault__slots__specstack_astack_bstartstatementstmt_strip_order_by_ascsubtable__test__textthread_idthrowtimestamptimezonetsusedforsecurityuserutcvaluevalueswhen\200\001\340\004\t\320\t\033\2301\230A\330\004\030\230\010\240\001\320!9\270\021\270%\320?O\310v\320U\\\320\\]\330\004\"\320\"8\270\001\360\006\000\005\t\210\005\210U\220!\2201\330\010\013\2101\210B\210b\220\005\220S\230\001\230\021\230!\2303\230c\240\021\330\010\013\2101\210B\210b\220\002\220\"\220E\230\023\230A\230Q\230a\230s\240\"\240A\330\004\013\2104\320\017%\240Q\240e\2504\250q\200\001\340\004\005\330\004\014\210A\250Q\200\001\360\006\000\005\016\210Y\220g\230Z\240~\260Q\330\004\007\200u\210A\210W\220A\220U\230-\240u\250C\250q\330\010\017\210q\330\004\013\210:\220Q\220e\2305\240\r\250Q\200\001\360\016\000\005\010\200t\2108\2201\220A\330\010\017\210q\330\004\023\2207\230.\250\001\250\021\330\004\030\320\030,\250A\250Q\330\004\030\230\001\330\004\030\230\001\360\006\000\005\017\210f\220A\330\004\n\210\"\210B\210a\330\010\020\220\001\330\010\r\210V\2201\220B""\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\021\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\017\210q\330\010\013\2106\220\021\220#\220S\230\003\230=\250\001\330\014\017\210t\2202\220R\220s\230!\330\020\021\330\014\023\2208\2301\230C\230r\240\022\2401\330\014\017\210u\220C\220q\330\020\021\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2104\210v\220Q\220c\230\023\230C\320\0371\260\024\260S\270\004\270I\300Q\300c\310\023\310A\330\014\r\330\010\021\220\021\330\010\013\2104\210y\230\001\230\026\230s\240\"\240B\240d\250%\250q\330\014\r\330\010\014\210D\220\002\220!\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\025\220c\230\024\230V\2401\240C\240s\250#\320-@\300\001\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\013\2104\210y\230\001\230\023\230C\230u\240C\240t\250:\260Q\260f\270C\270r\300\022\3003\300e\3108\320ST\330\014\r\330\010\014\210D\220\002\220!\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\021\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\013\2106\220\021\220#\220S\230\003\2309\240A\330\014\020\220\002\220\"\220A\330\014\022\220\"\220B\220d\230%\230w\240a\240q\250\001\250\024\250S\260\001\260\021\260#\260S\270\001\330\020\025\220Q\330\014\017\210r\220\023\220B\220b\230\002\230#\230R\230r\240\022\2403\240d\250#\250Q\250a\250s\260#\260Q\330\020\021\330\014\022\220!\2208\320\033.\250a\250v\260R\260r\270\023\270A\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2106\220\021\220#\220S\230\003\320\033.\250a\330\014\017\210q\220\001\220\024\220R\220s\230#\230U\240#\240V\2501\250C\250r\260\022\2604\260t\2702\270S\300\001\300\024\300R\300q\330\020\021\330\014\022\220!\220?\320\"5\260Q\260a""\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\340\010\013\320\013 \240\001\240\023\240C\240u\250C\320/A\300\021\300#\300S\310\001\330\014\r\330\010\017\210q\330\010\024\220A\330\010\t\330\014\017\210r\220\022\2201\330\020\023\2201\220A\220S\230\003\2301\330\024\027\220z\240\021\240#\240S\250\001\330\030\031\330\024\027\220z\240\024\240V\2501\250C\250s\260#\260W\270A\330\030\035\230Q\330\030\031\330\025'\240q\250\003\2503\250a\330\024\031\230\021\330\024\025\330\014\017\210t\220:\230Q\230c\240\023\240A\330\020\025\220Q\330\020\021\330\014\020\220\001\330\014\022\220\"\220B\220b\230\004\230K\240q\250\001\250\021\250\"\250B\250a\330\020\025\220Q\330\014\030\230\002\230\"\230B\230d\240!\2401\240B\240b\250\003\2503\250a\330\014\020\220\004\220B\220a\330\014\017\210r\220\023\220A\330\020\025\220Q\330\020\021\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\025\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2102\210R\210r\220\023\220B\220b\230\005\230R\230q\330\014\r\330\010\014\210B\210b\220\001\330\010\016\210b\220\002\220%\220t\230;\240a\240q\250\001\250\022\2502\250Q\330\014\021\220\021\330\010\013\2102\210R\210u\220D\230\001\230\021\230\"\230B\230c\240\023\240A\330\014\021\220\021\330\010\024\320\024'\240q\250\006\250f\260A\330\010\014\210F\220$\220a\220q\330\010\016\210a\210\177\230d\240!\2401\330\010\016\210a\210y\230\001\330\010\016\210a\320\017 \240\004\240A\240X\250T\260\023\260C\260s\270$\270c\300\031\310!\330\010\016\210a\210~\230Q\330\010\013\2105\220\007\220w\230d\240)\2503\250a\330\014\022\220!\2208\2306\240\021\240!\330\010\r\210V\2204\220q\230\001\330\010\013\2103\210g\220Q\330\014\017\210s\220'\230\021\330\020\032\230!\330\020\026\220g\230Q\330\r\025\220W\230A\330\014\022\220!\2208\2301\330\010\013\2105\220\003\2205\230\004\230L\250\003\2501\330\014\r\330\020""\027\220}\240A\240V\2501\250N\270!\330\024#\2409\250A\330\020\027\220q\330\010\013\2107\220!\2209\230A\230W\240F\250\"\250G\2606\270\022\2703\270h\300a\330\010\016\210a\330\004\013\2101\200\001\340\004\007\200t\2108\2201\220A\330\010\017\210u\320\024'\240q\250\001\330\004\023\2207\230.\250\001\250\021\330\004\030\320\030,\250A\250Q\330\004\007\200v\210Q\210c\220\023\220C\320\027D\300A\330\010\017\210q\330\004\007\200s\210!\2103\210c\220\027\230\003\2304\230u\240I\250W\260A\260Q\330\010\017\210q\330\004\007\200v\210Q\210c\220\023\220C\320\0273\2601\330\010\017\210q\330\004\007\200{\220!\2203\220c\230\031\240!\330\010\014\210E\220\026\220v\230Q\230a\330\010\013\2102\210W\220A\330\014\023\2205\230\004\230A\230Q\230f\240A\240Q\330\004\007\200u\210A\210S\220\003\2203\220k\240\023\240C\240u\250A\250S\260\003\2603\260l\300!\330\010\014\210E\220\036\230v\240Q\240a\330\010\013\2102\210W\220A\330\014\024\220A\220V\2301\230A\330\014\020\220\007\220~\240Q\240a\330\014\020\320\020$\240A\240Q\360\010\000\005\035\230A\330\004\034\230A\330\004\037\230q\330\004\007\200r\210\022\2102\210R\210s\220\"\220A\330\010\017\320\017\037\230v\240Q\240b\250\003\2502\250R\250r\260\022\2601\330\010\013\2105\220\003\2201\330\014\r\330\010\014\210A\330\010\014\210E\220\022\2202\220R\220r\230\022\2301\330\004\005\330\010\017\210w\220a\220s\230#\230S\240\001\340\010\014\210A\210Q";
+    #else /* compression: none (3198 bytes) */
+const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the 'annotation_typing' directive to False..'\"?add_notedisableenablegcisenabledlimit ?not a latin-1 vieworder by percona-toolkitprocessor/parsers/_slowlog_entries.pxiprocessor/parsers/_slowlog_fingerprint.pxiprocessor/parsers/_slowlog_md5.pxiprocessor/parsers/_slowlog.pyxuse ?_CALL_LIMIT_MULTI_INSERT_PT_TOOL__Pyx_PyDict_NextRefQuery_UNION_USEaascasyncio.coroutinesatbbind_eventbind_event.<locals>.genexprcarriedcline_in_tracebackcloseclscmdconfigurecountdatetime_dbdb__dict__endentryeoleventevent_timefieldsfingerprintfingerprint_latin1fingerprint_pair_fingerprint_pair_pythonfloorfpfromtimestamp__func__genexprgetgroupheaphostiip_is_coroutineitems_lcm__main__maskmatchmathmax_statement_md5_constantsmd5_upper__module__mysqldumpn__name__namenamesnextoutpparse_errorparserpopposprocessor.parsers._slowlogqid__qualname__queryquery_idsscan_slowschemasearchsemicolonsend__set_name__setdefaultsin__slots__specstack_astack_bstartstatementstmt_strip_order_by_ascsubtable__test__textthread_idthrowtimestamptimezonetsuserutcvaluevalueswhen\200\001\340\004\005\330\004\014\210A\250Q\200\001\330\004\t\210\034\220W\230A\340\004\010\210\005\210U\220!\2201\330\010\r\210Q\210e\220;\230j\250\005\250Q\250c\260\021\260#\260Q\260b\270\002\270$\270b\300\016\310b\320PQ\200\001\360\006\000\005\016\210Y\220g\230Z\240~\260Q\330\004\007\200u\210A\210W\220A\220U\230-\240u\250C\250q\330\010\017\210q\330\004\013\210:\220Q\220e\2305\240\r\250Q\200\001\340\004\007\200t\2108\2201\220A\330\010\016\210j\230\001\230\021\330\004\013\210=\230\001\230\027\240\016\250a\250w\3206J\310!\3101\200\001\360\014\000\005\010\200t\2108\2201\220A\330\010\017\210q\330\004\023\2207\230.\250\001\250\021\330\004\030\320\030,\250A\250Q\330\004\030\230\001\330\004\030\230\001\360\006\000\005\017\210f\220A\330\004\n\210\"\210B\210a\330\010\020\220\001\330\010\r\210V\2201\220B\220b""\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\021\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\017\210q\330\010\013\2106\220\021\220#\220S\230\003\230=\250\001\330\014\017\210t\2202\220R\220s\230!\330\020\021\330\014\023\2208\2301\230C\230r\240\022\2401\330\014\017\210u\220C\220q\330\020\021\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2104\210v\220Q\220c\230\023\230C\320\0371\260\024\260S\270\004\270I\300Q\300c\310\023\310A\330\014\r\330\010\021\220\021\330\010\013\2104\210y\230\001\230\026\230s\240\"\240B\240d\250%\250q\330\014\r\330\010\014\210D\220\002\220!\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\025\220c\230\024\230V\2401\240C\240s\250#\320-@\300\001\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\013\2104\210y\230\001\230\023\230C\230u\240C\240t\250:\260Q\260f\270C\270r\300\022\3003\300e\3108\320ST\330\014\r\330\010\014\210D\220\002\220!\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\021\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\013\2106\220\021\220#\220S\230\003\2309\240A\330\014\020\220\002\220\"\220A\330\014\022\220\"\220B\220d\230%\230w\240a\240q\250\001\250\024\250S\260\001\260\021\260#\260S\270\001\330\020\025\220Q\330\014\017\210r\220\023\220B\220b\230\002\230#\230R\230r\240\022\2403\240d\250#\250Q\250a\250s\260#\260Q\330\020\021\330\014\022\220!\2208\320\033.\250a\250v\260R\260r\270\023\270A\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2106\220\021\220#\220S\230\003\320\033.\250a\330\014\017\210q\220\001\220\024\220R\220s\230#\230U\240#\240V\2501\250C\250r\260\022\2604\260t\2702\270S\300\001\300\024\300R\300q\330\020\021\330\014\022\220!\220?\320\"5\260Q\260a\330""\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\340\010\013\320\013 \240\001\240\023\240C\240u\250C\320/A\300\021\300#\300S\310\001\330\014\r\330\010\017\210q\330\010\024\220A\330\010\t\330\014\017\210r\220\022\2201\330\020\023\2201\220A\220S\230\003\2301\330\024\027\220z\240\021\240#\240S\250\001\330\030\031\330\024\027\220z\240\024\240V\2501\250C\250s\260#\260W\270A\330\030\035\230Q\330\030\031\330\025'\240q\250\003\2503\250a\330\024\031\230\021\330\024\025\330\014\017\210t\220:\230Q\230c\240\023\240A\330\020\025\220Q\330\020\021\330\014\020\220\001\330\014\022\220\"\220B\220b\230\004\230K\240q\250\001\250\021\250\"\250B\250a\330\020\025\220Q\330\014\030\230\002\230\"\230B\230d\240!\2401\240B\240b\250\003\2503\250a\330\014\020\220\004\220B\220a\330\014\017\210r\220\023\220A\330\020\025\220Q\330\020\021\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\025\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2102\210R\210r\220\023\220B\220b\230\005\230R\230q\330\014\r\330\010\014\210B\210b\220\001\330\010\016\210b\220\002\220%\220t\230;\240a\240q\250\001\250\022\2502\250Q\330\014\021\220\021\330\010\013\2102\210R\210u\220D\230\001\230\021\230\"\230B\230c\240\023\240A\330\014\021\220\021\330\010\024\320\024'\240q\250\006\250f\260A\330\010\014\210F\220+\230Q\230a\330\010\016\210a\210\177\230d\240!\2401\330\010\016\210a\210y\230\001\330\010\016\210a\320\017 \240\004\240A\240X\250T\260\023\260C\260s\270$\270c\300\031\310!\330\010\016\210a\210~\230Q\330\010\013\2105\220\007\220w\230d\240)\2503\250a\330\014\022\220!\2208\2306\240\021\240!\330\010\r\210V\2204\220q\230\001\330\010\013\2103\210g\220Q\330\014\017\210s\220'\230\021\330\020\032\230!\330\020\026\220g\230Q\330\r\025\220W\230A\330\014\022\220!\2208\2301\330\010\013\2105\220\003\2205\230\004\230L\250\003\2501\330\014\r\330\020\027""\220}\240A\240V\2501\250N\270!\330\024#\2409\250A\330\020\027\220q\330\010\013\2107\220!\2209\230A\230W\240F\250\"\250G\2606\270\022\2703\270h\300a\330\010\016\210a\330\004\013\2101\200\001\360\006\000\005\010\200t\2108\2201\220A\330\010\017\210u\320\024-\250Q\250a\330\004\013\210;\220a\220q\200\001\340\004\007\200t\2108\2201\220A\330\010\017\210u\320\024'\240q\250\001\330\004\023\2207\230.\250\001\250\021\330\004\030\320\030,\250A\250Q\330\004\007\200v\210Q\210c\220\023\220C\320\027D\300A\330\010\017\210q\330\004\007\200s\210!\2103\210c\220\027\230\003\2304\230u\240I\250W\260A\260Q\330\010\017\210q\330\004\007\200v\210Q\210c\220\023\220C\320\0273\2601\330\010\017\210q\330\004\007\200{\220!\2203\220c\230\031\240!\330\010\014\210E\220\026\220v\230Q\230a\330\010\013\2102\210W\220A\330\014\023\2205\230\004\230A\230Q\230f\240A\240Q\330\004\007\200u\210A\210S\220\003\2203\220k\240\023\240C\240u\250A\250S\260\003\2603\260l\300!\330\010\014\210E\220\036\230v\240Q\240a\330\010\013\2102\210W\220A\330\014\024\220A\220V\2301\230A\330\014\020\220\007\220~\240Q\240a\330\014\020\320\020$\240A\240Q\360\010\000\005\035\230A\330\004\034\230A\330\004\037\230q\330\004\007\200r\210\022\2102\210R\210s\220\"\220A\330\010\017\320\017\037\230v\240Q\240b\250\003\2502\250R\250r\260\022\2601\330\010\013\2105\220\003\2201\330\014\r\330\010\014\210A\330\010\014\210E\220\022\2202\220R\220r\230\022\2301\330\004\005\330\010\017\210w\220a\220s\230#\230S\240\001\340\010\014\210A\210Q";
     PyObject *data = NULL;
     CYTHON_UNUSED_VAR(__Pyx_DecompressString);
     #endif
@@ -18078,7 +19255,7 @@ const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately str
     for (int i = 0; i < 127; i++) {
       Py_ssize_t bytes_length = index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
-      if (likely(string) && i >= 18) PyUnicode_InternInPlace(&string);
+      if (likely(string) && i >= 20) PyUnicode_InternInPlace(&string);
       if (unlikely(!string)) {
         Py_XDECREF(data);
         __PYX_ERR(0, 1, __pyx_L1_error)
@@ -18086,7 +19263,7 @@ const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately str
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 127; i < 133; i++) {
+    for (int i = 127; i < 135; i++) {
       Py_ssize_t bytes_length = index[i].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
@@ -18097,7 +19274,7 @@ const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately str
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 133; i++) {
+    for (Py_ssize_t i = 0; i < 135; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
@@ -18105,7 +19282,7 @@ const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately str
     #if CYTHON_IMMORTAL_CONSTANTS
     {
       PyObject **table = stringtab + 127;
-      for (Py_ssize_t i=0; i<6; ++i) {
+      for (Py_ssize_t i=0; i<8; ++i) {
         #if CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
         #if PY_VERSION_HEX < 0x030E0000
         if (_Py_IsOwnedByCurrentThread(table[i]) && Py_REFCNT(table[i]) == 1)
@@ -18123,17 +19300,26 @@ const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately str
     #endif
   }
   {
-    PyObject **numbertab = __pyx_mstate->__pyx_number_tab + 0;
-    int8_t const cint_constants_1[] = {1};
+    PyObject **numbertab = __pyx_mstate->__pyx_number_tab;
+    double const c_constants[] = {4294967296.0};
     for (int i = 0; i < 1; i++) {
-      numbertab[i] = PyLong_FromLong(cint_constants_1[i - 0]);
+      numbertab[i] = PyFloat_FromDouble(c_constants[i]);
+      if (unlikely(!numbertab[i])) __PYX_ERR(0, 1, __pyx_L1_error)
+    }
+  }
+  {
+    PyObject **numbertab = __pyx_mstate->__pyx_number_tab + 1;
+    int8_t const cint_constants_1[] = {1};
+    int64_t const cint_constants_8[] = {4294967295LL};
+    for (int i = 0; i < 2; i++) {
+      numbertab[i] = PyLong_FromLongLong((i < 1 ? cint_constants_1[i - 0] : cint_constants_8[i - 1]));
       if (unlikely(!numbertab[i])) __PYX_ERR(0, 1, __pyx_L1_error)
     }
   }
   #if CYTHON_IMMORTAL_CONSTANTS
   {
     PyObject **table = __pyx_mstate->__pyx_number_tab;
-    for (Py_ssize_t i=0; i<1; ++i) {
+    for (Py_ssize_t i=0; i<3; ++i) {
       #if CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
       #if PY_VERSION_HEX < 0x030E0000
       if (_Py_IsOwnedByCurrentThread(table[i]) && Py_REFCNT(table[i]) == 1)
@@ -18177,12 +19363,12 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   PyObject* tuple_dedup_map = PyDict_New();
   if (unlikely(!tuple_dedup_map)) return -1;
   {
-    const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS|CO_GENERATOR), 63};
+    const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS|CO_GENERATOR), 62};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name_2};
     __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_pyx, __pyx_mstate->__pyx_n_u_genexpr, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 57};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 56};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_cls, __pyx_mstate->__pyx_n_u_names, __pyx_mstate->__pyx_n_u_genexpr, __pyx_mstate->__pyx_n_u_genexpr};
     __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_pyx, __pyx_mstate->__pyx_n_u_bind_event, __pyx_mstate->__pyx_kp_b_iso88591_YgZ_Q_uAWAU_uCq_q_Qe5_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
   }
@@ -18197,14 +19383,24 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
     __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_finge, __pyx_mstate->__pyx_n_u_fingerprint_latin1, __pyx_mstate->__pyx_kp_b_iso88591_t81A_u_q_7_AQ_vQc_C_DA_q_s_3c_4, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 6, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 454};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_query, __pyx_mstate->__pyx_n_u_fp, __pyx_mstate->__pyx_n_u_digest, __pyx_mstate->__pyx_n_u_d, __pyx_mstate->__pyx_n_u_out, __pyx_mstate->__pyx_n_u_i};
-    __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_finge, __pyx_mstate->__pyx_n_u_fingerprint_pair, __pyx_mstate->__pyx_kp_b_iso88591_1A_9_OvU_8_U_1_1Bb_S_3c_1Bb_E_A, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 16};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_floor, __pyx_mstate->__pyx_n_u_sin, __pyx_mstate->__pyx_n_u_i};
+    __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_md5_p, __pyx_mstate->__pyx_n_u_md5_constants, __pyx_mstate->__pyx_kp_b_iso88591_WA_U_1_Qe_j_Qc_Qb_b_bPQ, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {10, 0, 0, 27, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 261};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_text, __pyx_mstate->__pyx_n_u_pos, __pyx_mstate->__pyx_n_u_start, __pyx_mstate->__pyx_n_u_out, __pyx_mstate->__pyx_n_u_parser, __pyx_mstate->__pyx_n_u_table, __pyx_mstate->__pyx_n_u_max_statement, __pyx_mstate->__pyx_n_u_event, __pyx_mstate->__pyx_n_u_pair, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_s, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_p, __pyx_mstate->__pyx_n_u_entry, __pyx_mstate->__pyx_n_u_eol, __pyx_mstate->__pyx_n_u_stmt, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_ts, __pyx_mstate->__pyx_n_u_semicolon, __pyx_mstate->__pyx_n_u_at, __pyx_mstate->__pyx_n_u_carried, __pyx_mstate->__pyx_n_u_when, __pyx_mstate->__pyx_n_u_fields, __pyx_mstate->__pyx_n_u_statement, __pyx_mstate->__pyx_n_u_fp, __pyx_mstate->__pyx_n_u_qid, __pyx_mstate->__pyx_n_u_db_2};
-    __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_entri, __pyx_mstate->__pyx_n_u_scan_slow, __pyx_mstate->__pyx_kp_b_iso88591_t81A_q_7_AQ_fA_Ba_V1Bb_7_Ba_3c, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 92};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_text};
+    __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_md5_p, __pyx_mstate->__pyx_n_u_md5_upper, __pyx_mstate->__pyx_kp_b_iso88591_t81A_j_aw6J_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 474};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_query};
+    __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_finge, __pyx_mstate->__pyx_n_u_fingerprint_pair, __pyx_mstate->__pyx_kp_b_iso88591_t81A_u_Qa_aq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {9, 0, 0, 26, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 261};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_text, __pyx_mstate->__pyx_n_u_pos, __pyx_mstate->__pyx_n_u_start, __pyx_mstate->__pyx_n_u_out, __pyx_mstate->__pyx_n_u_parser, __pyx_mstate->__pyx_n_u_table, __pyx_mstate->__pyx_n_u_max_statement, __pyx_mstate->__pyx_n_u_event, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_s, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_p, __pyx_mstate->__pyx_n_u_entry, __pyx_mstate->__pyx_n_u_eol, __pyx_mstate->__pyx_n_u_stmt, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_ts, __pyx_mstate->__pyx_n_u_semicolon, __pyx_mstate->__pyx_n_u_at, __pyx_mstate->__pyx_n_u_carried, __pyx_mstate->__pyx_n_u_when, __pyx_mstate->__pyx_n_u_fields, __pyx_mstate->__pyx_n_u_statement, __pyx_mstate->__pyx_n_u_fp, __pyx_mstate->__pyx_n_u_qid, __pyx_mstate->__pyx_n_u_db_2};
+    __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_entri, __pyx_mstate->__pyx_n_u_scan_slow, __pyx_mstate->__pyx_kp_b_iso88591_t81A_q_7_AQ_fA_Ba_V1Bb_7_Ba_3c, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
   }
   Py_DECREF(tuple_dedup_map);
   return 0;
@@ -19956,7 +21152,7 @@ static PyObject *__Pyx_Object_VectorcallMethod_CallFromBuilder(PyObject *name, P
 }
 #endif
 
-/* PyObjectGetAttrStrNoError (used by GetBuiltinName) */
+/* PyObjectGetAttrStrNoError (used by HasAttr) */
 #if __PYX_LIMITED_VERSION_HEX < 0x030d0000
 static void __Pyx_PyObject_GetAttrStr_ClearAttributeError(void) {
     __Pyx_PyThreadState_declare
@@ -19983,6 +21179,321 @@ static CYTHON_INLINE PyObject* __Pyx_PyObject_GetAttrStrNoError(PyObject* obj, P
     }
     return result;
 #endif
+}
+
+/* HasAttr (used by ImportImpl) */
+#if __PYX_LIMITED_VERSION_HEX < 0x030d0000
+static CYTHON_INLINE int __Pyx_HasAttr(PyObject *o, PyObject *n) {
+    PyObject *r;
+    if (unlikely(!PyUnicode_Check(n))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "hasattr(): attribute name must be string");
+        return -1;
+    }
+    r = __Pyx_PyObject_GetAttrStrNoError(o, n);
+    if (!r) {
+        return (unlikely(PyErr_Occurred())) ? -1 : 0;
+    } else {
+        Py_DECREF(r);
+        return 1;
+    }
+}
+#endif
+
+/* ImportImpl (used by Import) */
+static int __Pyx__Import_GetModule(PyObject *qualname, PyObject **module) {
+    PyObject *imported_module = PyImport_GetModule(qualname);
+    if (unlikely(!imported_module)) {
+        *module = NULL;
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        return 0;
+    }
+    *module = imported_module;
+    return 1;
+}
+static int __Pyx__Import_Lookup(PyObject *qualname, PyObject *const *imported_names, Py_ssize_t len_imported_names, PyObject **module) {
+    PyObject *imported_module;
+    PyObject *top_level_package_name;
+    Py_ssize_t i;
+    int status, module_found;
+    Py_ssize_t dot_index;
+    module_found = __Pyx__Import_GetModule(qualname, &imported_module);
+    if (unlikely(!module_found || module_found == -1)) {
+        *module = NULL;
+        return module_found;
+    }
+    if (imported_names) {
+        for (i = 0; i < len_imported_names; i++) {
+            PyObject *imported_name = imported_names[i];
+#if __PYX_LIMITED_VERSION_HEX < 0x030d0000
+            int has_imported_attribute = PyObject_HasAttr(imported_module, imported_name);
+#else
+            int has_imported_attribute = PyObject_HasAttrWithError(imported_module, imported_name);
+            if (unlikely(has_imported_attribute == -1)) goto error;
+#endif
+            if (!has_imported_attribute) {
+                goto not_found;
+            }
+        }
+        *module = imported_module;
+        return 1;
+    }
+    dot_index = PyUnicode_FindChar(qualname, '.', 0, PY_SSIZE_T_MAX, 1);
+    if (dot_index == -1) {
+        *module = imported_module;
+        return 1;
+    }
+    if (unlikely(dot_index == -2)) goto error;
+    top_level_package_name = PyUnicode_Substring(qualname, 0, dot_index);
+    if (unlikely(!top_level_package_name)) goto error;
+    Py_DECREF(imported_module);
+    status = __Pyx__Import_GetModule(top_level_package_name, module);
+    Py_DECREF(top_level_package_name);
+    return status;
+error:
+    Py_DECREF(imported_module);
+    *module = NULL;
+    return -1;
+not_found:
+    Py_DECREF(imported_module);
+    *module = NULL;
+    return 0;
+}
+static PyObject *__Pyx__Import(PyObject *name, PyObject *const *imported_names, Py_ssize_t len_imported_names, PyObject *qualname, PyObject *moddict, int level) {
+    PyObject *module = 0;
+    PyObject *empty_dict = 0;
+    PyObject *from_list = 0;
+    int module_found;
+    if (!qualname) {
+        qualname = name;
+    }
+    module_found = __Pyx__Import_Lookup(qualname, imported_names, len_imported_names, &module);
+    if (likely(module_found == 1)) {
+        return module;
+    } else if (unlikely(module_found == -1)) {
+        return NULL;
+    }
+    empty_dict = PyDict_New();
+    if (unlikely(!empty_dict))
+        goto bad;
+    if (imported_names) {
+#if CYTHON_COMPILING_IN_CPYTHON
+        from_list = __Pyx_PyList_FromArray(imported_names, len_imported_names);
+        if (unlikely(!from_list))
+            goto bad;
+#else
+        from_list = PyList_New(len_imported_names);
+        if (unlikely(!from_list)) goto bad;
+        for (Py_ssize_t i=0; i<len_imported_names; ++i) {
+            if (PyList_SetItem(from_list, i, __Pyx_NewRef(imported_names[i])) < 0) goto bad;
+        }
+#endif
+    }
+    if (level == -1) {
+        const char* package_sep = strchr(__Pyx_MODULE_NAME, '.');
+        if (package_sep != (0)) {
+            module = PyImport_ImportModuleLevelObject(
+                name, moddict, empty_dict, from_list, 1);
+            if (unlikely(!module)) {
+                if (unlikely(!PyErr_ExceptionMatches(PyExc_ImportError)))
+                    goto bad;
+                PyErr_Clear();
+            }
+        }
+        level = 0;
+    }
+    if (!module) {
+        module = PyImport_ImportModuleLevelObject(
+            name, moddict, empty_dict, from_list, level);
+    }
+bad:
+    Py_XDECREF(from_list);
+    Py_XDECREF(empty_dict);
+    return module;
+}
+
+/* Import */
+static PyObject *__Pyx_Import(PyObject *name, PyObject *const *imported_names, Py_ssize_t len_imported_names, PyObject *qualname, int level) {
+    return __Pyx__Import(name, imported_names, len_imported_names, qualname, __pyx_mstate_global->__pyx_d, level);
+}
+
+/* ImportFrom */
+static PyObject* __Pyx_ImportFrom(PyObject* module, PyObject* name) {
+    PyObject* value = __Pyx_PyObject_GetAttrStr(module, name);
+    if (unlikely(!value) && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        const char* module_name_str = 0;
+        PyObject* module_name = 0;
+        PyObject* module_dot = 0;
+        PyObject* full_name = 0;
+        PyErr_Clear();
+        module_name_str = PyModule_GetName(module);
+        if (unlikely(!module_name_str)) { goto modbad; }
+        module_name = PyUnicode_FromString(module_name_str);
+        if (unlikely(!module_name)) { goto modbad; }
+        module_dot = PyUnicode_Concat(module_name, __pyx_mstate_global->__pyx_kp_u__4);
+        if (unlikely(!module_dot)) { goto modbad; }
+        full_name = PyUnicode_Concat(module_dot, name);
+        if (unlikely(!full_name)) { goto modbad; }
+        #if (CYTHON_COMPILING_IN_PYPY && PYPY_VERSION_NUM  < 0x07030400) ||\
+                CYTHON_COMPILING_IN_GRAAL
+        {
+            PyObject *modules = PyImport_GetModuleDict();
+            if (unlikely(!modules))
+                goto modbad;
+            value = PyObject_GetItem(modules, full_name);
+        }
+        #else
+        value = PyImport_GetModule(full_name);
+        #endif
+      modbad:
+        Py_XDECREF(full_name);
+        Py_XDECREF(module_dot);
+        Py_XDECREF(module_name);
+    }
+    if (unlikely(!value)) {
+        PyErr_Format(PyExc_ImportError, "cannot import name %S", name);
+    }
+    return value;
+}
+
+/* py_abs */
+#if CYTHON_USE_PYLONG_INTERNALS
+static PyObject *__Pyx_PyLong_AbsNeg(PyObject *n) {
+#if PY_VERSION_HEX >= 0x030C00A7
+    if (likely(__Pyx_PyLong_IsCompact(n))) {
+        return PyLong_FromSize_t(__Pyx_PyLong_CompactValueUnsigned(n));
+    }
+#else
+    if (likely(Py_SIZE(n) == -1)) {
+        return PyLong_FromUnsignedLong(__Pyx_PyLong_Digits(n)[0]);
+    }
+#endif
+#if CYTHON_COMPILING_IN_CPYTHON
+    {
+        PyObject *copy = _PyLong_Copy((PyLongObject*)n);
+        if (likely(copy)) {
+            #if PY_VERSION_HEX >= 0x030C00A7
+            ((PyLongObject*)copy)->long_value.lv_tag ^= ((PyLongObject*)copy)->long_value.lv_tag & _PyLong_SIGN_MASK;
+            #else
+            __Pyx_SET_SIZE(copy, -Py_SIZE(copy));
+            #endif
+        }
+        return copy;
+    }
+#else
+    return PyNumber_Negative(n);
+#endif
+}
+#endif
+
+/* RaiseException */
+static void __Pyx_Raise(PyObject *type, PyObject *value, PyObject *tb, PyObject *cause) {
+    PyObject* owned_instance = NULL;
+    if (tb == Py_None) {
+        tb = 0;
+    } else if (tb && !PyTraceBack_Check(tb)) {
+        PyErr_SetString(PyExc_TypeError,
+            "raise: arg 3 must be a traceback or None");
+        goto bad;
+    }
+    if (value == Py_None)
+        value = 0;
+    if (PyExceptionInstance_Check(type)) {
+        if (value) {
+            PyErr_SetString(PyExc_TypeError,
+                "instance exception may not have a separate value");
+            goto bad;
+        }
+        value = type;
+        type = (PyObject*) Py_TYPE(value);
+    } else if (PyExceptionClass_Check(type)) {
+        PyObject *instance_class = NULL;
+        if (value && PyExceptionInstance_Check(value)) {
+            instance_class = (PyObject*) Py_TYPE(value);
+            if (instance_class != type) {
+                int is_subclass = PyObject_IsSubclass(instance_class, type);
+                if (!is_subclass) {
+                    instance_class = NULL;
+                } else if (unlikely(is_subclass == -1)) {
+                    goto bad;
+                } else {
+                    type = instance_class;
+                }
+            }
+        }
+        if (!instance_class) {
+            PyObject *args;
+            if (!value)
+                args = PyTuple_New(0);
+            else if (PyTuple_Check(value)) {
+                Py_INCREF(value);
+                args = value;
+            } else
+                args = PyTuple_Pack(1, value);
+            if (!args)
+                goto bad;
+            owned_instance = PyObject_Call(type, args, NULL);
+            Py_DECREF(args);
+            if (!owned_instance)
+                goto bad;
+            value = owned_instance;
+            if (!PyExceptionInstance_Check(value)) {
+                PyErr_Format(PyExc_TypeError,
+                             "calling %R should have returned an instance of "
+                             "BaseException, not %R",
+                             type, Py_TYPE(value));
+                goto bad;
+            }
+        }
+    } else {
+        PyErr_SetString(PyExc_TypeError,
+            "raise: exception class must be a subclass of BaseException");
+        goto bad;
+    }
+    if (cause) {
+        PyObject *fixed_cause;
+        if (cause == Py_None) {
+            fixed_cause = NULL;
+        } else if (PyExceptionClass_Check(cause)) {
+            fixed_cause = PyObject_CallObject(cause, NULL);
+            if (fixed_cause == NULL)
+                goto bad;
+        } else if (PyExceptionInstance_Check(cause)) {
+            fixed_cause = cause;
+            Py_INCREF(fixed_cause);
+        } else {
+            PyErr_SetString(PyExc_TypeError,
+                            "exception causes must derive from "
+                            "BaseException");
+            goto bad;
+        }
+        PyException_SetCause(value, fixed_cause);
+    }
+    PyErr_SetObject(type, value);
+    if (tb) {
+#if PY_VERSION_HEX >= 0x030C00A6
+        PyException_SetTraceback(value, tb);
+#elif CYTHON_FAST_THREAD_STATE
+        PyThreadState *tstate = __Pyx_PyThreadState_Current;
+        PyObject* tmp_tb = tstate->curexc_traceback;
+        if (tb != tmp_tb) {
+            Py_INCREF(tb);
+            tstate->curexc_traceback = tb;
+            Py_XDECREF(tmp_tb);
+        }
+#else
+        PyObject *tmp_type, *tmp_value, *tmp_tb;
+        PyErr_Fetch(&tmp_type, &tmp_value, &tmp_tb);
+        Py_INCREF(tb);
+        PyErr_Restore(tmp_type, tmp_value, tb);
+        Py_XDECREF(tmp_tb);
+#endif
+    }
+bad:
+    Py_XDECREF(owned_instance);
+    return;
 }
 
 /* GetBuiltinName (used by GetModuleGlobalName) */
@@ -20162,31 +21673,6 @@ static CYTHON_INLINE void __Pyx_RaiseNeedMoreValuesError(Py_ssize_t index) {
 /* RaiseNoneIterError */
 static CYTHON_INLINE void __Pyx_RaiseNoneNotIterableError(void) {
     PyErr_SetString(PyExc_TypeError, "'NoneType' object is not iterable");
-}
-
-/* IterFinish */
-static CYTHON_INLINE int __Pyx_IterFinish(void) {
-    PyObject* exc_type;
-    __Pyx_PyThreadState_declare
-    __Pyx_PyThreadState_assign
-    exc_type = __Pyx_PyErr_CurrentExceptionType();
-    if (unlikely(exc_type)) {
-        if (unlikely(!__Pyx_PyErr_GivenExceptionMatches(exc_type, PyExc_StopIteration)))
-            return -1;
-        __Pyx_PyErr_Clear();
-        return 0;
-    }
-    return 0;
-}
-
-/* UnpackItemEndCheck */
-static int __Pyx_IternextUnpackEndCheck(PyObject *retval, Py_ssize_t expected) {
-    if (unlikely(retval)) {
-        Py_DECREF(retval);
-        __Pyx_RaiseTooManyValuesError(expected);
-        return -1;
-    }
-    return __Pyx_IterFinish();
 }
 
 /* PyObjectSetAttrStr */
@@ -20772,183 +22258,6 @@ bad:
     return NULL;
 }
 #endif
-
-/* HasAttr (used by ImportImpl) */
-#if __PYX_LIMITED_VERSION_HEX < 0x030d0000
-static CYTHON_INLINE int __Pyx_HasAttr(PyObject *o, PyObject *n) {
-    PyObject *r;
-    if (unlikely(!PyUnicode_Check(n))) {
-        PyErr_SetString(PyExc_TypeError,
-                        "hasattr(): attribute name must be string");
-        return -1;
-    }
-    r = __Pyx_PyObject_GetAttrStrNoError(o, n);
-    if (!r) {
-        return (unlikely(PyErr_Occurred())) ? -1 : 0;
-    } else {
-        Py_DECREF(r);
-        return 1;
-    }
-}
-#endif
-
-/* ImportImpl (used by Import) */
-static int __Pyx__Import_GetModule(PyObject *qualname, PyObject **module) {
-    PyObject *imported_module = PyImport_GetModule(qualname);
-    if (unlikely(!imported_module)) {
-        *module = NULL;
-        if (PyErr_Occurred()) {
-            return -1;
-        }
-        return 0;
-    }
-    *module = imported_module;
-    return 1;
-}
-static int __Pyx__Import_Lookup(PyObject *qualname, PyObject *const *imported_names, Py_ssize_t len_imported_names, PyObject **module) {
-    PyObject *imported_module;
-    PyObject *top_level_package_name;
-    Py_ssize_t i;
-    int status, module_found;
-    Py_ssize_t dot_index;
-    module_found = __Pyx__Import_GetModule(qualname, &imported_module);
-    if (unlikely(!module_found || module_found == -1)) {
-        *module = NULL;
-        return module_found;
-    }
-    if (imported_names) {
-        for (i = 0; i < len_imported_names; i++) {
-            PyObject *imported_name = imported_names[i];
-#if __PYX_LIMITED_VERSION_HEX < 0x030d0000
-            int has_imported_attribute = PyObject_HasAttr(imported_module, imported_name);
-#else
-            int has_imported_attribute = PyObject_HasAttrWithError(imported_module, imported_name);
-            if (unlikely(has_imported_attribute == -1)) goto error;
-#endif
-            if (!has_imported_attribute) {
-                goto not_found;
-            }
-        }
-        *module = imported_module;
-        return 1;
-    }
-    dot_index = PyUnicode_FindChar(qualname, '.', 0, PY_SSIZE_T_MAX, 1);
-    if (dot_index == -1) {
-        *module = imported_module;
-        return 1;
-    }
-    if (unlikely(dot_index == -2)) goto error;
-    top_level_package_name = PyUnicode_Substring(qualname, 0, dot_index);
-    if (unlikely(!top_level_package_name)) goto error;
-    Py_DECREF(imported_module);
-    status = __Pyx__Import_GetModule(top_level_package_name, module);
-    Py_DECREF(top_level_package_name);
-    return status;
-error:
-    Py_DECREF(imported_module);
-    *module = NULL;
-    return -1;
-not_found:
-    Py_DECREF(imported_module);
-    *module = NULL;
-    return 0;
-}
-static PyObject *__Pyx__Import(PyObject *name, PyObject *const *imported_names, Py_ssize_t len_imported_names, PyObject *qualname, PyObject *moddict, int level) {
-    PyObject *module = 0;
-    PyObject *empty_dict = 0;
-    PyObject *from_list = 0;
-    int module_found;
-    if (!qualname) {
-        qualname = name;
-    }
-    module_found = __Pyx__Import_Lookup(qualname, imported_names, len_imported_names, &module);
-    if (likely(module_found == 1)) {
-        return module;
-    } else if (unlikely(module_found == -1)) {
-        return NULL;
-    }
-    empty_dict = PyDict_New();
-    if (unlikely(!empty_dict))
-        goto bad;
-    if (imported_names) {
-#if CYTHON_COMPILING_IN_CPYTHON
-        from_list = __Pyx_PyList_FromArray(imported_names, len_imported_names);
-        if (unlikely(!from_list))
-            goto bad;
-#else
-        from_list = PyList_New(len_imported_names);
-        if (unlikely(!from_list)) goto bad;
-        for (Py_ssize_t i=0; i<len_imported_names; ++i) {
-            if (PyList_SetItem(from_list, i, __Pyx_NewRef(imported_names[i])) < 0) goto bad;
-        }
-#endif
-    }
-    if (level == -1) {
-        const char* package_sep = strchr(__Pyx_MODULE_NAME, '.');
-        if (package_sep != (0)) {
-            module = PyImport_ImportModuleLevelObject(
-                name, moddict, empty_dict, from_list, 1);
-            if (unlikely(!module)) {
-                if (unlikely(!PyErr_ExceptionMatches(PyExc_ImportError)))
-                    goto bad;
-                PyErr_Clear();
-            }
-        }
-        level = 0;
-    }
-    if (!module) {
-        module = PyImport_ImportModuleLevelObject(
-            name, moddict, empty_dict, from_list, level);
-    }
-bad:
-    Py_XDECREF(from_list);
-    Py_XDECREF(empty_dict);
-    return module;
-}
-
-/* Import */
-static PyObject *__Pyx_Import(PyObject *name, PyObject *const *imported_names, Py_ssize_t len_imported_names, PyObject *qualname, int level) {
-    return __Pyx__Import(name, imported_names, len_imported_names, qualname, __pyx_mstate_global->__pyx_d, level);
-}
-
-/* ImportFrom */
-static PyObject* __Pyx_ImportFrom(PyObject* module, PyObject* name) {
-    PyObject* value = __Pyx_PyObject_GetAttrStr(module, name);
-    if (unlikely(!value) && PyErr_ExceptionMatches(PyExc_AttributeError)) {
-        const char* module_name_str = 0;
-        PyObject* module_name = 0;
-        PyObject* module_dot = 0;
-        PyObject* full_name = 0;
-        PyErr_Clear();
-        module_name_str = PyModule_GetName(module);
-        if (unlikely(!module_name_str)) { goto modbad; }
-        module_name = PyUnicode_FromString(module_name_str);
-        if (unlikely(!module_name)) { goto modbad; }
-        module_dot = PyUnicode_Concat(module_name, __pyx_mstate_global->__pyx_kp_u__7);
-        if (unlikely(!module_dot)) { goto modbad; }
-        full_name = PyUnicode_Concat(module_dot, name);
-        if (unlikely(!full_name)) { goto modbad; }
-        #if (CYTHON_COMPILING_IN_PYPY && PYPY_VERSION_NUM  < 0x07030400) ||\
-                CYTHON_COMPILING_IN_GRAAL
-        {
-            PyObject *modules = PyImport_GetModuleDict();
-            if (unlikely(!modules))
-                goto modbad;
-            value = PyObject_GetItem(modules, full_name);
-        }
-        #else
-        value = PyImport_GetModule(full_name);
-        #endif
-      modbad:
-        Py_XDECREF(full_name);
-        Py_XDECREF(module_dot);
-        Py_XDECREF(module_name);
-    }
-    if (unlikely(!value)) {
-        PyErr_Format(PyExc_ImportError, "cannot import name %S", name);
-    }
-    return value;
-}
 
 /* dict_setdefault (used by FetchCommonType) */
 static CYTHON_INLINE PyObject *__Pyx_PyDict_SetDefault(PyObject *d, PyObject *key, PyObject *default_value) {
@@ -22946,45 +24255,6 @@ raise_neg_overflow:
     return (int) -1;
 }
 
-/* FormatTypeName */
-#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
-static __Pyx_TypeName
-__Pyx_PyType_GetFullyQualifiedName(PyTypeObject* tp)
-{
-    PyObject *module = NULL, *name = NULL, *result = NULL;
-    #if __PYX_LIMITED_VERSION_HEX < 0x030b0000
-    name = __Pyx_PyObject_GetAttrStr((PyObject *)tp,
-                                               __pyx_mstate_global->__pyx_n_u_qualname);
-    #else
-    name = PyType_GetQualName(tp);
-    #endif
-    if (unlikely(name == NULL) || unlikely(!PyUnicode_Check(name))) goto bad;
-    module = __Pyx_PyObject_GetAttrStr((PyObject *)tp,
-                                               __pyx_mstate_global->__pyx_n_u_module);
-    if (unlikely(module == NULL) || unlikely(!PyUnicode_Check(module))) goto bad;
-    if (PyUnicode_CompareWithASCIIString(module, "builtins") == 0) {
-        result = name;
-        name = NULL;
-        goto done;
-    }
-    result = PyUnicode_FromFormat("%U.%U", module, name);
-    if (unlikely(result == NULL)) goto bad;
-  done:
-    Py_XDECREF(name);
-    Py_XDECREF(module);
-    return result;
-  bad:
-    PyErr_Clear();
-    if (name) {
-        result = name;
-        name = NULL;
-    } else {
-        result = __Pyx_NewRef(__pyx_mstate_global->__pyx_kp_u__8);
-    }
-    goto done;
-}
-#endif
-
 /* CIntToPy */
 static CYTHON_INLINE PyObject* __Pyx_PyLong_From_long(long value) {
 #ifdef __Pyx_HAS_GCC_DIAGNOSTIC
@@ -23053,6 +24323,614 @@ static CYTHON_INLINE PyObject* __Pyx_PyLong_From_long(long value) {
 #endif
     }
 }
+
+/* CIntFromPy */
+static CYTHON_INLINE uint64_t __Pyx_PyLong_As_uint64_t(PyObject *x) {
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wconversion"
+#endif
+    const uint64_t neg_one = (uint64_t) -1, const_zero = (uint64_t) 0;
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic pop
+#endif
+    const int is_unsigned = neg_one > const_zero;
+    if (unlikely(!PyLong_Check(x))) {
+        uint64_t val;
+        PyObject *tmp = __Pyx_PyNumber_Long(x);
+        if (!tmp) return (uint64_t) -1;
+        val = __Pyx_PyLong_As_uint64_t(tmp);
+        Py_DECREF(tmp);
+        return val;
+    }
+    if (is_unsigned) {
+#if CYTHON_USE_PYLONG_INTERNALS
+        if (unlikely(__Pyx_PyLong_IsNeg(x))) {
+            goto raise_neg_overflow;
+        } else if (__Pyx_PyLong_IsCompact(x)) {
+            __PYX_VERIFY_RETURN_INT(uint64_t, __Pyx_compact_upylong, __Pyx_PyLong_CompactValueUnsigned(x))
+        } else {
+            const digit* digits = __Pyx_PyLong_Digits(x);
+            assert(__Pyx_PyLong_DigitCount(x) > 1);
+            switch (__Pyx_PyLong_DigitCount(x)) {
+                case 2:
+                    if ((8 * sizeof(uint64_t) > 1 * PyLong_SHIFT)) {
+                        if ((8 * sizeof(unsigned long) > 2 * PyLong_SHIFT)) {
+                            __PYX_VERIFY_RETURN_INT(uint64_t, unsigned long, (((((unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+                        } else if ((8 * sizeof(uint64_t) >= 2 * PyLong_SHIFT)) {
+                            return (uint64_t) (((((uint64_t)digits[1]) << PyLong_SHIFT) | (uint64_t)digits[0]));
+                        }
+                    }
+                    break;
+                case 3:
+                    if ((8 * sizeof(uint64_t) > 2 * PyLong_SHIFT)) {
+                        if ((8 * sizeof(unsigned long) > 3 * PyLong_SHIFT)) {
+                            __PYX_VERIFY_RETURN_INT(uint64_t, unsigned long, (((((((unsigned long)digits[2]) << PyLong_SHIFT) | (unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+                        } else if ((8 * sizeof(uint64_t) >= 3 * PyLong_SHIFT)) {
+                            return (uint64_t) (((((((uint64_t)digits[2]) << PyLong_SHIFT) | (uint64_t)digits[1]) << PyLong_SHIFT) | (uint64_t)digits[0]));
+                        }
+                    }
+                    break;
+                case 4:
+                    if ((8 * sizeof(uint64_t) > 3 * PyLong_SHIFT)) {
+                        if ((8 * sizeof(unsigned long) > 4 * PyLong_SHIFT)) {
+                            __PYX_VERIFY_RETURN_INT(uint64_t, unsigned long, (((((((((unsigned long)digits[3]) << PyLong_SHIFT) | (unsigned long)digits[2]) << PyLong_SHIFT) | (unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+                        } else if ((8 * sizeof(uint64_t) >= 4 * PyLong_SHIFT)) {
+                            return (uint64_t) (((((((((uint64_t)digits[3]) << PyLong_SHIFT) | (uint64_t)digits[2]) << PyLong_SHIFT) | (uint64_t)digits[1]) << PyLong_SHIFT) | (uint64_t)digits[0]));
+                        }
+                    }
+                    break;
+            }
+        }
+#endif
+#if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX < 0x030C00A7
+        if (unlikely(Py_SIZE(x) < 0)) {
+            goto raise_neg_overflow;
+        }
+#else
+        {
+            int result = PyObject_RichCompareBool(x, Py_False, Py_LT);
+            if (unlikely(result < 0))
+                return (uint64_t) -1;
+            if (unlikely(result == 1))
+                goto raise_neg_overflow;
+        }
+#endif
+        if ((sizeof(uint64_t) <= sizeof(unsigned long))) {
+            __PYX_VERIFY_RETURN_INT_EXC(uint64_t, unsigned long, PyLong_AsUnsignedLong(x))
+        } else if ((sizeof(uint64_t) <= sizeof(unsigned PY_LONG_LONG))) {
+            __PYX_VERIFY_RETURN_INT_EXC(uint64_t, unsigned PY_LONG_LONG, PyLong_AsUnsignedLongLong(x))
+        }
+    } else {
+#if CYTHON_USE_PYLONG_INTERNALS
+        if (__Pyx_PyLong_IsCompact(x)) {
+            __PYX_VERIFY_RETURN_INT(uint64_t, __Pyx_compact_pylong, __Pyx_PyLong_CompactValue(x))
+        } else {
+            const digit* digits = __Pyx_PyLong_Digits(x);
+            assert(__Pyx_PyLong_DigitCount(x) > 1);
+            switch (__Pyx_PyLong_SignedDigitCount(x)) {
+                case -2:
+                    if ((8 * sizeof(uint64_t) - 1 > 1 * PyLong_SHIFT)) {
+                        if ((8 * sizeof(unsigned long) > 2 * PyLong_SHIFT)) {
+                            __PYX_VERIFY_RETURN_INT(uint64_t, long, -(long) (((((unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+                        } else if ((8 * sizeof(uint64_t) - 1 > 2 * PyLong_SHIFT)) {
+                            return (uint64_t) (((uint64_t)-1)*(((((uint64_t)digits[1]) << PyLong_SHIFT) | (uint64_t)digits[0])));
+                        }
+                    }
+                    break;
+                case 2:
+                    if ((8 * sizeof(uint64_t) > 1 * PyLong_SHIFT)) {
+                        if ((8 * sizeof(unsigned long) > 2 * PyLong_SHIFT)) {
+                            __PYX_VERIFY_RETURN_INT(uint64_t, unsigned long, (((((unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+                        } else if ((8 * sizeof(uint64_t) - 1 > 2 * PyLong_SHIFT)) {
+                            return (uint64_t) ((((((uint64_t)digits[1]) << PyLong_SHIFT) | (uint64_t)digits[0])));
+                        }
+                    }
+                    break;
+                case -3:
+                    if ((8 * sizeof(uint64_t) - 1 > 2 * PyLong_SHIFT)) {
+                        if ((8 * sizeof(unsigned long) > 3 * PyLong_SHIFT)) {
+                            __PYX_VERIFY_RETURN_INT(uint64_t, long, -(long) (((((((unsigned long)digits[2]) << PyLong_SHIFT) | (unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+                        } else if ((8 * sizeof(uint64_t) - 1 > 3 * PyLong_SHIFT)) {
+                            return (uint64_t) (((uint64_t)-1)*(((((((uint64_t)digits[2]) << PyLong_SHIFT) | (uint64_t)digits[1]) << PyLong_SHIFT) | (uint64_t)digits[0])));
+                        }
+                    }
+                    break;
+                case 3:
+                    if ((8 * sizeof(uint64_t) > 2 * PyLong_SHIFT)) {
+                        if ((8 * sizeof(unsigned long) > 3 * PyLong_SHIFT)) {
+                            __PYX_VERIFY_RETURN_INT(uint64_t, unsigned long, (((((((unsigned long)digits[2]) << PyLong_SHIFT) | (unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+                        } else if ((8 * sizeof(uint64_t) - 1 > 3 * PyLong_SHIFT)) {
+                            return (uint64_t) ((((((((uint64_t)digits[2]) << PyLong_SHIFT) | (uint64_t)digits[1]) << PyLong_SHIFT) | (uint64_t)digits[0])));
+                        }
+                    }
+                    break;
+                case -4:
+                    if ((8 * sizeof(uint64_t) - 1 > 3 * PyLong_SHIFT)) {
+                        if ((8 * sizeof(unsigned long) > 4 * PyLong_SHIFT)) {
+                            __PYX_VERIFY_RETURN_INT(uint64_t, long, -(long) (((((((((unsigned long)digits[3]) << PyLong_SHIFT) | (unsigned long)digits[2]) << PyLong_SHIFT) | (unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+                        } else if ((8 * sizeof(uint64_t) - 1 > 4 * PyLong_SHIFT)) {
+                            return (uint64_t) (((uint64_t)-1)*(((((((((uint64_t)digits[3]) << PyLong_SHIFT) | (uint64_t)digits[2]) << PyLong_SHIFT) | (uint64_t)digits[1]) << PyLong_SHIFT) | (uint64_t)digits[0])));
+                        }
+                    }
+                    break;
+                case 4:
+                    if ((8 * sizeof(uint64_t) > 3 * PyLong_SHIFT)) {
+                        if ((8 * sizeof(unsigned long) > 4 * PyLong_SHIFT)) {
+                            __PYX_VERIFY_RETURN_INT(uint64_t, unsigned long, (((((((((unsigned long)digits[3]) << PyLong_SHIFT) | (unsigned long)digits[2]) << PyLong_SHIFT) | (unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+                        } else if ((8 * sizeof(uint64_t) - 1 > 4 * PyLong_SHIFT)) {
+                            return (uint64_t) ((((((((((uint64_t)digits[3]) << PyLong_SHIFT) | (uint64_t)digits[2]) << PyLong_SHIFT) | (uint64_t)digits[1]) << PyLong_SHIFT) | (uint64_t)digits[0])));
+                        }
+                    }
+                    break;
+            }
+        }
+#endif
+        if ((sizeof(uint64_t) <= sizeof(long))) {
+            __PYX_VERIFY_RETURN_INT_EXC(uint64_t, long, PyLong_AsLong(x))
+        } else if ((sizeof(uint64_t) <= sizeof(PY_LONG_LONG))) {
+            __PYX_VERIFY_RETURN_INT_EXC(uint64_t, PY_LONG_LONG, PyLong_AsLongLong(x))
+        }
+    }
+    {
+        uint64_t val;
+        int ret = -1;
+#if PY_VERSION_HEX >= 0x030d00A6 && !CYTHON_COMPILING_IN_LIMITED_API
+        Py_ssize_t bytes_copied = PyLong_AsNativeBytes(
+            x, &val, sizeof(val), Py_ASNATIVEBYTES_NATIVE_ENDIAN | (is_unsigned ? Py_ASNATIVEBYTES_UNSIGNED_BUFFER | Py_ASNATIVEBYTES_REJECT_NEGATIVE : 0));
+        if (unlikely(bytes_copied == -1)) {
+        } else if (unlikely(bytes_copied > (Py_ssize_t) sizeof(val))) {
+            goto raise_overflow;
+        } else {
+            ret = 0;
+        }
+#elif PY_VERSION_HEX < 0x030d0000 && !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_LIMITED_API) || defined(_PyLong_AsByteArray)
+        int one = 1; int is_little = (int)*(unsigned char *)&one;
+        unsigned char *bytes = (unsigned char *)&val;
+        ret = _PyLong_AsByteArray((PyLongObject *)x,
+                                    bytes, sizeof(val),
+                                    is_little, !is_unsigned);
+#else
+        PyObject *v;
+        PyObject *stepval = NULL, *mask = NULL, *shift = NULL;
+        int bits, remaining_bits, is_negative = 0;
+        int chunk_size = (sizeof(long) < 8) ? 30 : 62;
+        if (likely(PyLong_CheckExact(x))) {
+            v = __Pyx_NewRef(x);
+        } else {
+            v = PyNumber_Long(x);
+            if (unlikely(!v)) return (uint64_t) -1;
+            assert(PyLong_CheckExact(v));
+        }
+        {
+            int result = PyObject_RichCompareBool(v, Py_False, Py_LT);
+            if (unlikely(result < 0)) {
+                Py_DECREF(v);
+                return (uint64_t) -1;
+            }
+            is_negative = result == 1;
+        }
+        if (is_unsigned && unlikely(is_negative)) {
+            Py_DECREF(v);
+            goto raise_neg_overflow;
+        } else if (is_negative) {
+            stepval = PyNumber_Invert(v);
+            Py_DECREF(v);
+            if (unlikely(!stepval))
+                return (uint64_t) -1;
+        } else {
+            stepval = v;
+        }
+        v = NULL;
+        val = (uint64_t) 0;
+        mask = PyLong_FromLong((1L << chunk_size) - 1); if (unlikely(!mask)) goto done;
+        shift = PyLong_FromLong(chunk_size); if (unlikely(!shift)) goto done;
+        for (bits = 0; bits < (int) sizeof(uint64_t) * 8 - chunk_size; bits += chunk_size) {
+            PyObject *tmp, *digit;
+            long idigit;
+            digit = PyNumber_And(stepval, mask);
+            if (unlikely(!digit)) goto done;
+            idigit = PyLong_AsLong(digit);
+            Py_DECREF(digit);
+            if (unlikely(idigit < 0)) goto done;
+            val |= ((uint64_t) idigit) << bits;
+            tmp = PyNumber_Rshift(stepval, shift);
+            if (unlikely(!tmp)) goto done;
+            Py_DECREF(stepval); stepval = tmp;
+        }
+        Py_DECREF(shift); shift = NULL;
+        Py_DECREF(mask); mask = NULL;
+        {
+            long idigit = PyLong_AsLong(stepval);
+            if (unlikely(idigit < 0)) goto done;
+            remaining_bits = ((int) sizeof(uint64_t) * 8) - bits - (is_unsigned ? 0 : 1);
+            if (unlikely(idigit >= (1L << remaining_bits)))
+                goto raise_overflow;
+            val |= ((uint64_t) idigit) << bits;
+        }
+        if (!is_unsigned) {
+            if (unlikely(val & (((uint64_t) 1) << (sizeof(uint64_t) * 8 - 1))))
+                goto raise_overflow;
+            if (is_negative)
+                val = ~val;
+        }
+        ret = 0;
+    done:
+        Py_XDECREF(shift);
+        Py_XDECREF(mask);
+        Py_XDECREF(stepval);
+#endif
+        if (unlikely(ret))
+            return (uint64_t) -1;
+        return val;
+    }
+raise_overflow:
+    PyErr_SetString(PyExc_OverflowError,
+        "value too large to convert to uint64_t");
+    return (uint64_t) -1;
+raise_neg_overflow:
+    PyErr_SetString(PyExc_OverflowError,
+        "can't convert negative value to uint64_t");
+    return (uint64_t) -1;
+}
+
+/* CIntToPy */
+static CYTHON_INLINE PyObject* __Pyx_PyLong_From_uint64_t(uint64_t value) {
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wconversion"
+#endif
+    const uint64_t neg_one = (uint64_t) -1, const_zero = (uint64_t) 0;
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic pop
+#endif
+    const int is_unsigned = neg_one > const_zero;
+    if (is_unsigned) {
+        if (sizeof(uint64_t) < sizeof(long)) {
+            return PyLong_FromLong((long) value);
+        } else if (sizeof(uint64_t) <= sizeof(unsigned long)) {
+            return PyLong_FromUnsignedLong((unsigned long) value);
+#if !CYTHON_COMPILING_IN_PYPY
+        } else if (sizeof(uint64_t) <= sizeof(unsigned PY_LONG_LONG)) {
+            return PyLong_FromUnsignedLongLong((unsigned PY_LONG_LONG) value);
+#endif
+        }
+    } else {
+        if (sizeof(uint64_t) <= sizeof(long)) {
+            return PyLong_FromLong((long) value);
+        } else if (sizeof(uint64_t) <= sizeof(PY_LONG_LONG)) {
+            return PyLong_FromLongLong((PY_LONG_LONG) value);
+        }
+    }
+    {
+        unsigned char *bytes = (unsigned char *)&value;
+#if !CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX >= 0x030d00A4
+        if (is_unsigned) {
+            return PyLong_FromUnsignedNativeBytes(bytes, sizeof(value), -1);
+        } else {
+            return PyLong_FromNativeBytes(bytes, sizeof(value), -1);
+        }
+#elif !CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX < 0x030d0000
+        int one = 1; int little = (int)*(unsigned char *)&one;
+        return _PyLong_FromByteArray(bytes, sizeof(uint64_t),
+                                     little, !is_unsigned);
+#else
+        int one = 1; int little = (int)*(unsigned char *)&one;
+        PyObject *from_bytes, *result = NULL, *kwds = NULL;
+        PyObject *py_bytes = NULL, *order_str = NULL;
+        from_bytes = PyObject_GetAttrString((PyObject*)&PyLong_Type, "from_bytes");
+        if (!from_bytes) return NULL;
+        py_bytes = PyBytes_FromStringAndSize((char*)bytes, sizeof(uint64_t));
+        if (!py_bytes) goto limited_bad;
+        order_str = PyUnicode_FromString(little ? "little" : "big");
+        if (!order_str) goto limited_bad;
+        {
+            PyObject *args[3+(CYTHON_VECTORCALL ? 1 : 0)] = { NULL, py_bytes, order_str };
+            if (!is_unsigned) {
+                kwds = __Pyx_MakeVectorcallBuilderKwds(1);
+                if (!kwds) goto limited_bad;
+                if (__Pyx_VectorcallBuilder_AddArgStr("signed", __Pyx_NewRef(Py_True), kwds, args+3, 0) < 0) goto limited_bad;
+            }
+            result = __Pyx_Object_Vectorcall_CallFromBuilder(from_bytes, args+1, 2 | __Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET, kwds);
+        }
+        limited_bad:
+        Py_XDECREF(kwds);
+        Py_XDECREF(order_str);
+        Py_XDECREF(py_bytes);
+        Py_XDECREF(from_bytes);
+        return result;
+#endif
+    }
+}
+
+/* CIntFromPy */
+static CYTHON_INLINE uint32_t __Pyx_PyLong_As_uint32_t(PyObject *x) {
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wconversion"
+#endif
+    const uint32_t neg_one = (uint32_t) -1, const_zero = (uint32_t) 0;
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic pop
+#endif
+    const int is_unsigned = neg_one > const_zero;
+    if (unlikely(!PyLong_Check(x))) {
+        uint32_t val;
+        PyObject *tmp = __Pyx_PyNumber_Long(x);
+        if (!tmp) return (uint32_t) -1;
+        val = __Pyx_PyLong_As_uint32_t(tmp);
+        Py_DECREF(tmp);
+        return val;
+    }
+    if (is_unsigned) {
+#if CYTHON_USE_PYLONG_INTERNALS
+        if (unlikely(__Pyx_PyLong_IsNeg(x))) {
+            goto raise_neg_overflow;
+        } else if (__Pyx_PyLong_IsCompact(x)) {
+            __PYX_VERIFY_RETURN_INT(uint32_t, __Pyx_compact_upylong, __Pyx_PyLong_CompactValueUnsigned(x))
+        } else {
+            const digit* digits = __Pyx_PyLong_Digits(x);
+            assert(__Pyx_PyLong_DigitCount(x) > 1);
+            switch (__Pyx_PyLong_DigitCount(x)) {
+                case 2:
+                    if ((8 * sizeof(uint32_t) > 1 * PyLong_SHIFT)) {
+                        if ((8 * sizeof(unsigned long) > 2 * PyLong_SHIFT)) {
+                            __PYX_VERIFY_RETURN_INT(uint32_t, unsigned long, (((((unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+                        } else if ((8 * sizeof(uint32_t) >= 2 * PyLong_SHIFT)) {
+                            return (uint32_t) (((((uint32_t)digits[1]) << PyLong_SHIFT) | (uint32_t)digits[0]));
+                        }
+                    }
+                    break;
+                case 3:
+                    if ((8 * sizeof(uint32_t) > 2 * PyLong_SHIFT)) {
+                        if ((8 * sizeof(unsigned long) > 3 * PyLong_SHIFT)) {
+                            __PYX_VERIFY_RETURN_INT(uint32_t, unsigned long, (((((((unsigned long)digits[2]) << PyLong_SHIFT) | (unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+                        } else if ((8 * sizeof(uint32_t) >= 3 * PyLong_SHIFT)) {
+                            return (uint32_t) (((((((uint32_t)digits[2]) << PyLong_SHIFT) | (uint32_t)digits[1]) << PyLong_SHIFT) | (uint32_t)digits[0]));
+                        }
+                    }
+                    break;
+                case 4:
+                    if ((8 * sizeof(uint32_t) > 3 * PyLong_SHIFT)) {
+                        if ((8 * sizeof(unsigned long) > 4 * PyLong_SHIFT)) {
+                            __PYX_VERIFY_RETURN_INT(uint32_t, unsigned long, (((((((((unsigned long)digits[3]) << PyLong_SHIFT) | (unsigned long)digits[2]) << PyLong_SHIFT) | (unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+                        } else if ((8 * sizeof(uint32_t) >= 4 * PyLong_SHIFT)) {
+                            return (uint32_t) (((((((((uint32_t)digits[3]) << PyLong_SHIFT) | (uint32_t)digits[2]) << PyLong_SHIFT) | (uint32_t)digits[1]) << PyLong_SHIFT) | (uint32_t)digits[0]));
+                        }
+                    }
+                    break;
+            }
+        }
+#endif
+#if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX < 0x030C00A7
+        if (unlikely(Py_SIZE(x) < 0)) {
+            goto raise_neg_overflow;
+        }
+#else
+        {
+            int result = PyObject_RichCompareBool(x, Py_False, Py_LT);
+            if (unlikely(result < 0))
+                return (uint32_t) -1;
+            if (unlikely(result == 1))
+                goto raise_neg_overflow;
+        }
+#endif
+        if ((sizeof(uint32_t) <= sizeof(unsigned long))) {
+            __PYX_VERIFY_RETURN_INT_EXC(uint32_t, unsigned long, PyLong_AsUnsignedLong(x))
+        } else if ((sizeof(uint32_t) <= sizeof(unsigned PY_LONG_LONG))) {
+            __PYX_VERIFY_RETURN_INT_EXC(uint32_t, unsigned PY_LONG_LONG, PyLong_AsUnsignedLongLong(x))
+        }
+    } else {
+#if CYTHON_USE_PYLONG_INTERNALS
+        if (__Pyx_PyLong_IsCompact(x)) {
+            __PYX_VERIFY_RETURN_INT(uint32_t, __Pyx_compact_pylong, __Pyx_PyLong_CompactValue(x))
+        } else {
+            const digit* digits = __Pyx_PyLong_Digits(x);
+            assert(__Pyx_PyLong_DigitCount(x) > 1);
+            switch (__Pyx_PyLong_SignedDigitCount(x)) {
+                case -2:
+                    if ((8 * sizeof(uint32_t) - 1 > 1 * PyLong_SHIFT)) {
+                        if ((8 * sizeof(unsigned long) > 2 * PyLong_SHIFT)) {
+                            __PYX_VERIFY_RETURN_INT(uint32_t, long, -(long) (((((unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+                        } else if ((8 * sizeof(uint32_t) - 1 > 2 * PyLong_SHIFT)) {
+                            return (uint32_t) (((uint32_t)-1)*(((((uint32_t)digits[1]) << PyLong_SHIFT) | (uint32_t)digits[0])));
+                        }
+                    }
+                    break;
+                case 2:
+                    if ((8 * sizeof(uint32_t) > 1 * PyLong_SHIFT)) {
+                        if ((8 * sizeof(unsigned long) > 2 * PyLong_SHIFT)) {
+                            __PYX_VERIFY_RETURN_INT(uint32_t, unsigned long, (((((unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+                        } else if ((8 * sizeof(uint32_t) - 1 > 2 * PyLong_SHIFT)) {
+                            return (uint32_t) ((((((uint32_t)digits[1]) << PyLong_SHIFT) | (uint32_t)digits[0])));
+                        }
+                    }
+                    break;
+                case -3:
+                    if ((8 * sizeof(uint32_t) - 1 > 2 * PyLong_SHIFT)) {
+                        if ((8 * sizeof(unsigned long) > 3 * PyLong_SHIFT)) {
+                            __PYX_VERIFY_RETURN_INT(uint32_t, long, -(long) (((((((unsigned long)digits[2]) << PyLong_SHIFT) | (unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+                        } else if ((8 * sizeof(uint32_t) - 1 > 3 * PyLong_SHIFT)) {
+                            return (uint32_t) (((uint32_t)-1)*(((((((uint32_t)digits[2]) << PyLong_SHIFT) | (uint32_t)digits[1]) << PyLong_SHIFT) | (uint32_t)digits[0])));
+                        }
+                    }
+                    break;
+                case 3:
+                    if ((8 * sizeof(uint32_t) > 2 * PyLong_SHIFT)) {
+                        if ((8 * sizeof(unsigned long) > 3 * PyLong_SHIFT)) {
+                            __PYX_VERIFY_RETURN_INT(uint32_t, unsigned long, (((((((unsigned long)digits[2]) << PyLong_SHIFT) | (unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+                        } else if ((8 * sizeof(uint32_t) - 1 > 3 * PyLong_SHIFT)) {
+                            return (uint32_t) ((((((((uint32_t)digits[2]) << PyLong_SHIFT) | (uint32_t)digits[1]) << PyLong_SHIFT) | (uint32_t)digits[0])));
+                        }
+                    }
+                    break;
+                case -4:
+                    if ((8 * sizeof(uint32_t) - 1 > 3 * PyLong_SHIFT)) {
+                        if ((8 * sizeof(unsigned long) > 4 * PyLong_SHIFT)) {
+                            __PYX_VERIFY_RETURN_INT(uint32_t, long, -(long) (((((((((unsigned long)digits[3]) << PyLong_SHIFT) | (unsigned long)digits[2]) << PyLong_SHIFT) | (unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+                        } else if ((8 * sizeof(uint32_t) - 1 > 4 * PyLong_SHIFT)) {
+                            return (uint32_t) (((uint32_t)-1)*(((((((((uint32_t)digits[3]) << PyLong_SHIFT) | (uint32_t)digits[2]) << PyLong_SHIFT) | (uint32_t)digits[1]) << PyLong_SHIFT) | (uint32_t)digits[0])));
+                        }
+                    }
+                    break;
+                case 4:
+                    if ((8 * sizeof(uint32_t) > 3 * PyLong_SHIFT)) {
+                        if ((8 * sizeof(unsigned long) > 4 * PyLong_SHIFT)) {
+                            __PYX_VERIFY_RETURN_INT(uint32_t, unsigned long, (((((((((unsigned long)digits[3]) << PyLong_SHIFT) | (unsigned long)digits[2]) << PyLong_SHIFT) | (unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+                        } else if ((8 * sizeof(uint32_t) - 1 > 4 * PyLong_SHIFT)) {
+                            return (uint32_t) ((((((((((uint32_t)digits[3]) << PyLong_SHIFT) | (uint32_t)digits[2]) << PyLong_SHIFT) | (uint32_t)digits[1]) << PyLong_SHIFT) | (uint32_t)digits[0])));
+                        }
+                    }
+                    break;
+            }
+        }
+#endif
+        if ((sizeof(uint32_t) <= sizeof(long))) {
+            __PYX_VERIFY_RETURN_INT_EXC(uint32_t, long, PyLong_AsLong(x))
+        } else if ((sizeof(uint32_t) <= sizeof(PY_LONG_LONG))) {
+            __PYX_VERIFY_RETURN_INT_EXC(uint32_t, PY_LONG_LONG, PyLong_AsLongLong(x))
+        }
+    }
+    {
+        uint32_t val;
+        int ret = -1;
+#if PY_VERSION_HEX >= 0x030d00A6 && !CYTHON_COMPILING_IN_LIMITED_API
+        Py_ssize_t bytes_copied = PyLong_AsNativeBytes(
+            x, &val, sizeof(val), Py_ASNATIVEBYTES_NATIVE_ENDIAN | (is_unsigned ? Py_ASNATIVEBYTES_UNSIGNED_BUFFER | Py_ASNATIVEBYTES_REJECT_NEGATIVE : 0));
+        if (unlikely(bytes_copied == -1)) {
+        } else if (unlikely(bytes_copied > (Py_ssize_t) sizeof(val))) {
+            goto raise_overflow;
+        } else {
+            ret = 0;
+        }
+#elif PY_VERSION_HEX < 0x030d0000 && !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_LIMITED_API) || defined(_PyLong_AsByteArray)
+        int one = 1; int is_little = (int)*(unsigned char *)&one;
+        unsigned char *bytes = (unsigned char *)&val;
+        ret = _PyLong_AsByteArray((PyLongObject *)x,
+                                    bytes, sizeof(val),
+                                    is_little, !is_unsigned);
+#else
+        PyObject *v;
+        PyObject *stepval = NULL, *mask = NULL, *shift = NULL;
+        int bits, remaining_bits, is_negative = 0;
+        int chunk_size = (sizeof(long) < 8) ? 30 : 62;
+        if (likely(PyLong_CheckExact(x))) {
+            v = __Pyx_NewRef(x);
+        } else {
+            v = PyNumber_Long(x);
+            if (unlikely(!v)) return (uint32_t) -1;
+            assert(PyLong_CheckExact(v));
+        }
+        {
+            int result = PyObject_RichCompareBool(v, Py_False, Py_LT);
+            if (unlikely(result < 0)) {
+                Py_DECREF(v);
+                return (uint32_t) -1;
+            }
+            is_negative = result == 1;
+        }
+        if (is_unsigned && unlikely(is_negative)) {
+            Py_DECREF(v);
+            goto raise_neg_overflow;
+        } else if (is_negative) {
+            stepval = PyNumber_Invert(v);
+            Py_DECREF(v);
+            if (unlikely(!stepval))
+                return (uint32_t) -1;
+        } else {
+            stepval = v;
+        }
+        v = NULL;
+        val = (uint32_t) 0;
+        mask = PyLong_FromLong((1L << chunk_size) - 1); if (unlikely(!mask)) goto done;
+        shift = PyLong_FromLong(chunk_size); if (unlikely(!shift)) goto done;
+        for (bits = 0; bits < (int) sizeof(uint32_t) * 8 - chunk_size; bits += chunk_size) {
+            PyObject *tmp, *digit;
+            long idigit;
+            digit = PyNumber_And(stepval, mask);
+            if (unlikely(!digit)) goto done;
+            idigit = PyLong_AsLong(digit);
+            Py_DECREF(digit);
+            if (unlikely(idigit < 0)) goto done;
+            val |= ((uint32_t) idigit) << bits;
+            tmp = PyNumber_Rshift(stepval, shift);
+            if (unlikely(!tmp)) goto done;
+            Py_DECREF(stepval); stepval = tmp;
+        }
+        Py_DECREF(shift); shift = NULL;
+        Py_DECREF(mask); mask = NULL;
+        {
+            long idigit = PyLong_AsLong(stepval);
+            if (unlikely(idigit < 0)) goto done;
+            remaining_bits = ((int) sizeof(uint32_t) * 8) - bits - (is_unsigned ? 0 : 1);
+            if (unlikely(idigit >= (1L << remaining_bits)))
+                goto raise_overflow;
+            val |= ((uint32_t) idigit) << bits;
+        }
+        if (!is_unsigned) {
+            if (unlikely(val & (((uint32_t) 1) << (sizeof(uint32_t) * 8 - 1))))
+                goto raise_overflow;
+            if (is_negative)
+                val = ~val;
+        }
+        ret = 0;
+    done:
+        Py_XDECREF(shift);
+        Py_XDECREF(mask);
+        Py_XDECREF(stepval);
+#endif
+        if (unlikely(ret))
+            return (uint32_t) -1;
+        return val;
+    }
+raise_overflow:
+    PyErr_SetString(PyExc_OverflowError,
+        "value too large to convert to uint32_t");
+    return (uint32_t) -1;
+raise_neg_overflow:
+    PyErr_SetString(PyExc_OverflowError,
+        "can't convert negative value to uint32_t");
+    return (uint32_t) -1;
+}
+
+/* FormatTypeName */
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+static __Pyx_TypeName
+__Pyx_PyType_GetFullyQualifiedName(PyTypeObject* tp)
+{
+    PyObject *module = NULL, *name = NULL, *result = NULL;
+    #if __PYX_LIMITED_VERSION_HEX < 0x030b0000
+    name = __Pyx_PyObject_GetAttrStr((PyObject *)tp,
+                                               __pyx_mstate_global->__pyx_n_u_qualname);
+    #else
+    name = PyType_GetQualName(tp);
+    #endif
+    if (unlikely(name == NULL) || unlikely(!PyUnicode_Check(name))) goto bad;
+    module = __Pyx_PyObject_GetAttrStr((PyObject *)tp,
+                                               __pyx_mstate_global->__pyx_n_u_module);
+    if (unlikely(module == NULL) || unlikely(!PyUnicode_Check(module))) goto bad;
+    if (PyUnicode_CompareWithASCIIString(module, "builtins") == 0) {
+        result = name;
+        name = NULL;
+        goto done;
+    }
+    result = PyUnicode_FromFormat("%U.%U", module, name);
+    if (unlikely(result == NULL)) goto bad;
+  done:
+    Py_XDECREF(name);
+    Py_XDECREF(module);
+    return result;
+  bad:
+    PyErr_Clear();
+    if (name) {
+        result = name;
+        name = NULL;
+    } else {
+        result = __Pyx_NewRef(__pyx_mstate_global->__pyx_kp_u__8);
+    }
+    goto done;
+}
+#endif
 
 /* CIntFromPy */
 static CYTHON_INLINE long __Pyx_PyLong_As_long(PyObject *x) {
@@ -23422,114 +25300,6 @@ static unsigned long __Pyx_get_runtime_version(void) {
 #else
     return __Pyx_cached_runtime_version;
 #endif
-}
-
-/* RaiseException (used by CoroutineBase) */
-static void __Pyx_Raise(PyObject *type, PyObject *value, PyObject *tb, PyObject *cause) {
-    PyObject* owned_instance = NULL;
-    if (tb == Py_None) {
-        tb = 0;
-    } else if (tb && !PyTraceBack_Check(tb)) {
-        PyErr_SetString(PyExc_TypeError,
-            "raise: arg 3 must be a traceback or None");
-        goto bad;
-    }
-    if (value == Py_None)
-        value = 0;
-    if (PyExceptionInstance_Check(type)) {
-        if (value) {
-            PyErr_SetString(PyExc_TypeError,
-                "instance exception may not have a separate value");
-            goto bad;
-        }
-        value = type;
-        type = (PyObject*) Py_TYPE(value);
-    } else if (PyExceptionClass_Check(type)) {
-        PyObject *instance_class = NULL;
-        if (value && PyExceptionInstance_Check(value)) {
-            instance_class = (PyObject*) Py_TYPE(value);
-            if (instance_class != type) {
-                int is_subclass = PyObject_IsSubclass(instance_class, type);
-                if (!is_subclass) {
-                    instance_class = NULL;
-                } else if (unlikely(is_subclass == -1)) {
-                    goto bad;
-                } else {
-                    type = instance_class;
-                }
-            }
-        }
-        if (!instance_class) {
-            PyObject *args;
-            if (!value)
-                args = PyTuple_New(0);
-            else if (PyTuple_Check(value)) {
-                Py_INCREF(value);
-                args = value;
-            } else
-                args = PyTuple_Pack(1, value);
-            if (!args)
-                goto bad;
-            owned_instance = PyObject_Call(type, args, NULL);
-            Py_DECREF(args);
-            if (!owned_instance)
-                goto bad;
-            value = owned_instance;
-            if (!PyExceptionInstance_Check(value)) {
-                PyErr_Format(PyExc_TypeError,
-                             "calling %R should have returned an instance of "
-                             "BaseException, not %R",
-                             type, Py_TYPE(value));
-                goto bad;
-            }
-        }
-    } else {
-        PyErr_SetString(PyExc_TypeError,
-            "raise: exception class must be a subclass of BaseException");
-        goto bad;
-    }
-    if (cause) {
-        PyObject *fixed_cause;
-        if (cause == Py_None) {
-            fixed_cause = NULL;
-        } else if (PyExceptionClass_Check(cause)) {
-            fixed_cause = PyObject_CallObject(cause, NULL);
-            if (fixed_cause == NULL)
-                goto bad;
-        } else if (PyExceptionInstance_Check(cause)) {
-            fixed_cause = cause;
-            Py_INCREF(fixed_cause);
-        } else {
-            PyErr_SetString(PyExc_TypeError,
-                            "exception causes must derive from "
-                            "BaseException");
-            goto bad;
-        }
-        PyException_SetCause(value, fixed_cause);
-    }
-    PyErr_SetObject(type, value);
-    if (tb) {
-#if PY_VERSION_HEX >= 0x030C00A6
-        PyException_SetTraceback(value, tb);
-#elif CYTHON_FAST_THREAD_STATE
-        PyThreadState *tstate = __Pyx_PyThreadState_Current;
-        PyObject* tmp_tb = tstate->curexc_traceback;
-        if (tb != tmp_tb) {
-            Py_INCREF(tb);
-            tstate->curexc_traceback = tb;
-            Py_XDECREF(tmp_tb);
-        }
-#else
-        PyObject *tmp_type, *tmp_value, *tmp_tb;
-        PyErr_Fetch(&tmp_type, &tmp_value, &tmp_tb);
-        Py_INCREF(tb);
-        PyErr_Restore(tmp_type, tmp_value, tb);
-        Py_XDECREF(tmp_tb);
-#endif
-    }
-bad:
-    Py_XDECREF(owned_instance);
-    return;
 }
 
 /* IterNextPlain (used by CoroutineBase) */

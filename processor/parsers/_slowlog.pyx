@@ -18,7 +18,7 @@ from cpython.datetime cimport datetime_new, import_datetime
 from cpython.float cimport PyFloat_FromDouble
 from cpython.long cimport PyLong_FromLongLong
 from libc.stdlib cimport free, malloc
-from libc.string cimport memchr, memcmp, memcpy
+from libc.string cimport memchr, memcmp, memcpy, memset
 
 cdef extern from "_scan_event.h":
     # shared with _scan.pyx: Event objects built without the dataclass __init__
@@ -34,7 +34,6 @@ cdef extern from "Python.h":
     Py_ssize_t PyUnicode_GET_LENGTH(object)
     str PyUnicode_Substring(object, Py_ssize_t, Py_ssize_t)
     str PyUnicode_DecodeLatin1(const char*, Py_ssize_t, const char*)
-    bytes PyUnicode_AsLatin1String(object)
     int PyUnicode_1BYTE_KIND
 
 import_datetime()

@@ -260,11 +260,10 @@ cdef inline bint header_like_statement(chars s, Py_ssize_t p, Py_ssize_t eol) no
 
 def scan_slow(
     str text, Py_ssize_t pos, Py_ssize_t start, list out, object parser, dict table,
-    Py_ssize_t max_statement, object event, object pair, object mask
+    Py_ssize_t max_statement, object event, object mask
 ):
     """Entries from `pos` on (see above); returns the offset of the first line left to `_line`.
-    `table` is the parser's AttributeNames.table, `pair` fingerprint_latin1_pair, `mask`
-    mask_secrets; `parser._db` (the carried database) is read and kept up to date."""
+    `table` is the parser's AttributeNames.table, `mask` mask_secrets; `parser._db` (the carried database) is read and kept up to date."""
     if not one_byte(text):
         return pos
     cdef chars s = <chars>PyUnicode_DATA(text)
@@ -370,7 +369,7 @@ def scan_slow(
         if b > stmt and s[b - 1] == b";":
             b -= 1
         statement = PyUnicode_Substring(text, stmt, b)
-        fp, qid = pair(statement)
+        fp, qid = pair_cached(statement)
         fields["statement"] = mask(statement)
         fields["cmd"] = "Query"
         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp

@@ -442,23 +442,38 @@ cdef str _passes(chars s, Py_ssize_t n, unsigned char* a, unsigned char* b):
     return latin1(cur, n)
 
 
-try:
-    # CPython's own MD5: about twice as fast as OpenSSL's for a fingerprint's few bytes
-    from _md5 import md5 as _new_md5
-except ImportError:  # a Python built without it
-    from hashlib import md5 as _new_md5
-
 cdef const char* HEX = b"0123456789ABCDEF"
+
+include "_slowlog_md5.pxi"
+
+# Logs repeat short statements verbatim (`COMMIT`, `SELECT 1`, ORM preambles); only short ones are
+# kept, and the cache is emptied when full (cheaper than an LRU's bookkeeping on every miss).
+cdef dict _pairs = {}
+cdef Py_ssize_t CACHE_MAX_LEN = 512
+cdef Py_ssize_t CACHE_SIZE = 8192
+
+
+cdef tuple pair_of(str query):
+    fp = fingerprint_latin1(query)
+    return fp, md5_hex_upper(<chars>PyUnicode_DATA(fp), PyUnicode_GET_LENGTH(fp))
+
+
+cdef tuple pair_cached(str query):
+    if PyUnicode_GET_LENGTH(query) > CACHE_MAX_LEN:
+        return pair_of(query)
+    hit = _pairs.get(query)
+    if hit is not None:
+        return <tuple>hit
+    pair = pair_of(query)
+    if len(_pairs) >= CACHE_SIZE:
+        _pairs.clear()
+    _pairs[query] = pair
+    return pair
 
 
 def fingerprint_pair(str query):
-    """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C."""
-    fp = fingerprint_latin1(query)
-    cdef bytes digest = _new_md5(PyUnicode_AsLatin1String(fp), usedforsecurity=False).digest()
-    cdef const unsigned char* d = <const unsigned char*>digest
-    cdef char out[32]
-    cdef int i
-    for i in range(16):
-        out[2 * i] = HEX[d[i] >> 4]
-        out[2 * i + 1] = HEX[d[i] & 15]
-    return fp, PyUnicode_DecodeLatin1(out, 32, NULL)
+    """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C,
+    cached for short statements."""
+    if not one_byte(query):
+        return _spec._fingerprint_pair_python(query)
+    return pair_cached(query)

@@ -115,7 +115,6 @@ class SlowQueryLogParser(LogParser):
                 table=self._names.table,
                 max_statement=max_line_bytes,
                 event=Event,
-                pair=fingerprint_latin1_pair,
                 mask=mask_secrets,
             )
         )
