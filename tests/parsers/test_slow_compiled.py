@@ -222,7 +222,7 @@ ENTRY = st.tuples(
     _slot(ATTRS),
     st.sampled_from(["", "use shop;", "use crm;"]),
     _slot("SET timestamp=1704266139;"),
-    st.lists(st.sampled_from(LINES[10:14] + ["  FROM t", "WHERE 1;"]), min_size=1, max_size=3),
+    st.lists(st.sampled_from([*LINES[10:14], "  FROM t", "WHERE 1;"]), min_size=1, max_size=3),
 )
 
 
