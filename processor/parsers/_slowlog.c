@@ -1629,7 +1629,7 @@ struct __pyx_opt_args_7cpython_8datetime_datetime_from_timestamp {
   PyObject *tz;
 };
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":347
+/* "processor/parsers/_slowlog_fingerprint.pxi":302
  * 
  * 
  * cdef enum:             # <<<<<<<<<<<<<<
@@ -1649,7 +1649,7 @@ enum  {
 */
 typedef unsigned char const *__pyx_t_9processor_7parsers_8_slowlog_chars;
 
-/* "processor/parsers/_slowlog.pyx":56
+/* "processor/parsers/_slowlog.pyx":119
  * 
  * 
  * def bind_event(cls):             # <<<<<<<<<<<<<<
@@ -1662,7 +1662,7 @@ struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event {
 };
 
 
-/* "processor/parsers/_slowlog.pyx":62
+/* "processor/parsers/_slowlog.pyx":125
  *     if tuple(getattr(cls, "__slots__", ())) != names:
  *         return False
  *     return event_bind(cls, tuple(cls.__dict__[name] for name in names))             # <<<<<<<<<<<<<<
@@ -2817,6 +2817,8 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ci_at(__pyx_t_9pr
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ci_from(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, unsigned char, char const *, int); /*proto*/
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ci_contains(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, char const *, int); /*proto*/
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, char const *, int); /*proto*/
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_is_py_space(unsigned char); /*proto*/
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t, char const *, Py_ssize_t); /*proto*/
 static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, unsigned char *); /*proto*/
 static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, unsigned char *); /*proto*/
 static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, unsigned char *); /*proto*/
@@ -2839,8 +2841,6 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *, unsigned
 static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t); /*proto*/
 static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_of(PyObject *); /*proto*/
 static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_cached(PyObject *); /*proto*/
-static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_is_py_space(unsigned char); /*proto*/
-static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t, char const *, Py_ssize_t); /*proto*/
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_printable(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t); /*proto*/
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ascii_text(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t); /*proto*/
 static CYTHON_INLINE Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_digits(__pyx_t_9processor_7parsers_8_slowlog_chars, Py_ssize_t, Py_ssize_t, PY_LONG_LONG *); /*proto*/
@@ -5285,6 +5285,647 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_one_byte(PyObject
 }
 
 /* "processor/parsers/_slowlog.pyx":56
+ * # ---------------------------------------------------------------- bytes, as the regexes see them
+ * 
+ * cdef inline bint is_word(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     return (
+ *         (c >= b"a" and c <= b"z") or (c >= b"A" and c <= b"Z") or (c >= b"0" and c <= b"9")
+*/
+
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_is_word(unsigned char __pyx_v_c) {
+  int __pyx_r;
+  int __pyx_t_1;
+  int __pyx_t_2;
+
+  /* "processor/parsers/_slowlog.pyx":58
+ * cdef inline bint is_word(unsigned char c) noexcept nogil:
+ *     return (
+ *         (c >= b"a" and c <= b"z") or (c >= b"A" and c <= b"Z") or (c >= b"0" and c <= b"9")             # <<<<<<<<<<<<<<
+ *         or c == b"_"
+ *     )
+*/
+  __pyx_t_2 = (__pyx_v_c >= 'a');
+  if (!__pyx_t_2) {
+    goto __pyx_L4_next_or;
+  } else {
+  }
+  __pyx_t_2 = (__pyx_v_c <= 'z');
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L3_bool_binop_done;
+  }
+  __pyx_L4_next_or:;
+  __pyx_t_2 = (__pyx_v_c >= 'A');
+  if (!__pyx_t_2) {
+    goto __pyx_L6_next_or;
+  } else {
+  }
+  __pyx_t_2 = (__pyx_v_c <= 'Z');
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L3_bool_binop_done;
+  }
+  __pyx_L6_next_or:;
+
+  /* "processor/parsers/_slowlog.pyx":59
+ *     return (
+ *         (c >= b"a" and c <= b"z") or (c >= b"A" and c <= b"Z") or (c >= b"0" and c <= b"9")
+ *         or c == b"_"             # <<<<<<<<<<<<<<
+ *     )
+ * 
+*/
+  __pyx_t_2 = (__pyx_v_c >= '0');
+  if (!__pyx_t_2) {
+    goto __pyx_L8_next_or;
+  } else {
+  }
+
+  /* "processor/parsers/_slowlog.pyx":58
+ * cdef inline bint is_word(unsigned char c) noexcept nogil:
+ *     return (
+ *         (c >= b"a" and c <= b"z") or (c >= b"A" and c <= b"Z") or (c >= b"0" and c <= b"9")             # <<<<<<<<<<<<<<
+ *         or c == b"_"
+ *     )
+*/
+  __pyx_t_2 = (__pyx_v_c <= '9');
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L3_bool_binop_done;
+  }
+  __pyx_L8_next_or:;
+
+  /* "processor/parsers/_slowlog.pyx":59
+ *     return (
+ *         (c >= b"a" and c <= b"z") or (c >= b"A" and c <= b"Z") or (c >= b"0" and c <= b"9")
+ *         or c == b"_"             # <<<<<<<<<<<<<<
+ *     )
+ * 
+*/
+  __pyx_t_2 = (__pyx_v_c == '_');
+  __pyx_t_1 = __pyx_t_2;
+  __pyx_L3_bool_binop_done:;
+  __pyx_r = __pyx_t_1;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog.pyx":56
+ * # ---------------------------------------------------------------- bytes, as the regexes see them
+ * 
+ * cdef inline bint is_word(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     return (
+ *         (c >= b"a" and c <= b"z") or (c >= b"A" and c <= b"Z") or (c >= b"0" and c <= b"9")
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog.pyx":63
+ * 
+ * 
+ * cdef inline unsigned char ascii_lower(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     return c + 32 if c >= b"A" and c <= b"Z" else c
+ * 
+*/
+
+static CYTHON_INLINE unsigned char __pyx_f_9processor_7parsers_8_slowlog_ascii_lower(unsigned char __pyx_v_c) {
+  unsigned char __pyx_r;
+  long __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+
+  /* "processor/parsers/_slowlog.pyx":64
+ * 
+ * cdef inline unsigned char ascii_lower(unsigned char c) noexcept nogil:
+ *     return c + 32 if c >= b"A" and c <= b"Z" else c             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_3 = (__pyx_v_c >= 'A');
+  if (__pyx_t_3) {
+  } else {
+    __pyx_t_2 = __pyx_t_3;
+    goto __pyx_L3_bool_binop_done;
+  }
+  __pyx_t_3 = (__pyx_v_c <= 'Z');
+  __pyx_t_2 = __pyx_t_3;
+  __pyx_L3_bool_binop_done:;
+  if (__pyx_t_2) {
+    __pyx_t_1 = (__pyx_v_c + 32);
+  } else {
+    __pyx_t_1 = __pyx_v_c;
+  }
+  __pyx_r = __pyx_t_1;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog.pyx":63
+ * 
+ * 
+ * cdef inline unsigned char ascii_lower(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     return c + 32 if c >= b"A" and c <= b"Z" else c
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog.pyx":67
+ * 
+ * 
+ * cdef inline bint is_space(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     # Python's ASCII \s, and Perl's: space, \t, \n, \r, \f, \v
+ *     return c == b" " or (c >= 9 and c <= 13)
+*/
+
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_is_space(unsigned char __pyx_v_c) {
+  int __pyx_r;
+  int __pyx_t_1;
+  int __pyx_t_2;
+
+  /* "processor/parsers/_slowlog.pyx":69
+ * cdef inline bint is_space(unsigned char c) noexcept nogil:
+ *     # Python's ASCII \s, and Perl's: space, \t, \n, \r, \f, \v
+ *     return c == b" " or (c >= 9 and c <= 13)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_2 = (__pyx_v_c == ' ');
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L3_bool_binop_done;
+  }
+  __pyx_t_2 = (__pyx_v_c >= 9);
+  if (__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L3_bool_binop_done;
+  }
+  __pyx_t_2 = (__pyx_v_c <= 13);
+  __pyx_t_1 = __pyx_t_2;
+  __pyx_L3_bool_binop_done:;
+  __pyx_r = __pyx_t_1;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog.pyx":67
+ * 
+ * 
+ * cdef inline bint is_space(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     # Python's ASCII \s, and Perl's: space, \t, \n, \r, \f, \v
+ *     return c == b" " or (c >= 9 and c <= 13)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog.pyx":72
+ * 
+ * 
+ * cdef inline bint ci_at(chars s, Py_ssize_t n, Py_ssize_t i, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """`word` (lower-case) at s[i:], ASCII case-insensitive."""
+ *     cdef int k
+*/
+
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ci_at(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, Py_ssize_t __pyx_v_i, char const *__pyx_v_word, int __pyx_v_m) {
+  int __pyx_v_k;
+  int __pyx_r;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+
+  /* "processor/parsers/_slowlog.pyx":75
+ *     """`word` (lower-case) at s[i:], ASCII case-insensitive."""
+ *     cdef int k
+ *     if i + m > n:             # <<<<<<<<<<<<<<
+ *         return False
+ *     for k in range(m):
+*/
+  __pyx_t_1 = ((__pyx_v_i + __pyx_v_m) > __pyx_v_n);
+  if (__pyx_t_1) {
+
+    /* "processor/parsers/_slowlog.pyx":76
+ *     cdef int k
+ *     if i + m > n:
+ *         return False             # <<<<<<<<<<<<<<
+ *     for k in range(m):
+ *         if ascii_lower(s[i + k]) != <unsigned char>word[k]:
+*/
+    __pyx_r = 0;
+    goto __pyx_L0;
+
+    /* "processor/parsers/_slowlog.pyx":75
+ *     """`word` (lower-case) at s[i:], ASCII case-insensitive."""
+ *     cdef int k
+ *     if i + m > n:             # <<<<<<<<<<<<<<
+ *         return False
+ *     for k in range(m):
+*/
+  }
+
+  /* "processor/parsers/_slowlog.pyx":77
+ *     if i + m > n:
+ *         return False
+ *     for k in range(m):             # <<<<<<<<<<<<<<
+ *         if ascii_lower(s[i + k]) != <unsigned char>word[k]:
+ *             return False
+*/
+  __pyx_t_2 = __pyx_v_m;
+  __pyx_t_3 = __pyx_t_2;
+  for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+    __pyx_v_k = __pyx_t_4;
+
+    /* "processor/parsers/_slowlog.pyx":78
+ *         return False
+ *     for k in range(m):
+ *         if ascii_lower(s[i + k]) != <unsigned char>word[k]:             # <<<<<<<<<<<<<<
+ *             return False
+ *     return True
+*/
+    __pyx_t_1 = (__pyx_f_9processor_7parsers_8_slowlog_ascii_lower((__pyx_v_s[(__pyx_v_i + __pyx_v_k)])) != ((unsigned char)(__pyx_v_word[__pyx_v_k])));
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog.pyx":79
+ *     for k in range(m):
+ *         if ascii_lower(s[i + k]) != <unsigned char>word[k]:
+ *             return False             # <<<<<<<<<<<<<<
+ *     return True
+ * 
+*/
+      __pyx_r = 0;
+      goto __pyx_L0;
+
+      /* "processor/parsers/_slowlog.pyx":78
+ *         return False
+ *     for k in range(m):
+ *         if ascii_lower(s[i + k]) != <unsigned char>word[k]:             # <<<<<<<<<<<<<<
+ *             return False
+ *     return True
+*/
+    }
+  }
+
+  /* "processor/parsers/_slowlog.pyx":80
+ *         if ascii_lower(s[i + k]) != <unsigned char>word[k]:
+ *             return False
+ *     return True             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_r = 1;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog.pyx":72
+ * 
+ * 
+ * cdef inline bint ci_at(chars s, Py_ssize_t n, Py_ssize_t i, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """`word` (lower-case) at s[i:], ASCII case-insensitive."""
+ *     cdef int k
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog.pyx":83
+ * 
+ * 
+ * cdef inline bint ci_from(             # <<<<<<<<<<<<<<
+ *     chars s, Py_ssize_t n, unsigned char first, const char* word, int m
+ * ) noexcept nogil:
+*/
+
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ci_from(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, unsigned char __pyx_v_first, char const *__pyx_v_word, int __pyx_v_m) {
+  __pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_at;
+  __pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_end;
+  int __pyx_r;
+  int __pyx_t_1;
+
+  /* "processor/parsers/_slowlog.pyx":87
+ * ) noexcept nogil:
+ *     # each `first` found by memchr (vectorised), then the rest compared case-insensitively
+ *     cdef chars at = s             # <<<<<<<<<<<<<<
+ *     cdef chars end = s + n
+ *     while at < end:
+*/
+  __pyx_v_at = __pyx_v_s;
+
+  /* "processor/parsers/_slowlog.pyx":88
+ *     # each `first` found by memchr (vectorised), then the rest compared case-insensitively
+ *     cdef chars at = s
+ *     cdef chars end = s + n             # <<<<<<<<<<<<<<
+ *     while at < end:
+ *         at = <chars>memchr(at, first, end - at)
+*/
+  __pyx_v_end = (__pyx_v_s + __pyx_v_n);
+
+  /* "processor/parsers/_slowlog.pyx":89
+ *     cdef chars at = s
+ *     cdef chars end = s + n
+ *     while at < end:             # <<<<<<<<<<<<<<
+ *         at = <chars>memchr(at, first, end - at)
+ *         if at == NULL:
+*/
+  while (1) {
+    __pyx_t_1 = (__pyx_v_at < __pyx_v_end);
+    if (!__pyx_t_1) break;
+
+    /* "processor/parsers/_slowlog.pyx":90
+ *     cdef chars end = s + n
+ *     while at < end:
+ *         at = <chars>memchr(at, first, end - at)             # <<<<<<<<<<<<<<
+ *         if at == NULL:
+ *             return False
+*/
+    __pyx_v_at = ((__pyx_t_9processor_7parsers_8_slowlog_chars)memchr(__pyx_v_at, __pyx_v_first, (__pyx_v_end - __pyx_v_at)));
+
+    /* "processor/parsers/_slowlog.pyx":91
+ *     while at < end:
+ *         at = <chars>memchr(at, first, end - at)
+ *         if at == NULL:             # <<<<<<<<<<<<<<
+ *             return False
+ *         if ci_at(s, n, at - s, word, m):
+*/
+    __pyx_t_1 = (__pyx_v_at == NULL);
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog.pyx":92
+ *         at = <chars>memchr(at, first, end - at)
+ *         if at == NULL:
+ *             return False             # <<<<<<<<<<<<<<
+ *         if ci_at(s, n, at - s, word, m):
+ *             return True
+*/
+      __pyx_r = 0;
+      goto __pyx_L0;
+
+      /* "processor/parsers/_slowlog.pyx":91
+ *     while at < end:
+ *         at = <chars>memchr(at, first, end - at)
+ *         if at == NULL:             # <<<<<<<<<<<<<<
+ *             return False
+ *         if ci_at(s, n, at - s, word, m):
+*/
+    }
+
+    /* "processor/parsers/_slowlog.pyx":93
+ *         if at == NULL:
+ *             return False
+ *         if ci_at(s, n, at - s, word, m):             # <<<<<<<<<<<<<<
+ *             return True
+ *         at += 1
+*/
+    __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_ci_at(__pyx_v_s, __pyx_v_n, (__pyx_v_at - __pyx_v_s), __pyx_v_word, __pyx_v_m);
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog.pyx":94
+ *             return False
+ *         if ci_at(s, n, at - s, word, m):
+ *             return True             # <<<<<<<<<<<<<<
+ *         at += 1
+ *     return False
+*/
+      __pyx_r = 1;
+      goto __pyx_L0;
+
+      /* "processor/parsers/_slowlog.pyx":93
+ *         if at == NULL:
+ *             return False
+ *         if ci_at(s, n, at - s, word, m):             # <<<<<<<<<<<<<<
+ *             return True
+ *         at += 1
+*/
+    }
+
+    /* "processor/parsers/_slowlog.pyx":95
+ *         if ci_at(s, n, at - s, word, m):
+ *             return True
+ *         at += 1             # <<<<<<<<<<<<<<
+ *     return False
+ * 
+*/
+    __pyx_v_at = (__pyx_v_at + 1);
+  }
+
+  /* "processor/parsers/_slowlog.pyx":96
+ *             return True
+ *         at += 1
+ *     return False             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_r = 0;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog.pyx":83
+ * 
+ * 
+ * cdef inline bint ci_from(             # <<<<<<<<<<<<<<
+ *     chars s, Py_ssize_t n, unsigned char first, const char* word, int m
+ * ) noexcept nogil:
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog.pyx":99
+ * 
+ * 
+ * cdef inline bint ci_contains(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """`word` (lower-case letters) in s, ASCII case-insensitive."""
+ *     return ci_from(s, n, word[0], word, m) or ci_from(s, n, word[0] - 32, word, m)
+*/
+
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ci_contains(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, char const *__pyx_v_word, int __pyx_v_m) {
+  int __pyx_r;
+  int __pyx_t_1;
+  int __pyx_t_2;
+
+  /* "processor/parsers/_slowlog.pyx":101
+ * cdef inline bint ci_contains(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:
+ *     """`word` (lower-case letters) in s, ASCII case-insensitive."""
+ *     return ci_from(s, n, word[0], word, m) or ci_from(s, n, word[0] - 32, word, m)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_ci_from(__pyx_v_s, __pyx_v_n, (__pyx_v_word[0]), __pyx_v_word, __pyx_v_m);
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L3_bool_binop_done;
+  }
+  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_ci_from(__pyx_v_s, __pyx_v_n, ((__pyx_v_word[0]) - 32), __pyx_v_word, __pyx_v_m);
+  __pyx_t_1 = __pyx_t_2;
+  __pyx_L3_bool_binop_done:;
+  __pyx_r = __pyx_t_1;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog.pyx":99
+ * 
+ * 
+ * cdef inline bint ci_contains(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """`word` (lower-case letters) in s, ASCII case-insensitive."""
+ *     return ci_from(s, n, word[0], word, m) or ci_from(s, n, word[0] - 32, word, m)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog.pyx":104
+ * 
+ * 
+ * cdef inline bint has(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     return memmem(s, n, word, m) != NULL
+ * 
+*/
+
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, char const *__pyx_v_word, int __pyx_v_m) {
+  int __pyx_r;
+
+  /* "processor/parsers/_slowlog.pyx":105
+ * 
+ * cdef inline bint has(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:
+ *     return memmem(s, n, word, m) != NULL             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_r = (memmem(__pyx_v_s, __pyx_v_n, __pyx_v_word, __pyx_v_m) != NULL);
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog.pyx":104
+ * 
+ * 
+ * cdef inline bint has(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     return memmem(s, n, word, m) != NULL
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog.pyx":108
+ * 
+ * 
+ * cdef inline bint is_py_space(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     # str.strip()/split() whitespace among ASCII: \t\n\v\f\r, \x1c-\x1f and space
+ *     return c == b" " or (c >= 9 and c <= 13) or (c >= 28 and c <= 31)
+*/
+
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_is_py_space(unsigned char __pyx_v_c) {
+  int __pyx_r;
+  int __pyx_t_1;
+  int __pyx_t_2;
+
+  /* "processor/parsers/_slowlog.pyx":110
+ * cdef inline bint is_py_space(unsigned char c) noexcept nogil:
+ *     # str.strip()/split() whitespace among ASCII: \t\n\v\f\r, \x1c-\x1f and space
+ *     return c == b" " or (c >= 9 and c <= 13) or (c >= 28 and c <= 31)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_2 = (__pyx_v_c == ' ');
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L3_bool_binop_done;
+  }
+  __pyx_t_2 = (__pyx_v_c >= 9);
+  if (!__pyx_t_2) {
+    goto __pyx_L5_next_or;
+  } else {
+  }
+  __pyx_t_2 = (__pyx_v_c <= 13);
+  if (!__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L3_bool_binop_done;
+  }
+  __pyx_L5_next_or:;
+  __pyx_t_2 = (__pyx_v_c >= 28);
+  if (__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L3_bool_binop_done;
+  }
+  __pyx_t_2 = (__pyx_v_c <= 31);
+  __pyx_t_1 = __pyx_t_2;
+  __pyx_L3_bool_binop_done:;
+  __pyx_r = __pyx_t_1;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog.pyx":108
+ * 
+ * 
+ * cdef inline bint is_py_space(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     # str.strip()/split() whitespace among ASCII: \t\n\v\f\r, \x1c-\x1f and space
+ *     return c == b" " or (c >= 9 and c <= 13) or (c >= 28 and c <= 31)
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog.pyx":113
+ * 
+ * 
+ * cdef inline bint starts(             # <<<<<<<<<<<<<<
+ *     chars s, Py_ssize_t n, Py_ssize_t i, const char* w, Py_ssize_t m
+ * ) noexcept nogil:
+*/
+
+static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, Py_ssize_t __pyx_v_i, char const *__pyx_v_w, Py_ssize_t __pyx_v_m) {
+  int __pyx_r;
+  int __pyx_t_1;
+  int __pyx_t_2;
+
+  /* "processor/parsers/_slowlog.pyx":116
+ *     chars s, Py_ssize_t n, Py_ssize_t i, const char* w, Py_ssize_t m
+ * ) noexcept nogil:
+ *     return i + m <= n and memcmp(s + i, w, m) == 0             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_2 = ((__pyx_v_i + __pyx_v_m) <= __pyx_v_n);
+  if (__pyx_t_2) {
+  } else {
+    __pyx_t_1 = __pyx_t_2;
+    goto __pyx_L3_bool_binop_done;
+  }
+  __pyx_t_2 = (memcmp((__pyx_v_s + __pyx_v_i), __pyx_v_w, __pyx_v_m) == 0);
+  __pyx_t_1 = __pyx_t_2;
+  __pyx_L3_bool_binop_done:;
+  __pyx_r = __pyx_t_1;
+  goto __pyx_L0;
+
+  /* "processor/parsers/_slowlog.pyx":113
+ * 
+ * 
+ * cdef inline bint starts(             # <<<<<<<<<<<<<<
+ *     chars s, Py_ssize_t n, Py_ssize_t i, const char* w, Py_ssize_t m
+ * ) noexcept nogil:
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "processor/parsers/_slowlog.pyx":119
  * 
  * 
  * def bind_event(cls):             # <<<<<<<<<<<<<<
@@ -5332,32 +5973,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_cls,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(0, 56, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(0, 119, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 56, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 119, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "bind_event", 0) < (0)) __PYX_ERR(0, 56, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "bind_event", 0) < (0)) __PYX_ERR(0, 119, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("bind_event", 1, 1, 1, i); __PYX_ERR(0, 56, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("bind_event", 1, 1, 1, i); __PYX_ERR(0, 119, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 56, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 119, __pyx_L3_error)
     }
     __pyx_v_cls = values[0];
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("bind_event", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 56, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("bind_event", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 119, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -5379,7 +6020,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
 }
 static PyObject *__pyx_gb_9processor_7parsers_8_slowlog_10bind_event_2generator(__pyx_CoroutineObject *__pyx_generator, CYTHON_UNUSED PyThreadState *__pyx_tstate, PyObject *__pyx_sent_value); /* proto */
 
-/* "processor/parsers/_slowlog.pyx":62
+/* "processor/parsers/_slowlog.pyx":125
  *     if tuple(getattr(cls, "__slots__", ())) != names:
  *         return False
  *     return event_bind(cls, tuple(cls.__dict__[name] for name in names))             # <<<<<<<<<<<<<<
@@ -5399,7 +6040,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_10bind_event_genexpr(PyO
   if (unlikely(!__pyx_cur_scope)) {
     __pyx_cur_scope = ((struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr *)Py_None);
     __Pyx_INCREF(Py_None);
-    __PYX_ERR(0, 62, __pyx_L1_error)
+    __PYX_ERR(0, 125, __pyx_L1_error)
   } else {
     __Pyx_GOTREF((PyObject *)__pyx_cur_scope);
   }
@@ -5410,7 +6051,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_10bind_event_genexpr(PyO
   __Pyx_INCREF(__pyx_cur_scope->__pyx_genexpr_arg_0);
   __Pyx_GIVEREF(__pyx_cur_scope->__pyx_genexpr_arg_0);
   {
-    __pyx_CoroutineObject *gen = __Pyx_Generator_New((__pyx_coroutine_body_t) __pyx_gb_9processor_7parsers_8_slowlog_10bind_event_2generator, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0]), (PyObject *) __pyx_cur_scope, __pyx_mstate_global->__pyx_n_u_genexpr, __pyx_mstate_global->__pyx_n_u_bind_event_locals_genexpr, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog); if (unlikely(!gen)) __PYX_ERR(0, 62, __pyx_L1_error)
+    __pyx_CoroutineObject *gen = __Pyx_Generator_New((__pyx_coroutine_body_t) __pyx_gb_9processor_7parsers_8_slowlog_10bind_event_2generator, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0]), (PyObject *) __pyx_cur_scope, __pyx_mstate_global->__pyx_n_u_genexpr, __pyx_mstate_global->__pyx_n_u_bind_event_locals_genexpr, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog); if (unlikely(!gen)) __PYX_ERR(0, 125, __pyx_L1_error)
     __Pyx_DECREF(__pyx_cur_scope);
     __Pyx_RefNannyFinishContext();
     return (PyObject *) gen;
@@ -5449,16 +6090,16 @@ static PyObject *__pyx_gb_9processor_7parsers_8_slowlog_10bind_event_2generator(
   __pyx_L3_first_run:;
   if (unlikely(__pyx_sent_value != Py_None)) {
     if (unlikely(__pyx_sent_value)) PyErr_SetString(PyExc_TypeError, "can't send non-None value to a just-started generator");
-    __PYX_ERR(0, 62, __pyx_L1_error)
+    __PYX_ERR(0, 125, __pyx_L1_error)
   }
-  if (unlikely(!__pyx_cur_scope->__pyx_genexpr_arg_0)) { __Pyx_RaiseUnboundLocalError(".0"); __PYX_ERR(0, 62, __pyx_L1_error) }
+  if (unlikely(!__pyx_cur_scope->__pyx_genexpr_arg_0)) { __Pyx_RaiseUnboundLocalError(".0"); __PYX_ERR(0, 125, __pyx_L1_error) }
   __pyx_t_1 = __pyx_cur_scope->__pyx_genexpr_arg_0; __Pyx_INCREF(__pyx_t_1);
   __pyx_t_2 = 0;
   for (;;) {
     {
       Py_ssize_t __pyx_temp = __Pyx_PyTuple_GET_SIZE(__pyx_t_1);
       #if !CYTHON_ASSUME_SAFE_SIZE
-      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 62, __pyx_L1_error)
+      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 125, __pyx_L1_error)
       #endif
       if (__pyx_t_2 >= __pyx_temp) break;
     }
@@ -5468,16 +6109,16 @@ static PyObject *__pyx_gb_9processor_7parsers_8_slowlog_10bind_event_2generator(
     __pyx_t_3 = __Pyx_PySequence_ITEM(__pyx_t_1, __pyx_t_2);
     #endif
     ++__pyx_t_2;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 62, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 125, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_XGOTREF(__pyx_cur_scope->__pyx_v_name);
     __Pyx_XDECREF_SET(__pyx_cur_scope->__pyx_v_name, ((PyObject*)__pyx_t_3));
     __Pyx_GIVEREF(__pyx_t_3);
     __pyx_t_3 = 0;
-    if (unlikely(!__pyx_cur_scope->__pyx_outer_scope->__pyx_v_cls)) { __Pyx_RaiseClosureNameError("cls"); __PYX_ERR(0, 62, __pyx_L1_error) }
-    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_cur_scope->__pyx_outer_scope->__pyx_v_cls, __pyx_mstate_global->__pyx_n_u_dict); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 62, __pyx_L1_error)
+    if (unlikely(!__pyx_cur_scope->__pyx_outer_scope->__pyx_v_cls)) { __Pyx_RaiseClosureNameError("cls"); __PYX_ERR(0, 125, __pyx_L1_error) }
+    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_cur_scope->__pyx_outer_scope->__pyx_v_cls, __pyx_mstate_global->__pyx_n_u_dict); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 125, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_t_3, __pyx_cur_scope->__pyx_v_name); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 62, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_t_3, __pyx_cur_scope->__pyx_v_name); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 125, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __pyx_r = __pyx_t_4;
@@ -5496,7 +6137,7 @@ static PyObject *__pyx_gb_9processor_7parsers_8_slowlog_10bind_event_2generator(
     __pyx_cur_scope->__pyx_t_0 = 0;
     __Pyx_XGOTREF(__pyx_t_1);
     __pyx_t_2 = __pyx_cur_scope->__pyx_t_1;
-    if (unlikely(!__pyx_sent_value)) __PYX_ERR(0, 62, __pyx_L1_error)
+    if (unlikely(!__pyx_sent_value)) __PYX_ERR(0, 125, __pyx_L1_error)
   }
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   CYTHON_MAYBE_UNUSED_VAR(__pyx_cur_scope);
@@ -5523,7 +6164,7 @@ static PyObject *__pyx_gb_9processor_7parsers_8_slowlog_10bind_event_2generator(
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog.pyx":56
+/* "processor/parsers/_slowlog.pyx":119
  * 
  * 
  * def bind_event(cls):             # <<<<<<<<<<<<<<
@@ -5549,7 +6190,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED
   if (unlikely(!__pyx_cur_scope)) {
     __pyx_cur_scope = ((struct __pyx_obj_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event *)Py_None);
     __Pyx_INCREF(Py_None);
-    __PYX_ERR(0, 56, __pyx_L1_error)
+    __PYX_ERR(0, 119, __pyx_L1_error)
   } else {
     __Pyx_GOTREF((PyObject *)__pyx_cur_scope);
   }
@@ -5557,7 +6198,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED
   __Pyx_INCREF(__pyx_cur_scope->__pyx_v_cls);
   __Pyx_GIVEREF(__pyx_cur_scope->__pyx_v_cls);
 
-  /* "processor/parsers/_slowlog.pyx":59
+  /* "processor/parsers/_slowlog.pyx":122
  *     """Let the scanner build `cls` (the slots dataclass `Event`) directly; False (and the
  *     scanner calls `cls` instead) when its slots are not plain object members."""
  *     names = ("start", "end", "fields", "event_time", "parse_error")             # <<<<<<<<<<<<<<
@@ -5567,7 +6208,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED
   __Pyx_INCREF(__pyx_mstate_global->__pyx_tuple[0]);
   __pyx_v_names = __pyx_mstate_global->__pyx_tuple[0];
 
-  /* "processor/parsers/_slowlog.pyx":60
+  /* "processor/parsers/_slowlog.pyx":123
  *     scanner calls `cls` instead) when its slots are not plain object members."""
  *     names = ("start", "end", "fields", "event_time", "parse_error")
  *     if tuple(getattr(cls, "__slots__", ())) != names:             # <<<<<<<<<<<<<<
@@ -5576,19 +6217,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED
 */
   __pyx_t_1 = __pyx_cur_scope->__pyx_v_cls;
   __Pyx_INCREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_GetAttr3(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_slots, __pyx_mstate_global->__pyx_empty_tuple); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 60, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_GetAttr3(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_slots, __pyx_mstate_global->__pyx_empty_tuple); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 123, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PySequence_Tuple(__pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 60, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PySequence_Tuple(__pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 123, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = PyObject_RichCompare(__pyx_t_1, __pyx_v_names, Py_NE); __Pyx_XGOTREF(__pyx_t_2); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 60, __pyx_L1_error)
+  __pyx_t_2 = PyObject_RichCompare(__pyx_t_1, __pyx_v_names, Py_NE); __Pyx_XGOTREF(__pyx_t_2); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 123, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_2); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 60, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_2); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 123, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   if (__pyx_t_3) {
 
-    /* "processor/parsers/_slowlog.pyx":61
+    /* "processor/parsers/_slowlog.pyx":124
  *     names = ("start", "end", "fields", "event_time", "parse_error")
  *     if tuple(getattr(cls, "__slots__", ())) != names:
  *         return False             # <<<<<<<<<<<<<<
@@ -5600,7 +6241,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED
     __pyx_r = Py_False;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog.pyx":60
+    /* "processor/parsers/_slowlog.pyx":123
  *     scanner calls `cls` instead) when its slots are not plain object members."""
  *     names = ("start", "end", "fields", "event_time", "parse_error")
  *     if tuple(getattr(cls, "__slots__", ())) != names:             # <<<<<<<<<<<<<<
@@ -5609,7 +6250,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED
 */
   }
 
-  /* "processor/parsers/_slowlog.pyx":62
+  /* "processor/parsers/_slowlog.pyx":125
  *     if tuple(getattr(cls, "__slots__", ())) != names:
  *         return False
  *     return event_bind(cls, tuple(cls.__dict__[name] for name in names))             # <<<<<<<<<<<<<<
@@ -5619,12 +6260,12 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED
   __Pyx_XDECREF(__pyx_r);
   __pyx_t_2 = __pyx_cur_scope->__pyx_v_cls;
   __Pyx_INCREF(__pyx_t_2);
-  __pyx_t_1 = __pyx_pf_9processor_7parsers_8_slowlog_10bind_event_genexpr(((PyObject*)__pyx_cur_scope), __pyx_v_names); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 62, __pyx_L1_error)
+  __pyx_t_1 = __pyx_pf_9processor_7parsers_8_slowlog_10bind_event_genexpr(((PyObject*)__pyx_cur_scope), __pyx_v_names); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 125, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_4 = __Pyx_PySequence_Tuple(__pyx_t_1); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 62, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PySequence_Tuple(__pyx_t_1); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 125, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyBool_FromLong(event_bind(__pyx_t_2, ((PyObject*)__pyx_t_4))); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 62, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyBool_FromLong(event_bind(__pyx_t_2, ((PyObject*)__pyx_t_4))); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 125, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
@@ -5632,7 +6273,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog.pyx":56
+  /* "processor/parsers/_slowlog.pyx":119
  * 
  * 
  * def bind_event(cls):             # <<<<<<<<<<<<<<
@@ -5659,539 +6300,6 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_bind_event(CYTHON_UNUSED
 /* "processor/parsers/_slowlog_fingerprint.pxi":7
  * # UNION, LIMIT, ORDER BY  ASC) still run the specification's own regexes.
  * 
- * cdef inline bint is_word(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
- *     return (
- *         (c >= b"a" and c <= b"z") or (c >= b"A" and c <= b"Z") or (c >= b"0" and c <= b"9")
-*/
-
-static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_is_word(unsigned char __pyx_v_c) {
-  int __pyx_r;
-  int __pyx_t_1;
-  int __pyx_t_2;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":9
- * cdef inline bint is_word(unsigned char c) noexcept nogil:
- *     return (
- *         (c >= b"a" and c <= b"z") or (c >= b"A" and c <= b"Z") or (c >= b"0" and c <= b"9")             # <<<<<<<<<<<<<<
- *         or c == b"_"
- *     )
-*/
-  __pyx_t_2 = (__pyx_v_c >= 'a');
-  if (!__pyx_t_2) {
-    goto __pyx_L4_next_or;
-  } else {
-  }
-  __pyx_t_2 = (__pyx_v_c <= 'z');
-  if (!__pyx_t_2) {
-  } else {
-    __pyx_t_1 = __pyx_t_2;
-    goto __pyx_L3_bool_binop_done;
-  }
-  __pyx_L4_next_or:;
-  __pyx_t_2 = (__pyx_v_c >= 'A');
-  if (!__pyx_t_2) {
-    goto __pyx_L6_next_or;
-  } else {
-  }
-  __pyx_t_2 = (__pyx_v_c <= 'Z');
-  if (!__pyx_t_2) {
-  } else {
-    __pyx_t_1 = __pyx_t_2;
-    goto __pyx_L3_bool_binop_done;
-  }
-  __pyx_L6_next_or:;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":10
- *     return (
- *         (c >= b"a" and c <= b"z") or (c >= b"A" and c <= b"Z") or (c >= b"0" and c <= b"9")
- *         or c == b"_"             # <<<<<<<<<<<<<<
- *     )
- * 
-*/
-  __pyx_t_2 = (__pyx_v_c >= '0');
-  if (!__pyx_t_2) {
-    goto __pyx_L8_next_or;
-  } else {
-  }
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":9
- * cdef inline bint is_word(unsigned char c) noexcept nogil:
- *     return (
- *         (c >= b"a" and c <= b"z") or (c >= b"A" and c <= b"Z") or (c >= b"0" and c <= b"9")             # <<<<<<<<<<<<<<
- *         or c == b"_"
- *     )
-*/
-  __pyx_t_2 = (__pyx_v_c <= '9');
-  if (!__pyx_t_2) {
-  } else {
-    __pyx_t_1 = __pyx_t_2;
-    goto __pyx_L3_bool_binop_done;
-  }
-  __pyx_L8_next_or:;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":10
- *     return (
- *         (c >= b"a" and c <= b"z") or (c >= b"A" and c <= b"Z") or (c >= b"0" and c <= b"9")
- *         or c == b"_"             # <<<<<<<<<<<<<<
- *     )
- * 
-*/
-  __pyx_t_2 = (__pyx_v_c == '_');
-  __pyx_t_1 = __pyx_t_2;
-  __pyx_L3_bool_binop_done:;
-  __pyx_r = __pyx_t_1;
-  goto __pyx_L0;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":7
- * # UNION, LIMIT, ORDER BY  ASC) still run the specification's own regexes.
- * 
- * cdef inline bint is_word(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
- *     return (
- *         (c >= b"a" and c <= b"z") or (c >= b"A" and c <= b"Z") or (c >= b"0" and c <= b"9")
-*/
-
-  /* function exit code */
-  __pyx_L0:;
-  return __pyx_r;
-}
-
-/* "processor/parsers/_slowlog_fingerprint.pxi":14
- * 
- * 
- * cdef inline unsigned char ascii_lower(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
- *     return c + 32 if c >= b"A" and c <= b"Z" else c
- * 
-*/
-
-static CYTHON_INLINE unsigned char __pyx_f_9processor_7parsers_8_slowlog_ascii_lower(unsigned char __pyx_v_c) {
-  unsigned char __pyx_r;
-  long __pyx_t_1;
-  int __pyx_t_2;
-  int __pyx_t_3;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":15
- * 
- * cdef inline unsigned char ascii_lower(unsigned char c) noexcept nogil:
- *     return c + 32 if c >= b"A" and c <= b"Z" else c             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-  __pyx_t_3 = (__pyx_v_c >= 'A');
-  if (__pyx_t_3) {
-  } else {
-    __pyx_t_2 = __pyx_t_3;
-    goto __pyx_L3_bool_binop_done;
-  }
-  __pyx_t_3 = (__pyx_v_c <= 'Z');
-  __pyx_t_2 = __pyx_t_3;
-  __pyx_L3_bool_binop_done:;
-  if (__pyx_t_2) {
-    __pyx_t_1 = (__pyx_v_c + 32);
-  } else {
-    __pyx_t_1 = __pyx_v_c;
-  }
-  __pyx_r = __pyx_t_1;
-  goto __pyx_L0;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":14
- * 
- * 
- * cdef inline unsigned char ascii_lower(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
- *     return c + 32 if c >= b"A" and c <= b"Z" else c
- * 
-*/
-
-  /* function exit code */
-  __pyx_L0:;
-  return __pyx_r;
-}
-
-/* "processor/parsers/_slowlog_fingerprint.pxi":18
- * 
- * 
- * cdef inline bint is_space(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
- *     # Python's ASCII \s, and Perl's: space, \t, \n, \r, \f, \v
- *     return c == b" " or (c >= 9 and c <= 13)
-*/
-
-static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_is_space(unsigned char __pyx_v_c) {
-  int __pyx_r;
-  int __pyx_t_1;
-  int __pyx_t_2;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":20
- * cdef inline bint is_space(unsigned char c) noexcept nogil:
- *     # Python's ASCII \s, and Perl's: space, \t, \n, \r, \f, \v
- *     return c == b" " or (c >= 9 and c <= 13)             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-  __pyx_t_2 = (__pyx_v_c == ' ');
-  if (!__pyx_t_2) {
-  } else {
-    __pyx_t_1 = __pyx_t_2;
-    goto __pyx_L3_bool_binop_done;
-  }
-  __pyx_t_2 = (__pyx_v_c >= 9);
-  if (__pyx_t_2) {
-  } else {
-    __pyx_t_1 = __pyx_t_2;
-    goto __pyx_L3_bool_binop_done;
-  }
-  __pyx_t_2 = (__pyx_v_c <= 13);
-  __pyx_t_1 = __pyx_t_2;
-  __pyx_L3_bool_binop_done:;
-  __pyx_r = __pyx_t_1;
-  goto __pyx_L0;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":18
- * 
- * 
- * cdef inline bint is_space(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
- *     # Python's ASCII \s, and Perl's: space, \t, \n, \r, \f, \v
- *     return c == b" " or (c >= 9 and c <= 13)
-*/
-
-  /* function exit code */
-  __pyx_L0:;
-  return __pyx_r;
-}
-
-/* "processor/parsers/_slowlog_fingerprint.pxi":23
- * 
- * 
- * cdef inline bint ci_at(chars s, Py_ssize_t n, Py_ssize_t i, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
- *     """`word` (lower-case) at s[i:], ASCII case-insensitive."""
- *     cdef int k
-*/
-
-static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ci_at(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, Py_ssize_t __pyx_v_i, char const *__pyx_v_word, int __pyx_v_m) {
-  int __pyx_v_k;
-  int __pyx_r;
-  int __pyx_t_1;
-  int __pyx_t_2;
-  int __pyx_t_3;
-  int __pyx_t_4;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":26
- *     """`word` (lower-case) at s[i:], ASCII case-insensitive."""
- *     cdef int k
- *     if i + m > n:             # <<<<<<<<<<<<<<
- *         return False
- *     for k in range(m):
-*/
-  __pyx_t_1 = ((__pyx_v_i + __pyx_v_m) > __pyx_v_n);
-  if (__pyx_t_1) {
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":27
- *     cdef int k
- *     if i + m > n:
- *         return False             # <<<<<<<<<<<<<<
- *     for k in range(m):
- *         if ascii_lower(s[i + k]) != <unsigned char>word[k]:
-*/
-    __pyx_r = 0;
-    goto __pyx_L0;
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":26
- *     """`word` (lower-case) at s[i:], ASCII case-insensitive."""
- *     cdef int k
- *     if i + m > n:             # <<<<<<<<<<<<<<
- *         return False
- *     for k in range(m):
-*/
-  }
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":28
- *     if i + m > n:
- *         return False
- *     for k in range(m):             # <<<<<<<<<<<<<<
- *         if ascii_lower(s[i + k]) != <unsigned char>word[k]:
- *             return False
-*/
-  __pyx_t_2 = __pyx_v_m;
-  __pyx_t_3 = __pyx_t_2;
-  for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
-    __pyx_v_k = __pyx_t_4;
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":29
- *         return False
- *     for k in range(m):
- *         if ascii_lower(s[i + k]) != <unsigned char>word[k]:             # <<<<<<<<<<<<<<
- *             return False
- *     return True
-*/
-    __pyx_t_1 = (__pyx_f_9processor_7parsers_8_slowlog_ascii_lower((__pyx_v_s[(__pyx_v_i + __pyx_v_k)])) != ((unsigned char)(__pyx_v_word[__pyx_v_k])));
-    if (__pyx_t_1) {
-
-      /* "processor/parsers/_slowlog_fingerprint.pxi":30
- *     for k in range(m):
- *         if ascii_lower(s[i + k]) != <unsigned char>word[k]:
- *             return False             # <<<<<<<<<<<<<<
- *     return True
- * 
-*/
-      __pyx_r = 0;
-      goto __pyx_L0;
-
-      /* "processor/parsers/_slowlog_fingerprint.pxi":29
- *         return False
- *     for k in range(m):
- *         if ascii_lower(s[i + k]) != <unsigned char>word[k]:             # <<<<<<<<<<<<<<
- *             return False
- *     return True
-*/
-    }
-  }
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":31
- *         if ascii_lower(s[i + k]) != <unsigned char>word[k]:
- *             return False
- *     return True             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-  __pyx_r = 1;
-  goto __pyx_L0;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":23
- * 
- * 
- * cdef inline bint ci_at(chars s, Py_ssize_t n, Py_ssize_t i, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
- *     """`word` (lower-case) at s[i:], ASCII case-insensitive."""
- *     cdef int k
-*/
-
-  /* function exit code */
-  __pyx_L0:;
-  return __pyx_r;
-}
-
-/* "processor/parsers/_slowlog_fingerprint.pxi":34
- * 
- * 
- * cdef inline bint ci_from(chars s, Py_ssize_t n, unsigned char first, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
- *     # each `first` found by memchr (vectorised), then the rest compared case-insensitively
- *     cdef chars at = s
-*/
-
-static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ci_from(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, unsigned char __pyx_v_first, char const *__pyx_v_word, int __pyx_v_m) {
-  __pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_at;
-  __pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_end;
-  int __pyx_r;
-  int __pyx_t_1;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":36
- * cdef inline bint ci_from(chars s, Py_ssize_t n, unsigned char first, const char* word, int m) noexcept nogil:
- *     # each `first` found by memchr (vectorised), then the rest compared case-insensitively
- *     cdef chars at = s             # <<<<<<<<<<<<<<
- *     cdef chars end = s + n
- *     while at < end:
-*/
-  __pyx_v_at = __pyx_v_s;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":37
- *     # each `first` found by memchr (vectorised), then the rest compared case-insensitively
- *     cdef chars at = s
- *     cdef chars end = s + n             # <<<<<<<<<<<<<<
- *     while at < end:
- *         at = <chars>memchr(at, first, end - at)
-*/
-  __pyx_v_end = (__pyx_v_s + __pyx_v_n);
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":38
- *     cdef chars at = s
- *     cdef chars end = s + n
- *     while at < end:             # <<<<<<<<<<<<<<
- *         at = <chars>memchr(at, first, end - at)
- *         if at == NULL:
-*/
-  while (1) {
-    __pyx_t_1 = (__pyx_v_at < __pyx_v_end);
-    if (!__pyx_t_1) break;
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":39
- *     cdef chars end = s + n
- *     while at < end:
- *         at = <chars>memchr(at, first, end - at)             # <<<<<<<<<<<<<<
- *         if at == NULL:
- *             return False
-*/
-    __pyx_v_at = ((__pyx_t_9processor_7parsers_8_slowlog_chars)memchr(__pyx_v_at, __pyx_v_first, (__pyx_v_end - __pyx_v_at)));
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":40
- *     while at < end:
- *         at = <chars>memchr(at, first, end - at)
- *         if at == NULL:             # <<<<<<<<<<<<<<
- *             return False
- *         if ci_at(s, n, at - s, word, m):
-*/
-    __pyx_t_1 = (__pyx_v_at == NULL);
-    if (__pyx_t_1) {
-
-      /* "processor/parsers/_slowlog_fingerprint.pxi":41
- *         at = <chars>memchr(at, first, end - at)
- *         if at == NULL:
- *             return False             # <<<<<<<<<<<<<<
- *         if ci_at(s, n, at - s, word, m):
- *             return True
-*/
-      __pyx_r = 0;
-      goto __pyx_L0;
-
-      /* "processor/parsers/_slowlog_fingerprint.pxi":40
- *     while at < end:
- *         at = <chars>memchr(at, first, end - at)
- *         if at == NULL:             # <<<<<<<<<<<<<<
- *             return False
- *         if ci_at(s, n, at - s, word, m):
-*/
-    }
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":42
- *         if at == NULL:
- *             return False
- *         if ci_at(s, n, at - s, word, m):             # <<<<<<<<<<<<<<
- *             return True
- *         at += 1
-*/
-    __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_ci_at(__pyx_v_s, __pyx_v_n, (__pyx_v_at - __pyx_v_s), __pyx_v_word, __pyx_v_m);
-    if (__pyx_t_1) {
-
-      /* "processor/parsers/_slowlog_fingerprint.pxi":43
- *             return False
- *         if ci_at(s, n, at - s, word, m):
- *             return True             # <<<<<<<<<<<<<<
- *         at += 1
- *     return False
-*/
-      __pyx_r = 1;
-      goto __pyx_L0;
-
-      /* "processor/parsers/_slowlog_fingerprint.pxi":42
- *         if at == NULL:
- *             return False
- *         if ci_at(s, n, at - s, word, m):             # <<<<<<<<<<<<<<
- *             return True
- *         at += 1
-*/
-    }
-
-    /* "processor/parsers/_slowlog_fingerprint.pxi":44
- *         if ci_at(s, n, at - s, word, m):
- *             return True
- *         at += 1             # <<<<<<<<<<<<<<
- *     return False
- * 
-*/
-    __pyx_v_at = (__pyx_v_at + 1);
-  }
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":45
- *             return True
- *         at += 1
- *     return False             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-  __pyx_r = 0;
-  goto __pyx_L0;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":34
- * 
- * 
- * cdef inline bint ci_from(chars s, Py_ssize_t n, unsigned char first, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
- *     # each `first` found by memchr (vectorised), then the rest compared case-insensitively
- *     cdef chars at = s
-*/
-
-  /* function exit code */
-  __pyx_L0:;
-  return __pyx_r;
-}
-
-/* "processor/parsers/_slowlog_fingerprint.pxi":48
- * 
- * 
- * cdef inline bint ci_contains(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
- *     """`word` (lower-case letters) in s, ASCII case-insensitive."""
- *     return ci_from(s, n, word[0], word, m) or ci_from(s, n, word[0] - 32, word, m)
-*/
-
-static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ci_contains(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, char const *__pyx_v_word, int __pyx_v_m) {
-  int __pyx_r;
-  int __pyx_t_1;
-  int __pyx_t_2;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":50
- * cdef inline bint ci_contains(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:
- *     """`word` (lower-case letters) in s, ASCII case-insensitive."""
- *     return ci_from(s, n, word[0], word, m) or ci_from(s, n, word[0] - 32, word, m)             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_ci_from(__pyx_v_s, __pyx_v_n, (__pyx_v_word[0]), __pyx_v_word, __pyx_v_m);
-  if (!__pyx_t_2) {
-  } else {
-    __pyx_t_1 = __pyx_t_2;
-    goto __pyx_L3_bool_binop_done;
-  }
-  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_ci_from(__pyx_v_s, __pyx_v_n, ((__pyx_v_word[0]) - 32), __pyx_v_word, __pyx_v_m);
-  __pyx_t_1 = __pyx_t_2;
-  __pyx_L3_bool_binop_done:;
-  __pyx_r = __pyx_t_1;
-  goto __pyx_L0;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":48
- * 
- * 
- * cdef inline bint ci_contains(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
- *     """`word` (lower-case letters) in s, ASCII case-insensitive."""
- *     return ci_from(s, n, word[0], word, m) or ci_from(s, n, word[0] - 32, word, m)
-*/
-
-  /* function exit code */
-  __pyx_L0:;
-  return __pyx_r;
-}
-
-/* "processor/parsers/_slowlog_fingerprint.pxi":53
- * 
- * 
- * cdef inline bint has(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
- *     return memmem(s, n, word, m) != NULL
- * 
-*/
-
-static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, char const *__pyx_v_word, int __pyx_v_m) {
-  int __pyx_r;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":54
- * 
- * cdef inline bint has(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:
- *     return memmem(s, n, word, m) != NULL             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-  __pyx_r = (memmem(__pyx_v_s, __pyx_v_n, __pyx_v_word, __pyx_v_m) != NULL);
-  goto __pyx_L0;
-
-  /* "processor/parsers/_slowlog_fingerprint.pxi":53
- * 
- * 
- * cdef inline bint has(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:             # <<<<<<<<<<<<<<
- *     return memmem(s, n, word, m) != NULL
- * 
-*/
-
-  /* function exit code */
-  __pyx_L0:;
-  return __pyx_r;
-}
-
-/* "processor/parsers/_slowlog_fingerprint.pxi":57
- * 
- * 
  * cdef Py_ssize_t strip_mlc(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
  *     # /\*[^!].*?\*[inserted by cython to avoid comment closer]/  (DOTALL) -> ""
  *     cdef Py_ssize_t i = 0, o = 0, k
@@ -6206,7 +6314,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":59
+  /* "processor/parsers/_slowlog_fingerprint.pxi":9
  * cdef Py_ssize_t strip_mlc(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
  *     # /\*[^!].*?\*[inserted by cython to avoid comment closer]/  (DOTALL) -> ""
  *     cdef Py_ssize_t i = 0, o = 0, k             # <<<<<<<<<<<<<<
@@ -6216,7 +6324,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
   __pyx_v_i = 0;
   __pyx_v_o = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":60
+  /* "processor/parsers/_slowlog_fingerprint.pxi":10
  *     # /\*[^!].*?\*[inserted by cython to avoid comment closer]/  (DOTALL) -> ""
  *     cdef Py_ssize_t i = 0, o = 0, k
  *     while i < n:             # <<<<<<<<<<<<<<
@@ -6227,7 +6335,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
     __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":61
+    /* "processor/parsers/_slowlog_fingerprint.pxi":11
  *     cdef Py_ssize_t i = 0, o = 0, k
  *     while i < n:
  *         if s[i] == b"/" and i + 2 < n and s[i + 1] == b"*" and s[i + 2] != b"!":             # <<<<<<<<<<<<<<
@@ -6257,7 +6365,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
     __pyx_L6_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":62
+      /* "processor/parsers/_slowlog_fingerprint.pxi":12
  *     while i < n:
  *         if s[i] == b"/" and i + 2 < n and s[i + 1] == b"*" and s[i + 2] != b"!":
  *             k = i + 3             # <<<<<<<<<<<<<<
@@ -6266,7 +6374,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
 */
       __pyx_v_k = (__pyx_v_i + 3);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":63
+      /* "processor/parsers/_slowlog_fingerprint.pxi":13
  *         if s[i] == b"/" and i + 2 < n and s[i + 1] == b"*" and s[i + 2] != b"!":
  *             k = i + 3
  *             while k + 1 < n and not (s[k] == b"*" and s[k + 1] == b"/"):             # <<<<<<<<<<<<<<
@@ -6294,7 +6402,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
         __pyx_L12_bool_binop_done:;
         if (!__pyx_t_1) break;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":64
+        /* "processor/parsers/_slowlog_fingerprint.pxi":14
  *             k = i + 3
  *             while k + 1 < n and not (s[k] == b"*" and s[k + 1] == b"/"):
  *                 k += 1             # <<<<<<<<<<<<<<
@@ -6304,7 +6412,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
         __pyx_v_k = (__pyx_v_k + 1);
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":65
+      /* "processor/parsers/_slowlog_fingerprint.pxi":15
  *             while k + 1 < n and not (s[k] == b"*" and s[k + 1] == b"/"):
  *                 k += 1
  *             if k + 1 < n:             # <<<<<<<<<<<<<<
@@ -6314,7 +6422,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
       __pyx_t_1 = ((__pyx_v_k + 1) < __pyx_v_n);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":66
+        /* "processor/parsers/_slowlog_fingerprint.pxi":16
  *                 k += 1
  *             if k + 1 < n:
  *                 i = k + 2             # <<<<<<<<<<<<<<
@@ -6323,7 +6431,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
 */
         __pyx_v_i = (__pyx_v_k + 2);
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":67
+        /* "processor/parsers/_slowlog_fingerprint.pxi":17
  *             if k + 1 < n:
  *                 i = k + 2
  *                 continue             # <<<<<<<<<<<<<<
@@ -6332,7 +6440,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
 */
         goto __pyx_L3_continue;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":65
+        /* "processor/parsers/_slowlog_fingerprint.pxi":15
  *             while k + 1 < n and not (s[k] == b"*" and s[k + 1] == b"/"):
  *                 k += 1
  *             if k + 1 < n:             # <<<<<<<<<<<<<<
@@ -6341,7 +6449,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
 */
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":69
+      /* "processor/parsers/_slowlog_fingerprint.pxi":19
  *                 continue
  *             # no `*[inserted by cython to avoid comment closer]/` after it: no later comment can close either
  *             memcpy(d + o, s + i, n - i)             # <<<<<<<<<<<<<<
@@ -6350,7 +6458,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
 */
       (void)(memcpy((__pyx_v_d + __pyx_v_o), (__pyx_v_s + __pyx_v_i), (__pyx_v_n - __pyx_v_i)));
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":70
+      /* "processor/parsers/_slowlog_fingerprint.pxi":20
  *             # no `*[inserted by cython to avoid comment closer]/` after it: no later comment can close either
  *             memcpy(d + o, s + i, n - i)
  *             return o + n - i             # <<<<<<<<<<<<<<
@@ -6360,7 +6468,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
       __pyx_r = ((__pyx_v_o + __pyx_v_n) - __pyx_v_i);
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":61
+      /* "processor/parsers/_slowlog_fingerprint.pxi":11
  *     cdef Py_ssize_t i = 0, o = 0, k
  *     while i < n:
  *         if s[i] == b"/" and i + 2 < n and s[i + 1] == b"*" and s[i + 2] != b"!":             # <<<<<<<<<<<<<<
@@ -6369,7 +6477,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":71
+    /* "processor/parsers/_slowlog_fingerprint.pxi":21
  *             memcpy(d + o, s + i, n - i)
  *             return o + n - i
  *         d[o] = s[i]             # <<<<<<<<<<<<<<
@@ -6378,7 +6486,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
 */
     (__pyx_v_d[__pyx_v_o]) = (__pyx_v_s[__pyx_v_i]);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":72
+    /* "processor/parsers/_slowlog_fingerprint.pxi":22
  *             return o + n - i
  *         d[o] = s[i]
  *         o += 1             # <<<<<<<<<<<<<<
@@ -6387,7 +6495,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
 */
     __pyx_v_o = (__pyx_v_o + 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":73
+    /* "processor/parsers/_slowlog_fingerprint.pxi":23
  *         d[o] = s[i]
  *         o += 1
  *         i += 1             # <<<<<<<<<<<<<<
@@ -6398,7 +6506,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
     __pyx_L3_continue:;
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":74
+  /* "processor/parsers/_slowlog_fingerprint.pxi":24
  *         o += 1
  *         i += 1
  *     return o             # <<<<<<<<<<<<<<
@@ -6408,8 +6516,8 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
   __pyx_r = __pyx_v_o;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":57
- * 
+  /* "processor/parsers/_slowlog_fingerprint.pxi":7
+ * # UNION, LIMIT, ORDER BY  ASC) still run the specification's own regexes.
  * 
  * cdef Py_ssize_t strip_mlc(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
  *     # /\*[^!].*?\*[inserted by cython to avoid comment closer]/  (DOTALL) -> ""
@@ -6421,7 +6529,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_t_9proce
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":77
+/* "processor/parsers/_slowlog_fingerprint.pxi":27
  * 
  * 
  * cdef Py_ssize_t strip_olc(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -6438,7 +6546,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":79
+  /* "processor/parsers/_slowlog_fingerprint.pxi":29
  * cdef Py_ssize_t strip_olc(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
  *     # (?:--|#)[^'"\r\n]*(?=[\r\n]|\Z) -> ""
  *     cdef Py_ssize_t i = 0, o = 0, j             # <<<<<<<<<<<<<<
@@ -6448,7 +6556,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
   __pyx_v_i = 0;
   __pyx_v_o = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":81
+  /* "processor/parsers/_slowlog_fingerprint.pxi":31
  *     cdef Py_ssize_t i = 0, o = 0, j
  *     cdef unsigned char c
  *     while i < n:             # <<<<<<<<<<<<<<
@@ -6459,7 +6567,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
     __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":82
+    /* "processor/parsers/_slowlog_fingerprint.pxi":32
  *     cdef unsigned char c
  *     while i < n:
  *         c = s[i]             # <<<<<<<<<<<<<<
@@ -6468,7 +6576,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
     __pyx_v_c = (__pyx_v_s[__pyx_v_i]);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":83
+    /* "processor/parsers/_slowlog_fingerprint.pxi":33
  *     while i < n:
  *         c = s[i]
  *         j = -1             # <<<<<<<<<<<<<<
@@ -6477,7 +6585,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
     __pyx_v_j = -1L;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":84
+    /* "processor/parsers/_slowlog_fingerprint.pxi":34
  *         c = s[i]
  *         j = -1
  *         if c == b"#":             # <<<<<<<<<<<<<<
@@ -6487,7 +6595,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
     __pyx_t_1 = (__pyx_v_c == '#');
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":85
+      /* "processor/parsers/_slowlog_fingerprint.pxi":35
  *         j = -1
  *         if c == b"#":
  *             j = i + 1             # <<<<<<<<<<<<<<
@@ -6496,7 +6604,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
       __pyx_v_j = (__pyx_v_i + 1);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":84
+      /* "processor/parsers/_slowlog_fingerprint.pxi":34
  *         c = s[i]
  *         j = -1
  *         if c == b"#":             # <<<<<<<<<<<<<<
@@ -6506,7 +6614,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
       goto __pyx_L5;
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":86
+    /* "processor/parsers/_slowlog_fingerprint.pxi":36
  *         if c == b"#":
  *             j = i + 1
  *         elif c == b"-" and i + 1 < n and s[i + 1] == b"-":             # <<<<<<<<<<<<<<
@@ -6530,7 +6638,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
     __pyx_L6_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":87
+      /* "processor/parsers/_slowlog_fingerprint.pxi":37
  *             j = i + 1
  *         elif c == b"-" and i + 1 < n and s[i + 1] == b"-":
  *             j = i + 2             # <<<<<<<<<<<<<<
@@ -6539,7 +6647,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
       __pyx_v_j = (__pyx_v_i + 2);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":86
+      /* "processor/parsers/_slowlog_fingerprint.pxi":36
  *         if c == b"#":
  *             j = i + 1
  *         elif c == b"-" and i + 1 < n and s[i + 1] == b"-":             # <<<<<<<<<<<<<<
@@ -6549,7 +6657,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
     }
     __pyx_L5:;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":88
+    /* "processor/parsers/_slowlog_fingerprint.pxi":38
  *         elif c == b"-" and i + 1 < n and s[i + 1] == b"-":
  *             j = i + 2
  *         if j >= 0:             # <<<<<<<<<<<<<<
@@ -6559,7 +6667,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
     __pyx_t_1 = (__pyx_v_j >= 0);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":89
+      /* "processor/parsers/_slowlog_fingerprint.pxi":39
  *             j = i + 2
  *         if j >= 0:
  *             while j < n and s[j] != b"'" and s[j] != b'"' and s[j] != b"\r" and s[j] != b"\n":             # <<<<<<<<<<<<<<
@@ -6596,7 +6704,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
         __pyx_L12_bool_binop_done:;
         if (!__pyx_t_1) break;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":90
+        /* "processor/parsers/_slowlog_fingerprint.pxi":40
  *         if j >= 0:
  *             while j < n and s[j] != b"'" and s[j] != b'"' and s[j] != b"\r" and s[j] != b"\n":
  *                 j += 1             # <<<<<<<<<<<<<<
@@ -6606,7 +6714,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
         __pyx_v_j = (__pyx_v_j + 1);
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":91
+      /* "processor/parsers/_slowlog_fingerprint.pxi":41
  *             while j < n and s[j] != b"'" and s[j] != b'"' and s[j] != b"\r" and s[j] != b"\n":
  *                 j += 1
  *             if j == n or s[j] == b"\r" or s[j] == b"\n":             # <<<<<<<<<<<<<<
@@ -6630,7 +6738,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
       __pyx_L18_bool_binop_done:;
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":92
+        /* "processor/parsers/_slowlog_fingerprint.pxi":42
  *                 j += 1
  *             if j == n or s[j] == b"\r" or s[j] == b"\n":
  *                 i = j             # <<<<<<<<<<<<<<
@@ -6639,7 +6747,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
         __pyx_v_i = __pyx_v_j;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":93
+        /* "processor/parsers/_slowlog_fingerprint.pxi":43
  *             if j == n or s[j] == b"\r" or s[j] == b"\n":
  *                 i = j
  *                 continue             # <<<<<<<<<<<<<<
@@ -6648,7 +6756,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
         goto __pyx_L3_continue;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":91
+        /* "processor/parsers/_slowlog_fingerprint.pxi":41
  *             while j < n and s[j] != b"'" and s[j] != b'"' and s[j] != b"\r" and s[j] != b"\n":
  *                 j += 1
  *             if j == n or s[j] == b"\r" or s[j] == b"\n":             # <<<<<<<<<<<<<<
@@ -6657,7 +6765,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":88
+      /* "processor/parsers/_slowlog_fingerprint.pxi":38
  *         elif c == b"-" and i + 1 < n and s[i + 1] == b"-":
  *             j = i + 2
  *         if j >= 0:             # <<<<<<<<<<<<<<
@@ -6666,7 +6774,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":94
+    /* "processor/parsers/_slowlog_fingerprint.pxi":44
  *                 i = j
  *                 continue
  *         d[o] = c             # <<<<<<<<<<<<<<
@@ -6675,7 +6783,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
     (__pyx_v_d[__pyx_v_o]) = __pyx_v_c;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":95
+    /* "processor/parsers/_slowlog_fingerprint.pxi":45
  *                 continue
  *         d[o] = c
  *         o += 1             # <<<<<<<<<<<<<<
@@ -6684,7 +6792,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
 */
     __pyx_v_o = (__pyx_v_o + 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":96
+    /* "processor/parsers/_slowlog_fingerprint.pxi":46
  *         d[o] = c
  *         o += 1
  *         i += 1             # <<<<<<<<<<<<<<
@@ -6695,7 +6803,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
     __pyx_L3_continue:;
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":97
+  /* "processor/parsers/_slowlog_fingerprint.pxi":47
  *         o += 1
  *         i += 1
  *     return o             # <<<<<<<<<<<<<<
@@ -6705,7 +6813,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
   __pyx_r = __pyx_v_o;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":77
+  /* "processor/parsers/_slowlog_fingerprint.pxi":27
  * 
  * 
  * cdef Py_ssize_t strip_olc(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -6718,7 +6826,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_t_9proce
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":100
+/* "processor/parsers/_slowlog_fingerprint.pxi":50
  * 
  * 
  * cdef Py_ssize_t strip_escaped_quotes(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -6733,7 +6841,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":102
+  /* "processor/parsers/_slowlog_fingerprint.pxi":52
  * cdef Py_ssize_t strip_escaped_quotes(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
  *     # \\["'] -> ""
  *     cdef Py_ssize_t i = 0, o = 0             # <<<<<<<<<<<<<<
@@ -6743,7 +6851,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
   __pyx_v_i = 0;
   __pyx_v_o = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":103
+  /* "processor/parsers/_slowlog_fingerprint.pxi":53
  *     # \\["'] -> ""
  *     cdef Py_ssize_t i = 0, o = 0
  *     while i < n:             # <<<<<<<<<<<<<<
@@ -6754,7 +6862,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
     __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":104
+    /* "processor/parsers/_slowlog_fingerprint.pxi":54
  *     cdef Py_ssize_t i = 0, o = 0
  *     while i < n:
  *         if s[i] == b"\\" and i + 1 < n and (s[i + 1] == b'"' or s[i + 1] == b"'"):             # <<<<<<<<<<<<<<
@@ -6784,7 +6892,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
     __pyx_L6_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":105
+      /* "processor/parsers/_slowlog_fingerprint.pxi":55
  *     while i < n:
  *         if s[i] == b"\\" and i + 1 < n and (s[i + 1] == b'"' or s[i + 1] == b"'"):
  *             i += 2             # <<<<<<<<<<<<<<
@@ -6793,7 +6901,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
 */
       __pyx_v_i = (__pyx_v_i + 2);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":106
+      /* "processor/parsers/_slowlog_fingerprint.pxi":56
  *         if s[i] == b"\\" and i + 1 < n and (s[i + 1] == b'"' or s[i + 1] == b"'"):
  *             i += 2
  *             continue             # <<<<<<<<<<<<<<
@@ -6802,7 +6910,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
 */
       goto __pyx_L3_continue;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":104
+      /* "processor/parsers/_slowlog_fingerprint.pxi":54
  *     cdef Py_ssize_t i = 0, o = 0
  *     while i < n:
  *         if s[i] == b"\\" and i + 1 < n and (s[i + 1] == b'"' or s[i + 1] == b"'"):             # <<<<<<<<<<<<<<
@@ -6811,7 +6919,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":107
+    /* "processor/parsers/_slowlog_fingerprint.pxi":57
  *             i += 2
  *             continue
  *         d[o] = s[i]             # <<<<<<<<<<<<<<
@@ -6820,7 +6928,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
 */
     (__pyx_v_d[__pyx_v_o]) = (__pyx_v_s[__pyx_v_i]);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":108
+    /* "processor/parsers/_slowlog_fingerprint.pxi":58
  *             continue
  *         d[o] = s[i]
  *         o += 1             # <<<<<<<<<<<<<<
@@ -6829,7 +6937,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
 */
     __pyx_v_o = (__pyx_v_o + 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":109
+    /* "processor/parsers/_slowlog_fingerprint.pxi":59
  *         d[o] = s[i]
  *         o += 1
  *         i += 1             # <<<<<<<<<<<<<<
@@ -6840,7 +6948,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
     __pyx_L3_continue:;
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":110
+  /* "processor/parsers/_slowlog_fingerprint.pxi":60
  *         o += 1
  *         i += 1
  *     return o             # <<<<<<<<<<<<<<
@@ -6850,7 +6958,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
   __pyx_r = __pyx_v_o;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":100
+  /* "processor/parsers/_slowlog_fingerprint.pxi":50
  * 
  * 
  * cdef Py_ssize_t strip_escaped_quotes(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -6863,12 +6971,12 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__p
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":113
+/* "processor/parsers/_slowlog_fingerprint.pxi":63
  * 
  * 
- * cdef Py_ssize_t replace_quoted(chars s, Py_ssize_t n, unsigned char* d, unsigned char q) noexcept nogil:             # <<<<<<<<<<<<<<
- *     # q.*?q (DOTALL) -> "?"
- *     cdef Py_ssize_t i = 0, o = 0, k
+ * cdef Py_ssize_t replace_quoted(             # <<<<<<<<<<<<<<
+ *     chars s, Py_ssize_t n, unsigned char* d, unsigned char q
+ * ) noexcept nogil:
 */
 
 static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, unsigned char *__pyx_v_d, unsigned char __pyx_v_q) {
@@ -6879,8 +6987,8 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":115
- * cdef Py_ssize_t replace_quoted(chars s, Py_ssize_t n, unsigned char* d, unsigned char q) noexcept nogil:
+  /* "processor/parsers/_slowlog_fingerprint.pxi":67
+ * ) noexcept nogil:
  *     # q.*?q (DOTALL) -> "?"
  *     cdef Py_ssize_t i = 0, o = 0, k             # <<<<<<<<<<<<<<
  *     while i < n:
@@ -6889,7 +6997,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
   __pyx_v_i = 0;
   __pyx_v_o = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":116
+  /* "processor/parsers/_slowlog_fingerprint.pxi":68
  *     # q.*?q (DOTALL) -> "?"
  *     cdef Py_ssize_t i = 0, o = 0, k
  *     while i < n:             # <<<<<<<<<<<<<<
@@ -6900,7 +7008,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
     __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":117
+    /* "processor/parsers/_slowlog_fingerprint.pxi":69
  *     cdef Py_ssize_t i = 0, o = 0, k
  *     while i < n:
  *         if s[i] == q:             # <<<<<<<<<<<<<<
@@ -6910,7 +7018,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
     __pyx_t_1 = ((__pyx_v_s[__pyx_v_i]) == __pyx_v_q);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":118
+      /* "processor/parsers/_slowlog_fingerprint.pxi":70
  *     while i < n:
  *         if s[i] == q:
  *             k = i + 1             # <<<<<<<<<<<<<<
@@ -6919,7 +7027,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
       __pyx_v_k = (__pyx_v_i + 1);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":119
+      /* "processor/parsers/_slowlog_fingerprint.pxi":71
  *         if s[i] == q:
  *             k = i + 1
  *             while k < n and s[k] != q:             # <<<<<<<<<<<<<<
@@ -6938,7 +7046,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
         __pyx_L8_bool_binop_done:;
         if (!__pyx_t_1) break;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":120
+        /* "processor/parsers/_slowlog_fingerprint.pxi":72
  *             k = i + 1
  *             while k < n and s[k] != q:
  *                 k += 1             # <<<<<<<<<<<<<<
@@ -6948,7 +7056,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
         __pyx_v_k = (__pyx_v_k + 1);
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":121
+      /* "processor/parsers/_slowlog_fingerprint.pxi":73
  *             while k < n and s[k] != q:
  *                 k += 1
  *             if k < n:             # <<<<<<<<<<<<<<
@@ -6958,7 +7066,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
       __pyx_t_1 = (__pyx_v_k < __pyx_v_n);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":122
+        /* "processor/parsers/_slowlog_fingerprint.pxi":74
  *                 k += 1
  *             if k < n:
  *                 d[o] = b"?"             # <<<<<<<<<<<<<<
@@ -6967,7 +7075,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
         (__pyx_v_d[__pyx_v_o]) = '?';
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":123
+        /* "processor/parsers/_slowlog_fingerprint.pxi":75
  *             if k < n:
  *                 d[o] = b"?"
  *                 o += 1             # <<<<<<<<<<<<<<
@@ -6976,7 +7084,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
         __pyx_v_o = (__pyx_v_o + 1);
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":124
+        /* "processor/parsers/_slowlog_fingerprint.pxi":76
  *                 d[o] = b"?"
  *                 o += 1
  *                 i = k + 1             # <<<<<<<<<<<<<<
@@ -6985,7 +7093,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
         __pyx_v_i = (__pyx_v_k + 1);
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":125
+        /* "processor/parsers/_slowlog_fingerprint.pxi":77
  *                 o += 1
  *                 i = k + 1
  *                 continue             # <<<<<<<<<<<<<<
@@ -6994,7 +7102,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
         goto __pyx_L3_continue;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":121
+        /* "processor/parsers/_slowlog_fingerprint.pxi":73
  *             while k < n and s[k] != q:
  *                 k += 1
  *             if k < n:             # <<<<<<<<<<<<<<
@@ -7003,7 +7111,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":126
+      /* "processor/parsers/_slowlog_fingerprint.pxi":78
  *                 i = k + 1
  *                 continue
  *             memcpy(d + o, s + i, n - i)             # <<<<<<<<<<<<<<
@@ -7012,7 +7120,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
       (void)(memcpy((__pyx_v_d + __pyx_v_o), (__pyx_v_s + __pyx_v_i), (__pyx_v_n - __pyx_v_i)));
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":127
+      /* "processor/parsers/_slowlog_fingerprint.pxi":79
  *                 continue
  *             memcpy(d + o, s + i, n - i)
  *             return o + n - i             # <<<<<<<<<<<<<<
@@ -7022,7 +7130,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
       __pyx_r = ((__pyx_v_o + __pyx_v_n) - __pyx_v_i);
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":117
+      /* "processor/parsers/_slowlog_fingerprint.pxi":69
  *     cdef Py_ssize_t i = 0, o = 0, k
  *     while i < n:
  *         if s[i] == q:             # <<<<<<<<<<<<<<
@@ -7031,7 +7139,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":128
+    /* "processor/parsers/_slowlog_fingerprint.pxi":80
  *             memcpy(d + o, s + i, n - i)
  *             return o + n - i
  *         d[o] = s[i]             # <<<<<<<<<<<<<<
@@ -7040,7 +7148,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
     (__pyx_v_d[__pyx_v_o]) = (__pyx_v_s[__pyx_v_i]);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":129
+    /* "processor/parsers/_slowlog_fingerprint.pxi":81
  *             return o + n - i
  *         d[o] = s[i]
  *         o += 1             # <<<<<<<<<<<<<<
@@ -7049,7 +7157,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
 */
     __pyx_v_o = (__pyx_v_o + 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":130
+    /* "processor/parsers/_slowlog_fingerprint.pxi":82
  *         d[o] = s[i]
  *         o += 1
  *         i += 1             # <<<<<<<<<<<<<<
@@ -7060,7 +7168,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
     __pyx_L3_continue:;
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":131
+  /* "processor/parsers/_slowlog_fingerprint.pxi":83
  *         o += 1
  *         i += 1
  *     return o             # <<<<<<<<<<<<<<
@@ -7070,12 +7178,12 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
   __pyx_r = __pyx_v_o;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":113
+  /* "processor/parsers/_slowlog_fingerprint.pxi":63
  * 
  * 
- * cdef Py_ssize_t replace_quoted(chars s, Py_ssize_t n, unsigned char* d, unsigned char q) noexcept nogil:             # <<<<<<<<<<<<<<
- *     # q.*?q (DOTALL) -> "?"
- *     cdef Py_ssize_t i = 0, o = 0, k
+ * cdef Py_ssize_t replace_quoted(             # <<<<<<<<<<<<<<
+ *     chars s, Py_ssize_t n, unsigned char* d, unsigned char q
+ * ) noexcept nogil:
 */
 
   /* function exit code */
@@ -7083,7 +7191,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_t_9
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":134
+/* "processor/parsers/_slowlog_fingerprint.pxi":86
  * 
  * 
  * cdef Py_ssize_t replace_bools(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -7099,7 +7207,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":136
+  /* "processor/parsers/_slowlog_fingerprint.pxi":88
  * cdef Py_ssize_t replace_bools(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
  *     # \bfalse\b|\btrue\b (IGNORECASE) -> "?"
  *     cdef Py_ssize_t i = 0, o = 0             # <<<<<<<<<<<<<<
@@ -7109,7 +7217,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
   __pyx_v_i = 0;
   __pyx_v_o = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":138
+  /* "processor/parsers/_slowlog_fingerprint.pxi":90
  *     cdef Py_ssize_t i = 0, o = 0
  *     cdef int m
  *     while i < n:             # <<<<<<<<<<<<<<
@@ -7120,7 +7228,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
     __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":139
+    /* "processor/parsers/_slowlog_fingerprint.pxi":91
  *     cdef int m
  *     while i < n:
  *         if i == 0 or not is_word(s[i - 1]):             # <<<<<<<<<<<<<<
@@ -7138,7 +7246,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
     __pyx_L6_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":140
+      /* "processor/parsers/_slowlog_fingerprint.pxi":92
  *     while i < n:
  *         if i == 0 or not is_word(s[i - 1]):
  *             m = 0             # <<<<<<<<<<<<<<
@@ -7147,7 +7255,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
       __pyx_v_m = 0;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":141
+      /* "processor/parsers/_slowlog_fingerprint.pxi":93
  *         if i == 0 or not is_word(s[i - 1]):
  *             m = 0
  *             if ci_at(s, n, i, b"false", 5):             # <<<<<<<<<<<<<<
@@ -7157,7 +7265,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
       __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_ci_at(__pyx_v_s, __pyx_v_n, __pyx_v_i, __pyx_k_false, 5);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":142
+        /* "processor/parsers/_slowlog_fingerprint.pxi":94
  *             m = 0
  *             if ci_at(s, n, i, b"false", 5):
  *                 m = 5             # <<<<<<<<<<<<<<
@@ -7166,7 +7274,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
         __pyx_v_m = 5;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":141
+        /* "processor/parsers/_slowlog_fingerprint.pxi":93
  *         if i == 0 or not is_word(s[i - 1]):
  *             m = 0
  *             if ci_at(s, n, i, b"false", 5):             # <<<<<<<<<<<<<<
@@ -7176,7 +7284,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
         goto __pyx_L8;
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":143
+      /* "processor/parsers/_slowlog_fingerprint.pxi":95
  *             if ci_at(s, n, i, b"false", 5):
  *                 m = 5
  *             elif ci_at(s, n, i, b"true", 4):             # <<<<<<<<<<<<<<
@@ -7186,7 +7294,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
       __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_ci_at(__pyx_v_s, __pyx_v_n, __pyx_v_i, __pyx_k_true, 4);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":144
+        /* "processor/parsers/_slowlog_fingerprint.pxi":96
  *                 m = 5
  *             elif ci_at(s, n, i, b"true", 4):
  *                 m = 4             # <<<<<<<<<<<<<<
@@ -7195,7 +7303,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
         __pyx_v_m = 4;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":143
+        /* "processor/parsers/_slowlog_fingerprint.pxi":95
  *             if ci_at(s, n, i, b"false", 5):
  *                 m = 5
  *             elif ci_at(s, n, i, b"true", 4):             # <<<<<<<<<<<<<<
@@ -7205,7 +7313,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
       }
       __pyx_L8:;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":145
+      /* "processor/parsers/_slowlog_fingerprint.pxi":97
  *             elif ci_at(s, n, i, b"true", 4):
  *                 m = 4
  *             if m and (i + m == n or not is_word(s[i + m])):             # <<<<<<<<<<<<<<
@@ -7229,7 +7337,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
       __pyx_L10_bool_binop_done:;
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":146
+        /* "processor/parsers/_slowlog_fingerprint.pxi":98
  *                 m = 4
  *             if m and (i + m == n or not is_word(s[i + m])):
  *                 d[o] = b"?"             # <<<<<<<<<<<<<<
@@ -7238,7 +7346,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
         (__pyx_v_d[__pyx_v_o]) = '?';
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":147
+        /* "processor/parsers/_slowlog_fingerprint.pxi":99
  *             if m and (i + m == n or not is_word(s[i + m])):
  *                 d[o] = b"?"
  *                 o += 1             # <<<<<<<<<<<<<<
@@ -7247,7 +7355,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
         __pyx_v_o = (__pyx_v_o + 1);
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":148
+        /* "processor/parsers/_slowlog_fingerprint.pxi":100
  *                 d[o] = b"?"
  *                 o += 1
  *                 i += m             # <<<<<<<<<<<<<<
@@ -7256,7 +7364,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
         __pyx_v_i = (__pyx_v_i + __pyx_v_m);
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":149
+        /* "processor/parsers/_slowlog_fingerprint.pxi":101
  *                 o += 1
  *                 i += m
  *                 continue             # <<<<<<<<<<<<<<
@@ -7265,7 +7373,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
         goto __pyx_L3_continue;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":145
+        /* "processor/parsers/_slowlog_fingerprint.pxi":97
  *             elif ci_at(s, n, i, b"true", 4):
  *                 m = 4
  *             if m and (i + m == n or not is_word(s[i + m])):             # <<<<<<<<<<<<<<
@@ -7274,7 +7382,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":139
+      /* "processor/parsers/_slowlog_fingerprint.pxi":91
  *     cdef int m
  *     while i < n:
  *         if i == 0 or not is_word(s[i - 1]):             # <<<<<<<<<<<<<<
@@ -7283,7 +7391,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":150
+    /* "processor/parsers/_slowlog_fingerprint.pxi":102
  *                 i += m
  *                 continue
  *         d[o] = s[i]             # <<<<<<<<<<<<<<
@@ -7292,7 +7400,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
     (__pyx_v_d[__pyx_v_o]) = (__pyx_v_s[__pyx_v_i]);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":151
+    /* "processor/parsers/_slowlog_fingerprint.pxi":103
  *                 continue
  *         d[o] = s[i]
  *         o += 1             # <<<<<<<<<<<<<<
@@ -7301,7 +7409,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
 */
     __pyx_v_o = (__pyx_v_o + 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":152
+    /* "processor/parsers/_slowlog_fingerprint.pxi":104
  *         d[o] = s[i]
  *         o += 1
  *         i += 1             # <<<<<<<<<<<<<<
@@ -7312,7 +7420,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
     __pyx_L3_continue:;
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":153
+  /* "processor/parsers/_slowlog_fingerprint.pxi":105
  *         o += 1
  *         i += 1
  *     return o             # <<<<<<<<<<<<<<
@@ -7322,7 +7430,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
   __pyx_r = __pyx_v_o;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":134
+  /* "processor/parsers/_slowlog_fingerprint.pxi":86
  * 
  * 
  * cdef Py_ssize_t replace_bools(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -7335,7 +7443,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_t_9p
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":156
+/* "processor/parsers/_slowlog_fingerprint.pxi":108
  * 
  * 
  * cdef inline bint number_start(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -7348,7 +7456,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_start(unsi
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":157
+  /* "processor/parsers/_slowlog_fingerprint.pxi":109
  * 
  * cdef inline bint number_start(unsigned char c) noexcept nogil:
  *     return (c >= b"0" and c <= b"9") or c == b"+" or c == b"-"             # <<<<<<<<<<<<<<
@@ -7381,7 +7489,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_start(unsi
   __pyx_r = __pyx_t_1;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":156
+  /* "processor/parsers/_slowlog_fingerprint.pxi":108
  * 
  * 
  * cdef inline bint number_start(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -7394,7 +7502,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_start(unsi
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":160
+/* "processor/parsers/_slowlog_fingerprint.pxi":112
  * 
  * 
  * cdef inline bint number_rest(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -7407,7 +7515,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_rest(unsig
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":162
+  /* "processor/parsers/_slowlog_fingerprint.pxi":114
  * cdef inline bint number_rest(unsigned char c) noexcept nogil:
  *     return (
  *         (c >= b"0" and c <= b"9") or (c >= b"a" and c <= b"f") or c == b"." or c == b"x"             # <<<<<<<<<<<<<<
@@ -7439,7 +7547,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_rest(unsig
   }
   __pyx_L6_next_or:;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":163
+  /* "processor/parsers/_slowlog_fingerprint.pxi":115
  *     return (
  *         (c >= b"0" and c <= b"9") or (c >= b"a" and c <= b"f") or c == b"." or c == b"x"
  *         or c == b"+" or c == b"-"             # <<<<<<<<<<<<<<
@@ -7449,7 +7557,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_rest(unsig
   switch (__pyx_v_c) {
     case '.':
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":162
+    /* "processor/parsers/_slowlog_fingerprint.pxi":114
  * cdef inline bint number_rest(unsigned char c) noexcept nogil:
  *     return (
  *         (c >= b"0" and c <= b"9") or (c >= b"a" and c <= b"f") or c == b"." or c == b"x"             # <<<<<<<<<<<<<<
@@ -7459,7 +7567,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_rest(unsig
     case 'x':
     case '+':
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":163
+    /* "processor/parsers/_slowlog_fingerprint.pxi":115
  *     return (
  *         (c >= b"0" and c <= b"9") or (c >= b"a" and c <= b"f") or c == b"." or c == b"x"
  *         or c == b"+" or c == b"-"             # <<<<<<<<<<<<<<
@@ -7468,7 +7576,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_rest(unsig
 */
     case '-':
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":162
+    /* "processor/parsers/_slowlog_fingerprint.pxi":114
  * cdef inline bint number_rest(unsigned char c) noexcept nogil:
  *     return (
  *         (c >= b"0" and c <= b"9") or (c >= b"a" and c <= b"f") or c == b"." or c == b"x"             # <<<<<<<<<<<<<<
@@ -7486,7 +7594,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_rest(unsig
   __pyx_r = __pyx_t_1;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":160
+  /* "processor/parsers/_slowlog_fingerprint.pxi":112
  * 
  * 
  * cdef inline bint number_rest(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -7499,7 +7607,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_rest(unsig
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":167
+/* "processor/parsers/_slowlog_fingerprint.pxi":119
  * 
  * 
  * cdef inline bint number_prefix(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -7511,7 +7619,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_prefix(uns
   int __pyx_r;
   int __pyx_t_1;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":168
+  /* "processor/parsers/_slowlog_fingerprint.pxi":120
  * 
  * cdef inline bint number_prefix(unsigned char c) noexcept nogil:
  *     return c == b"x" or c == b"b" or c == b"." or c == b"+" or c == b"-"             # <<<<<<<<<<<<<<
@@ -7533,7 +7641,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_prefix(uns
   __pyx_r = __pyx_t_1;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":167
+  /* "processor/parsers/_slowlog_fingerprint.pxi":119
  * 
  * 
  * cdef inline bint number_prefix(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -7546,7 +7654,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_number_prefix(uns
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":171
+/* "processor/parsers/_slowlog_fingerprint.pxi":123
  * 
  * 
  * cdef Py_ssize_t replace_numbers(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -7562,7 +7670,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":175
+  /* "processor/parsers/_slowlog_fingerprint.pxi":127
  *     # prefix character is never the product of a replacement, so the second regex reaches every
  *     # one of them, and a "?" written after one replaces it.
  *     cdef Py_ssize_t i = 0, o = 0             # <<<<<<<<<<<<<<
@@ -7572,7 +7680,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
   __pyx_v_i = 0;
   __pyx_v_o = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":177
+  /* "processor/parsers/_slowlog_fingerprint.pxi":129
  *     cdef Py_ssize_t i = 0, o = 0
  *     cdef unsigned char c
  *     while i < n:             # <<<<<<<<<<<<<<
@@ -7583,7 +7691,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
     __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":178
+    /* "processor/parsers/_slowlog_fingerprint.pxi":130
  *     cdef unsigned char c
  *     while i < n:
  *         c = s[i]             # <<<<<<<<<<<<<<
@@ -7592,7 +7700,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
 */
     __pyx_v_c = (__pyx_v_s[__pyx_v_i]);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":179
+    /* "processor/parsers/_slowlog_fingerprint.pxi":131
  *     while i < n:
  *         c = s[i]
  *         if number_start(c):             # <<<<<<<<<<<<<<
@@ -7602,7 +7710,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
     __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_number_start(__pyx_v_c);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":180
+      /* "processor/parsers/_slowlog_fingerprint.pxi":132
  *         c = s[i]
  *         if number_start(c):
  *             i += 1             # <<<<<<<<<<<<<<
@@ -7611,7 +7719,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
 */
       __pyx_v_i = (__pyx_v_i + 1);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":181
+      /* "processor/parsers/_slowlog_fingerprint.pxi":133
  *         if number_start(c):
  *             i += 1
  *             while i < n and number_rest(s[i]):             # <<<<<<<<<<<<<<
@@ -7630,7 +7738,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
         __pyx_L8_bool_binop_done:;
         if (!__pyx_t_1) break;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":182
+        /* "processor/parsers/_slowlog_fingerprint.pxi":134
  *             i += 1
  *             while i < n and number_rest(s[i]):
  *                 i += 1             # <<<<<<<<<<<<<<
@@ -7640,7 +7748,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
         __pyx_v_i = (__pyx_v_i + 1);
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":183
+      /* "processor/parsers/_slowlog_fingerprint.pxi":135
  *             while i < n and number_rest(s[i]):
  *                 i += 1
  *             c = b"?"             # <<<<<<<<<<<<<<
@@ -7649,7 +7757,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
 */
       __pyx_v_c = '?';
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":179
+      /* "processor/parsers/_slowlog_fingerprint.pxi":131
  *     while i < n:
  *         c = s[i]
  *         if number_start(c):             # <<<<<<<<<<<<<<
@@ -7659,7 +7767,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
       goto __pyx_L5;
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":185
+    /* "processor/parsers/_slowlog_fingerprint.pxi":137
  *             c = b"?"
  *         else:
  *             i += 1             # <<<<<<<<<<<<<<
@@ -7671,7 +7779,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
     }
     __pyx_L5:;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":186
+    /* "processor/parsers/_slowlog_fingerprint.pxi":138
  *         else:
  *             i += 1
  *         if c == b"?" and o > 0 and number_prefix(d[o - 1]):             # <<<<<<<<<<<<<<
@@ -7695,7 +7803,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
     __pyx_L11_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":187
+      /* "processor/parsers/_slowlog_fingerprint.pxi":139
  *             i += 1
  *         if c == b"?" and o > 0 and number_prefix(d[o - 1]):
  *             d[o - 1] = b"?"             # <<<<<<<<<<<<<<
@@ -7704,7 +7812,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
 */
       (__pyx_v_d[(__pyx_v_o - 1)]) = '?';
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":188
+      /* "processor/parsers/_slowlog_fingerprint.pxi":140
  *         if c == b"?" and o > 0 and number_prefix(d[o - 1]):
  *             d[o - 1] = b"?"
  *             continue             # <<<<<<<<<<<<<<
@@ -7713,7 +7821,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
 */
       goto __pyx_L3_continue;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":186
+      /* "processor/parsers/_slowlog_fingerprint.pxi":138
  *         else:
  *             i += 1
  *         if c == b"?" and o > 0 and number_prefix(d[o - 1]):             # <<<<<<<<<<<<<<
@@ -7722,7 +7830,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":189
+    /* "processor/parsers/_slowlog_fingerprint.pxi":141
  *             d[o - 1] = b"?"
  *             continue
  *         d[o] = c             # <<<<<<<<<<<<<<
@@ -7731,7 +7839,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
 */
     (__pyx_v_d[__pyx_v_o]) = __pyx_v_c;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":190
+    /* "processor/parsers/_slowlog_fingerprint.pxi":142
  *             continue
  *         d[o] = c
  *         o += 1             # <<<<<<<<<<<<<<
@@ -7742,7 +7850,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
     __pyx_L3_continue:;
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":191
+  /* "processor/parsers/_slowlog_fingerprint.pxi":143
  *         d[o] = c
  *         o += 1
  *     return o             # <<<<<<<<<<<<<<
@@ -7752,7 +7860,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
   __pyx_r = __pyx_v_o;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":171
+  /* "processor/parsers/_slowlog_fingerprint.pxi":123
  * 
  * 
  * cdef Py_ssize_t replace_numbers(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -7765,7 +7873,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_t_
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":194
+/* "processor/parsers/_slowlog_fingerprint.pxi":146
  * 
  * 
  * cdef Py_ssize_t squeeze_lower(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -7781,7 +7889,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":196
+  /* "processor/parsers/_slowlog_fingerprint.pxi":148
  * cdef Py_ssize_t squeeze_lower(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
  *     # lstrip of Perl's \s, one final "\n" dropped, [ \n\t\r\f]+ -> " ", ASCII lower-case
  *     cdef Py_ssize_t i = 0, o = 0             # <<<<<<<<<<<<<<
@@ -7791,7 +7899,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
   __pyx_v_i = 0;
   __pyx_v_o = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":198
+  /* "processor/parsers/_slowlog_fingerprint.pxi":150
  *     cdef Py_ssize_t i = 0, o = 0
  *     cdef unsigned char c
  *     while i < n and is_space(s[i]):             # <<<<<<<<<<<<<<
@@ -7810,7 +7918,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
     __pyx_L5_bool_binop_done:;
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":199
+    /* "processor/parsers/_slowlog_fingerprint.pxi":151
  *     cdef unsigned char c
  *     while i < n and is_space(s[i]):
  *         i += 1             # <<<<<<<<<<<<<<
@@ -7820,7 +7928,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
     __pyx_v_i = (__pyx_v_i + 1);
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":200
+  /* "processor/parsers/_slowlog_fingerprint.pxi":152
  *     while i < n and is_space(s[i]):
  *         i += 1
  *     if n > i and s[n - 1] == b"\n":             # <<<<<<<<<<<<<<
@@ -7838,7 +7946,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
   __pyx_L8_bool_binop_done:;
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":201
+    /* "processor/parsers/_slowlog_fingerprint.pxi":153
  *         i += 1
  *     if n > i and s[n - 1] == b"\n":
  *         n -= 1             # <<<<<<<<<<<<<<
@@ -7847,7 +7955,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
 */
     __pyx_v_n = (__pyx_v_n - 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":200
+    /* "processor/parsers/_slowlog_fingerprint.pxi":152
  *     while i < n and is_space(s[i]):
  *         i += 1
  *     if n > i and s[n - 1] == b"\n":             # <<<<<<<<<<<<<<
@@ -7856,7 +7964,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":202
+  /* "processor/parsers/_slowlog_fingerprint.pxi":154
  *     if n > i and s[n - 1] == b"\n":
  *         n -= 1
  *     while i < n:             # <<<<<<<<<<<<<<
@@ -7867,7 +7975,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
     __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":203
+    /* "processor/parsers/_slowlog_fingerprint.pxi":155
  *         n -= 1
  *     while i < n:
  *         c = s[i]             # <<<<<<<<<<<<<<
@@ -7876,7 +7984,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
 */
     __pyx_v_c = (__pyx_v_s[__pyx_v_i]);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":204
+    /* "processor/parsers/_slowlog_fingerprint.pxi":156
  *     while i < n:
  *         c = s[i]
  *         if c == b" " or c == b"\n" or c == b"\t" or c == b"\r" or c == b"\f":             # <<<<<<<<<<<<<<
@@ -7890,7 +7998,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
       case '\r':
       case '\x0C':
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":205
+      /* "processor/parsers/_slowlog_fingerprint.pxi":157
  *         c = s[i]
  *         if c == b" " or c == b"\n" or c == b"\t" or c == b"\r" or c == b"\f":
  *             while i + 1 < n and (             # <<<<<<<<<<<<<<
@@ -7905,7 +8013,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
           goto __pyx_L14_bool_binop_done;
         }
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":206
+        /* "processor/parsers/_slowlog_fingerprint.pxi":158
  *         if c == b" " or c == b"\n" or c == b"\t" or c == b"\r" or c == b"\f":
  *             while i + 1 < n and (
  *                 s[i + 1] == b" " or s[i + 1] == b"\n" or s[i + 1] == b"\t" or s[i + 1] == b"\r"             # <<<<<<<<<<<<<<
@@ -7931,7 +8039,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
           goto __pyx_L14_bool_binop_done;
         }
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":207
+        /* "processor/parsers/_slowlog_fingerprint.pxi":159
  *             while i + 1 < n and (
  *                 s[i + 1] == b" " or s[i + 1] == b"\n" or s[i + 1] == b"\t" or s[i + 1] == b"\r"
  *                 or s[i + 1] == b"\f"             # <<<<<<<<<<<<<<
@@ -7949,7 +8057,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
         __pyx_L14_bool_binop_done:;
         if (!__pyx_t_1) break;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":209
+        /* "processor/parsers/_slowlog_fingerprint.pxi":161
  *                 or s[i + 1] == b"\f"
  *             ):
  *                 i += 1             # <<<<<<<<<<<<<<
@@ -7959,7 +8067,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
         __pyx_v_i = (__pyx_v_i + 1);
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":210
+      /* "processor/parsers/_slowlog_fingerprint.pxi":162
  *             ):
  *                 i += 1
  *             d[o] = b" "             # <<<<<<<<<<<<<<
@@ -7968,7 +8076,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
 */
       (__pyx_v_d[__pyx_v_o]) = ' ';
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":204
+      /* "processor/parsers/_slowlog_fingerprint.pxi":156
  *     while i < n:
  *         c = s[i]
  *         if c == b" " or c == b"\n" or c == b"\t" or c == b"\r" or c == b"\f":             # <<<<<<<<<<<<<<
@@ -7978,7 +8086,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
       break;
       default:
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":212
+      /* "processor/parsers/_slowlog_fingerprint.pxi":164
  *             d[o] = b" "
  *         else:
  *             d[o] = ascii_lower(c)             # <<<<<<<<<<<<<<
@@ -7989,7 +8097,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
       break;
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":213
+    /* "processor/parsers/_slowlog_fingerprint.pxi":165
  *         else:
  *             d[o] = ascii_lower(c)
  *         o += 1             # <<<<<<<<<<<<<<
@@ -7998,7 +8106,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
 */
     __pyx_v_o = (__pyx_v_o + 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":214
+    /* "processor/parsers/_slowlog_fingerprint.pxi":166
  *             d[o] = ascii_lower(c)
  *         o += 1
  *         i += 1             # <<<<<<<<<<<<<<
@@ -8008,7 +8116,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
     __pyx_v_i = (__pyx_v_i + 1);
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":215
+  /* "processor/parsers/_slowlog_fingerprint.pxi":167
  *         o += 1
  *         i += 1
  *     return o             # <<<<<<<<<<<<<<
@@ -8018,7 +8126,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
   __pyx_r = __pyx_v_o;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":194
+  /* "processor/parsers/_slowlog_fingerprint.pxi":146
  * 
  * 
  * cdef Py_ssize_t squeeze_lower(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -8031,7 +8139,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_t_9p
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":218
+/* "processor/parsers/_slowlog_fingerprint.pxi":170
  * 
  * 
  * cdef Py_ssize_t replace_nulls(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -8046,7 +8154,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":220
+  /* "processor/parsers/_slowlog_fingerprint.pxi":172
  * cdef Py_ssize_t replace_nulls(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
  *     # \bnull\b -> "?" (after lower-casing)
  *     cdef Py_ssize_t i = 0, o = 0             # <<<<<<<<<<<<<<
@@ -8056,7 +8164,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
   __pyx_v_i = 0;
   __pyx_v_o = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":221
+  /* "processor/parsers/_slowlog_fingerprint.pxi":173
  *     # \bnull\b -> "?" (after lower-casing)
  *     cdef Py_ssize_t i = 0, o = 0
  *     while i < n:             # <<<<<<<<<<<<<<
@@ -8067,7 +8175,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
     __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":223
+    /* "processor/parsers/_slowlog_fingerprint.pxi":175
  *     while i < n:
  *         if (
  *             s[i] == b"n" and (i == 0 or not is_word(s[i - 1])) and i + 4 <= n             # <<<<<<<<<<<<<<
@@ -8093,7 +8201,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
     }
     __pyx_L8_next_and:;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":224
+    /* "processor/parsers/_slowlog_fingerprint.pxi":176
  *         if (
  *             s[i] == b"n" and (i == 0 or not is_word(s[i - 1])) and i + 4 <= n
  *             and memcmp(s + i, b"null", 4) == 0 and (i + 4 == n or not is_word(s[i + 4]))             # <<<<<<<<<<<<<<
@@ -8122,7 +8230,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
     __pyx_t_1 = __pyx_t_2;
     __pyx_L6_bool_binop_done:;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":222
+    /* "processor/parsers/_slowlog_fingerprint.pxi":174
  *     cdef Py_ssize_t i = 0, o = 0
  *     while i < n:
  *         if (             # <<<<<<<<<<<<<<
@@ -8131,7 +8239,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
 */
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":226
+      /* "processor/parsers/_slowlog_fingerprint.pxi":178
  *             and memcmp(s + i, b"null", 4) == 0 and (i + 4 == n or not is_word(s[i + 4]))
  *         ):
  *             d[o] = b"?"             # <<<<<<<<<<<<<<
@@ -8140,7 +8248,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
 */
       (__pyx_v_d[__pyx_v_o]) = '?';
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":227
+      /* "processor/parsers/_slowlog_fingerprint.pxi":179
  *         ):
  *             d[o] = b"?"
  *             o += 1             # <<<<<<<<<<<<<<
@@ -8149,7 +8257,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
 */
       __pyx_v_o = (__pyx_v_o + 1);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":228
+      /* "processor/parsers/_slowlog_fingerprint.pxi":180
  *             d[o] = b"?"
  *             o += 1
  *             i += 4             # <<<<<<<<<<<<<<
@@ -8158,7 +8266,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
 */
       __pyx_v_i = (__pyx_v_i + 4);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":229
+      /* "processor/parsers/_slowlog_fingerprint.pxi":181
  *             o += 1
  *             i += 4
  *             continue             # <<<<<<<<<<<<<<
@@ -8167,7 +8275,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
 */
       goto __pyx_L3_continue;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":222
+      /* "processor/parsers/_slowlog_fingerprint.pxi":174
  *     cdef Py_ssize_t i = 0, o = 0
  *     while i < n:
  *         if (             # <<<<<<<<<<<<<<
@@ -8176,7 +8284,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":230
+    /* "processor/parsers/_slowlog_fingerprint.pxi":182
  *             i += 4
  *             continue
  *         d[o] = s[i]             # <<<<<<<<<<<<<<
@@ -8185,7 +8293,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
 */
     (__pyx_v_d[__pyx_v_o]) = (__pyx_v_s[__pyx_v_i]);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":231
+    /* "processor/parsers/_slowlog_fingerprint.pxi":183
  *             continue
  *         d[o] = s[i]
  *         o += 1             # <<<<<<<<<<<<<<
@@ -8194,7 +8302,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
 */
     __pyx_v_o = (__pyx_v_o + 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":232
+    /* "processor/parsers/_slowlog_fingerprint.pxi":184
  *         d[o] = s[i]
  *         o += 1
  *         i += 1             # <<<<<<<<<<<<<<
@@ -8205,7 +8313,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
     __pyx_L3_continue:;
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":233
+  /* "processor/parsers/_slowlog_fingerprint.pxi":185
  *         o += 1
  *         i += 1
  *     return o             # <<<<<<<<<<<<<<
@@ -8215,7 +8323,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
   __pyx_r = __pyx_v_o;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":218
+  /* "processor/parsers/_slowlog_fingerprint.pxi":170
  * 
  * 
  * cdef Py_ssize_t replace_nulls(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -8228,7 +8336,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_t_9p
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":236
+/* "processor/parsers/_slowlog_fingerprint.pxi":188
  * 
  * 
  * cdef Py_ssize_t value_groups(chars s, Py_ssize_t n, Py_ssize_t p) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -8244,7 +8352,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
   int __pyx_t_2;
   Py_ssize_t __pyx_t_3;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":238
+  /* "processor/parsers/_slowlog_fingerprint.pxi":190
  * cdef Py_ssize_t value_groups(chars s, Py_ssize_t n, Py_ssize_t p) noexcept nogil:
  *     # (?:[\s,]*\([\s?,]*\))+ from p: the end of the last whole group, or -1 for none
  *     cdef Py_ssize_t q, end = -1             # <<<<<<<<<<<<<<
@@ -8253,7 +8361,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
 */
   __pyx_v_end = -1L;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":239
+  /* "processor/parsers/_slowlog_fingerprint.pxi":191
  *     # (?:[\s,]*\([\s?,]*\))+ from p: the end of the last whole group, or -1 for none
  *     cdef Py_ssize_t q, end = -1
  *     while True:             # <<<<<<<<<<<<<<
@@ -8262,7 +8370,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
 */
   while (1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":240
+    /* "processor/parsers/_slowlog_fingerprint.pxi":192
  *     cdef Py_ssize_t q, end = -1
  *     while True:
  *         q = p             # <<<<<<<<<<<<<<
@@ -8271,7 +8379,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
 */
     __pyx_v_q = __pyx_v_p;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":241
+    /* "processor/parsers/_slowlog_fingerprint.pxi":193
  *     while True:
  *         q = p
  *         while q < n and (is_space(s[q]) or s[q] == b","):             # <<<<<<<<<<<<<<
@@ -8296,7 +8404,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
       __pyx_L7_bool_binop_done:;
       if (!__pyx_t_1) break;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":242
+      /* "processor/parsers/_slowlog_fingerprint.pxi":194
  *         q = p
  *         while q < n and (is_space(s[q]) or s[q] == b","):
  *             q += 1             # <<<<<<<<<<<<<<
@@ -8306,7 +8414,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
       __pyx_v_q = (__pyx_v_q + 1);
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":243
+    /* "processor/parsers/_slowlog_fingerprint.pxi":195
  *         while q < n and (is_space(s[q]) or s[q] == b","):
  *             q += 1
  *         if q >= n or s[q] != b"(":             # <<<<<<<<<<<<<<
@@ -8324,7 +8432,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
     __pyx_L11_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":244
+      /* "processor/parsers/_slowlog_fingerprint.pxi":196
  *             q += 1
  *         if q >= n or s[q] != b"(":
  *             return end             # <<<<<<<<<<<<<<
@@ -8334,7 +8442,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
       __pyx_r = __pyx_v_end;
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":243
+      /* "processor/parsers/_slowlog_fingerprint.pxi":195
  *         while q < n and (is_space(s[q]) or s[q] == b","):
  *             q += 1
  *         if q >= n or s[q] != b"(":             # <<<<<<<<<<<<<<
@@ -8343,7 +8451,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":245
+    /* "processor/parsers/_slowlog_fingerprint.pxi":197
  *         if q >= n or s[q] != b"(":
  *             return end
  *         q += 1             # <<<<<<<<<<<<<<
@@ -8352,7 +8460,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
 */
     __pyx_v_q = (__pyx_v_q + 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":246
+    /* "processor/parsers/_slowlog_fingerprint.pxi":198
  *             return end
  *         q += 1
  *         while q < n and (is_space(s[q]) or s[q] == b"?" or s[q] == b","):             # <<<<<<<<<<<<<<
@@ -8383,7 +8491,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
       __pyx_L15_bool_binop_done:;
       if (!__pyx_t_1) break;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":247
+      /* "processor/parsers/_slowlog_fingerprint.pxi":199
  *         q += 1
  *         while q < n and (is_space(s[q]) or s[q] == b"?" or s[q] == b","):
  *             q += 1             # <<<<<<<<<<<<<<
@@ -8393,7 +8501,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
       __pyx_v_q = (__pyx_v_q + 1);
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":248
+    /* "processor/parsers/_slowlog_fingerprint.pxi":200
  *         while q < n and (is_space(s[q]) or s[q] == b"?" or s[q] == b","):
  *             q += 1
  *         if q >= n or s[q] != b")":             # <<<<<<<<<<<<<<
@@ -8411,7 +8519,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
     __pyx_L20_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":249
+      /* "processor/parsers/_slowlog_fingerprint.pxi":201
  *             q += 1
  *         if q >= n or s[q] != b")":
  *             return end             # <<<<<<<<<<<<<<
@@ -8421,7 +8529,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
       __pyx_r = __pyx_v_end;
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":248
+      /* "processor/parsers/_slowlog_fingerprint.pxi":200
  *         while q < n and (is_space(s[q]) or s[q] == b"?" or s[q] == b","):
  *             q += 1
  *         if q >= n or s[q] != b")":             # <<<<<<<<<<<<<<
@@ -8430,7 +8538,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":250
+    /* "processor/parsers/_slowlog_fingerprint.pxi":202
  *         if q >= n or s[q] != b")":
  *             return end
  *         p = end = q + 1             # <<<<<<<<<<<<<<
@@ -8442,7 +8550,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
     __pyx_v_end = __pyx_t_3;
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":236
+  /* "processor/parsers/_slowlog_fingerprint.pxi":188
  * 
  * 
  * cdef Py_ssize_t value_groups(chars s, Py_ssize_t n, Py_ssize_t p) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -8456,7 +8564,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_t_9pr
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":253
+/* "processor/parsers/_slowlog_fingerprint.pxi":205
  * 
  * 
  * cdef Py_ssize_t collapse_lists(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -8473,7 +8581,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":255
+  /* "processor/parsers/_slowlog_fingerprint.pxi":207
  * cdef Py_ssize_t collapse_lists(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
  *     # \b(in|values?)(?:[\s,]*\([\s?,]*\))+ -> \1(?+)   (d has room for 2 more bytes per match)
  *     cdef Py_ssize_t i = 0, o = 0, end             # <<<<<<<<<<<<<<
@@ -8483,7 +8591,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
   __pyx_v_i = 0;
   __pyx_v_o = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":257
+  /* "processor/parsers/_slowlog_fingerprint.pxi":209
  *     cdef Py_ssize_t i = 0, o = 0, end
  *     cdef int m
  *     while i < n:             # <<<<<<<<<<<<<<
@@ -8494,7 +8602,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
     __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":258
+    /* "processor/parsers/_slowlog_fingerprint.pxi":210
  *     cdef int m
  *     while i < n:
  *         m = 0             # <<<<<<<<<<<<<<
@@ -8503,7 +8611,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
     __pyx_v_m = 0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":259
+    /* "processor/parsers/_slowlog_fingerprint.pxi":211
  *     while i < n:
  *         m = 0
  *         if (s[i] == b"i" or s[i] == b"v") and (i == 0 or not is_word(s[i - 1])):             # <<<<<<<<<<<<<<
@@ -8533,7 +8641,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
     __pyx_L6_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":260
+      /* "processor/parsers/_slowlog_fingerprint.pxi":212
  *         m = 0
  *         if (s[i] == b"i" or s[i] == b"v") and (i == 0 or not is_word(s[i - 1])):
  *             if i + 2 <= n and s[i] == b"i" and s[i + 1] == b"n":             # <<<<<<<<<<<<<<
@@ -8557,7 +8665,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
       __pyx_L11_bool_binop_done:;
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":261
+        /* "processor/parsers/_slowlog_fingerprint.pxi":213
  *         if (s[i] == b"i" or s[i] == b"v") and (i == 0 or not is_word(s[i - 1])):
  *             if i + 2 <= n and s[i] == b"i" and s[i + 1] == b"n":
  *                 m = 2             # <<<<<<<<<<<<<<
@@ -8566,7 +8674,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
         __pyx_v_m = 2;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":260
+        /* "processor/parsers/_slowlog_fingerprint.pxi":212
  *         m = 0
  *         if (s[i] == b"i" or s[i] == b"v") and (i == 0 or not is_word(s[i - 1])):
  *             if i + 2 <= n and s[i] == b"i" and s[i + 1] == b"n":             # <<<<<<<<<<<<<<
@@ -8576,7 +8684,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
         goto __pyx_L10;
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":262
+      /* "processor/parsers/_slowlog_fingerprint.pxi":214
  *             if i + 2 <= n and s[i] == b"i" and s[i + 1] == b"n":
  *                 m = 2
  *             elif i + 6 <= n and memcmp(s + i, b"values", 6) == 0:             # <<<<<<<<<<<<<<
@@ -8594,7 +8702,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
       __pyx_L14_bool_binop_done:;
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":263
+        /* "processor/parsers/_slowlog_fingerprint.pxi":215
  *                 m = 2
  *             elif i + 6 <= n and memcmp(s + i, b"values", 6) == 0:
  *                 m = 6             # <<<<<<<<<<<<<<
@@ -8603,7 +8711,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
         __pyx_v_m = 6;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":262
+        /* "processor/parsers/_slowlog_fingerprint.pxi":214
  *             if i + 2 <= n and s[i] == b"i" and s[i + 1] == b"n":
  *                 m = 2
  *             elif i + 6 <= n and memcmp(s + i, b"values", 6) == 0:             # <<<<<<<<<<<<<<
@@ -8613,7 +8721,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
         goto __pyx_L10;
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":264
+      /* "processor/parsers/_slowlog_fingerprint.pxi":216
  *             elif i + 6 <= n and memcmp(s + i, b"values", 6) == 0:
  *                 m = 6
  *             elif i + 5 <= n and memcmp(s + i, b"value", 5) == 0:             # <<<<<<<<<<<<<<
@@ -8631,7 +8739,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
       __pyx_L16_bool_binop_done:;
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":265
+        /* "processor/parsers/_slowlog_fingerprint.pxi":217
  *                 m = 6
  *             elif i + 5 <= n and memcmp(s + i, b"value", 5) == 0:
  *                 m = 5             # <<<<<<<<<<<<<<
@@ -8640,7 +8748,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
         __pyx_v_m = 5;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":264
+        /* "processor/parsers/_slowlog_fingerprint.pxi":216
  *             elif i + 6 <= n and memcmp(s + i, b"values", 6) == 0:
  *                 m = 6
  *             elif i + 5 <= n and memcmp(s + i, b"value", 5) == 0:             # <<<<<<<<<<<<<<
@@ -8650,7 +8758,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
       }
       __pyx_L10:;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":259
+      /* "processor/parsers/_slowlog_fingerprint.pxi":211
  *     while i < n:
  *         m = 0
  *         if (s[i] == b"i" or s[i] == b"v") and (i == 0 or not is_word(s[i - 1])):             # <<<<<<<<<<<<<<
@@ -8659,7 +8767,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":266
+    /* "processor/parsers/_slowlog_fingerprint.pxi":218
  *             elif i + 5 <= n and memcmp(s + i, b"value", 5) == 0:
  *                 m = 5
  *         if m:             # <<<<<<<<<<<<<<
@@ -8669,7 +8777,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
     __pyx_t_1 = (__pyx_v_m != 0);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":267
+      /* "processor/parsers/_slowlog_fingerprint.pxi":219
  *                 m = 5
  *         if m:
  *             end = value_groups(s, n, i + m)             # <<<<<<<<<<<<<<
@@ -8678,7 +8786,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
       __pyx_v_end = __pyx_f_9processor_7parsers_8_slowlog_value_groups(__pyx_v_s, __pyx_v_n, (__pyx_v_i + __pyx_v_m));
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":268
+      /* "processor/parsers/_slowlog_fingerprint.pxi":220
  *         if m:
  *             end = value_groups(s, n, i + m)
  *             if end >= 0:             # <<<<<<<<<<<<<<
@@ -8688,7 +8796,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
       __pyx_t_1 = (__pyx_v_end >= 0);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":269
+        /* "processor/parsers/_slowlog_fingerprint.pxi":221
  *             end = value_groups(s, n, i + m)
  *             if end >= 0:
  *                 memcpy(d + o, s + i, m)             # <<<<<<<<<<<<<<
@@ -8697,7 +8805,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
         (void)(memcpy((__pyx_v_d + __pyx_v_o), (__pyx_v_s + __pyx_v_i), __pyx_v_m));
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":270
+        /* "processor/parsers/_slowlog_fingerprint.pxi":222
  *             if end >= 0:
  *                 memcpy(d + o, s + i, m)
  *                 memcpy(d + o + m, b"(?+)", 4)             # <<<<<<<<<<<<<<
@@ -8706,7 +8814,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
         (void)(memcpy(((__pyx_v_d + __pyx_v_o) + __pyx_v_m), __pyx_k_, 4));
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":271
+        /* "processor/parsers/_slowlog_fingerprint.pxi":223
  *                 memcpy(d + o, s + i, m)
  *                 memcpy(d + o + m, b"(?+)", 4)
  *                 o += m + 4             # <<<<<<<<<<<<<<
@@ -8715,7 +8823,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
         __pyx_v_o = (__pyx_v_o + (__pyx_v_m + 4));
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":272
+        /* "processor/parsers/_slowlog_fingerprint.pxi":224
  *                 memcpy(d + o + m, b"(?+)", 4)
  *                 o += m + 4
  *                 i = end             # <<<<<<<<<<<<<<
@@ -8724,7 +8832,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
         __pyx_v_i = __pyx_v_end;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":273
+        /* "processor/parsers/_slowlog_fingerprint.pxi":225
  *                 o += m + 4
  *                 i = end
  *                 continue             # <<<<<<<<<<<<<<
@@ -8733,7 +8841,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
         goto __pyx_L3_continue;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":268
+        /* "processor/parsers/_slowlog_fingerprint.pxi":220
  *         if m:
  *             end = value_groups(s, n, i + m)
  *             if end >= 0:             # <<<<<<<<<<<<<<
@@ -8742,7 +8850,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":266
+      /* "processor/parsers/_slowlog_fingerprint.pxi":218
  *             elif i + 5 <= n and memcmp(s + i, b"value", 5) == 0:
  *                 m = 5
  *         if m:             # <<<<<<<<<<<<<<
@@ -8751,7 +8859,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":274
+    /* "processor/parsers/_slowlog_fingerprint.pxi":226
  *                 i = end
  *                 continue
  *         d[o] = s[i]             # <<<<<<<<<<<<<<
@@ -8760,7 +8868,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
     (__pyx_v_d[__pyx_v_o]) = (__pyx_v_s[__pyx_v_i]);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":275
+    /* "processor/parsers/_slowlog_fingerprint.pxi":227
  *                 continue
  *         d[o] = s[i]
  *         o += 1             # <<<<<<<<<<<<<<
@@ -8769,7 +8877,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
 */
     __pyx_v_o = (__pyx_v_o + 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":276
+    /* "processor/parsers/_slowlog_fingerprint.pxi":228
  *         d[o] = s[i]
  *         o += 1
  *         i += 1             # <<<<<<<<<<<<<<
@@ -8780,7 +8888,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
     __pyx_L3_continue:;
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":277
+  /* "processor/parsers/_slowlog_fingerprint.pxi":229
  *         o += 1
  *         i += 1
  *     return o             # <<<<<<<<<<<<<<
@@ -8790,7 +8898,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
   __pyx_r = __pyx_v_o;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":253
+  /* "processor/parsers/_slowlog_fingerprint.pxi":205
  * 
  * 
  * cdef Py_ssize_t collapse_lists(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -8803,7 +8911,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_t_9
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":280
+/* "processor/parsers/_slowlog_fingerprint.pxi":232
  * 
  * 
  * cdef Py_ssize_t shorten_limit(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -8821,7 +8929,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
   int __pyx_t_4;
   int __pyx_t_5;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":283
+  /* "processor/parsers/_slowlog_fingerprint.pxi":235
  *     # \blimit \?(?:, ?\?| offset \?)? -> "limit ?", the first one only
  *     cdef Py_ssize_t i, j
  *     for i in range(n - 6):             # <<<<<<<<<<<<<<
@@ -8833,7 +8941,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_i = __pyx_t_3;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":284
+    /* "processor/parsers/_slowlog_fingerprint.pxi":236
  *     cdef Py_ssize_t i, j
  *     for i in range(n - 6):
  *         if s[i] == b"l" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"limit ?", 7) == 0:             # <<<<<<<<<<<<<<
@@ -8863,7 +8971,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
     __pyx_L6_bool_binop_done:;
     if (__pyx_t_4) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":285
+      /* "processor/parsers/_slowlog_fingerprint.pxi":237
  *     for i in range(n - 6):
  *         if s[i] == b"l" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"limit ?", 7) == 0:
  *             j = i + 7             # <<<<<<<<<<<<<<
@@ -8872,7 +8980,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
 */
       __pyx_v_j = (__pyx_v_i + 7);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":286
+      /* "processor/parsers/_slowlog_fingerprint.pxi":238
  *         if s[i] == b"l" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"limit ?", 7) == 0:
  *             j = i + 7
  *             if j < n and s[j] == b",":             # <<<<<<<<<<<<<<
@@ -8890,7 +8998,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
       __pyx_L11_bool_binop_done:;
       if (__pyx_t_4) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":287
+        /* "processor/parsers/_slowlog_fingerprint.pxi":239
  *             j = i + 7
  *             if j < n and s[j] == b",":
  *                 if j + 2 < n and s[j + 1] == b" " and s[j + 2] == b"?":             # <<<<<<<<<<<<<<
@@ -8914,7 +9022,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
         __pyx_L14_bool_binop_done:;
         if (__pyx_t_4) {
 
-          /* "processor/parsers/_slowlog_fingerprint.pxi":288
+          /* "processor/parsers/_slowlog_fingerprint.pxi":240
  *             if j < n and s[j] == b",":
  *                 if j + 2 < n and s[j + 1] == b" " and s[j + 2] == b"?":
  *                     j += 3             # <<<<<<<<<<<<<<
@@ -8923,7 +9031,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
 */
           __pyx_v_j = (__pyx_v_j + 3);
 
-          /* "processor/parsers/_slowlog_fingerprint.pxi":287
+          /* "processor/parsers/_slowlog_fingerprint.pxi":239
  *             j = i + 7
  *             if j < n and s[j] == b",":
  *                 if j + 2 < n and s[j + 1] == b" " and s[j + 2] == b"?":             # <<<<<<<<<<<<<<
@@ -8933,7 +9041,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
           goto __pyx_L13;
         }
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":289
+        /* "processor/parsers/_slowlog_fingerprint.pxi":241
  *                 if j + 2 < n and s[j + 1] == b" " and s[j + 2] == b"?":
  *                     j += 3
  *                 elif j + 1 < n and s[j + 1] == b"?":             # <<<<<<<<<<<<<<
@@ -8951,7 +9059,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
         __pyx_L17_bool_binop_done:;
         if (__pyx_t_4) {
 
-          /* "processor/parsers/_slowlog_fingerprint.pxi":290
+          /* "processor/parsers/_slowlog_fingerprint.pxi":242
  *                     j += 3
  *                 elif j + 1 < n and s[j + 1] == b"?":
  *                     j += 2             # <<<<<<<<<<<<<<
@@ -8960,7 +9068,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
 */
           __pyx_v_j = (__pyx_v_j + 2);
 
-          /* "processor/parsers/_slowlog_fingerprint.pxi":289
+          /* "processor/parsers/_slowlog_fingerprint.pxi":241
  *                 if j + 2 < n and s[j + 1] == b" " and s[j + 2] == b"?":
  *                     j += 3
  *                 elif j + 1 < n and s[j + 1] == b"?":             # <<<<<<<<<<<<<<
@@ -8970,7 +9078,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
         }
         __pyx_L13:;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":286
+        /* "processor/parsers/_slowlog_fingerprint.pxi":238
  *         if s[i] == b"l" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"limit ?", 7) == 0:
  *             j = i + 7
  *             if j < n and s[j] == b",":             # <<<<<<<<<<<<<<
@@ -8980,7 +9088,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
         goto __pyx_L10;
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":291
+      /* "processor/parsers/_slowlog_fingerprint.pxi":243
  *                 elif j + 1 < n and s[j + 1] == b"?":
  *                     j += 2
  *             elif starts(s, n, j, b" offset ?", 9):             # <<<<<<<<<<<<<<
@@ -8990,7 +9098,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
       __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_j, __pyx_k_offset, 9);
       if (__pyx_t_4) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":292
+        /* "processor/parsers/_slowlog_fingerprint.pxi":244
  *                     j += 2
  *             elif starts(s, n, j, b" offset ?", 9):
  *                 j += 9             # <<<<<<<<<<<<<<
@@ -8999,7 +9107,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
 */
         __pyx_v_j = (__pyx_v_j + 9);
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":291
+        /* "processor/parsers/_slowlog_fingerprint.pxi":243
  *                 elif j + 1 < n and s[j + 1] == b"?":
  *                     j += 2
  *             elif starts(s, n, j, b" offset ?", 9):             # <<<<<<<<<<<<<<
@@ -9009,7 +9117,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
       }
       __pyx_L10:;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":293
+      /* "processor/parsers/_slowlog_fingerprint.pxi":245
  *             elif starts(s, n, j, b" offset ?", 9):
  *                 j += 9
  *             memcpy(d, s, i + 7)             # <<<<<<<<<<<<<<
@@ -9018,7 +9126,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
 */
       (void)(memcpy(__pyx_v_d, __pyx_v_s, (__pyx_v_i + 7)));
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":294
+      /* "processor/parsers/_slowlog_fingerprint.pxi":246
  *                 j += 9
  *             memcpy(d, s, i + 7)
  *             memcpy(d + i + 7, s + j, n - j)             # <<<<<<<<<<<<<<
@@ -9027,7 +9135,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
 */
       (void)(memcpy(((__pyx_v_d + __pyx_v_i) + 7), (__pyx_v_s + __pyx_v_j), (__pyx_v_n - __pyx_v_j)));
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":295
+      /* "processor/parsers/_slowlog_fingerprint.pxi":247
  *             memcpy(d, s, i + 7)
  *             memcpy(d + i + 7, s + j, n - j)
  *             return i + 7 + n - j             # <<<<<<<<<<<<<<
@@ -9037,7 +9145,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
       __pyx_r = (((__pyx_v_i + 7) + __pyx_v_n) - __pyx_v_j);
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":284
+      /* "processor/parsers/_slowlog_fingerprint.pxi":236
  *     cdef Py_ssize_t i, j
  *     for i in range(n - 6):
  *         if s[i] == b"l" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"limit ?", 7) == 0:             # <<<<<<<<<<<<<<
@@ -9047,7 +9155,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
     }
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":296
+  /* "processor/parsers/_slowlog_fingerprint.pxi":248
  *             memcpy(d + i + 7, s + j, n - j)
  *             return i + 7 + n - j
  *     memcpy(d, s, n)             # <<<<<<<<<<<<<<
@@ -9056,7 +9164,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
 */
   (void)(memcpy(__pyx_v_d, __pyx_v_s, __pyx_v_n));
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":297
+  /* "processor/parsers/_slowlog_fingerprint.pxi":249
  *             return i + 7 + n - j
  *     memcpy(d, s, n)
  *     return n             # <<<<<<<<<<<<<<
@@ -9066,7 +9174,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
   __pyx_r = __pyx_v_n;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":280
+  /* "processor/parsers/_slowlog_fingerprint.pxi":232
  * 
  * 
  * cdef Py_ssize_t shorten_limit(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -9079,7 +9187,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_t_9p
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":300
+/* "processor/parsers/_slowlog_fingerprint.pxi":252
  * 
  * 
  * cdef Py_ssize_t strip_order_by_asc(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -9100,33 +9208,33 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
   int __pyx_t_4;
   int __pyx_t_5;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":303
+  /* "processor/parsers/_slowlog_fingerprint.pxi":255
  *     # fingerprint_mysql._strip_order_by_asc on lower-case text without newlines: after the first
  *     # \border by , each `(.+?)\s+asc` that starts where the previous one ended loses its `\s+asc`
  *     cdef Py_ssize_t i, pos = -1, o, e, f             # <<<<<<<<<<<<<<
  *     for i in range(n - 8):
- *         if s[i] == b"o" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"order by ", 9) == 0:
+ *         if (
 */
   __pyx_v_pos = -1L;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":304
+  /* "processor/parsers/_slowlog_fingerprint.pxi":256
  *     # \border by , each `(.+?)\s+asc` that starts where the previous one ended loses its `\s+asc`
  *     cdef Py_ssize_t i, pos = -1, o, e, f
  *     for i in range(n - 8):             # <<<<<<<<<<<<<<
- *         if s[i] == b"o" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"order by ", 9) == 0:
- *             pos = i + 9
+ *         if (
+ *             s[i] == b"o" and (i == 0 or not is_word(s[i - 1]))
 */
   __pyx_t_1 = (__pyx_v_n - 8);
   __pyx_t_2 = __pyx_t_1;
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_i = __pyx_t_3;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":305
- *     cdef Py_ssize_t i, pos = -1, o, e, f
+    /* "processor/parsers/_slowlog_fingerprint.pxi":258
  *     for i in range(n - 8):
- *         if s[i] == b"o" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"order by ", 9) == 0:             # <<<<<<<<<<<<<<
- *             pos = i + 9
- *             break
+ *         if (
+ *             s[i] == b"o" and (i == 0 or not is_word(s[i - 1]))             # <<<<<<<<<<<<<<
+ *             and memcmp(s + i, b"order by ", 9) == 0
+ *         ):
 */
     __pyx_t_5 = ((__pyx_v_s[__pyx_v_i]) == 'o');
     if (__pyx_t_5) {
@@ -9134,11 +9242,27 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
       __pyx_t_4 = __pyx_t_5;
       goto __pyx_L6_bool_binop_done;
     }
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":259
+ *         if (
+ *             s[i] == b"o" and (i == 0 or not is_word(s[i - 1]))
+ *             and memcmp(s + i, b"order by ", 9) == 0             # <<<<<<<<<<<<<<
+ *         ):
+ *             pos = i + 9
+*/
     __pyx_t_5 = (__pyx_v_i == 0);
     if (!__pyx_t_5) {
     } else {
       goto __pyx_L8_next_and;
     }
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":258
+ *     for i in range(n - 8):
+ *         if (
+ *             s[i] == b"o" and (i == 0 or not is_word(s[i - 1]))             # <<<<<<<<<<<<<<
+ *             and memcmp(s + i, b"order by ", 9) == 0
+ *         ):
+*/
     __pyx_t_5 = (!__pyx_f_9processor_7parsers_8_slowlog_is_word((__pyx_v_s[(__pyx_v_i - 1)])));
     if (__pyx_t_5) {
     } else {
@@ -9146,22 +9270,38 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
       goto __pyx_L6_bool_binop_done;
     }
     __pyx_L8_next_and:;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":259
+ *         if (
+ *             s[i] == b"o" and (i == 0 or not is_word(s[i - 1]))
+ *             and memcmp(s + i, b"order by ", 9) == 0             # <<<<<<<<<<<<<<
+ *         ):
+ *             pos = i + 9
+*/
     __pyx_t_5 = (memcmp((__pyx_v_s + __pyx_v_i), __pyx_k_order_by, 9) == 0);
     __pyx_t_4 = __pyx_t_5;
     __pyx_L6_bool_binop_done:;
+
+    /* "processor/parsers/_slowlog_fingerprint.pxi":257
+ *     cdef Py_ssize_t i, pos = -1, o, e, f
+ *     for i in range(n - 8):
+ *         if (             # <<<<<<<<<<<<<<
+ *             s[i] == b"o" and (i == 0 or not is_word(s[i - 1]))
+ *             and memcmp(s + i, b"order by ", 9) == 0
+*/
     if (__pyx_t_4) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":306
- *     for i in range(n - 8):
- *         if s[i] == b"o" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"order by ", 9) == 0:
+      /* "processor/parsers/_slowlog_fingerprint.pxi":261
+ *             and memcmp(s + i, b"order by ", 9) == 0
+ *         ):
  *             pos = i + 9             # <<<<<<<<<<<<<<
  *             break
  *     if pos < 0:
 */
       __pyx_v_pos = (__pyx_v_i + 9);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":307
- *         if s[i] == b"o" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"order by ", 9) == 0:
+      /* "processor/parsers/_slowlog_fingerprint.pxi":262
+ *         ):
  *             pos = i + 9
  *             break             # <<<<<<<<<<<<<<
  *     if pos < 0:
@@ -9169,18 +9309,18 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
 */
       goto __pyx_L4_break;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":305
+      /* "processor/parsers/_slowlog_fingerprint.pxi":257
  *     cdef Py_ssize_t i, pos = -1, o, e, f
  *     for i in range(n - 8):
- *         if s[i] == b"o" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"order by ", 9) == 0:             # <<<<<<<<<<<<<<
- *             pos = i + 9
- *             break
+ *         if (             # <<<<<<<<<<<<<<
+ *             s[i] == b"o" and (i == 0 or not is_word(s[i - 1]))
+ *             and memcmp(s + i, b"order by ", 9) == 0
 */
     }
   }
   __pyx_L4_break:;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":308
+  /* "processor/parsers/_slowlog_fingerprint.pxi":263
  *             pos = i + 9
  *             break
  *     if pos < 0:             # <<<<<<<<<<<<<<
@@ -9190,7 +9330,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
   __pyx_t_4 = (__pyx_v_pos < 0);
   if (__pyx_t_4) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":309
+    /* "processor/parsers/_slowlog_fingerprint.pxi":264
  *             break
  *     if pos < 0:
  *         memcpy(d, s, n)             # <<<<<<<<<<<<<<
@@ -9199,7 +9339,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
 */
     (void)(memcpy(__pyx_v_d, __pyx_v_s, __pyx_v_n));
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":310
+    /* "processor/parsers/_slowlog_fingerprint.pxi":265
  *     if pos < 0:
  *         memcpy(d, s, n)
  *         return n             # <<<<<<<<<<<<<<
@@ -9209,7 +9349,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
     __pyx_r = __pyx_v_n;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":308
+    /* "processor/parsers/_slowlog_fingerprint.pxi":263
  *             pos = i + 9
  *             break
  *     if pos < 0:             # <<<<<<<<<<<<<<
@@ -9218,7 +9358,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":311
+  /* "processor/parsers/_slowlog_fingerprint.pxi":266
  *         memcpy(d, s, n)
  *         return n
  *     memcpy(d, s, pos)             # <<<<<<<<<<<<<<
@@ -9227,7 +9367,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
 */
   (void)(memcpy(__pyx_v_d, __pyx_v_s, __pyx_v_pos));
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":312
+  /* "processor/parsers/_slowlog_fingerprint.pxi":267
  *         return n
  *     memcpy(d, s, pos)
  *     o = pos             # <<<<<<<<<<<<<<
@@ -9236,7 +9376,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
 */
   __pyx_v_o = __pyx_v_pos;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":313
+  /* "processor/parsers/_slowlog_fingerprint.pxi":268
  *     memcpy(d, s, pos)
  *     o = pos
  *     while True:             # <<<<<<<<<<<<<<
@@ -9245,7 +9385,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
 */
   while (1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":314
+    /* "processor/parsers/_slowlog_fingerprint.pxi":269
  *     o = pos
  *     while True:
  *         f = -1             # <<<<<<<<<<<<<<
@@ -9254,7 +9394,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
 */
     __pyx_v_f = -1L;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":315
+    /* "processor/parsers/_slowlog_fingerprint.pxi":270
  *     while True:
  *         f = -1
  *         e = pos + 1             # <<<<<<<<<<<<<<
@@ -9263,7 +9403,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
 */
     __pyx_v_e = (__pyx_v_pos + 1);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":316
+    /* "processor/parsers/_slowlog_fingerprint.pxi":271
  *         f = -1
  *         e = pos + 1
  *         while e < n:             # <<<<<<<<<<<<<<
@@ -9274,7 +9414,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
       __pyx_t_4 = (__pyx_v_e < __pyx_v_n);
       if (!__pyx_t_4) break;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":317
+      /* "processor/parsers/_slowlog_fingerprint.pxi":272
  *         e = pos + 1
  *         while e < n:
  *             if is_space(s[e]):             # <<<<<<<<<<<<<<
@@ -9284,7 +9424,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
       __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_is_space((__pyx_v_s[__pyx_v_e]));
       if (__pyx_t_4) {
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":318
+        /* "processor/parsers/_slowlog_fingerprint.pxi":273
  *         while e < n:
  *             if is_space(s[e]):
  *                 f = e             # <<<<<<<<<<<<<<
@@ -9293,7 +9433,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
 */
         __pyx_v_f = __pyx_v_e;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":319
+        /* "processor/parsers/_slowlog_fingerprint.pxi":274
  *             if is_space(s[e]):
  *                 f = e
  *                 while f < n and is_space(s[f]):             # <<<<<<<<<<<<<<
@@ -9312,7 +9452,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
           __pyx_L18_bool_binop_done:;
           if (!__pyx_t_4) break;
 
-          /* "processor/parsers/_slowlog_fingerprint.pxi":320
+          /* "processor/parsers/_slowlog_fingerprint.pxi":275
  *                 f = e
  *                 while f < n and is_space(s[f]):
  *                     f += 1             # <<<<<<<<<<<<<<
@@ -9322,7 +9462,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
           __pyx_v_f = (__pyx_v_f + 1);
         }
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":321
+        /* "processor/parsers/_slowlog_fingerprint.pxi":276
  *                 while f < n and is_space(s[f]):
  *                     f += 1
  *                 if starts(s, n, f, b"asc", 3):             # <<<<<<<<<<<<<<
@@ -9332,7 +9472,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
         __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_f, __pyx_k_asc, 3);
         if (__pyx_t_4) {
 
-          /* "processor/parsers/_slowlog_fingerprint.pxi":322
+          /* "processor/parsers/_slowlog_fingerprint.pxi":277
  *                     f += 1
  *                 if starts(s, n, f, b"asc", 3):
  *                     break             # <<<<<<<<<<<<<<
@@ -9341,7 +9481,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
 */
           goto __pyx_L14_break;
 
-          /* "processor/parsers/_slowlog_fingerprint.pxi":321
+          /* "processor/parsers/_slowlog_fingerprint.pxi":276
  *                 while f < n and is_space(s[f]):
  *                     f += 1
  *                 if starts(s, n, f, b"asc", 3):             # <<<<<<<<<<<<<<
@@ -9350,7 +9490,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
 */
         }
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":323
+        /* "processor/parsers/_slowlog_fingerprint.pxi":278
  *                 if starts(s, n, f, b"asc", 3):
  *                     break
  *                 f = -1             # <<<<<<<<<<<<<<
@@ -9359,7 +9499,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
 */
         __pyx_v_f = -1L;
 
-        /* "processor/parsers/_slowlog_fingerprint.pxi":317
+        /* "processor/parsers/_slowlog_fingerprint.pxi":272
  *         e = pos + 1
  *         while e < n:
  *             if is_space(s[e]):             # <<<<<<<<<<<<<<
@@ -9368,7 +9508,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
 */
       }
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":324
+      /* "processor/parsers/_slowlog_fingerprint.pxi":279
  *                     break
  *                 f = -1
  *             e += 1             # <<<<<<<<<<<<<<
@@ -9379,7 +9519,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
     }
     __pyx_L14_break:;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":325
+    /* "processor/parsers/_slowlog_fingerprint.pxi":280
  *                 f = -1
  *             e += 1
  *         if f < 0:             # <<<<<<<<<<<<<<
@@ -9389,7 +9529,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
     __pyx_t_4 = (__pyx_v_f < 0);
     if (__pyx_t_4) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":326
+      /* "processor/parsers/_slowlog_fingerprint.pxi":281
  *             e += 1
  *         if f < 0:
  *             break             # <<<<<<<<<<<<<<
@@ -9398,7 +9538,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
 */
       goto __pyx_L12_break;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":325
+      /* "processor/parsers/_slowlog_fingerprint.pxi":280
  *                 f = -1
  *             e += 1
  *         if f < 0:             # <<<<<<<<<<<<<<
@@ -9407,7 +9547,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":327
+    /* "processor/parsers/_slowlog_fingerprint.pxi":282
  *         if f < 0:
  *             break
  *         memcpy(d + o, s + pos, e - pos)             # <<<<<<<<<<<<<<
@@ -9416,7 +9556,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
 */
     (void)(memcpy((__pyx_v_d + __pyx_v_o), (__pyx_v_s + __pyx_v_pos), (__pyx_v_e - __pyx_v_pos)));
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":328
+    /* "processor/parsers/_slowlog_fingerprint.pxi":283
  *             break
  *         memcpy(d + o, s + pos, e - pos)
  *         o += e - pos             # <<<<<<<<<<<<<<
@@ -9425,7 +9565,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
 */
     __pyx_v_o = (__pyx_v_o + (__pyx_v_e - __pyx_v_pos));
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":329
+    /* "processor/parsers/_slowlog_fingerprint.pxi":284
  *         memcpy(d + o, s + pos, e - pos)
  *         o += e - pos
  *         pos = f + 3             # <<<<<<<<<<<<<<
@@ -9436,7 +9576,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
   }
   __pyx_L12_break:;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":330
+  /* "processor/parsers/_slowlog_fingerprint.pxi":285
  *         o += e - pos
  *         pos = f + 3
  *     memcpy(d + o, s + pos, n - pos)             # <<<<<<<<<<<<<<
@@ -9445,7 +9585,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
 */
   (void)(memcpy((__pyx_v_d + __pyx_v_o), (__pyx_v_s + __pyx_v_pos), (__pyx_v_n - __pyx_v_pos)));
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":331
+  /* "processor/parsers/_slowlog_fingerprint.pxi":286
  *         pos = f + 3
  *     memcpy(d + o, s + pos, n - pos)
  *     return o + n - pos             # <<<<<<<<<<<<<<
@@ -9455,7 +9595,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
   __pyx_r = ((__pyx_v_o + __pyx_v_n) - __pyx_v_pos);
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":300
+  /* "processor/parsers/_slowlog_fingerprint.pxi":252
  * 
  * 
  * cdef Py_ssize_t strip_order_by_asc(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -9468,7 +9608,7 @@ static Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":337
+/* "processor/parsers/_slowlog_fingerprint.pxi":292
  * 
  * 
  * def configure(spec):             # <<<<<<<<<<<<<<
@@ -9516,32 +9656,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_spec,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(2, 337, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(2, 292, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 337, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 292, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "configure", 0) < (0)) __PYX_ERR(2, 337, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "configure", 0) < (0)) __PYX_ERR(2, 292, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("configure", 1, 1, 1, i); __PYX_ERR(2, 337, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("configure", 1, 1, 1, i); __PYX_ERR(2, 292, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 337, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 292, __pyx_L3_error)
     }
     __pyx_v_spec = values[0];
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("configure", 1, 1, 1, __pyx_nargs); __PYX_ERR(2, 337, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("configure", 1, 1, 1, __pyx_nargs); __PYX_ERR(2, 292, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -9567,7 +9707,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2configure(CYTHON_UNUSED
   __Pyx_RefNannyDeclarations
   __Pyx_RefNannySetupContext("configure", 0);
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":340
+  /* "processor/parsers/_slowlog_fingerprint.pxi":295
  *     """Give the compiled fingerprint the specification module (fingerprint_mysql)."""
  *     global _spec
  *     _spec = spec             # <<<<<<<<<<<<<<
@@ -9579,7 +9719,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2configure(CYTHON_UNUSED
   __Pyx_DECREF_SET(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_v_spec);
   __Pyx_GIVEREF(__pyx_v_spec);
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":337
+  /* "processor/parsers/_slowlog_fingerprint.pxi":292
  * 
  * 
  * def configure(spec):             # <<<<<<<<<<<<<<
@@ -9594,7 +9734,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_2configure(CYTHON_UNUSED
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":343
+/* "processor/parsers/_slowlog_fingerprint.pxi":298
  * 
  * 
  * cdef inline str latin1(const unsigned char* s, Py_ssize_t n):             # <<<<<<<<<<<<<<
@@ -9611,7 +9751,7 @@ static CYTHON_INLINE PyObject *__pyx_f_9processor_7parsers_8_slowlog_latin1(unsi
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("latin1", 0);
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":344
+  /* "processor/parsers/_slowlog_fingerprint.pxi":299
  * 
  * cdef inline str latin1(const unsigned char* s, Py_ssize_t n):
  *     return PyUnicode_DecodeLatin1(<const char*>s, n, NULL)             # <<<<<<<<<<<<<<
@@ -9619,13 +9759,13 @@ static CYTHON_INLINE PyObject *__pyx_f_9processor_7parsers_8_slowlog_latin1(unsi
  * 
 */
   __Pyx_XDECREF(__pyx_r);
-  __pyx_t_1 = PyUnicode_DecodeLatin1(((char const *)__pyx_v_s), __pyx_v_n, NULL); if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 344, __pyx_L1_error)
+  __pyx_t_1 = PyUnicode_DecodeLatin1(((char const *)__pyx_v_s), __pyx_v_n, NULL); if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 299, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_r = ((PyObject*)__pyx_t_1);
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":343
+  /* "processor/parsers/_slowlog_fingerprint.pxi":298
  * 
  * 
  * cdef inline str latin1(const unsigned char* s, Py_ssize_t n):             # <<<<<<<<<<<<<<
@@ -9644,7 +9784,7 @@ static CYTHON_INLINE PyObject *__pyx_f_9processor_7parsers_8_slowlog_latin1(unsi
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":351
+/* "processor/parsers/_slowlog_fingerprint.pxi":306
  * 
  * 
  * def fingerprint_latin1(str query):             # <<<<<<<<<<<<<<
@@ -9692,32 +9832,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_query,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(2, 351, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(2, 306, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 351, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 306, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "fingerprint_latin1", 0) < (0)) __PYX_ERR(2, 351, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "fingerprint_latin1", 0) < (0)) __PYX_ERR(2, 306, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("fingerprint_latin1", 1, 1, 1, i); __PYX_ERR(2, 351, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("fingerprint_latin1", 1, 1, 1, i); __PYX_ERR(2, 306, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 351, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 306, __pyx_L3_error)
     }
     __pyx_v_query = ((PyObject*)values[0]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("fingerprint_latin1", 1, 1, 1, __pyx_nargs); __PYX_ERR(2, 351, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("fingerprint_latin1", 1, 1, 1, __pyx_nargs); __PYX_ERR(2, 306, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -9728,7 +9868,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_query), (&PyUnicode_Type), 1, "query", 1))) __PYX_ERR(2, 351, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_query), (&PyUnicode_Type), 1, "query", 1))) __PYX_ERR(2, 306, __pyx_L1_error)
   __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(__pyx_self, __pyx_v_query);
 
   /* function exit code */
@@ -9781,18 +9921,18 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
   __Pyx_RefNannySetupContext("fingerprint_latin1", 0);
   __Pyx_INCREF(__pyx_v_query);
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":353
+  /* "processor/parsers/_slowlog_fingerprint.pxi":308
  * def fingerprint_latin1(str query):
  *     """`fingerprint_mysql.fingerprint_latin1(query)` (`embedded_numbers=False`)."""
  *     if not one_byte(query):             # <<<<<<<<<<<<<<
  *         return _spec.fingerprint_latin1(query)
  *     cdef chars s = <chars>PyUnicode_DATA(query)
 */
-  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_one_byte(__pyx_v_query); if (unlikely(__pyx_t_1 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(2, 353, __pyx_L1_error)
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_one_byte(__pyx_v_query); if (unlikely(__pyx_t_1 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(2, 308, __pyx_L1_error)
   __pyx_t_2 = (!__pyx_t_1);
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":354
+    /* "processor/parsers/_slowlog_fingerprint.pxi":309
  *     """`fingerprint_mysql.fingerprint_latin1(query)` (`embedded_numbers=False`)."""
  *     if not one_byte(query):
  *         return _spec.fingerprint_latin1(query)             # <<<<<<<<<<<<<<
@@ -9807,14 +9947,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
       PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_v_query};
       __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_fingerprint_latin1, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 354, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 309, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __pyx_r = __pyx_t_3;
     __pyx_t_3 = 0;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":353
+    /* "processor/parsers/_slowlog_fingerprint.pxi":308
  * def fingerprint_latin1(str query):
  *     """`fingerprint_mysql.fingerprint_latin1(query)` (`embedded_numbers=False`)."""
  *     if not one_byte(query):             # <<<<<<<<<<<<<<
@@ -9823,7 +9963,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":355
+  /* "processor/parsers/_slowlog_fingerprint.pxi":310
  *     if not one_byte(query):
  *         return _spec.fingerprint_latin1(query)
  *     cdef chars s = <chars>PyUnicode_DATA(query)             # <<<<<<<<<<<<<<
@@ -9832,7 +9972,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
   __pyx_v_s = ((__pyx_t_9processor_7parsers_8_slowlog_chars)PyUnicode_DATA(__pyx_v_query));
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":356
+  /* "processor/parsers/_slowlog_fingerprint.pxi":311
  *         return _spec.fingerprint_latin1(query)
  *     cdef chars s = <chars>PyUnicode_DATA(query)
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(query)             # <<<<<<<<<<<<<<
@@ -9841,7 +9981,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
   __pyx_v_n = PyUnicode_GET_LENGTH(__pyx_v_query);
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":357
+  /* "processor/parsers/_slowlog_fingerprint.pxi":312
  *     cdef chars s = <chars>PyUnicode_DATA(query)
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(query)
  *     if starts(s, n, 0, b"SELECT /[inserted by cython to avoid comment start]*!40001 SQL_NO_CACHE *[inserted by cython to avoid comment closer]/ * FROM `", 40):             # <<<<<<<<<<<<<<
@@ -9851,7 +9991,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
   __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, 0, __pyx_k_SELECT_40001_SQL_NO_CACHE_FROM, 40);
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":358
+    /* "processor/parsers/_slowlog_fingerprint.pxi":313
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(query)
  *     if starts(s, n, 0, b"SELECT /[inserted by cython to avoid comment start]*!40001 SQL_NO_CACHE *[inserted by cython to avoid comment closer]/ * FROM `", 40):
  *         return "mysqldump"             # <<<<<<<<<<<<<<
@@ -9863,7 +10003,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
     __pyx_r = __pyx_mstate_global->__pyx_n_u_mysqldump;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":357
+    /* "processor/parsers/_slowlog_fingerprint.pxi":312
  *     cdef chars s = <chars>PyUnicode_DATA(query)
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(query)
  *     if starts(s, n, 0, b"SELECT /[inserted by cython to avoid comment start]*!40001 SQL_NO_CACHE *[inserted by cython to avoid comment closer]/ * FROM `", 40):             # <<<<<<<<<<<<<<
@@ -9872,7 +10012,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":359
+  /* "processor/parsers/_slowlog_fingerprint.pxi":314
  *     if starts(s, n, 0, b"SELECT /[inserted by cython to avoid comment start]*!40001 SQL_NO_CACHE *[inserted by cython to avoid comment closer]/ * FROM `", 40):
  *         return "mysqldump"
  *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and _spec._PT_TOOL.search(query):             # <<<<<<<<<<<<<<
@@ -9885,7 +10025,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
     __pyx_t_2 = __pyx_t_1;
     goto __pyx_L6_bool_binop_done;
   }
-  __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_mstate_global->__pyx_n_u_PT_TOOL); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 359, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_mstate_global->__pyx_n_u_PT_TOOL); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 314, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
   __pyx_t_4 = __pyx_t_6;
   __Pyx_INCREF(__pyx_t_4);
@@ -9895,16 +10035,16 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
     __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_search, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 359, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 314, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
-  __pyx_t_1 = __Pyx_PyObject_IsTrue(__pyx_t_3); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(2, 359, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_IsTrue(__pyx_t_3); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(2, 314, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_t_2 = __pyx_t_1;
   __pyx_L6_bool_binop_done:;
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":360
+    /* "processor/parsers/_slowlog_fingerprint.pxi":315
  *         return "mysqldump"
  *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and _spec._PT_TOOL.search(query):
  *         return "percona-toolkit"             # <<<<<<<<<<<<<<
@@ -9916,7 +10056,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
     __pyx_r = __pyx_mstate_global->__pyx_kp_u_percona_toolkit;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":359
+    /* "processor/parsers/_slowlog_fingerprint.pxi":314
  *     if starts(s, n, 0, b"SELECT /[inserted by cython to avoid comment start]*!40001 SQL_NO_CACHE *[inserted by cython to avoid comment closer]/ * FROM `", 40):
  *         return "mysqldump"
  *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and _spec._PT_TOOL.search(query):             # <<<<<<<<<<<<<<
@@ -9925,7 +10065,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":361
+  /* "processor/parsers/_slowlog_fingerprint.pxi":316
  *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and _spec._PT_TOOL.search(query):
  *         return "percona-toolkit"
  *     if starts(s, n, 0, b"administrator command: ", 23):             # <<<<<<<<<<<<<<
@@ -9935,7 +10075,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
   __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, 0, __pyx_k_administrator_command, 23);
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":362
+    /* "processor/parsers/_slowlog_fingerprint.pxi":317
  *         return "percona-toolkit"
  *     if starts(s, n, 0, b"administrator command: ", 23):
  *         return query             # <<<<<<<<<<<<<<
@@ -9947,7 +10087,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
     __pyx_r = __pyx_v_query;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":361
+    /* "processor/parsers/_slowlog_fingerprint.pxi":316
  *     if has(s, n, b"/[inserted by cython to avoid comment start]*", 2) and _spec._PT_TOOL.search(query):
  *         return "percona-toolkit"
  *     if starts(s, n, 0, b"administrator command: ", 23):             # <<<<<<<<<<<<<<
@@ -9956,7 +10096,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":363
+  /* "processor/parsers/_slowlog_fingerprint.pxi":318
  *     if starts(s, n, 0, b"administrator command: ", 23):
  *         return query
  *     if ci_contains(s, n, b"call", 4):             # <<<<<<<<<<<<<<
@@ -9966,14 +10106,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
   __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_ci_contains(__pyx_v_s, __pyx_v_n, __pyx_k_call, 4);
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":364
+    /* "processor/parsers/_slowlog_fingerprint.pxi":319
  *         return query
  *     if ci_contains(s, n, b"call", 4):
  *         m = _spec._CALL.match(query)             # <<<<<<<<<<<<<<
  *         if m is not None:
  *             return _spec._lc(m.group(1))
 */
-    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_mstate_global->__pyx_n_u_CALL); if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 364, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_mstate_global->__pyx_n_u_CALL); if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 319, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __pyx_t_6 = __pyx_t_4;
     __Pyx_INCREF(__pyx_t_6);
@@ -9983,13 +10123,13 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
       __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_match, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 364, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 319, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __pyx_v_m = __pyx_t_3;
     __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":365
+    /* "processor/parsers/_slowlog_fingerprint.pxi":320
  *     if ci_contains(s, n, b"call", 4):
  *         m = _spec._CALL.match(query)
  *         if m is not None:             # <<<<<<<<<<<<<<
@@ -9999,7 +10139,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
     __pyx_t_2 = (__pyx_v_m != Py_None);
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":366
+      /* "processor/parsers/_slowlog_fingerprint.pxi":321
  *         m = _spec._CALL.match(query)
  *         if m is not None:
  *             return _spec._lc(m.group(1))             # <<<<<<<<<<<<<<
@@ -10016,7 +10156,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
         PyObject *__pyx_callargs[2] = {__pyx_t_7, __pyx_mstate_global->__pyx_int_1};
         __pyx_t_6 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_group, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
-        if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 366, __pyx_L1_error)
+        if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 321, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_6);
       }
       __pyx_t_5 = 0;
@@ -10025,14 +10165,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
         __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_lc, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
         __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-        if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 366, __pyx_L1_error)
+        if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 321, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_3);
       }
       __pyx_r = __pyx_t_3;
       __pyx_t_3 = 0;
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":365
+      /* "processor/parsers/_slowlog_fingerprint.pxi":320
  *     if ci_contains(s, n, b"call", 4):
  *         m = _spec._CALL.match(query)
  *         if m is not None:             # <<<<<<<<<<<<<<
@@ -10041,7 +10181,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":363
+    /* "processor/parsers/_slowlog_fingerprint.pxi":318
  *     if starts(s, n, 0, b"administrator command: ", 23):
  *         return query
  *     if ci_contains(s, n, b"call", 4):             # <<<<<<<<<<<<<<
@@ -10050,7 +10190,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":367
+  /* "processor/parsers/_slowlog_fingerprint.pxi":322
  *         if m is not None:
  *             return _spec._lc(m.group(1))
  *     if ci_at(s, n, 0, b"insert", 6) or ci_at(s, n, 0, b"replace", 7):             # <<<<<<<<<<<<<<
@@ -10068,14 +10208,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
   __pyx_L12_bool_binop_done:;
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":368
+    /* "processor/parsers/_slowlog_fingerprint.pxi":323
  *             return _spec._lc(m.group(1))
  *     if ci_at(s, n, 0, b"insert", 6) or ci_at(s, n, 0, b"replace", 7):
  *         m = _spec._MULTI_INSERT.match(query)             # <<<<<<<<<<<<<<
  *         if m is not None:
  *             query = m.group(1)
 */
-    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_mstate_global->__pyx_n_u_MULTI_INSERT); if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 368, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_mstate_global->__pyx_n_u_MULTI_INSERT); if (unlikely(!__pyx_t_4)) __PYX_ERR(2, 323, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __pyx_t_6 = __pyx_t_4;
     __Pyx_INCREF(__pyx_t_6);
@@ -10085,13 +10225,13 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
       __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_match, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 368, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 323, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __Pyx_XDECREF_SET(__pyx_v_m, __pyx_t_3);
     __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":369
+    /* "processor/parsers/_slowlog_fingerprint.pxi":324
  *     if ci_at(s, n, 0, b"insert", 6) or ci_at(s, n, 0, b"replace", 7):
  *         m = _spec._MULTI_INSERT.match(query)
  *         if m is not None:             # <<<<<<<<<<<<<<
@@ -10101,7 +10241,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
     __pyx_t_2 = (__pyx_v_m != Py_None);
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":370
+      /* "processor/parsers/_slowlog_fingerprint.pxi":325
  *         m = _spec._MULTI_INSERT.match(query)
  *         if m is not None:
  *             query = m.group(1)             # <<<<<<<<<<<<<<
@@ -10115,14 +10255,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
         PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_mstate_global->__pyx_int_1};
         __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_group, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-        if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 370, __pyx_L1_error)
+        if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 325, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_3);
       }
-      if (!(likely(PyUnicode_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_3))) __PYX_ERR(2, 370, __pyx_L1_error)
+      if (!(likely(PyUnicode_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_3))) __PYX_ERR(2, 325, __pyx_L1_error)
       __Pyx_DECREF_SET(__pyx_v_query, ((PyObject*)__pyx_t_3));
       __pyx_t_3 = 0;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":371
+      /* "processor/parsers/_slowlog_fingerprint.pxi":326
  *         if m is not None:
  *             query = m.group(1)
  *             s = <chars>PyUnicode_DATA(query)             # <<<<<<<<<<<<<<
@@ -10131,7 +10271,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
       __pyx_v_s = ((__pyx_t_9processor_7parsers_8_slowlog_chars)PyUnicode_DATA(__pyx_v_query));
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":372
+      /* "processor/parsers/_slowlog_fingerprint.pxi":327
  *             query = m.group(1)
  *             s = <chars>PyUnicode_DATA(query)
  *             n = PyUnicode_GET_LENGTH(query)             # <<<<<<<<<<<<<<
@@ -10140,7 +10280,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
       __pyx_v_n = PyUnicode_GET_LENGTH(__pyx_v_query);
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":369
+      /* "processor/parsers/_slowlog_fingerprint.pxi":324
  *     if ci_at(s, n, 0, b"insert", 6) or ci_at(s, n, 0, b"replace", 7):
  *         m = _spec._MULTI_INSERT.match(query)
  *         if m is not None:             # <<<<<<<<<<<<<<
@@ -10149,7 +10289,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":367
+    /* "processor/parsers/_slowlog_fingerprint.pxi":322
  *         if m is not None:
  *             return _spec._lc(m.group(1))
  *     if ci_at(s, n, 0, b"insert", 6) or ci_at(s, n, 0, b"replace", 7):             # <<<<<<<<<<<<<<
@@ -10158,7 +10298,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":376
+  /* "processor/parsers/_slowlog_fingerprint.pxi":331
  *     cdef unsigned char stack_a[STACK]
  *     cdef unsigned char stack_b[STACK]
  *     cdef unsigned char* a = stack_a             # <<<<<<<<<<<<<<
@@ -10167,7 +10307,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
   __pyx_v_a = __pyx_v_stack_a;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":377
+  /* "processor/parsers/_slowlog_fingerprint.pxi":332
  *     cdef unsigned char stack_b[STACK]
  *     cdef unsigned char* a = stack_a
  *     cdef unsigned char* b = stack_b             # <<<<<<<<<<<<<<
@@ -10176,7 +10316,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
   __pyx_v_b = __pyx_v_stack_b;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":378
+  /* "processor/parsers/_slowlog_fingerprint.pxi":333
  *     cdef unsigned char* a = stack_a
  *     cdef unsigned char* b = stack_b
  *     cdef unsigned char* heap = NULL             # <<<<<<<<<<<<<<
@@ -10185,7 +10325,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
   __pyx_v_heap = NULL;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":379
+  /* "processor/parsers/_slowlog_fingerprint.pxi":334
  *     cdef unsigned char* b = stack_b
  *     cdef unsigned char* heap = NULL
  *     if 2 * n + 16 > STACK:             # <<<<<<<<<<<<<<
@@ -10195,7 +10335,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
   __pyx_t_2 = (((2 * __pyx_v_n) + 16) > __pyx_e_9processor_7parsers_8_slowlog_STACK);
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":380
+    /* "processor/parsers/_slowlog_fingerprint.pxi":335
  *     cdef unsigned char* heap = NULL
  *     if 2 * n + 16 > STACK:
  *         heap = <unsigned char*>malloc(2 * (2 * n + 16))             # <<<<<<<<<<<<<<
@@ -10204,7 +10344,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
     __pyx_v_heap = ((unsigned char *)malloc((2 * ((2 * __pyx_v_n) + 16))));
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":381
+    /* "processor/parsers/_slowlog_fingerprint.pxi":336
  *     if 2 * n + 16 > STACK:
  *         heap = <unsigned char*>malloc(2 * (2 * n + 16))
  *         if heap == NULL:             # <<<<<<<<<<<<<<
@@ -10214,16 +10354,16 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
     __pyx_t_2 = (__pyx_v_heap == NULL);
     if (unlikely(__pyx_t_2)) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":382
+      /* "processor/parsers/_slowlog_fingerprint.pxi":337
  *         heap = <unsigned char*>malloc(2 * (2 * n + 16))
  *         if heap == NULL:
  *             raise MemoryError()             # <<<<<<<<<<<<<<
  *         a = heap
  *         b = heap + 2 * n + 16
 */
-      PyErr_NoMemory(); __PYX_ERR(2, 382, __pyx_L1_error)
+      PyErr_NoMemory(); __PYX_ERR(2, 337, __pyx_L1_error)
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":381
+      /* "processor/parsers/_slowlog_fingerprint.pxi":336
  *     if 2 * n + 16 > STACK:
  *         heap = <unsigned char*>malloc(2 * (2 * n + 16))
  *         if heap == NULL:             # <<<<<<<<<<<<<<
@@ -10232,7 +10372,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":383
+    /* "processor/parsers/_slowlog_fingerprint.pxi":338
  *         if heap == NULL:
  *             raise MemoryError()
  *         a = heap             # <<<<<<<<<<<<<<
@@ -10241,7 +10381,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
     __pyx_v_a = __pyx_v_heap;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":384
+    /* "processor/parsers/_slowlog_fingerprint.pxi":339
  *             raise MemoryError()
  *         a = heap
  *         b = heap + 2 * n + 16             # <<<<<<<<<<<<<<
@@ -10250,7 +10390,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
     __pyx_v_b = ((__pyx_v_heap + (2 * __pyx_v_n)) + 16);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":379
+    /* "processor/parsers/_slowlog_fingerprint.pxi":334
  *     cdef unsigned char* b = stack_b
  *     cdef unsigned char* heap = NULL
  *     if 2 * n + 16 > STACK:             # <<<<<<<<<<<<<<
@@ -10259,7 +10399,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":385
+  /* "processor/parsers/_slowlog_fingerprint.pxi":340
  *         a = heap
  *         b = heap + 2 * n + 16
  *     try:             # <<<<<<<<<<<<<<
@@ -10268,7 +10408,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
 */
   /*try:*/ {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":386
+    /* "processor/parsers/_slowlog_fingerprint.pxi":341
  *         b = heap + 2 * n + 16
  *     try:
  *         return _passes(s, n, a, b)             # <<<<<<<<<<<<<<
@@ -10276,14 +10416,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
  *         free(heap)
 */
     __Pyx_XDECREF(__pyx_r);
-    __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_v_s, __pyx_v_n, __pyx_v_a, __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 386, __pyx_L18_error)
+    __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_v_s, __pyx_v_n, __pyx_v_a, __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 341, __pyx_L18_error)
     __Pyx_GOTREF(__pyx_t_3);
     __pyx_r = __pyx_t_3;
     __pyx_t_3 = 0;
     goto __pyx_L17_return;
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":388
+  /* "processor/parsers/_slowlog_fingerprint.pxi":343
  *         return _passes(s, n, a, b)
  *     finally:
  *         free(heap)             # <<<<<<<<<<<<<<
@@ -10334,7 +10474,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
     }
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":351
+  /* "processor/parsers/_slowlog_fingerprint.pxi":306
  * 
  * 
  * def fingerprint_latin1(str query):             # <<<<<<<<<<<<<<
@@ -10358,7 +10498,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_4fingerprint_latin1(CYTH
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":391
+/* "processor/parsers/_slowlog_fingerprint.pxi":346
  * 
  * 
  * cdef str _passes(chars s, Py_ssize_t n, unsigned char* a, unsigned char* b):             # <<<<<<<<<<<<<<
@@ -10387,7 +10527,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_passes", 0);
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":393
+  /* "processor/parsers/_slowlog_fingerprint.pxi":348
  * cdef str _passes(chars s, Py_ssize_t n, unsigned char* a, unsigned char* b):
  *     # Each pass reads `cur` and writes the buffer `cur` is not; the first reads the query.
  *     cdef chars cur = s             # <<<<<<<<<<<<<<
@@ -10396,7 +10536,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
   __pyx_v_cur = __pyx_v_s;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":394
+  /* "processor/parsers/_slowlog_fingerprint.pxi":349
  *     # Each pass reads `cur` and writes the buffer `cur` is not; the first reads the query.
  *     cdef chars cur = s
  *     cdef unsigned char* dst = a             # <<<<<<<<<<<<<<
@@ -10405,7 +10545,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
   __pyx_v_dst = __pyx_v_a;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":395
+  /* "processor/parsers/_slowlog_fingerprint.pxi":350
  *     cdef chars cur = s
  *     cdef unsigned char* dst = a
  *     if has(cur, n, b"/[inserted by cython to avoid comment start]*", 2):             # <<<<<<<<<<<<<<
@@ -10415,7 +10555,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
   __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_v_cur, __pyx_v_n, __pyx_k__2, 2);
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":396
+    /* "processor/parsers/_slowlog_fingerprint.pxi":351
  *     cdef unsigned char* dst = a
  *     if has(cur, n, b"/[inserted by cython to avoid comment start]*", 2):
  *         n = strip_mlc(cur, n, dst)             # <<<<<<<<<<<<<<
@@ -10424,7 +10564,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
     __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_strip_mlc(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":397
+    /* "processor/parsers/_slowlog_fingerprint.pxi":352
  *     if has(cur, n, b"/[inserted by cython to avoid comment start]*", 2):
  *         n = strip_mlc(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
@@ -10441,7 +10581,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
     __pyx_v_cur = __pyx_t_2;
     __pyx_v_dst = __pyx_t_3;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":395
+    /* "processor/parsers/_slowlog_fingerprint.pxi":350
  *     cdef chars cur = s
  *     cdef unsigned char* dst = a
  *     if has(cur, n, b"/[inserted by cython to avoid comment start]*", 2):             # <<<<<<<<<<<<<<
@@ -10450,7 +10590,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":398
+  /* "processor/parsers/_slowlog_fingerprint.pxi":353
  *         n = strip_mlc(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)
  *     if has(cur, n, b"--", 2) or memchr(cur, b"#", n) != NULL:             # <<<<<<<<<<<<<<
@@ -10468,7 +10608,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
   __pyx_L5_bool_binop_done:;
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":399
+    /* "processor/parsers/_slowlog_fingerprint.pxi":354
  *         cur, dst = dst, (b if dst == a else a)
  *     if has(cur, n, b"--", 2) or memchr(cur, b"#", n) != NULL:
  *         n = strip_olc(cur, n, dst)             # <<<<<<<<<<<<<<
@@ -10477,7 +10617,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
     __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_strip_olc(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":400
+    /* "processor/parsers/_slowlog_fingerprint.pxi":355
  *     if has(cur, n, b"--", 2) or memchr(cur, b"#", n) != NULL:
  *         n = strip_olc(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
@@ -10494,7 +10634,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
     __pyx_v_cur = __pyx_t_3;
     __pyx_v_dst = __pyx_t_2;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":398
+    /* "processor/parsers/_slowlog_fingerprint.pxi":353
  *         n = strip_mlc(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)
  *     if has(cur, n, b"--", 2) or memchr(cur, b"#", n) != NULL:             # <<<<<<<<<<<<<<
@@ -10503,7 +10643,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":401
+  /* "processor/parsers/_slowlog_fingerprint.pxi":356
  *         n = strip_olc(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)
  *     if ci_at(cur, n, 0, b"use ", 4):             # <<<<<<<<<<<<<<
@@ -10513,26 +10653,26 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
   __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_ci_at(__pyx_v_cur, __pyx_v_n, 0, __pyx_k_use, 4);
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":402
+    /* "processor/parsers/_slowlog_fingerprint.pxi":357
  *         cur, dst = dst, (b if dst == a else a)
  *     if ci_at(cur, n, 0, b"use ", 4):
  *         query = latin1(cur, n)             # <<<<<<<<<<<<<<
  *         m = _spec._USE.match(query)
  *         if m is not None:
 */
-    __pyx_t_5 = __pyx_f_9processor_7parsers_8_slowlog_latin1(__pyx_v_cur, __pyx_v_n); if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 402, __pyx_L1_error)
+    __pyx_t_5 = __pyx_f_9processor_7parsers_8_slowlog_latin1(__pyx_v_cur, __pyx_v_n); if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 357, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_v_query = __pyx_t_5;
     __pyx_t_5 = 0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":403
+    /* "processor/parsers/_slowlog_fingerprint.pxi":358
  *     if ci_at(cur, n, 0, b"use ", 4):
  *         query = latin1(cur, n)
  *         m = _spec._USE.match(query)             # <<<<<<<<<<<<<<
  *         if m is not None:
  *             return "use ?" + query[m.end():]
 */
-    __pyx_t_7 = __Pyx_PyObject_GetAttrStr(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_mstate_global->__pyx_n_u_USE); if (unlikely(!__pyx_t_7)) __PYX_ERR(2, 403, __pyx_L1_error)
+    __pyx_t_7 = __Pyx_PyObject_GetAttrStr(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_mstate_global->__pyx_n_u_USE); if (unlikely(!__pyx_t_7)) __PYX_ERR(2, 358, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
     __pyx_t_6 = __pyx_t_7;
     __Pyx_INCREF(__pyx_t_6);
@@ -10542,13 +10682,13 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
       __pyx_t_5 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_match, __pyx_callargs+__pyx_t_8, (2-__pyx_t_8) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-      if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 403, __pyx_L1_error)
+      if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 358, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
     }
     __pyx_v_m = __pyx_t_5;
     __pyx_t_5 = 0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":404
+    /* "processor/parsers/_slowlog_fingerprint.pxi":359
  *         query = latin1(cur, n)
  *         m = _spec._USE.match(query)
  *         if m is not None:             # <<<<<<<<<<<<<<
@@ -10558,7 +10698,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
     __pyx_t_1 = (__pyx_v_m != Py_None);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":405
+      /* "processor/parsers/_slowlog_fingerprint.pxi":360
  *         m = _spec._USE.match(query)
  *         if m is not None:
  *             return "use ?" + query[m.end():]             # <<<<<<<<<<<<<<
@@ -10573,21 +10713,21 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
         PyObject *__pyx_callargs[2] = {__pyx_t_7, NULL};
         __pyx_t_5 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_end, __pyx_callargs+__pyx_t_8, (1-__pyx_t_8) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
-        if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 405, __pyx_L1_error)
+        if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 360, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_5);
       }
-      __pyx_t_7 = __Pyx_PyObject_GetSlice(__pyx_v_query, 0, 0, &__pyx_t_5, NULL, NULL, 0, 0, 0); if (unlikely(!__pyx_t_7)) __PYX_ERR(2, 405, __pyx_L1_error)
+      __pyx_t_7 = __Pyx_PyObject_GetSlice(__pyx_v_query, 0, 0, &__pyx_t_5, NULL, NULL, 0, 0, 0); if (unlikely(!__pyx_t_7)) __PYX_ERR(2, 360, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_7);
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      __pyx_t_5 = PyNumber_Add(__pyx_mstate_global->__pyx_kp_u_use_2, __pyx_t_7); if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 405, __pyx_L1_error)
+      __pyx_t_5 = PyNumber_Add(__pyx_mstate_global->__pyx_kp_u_use_2, __pyx_t_7); if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 360, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-      if (!(likely(PyUnicode_CheckExact(__pyx_t_5))||((__pyx_t_5) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_5))) __PYX_ERR(2, 405, __pyx_L1_error)
+      if (!(likely(PyUnicode_CheckExact(__pyx_t_5))||((__pyx_t_5) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_5))) __PYX_ERR(2, 360, __pyx_L1_error)
       __pyx_r = ((PyObject*)__pyx_t_5);
       __pyx_t_5 = 0;
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":404
+      /* "processor/parsers/_slowlog_fingerprint.pxi":359
  *         query = latin1(cur, n)
  *         m = _spec._USE.match(query)
  *         if m is not None:             # <<<<<<<<<<<<<<
@@ -10596,7 +10736,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":401
+    /* "processor/parsers/_slowlog_fingerprint.pxi":356
  *         n = strip_olc(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)
  *     if ci_at(cur, n, 0, b"use ", 4):             # <<<<<<<<<<<<<<
@@ -10605,7 +10745,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":406
+  /* "processor/parsers/_slowlog_fingerprint.pxi":361
  *         if m is not None:
  *             return "use ?" + query[m.end():]
  *     if memchr(cur, b"\\", n) != NULL:             # <<<<<<<<<<<<<<
@@ -10615,7 +10755,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
   __pyx_t_1 = (memchr(__pyx_v_cur, '\\', __pyx_v_n) != NULL);
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":407
+    /* "processor/parsers/_slowlog_fingerprint.pxi":362
  *             return "use ?" + query[m.end():]
  *     if memchr(cur, b"\\", n) != NULL:
  *         n = strip_escaped_quotes(cur, n, dst)             # <<<<<<<<<<<<<<
@@ -10624,7 +10764,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
     __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_strip_escaped_quotes(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":408
+    /* "processor/parsers/_slowlog_fingerprint.pxi":363
  *     if memchr(cur, b"\\", n) != NULL:
  *         n = strip_escaped_quotes(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
@@ -10641,7 +10781,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
     __pyx_v_cur = __pyx_t_2;
     __pyx_v_dst = __pyx_t_3;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":406
+    /* "processor/parsers/_slowlog_fingerprint.pxi":361
  *         if m is not None:
  *             return "use ?" + query[m.end():]
  *     if memchr(cur, b"\\", n) != NULL:             # <<<<<<<<<<<<<<
@@ -10650,7 +10790,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":409
+  /* "processor/parsers/_slowlog_fingerprint.pxi":364
  *         n = strip_escaped_quotes(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)
  *     if memchr(cur, b'"', n) != NULL:             # <<<<<<<<<<<<<<
@@ -10660,7 +10800,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
   __pyx_t_1 = (memchr(__pyx_v_cur, '"', __pyx_v_n) != NULL);
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":410
+    /* "processor/parsers/_slowlog_fingerprint.pxi":365
  *         cur, dst = dst, (b if dst == a else a)
  *     if memchr(cur, b'"', n) != NULL:
  *         n = replace_quoted(cur, n, dst, b'"')             # <<<<<<<<<<<<<<
@@ -10669,7 +10809,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
     __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_v_cur, __pyx_v_n, __pyx_v_dst, '"');
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":411
+    /* "processor/parsers/_slowlog_fingerprint.pxi":366
  *     if memchr(cur, b'"', n) != NULL:
  *         n = replace_quoted(cur, n, dst, b'"')
  *         cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
@@ -10686,7 +10826,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
     __pyx_v_cur = __pyx_t_3;
     __pyx_v_dst = __pyx_t_2;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":409
+    /* "processor/parsers/_slowlog_fingerprint.pxi":364
  *         n = strip_escaped_quotes(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)
  *     if memchr(cur, b'"', n) != NULL:             # <<<<<<<<<<<<<<
@@ -10695,7 +10835,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":412
+  /* "processor/parsers/_slowlog_fingerprint.pxi":367
  *         n = replace_quoted(cur, n, dst, b'"')
  *         cur, dst = dst, (b if dst == a else a)
  *     if memchr(cur, b"'", n) != NULL:             # <<<<<<<<<<<<<<
@@ -10705,7 +10845,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
   __pyx_t_1 = (memchr(__pyx_v_cur, '\'', __pyx_v_n) != NULL);
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":413
+    /* "processor/parsers/_slowlog_fingerprint.pxi":368
  *         cur, dst = dst, (b if dst == a else a)
  *     if memchr(cur, b"'", n) != NULL:
  *         n = replace_quoted(cur, n, dst, b"'")             # <<<<<<<<<<<<<<
@@ -10714,7 +10854,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
     __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_replace_quoted(__pyx_v_cur, __pyx_v_n, __pyx_v_dst, '\'');
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":414
+    /* "processor/parsers/_slowlog_fingerprint.pxi":369
  *     if memchr(cur, b"'", n) != NULL:
  *         n = replace_quoted(cur, n, dst, b"'")
  *         cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
@@ -10731,7 +10871,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
     __pyx_v_cur = __pyx_t_2;
     __pyx_v_dst = __pyx_t_3;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":412
+    /* "processor/parsers/_slowlog_fingerprint.pxi":367
  *         n = replace_quoted(cur, n, dst, b'"')
  *         cur, dst = dst, (b if dst == a else a)
  *     if memchr(cur, b"'", n) != NULL:             # <<<<<<<<<<<<<<
@@ -10740,7 +10880,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":415
+  /* "processor/parsers/_slowlog_fingerprint.pxi":370
  *         n = replace_quoted(cur, n, dst, b"'")
  *         cur, dst = dst, (b if dst == a else a)
  *     if ci_contains(cur, n, b"true", 4) or ci_contains(cur, n, b"false", 5):             # <<<<<<<<<<<<<<
@@ -10758,7 +10898,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
   __pyx_L13_bool_binop_done:;
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":416
+    /* "processor/parsers/_slowlog_fingerprint.pxi":371
  *         cur, dst = dst, (b if dst == a else a)
  *     if ci_contains(cur, n, b"true", 4) or ci_contains(cur, n, b"false", 5):
  *         n = replace_bools(cur, n, dst)             # <<<<<<<<<<<<<<
@@ -10767,7 +10907,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
     __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_replace_bools(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":417
+    /* "processor/parsers/_slowlog_fingerprint.pxi":372
  *     if ci_contains(cur, n, b"true", 4) or ci_contains(cur, n, b"false", 5):
  *         n = replace_bools(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
@@ -10784,7 +10924,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
     __pyx_v_cur = __pyx_t_3;
     __pyx_v_dst = __pyx_t_2;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":415
+    /* "processor/parsers/_slowlog_fingerprint.pxi":370
  *         n = replace_quoted(cur, n, dst, b"'")
  *         cur, dst = dst, (b if dst == a else a)
  *     if ci_contains(cur, n, b"true", 4) or ci_contains(cur, n, b"false", 5):             # <<<<<<<<<<<<<<
@@ -10793,7 +10933,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":418
+  /* "processor/parsers/_slowlog_fingerprint.pxi":373
  *         n = replace_bools(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)
  *     n = replace_numbers(cur, n, dst)             # <<<<<<<<<<<<<<
@@ -10802,7 +10942,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
   __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_replace_numbers(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":419
+  /* "processor/parsers/_slowlog_fingerprint.pxi":374
  *         cur, dst = dst, (b if dst == a else a)
  *     n = replace_numbers(cur, n, dst)
  *     cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
@@ -10819,7 +10959,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
   __pyx_v_cur = __pyx_t_2;
   __pyx_v_dst = __pyx_t_3;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":420
+  /* "processor/parsers/_slowlog_fingerprint.pxi":375
  *     n = replace_numbers(cur, n, dst)
  *     cur, dst = dst, (b if dst == a else a)
  *     n = squeeze_lower(cur, n, dst)             # <<<<<<<<<<<<<<
@@ -10828,7 +10968,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
   __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_squeeze_lower(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":421
+  /* "processor/parsers/_slowlog_fingerprint.pxi":376
  *     cur, dst = dst, (b if dst == a else a)
  *     n = squeeze_lower(cur, n, dst)
  *     cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
@@ -10845,7 +10985,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
   __pyx_v_cur = __pyx_t_3;
   __pyx_v_dst = __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":422
+  /* "processor/parsers/_slowlog_fingerprint.pxi":377
  *     n = squeeze_lower(cur, n, dst)
  *     cur, dst = dst, (b if dst == a else a)
  *     if has(cur, n, b"null", 4):             # <<<<<<<<<<<<<<
@@ -10855,7 +10995,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
   __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_v_cur, __pyx_v_n, __pyx_k_null, 4);
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":423
+    /* "processor/parsers/_slowlog_fingerprint.pxi":378
  *     cur, dst = dst, (b if dst == a else a)
  *     if has(cur, n, b"null", 4):
  *         n = replace_nulls(cur, n, dst)             # <<<<<<<<<<<<<<
@@ -10864,7 +11004,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
     __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_replace_nulls(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":424
+    /* "processor/parsers/_slowlog_fingerprint.pxi":379
  *     if has(cur, n, b"null", 4):
  *         n = replace_nulls(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
@@ -10881,7 +11021,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
     __pyx_v_cur = __pyx_t_2;
     __pyx_v_dst = __pyx_t_3;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":422
+    /* "processor/parsers/_slowlog_fingerprint.pxi":377
  *     n = squeeze_lower(cur, n, dst)
  *     cur, dst = dst, (b if dst == a else a)
  *     if has(cur, n, b"null", 4):             # <<<<<<<<<<<<<<
@@ -10890,7 +11030,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":425
+  /* "processor/parsers/_slowlog_fingerprint.pxi":380
  *         n = replace_nulls(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)
  *     if memchr(cur, b"(", n) != NULL:             # <<<<<<<<<<<<<<
@@ -10900,7 +11040,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
   __pyx_t_1 = (memchr(__pyx_v_cur, '(', __pyx_v_n) != NULL);
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":426
+    /* "processor/parsers/_slowlog_fingerprint.pxi":381
  *         cur, dst = dst, (b if dst == a else a)
  *     if memchr(cur, b"(", n) != NULL:
  *         n = collapse_lists(cur, n, dst)             # <<<<<<<<<<<<<<
@@ -10909,7 +11049,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
     __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_collapse_lists(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":427
+    /* "processor/parsers/_slowlog_fingerprint.pxi":382
  *     if memchr(cur, b"(", n) != NULL:
  *         n = collapse_lists(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
@@ -10926,7 +11066,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
     __pyx_v_cur = __pyx_t_3;
     __pyx_v_dst = __pyx_t_2;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":425
+    /* "processor/parsers/_slowlog_fingerprint.pxi":380
  *         n = replace_nulls(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)
  *     if memchr(cur, b"(", n) != NULL:             # <<<<<<<<<<<<<<
@@ -10935,7 +11075,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":428
+  /* "processor/parsers/_slowlog_fingerprint.pxi":383
  *         n = collapse_lists(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)
  *     if has(cur, n, b"union", 5):             # <<<<<<<<<<<<<<
@@ -10945,18 +11085,18 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
   __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_v_cur, __pyx_v_n, __pyx_k_union, 5);
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":430
+    /* "processor/parsers/_slowlog_fingerprint.pxi":385
  *     if has(cur, n, b"union", 5):
  *         # The UNION rule (a back-reference) stays a regex; LIMIT and ORDER BY come after it.
  *         query = _spec._UNION.sub(r"\1 /[inserted by cython to avoid comment start]*repeat\2*[inserted by cython to avoid comment closer]/", latin1(cur, n))             # <<<<<<<<<<<<<<
  *         if "limit ?" in query:
  *             query = _spec._LIMIT.sub("limit ?", query, count=1)
 */
-    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_mstate_global->__pyx_n_u_UNION); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 430, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_mstate_global->__pyx_n_u_UNION); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 385, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __pyx_t_7 = __pyx_t_6;
     __Pyx_INCREF(__pyx_t_7);
-    __pyx_t_9 = __pyx_f_9processor_7parsers_8_slowlog_latin1(__pyx_v_cur, __pyx_v_n); if (unlikely(!__pyx_t_9)) __PYX_ERR(2, 430, __pyx_L1_error)
+    __pyx_t_9 = __pyx_f_9processor_7parsers_8_slowlog_latin1(__pyx_v_cur, __pyx_v_n); if (unlikely(!__pyx_t_9)) __PYX_ERR(2, 385, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_9);
     __pyx_t_8 = 0;
     {
@@ -10965,50 +11105,50 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
       __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
       __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 430, __pyx_L1_error)
+      if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 385, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
     }
     __Pyx_XDECREF_SET(__pyx_v_query, __pyx_t_5);
     __pyx_t_5 = 0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":431
+    /* "processor/parsers/_slowlog_fingerprint.pxi":386
  *         # The UNION rule (a back-reference) stays a regex; LIMIT and ORDER BY come after it.
  *         query = _spec._UNION.sub(r"\1 /[inserted by cython to avoid comment start]*repeat\2*[inserted by cython to avoid comment closer]/", latin1(cur, n))
  *         if "limit ?" in query:             # <<<<<<<<<<<<<<
  *             query = _spec._LIMIT.sub("limit ?", query, count=1)
  *         if "order by " in query and "asc" in query:
 */
-    __pyx_t_1 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u_limit, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(2, 431, __pyx_L1_error)
+    __pyx_t_1 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u_limit, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(2, 386, __pyx_L1_error)
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":432
+      /* "processor/parsers/_slowlog_fingerprint.pxi":387
  *         query = _spec._UNION.sub(r"\1 /[inserted by cython to avoid comment start]*repeat\2*[inserted by cython to avoid comment closer]/", latin1(cur, n))
  *         if "limit ?" in query:
  *             query = _spec._LIMIT.sub("limit ?", query, count=1)             # <<<<<<<<<<<<<<
  *         if "order by " in query and "asc" in query:
  *             query = _spec._strip_order_by_asc(query)
 */
-      __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_mstate_global->__pyx_n_u_LIMIT); if (unlikely(!__pyx_t_9)) __PYX_ERR(2, 432, __pyx_L1_error)
+      __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_9processor_7parsers_8_slowlog__spec, __pyx_mstate_global->__pyx_n_u_LIMIT); if (unlikely(!__pyx_t_9)) __PYX_ERR(2, 387, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_9);
       __pyx_t_6 = __pyx_t_9;
       __Pyx_INCREF(__pyx_t_6);
       __pyx_t_8 = 0;
       {
         PyObject *__pyx_callargs[3 + ((CYTHON_VECTORCALL) ? 1 : 0)] = {__pyx_t_6, __pyx_mstate_global->__pyx_kp_u_limit, __pyx_v_query};
-        __pyx_t_7 = __Pyx_MakeVectorcallBuilderKwds(1); if (unlikely(!__pyx_t_7)) __PYX_ERR(2, 432, __pyx_L1_error)
+        __pyx_t_7 = __Pyx_MakeVectorcallBuilderKwds(1); if (unlikely(!__pyx_t_7)) __PYX_ERR(2, 387, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_7);
-        if (__Pyx_VectorcallBuilder_AddArg(__pyx_mstate_global->__pyx_n_u_count, __pyx_mstate_global->__pyx_int_1, __pyx_t_7, __pyx_callargs+3, 0) < (0)) __PYX_ERR(2, 432, __pyx_L1_error)
+        if (__Pyx_VectorcallBuilder_AddArg(__pyx_mstate_global->__pyx_n_u_count, __pyx_mstate_global->__pyx_int_1, __pyx_t_7, __pyx_callargs+3, 0) < (0)) __PYX_ERR(2, 387, __pyx_L1_error)
         __pyx_t_5 = __Pyx_Object_VectorcallMethod_CallFromBuilder((PyObject*)__pyx_mstate_global->__pyx_n_u_sub, __pyx_callargs+__pyx_t_8, (3-__pyx_t_8) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET), __pyx_t_7);
         __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
         __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
         __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-        if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 432, __pyx_L1_error)
+        if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 387, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_5);
       }
       __Pyx_DECREF_SET(__pyx_v_query, __pyx_t_5);
       __pyx_t_5 = 0;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":431
+      /* "processor/parsers/_slowlog_fingerprint.pxi":386
  *         # The UNION rule (a back-reference) stays a regex; LIMIT and ORDER BY come after it.
  *         query = _spec._UNION.sub(r"\1 /[inserted by cython to avoid comment start]*repeat\2*[inserted by cython to avoid comment closer]/", latin1(cur, n))
  *         if "limit ?" in query:             # <<<<<<<<<<<<<<
@@ -11017,25 +11157,25 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":433
+    /* "processor/parsers/_slowlog_fingerprint.pxi":388
  *         if "limit ?" in query:
  *             query = _spec._LIMIT.sub("limit ?", query, count=1)
  *         if "order by " in query and "asc" in query:             # <<<<<<<<<<<<<<
  *             query = _spec._strip_order_by_asc(query)
  *         return query
 */
-    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u_order_by, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(2, 433, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u_order_by, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(2, 388, __pyx_L1_error)
     if (__pyx_t_4) {
     } else {
       __pyx_t_1 = __pyx_t_4;
       goto __pyx_L20_bool_binop_done;
     }
-    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_n_u_asc, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(2, 433, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_n_u_asc, __pyx_v_query, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(2, 388, __pyx_L1_error)
     __pyx_t_1 = __pyx_t_4;
     __pyx_L20_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":434
+      /* "processor/parsers/_slowlog_fingerprint.pxi":389
  *             query = _spec._LIMIT.sub("limit ?", query, count=1)
  *         if "order by " in query and "asc" in query:
  *             query = _spec._strip_order_by_asc(query)             # <<<<<<<<<<<<<<
@@ -11049,13 +11189,13 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
         PyObject *__pyx_callargs[2] = {__pyx_t_9, __pyx_v_query};
         __pyx_t_5 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_strip_order_by_asc, __pyx_callargs+__pyx_t_8, (2-__pyx_t_8) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
-        if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 434, __pyx_L1_error)
+        if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 389, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_5);
       }
       __Pyx_DECREF_SET(__pyx_v_query, __pyx_t_5);
       __pyx_t_5 = 0;
 
-      /* "processor/parsers/_slowlog_fingerprint.pxi":433
+      /* "processor/parsers/_slowlog_fingerprint.pxi":388
  *         if "limit ?" in query:
  *             query = _spec._LIMIT.sub("limit ?", query, count=1)
  *         if "order by " in query and "asc" in query:             # <<<<<<<<<<<<<<
@@ -11064,7 +11204,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
     }
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":435
+    /* "processor/parsers/_slowlog_fingerprint.pxi":390
  *         if "order by " in query and "asc" in query:
  *             query = _spec._strip_order_by_asc(query)
  *         return query             # <<<<<<<<<<<<<<
@@ -11074,12 +11214,12 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
     __Pyx_XDECREF(__pyx_r);
     __pyx_t_5 = __pyx_v_query;
     __Pyx_INCREF(__pyx_t_5);
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_5))||((__pyx_t_5) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_5))) __PYX_ERR(2, 435, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_5))||((__pyx_t_5) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_5))) __PYX_ERR(2, 390, __pyx_L1_error)
     __pyx_r = ((PyObject*)__pyx_t_5);
     __pyx_t_5 = 0;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":428
+    /* "processor/parsers/_slowlog_fingerprint.pxi":383
  *         n = collapse_lists(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)
  *     if has(cur, n, b"union", 5):             # <<<<<<<<<<<<<<
@@ -11088,7 +11228,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":436
+  /* "processor/parsers/_slowlog_fingerprint.pxi":391
  *             query = _spec._strip_order_by_asc(query)
  *         return query
  *     if has(cur, n, b"limit ?", 7):             # <<<<<<<<<<<<<<
@@ -11098,7 +11238,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
   __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_has(__pyx_v_cur, __pyx_v_n, __pyx_k_limit, 7);
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":437
+    /* "processor/parsers/_slowlog_fingerprint.pxi":392
  *         return query
  *     if has(cur, n, b"limit ?", 7):
  *         n = shorten_limit(cur, n, dst)             # <<<<<<<<<<<<<<
@@ -11107,7 +11247,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
     __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_shorten_limit(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":438
+    /* "processor/parsers/_slowlog_fingerprint.pxi":393
  *     if has(cur, n, b"limit ?", 7):
  *         n = shorten_limit(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)             # <<<<<<<<<<<<<<
@@ -11124,7 +11264,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
     __pyx_v_cur = __pyx_t_2;
     __pyx_v_dst = __pyx_t_3;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":436
+    /* "processor/parsers/_slowlog_fingerprint.pxi":391
  *             query = _spec._strip_order_by_asc(query)
  *         return query
  *     if has(cur, n, b"limit ?", 7):             # <<<<<<<<<<<<<<
@@ -11133,7 +11273,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":439
+  /* "processor/parsers/_slowlog_fingerprint.pxi":394
  *         n = shorten_limit(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)
  *     if has(cur, n, b"order by ", 9) and has(cur, n, b"asc", 3):             # <<<<<<<<<<<<<<
@@ -11151,7 +11291,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
   __pyx_L24_bool_binop_done:;
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":440
+    /* "processor/parsers/_slowlog_fingerprint.pxi":395
  *         cur, dst = dst, (b if dst == a else a)
  *     if has(cur, n, b"order by ", 9) and has(cur, n, b"asc", 3):
  *         n = strip_order_by_asc(cur, n, dst)             # <<<<<<<<<<<<<<
@@ -11160,7 +11300,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
     __pyx_v_n = __pyx_f_9processor_7parsers_8_slowlog_strip_order_by_asc(__pyx_v_cur, __pyx_v_n, __pyx_v_dst);
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":441
+    /* "processor/parsers/_slowlog_fingerprint.pxi":396
  *     if has(cur, n, b"order by ", 9) and has(cur, n, b"asc", 3):
  *         n = strip_order_by_asc(cur, n, dst)
  *         cur = dst             # <<<<<<<<<<<<<<
@@ -11169,7 +11309,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
     __pyx_v_cur = __pyx_v_dst;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":439
+    /* "processor/parsers/_slowlog_fingerprint.pxi":394
  *         n = shorten_limit(cur, n, dst)
  *         cur, dst = dst, (b if dst == a else a)
  *     if has(cur, n, b"order by ", 9) and has(cur, n, b"asc", 3):             # <<<<<<<<<<<<<<
@@ -11178,7 +11318,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":442
+  /* "processor/parsers/_slowlog_fingerprint.pxi":397
  *         n = strip_order_by_asc(cur, n, dst)
  *         cur = dst
  *     return latin1(cur, n)             # <<<<<<<<<<<<<<
@@ -11186,13 +11326,13 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
  * 
 */
   __Pyx_XDECREF(__pyx_r);
-  __pyx_t_5 = __pyx_f_9processor_7parsers_8_slowlog_latin1(__pyx_v_cur, __pyx_v_n); if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 442, __pyx_L1_error)
+  __pyx_t_5 = __pyx_f_9processor_7parsers_8_slowlog_latin1(__pyx_v_cur, __pyx_v_n); if (unlikely(!__pyx_t_5)) __PYX_ERR(2, 397, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_r = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":391
+  /* "processor/parsers/_slowlog_fingerprint.pxi":346
  * 
  * 
  * cdef str _passes(chars s, Py_ssize_t n, unsigned char* a, unsigned char* b):             # <<<<<<<<<<<<<<
@@ -11216,7 +11356,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog__passes(__pyx_t_9processo
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_md5.pxi":16
+/* "processor/parsers/_slowlog_md5.pxi":17
  * 
  * 
  * def _md5_constants():             # <<<<<<<<<<<<<<
@@ -11264,7 +11404,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_6_md5_constants(CYTHON_U
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_md5_constants", 0);
 
-  /* "processor/parsers/_slowlog_md5.pxi":17
+  /* "processor/parsers/_slowlog_md5.pxi":18
  * 
  * def _md5_constants():
  *     from math import floor, sin             # <<<<<<<<<<<<<<
@@ -11273,14 +11413,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_6_md5_constants(CYTHON_U
 */
   {
     PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_floor,__pyx_mstate_global->__pyx_n_u_sin};
-    __pyx_t_2 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_math, __pyx_imported_names, 2, NULL, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 17, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_math, __pyx_imported_names, 2, NULL, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 18, __pyx_L1_error)
   }
   __pyx_t_1 = __pyx_t_2;
   __Pyx_GOTREF(__pyx_t_1);
   {
     PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_floor,__pyx_mstate_global->__pyx_n_u_sin};
     for (__pyx_t_3=0; __pyx_t_3 < 2; __pyx_t_3++) {
-      __pyx_t_4 = __Pyx_ImportFrom(__pyx_t_1, __pyx_imported_names[__pyx_t_3]); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 17, __pyx_L1_error)
+      __pyx_t_4 = __Pyx_ImportFrom(__pyx_t_1, __pyx_imported_names[__pyx_t_3]); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 18, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
       switch (__pyx_t_3) {
         case 0:
@@ -11298,7 +11438,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_6_md5_constants(CYTHON_U
   }
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
-  /* "processor/parsers/_slowlog_md5.pxi":19
+  /* "processor/parsers/_slowlog_md5.pxi":20
  *     from math import floor, sin
  *     cdef int i
  *     for i in range(64):             # <<<<<<<<<<<<<<
@@ -11308,7 +11448,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_6_md5_constants(CYTHON_U
   for (__pyx_t_5 = 0; __pyx_t_5 < 64; __pyx_t_5+=1) {
     __pyx_v_i = __pyx_t_5;
 
-    /* "processor/parsers/_slowlog_md5.pxi":20
+    /* "processor/parsers/_slowlog_md5.pxi":21
  *     cdef int i
  *     for i in range(64):
  *         MD5_K[i] = <uint32_t>(<uint64_t>floor(abs(sin(i + 1)) * 4294967296.0) & 0xFFFFFFFF)             # <<<<<<<<<<<<<<
@@ -11321,7 +11461,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_6_md5_constants(CYTHON_U
     __pyx_t_8 = NULL;
     __Pyx_INCREF(__pyx_v_sin);
     __pyx_t_9 = __pyx_v_sin; 
-    __pyx_t_10 = __Pyx_PyLong_From_long((__pyx_v_i + 1)); if (unlikely(!__pyx_t_10)) __PYX_ERR(3, 20, __pyx_L1_error)
+    __pyx_t_10 = __Pyx_PyLong_From_long((__pyx_v_i + 1)); if (unlikely(!__pyx_t_10)) __PYX_ERR(3, 21, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_10);
     __pyx_t_11 = 1;
     #if CYTHON_UNPACK_METHODS
@@ -11341,13 +11481,13 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_6_md5_constants(CYTHON_U
       __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
       __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
       __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-      if (unlikely(!__pyx_t_7)) __PYX_ERR(3, 20, __pyx_L1_error)
+      if (unlikely(!__pyx_t_7)) __PYX_ERR(3, 21, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_7);
     }
-    __pyx_t_9 = __Pyx_PyNumber_Absolute(__pyx_t_7); if (unlikely(!__pyx_t_9)) __PYX_ERR(3, 20, __pyx_L1_error)
+    __pyx_t_9 = __Pyx_PyNumber_Absolute(__pyx_t_7); if (unlikely(!__pyx_t_9)) __PYX_ERR(3, 21, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_9);
     __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-    __pyx_t_7 = PyNumber_Multiply(__pyx_t_9, __pyx_mstate_global->__pyx_float_4294967296_0); if (unlikely(!__pyx_t_7)) __PYX_ERR(3, 20, __pyx_L1_error)
+    __pyx_t_7 = PyNumber_Multiply(__pyx_t_9, __pyx_mstate_global->__pyx_float_4294967296_0); if (unlikely(!__pyx_t_7)) __PYX_ERR(3, 21, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __pyx_t_11 = 1;
@@ -11368,22 +11508,22 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_6_md5_constants(CYTHON_U
       __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(3, 20, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(3, 21, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
     }
-    __pyx_t_12 = __Pyx_PyLong_As_uint64_t(__pyx_t_1); if (unlikely((__pyx_t_12 == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(3, 20, __pyx_L1_error)
+    __pyx_t_12 = __Pyx_PyLong_As_uint64_t(__pyx_t_1); if (unlikely((__pyx_t_12 == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(3, 21, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_1 = __Pyx_PyLong_From_uint64_t(((uint64_t)__pyx_t_12)); if (unlikely(!__pyx_t_1)) __PYX_ERR(3, 20, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyLong_From_uint64_t(((uint64_t)__pyx_t_12)); if (unlikely(!__pyx_t_1)) __PYX_ERR(3, 21, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_6 = PyNumber_And(__pyx_t_1, __pyx_mstate_global->__pyx_int_4294967295); if (unlikely(!__pyx_t_6)) __PYX_ERR(3, 20, __pyx_L1_error)
+    __pyx_t_6 = PyNumber_And(__pyx_t_1, __pyx_mstate_global->__pyx_int_4294967295); if (unlikely(!__pyx_t_6)) __PYX_ERR(3, 21, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_13 = __Pyx_PyLong_As_uint32_t(__pyx_t_6); if (unlikely((__pyx_t_13 == ((uint32_t)-1)) && PyErr_Occurred())) __PYX_ERR(3, 20, __pyx_L1_error)
+    __pyx_t_13 = __Pyx_PyLong_As_uint32_t(__pyx_t_6); if (unlikely((__pyx_t_13 == ((uint32_t)-1)) && PyErr_Occurred())) __PYX_ERR(3, 21, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     (__pyx_v_9processor_7parsers_8_slowlog_MD5_K[__pyx_v_i]) = ((uint32_t)__pyx_t_13);
   }
 
-  /* "processor/parsers/_slowlog_md5.pxi":16
+  /* "processor/parsers/_slowlog_md5.pxi":17
  * 
  * 
  * def _md5_constants():             # <<<<<<<<<<<<<<
@@ -11412,7 +11552,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_6_md5_constants(CYTHON_U
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_md5.pxi":26
+/* "processor/parsers/_slowlog_md5.pxi":27
  * 
  * 
  * cdef inline uint32_t rotl(uint32_t x, int c) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -11423,7 +11563,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_6_md5_constants(CYTHON_U
 static CYTHON_INLINE uint32_t __pyx_f_9processor_7parsers_8_slowlog_rotl(uint32_t __pyx_v_x, int __pyx_v_c) {
   uint32_t __pyx_r;
 
-  /* "processor/parsers/_slowlog_md5.pxi":27
+  /* "processor/parsers/_slowlog_md5.pxi":28
  * 
  * cdef inline uint32_t rotl(uint32_t x, int c) noexcept nogil:
  *     return (x << c) | (x >> (32 - c))             # <<<<<<<<<<<<<<
@@ -11433,7 +11573,7 @@ static CYTHON_INLINE uint32_t __pyx_f_9processor_7parsers_8_slowlog_rotl(uint32_
   __pyx_r = ((__pyx_v_x << __pyx_v_c) | (__pyx_v_x >> (32 - __pyx_v_c)));
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_md5.pxi":26
+  /* "processor/parsers/_slowlog_md5.pxi":27
  * 
  * 
  * cdef inline uint32_t rotl(uint32_t x, int c) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -11446,7 +11586,7 @@ static CYTHON_INLINE uint32_t __pyx_f_9processor_7parsers_8_slowlog_rotl(uint32_
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_md5.pxi":30
+/* "processor/parsers/_slowlog_md5.pxi":31
  * 
  * 
  * cdef void md5_block(uint32_t* h, const unsigned char* p) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -11468,7 +11608,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
   int __pyx_t_2;
   long __pyx_t_3;
 
-  /* "processor/parsers/_slowlog_md5.pxi":32
+  /* "processor/parsers/_slowlog_md5.pxi":33
  * cdef void md5_block(uint32_t* h, const unsigned char* p) noexcept nogil:
  *     cdef uint32_t w[16]
  *     cdef uint32_t a = h[0], b = h[1], c = h[2], d = h[3], f, t             # <<<<<<<<<<<<<<
@@ -11480,7 +11620,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
   __pyx_v_c = (__pyx_v_h[2]);
   __pyx_v_d = (__pyx_v_h[3]);
 
-  /* "processor/parsers/_slowlog_md5.pxi":34
+  /* "processor/parsers/_slowlog_md5.pxi":35
  *     cdef uint32_t a = h[0], b = h[1], c = h[2], d = h[3], f, t
  *     cdef int i, g
  *     for i in range(16):             # <<<<<<<<<<<<<<
@@ -11490,7 +11630,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
   for (__pyx_t_1 = 0; __pyx_t_1 < 16; __pyx_t_1+=1) {
     __pyx_v_i = __pyx_t_1;
 
-    /* "processor/parsers/_slowlog_md5.pxi":35
+    /* "processor/parsers/_slowlog_md5.pxi":36
  *     cdef int i, g
  *     for i in range(16):
  *         w[i] = p[4 * i] | (<uint32_t>p[4 * i + 1] << 8) | (<uint32_t>p[4 * i + 2] << 16) | (             # <<<<<<<<<<<<<<
@@ -11500,7 +11640,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
     (__pyx_v_w[__pyx_v_i]) = ((((__pyx_v_p[(4 * __pyx_v_i)]) | (((uint32_t)(__pyx_v_p[((4 * __pyx_v_i) + 1)])) << 8)) | (((uint32_t)(__pyx_v_p[((4 * __pyx_v_i) + 2)])) << 16)) | (((uint32_t)(__pyx_v_p[((4 * __pyx_v_i) + 3)])) << 24));
   }
 
-  /* "processor/parsers/_slowlog_md5.pxi":38
+  /* "processor/parsers/_slowlog_md5.pxi":39
  *             <uint32_t>p[4 * i + 3] << 24
  *         )
  *     for i in range(64):             # <<<<<<<<<<<<<<
@@ -11510,7 +11650,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
   for (__pyx_t_1 = 0; __pyx_t_1 < 64; __pyx_t_1+=1) {
     __pyx_v_i = __pyx_t_1;
 
-    /* "processor/parsers/_slowlog_md5.pxi":39
+    /* "processor/parsers/_slowlog_md5.pxi":40
  *         )
  *     for i in range(64):
  *         if i < 16:             # <<<<<<<<<<<<<<
@@ -11520,7 +11660,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
     __pyx_t_2 = (__pyx_v_i < 16);
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_md5.pxi":40
+      /* "processor/parsers/_slowlog_md5.pxi":41
  *     for i in range(64):
  *         if i < 16:
  *             f = (b & c) | (~b & d)             # <<<<<<<<<<<<<<
@@ -11529,7 +11669,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
 */
       __pyx_v_f = ((__pyx_v_b & __pyx_v_c) | ((~__pyx_v_b) & __pyx_v_d));
 
-      /* "processor/parsers/_slowlog_md5.pxi":41
+      /* "processor/parsers/_slowlog_md5.pxi":42
  *         if i < 16:
  *             f = (b & c) | (~b & d)
  *             g = i             # <<<<<<<<<<<<<<
@@ -11538,7 +11678,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
 */
       __pyx_v_g = __pyx_v_i;
 
-      /* "processor/parsers/_slowlog_md5.pxi":39
+      /* "processor/parsers/_slowlog_md5.pxi":40
  *         )
  *     for i in range(64):
  *         if i < 16:             # <<<<<<<<<<<<<<
@@ -11548,7 +11688,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
       goto __pyx_L7;
     }
 
-    /* "processor/parsers/_slowlog_md5.pxi":42
+    /* "processor/parsers/_slowlog_md5.pxi":43
  *             f = (b & c) | (~b & d)
  *             g = i
  *         elif i < 32:             # <<<<<<<<<<<<<<
@@ -11558,7 +11698,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
     __pyx_t_2 = (__pyx_v_i < 32);
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_md5.pxi":43
+      /* "processor/parsers/_slowlog_md5.pxi":44
  *             g = i
  *         elif i < 32:
  *             f = (d & b) | (~d & c)             # <<<<<<<<<<<<<<
@@ -11567,7 +11707,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
 */
       __pyx_v_f = ((__pyx_v_d & __pyx_v_b) | ((~__pyx_v_d) & __pyx_v_c));
 
-      /* "processor/parsers/_slowlog_md5.pxi":44
+      /* "processor/parsers/_slowlog_md5.pxi":45
  *         elif i < 32:
  *             f = (d & b) | (~d & c)
  *             g = (5 * i + 1) & 15             # <<<<<<<<<<<<<<
@@ -11576,7 +11716,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
 */
       __pyx_v_g = (((5 * __pyx_v_i) + 1) & 15);
 
-      /* "processor/parsers/_slowlog_md5.pxi":42
+      /* "processor/parsers/_slowlog_md5.pxi":43
  *             f = (b & c) | (~b & d)
  *             g = i
  *         elif i < 32:             # <<<<<<<<<<<<<<
@@ -11586,7 +11726,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
       goto __pyx_L7;
     }
 
-    /* "processor/parsers/_slowlog_md5.pxi":45
+    /* "processor/parsers/_slowlog_md5.pxi":46
  *             f = (d & b) | (~d & c)
  *             g = (5 * i + 1) & 15
  *         elif i < 48:             # <<<<<<<<<<<<<<
@@ -11596,7 +11736,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
     __pyx_t_2 = (__pyx_v_i < 48);
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_md5.pxi":46
+      /* "processor/parsers/_slowlog_md5.pxi":47
  *             g = (5 * i + 1) & 15
  *         elif i < 48:
  *             f = b ^ c ^ d             # <<<<<<<<<<<<<<
@@ -11605,7 +11745,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
 */
       __pyx_v_f = ((__pyx_v_b ^ __pyx_v_c) ^ __pyx_v_d);
 
-      /* "processor/parsers/_slowlog_md5.pxi":47
+      /* "processor/parsers/_slowlog_md5.pxi":48
  *         elif i < 48:
  *             f = b ^ c ^ d
  *             g = (3 * i + 5) & 15             # <<<<<<<<<<<<<<
@@ -11614,7 +11754,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
 */
       __pyx_v_g = (((3 * __pyx_v_i) + 5) & 15);
 
-      /* "processor/parsers/_slowlog_md5.pxi":45
+      /* "processor/parsers/_slowlog_md5.pxi":46
  *             f = (d & b) | (~d & c)
  *             g = (5 * i + 1) & 15
  *         elif i < 48:             # <<<<<<<<<<<<<<
@@ -11624,7 +11764,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
       goto __pyx_L7;
     }
 
-    /* "processor/parsers/_slowlog_md5.pxi":49
+    /* "processor/parsers/_slowlog_md5.pxi":50
  *             g = (3 * i + 5) & 15
  *         else:
  *             f = c ^ (b | ~d)             # <<<<<<<<<<<<<<
@@ -11634,7 +11774,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
     /*else*/ {
       __pyx_v_f = (__pyx_v_c ^ (__pyx_v_b | (~__pyx_v_d)));
 
-      /* "processor/parsers/_slowlog_md5.pxi":50
+      /* "processor/parsers/_slowlog_md5.pxi":51
  *         else:
  *             f = c ^ (b | ~d)
  *             g = (7 * i) & 15             # <<<<<<<<<<<<<<
@@ -11645,7 +11785,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
     }
     __pyx_L7:;
 
-    /* "processor/parsers/_slowlog_md5.pxi":51
+    /* "processor/parsers/_slowlog_md5.pxi":52
  *             f = c ^ (b | ~d)
  *             g = (7 * i) & 15
  *         t = d             # <<<<<<<<<<<<<<
@@ -11654,7 +11794,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
 */
     __pyx_v_t = __pyx_v_d;
 
-    /* "processor/parsers/_slowlog_md5.pxi":52
+    /* "processor/parsers/_slowlog_md5.pxi":53
  *             g = (7 * i) & 15
  *         t = d
  *         d = c             # <<<<<<<<<<<<<<
@@ -11663,7 +11803,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
 */
     __pyx_v_d = __pyx_v_c;
 
-    /* "processor/parsers/_slowlog_md5.pxi":53
+    /* "processor/parsers/_slowlog_md5.pxi":54
  *         t = d
  *         d = c
  *         c = b             # <<<<<<<<<<<<<<
@@ -11672,7 +11812,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
 */
     __pyx_v_c = __pyx_v_b;
 
-    /* "processor/parsers/_slowlog_md5.pxi":54
+    /* "processor/parsers/_slowlog_md5.pxi":55
  *         d = c
  *         c = b
  *         b = b + rotl(a + f + MD5_K[i] + w[g], MD5_R[i])             # <<<<<<<<<<<<<<
@@ -11681,7 +11821,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
 */
     __pyx_v_b = (__pyx_v_b + __pyx_f_9processor_7parsers_8_slowlog_rotl((((__pyx_v_a + __pyx_v_f) + (__pyx_v_9processor_7parsers_8_slowlog_MD5_K[__pyx_v_i])) + (__pyx_v_w[__pyx_v_g])), (__pyx_v_9processor_7parsers_8_slowlog_MD5_R[__pyx_v_i])));
 
-    /* "processor/parsers/_slowlog_md5.pxi":55
+    /* "processor/parsers/_slowlog_md5.pxi":56
  *         c = b
  *         b = b + rotl(a + f + MD5_K[i] + w[g], MD5_R[i])
  *         a = t             # <<<<<<<<<<<<<<
@@ -11691,7 +11831,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
     __pyx_v_a = __pyx_v_t;
   }
 
-  /* "processor/parsers/_slowlog_md5.pxi":56
+  /* "processor/parsers/_slowlog_md5.pxi":57
  *         b = b + rotl(a + f + MD5_K[i] + w[g], MD5_R[i])
  *         a = t
  *     h[0] += a             # <<<<<<<<<<<<<<
@@ -11701,7 +11841,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
   __pyx_t_3 = 0;
   (__pyx_v_h[__pyx_t_3]) = ((__pyx_v_h[__pyx_t_3]) + __pyx_v_a);
 
-  /* "processor/parsers/_slowlog_md5.pxi":57
+  /* "processor/parsers/_slowlog_md5.pxi":58
  *         a = t
  *     h[0] += a
  *     h[1] += b             # <<<<<<<<<<<<<<
@@ -11711,7 +11851,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
   __pyx_t_3 = 1;
   (__pyx_v_h[__pyx_t_3]) = ((__pyx_v_h[__pyx_t_3]) + __pyx_v_b);
 
-  /* "processor/parsers/_slowlog_md5.pxi":58
+  /* "processor/parsers/_slowlog_md5.pxi":59
  *     h[0] += a
  *     h[1] += b
  *     h[2] += c             # <<<<<<<<<<<<<<
@@ -11721,7 +11861,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
   __pyx_t_3 = 2;
   (__pyx_v_h[__pyx_t_3]) = ((__pyx_v_h[__pyx_t_3]) + __pyx_v_c);
 
-  /* "processor/parsers/_slowlog_md5.pxi":59
+  /* "processor/parsers/_slowlog_md5.pxi":60
  *     h[1] += b
  *     h[2] += c
  *     h[3] += d             # <<<<<<<<<<<<<<
@@ -11731,7 +11871,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
   __pyx_t_3 = 3;
   (__pyx_v_h[__pyx_t_3]) = ((__pyx_v_h[__pyx_t_3]) + __pyx_v_d);
 
-  /* "processor/parsers/_slowlog_md5.pxi":30
+  /* "processor/parsers/_slowlog_md5.pxi":31
  * 
  * 
  * cdef void md5_block(uint32_t* h, const unsigned char* p) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -11742,7 +11882,7 @@ static void __pyx_f_9processor_7parsers_8_slowlog_md5_block(uint32_t *__pyx_v_h,
   /* function exit code */
 }
 
-/* "processor/parsers/_slowlog_md5.pxi":62
+/* "processor/parsers/_slowlog_md5.pxi":63
  * 
  * 
  * cdef str md5_hex_upper(chars s, Py_ssize_t n):             # <<<<<<<<<<<<<<
@@ -11768,7 +11908,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("md5_hex_upper", 0);
 
-  /* "processor/parsers/_slowlog_md5.pxi":66
+  /* "processor/parsers/_slowlog_md5.pxi":67
  *     cdef unsigned char tail[128]
  *     cdef Py_ssize_t i, rest
  *     cdef uint64_t bits = (<uint64_t>n) * 8             # <<<<<<<<<<<<<<
@@ -11777,7 +11917,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
 */
   __pyx_v_bits = (((uint64_t)__pyx_v_n) * 8);
 
-  /* "processor/parsers/_slowlog_md5.pxi":68
+  /* "processor/parsers/_slowlog_md5.pxi":69
  *     cdef uint64_t bits = (<uint64_t>n) * 8
  *     cdef char out[32]
  *     h[0] = 0x67452301             # <<<<<<<<<<<<<<
@@ -11786,7 +11926,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
 */
   (__pyx_v_h[0]) = 0x67452301;
 
-  /* "processor/parsers/_slowlog_md5.pxi":69
+  /* "processor/parsers/_slowlog_md5.pxi":70
  *     cdef char out[32]
  *     h[0] = 0x67452301
  *     h[1] = 0xEFCDAB89             # <<<<<<<<<<<<<<
@@ -11795,7 +11935,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
 */
   (__pyx_v_h[1]) = 0xEFCDAB89;
 
-  /* "processor/parsers/_slowlog_md5.pxi":70
+  /* "processor/parsers/_slowlog_md5.pxi":71
  *     h[0] = 0x67452301
  *     h[1] = 0xEFCDAB89
  *     h[2] = 0x98BADCFE             # <<<<<<<<<<<<<<
@@ -11804,7 +11944,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
 */
   (__pyx_v_h[2]) = 0x98BADCFE;
 
-  /* "processor/parsers/_slowlog_md5.pxi":71
+  /* "processor/parsers/_slowlog_md5.pxi":72
  *     h[1] = 0xEFCDAB89
  *     h[2] = 0x98BADCFE
  *     h[3] = 0x10325476             # <<<<<<<<<<<<<<
@@ -11813,7 +11953,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
 */
   (__pyx_v_h[3]) = 0x10325476;
 
-  /* "processor/parsers/_slowlog_md5.pxi":72
+  /* "processor/parsers/_slowlog_md5.pxi":73
  *     h[2] = 0x98BADCFE
  *     h[3] = 0x10325476
  *     i = 0             # <<<<<<<<<<<<<<
@@ -11822,7 +11962,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
 */
   __pyx_v_i = 0;
 
-  /* "processor/parsers/_slowlog_md5.pxi":73
+  /* "processor/parsers/_slowlog_md5.pxi":74
  *     h[3] = 0x10325476
  *     i = 0
  *     while i + 64 <= n:             # <<<<<<<<<<<<<<
@@ -11833,7 +11973,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
     __pyx_t_1 = ((__pyx_v_i + 64) <= __pyx_v_n);
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_md5.pxi":74
+    /* "processor/parsers/_slowlog_md5.pxi":75
  *     i = 0
  *     while i + 64 <= n:
  *         md5_block(h, s + i)             # <<<<<<<<<<<<<<
@@ -11842,7 +11982,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
 */
     __pyx_f_9processor_7parsers_8_slowlog_md5_block(__pyx_v_h, (__pyx_v_s + __pyx_v_i));
 
-    /* "processor/parsers/_slowlog_md5.pxi":75
+    /* "processor/parsers/_slowlog_md5.pxi":76
  *     while i + 64 <= n:
  *         md5_block(h, s + i)
  *         i += 64             # <<<<<<<<<<<<<<
@@ -11852,7 +11992,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
     __pyx_v_i = (__pyx_v_i + 64);
   }
 
-  /* "processor/parsers/_slowlog_md5.pxi":76
+  /* "processor/parsers/_slowlog_md5.pxi":77
  *         md5_block(h, s + i)
  *         i += 64
  *     rest = n - i             # <<<<<<<<<<<<<<
@@ -11861,7 +12001,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
 */
   __pyx_v_rest = (__pyx_v_n - __pyx_v_i);
 
-  /* "processor/parsers/_slowlog_md5.pxi":77
+  /* "processor/parsers/_slowlog_md5.pxi":78
  *         i += 64
  *     rest = n - i
  *     memcpy(tail, s + i, rest)             # <<<<<<<<<<<<<<
@@ -11870,7 +12010,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
 */
   (void)(memcpy(__pyx_v_tail, (__pyx_v_s + __pyx_v_i), __pyx_v_rest));
 
-  /* "processor/parsers/_slowlog_md5.pxi":78
+  /* "processor/parsers/_slowlog_md5.pxi":79
  *     rest = n - i
  *     memcpy(tail, s + i, rest)
  *     tail[rest] = 0x80             # <<<<<<<<<<<<<<
@@ -11879,7 +12019,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
 */
   (__pyx_v_tail[__pyx_v_rest]) = 0x80;
 
-  /* "processor/parsers/_slowlog_md5.pxi":79
+  /* "processor/parsers/_slowlog_md5.pxi":80
  *     memcpy(tail, s + i, rest)
  *     tail[rest] = 0x80
  *     cdef Py_ssize_t size = 64 if rest < 56 else 128             # <<<<<<<<<<<<<<
@@ -11894,7 +12034,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
   }
   __pyx_v_size = __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_md5.pxi":80
+  /* "processor/parsers/_slowlog_md5.pxi":81
  *     tail[rest] = 0x80
  *     cdef Py_ssize_t size = 64 if rest < 56 else 128
  *     memset(tail + rest + 1, 0, size - rest - 1)             # <<<<<<<<<<<<<<
@@ -11903,7 +12043,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
 */
   (void)(memset(((__pyx_v_tail + __pyx_v_rest) + 1), 0, ((__pyx_v_size - __pyx_v_rest) - 1)));
 
-  /* "processor/parsers/_slowlog_md5.pxi":81
+  /* "processor/parsers/_slowlog_md5.pxi":82
  *     cdef Py_ssize_t size = 64 if rest < 56 else 128
  *     memset(tail + rest + 1, 0, size - rest - 1)
  *     for i in range(8):             # <<<<<<<<<<<<<<
@@ -11913,7 +12053,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
   for (__pyx_t_2 = 0; __pyx_t_2 < 8; __pyx_t_2+=1) {
     __pyx_v_i = __pyx_t_2;
 
-    /* "processor/parsers/_slowlog_md5.pxi":82
+    /* "processor/parsers/_slowlog_md5.pxi":83
  *     memset(tail + rest + 1, 0, size - rest - 1)
  *     for i in range(8):
  *         tail[size - 8 + i] = (bits >> (8 * i)) & 0xFF             # <<<<<<<<<<<<<<
@@ -11923,7 +12063,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
     (__pyx_v_tail[((__pyx_v_size - 8) + __pyx_v_i)]) = ((__pyx_v_bits >> (8 * __pyx_v_i)) & 0xFF);
   }
 
-  /* "processor/parsers/_slowlog_md5.pxi":83
+  /* "processor/parsers/_slowlog_md5.pxi":84
  *     for i in range(8):
  *         tail[size - 8 + i] = (bits >> (8 * i)) & 0xFF
  *     md5_block(h, tail)             # <<<<<<<<<<<<<<
@@ -11932,7 +12072,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
 */
   __pyx_f_9processor_7parsers_8_slowlog_md5_block(__pyx_v_h, __pyx_v_tail);
 
-  /* "processor/parsers/_slowlog_md5.pxi":84
+  /* "processor/parsers/_slowlog_md5.pxi":85
  *         tail[size - 8 + i] = (bits >> (8 * i)) & 0xFF
  *     md5_block(h, tail)
  *     if size == 128:             # <<<<<<<<<<<<<<
@@ -11942,7 +12082,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
   __pyx_t_1 = (__pyx_v_size == 0x80);
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_md5.pxi":85
+    /* "processor/parsers/_slowlog_md5.pxi":86
  *     md5_block(h, tail)
  *     if size == 128:
  *         md5_block(h, tail + 64)             # <<<<<<<<<<<<<<
@@ -11951,7 +12091,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
 */
     __pyx_f_9processor_7parsers_8_slowlog_md5_block(__pyx_v_h, (__pyx_v_tail + 64));
 
-    /* "processor/parsers/_slowlog_md5.pxi":84
+    /* "processor/parsers/_slowlog_md5.pxi":85
  *         tail[size - 8 + i] = (bits >> (8 * i)) & 0xFF
  *     md5_block(h, tail)
  *     if size == 128:             # <<<<<<<<<<<<<<
@@ -11960,7 +12100,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
 */
   }
 
-  /* "processor/parsers/_slowlog_md5.pxi":86
+  /* "processor/parsers/_slowlog_md5.pxi":87
  *     if size == 128:
  *         md5_block(h, tail + 64)
  *     for i in range(16):             # <<<<<<<<<<<<<<
@@ -11970,7 +12110,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
   for (__pyx_t_2 = 0; __pyx_t_2 < 16; __pyx_t_2+=1) {
     __pyx_v_i = __pyx_t_2;
 
-    /* "processor/parsers/_slowlog_md5.pxi":87
+    /* "processor/parsers/_slowlog_md5.pxi":88
  *         md5_block(h, tail + 64)
  *     for i in range(16):
  *         out[2 * i] = HEX[(h[i >> 2] >> (8 * (i & 3) + 4)) & 15]             # <<<<<<<<<<<<<<
@@ -11979,7 +12119,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
 */
     (__pyx_v_out[(2 * __pyx_v_i)]) = (__pyx_v_9processor_7parsers_8_slowlog_HEX[(((__pyx_v_h[(__pyx_v_i >> 2)]) >> ((8 * (__pyx_v_i & 3)) + 4)) & 15)]);
 
-    /* "processor/parsers/_slowlog_md5.pxi":88
+    /* "processor/parsers/_slowlog_md5.pxi":89
  *     for i in range(16):
  *         out[2 * i] = HEX[(h[i >> 2] >> (8 * (i & 3) + 4)) & 15]
  *         out[2 * i + 1] = HEX[(h[i >> 2] >> (8 * (i & 3))) & 15]             # <<<<<<<<<<<<<<
@@ -11989,7 +12129,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
     (__pyx_v_out[((2 * __pyx_v_i) + 1)]) = (__pyx_v_9processor_7parsers_8_slowlog_HEX[(((__pyx_v_h[(__pyx_v_i >> 2)]) >> (8 * (__pyx_v_i & 3))) & 15)]);
   }
 
-  /* "processor/parsers/_slowlog_md5.pxi":89
+  /* "processor/parsers/_slowlog_md5.pxi":90
  *         out[2 * i] = HEX[(h[i >> 2] >> (8 * (i & 3) + 4)) & 15]
  *         out[2 * i + 1] = HEX[(h[i >> 2] >> (8 * (i & 3))) & 15]
  *     return PyUnicode_DecodeLatin1(out, 32, NULL)             # <<<<<<<<<<<<<<
@@ -11997,13 +12137,13 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
  * 
 */
   __Pyx_XDECREF(__pyx_r);
-  __pyx_t_3 = PyUnicode_DecodeLatin1(__pyx_v_out, 32, NULL); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 89, __pyx_L1_error)
+  __pyx_t_3 = PyUnicode_DecodeLatin1(__pyx_v_out, 32, NULL); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 90, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_r = ((PyObject*)__pyx_t_3);
   __pyx_t_3 = 0;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_md5.pxi":62
+  /* "processor/parsers/_slowlog_md5.pxi":63
  * 
  * 
  * cdef str md5_hex_upper(chars s, Py_ssize_t n):             # <<<<<<<<<<<<<<
@@ -12022,7 +12162,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(__pyx_t_9pr
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_md5.pxi":92
+/* "processor/parsers/_slowlog_md5.pxi":93
  * 
  * 
  * def md5_upper(str text):             # <<<<<<<<<<<<<<
@@ -12070,32 +12210,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_text,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(3, 92, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(3, 93, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 92, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 93, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "md5_upper", 0) < (0)) __PYX_ERR(3, 92, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "md5_upper", 0) < (0)) __PYX_ERR(3, 93, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("md5_upper", 1, 1, 1, i); __PYX_ERR(3, 92, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("md5_upper", 1, 1, 1, i); __PYX_ERR(3, 93, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 92, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 93, __pyx_L3_error)
     }
     __pyx_v_text = ((PyObject*)values[0]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("md5_upper", 1, 1, 1, __pyx_nargs); __PYX_ERR(3, 92, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("md5_upper", 1, 1, 1, __pyx_nargs); __PYX_ERR(3, 93, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -12106,7 +12246,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_text), (&PyUnicode_Type), 1, "text", 1))) __PYX_ERR(3, 92, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_text), (&PyUnicode_Type), 1, "text", 1))) __PYX_ERR(3, 93, __pyx_L1_error)
   __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_8md5_upper(__pyx_self, __pyx_v_text);
 
   /* function exit code */
@@ -12139,18 +12279,18 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8md5_upper(CYTHON_UNUSED
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("md5_upper", 0);
 
-  /* "processor/parsers/_slowlog_md5.pxi":94
+  /* "processor/parsers/_slowlog_md5.pxi":95
  * def md5_upper(str text):
  *     """pt-query-digest's `make_checksum` of a latin-1 view: hashlib.md5(...).hexdigest().upper()."""
  *     if not one_byte(text):             # <<<<<<<<<<<<<<
  *         raise ValueError("not a latin-1 view")
  *     return md5_hex_upper(<chars>PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text))
 */
-  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_one_byte(__pyx_v_text); if (unlikely(__pyx_t_1 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(3, 94, __pyx_L1_error)
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_one_byte(__pyx_v_text); if (unlikely(__pyx_t_1 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(3, 95, __pyx_L1_error)
   __pyx_t_2 = (!__pyx_t_1);
   if (unlikely(__pyx_t_2)) {
 
-    /* "processor/parsers/_slowlog_md5.pxi":95
+    /* "processor/parsers/_slowlog_md5.pxi":96
  *     """pt-query-digest's `make_checksum` of a latin-1 view: hashlib.md5(...).hexdigest().upper()."""
  *     if not one_byte(text):
  *         raise ValueError("not a latin-1 view")             # <<<<<<<<<<<<<<
@@ -12162,14 +12302,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8md5_upper(CYTHON_UNUSED
       PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_mstate_global->__pyx_kp_u_not_a_latin_1_view};
       __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_ValueError)), __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (__pyx_t_5*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 95, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 96, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __Pyx_Raise(__pyx_t_3, 0, 0, 0);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __PYX_ERR(3, 95, __pyx_L1_error)
+    __PYX_ERR(3, 96, __pyx_L1_error)
 
-    /* "processor/parsers/_slowlog_md5.pxi":94
+    /* "processor/parsers/_slowlog_md5.pxi":95
  * def md5_upper(str text):
  *     """pt-query-digest's `make_checksum` of a latin-1 view: hashlib.md5(...).hexdigest().upper()."""
  *     if not one_byte(text):             # <<<<<<<<<<<<<<
@@ -12178,19 +12318,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8md5_upper(CYTHON_UNUSED
 */
   }
 
-  /* "processor/parsers/_slowlog_md5.pxi":96
+  /* "processor/parsers/_slowlog_md5.pxi":97
  *     if not one_byte(text):
  *         raise ValueError("not a latin-1 view")
  *     return md5_hex_upper(<chars>PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text))             # <<<<<<<<<<<<<<
 */
   __Pyx_XDECREF(__pyx_r);
-  __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(((__pyx_t_9processor_7parsers_8_slowlog_chars)PyUnicode_DATA(__pyx_v_text)), PyUnicode_GET_LENGTH(__pyx_v_text)); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 96, __pyx_L1_error)
+  __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(((__pyx_t_9processor_7parsers_8_slowlog_chars)PyUnicode_DATA(__pyx_v_text)), PyUnicode_GET_LENGTH(__pyx_v_text)); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 97, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_r = __pyx_t_3;
   __pyx_t_3 = 0;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_md5.pxi":92
+  /* "processor/parsers/_slowlog_md5.pxi":93
  * 
  * 
  * def md5_upper(str text):             # <<<<<<<<<<<<<<
@@ -12210,7 +12350,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_8md5_upper(CYTHON_UNUSED
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":456
+/* "processor/parsers/_slowlog_fingerprint.pxi":411
  * 
  * 
  * cdef tuple pair_of(str query):             # <<<<<<<<<<<<<<
@@ -12231,7 +12371,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_of(PyObject *__pyx_v
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("pair_of", 0);
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":457
+  /* "processor/parsers/_slowlog_fingerprint.pxi":412
  * 
  * cdef tuple pair_of(str query):
  *     fp = fingerprint_latin1(query)             # <<<<<<<<<<<<<<
@@ -12239,7 +12379,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_of(PyObject *__pyx_v
  * 
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_fingerprint_latin1); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 457, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_fingerprint_latin1); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 412, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_4 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -12258,13 +12398,13 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_of(PyObject *__pyx_v
     __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 457, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 412, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_fp = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":458
+  /* "processor/parsers/_slowlog_fingerprint.pxi":413
  * cdef tuple pair_of(str query):
  *     fp = fingerprint_latin1(query)
  *     return fp, md5_hex_upper(<chars>PyUnicode_DATA(fp), PyUnicode_GET_LENGTH(fp))             # <<<<<<<<<<<<<<
@@ -12272,21 +12412,21 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_of(PyObject *__pyx_v
  * 
 */
   __Pyx_XDECREF(__pyx_r);
-  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(((__pyx_t_9processor_7parsers_8_slowlog_chars)PyUnicode_DATA(__pyx_v_fp)), PyUnicode_GET_LENGTH(__pyx_v_fp)); if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 458, __pyx_L1_error)
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_md5_hex_upper(((__pyx_t_9processor_7parsers_8_slowlog_chars)PyUnicode_DATA(__pyx_v_fp)), PyUnicode_GET_LENGTH(__pyx_v_fp)); if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 413, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = PyTuple_New(2); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 458, __pyx_L1_error)
+  __pyx_t_3 = PyTuple_New(2); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 413, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_INCREF(__pyx_v_fp);
   __Pyx_GIVEREF(__pyx_v_fp);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_fp) != (0)) __PYX_ERR(2, 458, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_fp) != (0)) __PYX_ERR(2, 413, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_t_1) != (0)) __PYX_ERR(2, 458, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_t_1) != (0)) __PYX_ERR(2, 413, __pyx_L1_error);
   __pyx_t_1 = 0;
   __pyx_r = ((PyObject*)__pyx_t_3);
   __pyx_t_3 = 0;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":456
+  /* "processor/parsers/_slowlog_fingerprint.pxi":411
  * 
  * 
  * cdef tuple pair_of(str query):             # <<<<<<<<<<<<<<
@@ -12308,7 +12448,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_of(PyObject *__pyx_v
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":461
+/* "processor/parsers/_slowlog_fingerprint.pxi":416
  * 
  * 
  * cdef tuple pair_cached(str query):             # <<<<<<<<<<<<<<
@@ -12330,7 +12470,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_cached(PyObject *__p
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("pair_cached", 0);
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":462
+  /* "processor/parsers/_slowlog_fingerprint.pxi":417
  * 
  * cdef tuple pair_cached(str query):
  *     if PyUnicode_GET_LENGTH(query) > CACHE_MAX_LEN:             # <<<<<<<<<<<<<<
@@ -12340,7 +12480,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_cached(PyObject *__p
   __pyx_t_1 = (PyUnicode_GET_LENGTH(__pyx_v_query) > __pyx_v_9processor_7parsers_8_slowlog_CACHE_MAX_LEN);
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":463
+    /* "processor/parsers/_slowlog_fingerprint.pxi":418
  * cdef tuple pair_cached(str query):
  *     if PyUnicode_GET_LENGTH(query) > CACHE_MAX_LEN:
  *         return pair_of(query)             # <<<<<<<<<<<<<<
@@ -12348,13 +12488,13 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_cached(PyObject *__p
  *     if hit is not None:
 */
     __Pyx_XDECREF(__pyx_r);
-    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_pair_of(__pyx_v_query); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 463, __pyx_L1_error)
+    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_pair_of(__pyx_v_query); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 418, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __pyx_r = ((PyObject*)__pyx_t_2);
     __pyx_t_2 = 0;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":462
+    /* "processor/parsers/_slowlog_fingerprint.pxi":417
  * 
  * cdef tuple pair_cached(str query):
  *     if PyUnicode_GET_LENGTH(query) > CACHE_MAX_LEN:             # <<<<<<<<<<<<<<
@@ -12363,7 +12503,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_cached(PyObject *__p
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":464
+  /* "processor/parsers/_slowlog_fingerprint.pxi":419
  *     if PyUnicode_GET_LENGTH(query) > CACHE_MAX_LEN:
  *         return pair_of(query)
  *     hit = _pairs.get(query)             # <<<<<<<<<<<<<<
@@ -12372,14 +12512,14 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_cached(PyObject *__p
 */
   if (unlikely(__pyx_v_9processor_7parsers_8_slowlog__pairs == Py_None)) {
     PyErr_Format(PyExc_AttributeError, "'NoneType' object has no attribute '%.30s'", "get");
-    __PYX_ERR(2, 464, __pyx_L1_error)
+    __PYX_ERR(2, 419, __pyx_L1_error)
   }
-  __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_9processor_7parsers_8_slowlog__pairs, __pyx_v_query, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 464, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_9processor_7parsers_8_slowlog__pairs, __pyx_v_query, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 419, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __pyx_v_hit = __pyx_t_2;
   __pyx_t_2 = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":465
+  /* "processor/parsers/_slowlog_fingerprint.pxi":420
  *         return pair_of(query)
  *     hit = _pairs.get(query)
  *     if hit is not None:             # <<<<<<<<<<<<<<
@@ -12389,7 +12529,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_cached(PyObject *__p
   __pyx_t_1 = (__pyx_v_hit != Py_None);
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":466
+    /* "processor/parsers/_slowlog_fingerprint.pxi":421
  *     hit = _pairs.get(query)
  *     if hit is not None:
  *         return <tuple>hit             # <<<<<<<<<<<<<<
@@ -12401,7 +12541,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_cached(PyObject *__p
     __pyx_r = ((PyObject*)__pyx_v_hit);
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":465
+    /* "processor/parsers/_slowlog_fingerprint.pxi":420
  *         return pair_of(query)
  *     hit = _pairs.get(query)
  *     if hit is not None:             # <<<<<<<<<<<<<<
@@ -12410,19 +12550,19 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_cached(PyObject *__p
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":467
+  /* "processor/parsers/_slowlog_fingerprint.pxi":422
  *     if hit is not None:
  *         return <tuple>hit
  *     pair = pair_of(query)             # <<<<<<<<<<<<<<
  *     if len(_pairs) >= CACHE_SIZE:
  *         _pairs.clear()
 */
-  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_pair_of(__pyx_v_query); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 467, __pyx_L1_error)
+  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_pair_of(__pyx_v_query); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 422, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __pyx_v_pair = ((PyObject*)__pyx_t_2);
   __pyx_t_2 = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":468
+  /* "processor/parsers/_slowlog_fingerprint.pxi":423
  *         return <tuple>hit
  *     pair = pair_of(query)
  *     if len(_pairs) >= CACHE_SIZE:             # <<<<<<<<<<<<<<
@@ -12433,14 +12573,14 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_cached(PyObject *__p
   __Pyx_INCREF(__pyx_t_2);
   if (unlikely(__pyx_t_2 == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type 'NoneType' has no len()");
-    __PYX_ERR(2, 468, __pyx_L1_error)
+    __PYX_ERR(2, 423, __pyx_L1_error)
   }
-  __pyx_t_3 = PyDict_Size(__pyx_t_2); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(2, 468, __pyx_L1_error)
+  __pyx_t_3 = PyDict_Size(__pyx_t_2); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(2, 423, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   __pyx_t_1 = (__pyx_t_3 >= __pyx_v_9processor_7parsers_8_slowlog_CACHE_SIZE);
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":469
+    /* "processor/parsers/_slowlog_fingerprint.pxi":424
  *     pair = pair_of(query)
  *     if len(_pairs) >= CACHE_SIZE:
  *         _pairs.clear()             # <<<<<<<<<<<<<<
@@ -12449,11 +12589,11 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_cached(PyObject *__p
 */
     if (unlikely(__pyx_v_9processor_7parsers_8_slowlog__pairs == Py_None)) {
       PyErr_Format(PyExc_AttributeError, "'NoneType' object has no attribute '%.30s'", "clear");
-      __PYX_ERR(2, 469, __pyx_L1_error)
+      __PYX_ERR(2, 424, __pyx_L1_error)
     }
-    __pyx_t_4 = __Pyx_PyDict_Clear(__pyx_v_9processor_7parsers_8_slowlog__pairs); if (unlikely(__pyx_t_4 == ((int)-1))) __PYX_ERR(2, 469, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyDict_Clear(__pyx_v_9processor_7parsers_8_slowlog__pairs); if (unlikely(__pyx_t_4 == ((int)-1))) __PYX_ERR(2, 424, __pyx_L1_error)
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":468
+    /* "processor/parsers/_slowlog_fingerprint.pxi":423
  *         return <tuple>hit
  *     pair = pair_of(query)
  *     if len(_pairs) >= CACHE_SIZE:             # <<<<<<<<<<<<<<
@@ -12462,7 +12602,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_cached(PyObject *__p
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":470
+  /* "processor/parsers/_slowlog_fingerprint.pxi":425
  *     if len(_pairs) >= CACHE_SIZE:
  *         _pairs.clear()
  *     _pairs[query] = pair             # <<<<<<<<<<<<<<
@@ -12471,11 +12611,11 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_cached(PyObject *__p
 */
   if (unlikely(__pyx_v_9processor_7parsers_8_slowlog__pairs == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
-    __PYX_ERR(2, 470, __pyx_L1_error)
+    __PYX_ERR(2, 425, __pyx_L1_error)
   }
-  if (unlikely((PyDict_SetItem(__pyx_v_9processor_7parsers_8_slowlog__pairs, __pyx_v_query, __pyx_v_pair) < 0))) __PYX_ERR(2, 470, __pyx_L1_error)
+  if (unlikely((PyDict_SetItem(__pyx_v_9processor_7parsers_8_slowlog__pairs, __pyx_v_query, __pyx_v_pair) < 0))) __PYX_ERR(2, 425, __pyx_L1_error)
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":471
+  /* "processor/parsers/_slowlog_fingerprint.pxi":426
  *         _pairs.clear()
  *     _pairs[query] = pair
  *     return pair             # <<<<<<<<<<<<<<
@@ -12487,7 +12627,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_cached(PyObject *__p
   __pyx_r = __pyx_v_pair;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":461
+  /* "processor/parsers/_slowlog_fingerprint.pxi":416
  * 
  * 
  * cdef tuple pair_cached(str query):             # <<<<<<<<<<<<<<
@@ -12508,7 +12648,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_pair_cached(PyObject *__p
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_fingerprint.pxi":474
+/* "processor/parsers/_slowlog_fingerprint.pxi":429
  * 
  * 
  * def fingerprint_pair(str query):             # <<<<<<<<<<<<<<
@@ -12556,32 +12696,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_query,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(2, 474, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(2, 429, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 474, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 429, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "fingerprint_pair", 0) < (0)) __PYX_ERR(2, 474, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "fingerprint_pair", 0) < (0)) __PYX_ERR(2, 429, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("fingerprint_pair", 1, 1, 1, i); __PYX_ERR(2, 474, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("fingerprint_pair", 1, 1, 1, i); __PYX_ERR(2, 429, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 474, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(2, 429, __pyx_L3_error)
     }
     __pyx_v_query = ((PyObject*)values[0]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("fingerprint_pair", 1, 1, 1, __pyx_nargs); __PYX_ERR(2, 474, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("fingerprint_pair", 1, 1, 1, __pyx_nargs); __PYX_ERR(2, 429, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -12592,7 +12732,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_query), (&PyUnicode_Type), 1, "query", 1))) __PYX_ERR(2, 474, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_query), (&PyUnicode_Type), 1, "query", 1))) __PYX_ERR(2, 429, __pyx_L1_error)
   __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_10fingerprint_pair(__pyx_self, __pyx_v_query);
 
   /* function exit code */
@@ -12625,18 +12765,18 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_10fingerprint_pair(CYTHO
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("fingerprint_pair", 0);
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":477
+  /* "processor/parsers/_slowlog_fingerprint.pxi":432
  *     """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C,
  *     cached for short statements."""
  *     if not one_byte(query):             # <<<<<<<<<<<<<<
  *         return _spec._fingerprint_pair_python(query)
  *     return pair_cached(query)
 */
-  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_one_byte(__pyx_v_query); if (unlikely(__pyx_t_1 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(2, 477, __pyx_L1_error)
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_one_byte(__pyx_v_query); if (unlikely(__pyx_t_1 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(2, 432, __pyx_L1_error)
   __pyx_t_2 = (!__pyx_t_1);
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":478
+    /* "processor/parsers/_slowlog_fingerprint.pxi":433
  *     cached for short statements."""
  *     if not one_byte(query):
  *         return _spec._fingerprint_pair_python(query)             # <<<<<<<<<<<<<<
@@ -12650,14 +12790,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_10fingerprint_pair(CYTHO
       PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_v_query};
       __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_fingerprint_pair_python, __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 478, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 433, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __pyx_r = __pyx_t_3;
     __pyx_t_3 = 0;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_fingerprint.pxi":477
+    /* "processor/parsers/_slowlog_fingerprint.pxi":432
  *     """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C,
  *     cached for short statements."""
  *     if not one_byte(query):             # <<<<<<<<<<<<<<
@@ -12666,19 +12806,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_10fingerprint_pair(CYTHO
 */
   }
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":479
+  /* "processor/parsers/_slowlog_fingerprint.pxi":434
  *     if not one_byte(query):
  *         return _spec._fingerprint_pair_python(query)
  *     return pair_cached(query)             # <<<<<<<<<<<<<<
 */
   __Pyx_XDECREF(__pyx_r);
-  __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_pair_cached(__pyx_v_query); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 479, __pyx_L1_error)
+  __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_pair_cached(__pyx_v_query); if (unlikely(!__pyx_t_3)) __PYX_ERR(2, 434, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_r = __pyx_t_3;
   __pyx_t_3 = 0;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":474
+  /* "processor/parsers/_slowlog_fingerprint.pxi":429
  * 
  * 
  * def fingerprint_pair(str query):             # <<<<<<<<<<<<<<
@@ -12701,114 +12841,6 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_10fingerprint_pair(CYTHO
 /* "processor/parsers/_slowlog_entries.pxi":18
  * 
  * 
- * cdef inline bint is_py_space(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
- *     # str.strip()/split() whitespace among ASCII: \t\n\v\f\r, \x1c-\x1f and space
- *     return c == b" " or (c >= 9 and c <= 13) or (c >= 28 and c <= 31)
-*/
-
-static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_is_py_space(unsigned char __pyx_v_c) {
-  int __pyx_r;
-  int __pyx_t_1;
-  int __pyx_t_2;
-
-  /* "processor/parsers/_slowlog_entries.pxi":20
- * cdef inline bint is_py_space(unsigned char c) noexcept nogil:
- *     # str.strip()/split() whitespace among ASCII: \t\n\v\f\r, \x1c-\x1f and space
- *     return c == b" " or (c >= 9 and c <= 13) or (c >= 28 and c <= 31)             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-  __pyx_t_2 = (__pyx_v_c == ' ');
-  if (!__pyx_t_2) {
-  } else {
-    __pyx_t_1 = __pyx_t_2;
-    goto __pyx_L3_bool_binop_done;
-  }
-  __pyx_t_2 = (__pyx_v_c >= 9);
-  if (!__pyx_t_2) {
-    goto __pyx_L5_next_or;
-  } else {
-  }
-  __pyx_t_2 = (__pyx_v_c <= 13);
-  if (!__pyx_t_2) {
-  } else {
-    __pyx_t_1 = __pyx_t_2;
-    goto __pyx_L3_bool_binop_done;
-  }
-  __pyx_L5_next_or:;
-  __pyx_t_2 = (__pyx_v_c >= 28);
-  if (__pyx_t_2) {
-  } else {
-    __pyx_t_1 = __pyx_t_2;
-    goto __pyx_L3_bool_binop_done;
-  }
-  __pyx_t_2 = (__pyx_v_c <= 31);
-  __pyx_t_1 = __pyx_t_2;
-  __pyx_L3_bool_binop_done:;
-  __pyx_r = __pyx_t_1;
-  goto __pyx_L0;
-
-  /* "processor/parsers/_slowlog_entries.pxi":18
- * 
- * 
- * cdef inline bint is_py_space(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
- *     # str.strip()/split() whitespace among ASCII: \t\n\v\f\r, \x1c-\x1f and space
- *     return c == b" " or (c >= 9 and c <= 13) or (c >= 28 and c <= 31)
-*/
-
-  /* function exit code */
-  __pyx_L0:;
-  return __pyx_r;
-}
-
-/* "processor/parsers/_slowlog_entries.pxi":23
- * 
- * 
- * cdef inline bint starts(chars s, Py_ssize_t n, Py_ssize_t i, const char* w, Py_ssize_t m) noexcept nogil:             # <<<<<<<<<<<<<<
- *     return i + m <= n and memcmp(s + i, w, m) == 0
- * 
-*/
-
-static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_n, Py_ssize_t __pyx_v_i, char const *__pyx_v_w, Py_ssize_t __pyx_v_m) {
-  int __pyx_r;
-  int __pyx_t_1;
-  int __pyx_t_2;
-
-  /* "processor/parsers/_slowlog_entries.pxi":24
- * 
- * cdef inline bint starts(chars s, Py_ssize_t n, Py_ssize_t i, const char* w, Py_ssize_t m) noexcept nogil:
- *     return i + m <= n and memcmp(s + i, w, m) == 0             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-  __pyx_t_2 = ((__pyx_v_i + __pyx_v_m) <= __pyx_v_n);
-  if (__pyx_t_2) {
-  } else {
-    __pyx_t_1 = __pyx_t_2;
-    goto __pyx_L3_bool_binop_done;
-  }
-  __pyx_t_2 = (memcmp((__pyx_v_s + __pyx_v_i), __pyx_v_w, __pyx_v_m) == 0);
-  __pyx_t_1 = __pyx_t_2;
-  __pyx_L3_bool_binop_done:;
-  __pyx_r = __pyx_t_1;
-  goto __pyx_L0;
-
-  /* "processor/parsers/_slowlog_entries.pxi":23
- * 
- * 
- * cdef inline bint starts(chars s, Py_ssize_t n, Py_ssize_t i, const char* w, Py_ssize_t m) noexcept nogil:             # <<<<<<<<<<<<<<
- *     return i + m <= n and memcmp(s + i, w, m) == 0
- * 
-*/
-
-  /* function exit code */
-  __pyx_L0:;
-  return __pyx_r;
-}
-
-/* "processor/parsers/_slowlog_entries.pxi":27
- * 
- * 
  * cdef inline bint printable(chars s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:             # <<<<<<<<<<<<<<
  *     cdef Py_ssize_t i
  *     for i in range(a, b):
@@ -12823,7 +12855,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_printable(__pyx_t
   int __pyx_t_4;
   int __pyx_t_5;
 
-  /* "processor/parsers/_slowlog_entries.pxi":29
+  /* "processor/parsers/_slowlog_entries.pxi":20
  * cdef inline bint printable(chars s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
  *     cdef Py_ssize_t i
  *     for i in range(a, b):             # <<<<<<<<<<<<<<
@@ -12835,7 +12867,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_printable(__pyx_t
   for (__pyx_t_3 = __pyx_v_a; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_i = __pyx_t_3;
 
-    /* "processor/parsers/_slowlog_entries.pxi":30
+    /* "processor/parsers/_slowlog_entries.pxi":21
  *     cdef Py_ssize_t i
  *     for i in range(a, b):
  *         if s[i] < 0x20 or s[i] > 0x7E:             # <<<<<<<<<<<<<<
@@ -12853,7 +12885,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_printable(__pyx_t
     __pyx_L6_bool_binop_done:;
     if (__pyx_t_4) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":31
+      /* "processor/parsers/_slowlog_entries.pxi":22
  *     for i in range(a, b):
  *         if s[i] < 0x20 or s[i] > 0x7E:
  *             return False             # <<<<<<<<<<<<<<
@@ -12863,7 +12895,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_printable(__pyx_t
       __pyx_r = 0;
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":30
+      /* "processor/parsers/_slowlog_entries.pxi":21
  *     cdef Py_ssize_t i
  *     for i in range(a, b):
  *         if s[i] < 0x20 or s[i] > 0x7E:             # <<<<<<<<<<<<<<
@@ -12873,7 +12905,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_printable(__pyx_t
     }
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":32
+  /* "processor/parsers/_slowlog_entries.pxi":23
  *         if s[i] < 0x20 or s[i] > 0x7E:
  *             return False
  *     return True             # <<<<<<<<<<<<<<
@@ -12883,7 +12915,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_printable(__pyx_t
   __pyx_r = 1;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":27
+  /* "processor/parsers/_slowlog_entries.pxi":18
  * 
  * 
  * cdef inline bint printable(chars s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -12896,7 +12928,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_printable(__pyx_t
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_entries.pxi":35
+/* "processor/parsers/_slowlog_entries.pxi":26
  * 
  * 
  * cdef inline bint ascii_text(chars s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -12914,7 +12946,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ascii_text(__pyx_
   int __pyx_t_4;
   int __pyx_t_5;
 
-  /* "processor/parsers/_slowlog_entries.pxi":39
+  /* "processor/parsers/_slowlog_entries.pxi":30
  *     cdef Py_ssize_t i
  *     cdef unsigned char c
  *     for i in range(a, b):             # <<<<<<<<<<<<<<
@@ -12926,7 +12958,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ascii_text(__pyx_
   for (__pyx_t_3 = __pyx_v_a; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_i = __pyx_t_3;
 
-    /* "processor/parsers/_slowlog_entries.pxi":40
+    /* "processor/parsers/_slowlog_entries.pxi":31
  *     cdef unsigned char c
  *     for i in range(a, b):
  *         c = s[i]             # <<<<<<<<<<<<<<
@@ -12935,7 +12967,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ascii_text(__pyx_
 */
     __pyx_v_c = (__pyx_v_s[__pyx_v_i]);
 
-    /* "processor/parsers/_slowlog_entries.pxi":41
+    /* "processor/parsers/_slowlog_entries.pxi":32
  *     for i in range(a, b):
  *         c = s[i]
  *         if c > 0x7E or c == b"\r" or (c >= 28 and c <= 31):             # <<<<<<<<<<<<<<
@@ -12965,7 +12997,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ascii_text(__pyx_
     __pyx_L6_bool_binop_done:;
     if (__pyx_t_4) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":42
+      /* "processor/parsers/_slowlog_entries.pxi":33
  *         c = s[i]
  *         if c > 0x7E or c == b"\r" or (c >= 28 and c <= 31):
  *             return False             # <<<<<<<<<<<<<<
@@ -12975,7 +13007,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ascii_text(__pyx_
       __pyx_r = 0;
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":41
+      /* "processor/parsers/_slowlog_entries.pxi":32
  *     for i in range(a, b):
  *         c = s[i]
  *         if c > 0x7E or c == b"\r" or (c >= 28 and c <= 31):             # <<<<<<<<<<<<<<
@@ -12985,7 +13017,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ascii_text(__pyx_
     }
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":43
+  /* "processor/parsers/_slowlog_entries.pxi":34
  *         if c > 0x7E or c == b"\r" or (c >= 28 and c <= 31):
  *             return False
  *     return True             # <<<<<<<<<<<<<<
@@ -12995,7 +13027,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ascii_text(__pyx_
   __pyx_r = 1;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":35
+  /* "processor/parsers/_slowlog_entries.pxi":26
  * 
  * 
  * cdef inline bint ascii_text(chars s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -13008,7 +13040,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_ascii_text(__pyx_
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_entries.pxi":46
+/* "processor/parsers/_slowlog_entries.pxi":37
  * 
  * 
  * cdef inline Py_ssize_t digits(chars s, Py_ssize_t a, Py_ssize_t b, long long* value) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -13026,7 +13058,7 @@ static CYTHON_INLINE Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_digits(__p
   Py_ssize_t __pyx_t_4;
   Py_ssize_t __pyx_t_5;
 
-  /* "processor/parsers/_slowlog_entries.pxi":48
+  /* "processor/parsers/_slowlog_entries.pxi":39
  * cdef inline Py_ssize_t digits(chars s, Py_ssize_t a, Py_ssize_t b, long long* value) noexcept nogil:
  *     """Value of the digit run s[a:b] (1 to 18 digits, all of it), else -1."""
  *     cdef long long v = 0             # <<<<<<<<<<<<<<
@@ -13035,7 +13067,7 @@ static CYTHON_INLINE Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_digits(__p
 */
   __pyx_v_v = 0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":50
+  /* "processor/parsers/_slowlog_entries.pxi":41
  *     cdef long long v = 0
  *     cdef Py_ssize_t i
  *     if b <= a or b - a > 18:             # <<<<<<<<<<<<<<
@@ -13053,7 +13085,7 @@ static CYTHON_INLINE Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_digits(__p
   __pyx_L4_bool_binop_done:;
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_entries.pxi":51
+    /* "processor/parsers/_slowlog_entries.pxi":42
  *     cdef Py_ssize_t i
  *     if b <= a or b - a > 18:
  *         return -1             # <<<<<<<<<<<<<<
@@ -13063,7 +13095,7 @@ static CYTHON_INLINE Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_digits(__p
     __pyx_r = -1L;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":50
+    /* "processor/parsers/_slowlog_entries.pxi":41
  *     cdef long long v = 0
  *     cdef Py_ssize_t i
  *     if b <= a or b - a > 18:             # <<<<<<<<<<<<<<
@@ -13072,7 +13104,7 @@ static CYTHON_INLINE Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_digits(__p
 */
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":52
+  /* "processor/parsers/_slowlog_entries.pxi":43
  *     if b <= a or b - a > 18:
  *         return -1
  *     for i in range(a, b):             # <<<<<<<<<<<<<<
@@ -13084,7 +13116,7 @@ static CYTHON_INLINE Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_digits(__p
   for (__pyx_t_5 = __pyx_v_a; __pyx_t_5 < __pyx_t_4; __pyx_t_5+=1) {
     __pyx_v_i = __pyx_t_5;
 
-    /* "processor/parsers/_slowlog_entries.pxi":53
+    /* "processor/parsers/_slowlog_entries.pxi":44
  *         return -1
  *     for i in range(a, b):
  *         if s[i] < b"0" or s[i] > b"9":             # <<<<<<<<<<<<<<
@@ -13102,7 +13134,7 @@ static CYTHON_INLINE Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_digits(__p
     __pyx_L9_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":54
+      /* "processor/parsers/_slowlog_entries.pxi":45
  *     for i in range(a, b):
  *         if s[i] < b"0" or s[i] > b"9":
  *             return -1             # <<<<<<<<<<<<<<
@@ -13112,7 +13144,7 @@ static CYTHON_INLINE Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_digits(__p
       __pyx_r = -1L;
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":53
+      /* "processor/parsers/_slowlog_entries.pxi":44
  *         return -1
  *     for i in range(a, b):
  *         if s[i] < b"0" or s[i] > b"9":             # <<<<<<<<<<<<<<
@@ -13121,7 +13153,7 @@ static CYTHON_INLINE Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_digits(__p
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":55
+    /* "processor/parsers/_slowlog_entries.pxi":46
  *         if s[i] < b"0" or s[i] > b"9":
  *             return -1
  *         v = v * 10 + (s[i] - 48)             # <<<<<<<<<<<<<<
@@ -13131,7 +13163,7 @@ static CYTHON_INLINE Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_digits(__p
     __pyx_v_v = ((__pyx_v_v * 10) + ((__pyx_v_s[__pyx_v_i]) - 48));
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":56
+  /* "processor/parsers/_slowlog_entries.pxi":47
  *             return -1
  *         v = v * 10 + (s[i] - 48)
  *     value[0] = v             # <<<<<<<<<<<<<<
@@ -13140,7 +13172,7 @@ static CYTHON_INLINE Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_digits(__p
 */
   (__pyx_v_value[0]) = __pyx_v_v;
 
-  /* "processor/parsers/_slowlog_entries.pxi":57
+  /* "processor/parsers/_slowlog_entries.pxi":48
  *         v = v * 10 + (s[i] - 48)
  *     value[0] = v
  *     return b             # <<<<<<<<<<<<<<
@@ -13150,7 +13182,7 @@ static CYTHON_INLINE Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_digits(__p
   __pyx_r = __pyx_v_b;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":46
+  /* "processor/parsers/_slowlog_entries.pxi":37
  * 
  * 
  * cdef inline Py_ssize_t digits(chars s, Py_ssize_t a, Py_ssize_t b, long long* value) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -13163,7 +13195,7 @@ static CYTHON_INLINE Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_digits(__p
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_entries.pxi":60
+/* "processor/parsers/_slowlog_entries.pxi":51
  * 
  * 
  * cdef inline int two(chars s, Py_ssize_t i) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -13174,7 +13206,7 @@ static CYTHON_INLINE Py_ssize_t __pyx_f_9processor_7parsers_8_slowlog_digits(__p
 static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_t_9processor_7parsers_8_slowlog_chars __pyx_v_s, Py_ssize_t __pyx_v_i) {
   int __pyx_r;
 
-  /* "processor/parsers/_slowlog_entries.pxi":61
+  /* "processor/parsers/_slowlog_entries.pxi":52
  * 
  * cdef inline int two(chars s, Py_ssize_t i) noexcept nogil:
  *     return (s[i] - 48) * 10 + (s[i + 1] - 48)             # <<<<<<<<<<<<<<
@@ -13184,7 +13216,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_t_9proc
   __pyx_r = ((((__pyx_v_s[__pyx_v_i]) - 48) * 10) + ((__pyx_v_s[(__pyx_v_i + 1)]) - 48));
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":60
+  /* "processor/parsers/_slowlog_entries.pxi":51
  * 
  * 
  * cdef inline int two(chars s, Py_ssize_t i) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -13197,7 +13229,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_t_9proc
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_entries.pxi":64
+/* "processor/parsers/_slowlog_entries.pxi":55
  * 
  * 
  * cdef object iso_time(chars s, Py_ssize_t a):             # <<<<<<<<<<<<<<
@@ -13223,7 +13255,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("iso_time", 0);
 
-  /* "processor/parsers/_slowlog_entries.pxi":67
+  /* "processor/parsers/_slowlog_entries.pxi":58
  *     """`YYYY-MM-DDTHH:MM:SS.ffffffZ` at s[a:a+27] as fromisoformat gives it; None otherwise."""
  *     cdef int i
  *     for i in range(27):             # <<<<<<<<<<<<<<
@@ -13233,7 +13265,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
   for (__pyx_t_1 = 0; __pyx_t_1 < 27; __pyx_t_1+=1) {
     __pyx_v_i = __pyx_t_1;
 
-    /* "processor/parsers/_slowlog_entries.pxi":68
+    /* "processor/parsers/_slowlog_entries.pxi":59
  *     cdef int i
  *     for i in range(27):
  *         if i == 4 or i == 7:             # <<<<<<<<<<<<<<
@@ -13251,7 +13283,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
     }
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":69
+      /* "processor/parsers/_slowlog_entries.pxi":60
  *     for i in range(27):
  *         if i == 4 or i == 7:
  *             if s[a + i] != b"-":             # <<<<<<<<<<<<<<
@@ -13261,7 +13293,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
       __pyx_t_2 = ((__pyx_v_s[(__pyx_v_a + __pyx_v_i)]) != '-');
       if (__pyx_t_2) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":70
+        /* "processor/parsers/_slowlog_entries.pxi":61
  *         if i == 4 or i == 7:
  *             if s[a + i] != b"-":
  *                 return None             # <<<<<<<<<<<<<<
@@ -13272,7 +13304,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
         __pyx_r = Py_None; __Pyx_INCREF(Py_None);
         goto __pyx_L0;
 
-        /* "processor/parsers/_slowlog_entries.pxi":69
+        /* "processor/parsers/_slowlog_entries.pxi":60
  *     for i in range(27):
  *         if i == 4 or i == 7:
  *             if s[a + i] != b"-":             # <<<<<<<<<<<<<<
@@ -13281,7 +13313,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":68
+      /* "processor/parsers/_slowlog_entries.pxi":59
  *     cdef int i
  *     for i in range(27):
  *         if i == 4 or i == 7:             # <<<<<<<<<<<<<<
@@ -13291,7 +13323,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
       goto __pyx_L5;
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":71
+    /* "processor/parsers/_slowlog_entries.pxi":62
  *             if s[a + i] != b"-":
  *                 return None
  *         elif i == 10:             # <<<<<<<<<<<<<<
@@ -13301,7 +13333,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
     __pyx_t_2 = (__pyx_v_i == 10);
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":72
+      /* "processor/parsers/_slowlog_entries.pxi":63
  *                 return None
  *         elif i == 10:
  *             if s[a + i] != b"T":             # <<<<<<<<<<<<<<
@@ -13311,7 +13343,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
       __pyx_t_2 = ((__pyx_v_s[(__pyx_v_a + __pyx_v_i)]) != 'T');
       if (__pyx_t_2) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":73
+        /* "processor/parsers/_slowlog_entries.pxi":64
  *         elif i == 10:
  *             if s[a + i] != b"T":
  *                 return None             # <<<<<<<<<<<<<<
@@ -13322,7 +13354,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
         __pyx_r = Py_None; __Pyx_INCREF(Py_None);
         goto __pyx_L0;
 
-        /* "processor/parsers/_slowlog_entries.pxi":72
+        /* "processor/parsers/_slowlog_entries.pxi":63
  *                 return None
  *         elif i == 10:
  *             if s[a + i] != b"T":             # <<<<<<<<<<<<<<
@@ -13331,7 +13363,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":71
+      /* "processor/parsers/_slowlog_entries.pxi":62
  *             if s[a + i] != b"-":
  *                 return None
  *         elif i == 10:             # <<<<<<<<<<<<<<
@@ -13341,7 +13373,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
       goto __pyx_L5;
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":74
+    /* "processor/parsers/_slowlog_entries.pxi":65
  *             if s[a + i] != b"T":
  *                 return None
  *         elif i == 13 or i == 16:             # <<<<<<<<<<<<<<
@@ -13359,7 +13391,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
     }
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":75
+      /* "processor/parsers/_slowlog_entries.pxi":66
  *                 return None
  *         elif i == 13 or i == 16:
  *             if s[a + i] != b":":             # <<<<<<<<<<<<<<
@@ -13369,7 +13401,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
       __pyx_t_2 = ((__pyx_v_s[(__pyx_v_a + __pyx_v_i)]) != ':');
       if (__pyx_t_2) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":76
+        /* "processor/parsers/_slowlog_entries.pxi":67
  *         elif i == 13 or i == 16:
  *             if s[a + i] != b":":
  *                 return None             # <<<<<<<<<<<<<<
@@ -13380,7 +13412,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
         __pyx_r = Py_None; __Pyx_INCREF(Py_None);
         goto __pyx_L0;
 
-        /* "processor/parsers/_slowlog_entries.pxi":75
+        /* "processor/parsers/_slowlog_entries.pxi":66
  *                 return None
  *         elif i == 13 or i == 16:
  *             if s[a + i] != b":":             # <<<<<<<<<<<<<<
@@ -13389,7 +13421,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":74
+      /* "processor/parsers/_slowlog_entries.pxi":65
  *             if s[a + i] != b"T":
  *                 return None
  *         elif i == 13 or i == 16:             # <<<<<<<<<<<<<<
@@ -13399,7 +13431,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
       goto __pyx_L5;
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":77
+    /* "processor/parsers/_slowlog_entries.pxi":68
  *             if s[a + i] != b":":
  *                 return None
  *         elif i == 19:             # <<<<<<<<<<<<<<
@@ -13409,7 +13441,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
     __pyx_t_2 = (__pyx_v_i == 19);
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":78
+      /* "processor/parsers/_slowlog_entries.pxi":69
  *                 return None
  *         elif i == 19:
  *             if s[a + i] != b".":             # <<<<<<<<<<<<<<
@@ -13419,7 +13451,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
       __pyx_t_2 = ((__pyx_v_s[(__pyx_v_a + __pyx_v_i)]) != '.');
       if (__pyx_t_2) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":79
+        /* "processor/parsers/_slowlog_entries.pxi":70
  *         elif i == 19:
  *             if s[a + i] != b".":
  *                 return None             # <<<<<<<<<<<<<<
@@ -13430,7 +13462,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
         __pyx_r = Py_None; __Pyx_INCREF(Py_None);
         goto __pyx_L0;
 
-        /* "processor/parsers/_slowlog_entries.pxi":78
+        /* "processor/parsers/_slowlog_entries.pxi":69
  *                 return None
  *         elif i == 19:
  *             if s[a + i] != b".":             # <<<<<<<<<<<<<<
@@ -13439,7 +13471,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":77
+      /* "processor/parsers/_slowlog_entries.pxi":68
  *             if s[a + i] != b":":
  *                 return None
  *         elif i == 19:             # <<<<<<<<<<<<<<
@@ -13449,7 +13481,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
       goto __pyx_L5;
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":80
+    /* "processor/parsers/_slowlog_entries.pxi":71
  *             if s[a + i] != b".":
  *                 return None
  *         elif i == 26:             # <<<<<<<<<<<<<<
@@ -13459,7 +13491,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
     __pyx_t_2 = (__pyx_v_i == 26);
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":81
+      /* "processor/parsers/_slowlog_entries.pxi":72
  *                 return None
  *         elif i == 26:
  *             if s[a + i] != b"Z":             # <<<<<<<<<<<<<<
@@ -13469,7 +13501,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
       __pyx_t_2 = ((__pyx_v_s[(__pyx_v_a + __pyx_v_i)]) != 'Z');
       if (__pyx_t_2) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":82
+        /* "processor/parsers/_slowlog_entries.pxi":73
  *         elif i == 26:
  *             if s[a + i] != b"Z":
  *                 return None             # <<<<<<<<<<<<<<
@@ -13480,7 +13512,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
         __pyx_r = Py_None; __Pyx_INCREF(Py_None);
         goto __pyx_L0;
 
-        /* "processor/parsers/_slowlog_entries.pxi":81
+        /* "processor/parsers/_slowlog_entries.pxi":72
  *                 return None
  *         elif i == 26:
  *             if s[a + i] != b"Z":             # <<<<<<<<<<<<<<
@@ -13489,7 +13521,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":80
+      /* "processor/parsers/_slowlog_entries.pxi":71
  *             if s[a + i] != b".":
  *                 return None
  *         elif i == 26:             # <<<<<<<<<<<<<<
@@ -13499,7 +13531,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
       goto __pyx_L5;
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":83
+    /* "processor/parsers/_slowlog_entries.pxi":74
  *             if s[a + i] != b"Z":
  *                 return None
  *         elif s[a + i] < b"0" or s[a + i] > b"9":             # <<<<<<<<<<<<<<
@@ -13517,7 +13549,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
     __pyx_L11_bool_binop_done:;
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":84
+      /* "processor/parsers/_slowlog_entries.pxi":75
  *                 return None
  *         elif s[a + i] < b"0" or s[a + i] > b"9":
  *             return None             # <<<<<<<<<<<<<<
@@ -13528,7 +13560,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
       __pyx_r = Py_None; __Pyx_INCREF(Py_None);
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":83
+      /* "processor/parsers/_slowlog_entries.pxi":74
  *             if s[a + i] != b"Z":
  *                 return None
  *         elif s[a + i] < b"0" or s[a + i] > b"9":             # <<<<<<<<<<<<<<
@@ -13539,7 +13571,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
     __pyx_L5:;
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":85
+  /* "processor/parsers/_slowlog_entries.pxi":76
  *         elif s[a + i] < b"0" or s[a + i] > b"9":
  *             return None
  *     cdef int us = 0             # <<<<<<<<<<<<<<
@@ -13548,7 +13580,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
 */
   __pyx_v_us = 0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":86
+  /* "processor/parsers/_slowlog_entries.pxi":77
  *             return None
  *     cdef int us = 0
  *     for i in range(20, 26):             # <<<<<<<<<<<<<<
@@ -13558,7 +13590,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
   for (__pyx_t_1 = 20; __pyx_t_1 < 26; __pyx_t_1+=1) {
     __pyx_v_i = __pyx_t_1;
 
-    /* "processor/parsers/_slowlog_entries.pxi":87
+    /* "processor/parsers/_slowlog_entries.pxi":78
  *     cdef int us = 0
  *     for i in range(20, 26):
  *         us = us * 10 + (s[a + i] - 48)             # <<<<<<<<<<<<<<
@@ -13568,7 +13600,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
     __pyx_v_us = ((__pyx_v_us * 10) + ((__pyx_v_s[(__pyx_v_a + __pyx_v_i)]) - 48));
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":88
+  /* "processor/parsers/_slowlog_entries.pxi":79
  *     for i in range(20, 26):
  *         us = us * 10 + (s[a + i] - 48)
  *     try:             # <<<<<<<<<<<<<<
@@ -13584,7 +13616,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
     __Pyx_XGOTREF(__pyx_t_6);
     /*try:*/ {
 
-      /* "processor/parsers/_slowlog_entries.pxi":89
+      /* "processor/parsers/_slowlog_entries.pxi":80
  *         us = us * 10 + (s[a + i] - 48)
  *     try:
  *         return datetime_new(             # <<<<<<<<<<<<<<
@@ -13593,7 +13625,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
 */
       __Pyx_XDECREF(__pyx_r);
 
-      /* "processor/parsers/_slowlog_entries.pxi":91
+      /* "processor/parsers/_slowlog_entries.pxi":82
  *         return datetime_new(
  *             two(s, a) * 100 + two(s, a + 2), two(s, a + 5), two(s, a + 8), two(s, a + 11),
  *             two(s, a + 14), two(s, a + 17), us, UTC             # <<<<<<<<<<<<<<
@@ -13603,21 +13635,21 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
       __pyx_t_7 = __pyx_v_9processor_7parsers_8_slowlog_UTC;
       __Pyx_INCREF(__pyx_t_7);
 
-      /* "processor/parsers/_slowlog_entries.pxi":89
+      /* "processor/parsers/_slowlog_entries.pxi":80
  *         us = us * 10 + (s[a + i] - 48)
  *     try:
  *         return datetime_new(             # <<<<<<<<<<<<<<
  *             two(s, a) * 100 + two(s, a + 2), two(s, a + 5), two(s, a + 8), two(s, a + 11),
  *             two(s, a + 14), two(s, a + 17), us, UTC
 */
-      __pyx_t_8 = ((PyObject *)__pyx_f_7cpython_8datetime_datetime_new(((__pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, __pyx_v_a) * 0x64) + __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 2))), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 5)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 8)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 11)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 14)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 17)), __pyx_v_us, __pyx_t_7, NULL)); if (unlikely(!__pyx_t_8)) __PYX_ERR(4, 89, __pyx_L15_error)
+      __pyx_t_8 = ((PyObject *)__pyx_f_7cpython_8datetime_datetime_new(((__pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, __pyx_v_a) * 0x64) + __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 2))), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 5)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 8)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 11)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 14)), __pyx_f_9processor_7parsers_8_slowlog_two(__pyx_v_s, (__pyx_v_a + 17)), __pyx_v_us, __pyx_t_7, NULL)); if (unlikely(!__pyx_t_8)) __PYX_ERR(4, 80, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_8);
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
       __pyx_r = __pyx_t_8;
       __pyx_t_8 = 0;
       goto __pyx_L19_try_return;
 
-      /* "processor/parsers/_slowlog_entries.pxi":88
+      /* "processor/parsers/_slowlog_entries.pxi":79
  *     for i in range(20, 26):
  *         us = us * 10 + (s[a + i] - 48)
  *     try:             # <<<<<<<<<<<<<<
@@ -13629,7 +13661,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
     __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
     __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":93
+    /* "processor/parsers/_slowlog_entries.pxi":84
  *             two(s, a + 14), two(s, a + 17), us, UTC
  *         )
  *     except ValueError:             # <<<<<<<<<<<<<<
@@ -13640,7 +13672,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
     if (__pyx_t_1) {
       __Pyx_ErrRestore(0,0,0);
 
-      /* "processor/parsers/_slowlog_entries.pxi":94
+      /* "processor/parsers/_slowlog_entries.pxi":85
  *         )
  *     except ValueError:
  *         return None  # out of range: `_line` flags it             # <<<<<<<<<<<<<<
@@ -13653,7 +13685,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
     }
     goto __pyx_L17_except_error;
 
-    /* "processor/parsers/_slowlog_entries.pxi":88
+    /* "processor/parsers/_slowlog_entries.pxi":79
  *     for i in range(20, 26):
  *         us = us * 10 + (s[a + i] - 48)
  *     try:             # <<<<<<<<<<<<<<
@@ -13680,7 +13712,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
     goto __pyx_L0;
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":64
+  /* "processor/parsers/_slowlog_entries.pxi":55
  * 
  * 
  * cdef object iso_time(chars s, Py_ssize_t a):             # <<<<<<<<<<<<<<
@@ -13700,7 +13732,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_t_9process
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_entries.pxi":97
+/* "processor/parsers/_slowlog_entries.pxi":88
  * 
  * 
  * cdef str stripped(str text, chars s, Py_ssize_t a, Py_ssize_t b):             # <<<<<<<<<<<<<<
@@ -13719,7 +13751,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_stripped(PyObject *__pyx_
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("stripped", 0);
 
-  /* "processor/parsers/_slowlog_entries.pxi":98
+  /* "processor/parsers/_slowlog_entries.pxi":89
  * 
  * cdef str stripped(str text, chars s, Py_ssize_t a, Py_ssize_t b):
  *     while a < b and is_py_space(s[a]):             # <<<<<<<<<<<<<<
@@ -13738,7 +13770,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_stripped(PyObject *__pyx_
     __pyx_L5_bool_binop_done:;
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_entries.pxi":99
+    /* "processor/parsers/_slowlog_entries.pxi":90
  * cdef str stripped(str text, chars s, Py_ssize_t a, Py_ssize_t b):
  *     while a < b and is_py_space(s[a]):
  *         a += 1             # <<<<<<<<<<<<<<
@@ -13748,7 +13780,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_stripped(PyObject *__pyx_
     __pyx_v_a = (__pyx_v_a + 1);
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":100
+  /* "processor/parsers/_slowlog_entries.pxi":91
  *     while a < b and is_py_space(s[a]):
  *         a += 1
  *     while b > a and is_py_space(s[b - 1]):             # <<<<<<<<<<<<<<
@@ -13767,7 +13799,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_stripped(PyObject *__pyx_
     __pyx_L9_bool_binop_done:;
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_entries.pxi":101
+    /* "processor/parsers/_slowlog_entries.pxi":92
  *         a += 1
  *     while b > a and is_py_space(s[b - 1]):
  *         b -= 1             # <<<<<<<<<<<<<<
@@ -13777,7 +13809,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_stripped(PyObject *__pyx_
     __pyx_v_b = (__pyx_v_b - 1);
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":102
+  /* "processor/parsers/_slowlog_entries.pxi":93
  *     while b > a and is_py_space(s[b - 1]):
  *         b -= 1
  *     return PyUnicode_Substring(text, a, b)             # <<<<<<<<<<<<<<
@@ -13785,13 +13817,13 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_stripped(PyObject *__pyx_
  * 
 */
   __Pyx_XDECREF(__pyx_r);
-  __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, __pyx_v_a, __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 102, __pyx_L1_error)
+  __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, __pyx_v_a, __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 93, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_r = ((PyObject*)__pyx_t_3);
   __pyx_t_3 = 0;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":97
+  /* "processor/parsers/_slowlog_entries.pxi":88
  * 
  * 
  * cdef str stripped(str text, chars s, Py_ssize_t a, Py_ssize_t b):             # <<<<<<<<<<<<<<
@@ -13810,7 +13842,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_stripped(PyObject *__pyx_
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_entries.pxi":105
+/* "processor/parsers/_slowlog_entries.pxi":96
  * 
  * 
  * cdef bint user_host(str text, chars s, Py_ssize_t a, Py_ssize_t eol, dict fields):             # <<<<<<<<<<<<<<
@@ -13840,7 +13872,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("user_host", 0);
 
-  /* "processor/parsers/_slowlog_entries.pxi":108
+  /* "processor/parsers/_slowlog_entries.pxi":99
  *     """`user[user2] @ host [ip]  Id: N` from s[a:eol] (after `# User@Host: `), as _USER_HOST
  *     reads it; False for any other shape."""
  *     cdef Py_ssize_t i = a, u2, u2e, h0, h1, ip0, ip1             # <<<<<<<<<<<<<<
@@ -13849,7 +13881,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   __pyx_v_i = __pyx_v_a;
 
-  /* "processor/parsers/_slowlog_entries.pxi":109
+  /* "processor/parsers/_slowlog_entries.pxi":100
  *     reads it; False for any other shape."""
  *     cdef Py_ssize_t i = a, u2, u2e, h0, h1, ip0, ip1
  *     cdef long long thread = -1             # <<<<<<<<<<<<<<
@@ -13858,7 +13890,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   __pyx_v_thread = -1LL;
 
-  /* "processor/parsers/_slowlog_entries.pxi":110
+  /* "processor/parsers/_slowlog_entries.pxi":101
  *     cdef Py_ssize_t i = a, u2, u2e, h0, h1, ip0, ip1
  *     cdef long long thread = -1
  *     while i < eol and s[i] != b"[":             # <<<<<<<<<<<<<<
@@ -13877,7 +13909,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_L5_bool_binop_done:;
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_entries.pxi":111
+    /* "processor/parsers/_slowlog_entries.pxi":102
  *     cdef long long thread = -1
  *     while i < eol and s[i] != b"[":
  *         i += 1             # <<<<<<<<<<<<<<
@@ -13887,7 +13919,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_v_i = (__pyx_v_i + 1);
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":112
+  /* "processor/parsers/_slowlog_entries.pxi":103
  *     while i < eol and s[i] != b"[":
  *         i += 1
  *     if i == eol:             # <<<<<<<<<<<<<<
@@ -13897,7 +13929,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
   __pyx_t_1 = (__pyx_v_i == __pyx_v_eol);
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_entries.pxi":113
+    /* "processor/parsers/_slowlog_entries.pxi":104
  *         i += 1
  *     if i == eol:
  *         return False             # <<<<<<<<<<<<<<
@@ -13907,7 +13939,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_r = 0;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":112
+    /* "processor/parsers/_slowlog_entries.pxi":103
  *     while i < eol and s[i] != b"[":
  *         i += 1
  *     if i == eol:             # <<<<<<<<<<<<<<
@@ -13916,7 +13948,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":114
+  /* "processor/parsers/_slowlog_entries.pxi":105
  *     if i == eol:
  *         return False
  *     u2 = i + 1             # <<<<<<<<<<<<<<
@@ -13925,7 +13957,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   __pyx_v_u2 = (__pyx_v_i + 1);
 
-  /* "processor/parsers/_slowlog_entries.pxi":115
+  /* "processor/parsers/_slowlog_entries.pxi":106
  *         return False
  *     u2 = i + 1
  *     i = u2             # <<<<<<<<<<<<<<
@@ -13934,7 +13966,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   __pyx_v_i = __pyx_v_u2;
 
-  /* "processor/parsers/_slowlog_entries.pxi":116
+  /* "processor/parsers/_slowlog_entries.pxi":107
  *     u2 = i + 1
  *     i = u2
  *     while i < eol and s[i] != b"]":             # <<<<<<<<<<<<<<
@@ -13953,7 +13985,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_L10_bool_binop_done:;
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_entries.pxi":117
+    /* "processor/parsers/_slowlog_entries.pxi":108
  *     i = u2
  *     while i < eol and s[i] != b"]":
  *         i += 1             # <<<<<<<<<<<<<<
@@ -13963,7 +13995,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_v_i = (__pyx_v_i + 1);
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":118
+  /* "processor/parsers/_slowlog_entries.pxi":109
  *     while i < eol and s[i] != b"]":
  *         i += 1
  *     if i == eol:             # <<<<<<<<<<<<<<
@@ -13973,7 +14005,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
   __pyx_t_1 = (__pyx_v_i == __pyx_v_eol);
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_entries.pxi":119
+    /* "processor/parsers/_slowlog_entries.pxi":110
  *         i += 1
  *     if i == eol:
  *         return False             # <<<<<<<<<<<<<<
@@ -13983,7 +14015,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_r = 0;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":118
+    /* "processor/parsers/_slowlog_entries.pxi":109
  *     while i < eol and s[i] != b"]":
  *         i += 1
  *     if i == eol:             # <<<<<<<<<<<<<<
@@ -13992,7 +14024,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":120
+  /* "processor/parsers/_slowlog_entries.pxi":111
  *     if i == eol:
  *         return False
  *     u2e = i             # <<<<<<<<<<<<<<
@@ -14001,7 +14033,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   __pyx_v_u2e = __pyx_v_i;
 
-  /* "processor/parsers/_slowlog_entries.pxi":121
+  /* "processor/parsers/_slowlog_entries.pxi":112
  *         return False
  *     u2e = i
  *     i += 1             # <<<<<<<<<<<<<<
@@ -14010,7 +14042,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   __pyx_v_i = (__pyx_v_i + 1);
 
-  /* "processor/parsers/_slowlog_entries.pxi":122
+  /* "processor/parsers/_slowlog_entries.pxi":113
  *     u2e = i
  *     i += 1
  *     while i < eol and s[i] == b" ":             # <<<<<<<<<<<<<<
@@ -14029,7 +14061,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_L15_bool_binop_done:;
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_entries.pxi":123
+    /* "processor/parsers/_slowlog_entries.pxi":114
  *     i += 1
  *     while i < eol and s[i] == b" ":
  *         i += 1             # <<<<<<<<<<<<<<
@@ -14039,7 +14071,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_v_i = (__pyx_v_i + 1);
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":124
+  /* "processor/parsers/_slowlog_entries.pxi":115
  *     while i < eol and s[i] == b" ":
  *         i += 1
  *     if i == eol or s[i] != b"@":             # <<<<<<<<<<<<<<
@@ -14057,7 +14089,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
   __pyx_L18_bool_binop_done:;
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_entries.pxi":125
+    /* "processor/parsers/_slowlog_entries.pxi":116
  *         i += 1
  *     if i == eol or s[i] != b"@":
  *         return False             # <<<<<<<<<<<<<<
@@ -14067,7 +14099,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_r = 0;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":124
+    /* "processor/parsers/_slowlog_entries.pxi":115
  *     while i < eol and s[i] == b" ":
  *         i += 1
  *     if i == eol or s[i] != b"@":             # <<<<<<<<<<<<<<
@@ -14076,7 +14108,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":126
+  /* "processor/parsers/_slowlog_entries.pxi":117
  *     if i == eol or s[i] != b"@":
  *         return False
  *     i += 1             # <<<<<<<<<<<<<<
@@ -14085,7 +14117,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   __pyx_v_i = (__pyx_v_i + 1);
 
-  /* "processor/parsers/_slowlog_entries.pxi":127
+  /* "processor/parsers/_slowlog_entries.pxi":118
  *         return False
  *     i += 1
  *     while i < eol and s[i] == b" ":             # <<<<<<<<<<<<<<
@@ -14104,7 +14136,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_L22_bool_binop_done:;
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_entries.pxi":128
+    /* "processor/parsers/_slowlog_entries.pxi":119
  *     i += 1
  *     while i < eol and s[i] == b" ":
  *         i += 1             # <<<<<<<<<<<<<<
@@ -14114,7 +14146,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_v_i = (__pyx_v_i + 1);
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":129
+  /* "processor/parsers/_slowlog_entries.pxi":120
  *     while i < eol and s[i] == b" ":
  *         i += 1
  *     h0 = i             # <<<<<<<<<<<<<<
@@ -14123,7 +14155,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   __pyx_v_h0 = __pyx_v_i;
 
-  /* "processor/parsers/_slowlog_entries.pxi":130
+  /* "processor/parsers/_slowlog_entries.pxi":121
  *         i += 1
  *     h0 = i
  *     while i < eol and s[i] != b" " and s[i] != b"[":             # <<<<<<<<<<<<<<
@@ -14148,7 +14180,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_L26_bool_binop_done:;
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_entries.pxi":131
+    /* "processor/parsers/_slowlog_entries.pxi":122
  *     h0 = i
  *     while i < eol and s[i] != b" " and s[i] != b"[":
  *         i += 1             # <<<<<<<<<<<<<<
@@ -14158,7 +14190,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_v_i = (__pyx_v_i + 1);
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":132
+  /* "processor/parsers/_slowlog_entries.pxi":123
  *     while i < eol and s[i] != b" " and s[i] != b"[":
  *         i += 1
  *     h1 = i             # <<<<<<<<<<<<<<
@@ -14167,7 +14199,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   __pyx_v_h1 = __pyx_v_i;
 
-  /* "processor/parsers/_slowlog_entries.pxi":133
+  /* "processor/parsers/_slowlog_entries.pxi":124
  *         i += 1
  *     h1 = i
  *     while i < eol and s[i] == b" ":             # <<<<<<<<<<<<<<
@@ -14186,7 +14218,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_L31_bool_binop_done:;
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_entries.pxi":134
+    /* "processor/parsers/_slowlog_entries.pxi":125
  *     h1 = i
  *     while i < eol and s[i] == b" ":
  *         i += 1             # <<<<<<<<<<<<<<
@@ -14196,7 +14228,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_v_i = (__pyx_v_i + 1);
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":135
+  /* "processor/parsers/_slowlog_entries.pxi":126
  *     while i < eol and s[i] == b" ":
  *         i += 1
  *     if i == eol or s[i] != b"[":             # <<<<<<<<<<<<<<
@@ -14214,7 +14246,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
   __pyx_L34_bool_binop_done:;
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_entries.pxi":136
+    /* "processor/parsers/_slowlog_entries.pxi":127
  *         i += 1
  *     if i == eol or s[i] != b"[":
  *         return False             # <<<<<<<<<<<<<<
@@ -14224,7 +14256,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_r = 0;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":135
+    /* "processor/parsers/_slowlog_entries.pxi":126
  *     while i < eol and s[i] == b" ":
  *         i += 1
  *     if i == eol or s[i] != b"[":             # <<<<<<<<<<<<<<
@@ -14233,7 +14265,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":137
+  /* "processor/parsers/_slowlog_entries.pxi":128
  *     if i == eol or s[i] != b"[":
  *         return False
  *     ip0 = i + 1             # <<<<<<<<<<<<<<
@@ -14242,7 +14274,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   __pyx_v_ip0 = (__pyx_v_i + 1);
 
-  /* "processor/parsers/_slowlog_entries.pxi":138
+  /* "processor/parsers/_slowlog_entries.pxi":129
  *         return False
  *     ip0 = i + 1
  *     i = ip0             # <<<<<<<<<<<<<<
@@ -14251,7 +14283,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   __pyx_v_i = __pyx_v_ip0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":139
+  /* "processor/parsers/_slowlog_entries.pxi":130
  *     ip0 = i + 1
  *     i = ip0
  *     while i < eol and s[i] != b"]":             # <<<<<<<<<<<<<<
@@ -14270,7 +14302,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_L38_bool_binop_done:;
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_entries.pxi":140
+    /* "processor/parsers/_slowlog_entries.pxi":131
  *     i = ip0
  *     while i < eol and s[i] != b"]":
  *         i += 1             # <<<<<<<<<<<<<<
@@ -14280,7 +14312,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_v_i = (__pyx_v_i + 1);
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":141
+  /* "processor/parsers/_slowlog_entries.pxi":132
  *     while i < eol and s[i] != b"]":
  *         i += 1
  *     if i == eol:             # <<<<<<<<<<<<<<
@@ -14290,7 +14322,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
   __pyx_t_1 = (__pyx_v_i == __pyx_v_eol);
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_entries.pxi":142
+    /* "processor/parsers/_slowlog_entries.pxi":133
  *         i += 1
  *     if i == eol:
  *         return False             # <<<<<<<<<<<<<<
@@ -14300,7 +14332,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_r = 0;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":141
+    /* "processor/parsers/_slowlog_entries.pxi":132
  *     while i < eol and s[i] != b"]":
  *         i += 1
  *     if i == eol:             # <<<<<<<<<<<<<<
@@ -14309,7 +14341,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":143
+  /* "processor/parsers/_slowlog_entries.pxi":134
  *     if i == eol:
  *         return False
  *     ip1 = i             # <<<<<<<<<<<<<<
@@ -14318,7 +14350,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   __pyx_v_ip1 = __pyx_v_i;
 
-  /* "processor/parsers/_slowlog_entries.pxi":144
+  /* "processor/parsers/_slowlog_entries.pxi":135
  *         return False
  *     ip1 = i
  *     i += 1             # <<<<<<<<<<<<<<
@@ -14327,7 +14359,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   __pyx_v_i = (__pyx_v_i + 1);
 
-  /* "processor/parsers/_slowlog_entries.pxi":145
+  /* "processor/parsers/_slowlog_entries.pxi":136
  *     ip1 = i
  *     i += 1
  *     if i < eol:             # <<<<<<<<<<<<<<
@@ -14337,7 +14369,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
   __pyx_t_1 = (__pyx_v_i < __pyx_v_eol);
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_entries.pxi":146
+    /* "processor/parsers/_slowlog_entries.pxi":137
  *     i += 1
  *     if i < eol:
  *         while i < eol and s[i] == b" ":             # <<<<<<<<<<<<<<
@@ -14356,7 +14388,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
       __pyx_L44_bool_binop_done:;
       if (!__pyx_t_1) break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":147
+      /* "processor/parsers/_slowlog_entries.pxi":138
  *     if i < eol:
  *         while i < eol and s[i] == b" ":
  *             i += 1             # <<<<<<<<<<<<<<
@@ -14366,7 +14398,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
       __pyx_v_i = (__pyx_v_i + 1);
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":148
+    /* "processor/parsers/_slowlog_entries.pxi":139
  *         while i < eol and s[i] == b" ":
  *             i += 1
  *         if not starts(s, eol, i, b"Id:", 3):             # <<<<<<<<<<<<<<
@@ -14376,7 +14408,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_t_1 = (!__pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_eol, __pyx_v_i, __pyx_k_Id, 3));
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":149
+      /* "processor/parsers/_slowlog_entries.pxi":140
  *             i += 1
  *         if not starts(s, eol, i, b"Id:", 3):
  *             return False             # <<<<<<<<<<<<<<
@@ -14386,7 +14418,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
       __pyx_r = 0;
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":148
+      /* "processor/parsers/_slowlog_entries.pxi":139
  *         while i < eol and s[i] == b" ":
  *             i += 1
  *         if not starts(s, eol, i, b"Id:", 3):             # <<<<<<<<<<<<<<
@@ -14395,7 +14427,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":150
+    /* "processor/parsers/_slowlog_entries.pxi":141
  *         if not starts(s, eol, i, b"Id:", 3):
  *             return False
  *         i += 3             # <<<<<<<<<<<<<<
@@ -14404,7 +14436,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
     __pyx_v_i = (__pyx_v_i + 3);
 
-    /* "processor/parsers/_slowlog_entries.pxi":151
+    /* "processor/parsers/_slowlog_entries.pxi":142
  *             return False
  *         i += 3
  *         while i < eol and s[i] == b" ":             # <<<<<<<<<<<<<<
@@ -14423,7 +14455,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
       __pyx_L49_bool_binop_done:;
       if (!__pyx_t_1) break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":152
+      /* "processor/parsers/_slowlog_entries.pxi":143
  *         i += 3
  *         while i < eol and s[i] == b" ":
  *             i += 1             # <<<<<<<<<<<<<<
@@ -14433,7 +14465,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
       __pyx_v_i = (__pyx_v_i + 1);
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":153
+    /* "processor/parsers/_slowlog_entries.pxi":144
  *         while i < eol and s[i] == b" ":
  *             i += 1
  *         if digits(s, i, eol, &thread) < 0:             # <<<<<<<<<<<<<<
@@ -14443,7 +14475,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __pyx_t_1 = (__pyx_f_9processor_7parsers_8_slowlog_digits(__pyx_v_s, __pyx_v_i, __pyx_v_eol, (&__pyx_v_thread)) < 0);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":154
+      /* "processor/parsers/_slowlog_entries.pxi":145
  *             i += 1
  *         if digits(s, i, eol, &thread) < 0:
  *             return False             # <<<<<<<<<<<<<<
@@ -14453,7 +14485,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
       __pyx_r = 0;
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":153
+      /* "processor/parsers/_slowlog_entries.pxi":144
  *         while i < eol and s[i] == b" ":
  *             i += 1
  *         if digits(s, i, eol, &thread) < 0:             # <<<<<<<<<<<<<<
@@ -14462,7 +14494,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":145
+    /* "processor/parsers/_slowlog_entries.pxi":136
  *     ip1 = i
  *     i += 1
  *     if i < eol:             # <<<<<<<<<<<<<<
@@ -14471,19 +14503,19 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":155
+  /* "processor/parsers/_slowlog_entries.pxi":146
  *         if digits(s, i, eol, &thread) < 0:
  *             return False
  *     user = stripped(text, s, a, u2 - 1)             # <<<<<<<<<<<<<<
  *     fields["user"] = user if user else PyUnicode_Substring(text, u2, u2e)
  *     ip = PyUnicode_Substring(text, ip0, ip1) if ip1 > ip0 else None
 */
-  __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_stripped(__pyx_v_text, __pyx_v_s, __pyx_v_a, (__pyx_v_u2 - 1)); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 155, __pyx_L1_error)
+  __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_stripped(__pyx_v_text, __pyx_v_s, __pyx_v_a, (__pyx_v_u2 - 1)); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 146, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_v_user = ((PyObject*)__pyx_t_3);
   __pyx_t_3 = 0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":156
+  /* "processor/parsers/_slowlog_entries.pxi":147
  *             return False
  *     user = stripped(text, s, a, u2 - 1)
  *     fields["user"] = user if user else PyUnicode_Substring(text, u2, u2e)             # <<<<<<<<<<<<<<
@@ -14494,7 +14526,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyUnicode_IS_TRUE(__pyx_v_user);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(4, 156, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(4, 147, __pyx_L1_error)
     __pyx_t_1 = (__pyx_temp != 0);
   }
 
@@ -14502,19 +14534,19 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
     __Pyx_INCREF(__pyx_v_user);
     __pyx_t_3 = __pyx_v_user;
   } else {
-    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_u2, __pyx_v_u2e); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 156, __pyx_L1_error)
+    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_u2, __pyx_v_u2e); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 147, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __pyx_t_3 = __pyx_t_4;
     __pyx_t_4 = 0;
   }
   if (unlikely(__pyx_v_fields == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
-    __PYX_ERR(4, 156, __pyx_L1_error)
+    __PYX_ERR(4, 147, __pyx_L1_error)
   }
-  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_user, __pyx_t_3) < 0))) __PYX_ERR(4, 156, __pyx_L1_error)
+  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_user, __pyx_t_3) < 0))) __PYX_ERR(4, 147, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":157
+  /* "processor/parsers/_slowlog_entries.pxi":148
  *     user = stripped(text, s, a, u2 - 1)
  *     fields["user"] = user if user else PyUnicode_Substring(text, u2, u2e)
  *     ip = PyUnicode_Substring(text, ip0, ip1) if ip1 > ip0 else None             # <<<<<<<<<<<<<<
@@ -14523,7 +14555,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   __pyx_t_1 = (__pyx_v_ip1 > __pyx_v_ip0);
   if (__pyx_t_1) {
-    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_ip0, __pyx_v_ip1); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 157, __pyx_L1_error)
+    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_ip0, __pyx_v_ip1); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 148, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __pyx_t_3 = __pyx_t_4;
     __pyx_t_4 = 0;
@@ -14534,7 +14566,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
   __pyx_v_ip = __pyx_t_3;
   __pyx_t_3 = 0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":158
+  /* "processor/parsers/_slowlog_entries.pxi":149
  *     fields["user"] = user if user else PyUnicode_Substring(text, u2, u2e)
  *     ip = PyUnicode_Substring(text, ip0, ip1) if ip1 > ip0 else None
  *     fields["host"] = PyUnicode_Substring(text, h0, h1) if h1 > h0 else ip             # <<<<<<<<<<<<<<
@@ -14543,7 +14575,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   __pyx_t_1 = (__pyx_v_h1 > __pyx_v_h0);
   if (__pyx_t_1) {
-    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_h0, __pyx_v_h1); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 158, __pyx_L1_error)
+    __pyx_t_4 = PyUnicode_Substring(__pyx_v_text, __pyx_v_h0, __pyx_v_h1); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 149, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __pyx_t_3 = __pyx_t_4;
     __pyx_t_4 = 0;
@@ -14553,12 +14585,12 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
   }
   if (unlikely(__pyx_v_fields == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
-    __PYX_ERR(4, 158, __pyx_L1_error)
+    __PYX_ERR(4, 149, __pyx_L1_error)
   }
-  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_host, __pyx_t_3) < 0))) __PYX_ERR(4, 158, __pyx_L1_error)
+  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_host, __pyx_t_3) < 0))) __PYX_ERR(4, 149, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":159
+  /* "processor/parsers/_slowlog_entries.pxi":150
  *     ip = PyUnicode_Substring(text, ip0, ip1) if ip1 > ip0 else None
  *     fields["host"] = PyUnicode_Substring(text, h0, h1) if h1 > h0 else ip
  *     fields["ip"] = ip             # <<<<<<<<<<<<<<
@@ -14567,11 +14599,11 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   if (unlikely(__pyx_v_fields == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
-    __PYX_ERR(4, 159, __pyx_L1_error)
+    __PYX_ERR(4, 150, __pyx_L1_error)
   }
-  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_ip, __pyx_v_ip) < 0))) __PYX_ERR(4, 159, __pyx_L1_error)
+  if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_ip, __pyx_v_ip) < 0))) __PYX_ERR(4, 150, __pyx_L1_error)
 
-  /* "processor/parsers/_slowlog_entries.pxi":160
+  /* "processor/parsers/_slowlog_entries.pxi":151
  *     fields["host"] = PyUnicode_Substring(text, h0, h1) if h1 > h0 else ip
  *     fields["ip"] = ip
  *     if thread >= 0:             # <<<<<<<<<<<<<<
@@ -14581,23 +14613,23 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
   __pyx_t_1 = (__pyx_v_thread >= 0);
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_entries.pxi":161
+    /* "processor/parsers/_slowlog_entries.pxi":152
  *     fields["ip"] = ip
  *     if thread >= 0:
  *         fields["thread_id"] = PyLong_FromLongLong(thread)             # <<<<<<<<<<<<<<
  *     return True
  * 
 */
-    __pyx_t_3 = PyLong_FromLongLong(__pyx_v_thread); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 161, __pyx_L1_error)
+    __pyx_t_3 = PyLong_FromLongLong(__pyx_v_thread); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 152, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     if (unlikely(__pyx_v_fields == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
-      __PYX_ERR(4, 161, __pyx_L1_error)
+      __PYX_ERR(4, 152, __pyx_L1_error)
     }
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_thread_id, __pyx_t_3) < 0))) __PYX_ERR(4, 161, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_thread_id, __pyx_t_3) < 0))) __PYX_ERR(4, 152, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":160
+    /* "processor/parsers/_slowlog_entries.pxi":151
  *     fields["host"] = PyUnicode_Substring(text, h0, h1) if h1 > h0 else ip
  *     fields["ip"] = ip
  *     if thread >= 0:             # <<<<<<<<<<<<<<
@@ -14606,7 +14638,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
 */
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":162
+  /* "processor/parsers/_slowlog_entries.pxi":153
  *     if thread >= 0:
  *         fields["thread_id"] = PyLong_FromLongLong(thread)
  *     return True             # <<<<<<<<<<<<<<
@@ -14616,7 +14648,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
   __pyx_r = 1;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":105
+  /* "processor/parsers/_slowlog_entries.pxi":96
  * 
  * 
  * cdef bint user_host(str text, chars s, Py_ssize_t a, Py_ssize_t eol, dict fields):             # <<<<<<<<<<<<<<
@@ -14637,7 +14669,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_user_host(PyObject *__pyx_v_tex
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_entries.pxi":165
+/* "processor/parsers/_slowlog_entries.pxi":156
  * 
  * 
  * cdef object number(chars s, Py_ssize_t a, Py_ssize_t b, object caster):             # <<<<<<<<<<<<<<
@@ -14663,7 +14695,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("number", 0);
 
-  /* "processor/parsers/_slowlog_entries.pxi":167
+  /* "processor/parsers/_slowlog_entries.pxi":158
  * cdef object number(chars s, Py_ssize_t a, Py_ssize_t b, object caster):
  *     """The value `int`/`float` gives for the plain number s[a:b], or None if it is not one."""
  *     cdef long long v = 0             # <<<<<<<<<<<<<<
@@ -14672,7 +14704,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
 */
   __pyx_v_v = 0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":169
+  /* "processor/parsers/_slowlog_entries.pxi":160
  *     cdef long long v = 0
  *     cdef Py_ssize_t i
  *     cdef bint neg = b > a and s[a] == b"-"             # <<<<<<<<<<<<<<
@@ -14690,7 +14722,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
   __pyx_L3_bool_binop_done:;
   __pyx_v_neg = __pyx_t_1;
 
-  /* "processor/parsers/_slowlog_entries.pxi":171
+  /* "processor/parsers/_slowlog_entries.pxi":162
  *     cdef bint neg = b > a and s[a] == b"-"
  *     cdef char buf[40]
  *     if caster is int:             # <<<<<<<<<<<<<<
@@ -14700,7 +14732,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
   __pyx_t_1 = (__pyx_v_caster == ((PyObject *)(&PyLong_Type)));
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_entries.pxi":172
+    /* "processor/parsers/_slowlog_entries.pxi":163
  *     cdef char buf[40]
  *     if caster is int:
  *         if digits(s, a + 1 if neg else a, b, &v) < 0:             # <<<<<<<<<<<<<<
@@ -14715,7 +14747,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
     __pyx_t_1 = (__pyx_f_9processor_7parsers_8_slowlog_digits(__pyx_v_s, __pyx_t_3, __pyx_v_b, (&__pyx_v_v)) < 0);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":173
+      /* "processor/parsers/_slowlog_entries.pxi":164
  *     if caster is int:
  *         if digits(s, a + 1 if neg else a, b, &v) < 0:
  *             return None             # <<<<<<<<<<<<<<
@@ -14726,7 +14758,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
       __pyx_r = Py_None; __Pyx_INCREF(Py_None);
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":172
+      /* "processor/parsers/_slowlog_entries.pxi":163
  *     cdef char buf[40]
  *     if caster is int:
  *         if digits(s, a + 1 if neg else a, b, &v) < 0:             # <<<<<<<<<<<<<<
@@ -14735,7 +14767,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":174
+    /* "processor/parsers/_slowlog_entries.pxi":165
  *         if digits(s, a + 1 if neg else a, b, &v) < 0:
  *             return None
  *         return PyLong_FromLongLong(-v if neg else v)             # <<<<<<<<<<<<<<
@@ -14748,13 +14780,13 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
     } else {
       __pyx_t_4 = __pyx_v_v;
     }
-    __pyx_t_5 = PyLong_FromLongLong(__pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 174, __pyx_L1_error)
+    __pyx_t_5 = PyLong_FromLongLong(__pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 165, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_r = __pyx_t_5;
     __pyx_t_5 = 0;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":171
+    /* "processor/parsers/_slowlog_entries.pxi":162
  *     cdef bint neg = b > a and s[a] == b"-"
  *     cdef char buf[40]
  *     if caster is int:             # <<<<<<<<<<<<<<
@@ -14763,7 +14795,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
 */
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":176
+  /* "processor/parsers/_slowlog_entries.pxi":167
  *         return PyLong_FromLongLong(-v if neg else v)
  *     # float: -?\d+(\.\d+)? only, read as float() does (correctly rounded, any locale)
  *     i = a + 1 if neg else a             # <<<<<<<<<<<<<<
@@ -14777,7 +14809,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
   }
   __pyx_v_i = __pyx_t_3;
 
-  /* "processor/parsers/_slowlog_entries.pxi":177
+  /* "processor/parsers/_slowlog_entries.pxi":168
  *     # float: -?\d+(\.\d+)? only, read as float() does (correctly rounded, any locale)
  *     i = a + 1 if neg else a
  *     if i >= b or s[i] < b"0" or s[i] > b"9" or b - a >= 40:             # <<<<<<<<<<<<<<
@@ -14807,7 +14839,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
   __pyx_L8_bool_binop_done:;
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_entries.pxi":178
+    /* "processor/parsers/_slowlog_entries.pxi":169
  *     i = a + 1 if neg else a
  *     if i >= b or s[i] < b"0" or s[i] > b"9" or b - a >= 40:
  *         return None             # <<<<<<<<<<<<<<
@@ -14818,7 +14850,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
     __pyx_r = Py_None; __Pyx_INCREF(Py_None);
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":177
+    /* "processor/parsers/_slowlog_entries.pxi":168
  *     # float: -?\d+(\.\d+)? only, read as float() does (correctly rounded, any locale)
  *     i = a + 1 if neg else a
  *     if i >= b or s[i] < b"0" or s[i] > b"9" or b - a >= 40:             # <<<<<<<<<<<<<<
@@ -14827,7 +14859,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
 */
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":179
+  /* "processor/parsers/_slowlog_entries.pxi":170
  *     if i >= b or s[i] < b"0" or s[i] > b"9" or b - a >= 40:
  *         return None
  *     while i < b and s[i] >= b"0" and s[i] <= b"9":             # <<<<<<<<<<<<<<
@@ -14852,7 +14884,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
     __pyx_L14_bool_binop_done:;
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_entries.pxi":180
+    /* "processor/parsers/_slowlog_entries.pxi":171
  *         return None
  *     while i < b and s[i] >= b"0" and s[i] <= b"9":
  *         i += 1             # <<<<<<<<<<<<<<
@@ -14862,7 +14894,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
     __pyx_v_i = (__pyx_v_i + 1);
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":181
+  /* "processor/parsers/_slowlog_entries.pxi":172
  *     while i < b and s[i] >= b"0" and s[i] <= b"9":
  *         i += 1
  *     if i < b:             # <<<<<<<<<<<<<<
@@ -14872,7 +14904,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
   __pyx_t_1 = (__pyx_v_i < __pyx_v_b);
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_entries.pxi":182
+    /* "processor/parsers/_slowlog_entries.pxi":173
  *         i += 1
  *     if i < b:
  *         if s[i] != b"." or i + 1 == b:             # <<<<<<<<<<<<<<
@@ -14890,7 +14922,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
     __pyx_L19_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":183
+      /* "processor/parsers/_slowlog_entries.pxi":174
  *     if i < b:
  *         if s[i] != b"." or i + 1 == b:
  *             return None             # <<<<<<<<<<<<<<
@@ -14901,7 +14933,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
       __pyx_r = Py_None; __Pyx_INCREF(Py_None);
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":182
+      /* "processor/parsers/_slowlog_entries.pxi":173
  *         i += 1
  *     if i < b:
  *         if s[i] != b"." or i + 1 == b:             # <<<<<<<<<<<<<<
@@ -14910,7 +14942,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":184
+    /* "processor/parsers/_slowlog_entries.pxi":175
  *         if s[i] != b"." or i + 1 == b:
  *             return None
  *         i += 1             # <<<<<<<<<<<<<<
@@ -14919,7 +14951,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
 */
     __pyx_v_i = (__pyx_v_i + 1);
 
-    /* "processor/parsers/_slowlog_entries.pxi":185
+    /* "processor/parsers/_slowlog_entries.pxi":176
  *             return None
  *         i += 1
  *         while i < b:             # <<<<<<<<<<<<<<
@@ -14930,7 +14962,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
       __pyx_t_1 = (__pyx_v_i < __pyx_v_b);
       if (!__pyx_t_1) break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":186
+      /* "processor/parsers/_slowlog_entries.pxi":177
  *         i += 1
  *         while i < b:
  *             if s[i] < b"0" or s[i] > b"9":             # <<<<<<<<<<<<<<
@@ -14948,7 +14980,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
       __pyx_L24_bool_binop_done:;
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":187
+        /* "processor/parsers/_slowlog_entries.pxi":178
  *         while i < b:
  *             if s[i] < b"0" or s[i] > b"9":
  *                 return None             # <<<<<<<<<<<<<<
@@ -14959,7 +14991,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
         __pyx_r = Py_None; __Pyx_INCREF(Py_None);
         goto __pyx_L0;
 
-        /* "processor/parsers/_slowlog_entries.pxi":186
+        /* "processor/parsers/_slowlog_entries.pxi":177
  *         i += 1
  *         while i < b:
  *             if s[i] < b"0" or s[i] > b"9":             # <<<<<<<<<<<<<<
@@ -14968,7 +15000,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":188
+      /* "processor/parsers/_slowlog_entries.pxi":179
  *             if s[i] < b"0" or s[i] > b"9":
  *                 return None
  *             i += 1             # <<<<<<<<<<<<<<
@@ -14978,7 +15010,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
       __pyx_v_i = (__pyx_v_i + 1);
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":181
+    /* "processor/parsers/_slowlog_entries.pxi":172
  *     while i < b and s[i] >= b"0" and s[i] <= b"9":
  *         i += 1
  *     if i < b:             # <<<<<<<<<<<<<<
@@ -14987,7 +15019,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
 */
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":189
+  /* "processor/parsers/_slowlog_entries.pxi":180
  *                 return None
  *             i += 1
  *     memcpy(buf, s + a, b - a)             # <<<<<<<<<<<<<<
@@ -14996,7 +15028,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
 */
   (void)(memcpy(__pyx_v_buf, (__pyx_v_s + __pyx_v_a), (__pyx_v_b - __pyx_v_a)));
 
-  /* "processor/parsers/_slowlog_entries.pxi":190
+  /* "processor/parsers/_slowlog_entries.pxi":181
  *             i += 1
  *     memcpy(buf, s + a, b - a)
  *     buf[b - a] = 0             # <<<<<<<<<<<<<<
@@ -15005,7 +15037,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
 */
   (__pyx_v_buf[(__pyx_v_b - __pyx_v_a)]) = 0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":191
+  /* "processor/parsers/_slowlog_entries.pxi":182
  *     memcpy(buf, s + a, b - a)
  *     buf[b - a] = 0
  *     return PyFloat_FromDouble(PyOS_string_to_double(buf, NULL, NULL))             # <<<<<<<<<<<<<<
@@ -15013,14 +15045,14 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
  * 
 */
   __Pyx_XDECREF(__pyx_r);
-  __pyx_t_6 = PyOS_string_to_double(__pyx_v_buf, NULL, NULL); if (unlikely(__PYX_CHECK_FLOAT_EXCEPTION(__pyx_t_6, ((double)(-1.0))) && PyErr_Occurred())) __PYX_ERR(4, 191, __pyx_L1_error)
-  __pyx_t_5 = PyFloat_FromDouble(__pyx_t_6); if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 191, __pyx_L1_error)
+  __pyx_t_6 = PyOS_string_to_double(__pyx_v_buf, NULL, NULL); if (unlikely(__PYX_CHECK_FLOAT_EXCEPTION(__pyx_t_6, ((double)(-1.0))) && PyErr_Occurred())) __PYX_ERR(4, 182, __pyx_L1_error)
+  __pyx_t_5 = PyFloat_FromDouble(__pyx_t_6); if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 182, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_r = __pyx_t_5;
   __pyx_t_5 = 0;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":165
+  /* "processor/parsers/_slowlog_entries.pxi":156
  * 
  * 
  * cdef object number(chars s, Py_ssize_t a, Py_ssize_t b, object caster):             # <<<<<<<<<<<<<<
@@ -15039,7 +15071,7 @@ static PyObject *__pyx_f_9processor_7parsers_8_slowlog_number(__pyx_t_9processor
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_entries.pxi":194
+/* "processor/parsers/_slowlog_entries.pxi":185
  * 
  * 
  * cdef bint attributes(str text, chars s, Py_ssize_t i, Py_ssize_t eol, dict fields, dict table):             # <<<<<<<<<<<<<<
@@ -15073,7 +15105,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("attributes", 0);
 
-  /* "processor/parsers/_slowlog_entries.pxi":198
+  /* "processor/parsers/_slowlog_entries.pxi":189
  *     for an unknown key, an odd token count or a value that is not a plain number."""
  *     cdef Py_ssize_t k0, k1, v0, j
  *     while True:             # <<<<<<<<<<<<<<
@@ -15082,7 +15114,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
 */
   while (1) {
 
-    /* "processor/parsers/_slowlog_entries.pxi":199
+    /* "processor/parsers/_slowlog_entries.pxi":190
  *     cdef Py_ssize_t k0, k1, v0, j
  *     while True:
  *         while i < eol and s[i] == b" ":             # <<<<<<<<<<<<<<
@@ -15101,7 +15133,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_L7_bool_binop_done:;
       if (!__pyx_t_1) break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":200
+      /* "processor/parsers/_slowlog_entries.pxi":191
  *     while True:
  *         while i < eol and s[i] == b" ":
  *             i += 1             # <<<<<<<<<<<<<<
@@ -15111,7 +15143,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_v_i = (__pyx_v_i + 1);
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":201
+    /* "processor/parsers/_slowlog_entries.pxi":192
  *         while i < eol and s[i] == b" ":
  *             i += 1
  *         if i >= eol:             # <<<<<<<<<<<<<<
@@ -15121,7 +15153,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
     __pyx_t_1 = (__pyx_v_i >= __pyx_v_eol);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":202
+      /* "processor/parsers/_slowlog_entries.pxi":193
  *             i += 1
  *         if i >= eol:
  *             return True             # <<<<<<<<<<<<<<
@@ -15131,7 +15163,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_r = 1;
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":201
+      /* "processor/parsers/_slowlog_entries.pxi":192
  *         while i < eol and s[i] == b" ":
  *             i += 1
  *         if i >= eol:             # <<<<<<<<<<<<<<
@@ -15140,7 +15172,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":203
+    /* "processor/parsers/_slowlog_entries.pxi":194
  *         if i >= eol:
  *             return True
  *         k0 = i             # <<<<<<<<<<<<<<
@@ -15149,7 +15181,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
 */
     __pyx_v_k0 = __pyx_v_i;
 
-    /* "processor/parsers/_slowlog_entries.pxi":204
+    /* "processor/parsers/_slowlog_entries.pxi":195
  *             return True
  *         k0 = i
  *         while i < eol and s[i] != b" ":             # <<<<<<<<<<<<<<
@@ -15168,7 +15200,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_L12_bool_binop_done:;
       if (!__pyx_t_1) break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":205
+      /* "processor/parsers/_slowlog_entries.pxi":196
  *         k0 = i
  *         while i < eol and s[i] != b" ":
  *             i += 1             # <<<<<<<<<<<<<<
@@ -15178,7 +15210,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_v_i = (__pyx_v_i + 1);
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":206
+    /* "processor/parsers/_slowlog_entries.pxi":197
  *         while i < eol and s[i] != b" ":
  *             i += 1
  *         k1 = i - 1  # the colon             # <<<<<<<<<<<<<<
@@ -15187,7 +15219,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
 */
     __pyx_v_k1 = (__pyx_v_i - 1);
 
-    /* "processor/parsers/_slowlog_entries.pxi":207
+    /* "processor/parsers/_slowlog_entries.pxi":198
  *             i += 1
  *         k1 = i - 1  # the colon
  *         if k1 <= k0 or s[k1] != b":":             # <<<<<<<<<<<<<<
@@ -15205,7 +15237,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
     __pyx_L15_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":208
+      /* "processor/parsers/_slowlog_entries.pxi":199
  *         k1 = i - 1  # the colon
  *         if k1 <= k0 or s[k1] != b":":
  *             return False             # <<<<<<<<<<<<<<
@@ -15215,7 +15247,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_r = 0;
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":207
+      /* "processor/parsers/_slowlog_entries.pxi":198
  *             i += 1
  *         k1 = i - 1  # the colon
  *         if k1 <= k0 or s[k1] != b":":             # <<<<<<<<<<<<<<
@@ -15224,7 +15256,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":209
+    /* "processor/parsers/_slowlog_entries.pxi":200
  *         if k1 <= k0 or s[k1] != b":":
  *             return False
  *         for j in range(k0, k1):             # <<<<<<<<<<<<<<
@@ -15236,7 +15268,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
     for (__pyx_t_5 = __pyx_v_k0; __pyx_t_5 < __pyx_t_4; __pyx_t_5+=1) {
       __pyx_v_j = __pyx_t_5;
 
-      /* "processor/parsers/_slowlog_entries.pxi":210
+      /* "processor/parsers/_slowlog_entries.pxi":201
  *             return False
  *         for j in range(k0, k1):
  *             if not is_word(s[j]):             # <<<<<<<<<<<<<<
@@ -15246,7 +15278,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_t_1 = (!__pyx_f_9processor_7parsers_8_slowlog_is_word((__pyx_v_s[__pyx_v_j])));
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":211
+        /* "processor/parsers/_slowlog_entries.pxi":202
  *         for j in range(k0, k1):
  *             if not is_word(s[j]):
  *                 return False             # <<<<<<<<<<<<<<
@@ -15256,7 +15288,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
         __pyx_r = 0;
         goto __pyx_L0;
 
-        /* "processor/parsers/_slowlog_entries.pxi":210
+        /* "processor/parsers/_slowlog_entries.pxi":201
  *             return False
  *         for j in range(k0, k1):
  *             if not is_word(s[j]):             # <<<<<<<<<<<<<<
@@ -15266,7 +15298,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       }
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":212
+    /* "processor/parsers/_slowlog_entries.pxi":203
  *             if not is_word(s[j]):
  *                 return False
  *         while i < eol and s[i] == b" ":             # <<<<<<<<<<<<<<
@@ -15285,7 +15317,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_L22_bool_binop_done:;
       if (!__pyx_t_1) break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":213
+      /* "processor/parsers/_slowlog_entries.pxi":204
  *                 return False
  *         while i < eol and s[i] == b" ":
  *             i += 1             # <<<<<<<<<<<<<<
@@ -15295,7 +15327,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_v_i = (__pyx_v_i + 1);
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":214
+    /* "processor/parsers/_slowlog_entries.pxi":205
  *         while i < eol and s[i] == b" ":
  *             i += 1
  *         if i >= eol:             # <<<<<<<<<<<<<<
@@ -15305,7 +15337,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
     __pyx_t_1 = (__pyx_v_i >= __pyx_v_eol);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":215
+      /* "processor/parsers/_slowlog_entries.pxi":206
  *             i += 1
  *         if i >= eol:
  *             return False             # <<<<<<<<<<<<<<
@@ -15315,7 +15347,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_r = 0;
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":214
+      /* "processor/parsers/_slowlog_entries.pxi":205
  *         while i < eol and s[i] == b" ":
  *             i += 1
  *         if i >= eol:             # <<<<<<<<<<<<<<
@@ -15324,7 +15356,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":216
+    /* "processor/parsers/_slowlog_entries.pxi":207
  *         if i >= eol:
  *             return False
  *         v0 = i             # <<<<<<<<<<<<<<
@@ -15333,7 +15365,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
 */
     __pyx_v_v0 = __pyx_v_i;
 
-    /* "processor/parsers/_slowlog_entries.pxi":217
+    /* "processor/parsers/_slowlog_entries.pxi":208
  *             return False
  *         v0 = i
  *         while i < eol and s[i] != b" ":             # <<<<<<<<<<<<<<
@@ -15352,7 +15384,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_L27_bool_binop_done:;
       if (!__pyx_t_1) break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":218
+      /* "processor/parsers/_slowlog_entries.pxi":209
  *         v0 = i
  *         while i < eol and s[i] != b" ":
  *             i += 1             # <<<<<<<<<<<<<<
@@ -15362,7 +15394,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_v_i = (__pyx_v_i + 1);
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":219
+    /* "processor/parsers/_slowlog_entries.pxi":210
  *         while i < eol and s[i] != b" ":
  *             i += 1
  *         entry = table.get(PyUnicode_Substring(text, k0, k1))             # <<<<<<<<<<<<<<
@@ -15371,17 +15403,17 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
 */
     if (unlikely(__pyx_v_table == Py_None)) {
       PyErr_Format(PyExc_AttributeError, "'NoneType' object has no attribute '%.30s'", "get");
-      __PYX_ERR(4, 219, __pyx_L1_error)
+      __PYX_ERR(4, 210, __pyx_L1_error)
     }
-    __pyx_t_6 = PyUnicode_Substring(__pyx_v_text, __pyx_v_k0, __pyx_v_k1); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 219, __pyx_L1_error)
+    __pyx_t_6 = PyUnicode_Substring(__pyx_v_text, __pyx_v_k0, __pyx_v_k1); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 210, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
-    __pyx_t_7 = __Pyx_PyDict_GetItemDefault(__pyx_v_table, __pyx_t_6, Py_None); if (unlikely(!__pyx_t_7)) __PYX_ERR(4, 219, __pyx_L1_error)
+    __pyx_t_7 = __Pyx_PyDict_GetItemDefault(__pyx_v_table, __pyx_t_6, Py_None); if (unlikely(!__pyx_t_7)) __PYX_ERR(4, 210, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     __Pyx_XDECREF_SET(__pyx_v_entry, __pyx_t_7);
     __pyx_t_7 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":220
+    /* "processor/parsers/_slowlog_entries.pxi":211
  *             i += 1
  *         entry = table.get(PyUnicode_Substring(text, k0, k1))
  *         if entry is None:             # <<<<<<<<<<<<<<
@@ -15391,7 +15423,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
     __pyx_t_1 = (__pyx_v_entry == Py_None);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":221
+      /* "processor/parsers/_slowlog_entries.pxi":212
  *         entry = table.get(PyUnicode_Substring(text, k0, k1))
  *         if entry is None:
  *             return False             # <<<<<<<<<<<<<<
@@ -15401,7 +15433,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_r = 0;
       goto __pyx_L0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":220
+      /* "processor/parsers/_slowlog_entries.pxi":211
  *             i += 1
  *         entry = table.get(PyUnicode_Substring(text, k0, k1))
  *         if entry is None:             # <<<<<<<<<<<<<<
@@ -15410,7 +15442,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":222
+    /* "processor/parsers/_slowlog_entries.pxi":213
  *         if entry is None:
  *             return False
  *         name, caster = <tuple>entry             # <<<<<<<<<<<<<<
@@ -15425,7 +15457,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       if (unlikely(size != 2)) {
         if (size > 2) __Pyx_RaiseTooManyValuesError(2);
         else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-        __PYX_ERR(4, 222, __pyx_L1_error)
+        __PYX_ERR(4, 213, __pyx_L1_error)
       }
       #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
       __pyx_t_6 = PyTuple_GET_ITEM(sequence, 0);
@@ -15433,21 +15465,21 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_t_8 = PyTuple_GET_ITEM(sequence, 1);
       __Pyx_INCREF(__pyx_t_8);
       #else
-      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 222, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 213, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_8 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_8)) __PYX_ERR(4, 222, __pyx_L1_error)
+      __pyx_t_8 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_8)) __PYX_ERR(4, 213, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_8);
       #endif
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
     } else {
-      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(4, 222, __pyx_L1_error)
+      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(4, 213, __pyx_L1_error)
     }
     __Pyx_XDECREF_SET(__pyx_v_name, __pyx_t_6);
     __pyx_t_6 = 0;
     __Pyx_XDECREF_SET(__pyx_v_caster, __pyx_t_8);
     __pyx_t_8 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":223
+    /* "processor/parsers/_slowlog_entries.pxi":214
  *             return False
  *         name, caster = <tuple>entry
  *         if caster is int or caster is float:             # <<<<<<<<<<<<<<
@@ -15465,19 +15497,19 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
     __pyx_L31_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":224
+      /* "processor/parsers/_slowlog_entries.pxi":215
  *         name, caster = <tuple>entry
  *         if caster is int or caster is float:
  *             value = number(s, v0, i, caster)             # <<<<<<<<<<<<<<
  *             if value is None:
  *                 return False
 */
-      __pyx_t_7 = __pyx_f_9processor_7parsers_8_slowlog_number(__pyx_v_s, __pyx_v_v0, __pyx_v_i, __pyx_v_caster); if (unlikely(!__pyx_t_7)) __PYX_ERR(4, 224, __pyx_L1_error)
+      __pyx_t_7 = __pyx_f_9processor_7parsers_8_slowlog_number(__pyx_v_s, __pyx_v_v0, __pyx_v_i, __pyx_v_caster); if (unlikely(!__pyx_t_7)) __PYX_ERR(4, 215, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_7);
       __Pyx_XDECREF_SET(__pyx_v_value, __pyx_t_7);
       __pyx_t_7 = 0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":225
+      /* "processor/parsers/_slowlog_entries.pxi":216
  *         if caster is int or caster is float:
  *             value = number(s, v0, i, caster)
  *             if value is None:             # <<<<<<<<<<<<<<
@@ -15487,7 +15519,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_t_1 = (__pyx_v_value == Py_None);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":226
+        /* "processor/parsers/_slowlog_entries.pxi":217
  *             value = number(s, v0, i, caster)
  *             if value is None:
  *                 return False             # <<<<<<<<<<<<<<
@@ -15497,7 +15529,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
         __pyx_r = 0;
         goto __pyx_L0;
 
-        /* "processor/parsers/_slowlog_entries.pxi":225
+        /* "processor/parsers/_slowlog_entries.pxi":216
  *         if caster is int or caster is float:
  *             value = number(s, v0, i, caster)
  *             if value is None:             # <<<<<<<<<<<<<<
@@ -15506,7 +15538,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":223
+      /* "processor/parsers/_slowlog_entries.pxi":214
  *             return False
  *         name, caster = <tuple>entry
  *         if caster is int or caster is float:             # <<<<<<<<<<<<<<
@@ -15516,7 +15548,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       goto __pyx_L30;
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":228
+    /* "processor/parsers/_slowlog_entries.pxi":219
  *                 return False
  *         else:
  *             value = caster(PyUnicode_Substring(text, v0, i))             # <<<<<<<<<<<<<<
@@ -15527,7 +15559,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
       __pyx_t_8 = NULL;
       __Pyx_INCREF(__pyx_v_caster);
       __pyx_t_6 = __pyx_v_caster; 
-      __pyx_t_9 = PyUnicode_Substring(__pyx_v_text, __pyx_v_v0, __pyx_v_i); if (unlikely(!__pyx_t_9)) __PYX_ERR(4, 228, __pyx_L1_error)
+      __pyx_t_9 = PyUnicode_Substring(__pyx_v_text, __pyx_v_v0, __pyx_v_i); if (unlikely(!__pyx_t_9)) __PYX_ERR(4, 219, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_9);
       __pyx_t_10 = 1;
       #if CYTHON_UNPACK_METHODS
@@ -15547,7 +15579,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
         __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
         __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
         __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-        if (unlikely(!__pyx_t_7)) __PYX_ERR(4, 228, __pyx_L1_error)
+        if (unlikely(!__pyx_t_7)) __PYX_ERR(4, 219, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_7);
       }
       __Pyx_XDECREF_SET(__pyx_v_value, __pyx_t_7);
@@ -15555,7 +15587,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
     }
     __pyx_L30:;
 
-    /* "processor/parsers/_slowlog_entries.pxi":229
+    /* "processor/parsers/_slowlog_entries.pxi":220
  *         else:
  *             value = caster(PyUnicode_Substring(text, v0, i))
  *         fields[name] = value             # <<<<<<<<<<<<<<
@@ -15564,12 +15596,12 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
 */
     if (unlikely(__pyx_v_fields == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "'NoneType' object is not subscriptable");
-      __PYX_ERR(4, 229, __pyx_L1_error)
+      __PYX_ERR(4, 220, __pyx_L1_error)
     }
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_v_name, __pyx_v_value) < 0))) __PYX_ERR(4, 229, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_v_name, __pyx_v_value) < 0))) __PYX_ERR(4, 220, __pyx_L1_error)
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":194
+  /* "processor/parsers/_slowlog_entries.pxi":185
  * 
  * 
  * cdef bint attributes(str text, chars s, Py_ssize_t i, Py_ssize_t eol, dict fields, dict table):             # <<<<<<<<<<<<<<
@@ -15596,7 +15628,7 @@ static int __pyx_f_9processor_7parsers_8_slowlog_attributes(PyObject *__pyx_v_te
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_entries.pxi":232
+/* "processor/parsers/_slowlog_entries.pxi":223
  * 
  * 
  * cdef inline bint server_header_like(chars s, Py_ssize_t a, Py_ssize_t eol) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -15610,7 +15642,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_server_header_lik
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_entries.pxi":234
+  /* "processor/parsers/_slowlog_entries.pxi":225
  * cdef inline bint server_header_like(chars s, Py_ssize_t a, Py_ssize_t eol) noexcept nogil:
  *     # A superset of is_server_header's lines (those the parser must see).
  *     cdef unsigned char c = s[a]             # <<<<<<<<<<<<<<
@@ -15619,12 +15651,12 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_server_header_lik
 */
   __pyx_v_c = (__pyx_v_s[__pyx_v_a]);
 
-  /* "processor/parsers/_slowlog_entries.pxi":235
+  /* "processor/parsers/_slowlog_entries.pxi":226
  *     # A superset of is_server_header's lines (those the parser must see).
  *     cdef unsigned char c = s[a]
  *     if not (c == b"/" or (c >= b"A" and c <= b"Z")):             # <<<<<<<<<<<<<<
  *         return False
- *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3) or starts(s, eol, a, b"Time", 4):
+ *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3):
 */
   __pyx_t_2 = (__pyx_v_c == '/');
   if (!__pyx_t_2) {
@@ -15644,31 +15676,31 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_server_header_lik
   __pyx_t_2 = (!__pyx_t_1);
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_entries.pxi":236
+    /* "processor/parsers/_slowlog_entries.pxi":227
  *     cdef unsigned char c = s[a]
  *     if not (c == b"/" or (c >= b"A" and c <= b"Z")):
  *         return False             # <<<<<<<<<<<<<<
- *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3) or starts(s, eol, a, b"Time", 4):
+ *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3):
  *         return True
 */
     __pyx_r = 0;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":235
+    /* "processor/parsers/_slowlog_entries.pxi":226
  *     # A superset of is_server_header's lines (those the parser must see).
  *     cdef unsigned char c = s[a]
  *     if not (c == b"/" or (c >= b"A" and c <= b"Z")):             # <<<<<<<<<<<<<<
  *         return False
- *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3) or starts(s, eol, a, b"Time", 4):
+ *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3):
 */
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":237
+  /* "processor/parsers/_slowlog_entries.pxi":228
  *     if not (c == b"/" or (c >= b"A" and c <= b"Z")):
  *         return False
- *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3) or starts(s, eol, a, b"Time", 4):             # <<<<<<<<<<<<<<
+ *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3):             # <<<<<<<<<<<<<<
  *         return True
- *     return has(s + a, eol - a, b"mysqld,", 7)
+ *     if starts(s, eol, a, b"Time", 4):
 */
   __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_eol, __pyx_v_a, __pyx_k_Tcp, 3);
   if (!__pyx_t_1) {
@@ -15677,19 +15709,42 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_server_header_lik
     goto __pyx_L8_bool_binop_done;
   }
   __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_eol, __pyx_v_a, __pyx_k_TCP, 3);
-  if (!__pyx_t_1) {
-  } else {
-    __pyx_t_2 = __pyx_t_1;
-    goto __pyx_L8_bool_binop_done;
-  }
-  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_eol, __pyx_v_a, __pyx_k_Time, 4);
   __pyx_t_2 = __pyx_t_1;
   __pyx_L8_bool_binop_done:;
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_entries.pxi":238
+    /* "processor/parsers/_slowlog_entries.pxi":229
  *         return False
- *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3) or starts(s, eol, a, b"Time", 4):
+ *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3):
+ *         return True             # <<<<<<<<<<<<<<
+ *     if starts(s, eol, a, b"Time", 4):
+ *         return True
+*/
+    __pyx_r = 1;
+    goto __pyx_L0;
+
+    /* "processor/parsers/_slowlog_entries.pxi":228
+ *     if not (c == b"/" or (c >= b"A" and c <= b"Z")):
+ *         return False
+ *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3):             # <<<<<<<<<<<<<<
+ *         return True
+ *     if starts(s, eol, a, b"Time", 4):
+*/
+  }
+
+  /* "processor/parsers/_slowlog_entries.pxi":230
+ *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3):
+ *         return True
+ *     if starts(s, eol, a, b"Time", 4):             # <<<<<<<<<<<<<<
+ *         return True
+ *     return has(s + a, eol - a, b"mysqld,", 7)
+*/
+  __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_eol, __pyx_v_a, __pyx_k_Time, 4);
+  if (__pyx_t_2) {
+
+    /* "processor/parsers/_slowlog_entries.pxi":231
+ *         return True
+ *     if starts(s, eol, a, b"Time", 4):
  *         return True             # <<<<<<<<<<<<<<
  *     return has(s + a, eol - a, b"mysqld,", 7)
  * 
@@ -15697,17 +15752,17 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_server_header_lik
     __pyx_r = 1;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":237
- *     if not (c == b"/" or (c >= b"A" and c <= b"Z")):
- *         return False
- *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3) or starts(s, eol, a, b"Time", 4):             # <<<<<<<<<<<<<<
+    /* "processor/parsers/_slowlog_entries.pxi":230
+ *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3):
+ *         return True
+ *     if starts(s, eol, a, b"Time", 4):             # <<<<<<<<<<<<<<
  *         return True
  *     return has(s + a, eol - a, b"mysqld,", 7)
 */
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":239
- *     if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3) or starts(s, eol, a, b"Time", 4):
+  /* "processor/parsers/_slowlog_entries.pxi":232
+ *     if starts(s, eol, a, b"Time", 4):
  *         return True
  *     return has(s + a, eol - a, b"mysqld,", 7)             # <<<<<<<<<<<<<<
  * 
@@ -15716,7 +15771,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_server_header_lik
   __pyx_r = __pyx_f_9processor_7parsers_8_slowlog_has((__pyx_v_s + __pyx_v_a), (__pyx_v_eol - __pyx_v_a), __pyx_k_mysqld, 7);
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":232
+  /* "processor/parsers/_slowlog_entries.pxi":223
  * 
  * 
  * cdef inline bint server_header_like(chars s, Py_ssize_t a, Py_ssize_t eol) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -15729,7 +15784,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_server_header_lik
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_entries.pxi":242
+/* "processor/parsers/_slowlog_entries.pxi":235
  * 
  * 
  * cdef inline bint entry_line(chars s, Py_ssize_t n, Py_ssize_t p) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -15742,7 +15797,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_entry_line(__pyx_
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_entries.pxi":243
+  /* "processor/parsers/_slowlog_entries.pxi":236
  * 
  * cdef inline bint entry_line(chars s, Py_ssize_t n, Py_ssize_t p) noexcept nogil:
  *     return starts(s, n, p, b"# Time:", 7) or starts(s, n, p, b"# User@Host:", 12)             # <<<<<<<<<<<<<<
@@ -15761,7 +15816,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_entry_line(__pyx_
   __pyx_r = __pyx_t_1;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":242
+  /* "processor/parsers/_slowlog_entries.pxi":235
  * 
  * 
  * cdef inline bint entry_line(chars s, Py_ssize_t n, Py_ssize_t p) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -15774,7 +15829,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_entry_line(__pyx_
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_entries.pxi":246
+/* "processor/parsers/_slowlog_entries.pxi":239
  * 
  * 
  * cdef inline bint header_like_statement(chars s, Py_ssize_t p, Py_ssize_t eol) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -15788,7 +15843,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "processor/parsers/_slowlog_entries.pxi":248
+  /* "processor/parsers/_slowlog_entries.pxi":241
  * cdef inline bint header_like_statement(chars s, Py_ssize_t p, Py_ssize_t eol) noexcept nogil:
  *     # lines `_line` reads as part of the header when they come before the statement
  *     cdef Py_ssize_t i = p             # <<<<<<<<<<<<<<
@@ -15797,7 +15852,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
 */
   __pyx_v_i = __pyx_v_p;
 
-  /* "processor/parsers/_slowlog_entries.pxi":249
+  /* "processor/parsers/_slowlog_entries.pxi":242
  *     # lines `_line` reads as part of the header when they come before the statement
  *     cdef Py_ssize_t i = p
  *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or (             # <<<<<<<<<<<<<<
@@ -15817,7 +15872,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
     goto __pyx_L4_bool_binop_done;
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":250
+  /* "processor/parsers/_slowlog_entries.pxi":243
  *     cdef Py_ssize_t i = p
  *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or (
  *         starts(s, eol, p, b"SET ", 4) and (             # <<<<<<<<<<<<<<
@@ -15831,7 +15886,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
     goto __pyx_L4_bool_binop_done;
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":251
+  /* "processor/parsers/_slowlog_entries.pxi":244
  *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or (
  *         starts(s, eol, p, b"SET ", 4) and (
  *             starts(s, eol, p + 4, b"timestamp=", 10) or starts(s, eol, p + 4, b"insert_id", 9)             # <<<<<<<<<<<<<<
@@ -15845,7 +15900,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
     goto __pyx_L4_bool_binop_done;
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":252
+  /* "processor/parsers/_slowlog_entries.pxi":245
  *         starts(s, eol, p, b"SET ", 4) and (
  *             starts(s, eol, p + 4, b"timestamp=", 10) or starts(s, eol, p + 4, b"insert_id", 9)
  *             or starts(s, eol, p + 4, b"last_insert_id", 14)             # <<<<<<<<<<<<<<
@@ -15862,7 +15917,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
   __pyx_t_1 = __pyx_t_2;
   __pyx_L4_bool_binop_done:;
 
-  /* "processor/parsers/_slowlog_entries.pxi":249
+  /* "processor/parsers/_slowlog_entries.pxi":242
  *     # lines `_line` reads as part of the header when they come before the statement
  *     cdef Py_ssize_t i = p
  *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or (             # <<<<<<<<<<<<<<
@@ -15871,7 +15926,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
 */
   if (__pyx_t_1) {
 
-    /* "processor/parsers/_slowlog_entries.pxi":255
+    /* "processor/parsers/_slowlog_entries.pxi":248
  *         )
  *     ):
  *         return True             # <<<<<<<<<<<<<<
@@ -15881,7 +15936,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
     __pyx_r = 1;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":249
+    /* "processor/parsers/_slowlog_entries.pxi":242
  *     # lines `_line` reads as part of the header when they come before the statement
  *     cdef Py_ssize_t i = p
  *     if s[p] == b"#" or starts(s, eol, p, b"use ", 4) or (             # <<<<<<<<<<<<<<
@@ -15890,7 +15945,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
 */
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":256
+  /* "processor/parsers/_slowlog_entries.pxi":249
  *     ):
  *         return True
  *     while i < eol and is_py_space(s[i]):             # <<<<<<<<<<<<<<
@@ -15909,7 +15964,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
     __pyx_L12_bool_binop_done:;
     if (!__pyx_t_1) break;
 
-    /* "processor/parsers/_slowlog_entries.pxi":257
+    /* "processor/parsers/_slowlog_entries.pxi":250
  *         return True
  *     while i < eol and is_py_space(s[i]):
  *         i += 1             # <<<<<<<<<<<<<<
@@ -15919,7 +15974,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
     __pyx_v_i = (__pyx_v_i + 1);
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":258
+  /* "processor/parsers/_slowlog_entries.pxi":251
  *     while i < eol and is_py_space(s[i]):
  *         i += 1
  *     return i == eol  # blank             # <<<<<<<<<<<<<<
@@ -15929,7 +15984,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
   __pyx_r = (__pyx_v_i == __pyx_v_eol);
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":246
+  /* "processor/parsers/_slowlog_entries.pxi":239
  * 
  * 
  * cdef inline bint header_like_statement(chars s, Py_ssize_t p, Py_ssize_t eol) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -15942,7 +15997,7 @@ static CYTHON_INLINE int __pyx_f_9processor_7parsers_8_slowlog_header_like_state
   return __pyx_r;
 }
 
-/* "processor/parsers/_slowlog_entries.pxi":261
+/* "processor/parsers/_slowlog_entries.pxi":254
  * 
  * 
  * def scan_slow(             # <<<<<<<<<<<<<<
@@ -15958,7 +16013,7 @@ PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 PyObject *__pyx_args, PyObject *__pyx_kwds
 #endif
 ); /*proto*/
-PyDoc_STRVAR(__pyx_doc_9processor_7parsers_8_slowlog_12scan_slow, "Entries from `pos` on (see above); returns the offset of the first line left to `_line`.\n    `table` is the parser's AttributeNames.table, `mask` mask_secrets; `parser._db` (the carried database) is read and kept up to date.");
+PyDoc_STRVAR(__pyx_doc_9processor_7parsers_8_slowlog_12scan_slow, "Entries from `pos` on (see above); returns the offset of the first line left to `_line`.\n    `table` is the parser's AttributeNames.table, `mask` mask_secrets; `parser._db` (the\n    carried database) is read and kept up to date.");
 static PyMethodDef __pyx_mdef_9processor_7parsers_8_slowlog_13scan_slow = {"scan_slow", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_9processor_7parsers_8_slowlog_13scan_slow, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_9processor_7parsers_8_slowlog_12scan_slow};
 static PyObject *__pyx_pw_9processor_7parsers_8_slowlog_13scan_slow(PyObject *__pyx_self, 
 #if CYTHON_METH_FASTCALL
@@ -15998,88 +16053,88 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_text,&__pyx_mstate_global->__pyx_n_u_pos,&__pyx_mstate_global->__pyx_n_u_start,&__pyx_mstate_global->__pyx_n_u_out,&__pyx_mstate_global->__pyx_n_u_parser,&__pyx_mstate_global->__pyx_n_u_table,&__pyx_mstate_global->__pyx_n_u_max_statement,&__pyx_mstate_global->__pyx_n_u_event,&__pyx_mstate_global->__pyx_n_u_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(4, 261, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len) < 0) __PYX_ERR(4, 254, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  9:
         values[8] = __Pyx_ArgRef_FASTCALL(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(4, 261, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(4, 254, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_FASTCALL(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(4, 261, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(4, 254, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(4, 261, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(4, 254, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(4, 261, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(4, 254, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(4, 261, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(4, 254, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(4, 261, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(4, 254, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(4, 261, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(4, 254, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(4, 261, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(4, 254, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(4, 261, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(4, 254, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "scan_slow", 0) < (0)) __PYX_ERR(4, 261, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "scan_slow", 0) < (0)) __PYX_ERR(4, 254, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 9; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("scan_slow", 1, 9, 9, i); __PYX_ERR(4, 261, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("scan_slow", 1, 9, 9, i); __PYX_ERR(4, 254, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 9)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(4, 261, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(4, 254, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(4, 261, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(4, 254, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(4, 261, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(4, 254, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(4, 261, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(4, 254, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(4, 261, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(4, 254, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(4, 261, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(4, 254, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(4, 261, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(4, 254, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_FASTCALL(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(4, 261, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(4, 254, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_FASTCALL(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(4, 261, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(4, 254, __pyx_L3_error)
     }
     __pyx_v_text = ((PyObject*)values[0]);
-    __pyx_v_pos = __Pyx_PyIndex_AsSsize_t(values[1]); if (unlikely((__pyx_v_pos == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(4, 262, __pyx_L3_error)
-    __pyx_v_start = __Pyx_PyIndex_AsSsize_t(values[2]); if (unlikely((__pyx_v_start == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(4, 262, __pyx_L3_error)
+    __pyx_v_pos = __Pyx_PyIndex_AsSsize_t(values[1]); if (unlikely((__pyx_v_pos == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(4, 255, __pyx_L3_error)
+    __pyx_v_start = __Pyx_PyIndex_AsSsize_t(values[2]); if (unlikely((__pyx_v_start == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(4, 255, __pyx_L3_error)
     __pyx_v_out = ((PyObject*)values[3]);
     __pyx_v_parser = values[4];
     __pyx_v_table = ((PyObject*)values[5]);
-    __pyx_v_max_statement = __Pyx_PyIndex_AsSsize_t(values[6]); if (unlikely((__pyx_v_max_statement == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(4, 263, __pyx_L3_error)
+    __pyx_v_max_statement = __Pyx_PyIndex_AsSsize_t(values[6]); if (unlikely((__pyx_v_max_statement == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(4, 256, __pyx_L3_error)
     __pyx_v_event = values[7];
     __pyx_v_mask = values[8];
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("scan_slow", 1, 9, 9, __pyx_nargs); __PYX_ERR(4, 261, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("scan_slow", 1, 9, 9, __pyx_nargs); __PYX_ERR(4, 254, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -16090,9 +16145,9 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_text), (&PyUnicode_Type), 1, "text", 1))) __PYX_ERR(4, 262, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_out), (&PyList_Type), 1, "out", 1))) __PYX_ERR(4, 262, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_table), (&PyDict_Type), 1, "table", 1))) __PYX_ERR(4, 262, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_text), (&PyUnicode_Type), 1, "text", 1))) __PYX_ERR(4, 255, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_out), (&PyList_Type), 1, "out", 1))) __PYX_ERR(4, 255, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_table), (&PyDict_Type), 1, "table", 1))) __PYX_ERR(4, 255, __pyx_L1_error)
   __pyx_r = __pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(__pyx_self, __pyx_v_text, __pyx_v_pos, __pyx_v_start, __pyx_v_out, __pyx_v_parser, __pyx_v_table, __pyx_v_max_statement, __pyx_v_event, __pyx_v_mask);
 
   /* function exit code */
@@ -16150,41 +16205,41 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("scan_slow", 0);
 
-  /* "processor/parsers/_slowlog_entries.pxi":267
- *     """Entries from `pos` on (see above); returns the offset of the first line left to `_line`.
- *     `table` is the parser's AttributeNames.table, `mask` mask_secrets; `parser._db` (the carried database) is read and kept up to date."""
+  /* "processor/parsers/_slowlog_entries.pxi":261
+ *     `table` is the parser's AttributeNames.table, `mask` mask_secrets; `parser._db` (the
+ *     carried database) is read and kept up to date."""
  *     if not one_byte(text):             # <<<<<<<<<<<<<<
  *         return pos
  *     cdef chars s = <chars>PyUnicode_DATA(text)
 */
-  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_one_byte(__pyx_v_text); if (unlikely(__pyx_t_1 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(4, 267, __pyx_L1_error)
+  __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_one_byte(__pyx_v_text); if (unlikely(__pyx_t_1 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(4, 261, __pyx_L1_error)
   __pyx_t_2 = (!__pyx_t_1);
   if (__pyx_t_2) {
 
-    /* "processor/parsers/_slowlog_entries.pxi":268
- *     `table` is the parser's AttributeNames.table, `mask` mask_secrets; `parser._db` (the carried database) is read and kept up to date."""
+    /* "processor/parsers/_slowlog_entries.pxi":262
+ *     carried database) is read and kept up to date."""
  *     if not one_byte(text):
  *         return pos             # <<<<<<<<<<<<<<
  *     cdef chars s = <chars>PyUnicode_DATA(text)
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
 */
     __Pyx_XDECREF(__pyx_r);
-    __pyx_t_3 = PyLong_FromSsize_t(__pyx_v_pos); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 268, __pyx_L1_error)
+    __pyx_t_3 = PyLong_FromSsize_t(__pyx_v_pos); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 262, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __pyx_r = __pyx_t_3;
     __pyx_t_3 = 0;
     goto __pyx_L0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":267
- *     """Entries from `pos` on (see above); returns the offset of the first line left to `_line`.
- *     `table` is the parser's AttributeNames.table, `mask` mask_secrets; `parser._db` (the carried database) is read and kept up to date."""
+    /* "processor/parsers/_slowlog_entries.pxi":261
+ *     `table` is the parser's AttributeNames.table, `mask` mask_secrets; `parser._db` (the
+ *     carried database) is read and kept up to date."""
  *     if not one_byte(text):             # <<<<<<<<<<<<<<
  *         return pos
  *     cdef chars s = <chars>PyUnicode_DATA(text)
 */
   }
 
-  /* "processor/parsers/_slowlog_entries.pxi":269
+  /* "processor/parsers/_slowlog_entries.pxi":263
  *     if not one_byte(text):
  *         return pos
  *     cdef chars s = <chars>PyUnicode_DATA(text)             # <<<<<<<<<<<<<<
@@ -16193,7 +16248,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
   __pyx_v_s = ((__pyx_t_9processor_7parsers_8_slowlog_chars)PyUnicode_DATA(__pyx_v_text));
 
-  /* "processor/parsers/_slowlog_entries.pxi":270
+  /* "processor/parsers/_slowlog_entries.pxi":264
  *         return pos
  *     cdef chars s = <chars>PyUnicode_DATA(text)
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)             # <<<<<<<<<<<<<<
@@ -16202,7 +16257,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
   __pyx_v_n = PyUnicode_GET_LENGTH(__pyx_v_text);
 
-  /* "processor/parsers/_slowlog_entries.pxi":271
+  /* "processor/parsers/_slowlog_entries.pxi":265
  *     cdef chars s = <chars>PyUnicode_DATA(text)
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
  *     cdef Py_ssize_t p = pos, entry, eol, stmt, b             # <<<<<<<<<<<<<<
@@ -16211,7 +16266,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
   __pyx_v_p = __pyx_v_pos;
 
-  /* "processor/parsers/_slowlog_entries.pxi":272
+  /* "processor/parsers/_slowlog_entries.pxi":266
  *     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
  *     cdef Py_ssize_t p = pos, entry, eol, stmt, b
  *     cdef long long ts = 0             # <<<<<<<<<<<<<<
@@ -16220,19 +16275,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
   __pyx_v_ts = 0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":275
+  /* "processor/parsers/_slowlog_entries.pxi":269
  *     cdef bint semicolon
  *     cdef const void* at
  *     carried = parser._db             # <<<<<<<<<<<<<<
  *     while p < n:
  *         entry = p
 */
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_parser, __pyx_mstate_global->__pyx_n_u_db); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 275, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_parser, __pyx_mstate_global->__pyx_n_u_db); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 269, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_v_carried = __pyx_t_3;
   __pyx_t_3 = 0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":276
+  /* "processor/parsers/_slowlog_entries.pxi":270
  *     cdef const void* at
  *     carried = parser._db
  *     while p < n:             # <<<<<<<<<<<<<<
@@ -16243,7 +16298,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     __pyx_t_2 = (__pyx_v_p < __pyx_v_n);
     if (!__pyx_t_2) break;
 
-    /* "processor/parsers/_slowlog_entries.pxi":277
+    /* "processor/parsers/_slowlog_entries.pxi":271
  *     carried = parser._db
  *     while p < n:
  *         entry = p             # <<<<<<<<<<<<<<
@@ -16252,7 +16307,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     __pyx_v_entry = __pyx_v_p;
 
-    /* "processor/parsers/_slowlog_entries.pxi":278
+    /* "processor/parsers/_slowlog_entries.pxi":272
  *     while p < n:
  *         entry = p
  *         at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -16261,7 +16316,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-    /* "processor/parsers/_slowlog_entries.pxi":279
+    /* "processor/parsers/_slowlog_entries.pxi":273
  *         entry = p
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL:             # <<<<<<<<<<<<<<
@@ -16271,7 +16326,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     __pyx_t_2 = (__pyx_v_at == NULL);
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":280
+      /* "processor/parsers/_slowlog_entries.pxi":274
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL:
  *             break             # <<<<<<<<<<<<<<
@@ -16280,7 +16335,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":279
+      /* "processor/parsers/_slowlog_entries.pxi":273
  *         entry = p
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL:             # <<<<<<<<<<<<<<
@@ -16289,7 +16344,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":281
+    /* "processor/parsers/_slowlog_entries.pxi":275
  *         if at == NULL:
  *             break
  *         eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -16298,7 +16353,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
 
-    /* "processor/parsers/_slowlog_entries.pxi":282
+    /* "processor/parsers/_slowlog_entries.pxi":276
  *             break
  *         eol = <chars>at - s
  *         when = None             # <<<<<<<<<<<<<<
@@ -16308,7 +16363,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     __Pyx_INCREF(Py_None);
     __Pyx_XDECREF_SET(__pyx_v_when, Py_None);
 
-    /* "processor/parsers/_slowlog_entries.pxi":283
+    /* "processor/parsers/_slowlog_entries.pxi":277
  *         eol = <chars>at - s
  *         when = None
  *         if starts(s, n, p, b"# Time: ", 8):             # <<<<<<<<<<<<<<
@@ -16318,7 +16373,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k_Time_3, 8);
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":284
+      /* "processor/parsers/_slowlog_entries.pxi":278
  *         when = None
  *         if starts(s, n, p, b"# Time: ", 8):
  *             if eol - p != 35:             # <<<<<<<<<<<<<<
@@ -16328,7 +16383,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_2 = ((__pyx_v_eol - __pyx_v_p) != 35);
       if (__pyx_t_2) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":285
+        /* "processor/parsers/_slowlog_entries.pxi":279
  *         if starts(s, n, p, b"# Time: ", 8):
  *             if eol - p != 35:
  *                 break             # <<<<<<<<<<<<<<
@@ -16337,7 +16392,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":284
+        /* "processor/parsers/_slowlog_entries.pxi":278
  *         when = None
  *         if starts(s, n, p, b"# Time: ", 8):
  *             if eol - p != 35:             # <<<<<<<<<<<<<<
@@ -16346,19 +16401,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":286
+      /* "processor/parsers/_slowlog_entries.pxi":280
  *             if eol - p != 35:
  *                 break
  *             when = iso_time(s, p + 8)             # <<<<<<<<<<<<<<
  *             if when is None:
  *                 break
 */
-      __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_v_s, (__pyx_v_p + 8)); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 286, __pyx_L1_error)
+      __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_iso_time(__pyx_v_s, (__pyx_v_p + 8)); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 280, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF_SET(__pyx_v_when, __pyx_t_3);
       __pyx_t_3 = 0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":287
+      /* "processor/parsers/_slowlog_entries.pxi":281
  *                 break
  *             when = iso_time(s, p + 8)
  *             if when is None:             # <<<<<<<<<<<<<<
@@ -16368,7 +16423,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_2 = (__pyx_v_when == Py_None);
       if (__pyx_t_2) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":288
+        /* "processor/parsers/_slowlog_entries.pxi":282
  *             when = iso_time(s, p + 8)
  *             if when is None:
  *                 break             # <<<<<<<<<<<<<<
@@ -16377,7 +16432,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":287
+        /* "processor/parsers/_slowlog_entries.pxi":281
  *                 break
  *             when = iso_time(s, p + 8)
  *             if when is None:             # <<<<<<<<<<<<<<
@@ -16386,7 +16441,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":289
+      /* "processor/parsers/_slowlog_entries.pxi":283
  *             if when is None:
  *                 break
  *             p = eol + 1             # <<<<<<<<<<<<<<
@@ -16395,7 +16450,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_p = (__pyx_v_eol + 1);
 
-      /* "processor/parsers/_slowlog_entries.pxi":290
+      /* "processor/parsers/_slowlog_entries.pxi":284
  *                 break
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -16404,7 +16459,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-      /* "processor/parsers/_slowlog_entries.pxi":291
+      /* "processor/parsers/_slowlog_entries.pxi":285
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -16414,7 +16469,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_2 = (__pyx_v_at == NULL);
       if (__pyx_t_2) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":292
+        /* "processor/parsers/_slowlog_entries.pxi":286
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:
  *                 break             # <<<<<<<<<<<<<<
@@ -16423,7 +16478,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":291
+        /* "processor/parsers/_slowlog_entries.pxi":285
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -16432,7 +16487,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":293
+      /* "processor/parsers/_slowlog_entries.pxi":287
  *             if at == NULL:
  *                 break
  *             eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -16441,7 +16496,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
 
-      /* "processor/parsers/_slowlog_entries.pxi":283
+      /* "processor/parsers/_slowlog_entries.pxi":277
  *         eol = <chars>at - s
  *         when = None
  *         if starts(s, n, p, b"# Time: ", 8):             # <<<<<<<<<<<<<<
@@ -16450,7 +16505,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":294
+    /* "processor/parsers/_slowlog_entries.pxi":288
  *                 break
  *             eol = <chars>at - s
  *         if not starts(s, n, p, b"# User@Host: ", 13) or not printable(s, p, eol):             # <<<<<<<<<<<<<<
@@ -16468,7 +16523,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     __pyx_L12_bool_binop_done:;
     if (__pyx_t_2) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":295
+      /* "processor/parsers/_slowlog_entries.pxi":289
  *             eol = <chars>at - s
  *         if not starts(s, n, p, b"# User@Host: ", 13) or not printable(s, p, eol):
  *             break             # <<<<<<<<<<<<<<
@@ -16477,7 +16532,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":294
+      /* "processor/parsers/_slowlog_entries.pxi":288
  *                 break
  *             eol = <chars>at - s
  *         if not starts(s, n, p, b"# User@Host: ", 13) or not printable(s, p, eol):             # <<<<<<<<<<<<<<
@@ -16486,30 +16541,30 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":296
+    /* "processor/parsers/_slowlog_entries.pxi":290
  *         if not starts(s, n, p, b"# User@Host: ", 13) or not printable(s, p, eol):
  *             break
  *         fields = {}             # <<<<<<<<<<<<<<
  *         if not user_host(text, s, p + 13, eol, fields):
  *             break
 */
-    __pyx_t_3 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 296, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 290, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_XDECREF_SET(__pyx_v_fields, ((PyObject*)__pyx_t_3));
     __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":297
+    /* "processor/parsers/_slowlog_entries.pxi":291
  *             break
  *         fields = {}
  *         if not user_host(text, s, p + 13, eol, fields):             # <<<<<<<<<<<<<<
  *             break
  *         p = eol + 1
 */
-    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_user_host(__pyx_v_text, __pyx_v_s, (__pyx_v_p + 13), __pyx_v_eol, __pyx_v_fields); if (unlikely(__pyx_t_2 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(4, 297, __pyx_L1_error)
+    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_user_host(__pyx_v_text, __pyx_v_s, (__pyx_v_p + 13), __pyx_v_eol, __pyx_v_fields); if (unlikely(__pyx_t_2 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(4, 291, __pyx_L1_error)
     __pyx_t_1 = (!__pyx_t_2);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":298
+      /* "processor/parsers/_slowlog_entries.pxi":292
  *         fields = {}
  *         if not user_host(text, s, p + 13, eol, fields):
  *             break             # <<<<<<<<<<<<<<
@@ -16518,7 +16573,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":297
+      /* "processor/parsers/_slowlog_entries.pxi":291
  *             break
  *         fields = {}
  *         if not user_host(text, s, p + 13, eol, fields):             # <<<<<<<<<<<<<<
@@ -16527,7 +16582,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":299
+    /* "processor/parsers/_slowlog_entries.pxi":293
  *         if not user_host(text, s, p + 13, eol, fields):
  *             break
  *         p = eol + 1             # <<<<<<<<<<<<<<
@@ -16536,7 +16591,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     __pyx_v_p = (__pyx_v_eol + 1);
 
-    /* "processor/parsers/_slowlog_entries.pxi":300
+    /* "processor/parsers/_slowlog_entries.pxi":294
  *             break
  *         p = eol + 1
  *         at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -16545,7 +16600,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-    /* "processor/parsers/_slowlog_entries.pxi":301
+    /* "processor/parsers/_slowlog_entries.pxi":295
  *         p = eol + 1
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL or not starts(s, n, p, b"# Query_time: ", 14):             # <<<<<<<<<<<<<<
@@ -16563,7 +16618,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     __pyx_L16_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":302
+      /* "processor/parsers/_slowlog_entries.pxi":296
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL or not starts(s, n, p, b"# Query_time: ", 14):
  *             break             # <<<<<<<<<<<<<<
@@ -16572,7 +16627,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":301
+      /* "processor/parsers/_slowlog_entries.pxi":295
  *         p = eol + 1
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL or not starts(s, n, p, b"# Query_time: ", 14):             # <<<<<<<<<<<<<<
@@ -16581,7 +16636,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":303
+    /* "processor/parsers/_slowlog_entries.pxi":297
  *         if at == NULL or not starts(s, n, p, b"# Query_time: ", 14):
  *             break
  *         eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -16590,7 +16645,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
 
-    /* "processor/parsers/_slowlog_entries.pxi":304
+    /* "processor/parsers/_slowlog_entries.pxi":298
  *             break
  *         eol = <chars>at - s
  *         if not printable(s, p, eol) or not attributes(text, s, p + 1, eol, fields, table):             # <<<<<<<<<<<<<<
@@ -16603,13 +16658,13 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_1 = __pyx_t_2;
       goto __pyx_L19_bool_binop_done;
     }
-    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_attributes(__pyx_v_text, __pyx_v_s, (__pyx_v_p + 1), __pyx_v_eol, __pyx_v_fields, __pyx_v_table); if (unlikely(__pyx_t_2 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(4, 304, __pyx_L1_error)
+    __pyx_t_2 = __pyx_f_9processor_7parsers_8_slowlog_attributes(__pyx_v_text, __pyx_v_s, (__pyx_v_p + 1), __pyx_v_eol, __pyx_v_fields, __pyx_v_table); if (unlikely(__pyx_t_2 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(4, 298, __pyx_L1_error)
     __pyx_t_4 = (!__pyx_t_2);
     __pyx_t_1 = __pyx_t_4;
     __pyx_L19_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":305
+      /* "processor/parsers/_slowlog_entries.pxi":299
  *         eol = <chars>at - s
  *         if not printable(s, p, eol) or not attributes(text, s, p + 1, eol, fields, table):
  *             break             # <<<<<<<<<<<<<<
@@ -16618,7 +16673,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":304
+      /* "processor/parsers/_slowlog_entries.pxi":298
  *             break
  *         eol = <chars>at - s
  *         if not printable(s, p, eol) or not attributes(text, s, p + 1, eol, fields, table):             # <<<<<<<<<<<<<<
@@ -16627,7 +16682,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":306
+    /* "processor/parsers/_slowlog_entries.pxi":300
  *         if not printable(s, p, eol) or not attributes(text, s, p + 1, eol, fields, table):
  *             break
  *         p = eol + 1             # <<<<<<<<<<<<<<
@@ -16636,7 +16691,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     __pyx_v_p = (__pyx_v_eol + 1);
 
-    /* "processor/parsers/_slowlog_entries.pxi":307
+    /* "processor/parsers/_slowlog_entries.pxi":301
  *             break
  *         p = eol + 1
  *         at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -16645,7 +16700,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-    /* "processor/parsers/_slowlog_entries.pxi":308
+    /* "processor/parsers/_slowlog_entries.pxi":302
  *         p = eol + 1
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL:             # <<<<<<<<<<<<<<
@@ -16655,7 +16710,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     __pyx_t_1 = (__pyx_v_at == NULL);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":309
+      /* "processor/parsers/_slowlog_entries.pxi":303
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL:
  *             break             # <<<<<<<<<<<<<<
@@ -16664,7 +16719,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":308
+      /* "processor/parsers/_slowlog_entries.pxi":302
  *         p = eol + 1
  *         at = memchr(s + p, b"\n", n - p)
  *         if at == NULL:             # <<<<<<<<<<<<<<
@@ -16673,7 +16728,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":310
+    /* "processor/parsers/_slowlog_entries.pxi":304
  *         if at == NULL:
  *             break
  *         eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -16682,7 +16737,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
 
-    /* "processor/parsers/_slowlog_entries.pxi":311
+    /* "processor/parsers/_slowlog_entries.pxi":305
  *             break
  *         eol = <chars>at - s
  *         if starts(s, n, p, b"use ", 4):             # <<<<<<<<<<<<<<
@@ -16692,7 +16747,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k_use, 4);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":312
+      /* "processor/parsers/_slowlog_entries.pxi":306
  *         eol = <chars>at - s
  *         if starts(s, n, p, b"use ", 4):
  *             b = p + 4             # <<<<<<<<<<<<<<
@@ -16701,7 +16756,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_b = (__pyx_v_p + 4);
 
-      /* "processor/parsers/_slowlog_entries.pxi":313
+      /* "processor/parsers/_slowlog_entries.pxi":307
  *         if starts(s, n, p, b"use ", 4):
  *             b = p + 4
  *             while b < eol and (is_word(s[b]) or s[b] == b"$"):             # <<<<<<<<<<<<<<
@@ -16726,7 +16781,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         __pyx_L25_bool_binop_done:;
         if (!__pyx_t_1) break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":314
+        /* "processor/parsers/_slowlog_entries.pxi":308
  *             b = p + 4
  *             while b < eol and (is_word(s[b]) or s[b] == b"$"):
  *                 b += 1             # <<<<<<<<<<<<<<
@@ -16736,7 +16791,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         __pyx_v_b = (__pyx_v_b + 1);
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":315
+      /* "processor/parsers/_slowlog_entries.pxi":309
  *             while b < eol and (is_word(s[b]) or s[b] == b"$"):
  *                 b += 1
  *             if b == p + 4 or b + 1 != eol or s[b] != b";":             # <<<<<<<<<<<<<<
@@ -16760,7 +16815,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_L29_bool_binop_done:;
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":316
+        /* "processor/parsers/_slowlog_entries.pxi":310
  *                 b += 1
  *             if b == p + 4 or b + 1 != eol or s[b] != b";":
  *                 break             # <<<<<<<<<<<<<<
@@ -16769,7 +16824,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":315
+        /* "processor/parsers/_slowlog_entries.pxi":309
  *             while b < eol and (is_word(s[b]) or s[b] == b"$"):
  *                 b += 1
  *             if b == p + 4 or b + 1 != eol or s[b] != b";":             # <<<<<<<<<<<<<<
@@ -16778,19 +16833,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":317
+      /* "processor/parsers/_slowlog_entries.pxi":311
  *             if b == p + 4 or b + 1 != eol or s[b] != b";":
  *                 break
  *             fields["db"] = PyUnicode_Substring(text, p + 4, b)             # <<<<<<<<<<<<<<
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
 */
-      __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, (__pyx_v_p + 4), __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 317, __pyx_L1_error)
+      __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, (__pyx_v_p + 4), __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 311, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_t_3) < 0))) __PYX_ERR(4, 317, __pyx_L1_error)
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_t_3) < 0))) __PYX_ERR(4, 311, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":318
+      /* "processor/parsers/_slowlog_entries.pxi":312
  *                 break
  *             fields["db"] = PyUnicode_Substring(text, p + 4, b)
  *             p = eol + 1             # <<<<<<<<<<<<<<
@@ -16799,7 +16854,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_p = (__pyx_v_eol + 1);
 
-      /* "processor/parsers/_slowlog_entries.pxi":319
+      /* "processor/parsers/_slowlog_entries.pxi":313
  *             fields["db"] = PyUnicode_Substring(text, p + 4, b)
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -16808,7 +16863,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-      /* "processor/parsers/_slowlog_entries.pxi":320
+      /* "processor/parsers/_slowlog_entries.pxi":314
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -16818,7 +16873,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_1 = (__pyx_v_at == NULL);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":321
+        /* "processor/parsers/_slowlog_entries.pxi":315
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:
  *                 break             # <<<<<<<<<<<<<<
@@ -16827,7 +16882,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":320
+        /* "processor/parsers/_slowlog_entries.pxi":314
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -16836,7 +16891,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":322
+      /* "processor/parsers/_slowlog_entries.pxi":316
  *             if at == NULL:
  *                 break
  *             eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -16845,7 +16900,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
 
-      /* "processor/parsers/_slowlog_entries.pxi":311
+      /* "processor/parsers/_slowlog_entries.pxi":305
  *             break
  *         eol = <chars>at - s
  *         if starts(s, n, p, b"use ", 4):             # <<<<<<<<<<<<<<
@@ -16854,7 +16909,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":323
+    /* "processor/parsers/_slowlog_entries.pxi":317
  *                 break
  *             eol = <chars>at - s
  *         if starts(s, n, p, b"SET timestamp=", 14):             # <<<<<<<<<<<<<<
@@ -16864,7 +16919,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k_SET_timestamp, 14);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":324
+      /* "processor/parsers/_slowlog_entries.pxi":318
  *             eol = <chars>at - s
  *         if starts(s, n, p, b"SET timestamp=", 14):
  *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:             # <<<<<<<<<<<<<<
@@ -16882,7 +16937,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_L35_bool_binop_done:;
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":325
+        /* "processor/parsers/_slowlog_entries.pxi":319
  *         if starts(s, n, p, b"SET timestamp=", 14):
  *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:
  *                 break             # <<<<<<<<<<<<<<
@@ -16891,7 +16946,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":324
+        /* "processor/parsers/_slowlog_entries.pxi":318
  *             eol = <chars>at - s
  *         if starts(s, n, p, b"SET timestamp=", 14):
  *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:             # <<<<<<<<<<<<<<
@@ -16900,19 +16955,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":326
+      /* "processor/parsers/_slowlog_entries.pxi":320
  *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:
  *                 break
  *             fields["timestamp"] = PyLong_FromLongLong(ts)             # <<<<<<<<<<<<<<
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
 */
-      __pyx_t_3 = PyLong_FromLongLong(__pyx_v_ts); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 326, __pyx_L1_error)
+      __pyx_t_3 = PyLong_FromLongLong(__pyx_v_ts); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 320, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_timestamp_2, __pyx_t_3) < 0))) __PYX_ERR(4, 326, __pyx_L1_error)
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_timestamp_2, __pyx_t_3) < 0))) __PYX_ERR(4, 320, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":327
+      /* "processor/parsers/_slowlog_entries.pxi":321
  *                 break
  *             fields["timestamp"] = PyLong_FromLongLong(ts)
  *             p = eol + 1             # <<<<<<<<<<<<<<
@@ -16921,7 +16976,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_p = (__pyx_v_eol + 1);
 
-      /* "processor/parsers/_slowlog_entries.pxi":328
+      /* "processor/parsers/_slowlog_entries.pxi":322
  *             fields["timestamp"] = PyLong_FromLongLong(ts)
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -16930,7 +16985,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-      /* "processor/parsers/_slowlog_entries.pxi":329
+      /* "processor/parsers/_slowlog_entries.pxi":323
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -16940,7 +16995,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_1 = (__pyx_v_at == NULL);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":330
+        /* "processor/parsers/_slowlog_entries.pxi":324
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:
  *                 break             # <<<<<<<<<<<<<<
@@ -16949,7 +17004,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":329
+        /* "processor/parsers/_slowlog_entries.pxi":323
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -16958,7 +17013,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":331
+      /* "processor/parsers/_slowlog_entries.pxi":325
  *             if at == NULL:
  *                 break
  *             eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -16967,7 +17022,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
 
-      /* "processor/parsers/_slowlog_entries.pxi":323
+      /* "processor/parsers/_slowlog_entries.pxi":317
  *                 break
  *             eol = <chars>at - s
  *         if starts(s, n, p, b"SET timestamp=", 14):             # <<<<<<<<<<<<<<
@@ -16976,7 +17031,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":333
+    /* "processor/parsers/_slowlog_entries.pxi":327
  *             eol = <chars>at - s
  *         # The statement: its first line must not be one `_line` reads as header.
  *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
@@ -16994,7 +17049,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     __pyx_L39_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":334
+      /* "processor/parsers/_slowlog_entries.pxi":328
  *         # The statement: its first line must not be one `_line` reads as header.
  *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):
  *             break             # <<<<<<<<<<<<<<
@@ -17003,7 +17058,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":333
+      /* "processor/parsers/_slowlog_entries.pxi":327
  *             eol = <chars>at - s
  *         # The statement: its first line must not be one `_line` reads as header.
  *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
@@ -17012,7 +17067,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":335
+    /* "processor/parsers/_slowlog_entries.pxi":329
  *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):
  *             break
  *         stmt = p             # <<<<<<<<<<<<<<
@@ -17021,7 +17076,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     __pyx_v_stmt = __pyx_v_p;
 
-    /* "processor/parsers/_slowlog_entries.pxi":336
+    /* "processor/parsers/_slowlog_entries.pxi":330
  *             break
  *         stmt = p
  *         semicolon = False             # <<<<<<<<<<<<<<
@@ -17030,7 +17085,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     __pyx_v_semicolon = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":337
+    /* "processor/parsers/_slowlog_entries.pxi":331
  *         stmt = p
  *         semicolon = False
  *         while True:             # <<<<<<<<<<<<<<
@@ -17039,7 +17094,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     while (1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":338
+      /* "processor/parsers/_slowlog_entries.pxi":332
  *         semicolon = False
  *         while True:
  *             if p > stmt:             # <<<<<<<<<<<<<<
@@ -17049,7 +17104,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_1 = (__pyx_v_p > __pyx_v_stmt);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":339
+        /* "processor/parsers/_slowlog_entries.pxi":333
  *         while True:
  *             if p > stmt:
  *                 if s[p] == b"#":             # <<<<<<<<<<<<<<
@@ -17059,7 +17114,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         __pyx_t_1 = ((__pyx_v_s[__pyx_v_p]) == '#');
         if (__pyx_t_1) {
 
-          /* "processor/parsers/_slowlog_entries.pxi":340
+          /* "processor/parsers/_slowlog_entries.pxi":334
  *             if p > stmt:
  *                 if s[p] == b"#":
  *                     if entry_line(s, n, p):             # <<<<<<<<<<<<<<
@@ -17069,7 +17124,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
           __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_entry_line(__pyx_v_s, __pyx_v_n, __pyx_v_p);
           if (__pyx_t_1) {
 
-            /* "processor/parsers/_slowlog_entries.pxi":341
+            /* "processor/parsers/_slowlog_entries.pxi":335
  *                 if s[p] == b"#":
  *                     if entry_line(s, n, p):
  *                         break             # <<<<<<<<<<<<<<
@@ -17078,7 +17133,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
             goto __pyx_L42_break;
 
-            /* "processor/parsers/_slowlog_entries.pxi":340
+            /* "processor/parsers/_slowlog_entries.pxi":334
  *             if p > stmt:
  *                 if s[p] == b"#":
  *                     if entry_line(s, n, p):             # <<<<<<<<<<<<<<
@@ -17087,7 +17142,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
           }
 
-          /* "processor/parsers/_slowlog_entries.pxi":342
+          /* "processor/parsers/_slowlog_entries.pxi":336
  *                     if entry_line(s, n, p):
  *                         break
  *                     if semicolon and starts(s, n, p, b"# ", 2):             # <<<<<<<<<<<<<<
@@ -17104,7 +17159,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
           __pyx_L47_bool_binop_done:;
           if (__pyx_t_1) {
 
-            /* "processor/parsers/_slowlog_entries.pxi":343
+            /* "processor/parsers/_slowlog_entries.pxi":337
  *                         break
  *                     if semicolon and starts(s, n, p, b"# ", 2):
  *                         p = -1             # <<<<<<<<<<<<<<
@@ -17113,7 +17168,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
             __pyx_v_p = -1L;
 
-            /* "processor/parsers/_slowlog_entries.pxi":344
+            /* "processor/parsers/_slowlog_entries.pxi":338
  *                     if semicolon and starts(s, n, p, b"# ", 2):
  *                         p = -1
  *                         break             # <<<<<<<<<<<<<<
@@ -17122,7 +17177,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
             goto __pyx_L42_break;
 
-            /* "processor/parsers/_slowlog_entries.pxi":342
+            /* "processor/parsers/_slowlog_entries.pxi":336
  *                     if entry_line(s, n, p):
  *                         break
  *                     if semicolon and starts(s, n, p, b"# ", 2):             # <<<<<<<<<<<<<<
@@ -17131,7 +17186,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
           }
 
-          /* "processor/parsers/_slowlog_entries.pxi":339
+          /* "processor/parsers/_slowlog_entries.pxi":333
  *         while True:
  *             if p > stmt:
  *                 if s[p] == b"#":             # <<<<<<<<<<<<<<
@@ -17141,7 +17196,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
           goto __pyx_L44;
         }
 
-        /* "processor/parsers/_slowlog_entries.pxi":345
+        /* "processor/parsers/_slowlog_entries.pxi":339
  *                         p = -1
  *                         break
  *                 elif server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
@@ -17151,7 +17206,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_server_header_like(__pyx_v_s, __pyx_v_p, __pyx_v_eol);
         if (__pyx_t_1) {
 
-          /* "processor/parsers/_slowlog_entries.pxi":346
+          /* "processor/parsers/_slowlog_entries.pxi":340
  *                         break
  *                 elif server_header_like(s, p, eol):
  *                     p = -1             # <<<<<<<<<<<<<<
@@ -17160,7 +17215,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
           __pyx_v_p = -1L;
 
-          /* "processor/parsers/_slowlog_entries.pxi":347
+          /* "processor/parsers/_slowlog_entries.pxi":341
  *                 elif server_header_like(s, p, eol):
  *                     p = -1
  *                     break             # <<<<<<<<<<<<<<
@@ -17169,7 +17224,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
           goto __pyx_L42_break;
 
-          /* "processor/parsers/_slowlog_entries.pxi":345
+          /* "processor/parsers/_slowlog_entries.pxi":339
  *                         p = -1
  *                         break
  *                 elif server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
@@ -17179,7 +17234,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         }
         __pyx_L44:;
 
-        /* "processor/parsers/_slowlog_entries.pxi":338
+        /* "processor/parsers/_slowlog_entries.pxi":332
  *         semicolon = False
  *         while True:
  *             if p > stmt:             # <<<<<<<<<<<<<<
@@ -17188,7 +17243,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":348
+      /* "processor/parsers/_slowlog_entries.pxi":342
  *                     p = -1
  *                     break
  *             if not ascii_text(s, p, eol):             # <<<<<<<<<<<<<<
@@ -17198,7 +17253,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_1 = (!__pyx_f_9processor_7parsers_8_slowlog_ascii_text(__pyx_v_s, __pyx_v_p, __pyx_v_eol));
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":349
+        /* "processor/parsers/_slowlog_entries.pxi":343
  *                     break
  *             if not ascii_text(s, p, eol):
  *                 p = -1             # <<<<<<<<<<<<<<
@@ -17207,7 +17262,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
         __pyx_v_p = -1L;
 
-        /* "processor/parsers/_slowlog_entries.pxi":350
+        /* "processor/parsers/_slowlog_entries.pxi":344
  *             if not ascii_text(s, p, eol):
  *                 p = -1
  *                 break             # <<<<<<<<<<<<<<
@@ -17216,7 +17271,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
         goto __pyx_L42_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":348
+        /* "processor/parsers/_slowlog_entries.pxi":342
  *                     p = -1
  *                     break
  *             if not ascii_text(s, p, eol):             # <<<<<<<<<<<<<<
@@ -17225,7 +17280,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":351
+      /* "processor/parsers/_slowlog_entries.pxi":345
  *                 p = -1
  *                 break
  *             b = eol             # <<<<<<<<<<<<<<
@@ -17234,7 +17289,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_b = __pyx_v_eol;
 
-      /* "processor/parsers/_slowlog_entries.pxi":352
+      /* "processor/parsers/_slowlog_entries.pxi":346
  *                 break
  *             b = eol
  *             while b > p and is_py_space(s[b - 1]):             # <<<<<<<<<<<<<<
@@ -17253,7 +17308,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         __pyx_L52_bool_binop_done:;
         if (!__pyx_t_1) break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":353
+        /* "processor/parsers/_slowlog_entries.pxi":347
  *             b = eol
  *             while b > p and is_py_space(s[b - 1]):
  *                 b -= 1             # <<<<<<<<<<<<<<
@@ -17263,7 +17318,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         __pyx_v_b = (__pyx_v_b - 1);
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":354
+      /* "processor/parsers/_slowlog_entries.pxi":348
  *             while b > p and is_py_space(s[b - 1]):
  *                 b -= 1
  *             semicolon = b > p and s[b - 1] == b";"             # <<<<<<<<<<<<<<
@@ -17281,7 +17336,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_L54_bool_binop_done:;
       __pyx_v_semicolon = __pyx_t_1;
 
-      /* "processor/parsers/_slowlog_entries.pxi":355
+      /* "processor/parsers/_slowlog_entries.pxi":349
  *                 b -= 1
  *             semicolon = b > p and s[b - 1] == b";"
  *             p = eol + 1             # <<<<<<<<<<<<<<
@@ -17290,7 +17345,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_p = (__pyx_v_eol + 1);
 
-      /* "processor/parsers/_slowlog_entries.pxi":356
+      /* "processor/parsers/_slowlog_entries.pxi":350
  *             semicolon = b > p and s[b - 1] == b";"
  *             p = eol + 1
  *             if p >= n:             # <<<<<<<<<<<<<<
@@ -17300,7 +17355,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_1 = (__pyx_v_p >= __pyx_v_n);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":357
+        /* "processor/parsers/_slowlog_entries.pxi":351
  *             p = eol + 1
  *             if p >= n:
  *                 p = -1  # the next entry has not started yet: not known to be complete             # <<<<<<<<<<<<<<
@@ -17309,7 +17364,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
         __pyx_v_p = -1L;
 
-        /* "processor/parsers/_slowlog_entries.pxi":358
+        /* "processor/parsers/_slowlog_entries.pxi":352
  *             if p >= n:
  *                 p = -1  # the next entry has not started yet: not known to be complete
  *                 break             # <<<<<<<<<<<<<<
@@ -17318,7 +17373,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
         goto __pyx_L42_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":356
+        /* "processor/parsers/_slowlog_entries.pxi":350
  *             semicolon = b > p and s[b - 1] == b";"
  *             p = eol + 1
  *             if p >= n:             # <<<<<<<<<<<<<<
@@ -17327,7 +17382,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":359
+      /* "processor/parsers/_slowlog_entries.pxi":353
  *                 p = -1  # the next entry has not started yet: not known to be complete
  *                 break
  *             at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -17336,7 +17391,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-      /* "processor/parsers/_slowlog_entries.pxi":360
+      /* "processor/parsers/_slowlog_entries.pxi":354
  *                 break
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -17346,7 +17401,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_1 = (__pyx_v_at == NULL);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":361
+        /* "processor/parsers/_slowlog_entries.pxi":355
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:
  *                 p = -1             # <<<<<<<<<<<<<<
@@ -17355,7 +17410,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
         __pyx_v_p = -1L;
 
-        /* "processor/parsers/_slowlog_entries.pxi":362
+        /* "processor/parsers/_slowlog_entries.pxi":356
  *             if at == NULL:
  *                 p = -1
  *                 break             # <<<<<<<<<<<<<<
@@ -17364,7 +17419,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
         goto __pyx_L42_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":360
+        /* "processor/parsers/_slowlog_entries.pxi":354
  *                 break
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -17373,7 +17428,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":363
+      /* "processor/parsers/_slowlog_entries.pxi":357
  *                 p = -1
  *                 break
  *             eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -17384,7 +17439,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     }
     __pyx_L42_break:;
 
-    /* "processor/parsers/_slowlog_entries.pxi":364
+    /* "processor/parsers/_slowlog_entries.pxi":358
  *                 break
  *             eol = <chars>at - s
  *         if p < 0 or p - stmt > max_statement:             # <<<<<<<<<<<<<<
@@ -17402,7 +17457,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     __pyx_L59_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":365
+      /* "processor/parsers/_slowlog_entries.pxi":359
  *             eol = <chars>at - s
  *         if p < 0 or p - stmt > max_statement:
  *             break             # <<<<<<<<<<<<<<
@@ -17411,7 +17466,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":364
+      /* "processor/parsers/_slowlog_entries.pxi":358
  *                 break
  *             eol = <chars>at - s
  *         if p < 0 or p - stmt > max_statement:             # <<<<<<<<<<<<<<
@@ -17420,7 +17475,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":366
+    /* "processor/parsers/_slowlog_entries.pxi":360
  *         if p < 0 or p - stmt > max_statement:
  *             break
  *         b = p - 1             # <<<<<<<<<<<<<<
@@ -17429,7 +17484,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     __pyx_v_b = (__pyx_v_p - 1);
 
-    /* "processor/parsers/_slowlog_entries.pxi":367
+    /* "processor/parsers/_slowlog_entries.pxi":361
  *             break
  *         b = p - 1
  *         while b > stmt and is_py_space(s[b - 1]):             # <<<<<<<<<<<<<<
@@ -17448,7 +17503,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_L63_bool_binop_done:;
       if (!__pyx_t_1) break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":368
+      /* "processor/parsers/_slowlog_entries.pxi":362
  *         b = p - 1
  *         while b > stmt and is_py_space(s[b - 1]):
  *             b -= 1             # <<<<<<<<<<<<<<
@@ -17458,7 +17513,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_v_b = (__pyx_v_b - 1);
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":369
+    /* "processor/parsers/_slowlog_entries.pxi":363
  *         while b > stmt and is_py_space(s[b - 1]):
  *             b -= 1
  *         if b > stmt and s[b - 1] == b";":             # <<<<<<<<<<<<<<
@@ -17476,7 +17531,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     __pyx_L66_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":370
+      /* "processor/parsers/_slowlog_entries.pxi":364
  *             b -= 1
  *         if b > stmt and s[b - 1] == b";":
  *             b -= 1             # <<<<<<<<<<<<<<
@@ -17485,7 +17540,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_b = (__pyx_v_b - 1);
 
-      /* "processor/parsers/_slowlog_entries.pxi":369
+      /* "processor/parsers/_slowlog_entries.pxi":363
  *         while b > stmt and is_py_space(s[b - 1]):
  *             b -= 1
  *         if b > stmt and s[b - 1] == b";":             # <<<<<<<<<<<<<<
@@ -17494,26 +17549,26 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":371
+    /* "processor/parsers/_slowlog_entries.pxi":365
  *         if b > stmt and s[b - 1] == b";":
  *             b -= 1
  *         statement = PyUnicode_Substring(text, stmt, b)             # <<<<<<<<<<<<<<
  *         fp, qid = pair_cached(statement)
  *         fields["statement"] = mask(statement)
 */
-    __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, __pyx_v_stmt, __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 371, __pyx_L1_error)
+    __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, __pyx_v_stmt, __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 365, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_XDECREF_SET(__pyx_v_statement, ((PyObject*)__pyx_t_3));
     __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":372
+    /* "processor/parsers/_slowlog_entries.pxi":366
  *             b -= 1
  *         statement = PyUnicode_Substring(text, stmt, b)
  *         fp, qid = pair_cached(statement)             # <<<<<<<<<<<<<<
  *         fields["statement"] = mask(statement)
  *         fields["cmd"] = "Query"
 */
-    __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_pair_cached(__pyx_v_statement); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 372, __pyx_L1_error)
+    __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_pair_cached(__pyx_v_statement); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 366, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     if (likely(__pyx_t_3 != Py_None)) {
       PyObject* sequence = __pyx_t_3;
@@ -17521,7 +17576,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       if (unlikely(size != 2)) {
         if (size > 2) __Pyx_RaiseTooManyValuesError(2);
         else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-        __PYX_ERR(4, 372, __pyx_L1_error)
+        __PYX_ERR(4, 366, __pyx_L1_error)
       }
       #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
       __pyx_t_5 = PyTuple_GET_ITEM(sequence, 0);
@@ -17529,21 +17584,21 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_6 = PyTuple_GET_ITEM(sequence, 1);
       __Pyx_INCREF(__pyx_t_6);
       #else
-      __pyx_t_5 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 372, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 366, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
-      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 372, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 366, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
       #endif
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     } else {
-      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(4, 372, __pyx_L1_error)
+      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(4, 366, __pyx_L1_error)
     }
     __Pyx_XDECREF_SET(__pyx_v_fp, __pyx_t_5);
     __pyx_t_5 = 0;
     __Pyx_XDECREF_SET(__pyx_v_qid, __pyx_t_6);
     __pyx_t_6 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":373
+    /* "processor/parsers/_slowlog_entries.pxi":367
  *         statement = PyUnicode_Substring(text, stmt, b)
  *         fp, qid = pair_cached(statement)
  *         fields["statement"] = mask(statement)             # <<<<<<<<<<<<<<
@@ -17570,35 +17625,35 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 373, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 367, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_statement, __pyx_t_3) < 0))) __PYX_ERR(4, 373, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_statement, __pyx_t_3) < 0))) __PYX_ERR(4, 367, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":374
+    /* "processor/parsers/_slowlog_entries.pxi":368
  *         fp, qid = pair_cached(statement)
  *         fields["statement"] = mask(statement)
  *         fields["cmd"] = "Query"             # <<<<<<<<<<<<<<
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
  *         fields["query_id"] = qid
 */
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_cmd, __pyx_mstate_global->__pyx_n_u_Query) < 0))) __PYX_ERR(4, 374, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_cmd, __pyx_mstate_global->__pyx_n_u_Query) < 0))) __PYX_ERR(4, 368, __pyx_L1_error)
 
-    /* "processor/parsers/_slowlog_entries.pxi":375
+    /* "processor/parsers/_slowlog_entries.pxi":369
  *         fields["statement"] = mask(statement)
  *         fields["cmd"] = "Query"
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp             # <<<<<<<<<<<<<<
  *         fields["query_id"] = qid
  *         if "db" not in fields and "schema" in fields:
 */
-    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__6, __pyx_v_fp, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 375, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__6, __pyx_v_fp, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 369, __pyx_L1_error)
     if (!__pyx_t_4) {
     } else {
       __pyx_t_1 = __pyx_t_4;
       goto __pyx_L68_bool_binop_done;
     }
-    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__7, __pyx_v_fp, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 375, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__7, __pyx_v_fp, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 369, __pyx_L1_error)
     __pyx_t_1 = __pyx_t_4;
     __pyx_L68_bool_binop_done:;
     if (__pyx_t_1) {
@@ -17622,7 +17677,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
         __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-        if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 375, __pyx_L1_error)
+        if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 369, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_5);
       }
       __pyx_t_3 = __pyx_t_5;
@@ -17631,49 +17686,49 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __Pyx_INCREF(__pyx_v_fp);
       __pyx_t_3 = __pyx_v_fp;
     }
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_fingerprint, __pyx_t_3) < 0))) __PYX_ERR(4, 375, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_fingerprint, __pyx_t_3) < 0))) __PYX_ERR(4, 369, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":376
+    /* "processor/parsers/_slowlog_entries.pxi":370
  *         fields["cmd"] = "Query"
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
  *         fields["query_id"] = qid             # <<<<<<<<<<<<<<
  *         if "db" not in fields and "schema" in fields:
  *             fields["db"] = fields["schema"]
 */
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_query_id, __pyx_v_qid) < 0))) __PYX_ERR(4, 376, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_query_id, __pyx_v_qid) < 0))) __PYX_ERR(4, 370, __pyx_L1_error)
 
-    /* "processor/parsers/_slowlog_entries.pxi":377
+    /* "processor/parsers/_slowlog_entries.pxi":371
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
  *         fields["query_id"] = qid
  *         if "db" not in fields and "schema" in fields:             # <<<<<<<<<<<<<<
  *             fields["db"] = fields["schema"]
  *         db = fields.get("db")
 */
-    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_db_2, __pyx_v_fields, Py_NE)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 377, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_db_2, __pyx_v_fields, Py_NE)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 371, __pyx_L1_error)
     if (__pyx_t_4) {
     } else {
       __pyx_t_1 = __pyx_t_4;
       goto __pyx_L71_bool_binop_done;
     }
-    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_schema, __pyx_v_fields, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 377, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_schema, __pyx_v_fields, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 371, __pyx_L1_error)
     __pyx_t_1 = __pyx_t_4;
     __pyx_L71_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":378
+      /* "processor/parsers/_slowlog_entries.pxi":372
  *         fields["query_id"] = qid
  *         if "db" not in fields and "schema" in fields:
  *             fields["db"] = fields["schema"]             # <<<<<<<<<<<<<<
  *         db = fields.get("db")
  *         if db is not None:
 */
-      __pyx_t_3 = __Pyx_PyDict_GetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_schema); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 378, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyDict_GetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_schema); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 372, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_t_3) < 0))) __PYX_ERR(4, 378, __pyx_L1_error)
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_t_3) < 0))) __PYX_ERR(4, 372, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":377
+      /* "processor/parsers/_slowlog_entries.pxi":371
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
  *         fields["query_id"] = qid
  *         if "db" not in fields and "schema" in fields:             # <<<<<<<<<<<<<<
@@ -17682,19 +17737,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":379
+    /* "processor/parsers/_slowlog_entries.pxi":373
  *         if "db" not in fields and "schema" in fields:
  *             fields["db"] = fields["schema"]
  *         db = fields.get("db")             # <<<<<<<<<<<<<<
  *         if db is not None:
  *             if db is not carried:
 */
-    __pyx_t_3 = __Pyx_PyDict_GetItemDefault(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, Py_None); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 379, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyDict_GetItemDefault(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, Py_None); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 373, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_XDECREF_SET(__pyx_v_db, __pyx_t_3);
     __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":380
+    /* "processor/parsers/_slowlog_entries.pxi":374
  *             fields["db"] = fields["schema"]
  *         db = fields.get("db")
  *         if db is not None:             # <<<<<<<<<<<<<<
@@ -17704,7 +17759,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     __pyx_t_1 = (__pyx_v_db != Py_None);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":381
+      /* "processor/parsers/_slowlog_entries.pxi":375
  *         db = fields.get("db")
  *         if db is not None:
  *             if db is not carried:             # <<<<<<<<<<<<<<
@@ -17714,7 +17769,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_1 = (__pyx_v_db != __pyx_v_carried);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":382
+        /* "processor/parsers/_slowlog_entries.pxi":376
  *         if db is not None:
  *             if db is not carried:
  *                 carried = db             # <<<<<<<<<<<<<<
@@ -17724,16 +17779,16 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         __Pyx_INCREF(__pyx_v_db);
         __Pyx_DECREF_SET(__pyx_v_carried, __pyx_v_db);
 
-        /* "processor/parsers/_slowlog_entries.pxi":383
+        /* "processor/parsers/_slowlog_entries.pxi":377
  *             if db is not carried:
  *                 carried = db
  *                 parser._db = db             # <<<<<<<<<<<<<<
  *         elif carried is not None:
  *             fields["db"] = carried
 */
-        if (__Pyx_PyObject_SetAttrStr(__pyx_v_parser, __pyx_mstate_global->__pyx_n_u_db, __pyx_v_db) < (0)) __PYX_ERR(4, 383, __pyx_L1_error)
+        if (__Pyx_PyObject_SetAttrStr(__pyx_v_parser, __pyx_mstate_global->__pyx_n_u_db, __pyx_v_db) < (0)) __PYX_ERR(4, 377, __pyx_L1_error)
 
-        /* "processor/parsers/_slowlog_entries.pxi":381
+        /* "processor/parsers/_slowlog_entries.pxi":375
  *         db = fields.get("db")
  *         if db is not None:
  *             if db is not carried:             # <<<<<<<<<<<<<<
@@ -17742,7 +17797,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":380
+      /* "processor/parsers/_slowlog_entries.pxi":374
  *             fields["db"] = fields["schema"]
  *         db = fields.get("db")
  *         if db is not None:             # <<<<<<<<<<<<<<
@@ -17752,7 +17807,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       goto __pyx_L73;
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":384
+    /* "processor/parsers/_slowlog_entries.pxi":378
  *                 carried = db
  *                 parser._db = db
  *         elif carried is not None:             # <<<<<<<<<<<<<<
@@ -17762,16 +17817,16 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     __pyx_t_1 = (__pyx_v_carried != Py_None);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":385
+      /* "processor/parsers/_slowlog_entries.pxi":379
  *                 parser._db = db
  *         elif carried is not None:
  *             fields["db"] = carried             # <<<<<<<<<<<<<<
  *         if when is None and "timestamp" in fields:
  *             try:
 */
-      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_v_carried) < 0))) __PYX_ERR(4, 385, __pyx_L1_error)
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_v_carried) < 0))) __PYX_ERR(4, 379, __pyx_L1_error)
 
-      /* "processor/parsers/_slowlog_entries.pxi":384
+      /* "processor/parsers/_slowlog_entries.pxi":378
  *                 carried = db
  *                 parser._db = db
  *         elif carried is not None:             # <<<<<<<<<<<<<<
@@ -17781,7 +17836,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     }
     __pyx_L73:;
 
-    /* "processor/parsers/_slowlog_entries.pxi":386
+    /* "processor/parsers/_slowlog_entries.pxi":380
  *         elif carried is not None:
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:             # <<<<<<<<<<<<<<
@@ -17794,12 +17849,12 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_1 = __pyx_t_4;
       goto __pyx_L76_bool_binop_done;
     }
-    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_timestamp_2, __pyx_v_fields, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 386, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_timestamp_2, __pyx_v_fields, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 380, __pyx_L1_error)
     __pyx_t_1 = __pyx_t_4;
     __pyx_L76_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":387
+      /* "processor/parsers/_slowlog_entries.pxi":381
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:
  *             try:             # <<<<<<<<<<<<<<
@@ -17815,7 +17870,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         __Pyx_XGOTREF(__pyx_t_11);
         /*try:*/ {
 
-          /* "processor/parsers/_slowlog_entries.pxi":388
+          /* "processor/parsers/_slowlog_entries.pxi":382
  *         if when is None and "timestamp" in fields:
  *             try:
  *                 when = fromtimestamp(fields["timestamp"], UTC)             # <<<<<<<<<<<<<<
@@ -17825,7 +17880,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
           __pyx_t_5 = NULL;
           __Pyx_INCREF(__pyx_v_9processor_7parsers_8_slowlog_fromtimestamp);
           __pyx_t_8 = __pyx_v_9processor_7parsers_8_slowlog_fromtimestamp; 
-          __pyx_t_6 = __Pyx_PyDict_GetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_timestamp_2); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 388, __pyx_L78_error)
+          __pyx_t_6 = __Pyx_PyDict_GetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_timestamp_2); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 382, __pyx_L78_error)
           __Pyx_GOTREF(__pyx_t_6);
           __pyx_t_7 = 1;
           #if CYTHON_UNPACK_METHODS
@@ -17845,13 +17900,13 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
             __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
             __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
             __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-            if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 388, __pyx_L78_error)
+            if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 382, __pyx_L78_error)
             __Pyx_GOTREF(__pyx_t_3);
           }
           __Pyx_DECREF_SET(__pyx_v_when, __pyx_t_3);
           __pyx_t_3 = 0;
 
-          /* "processor/parsers/_slowlog_entries.pxi":387
+          /* "processor/parsers/_slowlog_entries.pxi":381
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:
  *             try:             # <<<<<<<<<<<<<<
@@ -17869,7 +17924,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
         __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-        /* "processor/parsers/_slowlog_entries.pxi":389
+        /* "processor/parsers/_slowlog_entries.pxi":383
  *             try:
  *                 when = fromtimestamp(fields["timestamp"], UTC)
  *             except (OverflowError, OSError, ValueError):             # <<<<<<<<<<<<<<
@@ -17880,7 +17935,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         if (__pyx_t_12) {
           __Pyx_ErrRestore(0,0,0);
 
-          /* "processor/parsers/_slowlog_entries.pxi":390
+          /* "processor/parsers/_slowlog_entries.pxi":384
  *                 when = fromtimestamp(fields["timestamp"], UTC)
  *             except (OverflowError, OSError, ValueError):
  *                 when = None             # <<<<<<<<<<<<<<
@@ -17893,7 +17948,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         }
         goto __pyx_L80_except_error;
 
-        /* "processor/parsers/_slowlog_entries.pxi":387
+        /* "processor/parsers/_slowlog_entries.pxi":381
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:
  *             try:             # <<<<<<<<<<<<<<
@@ -17914,7 +17969,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         __pyx_L85_try_end:;
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":386
+      /* "processor/parsers/_slowlog_entries.pxi":380
  *         elif carried is not None:
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:             # <<<<<<<<<<<<<<
@@ -17923,7 +17978,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":391
+    /* "processor/parsers/_slowlog_entries.pxi":385
  *             except (OverflowError, OSError, ValueError):
  *                 when = None
  *         out.append(event_new(event, start + entry, start + p, fields, when))             # <<<<<<<<<<<<<<
@@ -17932,20 +17987,20 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     if (unlikely(__pyx_v_out == Py_None)) {
       PyErr_Format(PyExc_AttributeError, "'NoneType' object has no attribute '%.30s'", "append");
-      __PYX_ERR(4, 391, __pyx_L1_error)
+      __PYX_ERR(4, 385, __pyx_L1_error)
     }
-    __pyx_t_3 = PyLong_FromSsize_t((__pyx_v_start + __pyx_v_entry)); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 391, __pyx_L1_error)
+    __pyx_t_3 = PyLong_FromSsize_t((__pyx_v_start + __pyx_v_entry)); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 385, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_8 = PyLong_FromSsize_t((__pyx_v_start + __pyx_v_p)); if (unlikely(!__pyx_t_8)) __PYX_ERR(4, 391, __pyx_L1_error)
+    __pyx_t_8 = PyLong_FromSsize_t((__pyx_v_start + __pyx_v_p)); if (unlikely(!__pyx_t_8)) __PYX_ERR(4, 385, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_8);
-    __pyx_t_6 = event_new(__pyx_v_event, __pyx_t_3, __pyx_t_8, __pyx_v_fields, __pyx_v_when); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 391, __pyx_L1_error)
+    __pyx_t_6 = event_new(__pyx_v_event, __pyx_t_3, __pyx_t_8, __pyx_v_fields, __pyx_v_when); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 385, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    __pyx_t_13 = __Pyx_PyList_Append(__pyx_v_out, __pyx_t_6); if (unlikely(__pyx_t_13 == ((int)-1))) __PYX_ERR(4, 391, __pyx_L1_error)
+    __pyx_t_13 = __Pyx_PyList_Append(__pyx_v_out, __pyx_t_6); if (unlikely(__pyx_t_13 == ((int)-1))) __PYX_ERR(4, 385, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":392
+    /* "processor/parsers/_slowlog_entries.pxi":386
  *                 when = None
  *         out.append(event_new(event, start + entry, start + p, fields, when))
  *         pos = p             # <<<<<<<<<<<<<<
@@ -17955,19 +18010,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
   }
   __pyx_L5_break:;
 
-  /* "processor/parsers/_slowlog_entries.pxi":393
+  /* "processor/parsers/_slowlog_entries.pxi":387
  *         out.append(event_new(event, start + entry, start + p, fields, when))
  *         pos = p
  *     return pos             # <<<<<<<<<<<<<<
 */
   __Pyx_XDECREF(__pyx_r);
-  __pyx_t_6 = PyLong_FromSsize_t(__pyx_v_pos); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 393, __pyx_L1_error)
+  __pyx_t_6 = PyLong_FromSsize_t(__pyx_v_pos); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 387, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
   __pyx_r = __pyx_t_6;
   __pyx_t_6 = 0;
   goto __pyx_L0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":261
+  /* "processor/parsers/_slowlog_entries.pxi":254
  * 
  * 
  * def scan_slow(             # <<<<<<<<<<<<<<
@@ -18392,15 +18447,15 @@ static int __Pyx_modinit_type_init_code(__pyx_mstatetype *__pyx_mstate) {
   __Pyx_RefNannySetupContext("__Pyx_modinit_type_init_code", 0);
   /*--- Type init code ---*/
   #if CYTHON_USE_TYPE_SPECS
-  __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event)) __PYX_ERR(0, 56, __pyx_L1_error)
-  if (__Pyx_fix_up_extension_type_from_spec(&__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event_spec, __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event) < (0)) __PYX_ERR(0, 56, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event)) __PYX_ERR(0, 119, __pyx_L1_error)
+  if (__Pyx_fix_up_extension_type_from_spec(&__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event_spec, __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event) < (0)) __PYX_ERR(0, 119, __pyx_L1_error)
   #else
   __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event = &__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event;
   #endif
   #if !CYTHON_COMPILING_IN_LIMITED_API
   #endif
   #if !CYTHON_USE_TYPE_SPECS
-  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event) < (0)) __PYX_ERR(0, 56, __pyx_L1_error)
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event) < (0)) __PYX_ERR(0, 119, __pyx_L1_error)
   #endif
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct__bind_event);
@@ -18411,15 +18466,15 @@ static int __Pyx_modinit_type_init_code(__pyx_mstatetype *__pyx_mstate) {
   }
   #endif
   #if CYTHON_USE_TYPE_SPECS
-  __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr)) __PYX_ERR(0, 62, __pyx_L1_error)
-  if (__Pyx_fix_up_extension_type_from_spec(&__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr_spec, __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr) < (0)) __PYX_ERR(0, 62, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr)) __PYX_ERR(0, 125, __pyx_L1_error)
+  if (__Pyx_fix_up_extension_type_from_spec(&__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr_spec, __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr) < (0)) __PYX_ERR(0, 125, __pyx_L1_error)
   #else
   __pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr = &__pyx_type_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr;
   #endif
   #if !CYTHON_COMPILING_IN_LIMITED_API
   #endif
   #if !CYTHON_USE_TYPE_SPECS
-  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr) < (0)) __PYX_ERR(0, 62, __pyx_L1_error)
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr) < (0)) __PYX_ERR(0, 125, __pyx_L1_error)
   #endif
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_9processor_7parsers_8_slowlog___pyx_scope_struct_1_genexpr);
@@ -18869,22 +18924,22 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
   __Pyx_GIVEREF(__pyx_t_2);
   __pyx_t_2 = 0;
 
-  /* "processor/parsers/_slowlog.pyx":56
+  /* "processor/parsers/_slowlog.pyx":119
  * 
  * 
  * def bind_event(cls):             # <<<<<<<<<<<<<<
  *     """Let the scanner build `cls` (the slots dataclass `Event`) directly; False (and the
  *     scanner calls `cls` instead) when its slots are not plain object members."""
 */
-  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_1bind_event, 0, __pyx_mstate_global->__pyx_n_u_bind_event, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 56, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_1bind_event, 0, __pyx_mstate_global->__pyx_n_u_bind_event, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 119, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_bind_event, __pyx_t_2) < (0)) __PYX_ERR(0, 56, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_bind_event, __pyx_t_2) < (0)) __PYX_ERR(0, 119, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":334
+  /* "processor/parsers/_slowlog_fingerprint.pxi":289
  * 
  * 
  * cdef object _spec = None  # fingerprint_mysql, whose regexes the rare rules use             # <<<<<<<<<<<<<<
@@ -18896,37 +18951,37 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
   __Pyx_DECREF_SET(__pyx_v_9processor_7parsers_8_slowlog__spec, Py_None);
   __Pyx_GIVEREF(Py_None);
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":337
+  /* "processor/parsers/_slowlog_fingerprint.pxi":292
  * 
  * 
  * def configure(spec):             # <<<<<<<<<<<<<<
  *     """Give the compiled fingerprint the specification module (fingerprint_mysql)."""
  *     global _spec
 */
-  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_3configure, 0, __pyx_mstate_global->__pyx_n_u_configure, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 337, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_3configure, 0, __pyx_mstate_global->__pyx_n_u_configure, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 292, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_configure, __pyx_t_2) < (0)) __PYX_ERR(2, 337, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_configure, __pyx_t_2) < (0)) __PYX_ERR(2, 292, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":351
+  /* "processor/parsers/_slowlog_fingerprint.pxi":306
  * 
  * 
  * def fingerprint_latin1(str query):             # <<<<<<<<<<<<<<
  *     """`fingerprint_mysql.fingerprint_latin1(query)` (`embedded_numbers=False`)."""
  *     if not one_byte(query):
 */
-  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_5fingerprint_latin1, 0, __pyx_mstate_global->__pyx_n_u_fingerprint_latin1, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 351, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_5fingerprint_latin1, 0, __pyx_mstate_global->__pyx_n_u_fingerprint_latin1, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 306, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_fingerprint_latin1, __pyx_t_2) < (0)) __PYX_ERR(2, 351, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_fingerprint_latin1, __pyx_t_2) < (0)) __PYX_ERR(2, 306, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":445
+  /* "processor/parsers/_slowlog_fingerprint.pxi":400
  * 
  * 
  * cdef const char* HEX = b"0123456789ABCDEF"             # <<<<<<<<<<<<<<
@@ -18935,7 +18990,7 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
 */
   __pyx_v_9processor_7parsers_8_slowlog_HEX = __pyx_k_0123456789ABCDEF;
 
-  /* "processor/parsers/_slowlog_md5.pxi":8
+  /* "processor/parsers/_slowlog_md5.pxi":9
  * 
  * cdef uint32_t[64] MD5_K
  * cdef int[64] MD5_R = [             # <<<<<<<<<<<<<<
@@ -19008,22 +19063,22 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
   __pyx_t_5[63] = 21;
   memcpy(&(__pyx_v_9processor_7parsers_8_slowlog_MD5_R[0]), __pyx_t_5, sizeof(__pyx_v_9processor_7parsers_8_slowlog_MD5_R[0]) * (64));
 
-  /* "processor/parsers/_slowlog_md5.pxi":16
+  /* "processor/parsers/_slowlog_md5.pxi":17
  * 
  * 
  * def _md5_constants():             # <<<<<<<<<<<<<<
  *     from math import floor, sin
  *     cdef int i
 */
-  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_7_md5_constants, 0, __pyx_mstate_global->__pyx_n_u_md5_constants, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 16, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_7_md5_constants, 0, __pyx_mstate_global->__pyx_n_u_md5_constants, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 17, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_md5_constants, __pyx_t_2) < (0)) __PYX_ERR(3, 16, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_md5_constants, __pyx_t_2) < (0)) __PYX_ERR(3, 17, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "processor/parsers/_slowlog_md5.pxi":23
+  /* "processor/parsers/_slowlog_md5.pxi":24
  * 
  * 
  * _md5_constants()             # <<<<<<<<<<<<<<
@@ -19031,7 +19086,7 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
  * 
 */
   __pyx_t_4 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_md5_constants); if (unlikely(!__pyx_t_6)) __PYX_ERR(3, 23, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_md5_constants); if (unlikely(!__pyx_t_6)) __PYX_ERR(3, 24, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
   __pyx_t_7 = 1;
   {
@@ -19039,41 +19094,41 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
     __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_6, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 23, __pyx_L1_error)
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 24, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
   }
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "processor/parsers/_slowlog_md5.pxi":92
+  /* "processor/parsers/_slowlog_md5.pxi":93
  * 
  * 
  * def md5_upper(str text):             # <<<<<<<<<<<<<<
  *     """pt-query-digest's `make_checksum` of a latin-1 view: hashlib.md5(...).hexdigest().upper()."""
  *     if not one_byte(text):
 */
-  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_9md5_upper, 0, __pyx_mstate_global->__pyx_n_u_md5_upper, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 92, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_9md5_upper, 0, __pyx_mstate_global->__pyx_n_u_md5_upper, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 93, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_md5_upper, __pyx_t_2) < (0)) __PYX_ERR(3, 92, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_md5_upper, __pyx_t_2) < (0)) __PYX_ERR(3, 93, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":451
+  /* "processor/parsers/_slowlog_fingerprint.pxi":406
  * # Logs repeat short statements verbatim (`COMMIT`, `SELECT 1`, ORM preambles); only short ones are
  * # kept, and the cache is emptied when full (cheaper than an LRU's bookkeeping on every miss).
  * cdef dict _pairs = {}             # <<<<<<<<<<<<<<
  * cdef Py_ssize_t CACHE_MAX_LEN = 512
  * cdef Py_ssize_t CACHE_SIZE = 8192
 */
-  __pyx_t_2 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 451, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 406, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_XGOTREF(__pyx_v_9processor_7parsers_8_slowlog__pairs);
   __Pyx_DECREF_SET(__pyx_v_9processor_7parsers_8_slowlog__pairs, ((PyObject*)__pyx_t_2));
   __Pyx_GIVEREF(__pyx_t_2);
   __pyx_t_2 = 0;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":452
+  /* "processor/parsers/_slowlog_fingerprint.pxi":407
  * # kept, and the cache is emptied when full (cheaper than an LRU's bookkeeping on every miss).
  * cdef dict _pairs = {}
  * cdef Py_ssize_t CACHE_MAX_LEN = 512             # <<<<<<<<<<<<<<
@@ -19082,7 +19137,7 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
 */
   __pyx_v_9processor_7parsers_8_slowlog_CACHE_MAX_LEN = 0x200;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":453
+  /* "processor/parsers/_slowlog_fingerprint.pxi":408
  * cdef dict _pairs = {}
  * cdef Py_ssize_t CACHE_MAX_LEN = 512
  * cdef Py_ssize_t CACHE_SIZE = 8192             # <<<<<<<<<<<<<<
@@ -19091,34 +19146,34 @@ __Pyx_RefNannySetupContext("PyInit__slowlog", 0);
 */
   __pyx_v_9processor_7parsers_8_slowlog_CACHE_SIZE = 0x2000;
 
-  /* "processor/parsers/_slowlog_fingerprint.pxi":474
+  /* "processor/parsers/_slowlog_fingerprint.pxi":429
  * 
  * 
  * def fingerprint_pair(str query):             # <<<<<<<<<<<<<<
  *     """(fingerprint, query id): `fingerprint_mysql._fingerprint_pair_python(query)`, from C,
  *     cached for short statements."""
 */
-  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_11fingerprint_pair, 0, __pyx_mstate_global->__pyx_n_u_fingerprint_pair, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 474, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_11fingerprint_pair, 0, __pyx_mstate_global->__pyx_n_u_fingerprint_pair, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 429, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_fingerprint_pair, __pyx_t_2) < (0)) __PYX_ERR(2, 474, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_fingerprint_pair, __pyx_t_2) < (0)) __PYX_ERR(2, 429, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "processor/parsers/_slowlog_entries.pxi":261
+  /* "processor/parsers/_slowlog_entries.pxi":254
  * 
  * 
  * def scan_slow(             # <<<<<<<<<<<<<<
  *     str text, Py_ssize_t pos, Py_ssize_t start, list out, object parser, dict table,
  *     Py_ssize_t max_statement, object event, object mask
 */
-  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_13scan_slow, 0, __pyx_mstate_global->__pyx_n_u_scan_slow, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_2)) __PYX_ERR(4, 261, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_9processor_7parsers_8_slowlog_13scan_slow, 0, __pyx_mstate_global->__pyx_n_u_scan_slow, NULL, __pyx_mstate_global->__pyx_n_u_processor_parsers__slowlog, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_2)) __PYX_ERR(4, 254, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_scan_slow, __pyx_t_2) < (0)) __PYX_ERR(4, 261, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_scan_slow, __pyx_t_2) < (0)) __PYX_ERR(4, 254, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
   /* "processor/parsers/_slowlog.pyx":1
@@ -19188,14 +19243,14 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   CYTHON_UNUSED_VAR(__pyx_mstate);
   __Pyx_RefNannySetupContext("__Pyx_InitCachedConstants", 0);
 
-  /* "processor/parsers/_slowlog.pyx":59
+  /* "processor/parsers/_slowlog.pyx":122
  *     """Let the scanner build `cls` (the slots dataclass `Event`) directly; False (and the
  *     scanner calls `cls` instead) when its slots are not plain object members."""
  *     names = ("start", "end", "fields", "event_time", "parse_error")             # <<<<<<<<<<<<<<
  *     if tuple(getattr(cls, "__slots__", ())) != names:
  *         return False
 */
-  __pyx_mstate_global->__pyx_tuple[0] = PyTuple_Pack(5, __pyx_mstate_global->__pyx_n_u_start, __pyx_mstate_global->__pyx_n_u_end, __pyx_mstate_global->__pyx_n_u_fields, __pyx_mstate_global->__pyx_n_u_event_time, __pyx_mstate_global->__pyx_n_u_parse_error); if (unlikely(!__pyx_mstate_global->__pyx_tuple[0])) __PYX_ERR(0, 59, __pyx_L1_error)
+  __pyx_mstate_global->__pyx_tuple[0] = PyTuple_Pack(5, __pyx_mstate_global->__pyx_n_u_start, __pyx_mstate_global->__pyx_n_u_end, __pyx_mstate_global->__pyx_n_u_fields, __pyx_mstate_global->__pyx_n_u_event_time, __pyx_mstate_global->__pyx_n_u_parse_error); if (unlikely(!__pyx_mstate_global->__pyx_tuple[0])) __PYX_ERR(0, 122, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[0]);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[0]);
   #if CYTHON_IMMORTAL_CONSTANTS
@@ -19229,16 +19284,16 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
     const struct { const unsigned int length: 11; } index[] = {{15},{179},{1},{1},{1},{1},{8},{7},{6},{2},{9},{7},{18},{9},{15},{38},{42},{34},{30},{5},{5},{6},{13},{8},{20},{5},{6},{4},{1},{3},{18},{2},{1},{10},{27},{7},{18},{5},{3},{3},{9},{5},{8},{3},{2},{8},{3},{5},{3},{5},{10},{6},{11},{18},{16},{24},{5},{2},{13},{8},{7},{3},{5},{4},{4},{1},{2},{13},{5},{3},{1},{8},{4},{5},{4},{13},{14},{9},{10},{9},{1},{8},{4},{5},{4},{3},{1},{11},{6},{3},{3},{26},{3},{12},{5},{8},{1},{9},{6},{6},{9},{4},{12},{10},{3},{9},{4},{7},{7},{5},{9},{4},{19},{3},{5},{8},{4},{9},{5},{9},{8},{2},{4},{3},{5},{6},{4},{10},{2},{60},{58},{44},{1423},{36},{382}};
-    #if (CYTHON_COMPRESS_STRINGS) == 2 /* compression: bz2 (1931 bytes) */
-const char* const cstring = "BZh91AY&SY\311\274r\017\000\002\n\177\377\377\377\377\377\376\277\277\377\377\277\377\364\277\377\377\373\300@@@@@@@@@@@@\000@\000`\006\274\014E]\230\005\260\007\236\000\327\003M\"*hh\000\006\207\210\324\336\220\302y\006\322SA\247\2655\003@4\365\032\006\203jh\001\246\232i\264\206M\2504 #@\000 55L\310'\250\310\321\240h\323@hh\006\232\000\006\2324\320\032\000=@\rOI6H\204e\032i\203P\r0\2154\301\221\000\000\032`\004\030L\206\203\002h\001\352\0324\t$\305\031)\342SmS\3256\241\246\206\207\222\000d\r\0004\000\000\000\000\000\000hz\217Q\243 \323T\325\003L\200\311\246\203@\014\206\203\023M\014@\001\240b\r\031\r\030\020\032\000\000\000\203LLLL\004\300L\000\000\000\002`\000\t\200\000L\000\000\000\004\321\215\352\337\306\372?\237\351\034\037\347\003\311s4s\241\371\324\271U\213\332B\210 %\323\244\341Zs\371\351\206C2JA\325o\315\037\364[C\240\251D\025\036\311\006\003\t\006\302N\023t\032\202\006Mt\210\025\035\200\243#-\004^\342\037]H\231I\222\030.\004E\035\00320X\324\307\204a\016J8\302\034\325Q\020=K\252m\332\325\314k\"\302\260V\272f\214\325s\265\255\226\031]l\221\305\267\035\350\2141\036\006\210\271I\250\311\213\347\r\322\327\233w\353\235\251\216\243\353\357\233|\346\367\374\325t\276\277\323\365\3507\352\375\227\037\027\336\324X|\262)\032\331\244\341\242\353\010\263\033\332\002hXE\257x\003\033\262\276'\200\300O\001\301DJ-k\013\334\004\023d\003\336\276\336\256\203\010C\234rt\372l\3340\353\331\275<z\246\325\255Y\365s\352-\226\306<Qt\3357\001\020\037oR\275\231\336\000\220d4\227\224\254\315\222\364\227\244aT9'N\350r\350^\025n\343\372Y\331[j\376\265B\202<\236\034'\272\222:\354\\\0346\3325C\352\245#\214\364\331\304\305\256\317\334\275:\274\300\037\005\227Wu\303LS[\006u\322\3724*5\242*BE\005(\237\313)\221HJ\302\262LvV\013\273\215\331\013(\034\037\327\227\261\330\372^\351\372\324?\341\355C\262\317\235\254E\253\t\324\271~i\266\274\252\347\304-R\342\031\206\212WF\272W\243\221I\035\235\207dR1\353\352\245I}\365\334\323:\325'\302!\020\276;h\257\265K\362\311\242i\246@\021&%\022\202\2353\030\276""\325}y\247\301g\305*l\341\257\305\253|\353^\363\352\241\347\022S\232\221\237\370\rQV\210\250\223\004Y\004d\205\t\242\242/G\026\272\\\254#\220\035\246O\303\272\2039\227\"\233\321L\233\0074\325\271\246\243\231\263\360\376\315\244`o\316\256dbF\t?\201\246Dp\017v\025\327~\274\r\307\260\375\233\365Kx\353\r\344\343n\216\006\\\265\255\207\300\325\022\211\260\232\030\205~\352\323p\026\267\000\223\t\001J\nn\036v\217\033\014\016U\020I\326\3163J\201V\375\231Glm\254q\234\032\322A-\200\254+\306\026c[\362(\324U\317%t=\355f/\2509N\025\300\\\224\322X\2156\313\265\035A\031\244\363\271[6\"\324\177\305\024I\010\317\231t\252\\Nc\2451!\242G\022Y\250P\263%=N\344Aq\320\230$ B4\005\231\030\\\323\313Y\010 s\212%\265q(\351\211\203\224l\213^\032r\356o'\311\027\232\224.\332\327&\235\275\303\245\002M\347\254\204l\226\270\001HQKzq\"\022\214&\353\356\374t\313\305@N\003\315!\250\310Fe\307\311\373C\030(y\010\310P\273\025\302P\023\357\310\217\253.\010&\032\332TU\212\204\222\007\335m\240d\272\036\252{z\010*\366LD\324;\340\202=l\231Go\034 \211\216(\201\270\032*4\275\232:,f)\027\007H\320\320A;\030\245wo{\306m\214U\314h8\241y\306\232\001\224\022\010\230\241\014E\000\371\364\334-\250=\301e\242\264\242\375\342\366I\223\201H\205\324A\302\016tT\215\363]\216qH\260IL\342A\005\356\346\001]u5R\343u\312\226\016\235\266f\030B\0244\303\347*\017\220\325H{w\214\207,\026\345\002V\372)\025\311\270R@\304\302t\256\304`\323k\257\362X\370\2564 fC\005Z\301\031\300\024\206\010\300\006O>\265@QP\250n\344\324\370\260A9\230\032\226\315\006\306\315\233\222\364\211T\325\026\326\002tC\r\003\217<\024D\2234\202\244\324\327\030h,\321\004\233\357\216#\202\214=N~8\202\304\261\331\220\312\327\315\035\0035\314,Xa\214\216\265\200\036\345\235\310\345\205\224qX\246\241\266\300\027p\266\351\032\371\262\327\2421@9\242\224tkm26\2237\325\005h:#\222-\000h\0322\306ND\345\337\240\234h\306\343\315\342l\351\205\214*E#`\244\220Yu\350\005\316\014\271\343d\220 \363\rkH7ezI\344\025m\336\rJ1,\373B\266\364`\363\240\244\240Tj;SN\263\325\335!\373\245\32532""\006\243\201\214\215\201$\204\345(\201\230\0057\033\202 \224M\034A\033e\025\272\240\026P\222\023\310\036\300\314\020c\254\240\026D\031`\200\t\021\t\027ia\035\271\314\005h:\305@\023\021&%Q34\242\217Yh\rS\337\332\232\232\206\350\236T(\030\010\305`\035\355,\360?i\007\271\361A\214k\352Q\2006\252\323\376z\245,\003 4`h\200Z\215SIA\243\255v\331\003L\nC\005\251M\250C\337_\327n\020\202\027\241c>\233-\251\222\320.\313X<u^\350\276\206\266\207`^\371H\305r\026\001#7*\212\222)6\007\263\357\"\200\311\001\006\262V\324\260\300\214\027,\310,9\305\3025P\034k\336\325\243\033\204`81T\003\270\021\353\272\266\334x9\216I\037z\305\202\t\004\337\221\226t\353\306k\253\265\336s@\271\t\206,\315(\206H\367\304\332b\264U\022\025\205\351b1\t\322\336\277\221\r!M*\023m\202\025\206\241\2427\202\222\212\030\370\364P\250\005m\037\364\243)1\223D\337\351\374\001Ii\365\000\323!\266\316:\013@A\233\0061\240\231t\010\376\233[#\016\010\026\000UggO\302\313h\356\014U\277\251\2132\342\254\002\002\315\256wJU\306$b\216~&P\374\361\347\342\023;}5v\352\272\276\\\317;\237\255\\\363\332z\nlq\362\361\346\237K\037\303\233\207\016\026\337\177\207\301\320\025S?\373N\024\347\275\364gOW\225\253W\335\256\236g\003\006\375\271s\260\252zt)h;\202yc<x\3523[\214\275y\257\305hrA&n\036\375\206m\227\232\372\264+\225\013\203\315\223\342\025\355\003\323\0022\002\251\022\020\253\311\203\240\031Y\355\004\022\230\276\022\262U3H\013A\275&t\340\n\371\3261dD%Q\034\364D\n\364\000\223#\245 \220\"\312\312!\004\235\020\324\331R1\2128\301\000y\377\213\271\"\234(Hd\3369\007\200";
-    PyObject *data = __Pyx_DecompressString(cstring, 1931, 2);
+    #if (CYTHON_COMPRESS_STRINGS) == 2 /* compression: bz2 (1935 bytes) */
+const char* const cstring = "BZh91AY&SY\207\352\353\017\000\002\n\177\377\377\377\377\377\376\277\277\377\377\277\377\364\277\377\377\373\300@@@@@@@@@@@@\000@\000`\006\274\014E]h\005\260\007\236\000\327\003M\"*hh\000\006\207\210\324\336\220\302y\006\322SA\247\2655\003@4\365\032\006\203jh\001\246\232i\264\206M\2504 #@\000 55L\310&L\215\032\006\2154\006\206\200i\240\000i\243M\001\240h=@\rOI6H\204e\032i\203P\r0\2154\301\221\000\000\032`\004\030L\206\203\002h\001\352\0324\t$\3111*y\2456T\364\000\230\032\004d\031\014\021\243\001\030F!\220\0004\310\323C\0004\0004\3255@\323 4i\240\320\003!\240\304\323C\020\000h\030\206FC&\230@h\000\000\002\r1110\023\0010\000\000\000\t\200\000&\000\0010\000\000\000\023F\024V\357\370\021\341\361#G\311\242\363.f\217,?\226W*\261F\230I\004\004\335:N\025\227\243\320\230d3$\246\016\253L\021\347\213f=*RAQ\354\220^0\220g\2234\255\351i\010\0314\010\023I\200\223#\036\254Ei\002#-H\272i2C\005\001\021'@\314\213\326*\230\264\245\360\344\321\256\020\346J\210\201\352]S:\326\256A\254\213\n\301Z\346\301\030*\341k[\035\370\356\2664km\261y\"\374C\300\321\027)\231\014lRw\350\026\241\235L\263\322N5\377\327\t\274\007s\341\356+\245\366~\275\316\203~\277\331q\360\376\rE\207\313\"\221\255\232N]\027XE\230\336\320\023B\302-{\300\030\335\225\361<\006\002x\016\n\"QkX^\340 \233 \036\365\366\365t\030B\034\343\223\247\323f\341\207^\315\351\343\3256\255j\317\253\237Ql\2661\343\013\246\351\270\010\200\373\272\225\354\316\360\004\203!\244\274\265fl\233\312o(\276\250rg\256\350r\350_\035n\330\363\360\262\266\222\233u\n\010\345z\320\236\351Lu\354\2708g4d\207\311)F\271\345\237\247\304\327a\367Q:\241x=\353\036\316\353\206\234K+\006\025\315I4)5\242*BD\2054O\377\3079\212a5}fN7V\013\273\211\331\013(\034\037\327\227\261\330\372\236\351\372\324?\342\355C\262\317\241\254E\253\t\324\271~y\266\274\252\347\304-R\323\230\006e5\251Z\267\223\221)\216\316\303\262%\030\2675SS)J\3523aZ\244\370D\"\027\307m\025\366\251~Y4M4\310\002$\304\242PS\246c\027\332\257\2574\370,\370eM\2345\370\265o\235k\336}T<\342JsR3\377\001\252*\321""\025\022`\213 \214\220\2414TE\350\342mb\203\326C\200\016\362UX\324\006\241/\002o\255%8\324+\237\n\347\035+~\337\344@\204c\271<\234H\304E\351?\305\233\031\032#\335}r\323-\346\241\354>\355\366Kjm\r\252q\264\007\003.J\326\303\340j\211D\330M\014B\277ui\270\013[\200I\204\200\245\0057+\235\243\307\303\003\225D\022u\263\210\322\240U\277fQ\333\033k\034G\006\264\220K`+\n\361\205\230\326\374\2125\025s\311]\017{Y\213\352\016S\205p\027%4\226#M\262\355GPFi<\356V\315\210\265\037\361E\022B3\346]*\227\023\230\351LHh\221\304\226j\024,\311OS\270\320\\t&\t\010\020\215\001fF\0274\362\326B\010\034\342\211m\\J:b`\344\033\"\327\206\234\273\273\311\362E\347%\013\266\265\311\247ot\351@\223y\353!\033%\256\000R\024R\336\234(\204\243\t\272\373\277-2\360\320\023\200\363Hj2\021\231qr~\320\306\n\036B2\024.\305r\212\002}\371\021\365e\301\004\303[J\212\261P\222@\373\255\264\014\227C\325OoA\005^\311\210\232\207|\020G\255\223(\355\342\204\0211\305\0207\003E&\233\331\243M\212q(\2705M\r\004\023\317bU\320\243\320f\317b\256b\220\342\205\347\032h\006PH\"b\2041\024\003\347\323p\266\240\367\005\226\212\322\213\367\213\331&N\005\"\027Q\007\0109\321R7\315v9\305\"\301%3\211\004\027\273\230\005u\324\325K\215\327*X:v\331\230a\010P\323\017\234\250>3U!\355\3362\034\220[\224\t[\350\244W\036\341I\003\023\t\322\273\021\203M\256\277\312c\342\270\320\201\231\014\025k\004g\000R\030#\000\031<\372\325\001EB\241\273\217S\342\301\004\346`j[4\033\0336nK\322%ST[X\t\321\0144\016,\360Q\022L\322\n\223S\\a\240\263D\022o\2768\216\n0\3659\370\342\013\022\307fC+_4t\014\3270\261a\2062:\326\000{\226w#\226\026Q\305b\232\206\333\000]\302\333\244k\346\313^\210\305\000\346\212Q\321\255\264\310\332L\337T\025\240\350\216H\264\001\240h\313\0318\323\227\200\202q\243\033\2177\211\263\246\0260\251\024\215\202\222Ae\327\240\02782\347\215\222@\203\3145\255 \335\225\351'\220U\267xU(\304\263\355\n\333\321\203\316\202\222\201Q\250\355M:\317W-\017\337.\251\231\2205\022\030\311\331\022\210NR\210\031\000Sq\260\"\001D\322\305\021\266\221[\252\001e\t""\001<\201\354\014\201\006:\312\001dA\230\010\000\221\014\221x\2261\333\034\320V\201\256T\0010\322bU\0233J(\365\226\200\325=\375\251\251\250n\211\345B\201\200\214V\001\336\322\317\003\366\220{\237\024\030\306\276\245\030\003j\255?\347\252R\3002\003F\006\210\005\250\3254\224\032:\327m\2204\300\2440Z\224\332\204=\365\375v\341\010!z\0263\351\262\332\231-\002\354\265\203\307U\356\213\350khv\005\357\224\214W!`\0223r\250\251\"\223`{>\362(\014\220\020k%mK\014\010\301r\314\202\303\234\\#U\001\306\275\355Z1\270F\003\203\025@;\201\036\273\253m\307\203\230\344\221\367\254X \220M\371\031gN\274f\272\273]\3474\013\220\230b\314\322\210d\217|M\246+EQ!X^\226#\020\235-\353\371\020\322\024\322\2416\330!Xj\032#x)(\241\217\217E\n\200V\321\377J2\223\0314M\376\237\300\024\226\237P\r2\033l\343\240\264\004\031\260c\032\t\227@\217\351\265\2620\340\201`\005Vvt\374,\266\216\340\305[\372\230\263.*\300 ,\332\347t\245\\bF(\347\342e\017\317\036~!3\267\323Wn\253\253\345\314\363\371\372\325\317=\247\240\246\307\0373\036i\364\261\374y\270r\260\266\373\374N\016\200\252\231\377\332p\247=\357\247:z\274\215Z\276\375t\3638\0307\355\313\235\205S\323\241KA\334\023\313\031\343\307Q\232\334e\353\315~+C\222\t3p\367\3543l\274\327\325\241\\\250\\\036l\237\020\257h\036\230\021\220\025H\220\205^L\035\000\312\317h \224\305\360\225\222\251\232@Z\r\3513\247\000W\316\261\213\"!*\210\347\242 W\240\004\231\035)\004\201\026VQ\010$\350\206\246\312\221\214Q\306\010\003\317\374]\311\024\341BB\037\253\254<";
+    PyObject *data = __Pyx_DecompressString(cstring, 1935, 2);
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
     #elif (CYTHON_COMPRESS_STRINGS) != 0 /* compression: zlib (1879 bytes) */
-const char* const cstring = "x\332\235U\315S\033\311\025\267@,l\214\001\20108\331\215G\260.*\233 J|\330\330\316\306\021\262\235\"\313b\204\300$\251\255\352j\315\264\2441\243\231\321t\017\240M\305\3418\307>\366q\216s\234\243\216:r\324QG\376\204\375\023\366u\217\220\331\335\304I\355azz\272\337\347\357\367\336\233o\013\332\332\227\036q\tf\337\256\177\271\266\3570\242\261\006fZ\251\315\032\216\255\231T3\210eV\211\207\031\261\332\032e\236\2513\342I![;xu\260\272\271\275\251a\333\320<\362\216\350\214j\324\257\352\026\246\224P\315\251iU\337\264\230ik\254\355\022\232\327vkZ\333\3615\233\020Cc\216\346\202\334m\005\326 \266F\t\223\033m\005\333\266\30303\035\033\201\272i\327W4\303\364\300\211yF\244\366klQ\222\317\257,\275\300\206\201@\226\030&\305U\213\020[\256u\335\244\311\316\260\314\246\311\264\027 \242a\315\002\223\366jA;3\311\271\343\031\220K\265\255\271\304\323\035\033\2572\307\261NM\346z\216N(u\2745\027{\224xt\rQ\3139\267\234:\"6@\000\271\270\027\346G\244j\020.\361\\\317\264\331\377\220l\032[\037\227\310\273\355\013\237\022\355\005*\025\367\366\320\336\3567\273G\350\233\343\275\243]\264\273_yux\204\016\216\320\321\2337{\010\035\264/\340y\t\014\241}r\301\016I\255\354\023\257\215\216\367w\337\354\243\343\312+\214\251\216i\333\326M'\257;\236\343\003\024\204bV\255\232\266\201\310\031$\367a\227\377\243\345\350\200\361\237\362ub\223\013\327\323\261\007\251\033\272\005J\310\004V<\254\223*\326Ou\313\241D\267\250\3364\000\305\232Y\367\201&\307\267\231\001U\303\314&AF\325\250\"d\310\310\000AC\202\330&\216\245\374\250\005I\261\232I,\203\336\302\356\326\026)\336\n\267O\\lz\350g\007\256\252\334\232\3458^\315\255yNSZ\246\0147]\204j\276\255#4H\247NX\035 p\033\004\273\r\2072\323t\221I\321\020\027\223\221&E\226\336D\250\211!]X\351i\0233\275\001\013<\027\010\254\202\214\214\036X\004E\033\016lF\345\207\357BI\201\212c\370\026\201w\233\266,\303o\272`\306\306\000\210Z\345C!\026\006\016]\305;\"\236\347xI\t\270\216\353:tX\030\371Aa\344o\n\243e\032\010\265|l%\006[\222j\265 \323\240\300\263\255\004\251\336 \0208\301\236\336""\240\244i\352\216\005q\002\007\010A\247\r\202\201\235Aj\330\267\030\225\211\202\036\243\360r\211\016\031\351\247\010'\257*\274<6\314\232\262&Cr\"\270H5\022\252\266AR\207\206f\262\355\020b\200\273\\/\030kx\004\033\020\030l\234\363!#r\363\235c\023F\241\302=\237\351g\330\362\211Z\3509\014\203\313\324uz\254\237\236\014\212Q\3712\325O\177\032|\306OD\361:=\021\214\005\307<\307\013\375\211{A9 \374\271x\027\215E\345H\2173\361r\\\216\253\235\221\316\027\235jw\352\252\332;\000\335\357?\27136\025\374\235\327\305?\302\367q\271\237\036\277\364\203bp\302\213\374X\254\206~T\212Z\375\211\351\240\325O\337\r\236\3612'b+\274'\275^\203(\013\266y\201\027\373\023S\301;\221\022\031)\364\025l\026\302\251\010G\347\275\307\177\275\312]\025\300\313\344\235\261\211\017\322\312\334\034\177\"\362Q*\002\245\305\336\342\037\"H\005v\"\245\026\031\326tP\003\341\364\257\202\245`'\300\375\211\031\236\222Y\275\005\033;\274*F\305\223p)\334\t\341\346n\260\021\350<\323\237\274'#\251\363\212\030\021\271\304\r\334=\346\031\276\014g\243\342\253(\325\237\234\016\030_\347\207\234\202\310\014\350\314\361mQ\020%\341\205\263aA^\373\274\304[\352j\206\247\301\025\356Of\370}\336\002\243K w\036V\243\221('%)\330-+\311Y\276\"\346\304\216P\301l\006g\000\224\016\007\245\336\303B\234\215+\235tg\267[\356\352WsWE\025e\006\242U\222m@\353\276\240*\023#z\004`\313\353\311\340%\037\341\271\217\246;\017\036\262\342mX\010K!\215\226{\253\177\356\246~\212\300\215\007\210D\370 \307\242gP\003\265N\251\343ug\273\033]r\265\335\253\034\375\337.3?\267\377\001\334\247aQ\"6\302\227\2005\000d\tl\030\342\021\340\205\303\026\360\234\215*qJUa\245\223\352\317\314\003r\000\241\307\347\224\257\021\261,\016\025\007\033\200\3032T,\216\250\254\330\001\2749\276\335\373M\036\016\317\342\303\330\353\314u\212\277\230\236a\310\312\240\024l\361\024\317\252\222X\026\307\341r\3706*@\335{\361l\274\031\263\316z\247\322Mu\263\335\303nk\030\314\213\336\322\026 \211\177Q\020\327\023w{w\2650\025\316\001%\320a\275\265b7\323]\356V\256\022\002U\335fe\243|\232@4\013""\375<3'{G!]\350g\027\370wa\006\"\255@E/>H\276\263\203\270%l'\200\317\342\347\242,/\347W\000\377\321h\003r\315>\200\036\315\316'M\360L\224\205\0161\024\0232\222\202O\335PW\025i\361\265\".\023-E;\240\234P\266\250R\334\021F\230\203\322\333\201D\023\323\037\200HH\275e\365\343\310\314\377'\216\326\203\303ai\214Aa\334\264\305NP\225S`\n^#\374\021g\342\371\240\272f\243u\230\037\223\203\276\222\352>\177)G\222\n6I3\271\315\366\262\022\220O\242Z\\\224&_\363\337\003\020X\032\305\301\277\223\274\222\017\350\034\265\351Mka:,\206\177\213\216\342\271\270\024S\230\240z\367\301U.\021{\0170\203\317->\316\317A\375w\t\034\252d\305c`i\320S\233\200A*\351\244zR\373\0242\316\364g~-\007\321}\230\300\345\376\275y9\306o\224\013\211\331Q\276\005\\\354\001\316\005\211\302\314\002\377\027\004#\271\336\357\344\372\331\345\360iT\224\247j\330=\001\315\247\242(N\302\327@\333_\342\307\235\331\316F\247\321M\362\223\363\271\220\014\375\037\215c\277\227]\225-'\357\237s\314[?\031\357JB\242\226\372/s{\374\362\014~7:0V\352-\274\354\336\314\370\361K\032\344\324\350X\200\272\335\204\031\264\033\235\304E\350\352\233\373[j\033qax\374OHc\003\006\334\003\211\336d\360\n*\350,aI\222{\"'\314\234\202\245\010\2475\200c\370\347\252\000^\033\374t\320[E\030:\243\361Flu\007v~+\316\302rx\333\0164\032\177\013\177\0005P\306\371{u=9\323\233\371B\232\375~\342\316\330\347p\227\376L.\017\205\212\316\013fU\211Q5\353&\246{\323\017\225Y\331\013\353\321\241\232\034C\362\n\203\322-&\001\314\252\237\217'f\201^\370\207C\302\347\000\270\234<\2250u-\345\202\362\017h\374\350\326";
+const char* const cstring = "x\332\235U\315S\033\311\025\267@,l\214\001}`p\262\033\217`]T6A\224\370\260\261\235\215#d;E\226\305\010\201IR[\325\325\232i\301\230\321\314h\272\007\320\246\342p\234c\037\3738\3079\316QG\0359\352\250#\177\302\376\t\373\272G\310\354n\342\244\3660==\335\357\363\367{\357\315\267%m\345K\217\270\004\263oW\277\\\331u\030\321\330\tfZ\245\315N\034[3\251f\020\313\254\023\0173b\2655\312<Sg\304\223B\266\266\367joy}s]\303\266\241y\344\035\321\031\325\250_\327-L)\241\232\323\320\352\276i1\323\326X\333%\264\250m7\264\266\343k6!\206\306\034\315\005\271\333\n\354\204\330\032%Ln\264%l\333\016\303\314tl\004\352\246}\274\244\031\246\007N\3143\"\265_c\213\222bqi\341\0056\014\004\262\3040)\256[\204\330r=\326M\232\354\014\313l\232L{\001\"\032\326,0i/\227\2643\223\234;\236\001\271\324\333\232K<\335\261\3612s\034\353\324d\256\347\350\204R\307[q\261G\211GW\020\265\234s\3139F\304\006\010 \027\367\302\374\210T\003\302%\236\353\2316\373\037\222Mc\343\343\022E\267}\341S\242\275@\225\362\316\016\332\331\376f\373\000}s\270s\260\215\266wk\257\366\017\320\336\001:x\363f\007\241\275\366\005</\201!\264K.\330>iT}\342\265\321\341\356\366\233]tX{\2051\3251m\333\272\351\024u\307s|\200\202P\314\352u\3236\0209\203\344>\354\212\177\264\034\0350\376S\361\230\330\344\302\365t\354A\352\206n\201\0222\201\025\017\353\244\216\365S\335r(\321-\2527\r@\261a\036\373@\223\343\333\314\200\252af\223 \243n\324\0212dd\200\240!Al\023\307R~\324\202\244X\303$\226Aoawk\213\024o\245\333'.6=\364\263\003WUn\303r\034\257\3416<\247)-S\206\233.B\r\337\326\021\032\244sL\3301@\340\236\020\354\2368\224\231\246\213L\212\206\270\230\2144)\262\364&BM\014\351\302JO\233\230\351'\260\300s\201\300*\310\310\350\201EP\264\341\300fT~\370.\224\024\2508\206o\021x\267i\3132\374\246\013fl\014\200\250U>\024ba\340\320U\274#\342y\216\227\224\200\353\270\256C\207\205Q\034\024F\361\2460Z\246\201P\313\307Vb\260%\251V\0132\r\n<\333J\220\352'\004\002'\330\323O(i\232\272cA\234\300\001B\320i\203``g\220\006\366-Fe\242\240\307(\274\\\242CF\372)\302\311\253\016/""\217\r\263\246\254\311\220\234\010.R\215\204\352m\220\324\241\241\231l;\204\030\340.\327\013\306N<\202\r\010\0146\316\371\220\021\271\371\316\261\t\243P\341\236\317\3643l\371D-\364\034\206\301e\352:=\326OO\006\345\250z\231\352\247?\r>\343G\242|\235\236\010\306\202C^\340\245\376\304\275\240\032\020\376\\\274\213\306\242j\244\307\231x1\256\306\365\316H\347\213N\275;uU\357\355\201\356\367\237\334\031\233\n\376\316\217\305?\302\367q\265\237\036\277\364\203rp\304\313\374P,\207~T\211Z\375\211\351\240\325O\337\r\236\361*'b#\274'\275^\203(\0136y\211\227\373\023S\301;\221\022\031)\364\025l\346\302\251\010G\347\275\307\177\275*\\\225\300\313\324\235\261\211\017\322\312\\\216?\021\305(\025\201\322|o\376\017\021\244\002;\221R\213\014k:h\200p\372W\301B\260\025\340\376\304\014O\311\254\336\202\215-^\027\243\342I\270\020n\205ps7X\013t\236\351O\336\223\221\034\363\232\030\021\205\304\r\334=\346\031\276\010g\243\342\253(\325\237\234\016\030_\345\373\234\202\310\014\350\344\370\246(\211\212\360\302lX\222\327>\257\360\226\272\232\341ip\205\373\223\031~\237\267\300\350\002\310\235\207\365h$*HI\nv\253J2\313\227DNl\t\025\314zp\006@\351pP\351=,\305\371\270\326Iw\266\273\325\256~\225\273*\253(3\020\255\222l\003Z\367\005U\231\030\321#\000[^O\006/\371\010/|4\335Y\360\220\027o\303RX\ti\264\330[\376s7\365S\004n<@$\302\0079\026=\203\032ht*\035\257\233\355\256u\311\325f\257v\360\177\273\314\374\334\376\007p\237\206e\211\330\010_\000\326\000\220\005\260a\210G\200\027\016[\300s>\252\305)U\205\265N\252?3\013\310\001\204\036\317)_#bQ\354+\016\326\000\207E\250X\034QY\261\003x\013|\263\367\233\"\034\236\305\373\261\327\311u\312\277\230\236a\310\312\240\024l\361\024\317\253\222X\024\207\341b\3706*A\335{q6^\217Yg\265S\353\246\272\371\356~\2675\014\346Eoa\003\220\304\277(\210\353\211\273\275\273Z\230\ns@\ttXo\245\334\315t\027\273\265\253\204@U\267y\331(\237&\020e\241\237gr\262w\024\322\245~~\216\177\027f \322\032T\364\374\203\344;?\210[\302v\004\370\314\177.\252\362rv\t\360\037\215\326 \327\374\003\350""\321\374l\322\004\317DU\350\020C9!#)\370\324\ruu\221\026_+\3422\321B\264\005\312\te\363*\305-a\204\005(\275-H41\375\001\210\204\324[V?\216\314\354\177\342h5\330\037\226\306\030\024\306M[l\005u9\005\246\3405\302\037q&\236\017\252+\033\255\302\374\230\034\364\225T\367\371K9\222T\260I\232\311m\276\227\227\200|\0225\342\2624\371\232\377\036\200\300\322(\016\376\235\344\225|@\347\250MoZ\013\323a9\374[t\020\347\342JLa\202\352\335\007W\205D\354=\300\014>7\3708?\007\365\337%p\250\222\025\217\201\245AO\255\003\006\251\244\223\216\223\332\247\220q\246?\363k9\210\356\303\004\256\366\357\315\3121~\243\\J\314\216\362\r\340b\007p.I\024f\346\370\277 \030\311\365n\247\320\317/\206O\243\262<U\303\356\th>\025eq\024\276\006\332\376\022?\356d;k\235\223n\222\237\234\317\245d\350\377h\034\373\275\374\262l9y\377\234c\336\372\311xW\022\022\265\324\177\231\333\343\227g\360\273\321\201\261Jo\356e\367f\306\217_\322\240\240F\307\034\324\355:\314\240\355\350(.CW\337\334\337R[\213K\303\343\177B\032k0\340\036H\364&\203WPAg\tK\222\334#9ar\n\2262\2346\000\216\341\237\253\006x\255\361\323Ao\225a\350\214\306k\261\325\035\330\371\2558\013\253\341m;\320h\374-\374\001\324@\031\347\357\325\365\344Lo\346\013i\366\373\211;c\237\303]\3723\271<\024*:/\310\252\022\243j\326ML\367\246\037*\263\262\027V\243}59\206\344\225\006\245[N\002\310\252\237\217'\262@/\374\303!\341s\000\\N\236Z\230\272\226rA\365\007wX\350\330";
     PyObject *data = __Pyx_DecompressString(cstring, 1879, 1);
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
@@ -19246,7 +19301,7 @@ const char* const cstring = "x\332\235U\315S\033\311\025\267@,l\214\001\20108\33
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
     #else /* compression: none (3198 bytes) */
-const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the 'annotation_typing' directive to False..'\"?add_notedisableenablegcisenabledlimit ?not a latin-1 vieworder by percona-toolkitprocessor/parsers/_slowlog_entries.pxiprocessor/parsers/_slowlog_fingerprint.pxiprocessor/parsers/_slowlog_md5.pxiprocessor/parsers/_slowlog.pyxuse ?_CALL_LIMIT_MULTI_INSERT_PT_TOOL__Pyx_PyDict_NextRefQuery_UNION_USEaascasyncio.coroutinesatbbind_eventbind_event.<locals>.genexprcarriedcline_in_tracebackcloseclscmdconfigurecountdatetime_dbdb__dict__endentryeoleventevent_timefieldsfingerprintfingerprint_latin1fingerprint_pair_fingerprint_pair_pythonfloorfpfromtimestamp__func__genexprgetgroupheaphostiip_is_coroutineitems_lcm__main__maskmatchmathmax_statement_md5_constantsmd5_upper__module__mysqldumpn__name__namenamesnextoutpparse_errorparserpopposprocessor.parsers._slowlogqid__qualname__queryquery_idsscan_slowschemasearchsemicolonsend__set_name__setdefaultsin__slots__specstack_astack_bstartstatementstmt_strip_order_by_ascsubtable__test__textthread_idthrowtimestamptimezonetsuserutcvaluevalueswhen\200\001\340\004\005\330\004\014\210A\250Q\200\001\330\004\t\210\034\220W\230A\340\004\010\210\005\210U\220!\2201\330\010\r\210Q\210e\220;\230j\250\005\250Q\250c\260\021\260#\260Q\260b\270\002\270$\270b\300\016\310b\320PQ\200\001\360\006\000\005\016\210Y\220g\230Z\240~\260Q\330\004\007\200u\210A\210W\220A\220U\230-\240u\250C\250q\330\010\017\210q\330\004\013\210:\220Q\220e\2305\240\r\250Q\200\001\340\004\007\200t\2108\2201\220A\330\010\016\210j\230\001\230\021\330\004\013\210=\230\001\230\027\240\016\250a\250w\3206J\310!\3101\200\001\360\014\000\005\010\200t\2108\2201\220A\330\010\017\210q\330\004\023\2207\230.\250\001\250\021\330\004\030\320\030,\250A\250Q\330\004\030\230\001\330\004\030\230\001\360\006\000\005\017\210f\220A\330\004\n\210\"\210B\210a\330\010\020\220\001\330\010\r\210V\2201\220B\220b""\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\021\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\017\210q\330\010\013\2106\220\021\220#\220S\230\003\230=\250\001\330\014\017\210t\2202\220R\220s\230!\330\020\021\330\014\023\2208\2301\230C\230r\240\022\2401\330\014\017\210u\220C\220q\330\020\021\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2104\210v\220Q\220c\230\023\230C\320\0371\260\024\260S\270\004\270I\300Q\300c\310\023\310A\330\014\r\330\010\021\220\021\330\010\013\2104\210y\230\001\230\026\230s\240\"\240B\240d\250%\250q\330\014\r\330\010\014\210D\220\002\220!\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\025\220c\230\024\230V\2401\240C\240s\250#\320-@\300\001\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\013\2104\210y\230\001\230\023\230C\230u\240C\240t\250:\260Q\260f\270C\270r\300\022\3003\300e\3108\320ST\330\014\r\330\010\014\210D\220\002\220!\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\021\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\013\2106\220\021\220#\220S\230\003\2309\240A\330\014\020\220\002\220\"\220A\330\014\022\220\"\220B\220d\230%\230w\240a\240q\250\001\250\024\250S\260\001\260\021\260#\260S\270\001\330\020\025\220Q\330\014\017\210r\220\023\220B\220b\230\002\230#\230R\230r\240\022\2403\240d\250#\250Q\250a\250s\260#\260Q\330\020\021\330\014\022\220!\2208\320\033.\250a\250v\260R\260r\270\023\270A\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2106\220\021\220#\220S\230\003\320\033.\250a\330\014\017\210q\220\001\220\024\220R\220s\230#\230U\240#\240V\2501\250C\250r\260\022\2604\260t\2702\270S\300\001\300\024\300R\300q\330\020\021\330\014\022\220!\220?\320\"5\260Q\260a\330""\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\340\010\013\320\013 \240\001\240\023\240C\240u\250C\320/A\300\021\300#\300S\310\001\330\014\r\330\010\017\210q\330\010\024\220A\330\010\t\330\014\017\210r\220\022\2201\330\020\023\2201\220A\220S\230\003\2301\330\024\027\220z\240\021\240#\240S\250\001\330\030\031\330\024\027\220z\240\024\240V\2501\250C\250s\260#\260W\270A\330\030\035\230Q\330\030\031\330\025'\240q\250\003\2503\250a\330\024\031\230\021\330\024\025\330\014\017\210t\220:\230Q\230c\240\023\240A\330\020\025\220Q\330\020\021\330\014\020\220\001\330\014\022\220\"\220B\220b\230\004\230K\240q\250\001\250\021\250\"\250B\250a\330\020\025\220Q\330\014\030\230\002\230\"\230B\230d\240!\2401\240B\240b\250\003\2503\250a\330\014\020\220\004\220B\220a\330\014\017\210r\220\023\220A\330\020\025\220Q\330\020\021\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\025\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2102\210R\210r\220\023\220B\220b\230\005\230R\230q\330\014\r\330\010\014\210B\210b\220\001\330\010\016\210b\220\002\220%\220t\230;\240a\240q\250\001\250\022\2502\250Q\330\014\021\220\021\330\010\013\2102\210R\210u\220D\230\001\230\021\230\"\230B\230c\240\023\240A\330\014\021\220\021\330\010\024\320\024'\240q\250\006\250f\260A\330\010\014\210F\220+\230Q\230a\330\010\016\210a\210\177\230d\240!\2401\330\010\016\210a\210y\230\001\330\010\016\210a\320\017 \240\004\240A\240X\250T\260\023\260C\260s\270$\270c\300\031\310!\330\010\016\210a\210~\230Q\330\010\013\2105\220\007\220w\230d\240)\2503\250a\330\014\022\220!\2208\2306\240\021\240!\330\010\r\210V\2204\220q\230\001\330\010\013\2103\210g\220Q\330\014\017\210s\220'\230\021\330\020\032\230!\330\020\026\220g\230Q\330\r\025\220W\230A\330\014\022\220!\2208\2301\330\010\013\2105\220\003\2205\230\004\230L\250\003\2501\330\014\r\330\020\027""\220}\240A\240V\2501\250N\270!\330\024#\2409\250A\330\020\027\220q\330\010\013\2107\220!\2209\230A\230W\240F\250\"\250G\2606\270\022\2703\270h\300a\330\010\016\210a\330\004\013\2101\200\001\360\006\000\005\010\200t\2108\2201\220A\330\010\017\210u\320\024-\250Q\250a\330\004\013\210;\220a\220q\200\001\340\004\007\200t\2108\2201\220A\330\010\017\210u\320\024'\240q\250\001\330\004\023\2207\230.\250\001\250\021\330\004\030\320\030,\250A\250Q\330\004\007\200v\210Q\210c\220\023\220C\320\027D\300A\330\010\017\210q\330\004\007\200s\210!\2103\210c\220\027\230\003\2304\230u\240I\250W\260A\260Q\330\010\017\210q\330\004\007\200v\210Q\210c\220\023\220C\320\0273\2601\330\010\017\210q\330\004\007\200{\220!\2203\220c\230\031\240!\330\010\014\210E\220\026\220v\230Q\230a\330\010\013\2102\210W\220A\330\014\023\2205\230\004\230A\230Q\230f\240A\240Q\330\004\007\200u\210A\210S\220\003\2203\220k\240\023\240C\240u\250A\250S\260\003\2603\260l\300!\330\010\014\210E\220\036\230v\240Q\240a\330\010\013\2102\210W\220A\330\014\024\220A\220V\2301\230A\330\014\020\220\007\220~\240Q\240a\330\014\020\320\020$\240A\240Q\360\010\000\005\035\230A\330\004\034\230A\330\004\037\230q\330\004\007\200r\210\022\2102\210R\210s\220\"\220A\330\010\017\320\017\037\230v\240Q\240b\250\003\2502\250R\250r\260\022\2601\330\010\013\2105\220\003\2201\330\014\r\330\010\014\210A\330\010\014\210E\220\022\2202\220R\220r\230\022\2301\330\004\005\330\010\017\210w\220a\220s\230#\230S\240\001\340\010\014\210A\210Q";
+const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the 'annotation_typing' directive to False..'\"?add_notedisableenablegcisenabledlimit ?not a latin-1 vieworder by percona-toolkitprocessor/parsers/_slowlog_entries.pxiprocessor/parsers/_slowlog_fingerprint.pxiprocessor/parsers/_slowlog_md5.pxiprocessor/parsers/_slowlog.pyxuse ?_CALL_LIMIT_MULTI_INSERT_PT_TOOL__Pyx_PyDict_NextRefQuery_UNION_USEaascasyncio.coroutinesatbbind_eventbind_event.<locals>.genexprcarriedcline_in_tracebackcloseclscmdconfigurecountdatetime_dbdb__dict__endentryeoleventevent_timefieldsfingerprintfingerprint_latin1fingerprint_pair_fingerprint_pair_pythonfloorfpfromtimestamp__func__genexprgetgroupheaphostiip_is_coroutineitems_lcm__main__maskmatchmathmax_statement_md5_constantsmd5_upper__module__mysqldumpn__name__namenamesnextoutpparse_errorparserpopposprocessor.parsers._slowlogqid__qualname__queryquery_idsscan_slowschemasearchsemicolonsend__set_name__setdefaultsin__slots__specstack_astack_bstartstatementstmt_strip_order_by_ascsubtable__test__textthread_idthrowtimestamptimezonetsuserutcvaluevalueswhen\200\001\340\004\005\330\004\014\210A\250Q\200\001\330\004\t\210\034\220W\230A\340\004\010\210\005\210U\220!\2201\330\010\r\210Q\210e\220;\230j\250\005\250Q\250c\260\021\260#\260Q\260b\270\002\270$\270b\300\016\310b\320PQ\200\001\360\006\000\005\016\210Y\220g\230Z\240~\260Q\330\004\007\200u\210A\210W\220A\220U\230-\240u\250C\250q\330\010\017\210q\330\004\013\210:\220Q\220e\2305\240\r\250Q\200\001\340\004\007\200t\2108\2201\220A\330\010\016\210j\230\001\230\021\330\004\013\210=\230\001\230\027\240\016\250a\250w\3206J\310!\3101\200\001\360\016\000\005\010\200t\2108\2201\220A\330\010\017\210q\330\004\023\2207\230.\250\001\250\021\330\004\030\320\030,\250A\250Q\330\004\030\230\001\330\004\030\230\001\360\006\000\005\017\210f\220A\330\004\n\210\"\210B\210a\330\010\020\220\001\330\010\r\210V\2201\220B\220b""\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\021\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\017\210q\330\010\013\2106\220\021\220#\220S\230\003\230=\250\001\330\014\017\210t\2202\220R\220s\230!\330\020\021\330\014\023\2208\2301\230C\230r\240\022\2401\330\014\017\210u\220C\220q\330\020\021\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2104\210v\220Q\220c\230\023\230C\320\0371\260\024\260S\270\004\270I\300Q\300c\310\023\310A\330\014\r\330\010\021\220\021\330\010\013\2104\210y\230\001\230\026\230s\240\"\240B\240d\250%\250q\330\014\r\330\010\014\210D\220\002\220!\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\025\220c\230\024\230V\2401\240C\240s\250#\320-@\300\001\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\013\2104\210y\230\001\230\023\230C\230u\240C\240t\250:\260Q\260f\270C\270r\300\022\3003\300e\3108\320ST\330\014\r\330\010\014\210D\220\002\220!\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\021\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\013\2106\220\021\220#\220S\230\003\2309\240A\330\014\020\220\002\220\"\220A\330\014\022\220\"\220B\220d\230%\230w\240a\240q\250\001\250\024\250S\260\001\260\021\260#\260S\270\001\330\020\025\220Q\330\014\017\210r\220\023\220B\220b\230\002\230#\230R\230r\240\022\2403\240d\250#\250Q\250a\250s\260#\260Q\330\020\021\330\014\022\220!\2208\320\033.\250a\250v\260R\260r\270\023\270A\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2106\220\021\220#\220S\230\003\320\033.\250a\330\014\017\210q\220\001\220\024\220R\220s\230#\230U\240#\240V\2501\250C\250r\260\022\2604\260t\2702\270S\300\001\300\024\300R\300q\330\020\021\330\014\022\220!\220?\320\"5\260Q\260a\330""\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\340\010\013\320\013 \240\001\240\023\240C\240u\250C\320/A\300\021\300#\300S\310\001\330\014\r\330\010\017\210q\330\010\024\220A\330\010\t\330\014\017\210r\220\022\2201\330\020\023\2201\220A\220S\230\003\2301\330\024\027\220z\240\021\240#\240S\250\001\330\030\031\330\024\027\220z\240\024\240V\2501\250C\250s\260#\260W\270A\330\030\035\230Q\330\030\031\330\025'\240q\250\003\2503\250a\330\024\031\230\021\330\024\025\330\014\017\210t\220:\230Q\230c\240\023\240A\330\020\025\220Q\330\020\021\330\014\020\220\001\330\014\022\220\"\220B\220b\230\004\230K\240q\250\001\250\021\250\"\250B\250a\330\020\025\220Q\330\014\030\230\002\230\"\230B\230d\240!\2401\240B\240b\250\003\2503\250a\330\014\020\220\004\220B\220a\330\014\017\210r\220\023\220A\330\020\025\220Q\330\020\021\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\025\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2102\210R\210r\220\023\220B\220b\230\005\230R\230q\330\014\r\330\010\014\210B\210b\220\001\330\010\016\210b\220\002\220%\220t\230;\240a\240q\250\001\250\022\2502\250Q\330\014\021\220\021\330\010\013\2102\210R\210u\220D\230\001\230\021\230\"\230B\230c\240\023\240A\330\014\021\220\021\330\010\024\320\024'\240q\250\006\250f\260A\330\010\014\210F\220+\230Q\230a\330\010\016\210a\210\177\230d\240!\2401\330\010\016\210a\210y\230\001\330\010\016\210a\320\017 \240\004\240A\240X\250T\260\023\260C\260s\270$\270c\300\031\310!\330\010\016\210a\210~\230Q\330\010\013\2105\220\007\220w\230d\240)\2503\250a\330\014\022\220!\2208\2306\240\021\240!\330\010\r\210V\2204\220q\230\001\330\010\013\2103\210g\220Q\330\014\017\210s\220'\230\021\330\020\032\230!\330\020\026\220g\230Q\330\r\025\220W\230A\330\014\022\220!\2208\2301\330\010\013\2105\220\003\2205\230\004\230L\250\003\2501\330\014\r\330\020\027""\220}\240A\240V\2501\250N\270!\330\024#\2409\250A\330\020\027\220q\330\010\013\2107\220!\2209\230A\230W\240F\250\"\250G\2606\270\022\2703\270h\300a\330\010\016\210a\330\004\013\2101\200\001\360\006\000\005\010\200t\2108\2201\220A\330\010\017\210u\320\024-\250Q\250a\330\004\013\210;\220a\220q\200\001\340\004\007\200t\2108\2201\220A\330\010\017\210u\320\024'\240q\250\001\330\004\023\2207\230.\250\001\250\021\330\004\030\320\030,\250A\250Q\330\004\007\200v\210Q\210c\220\023\220C\320\027D\300A\330\010\017\210q\330\004\007\200s\210!\2103\210c\220\027\230\003\2304\230u\240I\250W\260A\260Q\330\010\017\210q\330\004\007\200v\210Q\210c\220\023\220C\320\0273\2601\330\010\017\210q\330\004\007\200{\220!\2203\220c\230\031\240!\330\010\014\210E\220\026\220v\230Q\230a\330\010\013\2102\210W\220A\330\014\023\2205\230\004\230A\230Q\230f\240A\240Q\330\004\007\200u\210A\210S\220\003\2203\220k\240\023\240C\240u\250A\250S\260\003\2603\260l\300!\330\010\014\210E\220\036\230v\240Q\240a\330\010\013\2102\210W\220A\330\014\024\220A\220V\2301\230A\330\014\020\220\007\220~\240Q\240a\330\014\020\320\020$\240A\240Q\360\010\000\005\035\230A\330\004\034\230A\330\004\037\230q\330\004\007\200r\210\022\2102\210R\210s\220\"\220A\330\010\017\320\017\037\230v\240Q\240b\250\003\2502\250R\250r\260\022\2601\330\010\013\2105\220\003\2201\330\014\r\330\010\014\210A\330\010\014\210E\220\022\2202\220R\220r\230\022\2301\330\004\005\330\010\017\210w\220a\220s\230#\230S\240\001\340\010\014\210A\210Q";
     PyObject *data = NULL;
     CYTHON_UNUSED_VAR(__Pyx_DecompressString);
     #endif
@@ -19363,42 +19418,42 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   PyObject* tuple_dedup_map = PyDict_New();
   if (unlikely(!tuple_dedup_map)) return -1;
   {
-    const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS|CO_GENERATOR), 62};
+    const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS|CO_GENERATOR), 125};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name_2};
     __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_pyx, __pyx_mstate->__pyx_n_u_genexpr, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 56};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 119};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_cls, __pyx_mstate->__pyx_n_u_names, __pyx_mstate->__pyx_n_u_genexpr, __pyx_mstate->__pyx_n_u_genexpr};
     __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_pyx, __pyx_mstate->__pyx_n_u_bind_event, __pyx_mstate->__pyx_kp_b_iso88591_YgZ_Q_uAWAU_uCq_q_Qe5_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 337};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 292};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_spec};
     __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_finge, __pyx_mstate->__pyx_n_u_configure, __pyx_mstate->__pyx_kp_b_iso88591_A, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 351};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 306};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_query, __pyx_mstate->__pyx_n_u_s, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_m, __pyx_mstate->__pyx_n_u_stack_a, __pyx_mstate->__pyx_n_u_stack_b, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_heap};
     __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_finge, __pyx_mstate->__pyx_n_u_fingerprint_latin1, __pyx_mstate->__pyx_kp_b_iso88591_t81A_u_q_7_AQ_vQc_C_DA_q_s_3c_4, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 16};
+    const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 17};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_floor, __pyx_mstate->__pyx_n_u_sin, __pyx_mstate->__pyx_n_u_i};
     __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_md5_p, __pyx_mstate->__pyx_n_u_md5_constants, __pyx_mstate->__pyx_kp_b_iso88591_WA_U_1_Qe_j_Qc_Qb_b_bPQ, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 92};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 93};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_text};
     __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_md5_p, __pyx_mstate->__pyx_n_u_md5_upper, __pyx_mstate->__pyx_kp_b_iso88591_t81A_j_aw6J_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 474};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 429};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_query};
     __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_finge, __pyx_mstate->__pyx_n_u_fingerprint_pair, __pyx_mstate->__pyx_kp_b_iso88591_t81A_u_Qa_aq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {9, 0, 0, 26, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 261};
+    const __Pyx_PyCode_New_function_description descr = {9, 0, 0, 26, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 254};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_text, __pyx_mstate->__pyx_n_u_pos, __pyx_mstate->__pyx_n_u_start, __pyx_mstate->__pyx_n_u_out, __pyx_mstate->__pyx_n_u_parser, __pyx_mstate->__pyx_n_u_table, __pyx_mstate->__pyx_n_u_max_statement, __pyx_mstate->__pyx_n_u_event, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_s, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_p, __pyx_mstate->__pyx_n_u_entry, __pyx_mstate->__pyx_n_u_eol, __pyx_mstate->__pyx_n_u_stmt, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_ts, __pyx_mstate->__pyx_n_u_semicolon, __pyx_mstate->__pyx_n_u_at, __pyx_mstate->__pyx_n_u_carried, __pyx_mstate->__pyx_n_u_when, __pyx_mstate->__pyx_n_u_fields, __pyx_mstate->__pyx_n_u_statement, __pyx_mstate->__pyx_n_u_fp, __pyx_mstate->__pyx_n_u_qid, __pyx_mstate->__pyx_n_u_db_2};
     __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_processor_parsers__slowlog_entri, __pyx_mstate->__pyx_n_u_scan_slow, __pyx_mstate->__pyx_kp_b_iso88591_t81A_q_7_AQ_fA_Ba_V1Bb_7_Ba_3c, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
   }

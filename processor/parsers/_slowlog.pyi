@@ -1,4 +1,4 @@
-"""Types of the slow log's compiled code (`_slowlog.pyx`); see processor/parsers/slow_compiled.py."""
+"""Types of the slow log's compiled code (`_slowlog.pyx`); see slow_compiled.py."""
 
 from collections.abc import Callable
 from types import ModuleType

@@ -15,15 +15,6 @@
 # into the very same event.
 
 
-cdef inline bint is_py_space(unsigned char c) noexcept nogil:
-    # str.strip()/split() whitespace among ASCII: \t\n\v\f\r, \x1c-\x1f and space
-    return c == b" " or (c >= 9 and c <= 13) or (c >= 28 and c <= 31)
-
-
-cdef inline bint starts(chars s, Py_ssize_t n, Py_ssize_t i, const char* w, Py_ssize_t m) noexcept nogil:
-    return i + m <= n and memcmp(s + i, w, m) == 0
-
-
 cdef inline bint printable(chars s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
     cdef Py_ssize_t i
     for i in range(a, b):
@@ -234,7 +225,9 @@ cdef inline bint server_header_like(chars s, Py_ssize_t a, Py_ssize_t eol) noexc
     cdef unsigned char c = s[a]
     if not (c == b"/" or (c >= b"A" and c <= b"Z")):
         return False
-    if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3) or starts(s, eol, a, b"Time", 4):
+    if starts(s, eol, a, b"Tcp", 3) or starts(s, eol, a, b"TCP", 3):
+        return True
+    if starts(s, eol, a, b"Time", 4):
         return True
     return has(s + a, eol - a, b"mysqld,", 7)
 
@@ -263,7 +256,8 @@ def scan_slow(
     Py_ssize_t max_statement, object event, object mask
 ):
     """Entries from `pos` on (see above); returns the offset of the first line left to `_line`.
-    `table` is the parser's AttributeNames.table, `mask` mask_secrets; `parser._db` (the carried database) is read and kept up to date."""
+    `table` is the parser's AttributeNames.table, `mask` mask_secrets; `parser._db` (the
+    carried database) is read and kept up to date."""
     if not one_byte(text):
         return pos
     cdef chars s = <chars>PyUnicode_DATA(text)

@@ -4,56 +4,6 @@
 # word boundaries looked up in the pass's input); the rare rules (CALL, multi-row INSERT, USE,
 # UNION, LIMIT, ORDER BY … ASC) still run the specification's own regexes.
 
-cdef inline bint is_word(unsigned char c) noexcept nogil:
-    return (
-        (c >= b"a" and c <= b"z") or (c >= b"A" and c <= b"Z") or (c >= b"0" and c <= b"9")
-        or c == b"_"
-    )
-
-
-cdef inline unsigned char ascii_lower(unsigned char c) noexcept nogil:
-    return c + 32 if c >= b"A" and c <= b"Z" else c
-
-
-cdef inline bint is_space(unsigned char c) noexcept nogil:
-    # Python's ASCII \s, and Perl's: space, \t, \n, \r, \f, \v
-    return c == b" " or (c >= 9 and c <= 13)
-
-
-cdef inline bint ci_at(chars s, Py_ssize_t n, Py_ssize_t i, const char* word, int m) noexcept nogil:
-    """`word` (lower-case) at s[i:], ASCII case-insensitive."""
-    cdef int k
-    if i + m > n:
-        return False
-    for k in range(m):
-        if ascii_lower(s[i + k]) != <unsigned char>word[k]:
-            return False
-    return True
-
-
-cdef inline bint ci_from(chars s, Py_ssize_t n, unsigned char first, const char* word, int m) noexcept nogil:
-    # each `first` found by memchr (vectorised), then the rest compared case-insensitively
-    cdef chars at = s
-    cdef chars end = s + n
-    while at < end:
-        at = <chars>memchr(at, first, end - at)
-        if at == NULL:
-            return False
-        if ci_at(s, n, at - s, word, m):
-            return True
-        at += 1
-    return False
-
-
-cdef inline bint ci_contains(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:
-    """`word` (lower-case letters) in s, ASCII case-insensitive."""
-    return ci_from(s, n, word[0], word, m) or ci_from(s, n, word[0] - 32, word, m)
-
-
-cdef inline bint has(chars s, Py_ssize_t n, const char* word, int m) noexcept nogil:
-    return memmem(s, n, word, m) != NULL
-
-
 cdef Py_ssize_t strip_mlc(chars s, Py_ssize_t n, unsigned char* d) noexcept nogil:
     # /\*[^!].*?\*/  (DOTALL) -> ""
     cdef Py_ssize_t i = 0, o = 0, k
@@ -110,7 +60,9 @@ cdef Py_ssize_t strip_escaped_quotes(chars s, Py_ssize_t n, unsigned char* d) no
     return o
 
 
-cdef Py_ssize_t replace_quoted(chars s, Py_ssize_t n, unsigned char* d, unsigned char q) noexcept nogil:
+cdef Py_ssize_t replace_quoted(
+    chars s, Py_ssize_t n, unsigned char* d, unsigned char q
+) noexcept nogil:
     # q.*?q (DOTALL) -> "?"
     cdef Py_ssize_t i = 0, o = 0, k
     while i < n:
@@ -302,7 +254,10 @@ cdef Py_ssize_t strip_order_by_asc(chars s, Py_ssize_t n, unsigned char* d) noex
     # \border by , each `(.+?)\s+asc` that starts where the previous one ended loses its `\s+asc`
     cdef Py_ssize_t i, pos = -1, o, e, f
     for i in range(n - 8):
-        if s[i] == b"o" and (i == 0 or not is_word(s[i - 1])) and memcmp(s + i, b"order by ", 9) == 0:
+        if (
+            s[i] == b"o" and (i == 0 or not is_word(s[i - 1]))
+            and memcmp(s + i, b"order by ", 9) == 0
+        ):
             pos = i + 9
             break
     if pos < 0:

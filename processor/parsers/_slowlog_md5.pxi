@@ -3,6 +3,7 @@
 # compiled fingerprint's time; a fingerprint is a few dozen bytes. Tests compare with hashlib.
 
 from libc.stdint cimport uint32_t, uint64_t
+from libc.string cimport memset
 
 cdef uint32_t[64] MD5_K
 cdef int[64] MD5_R = [
