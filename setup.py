@@ -74,7 +74,17 @@ setup(
                     "processor/parsers/_scan_text.pxi",
                     "processor/parsers/_scan_time.pxi",
                 ],
-            )
+            ),
+            Extension(
+                "processor.parsers._slowlog",
+                ["processor/parsers/_slowlog.pyx"],
+                include_dirs=["processor/parsers"],  # _scan_event.h
+                depends=[
+                    "processor/parsers/_scan_event.h",
+                    "processor/parsers/_slowlog_entries.pxi",
+                    "processor/parsers/_slowlog_fingerprint.pxi",
+                ],
+            ),
         ],
         compiler_directives={"language_level": "3"},
     ),

@@ -85,17 +85,12 @@ def convert_value(value: str) -> Any:
 
 Caster = Callable[[str], Any]
 # Builtins as casters: no Python frame per value. They raise ValueError on an odd value; the
-# caller then redoes the line with `safe_caster`.
+# caller then redoes the line with `update_general`, which flags it.
 KNOWN: dict[str, tuple[str, Caster]] = {
     **{k: (k.lower(), int) for k in _INT},
     **{k: (k.lower(), float) for k in _FLOAT},
     **{k: (k.lower(), str) for k in _STR},
 }
-
-
-def safe_caster(caster: Caster) -> Caster:
-    """A caster that never raises (odd values become whatever `convert_value` makes of them)."""
-    return convert_value if caster in (int, float) else caster
 
 
 _KEY_TOKEN = re.compile(r"\w+:\Z", re.ASCII)
@@ -136,8 +131,13 @@ class AttributeNames:
             self.plans[signature] = plan
         return plan
 
-    def update(self, fields: dict[str, Any], line: str) -> None:
-        """Add the attributes of a header line (starting with `#`) to `fields`."""
+    def update(self, fields: dict[str, Any], line: str) -> tuple[str, ...]:
+        """Add the attributes of a header line (starting with `#`) to `fields`.
+
+        Returns the names of known attributes whose value is not of their type (`()` when all
+        are): such a field is left out, its text kept in `<name>_raw`, so a column never changes
+        type.
+        """
         tokens = line[1:].split()
         if not len(tokens) & 1:
             signature = tuple(tokens[0::2])
@@ -145,12 +145,19 @@ class AttributeNames:
             if plan is not _INVALID:
                 try:
                     fields.update(zip(plan[0], map(call, plan[1], tokens[1::2]), strict=True))
-                    return
+                    return ()
                 except ValueError:
                     pass  # an odd value: the general path below converts it safely
-        self.update_general(fields, line)
+        return self.update_general(fields, line)
 
-    def update_general(self, fields: dict[str, Any], line: str) -> None:
+    def update_general(self, fields: dict[str, Any], line: str) -> tuple[str, ...]:
+        invalid: list[str] = []
         for key, value in _KV.findall(line):
             name, caster = self.lookup(key)
-            fields[name] = safe_caster(caster)(value)
+            try:
+                fields[name] = caster(value)
+            except ValueError:
+                fields.pop(name, None)
+                fields[name + "_raw"] = value
+                invalid.append(name)
+        return tuple(invalid)

@@ -18,13 +18,19 @@ masked), `fingerprint` and `query_id` (pt-query-digest's), `cmd` (`Query` or `Ad
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import ClassVar
 
-from processor.parsers.base import LogParser
-from processor.parsers.event import Event
+import structlog
+
+from processor.parsers import slow_compiled
+from processor.parsers.base import InvalidResumeState, LogParser, ResumeState
+from processor.parsers.event import Event, Fields
 from processor.parsers.fingerprint_mysql import fingerprint_latin1_pair
 from processor.parsers.masking import mask_secrets
+from processor.parsers.scanning import SCANNER_ERRORS
 from processor.parsers.slow_attrs import AttributeNames
 from processor.parsers.values import parse_iso_utc, parse_mysql56_time
 
@@ -44,6 +50,7 @@ _SERVER_HEADER = re.compile(
     re.ASCII,
 )
 
+LOG = structlog.get_logger(__name__)
 _HEADER, _STATEMENT = 0, 1
 fromisoformat = datetime.fromisoformat
 
@@ -59,6 +66,8 @@ def is_server_header(line: str) -> bool:
 
 
 def _event_time(raw: str) -> datetime | None:
+    """The time of a `# Time:` line (ISO 8601, or MySQL 5.6 `YYMMDD H:MM:SS[.frac]`); None if
+    it is not one. Fractions past microseconds are cut, as `fromisoformat` does."""
     if len(raw) == 27 and raw[26] == "Z" and raw[10] == "T":
         try:
             return fromisoformat(raw)
@@ -66,7 +75,13 @@ def _event_time(raw: str) -> datetime | None:
             return None
     if raw[:4].isdigit() and raw[4:5] == "-":
         return parse_iso_utc(raw)
-    return parse_mysql56_time(raw)
+    whole, dot, frac = raw.partition(".")
+    value = parse_mysql56_time(whole)
+    if value is None or not dot:
+        return value
+    if not frac.isdigit() or not frac.isascii():
+        return None
+    return value.replace(microsecond=int(frac[:6].ljust(6, "0")))
 
 
 class SlowQueryLogParser(LogParser):
@@ -87,8 +102,89 @@ class SlowQueryLogParser(LogParser):
         self._comments: list[str] = []
         self._names = AttributeNames()
         self._flagging = False
+        # The database of the last complete entry: MySQL writes `use db;` only when it changes.
+        self._db: str | None = None
+        self._invalid: list[str] = []
+        self._time_line = ""
+        compiled = slow_compiled.SLOWLOG
+        self._scan: Callable[[str, int, int, list[Event], SlowQueryLogParser], int] | None = (
+            None
+            if compiled is None
+            else partial(
+                compiled.scan_slow,
+                table=self._names.table,
+                max_statement=max_line_bytes,
+                event=Event,
+                mask=mask_secrets,
+            )
+        )
+
+    # ------------------------------------------------------------------ resumable state
+
+    def resume_state(self) -> ResumeState:
+        return {"db": self._db}
+
+    def _restore(self, state: Mapping[str, str | int | None]) -> set[str]:
+        if "db" not in state:
+            return set()
+        db = state["db"]
+        if db is not None and not isinstance(db, str):
+            raise InvalidResumeState(f"slowquery: resume state db must be a string, not {db!r}")
+        self._db = db
+        return {"db"}
 
     # ------------------------------------------------------------------ line dispatch
+
+    def _lines(self, text: str, start: int, out: list[Event]) -> None:
+        """The compiled scanner for the plainest entries, `_line` for every other line.
+
+        The scanner runs where no entry is pending, or where a line starting an entry
+        completes the pending one (pushed first, as `_line` would).
+        """
+        if self._scan is None:
+            super()._lines(text, start, out)
+            return
+        size = len(text)
+        pos = 0
+        while pos < size:
+            if self._event is None or (
+                self._phase == _STATEMENT and text.startswith(("# Time:", "# User@Host:"), pos)
+            ):
+                if self._event is not None:
+                    try:
+                        self._close(out)
+                    except Exception as exc:  # noqa: BLE001 - kept as `_line` keeps it
+                        nl = text.index("\n", pos)
+                        self._internal_error(exc, text[pos:nl], start + pos, start + nl + 1, out)
+                        pos = nl + 1
+                        continue
+                reached = self._run_scan(text, pos, start, out)
+                if reached > pos:
+                    self._committed = start + reached
+                    pos = reached
+                    continue
+            nl = text.index("\n", pos)
+            self._safe_line(text[pos:nl], start + pos, start + nl + 1, out)
+            pos = nl + 1
+
+    def _run_scan(self, text: str, pos: int, start: int, out: list[Event]) -> int:
+        """The scanner from `pos`; if it raises, the entries it emitted stand and `_line`
+        takes the rest (logged and counted: no line is lost to a scanner failure)."""
+        assert self._scan is not None
+        emitted = len(out)
+        try:
+            return self._scan(text, pos, start, out, self)
+        except Exception as exc:
+            reached = out[-1].end - start if len(out) > emitted else pos
+            SCANNER_ERRORS.labels(self.log_type).inc()
+            LOG.error(
+                "parser_scanner_error",
+                log_type=self.log_type,
+                offset=start + reached,
+                error=repr(exc),
+                exc_info=exc,
+            )
+            return reached
 
     def _line(self, line: str, start: int, end: int, truncated: bool, out: list[Event]) -> None:
         if (truncated or not (self._block_ascii or line.isascii())) and not self._flagging:
@@ -170,6 +266,8 @@ class SlowQueryLogParser(LogParser):
         self._got_user = False
         self._got_time = False
         self._comments = []
+        self._invalid = []
+        self._time_line = ""
         return event
 
     def _statement_line(self, line: str, end: int) -> None:
@@ -194,7 +292,9 @@ class SlowQueryLogParser(LogParser):
         if second == "Q" and line.startswith("# Query_time: "):
             # The one attribute line every entry has.
             self._end = end
-            self._names.update(fields, line)
+            invalid = self._names.update(fields, line)
+            if invalid:
+                self._invalid += invalid
             return
         if second == " " or not line.startswith(("# Time:", "# User@Host:")):
             self._end = end
@@ -213,7 +313,9 @@ class SlowQueryLogParser(LogParser):
                 return
             if "Schema:" in line:
                 line = _EMPTY_SCHEMA.sub("", line)
-            self._names.update(fields, line)
+            invalid = self._names.update(fields, line)
+            if invalid:
+                self._invalid += invalid
             return
         if second == "T":
             if self._got_time or self._got_user or fields:
@@ -222,7 +324,17 @@ class SlowQueryLogParser(LogParser):
                 fields = event.fields
             self._got_time = True
             self._end = end
-            event.event_time = _event_time(line[7:].strip())
+            self._time_line = line
+            # Old servers may write `# Time: … # User@Host: …` on one line.
+            at = line.find("# User@Host:", 7)
+            raw = (line[7:at] if at >= 0 else line[7:]).strip()
+            event.event_time = _event_time(raw)
+            if event.event_time is None:
+                fields["time_raw"] = raw
+                self._invalid.append("time")
+            if at >= 0:
+                self._got_user = True
+                self._user_host(line[at:], fields)
             return
         if self._got_user:
             self._close(out)
@@ -230,6 +342,9 @@ class SlowQueryLogParser(LogParser):
             fields = event.fields
         self._got_user = True
         self._end = end
+        self._user_host(line, fields)
+
+    def _user_host(self, line: str, fields: Fields) -> None:
         m = _USER_HOST.match(line)
         if m is None:
             self._comments.append(line)
@@ -274,10 +389,26 @@ class SlowQueryLogParser(LogParser):
                 fields["cmd"] = "Query"
             fields["fingerprint"] = mask_secrets(fp) if "'" in fp or '"' in fp else fp
             fields["query_id"] = qid
+        elif self._lone_time(fields):
+            self._push_lone_time(out, event)
+            return
         else:
             fields["statement"] = None
         if "db" not in fields and "schema" in fields:
             fields["db"] = fields["schema"]
+        db = fields.get("db")
+        if db is not None:
+            self._db = db
+        elif self._db is not None:
+            # pt-query-digest's --inherit-attributes db: the last database seen.
+            fields["db"] = self._db
+        if self._invalid:
+            # A value not of its attribute's type: the field is left out, its text kept in
+            # `<name>_raw`, so the column keeps one type and the entry is still counted.
+            reason = "invalid " + ", ".join(self._invalid)
+            previous = fields.get("error_reason")
+            fields["error_reason"] = f"{previous}; {reason}" if previous else reason
+            event.parse_error = True
         if event.event_time is None and "timestamp" in fields:
             try:
                 event.event_time = datetime.fromtimestamp(fields["timestamp"], UTC)
@@ -287,6 +418,25 @@ class SlowQueryLogParser(LogParser):
             fields["comment"] = "\n".join(self._comments)
         if self._truncated:
             fields["truncated"] = True
+        self._phase = _HEADER
+        self._stmt = []
+        self._push(out, event, self._ascii)
+
+    def _lone_time(self, fields: Fields) -> bool:
+        """An entry of nothing but a `# Time:` line (a file may end with one)."""
+        return (
+            self._got_time
+            and not self._got_user
+            and not self._comments
+            and (not fields or fields.keys() == {"time_raw"})
+        )
+
+    def _push_lone_time(self, out: list[Event], event: Event) -> None:
+        # Not a query (no fake event with a null statement): the line is kept, flagged.
+        event.fields = {"message": self._time_line, "error_reason": "a # Time: line alone"}
+        event.parse_error = True
+        if self._truncated:
+            event.fields["truncated"] = True
         self._phase = _HEADER
         self._stmt = []
         self._push(out, event, self._ascii)

@@ -134,12 +134,14 @@ def pt_query_digest() -> str:
     return path
 
 
-def _pt_events(tool: str, log: Path) -> list[tuple[str, str, str]]:
-    # The filter runs after pt-query-digest computed the fingerprint; it prints, per event, the
-    # statement, fingerprint and make_checksum() as hex so newlines and bytes survive.
+def _pt_events(tool: str, log: Path) -> list[tuple[str, str, str, str | None]]:
+    # The filter runs after pt-query-digest computed the fingerprint and carried the database
+    # forward (--inherit-attributes db); it prints, per event, the statement, fingerprint,
+    # make_checksum() and db, as hex so newlines and bytes survive ("-" for no db).
     code = (
         'print(STDOUT join("\\t", unpack("H*", $event->{arg}), unpack("H*", $event->{fingerprint}),'
-        ' Transformers::make_checksum($event->{fingerprint})) . "\\n")'
+        " Transformers::make_checksum($event->{fingerprint}),"
+        ' defined $event->{db} ? unpack("H*", $event->{db}) : "-") . "\\n")'
     )
     res = subprocess.run(
         [tool, "--no-report", "--filter", code, str(log)],
@@ -149,8 +151,15 @@ def _pt_events(tool: str, log: Path) -> list[tuple[str, str, str]]:
     )
     rows = []
     for line in res.stdout.decode().splitlines():
-        arg, fp, checksum = line.split("\t")
-        rows.append((bytes.fromhex(arg).decode(), bytes.fromhex(fp).decode(), checksum))
+        arg, fp, checksum, db = line.split("\t")
+        rows.append(
+            (
+                bytes.fromhex(arg).decode(),
+                bytes.fromhex(fp).decode(),
+                checksum,
+                None if db == "-" else bytes.fromhex(db).decode(),
+            )
+        )
     return rows
 
 
@@ -180,3 +189,6 @@ def test_matches_pt_query_digest_on_a_generated_corpus(
     assert mismatches == []
     # Statements we mask keep pt-query-digest's id (it is computed before masking).
     assert [o.fields["query_id"] for o in ours] == [t[2] for t in theirs]
+    # 70 % of the generated entries lack `use`: both carry the last one forward.
+    assert sum(o.fields.get("db") is None for o in ours) < 10
+    assert [o.fields.get("db") for o in ours] == [t[3] for t in theirs]
