@@ -1393,11 +1393,11 @@ static const char *__pyx_filename;
 
 static const char* const __pyx_f[] = {
   "processor/parsers/_slowlog.pyx",
-  ".venv/lib/python3.11/site-packages/Cython/Includes/cpython/datetime.pxd",
+  "cpython/datetime.pxd",
   "processor/parsers/_slowlog_fingerprint.pxi",
   "processor/parsers/_slowlog_md5.pxi",
   "processor/parsers/_slowlog_entries.pxi",
-  ".venv/lib/python3.11/site-packages/Cython/Includes/cpython/type.pxd",
+  "cpython/type.pxd",
 };
 /* #### Code section: utility_code_proto_before_types ### */
 /* Atomics.proto (used by UnpackUnboundCMethod) */

@@ -51,7 +51,7 @@ def test_ranges_tile_the_file_and_hold_exactly_the_one_shot_events(
 @pytest.mark.parametrize("log_type", LOG_TYPES)
 def test_a_range_state_resumes_a_new_parser_with_the_same_events(log_type: str) -> None:
     data = sample(log_type)
-    ranges = _cut(log_type, data, [311] * 40, 900)
+    ranges = _cut(log_type, data, [97] * 40, 150)
     assert len(ranges) > 2, "the sample is too short to cut"
     middle = ranges[len(ranges) // 2]
     resumed = RangeCutter(log_type, middle.end, middle.state, 10**9)
@@ -63,7 +63,7 @@ def test_a_range_state_resumes_a_new_parser_with_the_same_events(log_type: str) 
 @pytest.mark.parametrize("log_type", LOG_TYPES)
 def test_recovery_re_cuts_the_pending_range_exactly(log_type: str) -> None:
     data = sample(log_type)
-    ranges = _cut(log_type, data, [1024] * 40, 700)
+    ranges = _cut(log_type, data, [131] * 40, 150)
     pending = ranges[1]
     start = ranges[0]
     again = RangeCutter(
@@ -79,9 +79,14 @@ def test_recovery_re_cuts_the_pending_range_exactly(log_type: str) -> None:
     assert recut[1].start == pending.end
 
 
+def test_the_slow_log_database_travels_with_the_range() -> None:
+    ranges = _cut("slowquery", sample("slowquery"), [97] * 80, 150)
+    assert any(r.state.get("db") for r in ranges), [r.state for r in ranges]
+
+
 def test_bytes_that_do_not_match_the_intent_are_refused() -> None:
     data = sample("slowquery")
-    ranges = _cut("slowquery", data, [4096] * 20, 500)
+    ranges = _cut("slowquery", data, [4096] * 20, 150)
     inside = ranges[0].events[-1].start + 3  # not an entry boundary
     cutter = RangeCutter("slowquery", 0, {}, 10**9, first_end=inside, first_state={})
     with pytest.raises(ValueError, match="inside the entry"):
