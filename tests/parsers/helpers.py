@@ -47,7 +47,8 @@ def compiled_scanners() -> ModuleType:
 
 @contextmanager
 def implementation(name: str) -> Iterator[None]:
-    """Parsers created inside use the compiled scanners ("compiled") or none ("python")."""
+    """Parsers created inside use the compiled scanners ("compiled") or `_line` alone
+    ("python", what a process without the compiled module runs)."""
     saved = scanning.SCANNERS
     if name == "python":
         scanning.SCANNERS = None
