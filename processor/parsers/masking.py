@@ -64,7 +64,7 @@ _PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
         ("password", "="),
         re.compile(
             r"(\bpassword\s*=\s*)(''(?:[^']|'''')*?''|\\'(?:[^'\\]|\\.)*?\\'"
-            r"|[^\s'\"\\;,()]++(?!\())",
+            r"|[^\s'\\()]++(?!\())",
             _FLAGS,
         ),
     ),

@@ -17,6 +17,8 @@ from prometheus_client import REGISTRY
 
 from processor.parsers import Event, parser_for, scanning
 from processor.parsers.audit import AuditLogParser
+from processor.parsers.error import ErrorLogParser
+from processor.parsers.general import GeneralLogParser
 from processor.parsers.masking import mask_secrets
 from tests.parsers.generate import WRITERS
 from tests.parsers.helpers import (
@@ -136,3 +138,19 @@ def test_masking_happens_in_scanned_audit_records() -> None:
     (event,) = AuditLogParser().feed(raw)
     assert not gc.is_tracked(event)  # it came from the scanner
     assert event.fields["object"] == "ALTER USER x IDENTIFIED BY '***'"
+
+
+def test_two_implementations_only_and_the_scanner_loop_state_is_private() -> None:
+    for cls in (ErrorLogParser, GeneralLogParser, AuditLogParser):
+        assert issubclass(cls, scanning.ScannedParser)
+        assert "_lines" not in vars(cls), "the scanner loop is ScannedParser's"
+        assert not hasattr(cls, "_lines_python")
+    with implementation("python"):
+        pure = parser_for("general")
+    # Without the compiled module, `_lines` is the base class's: `_line` alone.
+    assert not pure.scanned  # type: ignore[attr-defined]
+    compiled_scanners()
+    parser = parser_for("general")
+    assert parser.scanned  # type: ignore[attr-defined]
+    state = [k for k in vars(parser) if "scan" in k.lower() or "entry_at" in k]
+    assert state and all(k.startswith("_ScannedParser__") for k in state), state
