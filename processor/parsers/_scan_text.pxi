@@ -26,14 +26,13 @@ cdef inline Py_ssize_t line_end(chars s, Py_ssize_t pos, Py_ssize_t n) noexcept:
 cdef uint64_t HIGH_BITS = 0x8080808080808080ULL
 cdef uint64_t ONES = 0x0101010101010101ULL
 cdef uint64_t CASE_BITS = 0x2020202020202020ULL
-# The anchor of each trigger word (masking.TRIGGER_WORDS): one of its rarer characters.
+# The anchor of each trigger word (masking.TRIGGER_WORDS): one of its characters that is rare in
+# log lines (not `:` or `y`, which every time and every `Query` has).
 cdef uint64_t ALL_W = 0x7777777777777777ULL  # passWord
 cdef uint64_t ALL_F = 0x6666666666666666ULL  # identiFied
-cdef uint64_t ALL_Y = 0x7979797979797979ULL  # crYpt
-cdef uint64_t ALL_C = 0x6363636363636363ULL  # enCode, deCode
-cdef uint64_t ALL_M = 0x6d6d6d6d6d6d6d6dULL  # hMac
+cdef uint64_t ALL_C = 0x6363636363636363ULL  # Crypt, enCode, deCode, hmaC
 cdef uint64_t ALL_X = 0x7878787878787878ULL  # rds_set_eXternal
-cdef uint64_t ALL_COLON = 0x3a3a3a3a3a3a3a3aULL  # ://
+cdef uint64_t ALL_SLASH = 0x2f2f2f2f2f2f2f2fULL  # :// (its first slash)
 
 
 cdef inline bint has_zero_byte(uint64_t x) noexcept:
@@ -46,11 +45,9 @@ cdef inline bint may_anchor(uint64_t w) noexcept:
     return (
         has_zero_byte(v ^ ALL_W)
         or has_zero_byte(v ^ ALL_F)
-        or has_zero_byte(v ^ ALL_Y)
         or has_zero_byte(v ^ ALL_C)
-        or has_zero_byte(v ^ ALL_M)
         or has_zero_byte(v ^ ALL_X)
-        or has_zero_byte(v ^ ALL_COLON)
+        or has_zero_byte(v ^ ALL_SLASH)
     )
 
 
@@ -89,16 +86,17 @@ cdef inline bint trigger_at(chars s, Py_ssize_t j, Py_ssize_t a, Py_ssize_t b) n
         return word_at(s, j - 4, a, b, b"password", 8)
     if c == 102:  # f
         return word_at(s, j - 6, a, b, b"identified", 10)
-    if c == 121:  # y
-        return word_at(s, j - 2, a, b, b"crypt", 5)
     if c == 99:  # c
-        return word_at(s, j - 2, a, b, b"encode", 6) or word_at(s, j - 2, a, b, b"decode", 6)
-    if c == 109:  # m
-        return word_at(s, j - 1, a, b, b"hmac", 4)
+        return (
+            word_at(s, j, a, b, b"crypt", 5)
+            or word_at(s, j - 2, a, b, b"encode", 6)
+            or word_at(s, j - 2, a, b, b"decode", 6)
+            or word_at(s, j - 3, a, b, b"hmac", 4)
+        )
     if c == 120:  # x
         return word_at(s, j - 9, a, b, b"rds_set_external", 16)
-    if s[j] == 58:  # :
-        return word_at(s, j, a, b, b"://", 3)
+    if s[j] == 47:  # /
+        return word_at(s, j - 1, a, b, b"://", 3)
     return False
 
 

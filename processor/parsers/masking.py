@@ -10,7 +10,9 @@ object, error message, raw text of a line it cannot parse) through `mask_secrets
   REPLICATION SOURCE TO … SOURCE_PASSWORD = '…'`, `START GROUP_REPLICATION … PASSWORD = '…'`,
   postgres_fdw's `CREATE|ALTER USER MAPPING … OPTIONS (password '…')`, application queries
   comparing a `password` column
-* `password=…` in a libpq connection string (dblink), bare or quoted inside the SQL literal
+* `password=…` in a libpq connection string (dblink): inside an SQL literal, the value bare or
+  quoted (a text holding no quote at all is taken for one without literals: only URLs are
+  masked in it)
 * the password of a URL, `scheme://user:…@host`
 * the password argument (the 4th) of the RDS procedures `mysql.rds_set_external_master`,
   `mysql.rds_set_external_source` and all their variants (`_with_auto_position`, `_with_delay`,
@@ -71,7 +73,9 @@ _PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     # An empty literal hides nothing (and may open a connection-string value masked above).
     (
         ("password",),
-        re.compile(r"(\b(?:[a-z0-9]+_)*password\b\s*=?\s*)(?!''(?!'))" + _Q, _FLAGS),
+        # `password` as a word or after `_` (`master_password`); the look-behind after the word,
+        # not before it, lets the regex engine look for the word first (three times faster).
+        re.compile(r"(password(?<![a-z0-9]password)\b\s*=?\s*)(?!''(?!'))" + _Q, _FLAGS),
     ),
     (("identified", "replace"), re.compile(r"(\bidentified\b.*?\breplace\s+)" + _Q, _FLAGS)),
 )
@@ -175,18 +179,12 @@ def _mask_call_arguments(text: str) -> str:
     return "".join(pieces)
 
 
-def has_secret_trigger(text: str) -> bool:
-    """Could the text hold a masked form at all? (False: `mask_secrets` returns it unchanged.)"""
-    low = text.lower()
-    return any(word in low for word in TRIGGER_WORDS)
-
-
 def mask_secrets(text: str) -> str:
     """The text with secrets replaced by `***` (the same object when there are none)."""
     if "://" in text:
         text = _URL_PASSWORD.sub(r"\1" + MASK, text)
-    # Every other masked form has a quoted literal or `password=`; most log text has neither.
-    if "'" not in text and '"' not in text and "=" not in text:
+    # Every other masked form has a quoted literal; most log text has none.
+    if "'" not in text and '"' not in text:
         return text
     low = text.lower()
     if "password" in low or "identified" in low:
@@ -199,12 +197,8 @@ def mask_secrets(text: str) -> str:
                     _replace_value if pattern.groups == 2 else _replace,
                     text,
                 )
-    if "(" in text and (
-        "crypt" in low
-        or "encode" in low
-        or "decode" in low
-        or "hmac" in low
-        or "rds_set_external" in low
-    ):
+    if (
+        "crypt" in low or "code" in low or "hmac" in low or "rds_set_external" in low
+    ) and "(" in text:
         text = _mask_call_arguments(text)
     return text

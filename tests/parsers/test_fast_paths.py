@@ -290,6 +290,8 @@ def _mask_every_pattern(text: str) -> str:
     from processor.parsers.masking import _URL_PASSWORD, MASK
 
     text = _URL_PASSWORD.sub(r"\1" + MASK, text)
+    if "'" not in text and '"' not in text:
+        return text  # by design: the other forms are masked in text holding a literal
     for _words, pattern in _PATTERNS:
         text = pattern.sub(_replace_value if pattern.groups == 2 else _replace, text)
     return _mask_call_arguments(text)
