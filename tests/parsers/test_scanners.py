@@ -19,7 +19,7 @@ from processor.parsers import Event, parser_for, scanning
 from processor.parsers.audit import AuditLogParser
 from processor.parsers.error import ErrorLogParser
 from processor.parsers.general import GeneralLogParser
-from processor.parsers.masking import mask_secrets
+from processor.parsers.masking import TRIGGER_WORDS, mask_secrets
 from tests.parsers.generate import WRITERS
 from tests.parsers.helpers import (
     as_records,
@@ -154,3 +154,28 @@ def test_two_implementations_only_and_the_scanner_loop_state_is_private() -> Non
     assert parser.scanned  # type: ignore[attr-defined]
     state = [k for k in vars(parser) if "scan" in k.lower() or "entry_at" in k]
     assert state and all(k.startswith("_ScannedParser__") for k in state), state
+
+
+@pytest.mark.parametrize("word", TRIGGER_WORDS)
+def test_every_trigger_word_sends_the_line_through_mask(word: str) -> None:
+    # The compiled check finds each word in any case, anywhere in its 8-byte words (the pads
+    # move it across the boundaries), and not a word missing a character.
+    compiled = compiled_scanners()
+    seen: list[str] = []
+
+    def spy(text: str) -> str:
+        seen.append(text)
+        return text
+
+    for pad in range(9):
+        for variant in (word, word.upper(), word.title()):
+            obj = f"{'x' * pad}{variant} y"
+            line = f"1703817810074458,h,u,h,1,2,QUERY,db,'{obj}',0\n"
+            seen.clear()
+            assert compiled.scan_audit(line, 0, 0, [], Event, spy) == len(line)
+            assert seen == [obj], (pad, variant)
+        for miss in (word[1:], word[:-1]):
+            line = f"1703817810074458,h,u,h,1,2,QUERY,db,'{'x' * pad}{miss}',0\n"
+            seen.clear()
+            compiled.scan_audit(line, 0, 0, [], Event, spy)
+            assert seen == [], (pad, miss)
