@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from processor.parsers.general import MULTILINE_COMMANDS
-from tests.parsers.helpers import implementation, parse_all, sample
+from tests.parsers.helpers import implementation, parse_all, pt_query_digest_filter, sample
 
 GENERAL: list[tuple[str, dict[str, object]]] = [
     ("2024-01-03T07:15:38.660108+00:00", {"command": "Connect", "user": "admin", "db": "mydb"}),
@@ -206,25 +204,16 @@ def test_no_line_vanishes_into_an_entry_it_cannot_belong_to(impl: str, lines: li
 
 
 def test_old_layout_events_are_pt_query_digests(tmp_path: Path) -> None:
-    tool = shutil.which("pt-query-digest")
-    if tool is None:
-        pytest.skip("pt-query-digest is not installed (`make tools`): comparison skipped")
     raw = OLD_LAYOUT + b"\t\t   42 Quit\n061226 15:42:38 11 Connect root@localhost on db\n"
     log = tmp_path / "general.log"
     log.write_bytes(raw)
     # Per event: thread, then the statement for a Query, or the command for the others.
-    code = (
+    perl = (
         'print(STDOUT join("\\t", $event->{Thread_id}, $event->{cmd},'
         ' unpack("H*", $event->{arg})) . "\\n")'
     )
-    res = subprocess.run(
-        [tool, "--type", "genlog", "--no-report", "--filter", code, str(log)],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )
     theirs = []
-    for line in res.stdout.decode().splitlines():
+    for line in pt_query_digest_filter(log, perl, "--type", "genlog"):
         thread, cmd, arg = line.split("\t")
         text = bytes.fromhex(arg).decode()
         theirs.append((int(thread), text if cmd == "Query" else text.split(": ")[1]))
