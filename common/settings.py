@@ -170,6 +170,30 @@ class OpenObserveSettings(BaseSettings):
             "(event_time keeps the real time); `s3_only` keeps them in the S3 archive only."
         ),
     )
+    openobserve_visibility_lag_sec: float = Field(
+        15.0,
+        ge=0,
+        description=(
+            "Records may stay invisible to search this long after a write: an event not found "
+            "sooner is unknown, not absent (it is asked again, never resent)."
+        ),
+    )
+    openobserve_reconcile_attempts: int = Field(
+        8,
+        ge=1,
+        description=(
+            "Searches for a batch's uncertain events (partial or young answers) before they "
+            "are reported unknown."
+        ),
+    )
+    openobserve_search_max_range_hours: float = Field(
+        24.0,
+        gt=0,
+        description=(
+            "Longest time range of one reconciliation search; longer ranges are split (the "
+            "server silently shortens a range past the stream's max query range)."
+        ),
+    )
 
     def streams(self) -> dict[str, str]:
         """Log type -> stream name."""

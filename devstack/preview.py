@@ -8,6 +8,7 @@ with no checkpoints: the services add the no-loss protocol on top of these same 
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -103,6 +104,9 @@ async def run_preview(settings: Settings, per_engine: int = 2) -> PreviewReport:
     report.instances_by_engine.update(i["Engine"] for i in instances)
     chosen = await _choose(clients, instances, per_engine)
     batch_id = uuid.uuid4().hex
+    # The count below searches the batch's own time range: its events' `_timestamp`s, and the
+    # ingest times the client gives events outside the server's window (all from now on).
+    low = high = time.time_ns() // 1_000
     streams = settings.openobserve.streams()
     compressor = zstandard.ZstdCompressor(level=3)
     async with (
@@ -142,6 +146,8 @@ async def run_preview(settings: Settings, per_engine: int = 2) -> PreviewReport:
                 )
                 report.s3_objects += 1
                 docs = [to_document(e, context, batch_id) for e in events]
+                for doc in docs:
+                    low, high = min(low, doc["_timestamp"]), max(high, doc["_timestamp"])
                 result = await o2.ship(streams[log_type], docs)
                 report.files[log_type] += 1
                 report.raw_bytes[log_type] += len(data)
@@ -150,5 +156,8 @@ async def run_preview(settings: Settings, per_engine: int = 2) -> PreviewReport:
                 report.delivered[log_type] += len(result.delivered)
                 report.failed[log_type] += len(result.failed)
         for shipped in report.files:
-            report.searched[shipped] = await o2.count_batch(streams[shipped], batch_id)
+            end = max(high, time.time_ns() // 1_000) + 1_000_001
+            report.searched[shipped] = await o2.count_batch(
+                streams[shipped], batch_id, low - 1_000_000, end
+            )
     return report

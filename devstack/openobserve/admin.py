@@ -3,6 +3,9 @@
 * `GET /_admin/stats`: requests, records, bytes and failures counted since start (or reset);
 * `POST /_admin/reset`: `{"data": true, "stats": true, "faults": true}` (each defaults to true);
 * `GET|POST|DELETE /_admin/faults`: read, partially update, or clear the faults (`faults.Faults`);
+* `GET /_admin/truth?org=default&stream=s[&event_ids=true]`: the ground truth of a stream, faults
+  aside: `acknowledged` (records answered `successful`), `stored` (records on disk) and, with
+  `event_ids`, each stored `event_id` with its number of copies;
 * `GET /_admin/healthz`.
 """
 
@@ -26,13 +29,17 @@ class Stats:
     records: Counter[str] = field(default_factory=Counter)
     bytes: Counter[str] = field(default_factory=Counter)
     failures: Counter[str] = field(default_factory=Counter)
+    # Records answered `successful`, per "org/stream": what the server acknowledged, to hold
+    # against what it stored (`/_admin/truth`).
+    acknowledged: Counter[str] = field(default_factory=Counter)
 
     def snapshot(self) -> dict[str, Any]:
         return {
             "requests": {"total": sum(self.requests.values()), **self.requests},
             "statuses": dict(self.statuses),
             "records": {
-                k: self.records.get(k, 0) for k in ("received", "successful", "failed", "lost")
+                k: self.records.get(k, 0)
+                for k in ("received", "successful", "failed", "lost", "lost_after_ack")
             },
             "bytes": {k: self.bytes.get(k, 0) for k in ("received", "decompressed")},
             "failures": dict(self.failures),
@@ -44,10 +51,22 @@ class Stats:
 
 
 StoreCall = Callable[[str], Awaitable[Any]]
+TruthCall = Callable[[str, str, bool], Awaitable[dict[str, Any]]]
 
 
-def routes(stats: Stats, faults: FaultState, store_call: StoreCall) -> list[web.RouteDef]:
-    """`store_call("total_records"|"reset")` runs that store method on the store's thread."""
+def routes(
+    stats: Stats, faults: FaultState, store_call: StoreCall, truth: TruthCall
+) -> list[web.RouteDef]:
+    """`store_call("total_records"|"reset")` runs that store method on the store's thread;
+    `truth(org, stream, event_ids)` reads what a stream holds, faults aside."""
+
+    async def get_truth(request: web.Request) -> web.Response:
+        stream = request.query.get("stream")
+        if not stream:
+            raise web.HTTPBadRequest(text="stream is required")
+        org = request.query.get("org", "default")
+        with_ids = request.query.get("event_ids", "false").lower() == "true"
+        return web.json_response(await truth(org, stream, with_ids))
 
     async def get_stats(_request: web.Request) -> web.Response:
         body = stats.snapshot()
@@ -58,6 +77,7 @@ def routes(stats: Stats, faults: FaultState, store_call: StoreCall) -> list[web.
         options = await _json_object(request)
         if options.get("data", True):
             await store_call("reset")
+            stats.acknowledged.clear()
         if options.get("stats", True):
             stats.clear()
         if options.get("faults", True):
@@ -89,6 +109,7 @@ def routes(stats: Stats, faults: FaultState, store_call: StoreCall) -> list[web.
         web.put("/_admin/faults", set_faults),
         web.delete("/_admin/faults", clear_faults),
         web.get("/_admin/healthz", healthz),
+        web.get("/_admin/truth", get_truth),
     ]
 
 

@@ -10,6 +10,7 @@ import asyncio
 import base64
 import binascii
 import functools
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,7 +21,6 @@ from aiohttp import web
 
 from devstack.openobserve import admin, auth, batch, bodies
 from devstack.openobserve.faults import FaultState
-from devstack.openobserve.ingest import now_micros
 from devstack.openobserve.sql import SqlError
 from devstack.openobserve.store import Store
 
@@ -31,6 +31,12 @@ T = TypeVar("T")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _TOO_LARGE = "Failed to buffer the request body: length limit exceeded"
+_DEFAULT_ORG = "default"  # exists from the start; any other org once something is ingested
+_PARTIAL_ERROR = "Partial data: a querier failed to answer (emulator fault injection)"
+_AFTER_WRITE_TEXT = {
+    "502": (502, "502 Bad Gateway (emulator fault injection: the records were stored)"),
+    "504": (504, "504 Gateway Time-out (emulator fault injection: the records were stored)"),
+}
 _STATUS_TEXT = {
     408: "Request timeout",
     429: "Too many requests: rate limit exceeded (emulator fault injection)",
@@ -67,6 +73,11 @@ class Emulator:
     async def _store_call(self, name: str) -> Any:
         return await self._on_store(getattr(self.store, name))
 
+    async def _truth(self, org: str, stream: str, event_ids: bool) -> dict[str, Any]:
+        truth = await self._on_store(self.store.truth, org, stream, event_ids)
+        acknowledged = self.stats.acknowledged[f"{org}/{stream}"]
+        return {"org": org, "stream": stream, "acknowledged": acknowledged, **truth}
+
     def close(self) -> None:
         self._executor.submit(self.store.close).result()
         self._executor.shutdown(wait=True)
@@ -84,7 +95,7 @@ class Emulator:
                 web.get("/api/{org}/streams", self.streams),
                 web.delete("/api/{org}/streams/{stream}", self.delete_stream),
                 web.get("/api/{org}/passcode", self.passcode),
-                *admin.routes(self.stats, self.faults, self._store_call),
+                *admin.routes(self.stats, self.faults, self._store_call, self._truth),
             ]
         )
         return app
@@ -155,7 +166,20 @@ class Emulator:
             log.exception("o2_ingest_failed", kind=kind, org=req.org, stream=stream)
             self.stats.failures["internal"] += 1
             return web.json_response({"code": 500, "message": str(exc)}, status=500)
-        return web.json_response(result)
+        return await self._answer_after_write(result)
+
+    async def _answer_after_write(self, result: dict[str, Any]) -> web.Response:
+        """The true answer, or (a fault) a gateway error or a stall past the client's timeout:
+        the records are stored either way."""
+        lie = self.faults.after_write()
+        if lie is None:
+            return web.json_response(result)
+        self.stats.failures[f"after_write_{lie}"] += 1
+        if lie == "timeout":
+            await asyncio.sleep(self.faults.current.after_write_stall_ms / 1000.0)
+            return web.json_response(result)
+        status, text = _AFTER_WRITE_TEXT[lie]
+        return web.Response(status=status, text=text)
 
     @staticmethod
     async def _read_body(request: web.Request, limit: int) -> tuple[bytes, bool]:
@@ -170,13 +194,37 @@ class Emulator:
 
     async def search(self, request: web.Request) -> web.Response:
         try:
-            body = bodies.loads(await request.read())
+            body = json.loads(await request.read())
+        except (ValueError, UnicodeDecodeError) as exc:
+            return web.Response(status=400, text=f"Failed to parse the request body as JSON: {exc}")
+        try:
             query, start, end, offset, size, track = self._search_params(body)
-        except (bodies.BadBody, ValueError, TypeError, KeyError) as exc:
-            return _search_error(400, SqlError(20001, "Invalid search request", str(exc)))
-        db = await self._on_store(self.store.org, request.match_info["org"], False)
+        except (ValueError, TypeError, KeyError) as exc:
+            # axum's `Json` extractor: a body of the wrong shape is 422, in plain text.
+            text = f"Failed to deserialize the JSON body into the target type: {exc}"
+            return web.Response(status=422, text=text)
+        org = request.match_info["org"]
+        db = await self._on_store(self.store.org, org, False)
         if db is None:
-            return _search_error(400, SqlError(20002, "Search stream not found", "no streams"))
+            if org != _DEFAULT_ORG:
+                return web.Response(status=404, text="Organization not found")
+            return _search_error(SqlError(20002, "Search stream not found", "no streams"))
+        faults = self.faults.current
+        notes: list[str] = []
+        extra: dict[str, Any] = {}
+        max_range = int(faults.max_query_range_hours * 3_600_000_000)
+        if max_range and end - start > max_range:
+            # The server moves the start later, says so, and marks the answer partial.
+            start = end - max_range
+            hours = f"{faults.max_query_range_hours:g}"
+            notes.append(
+                f"Query duration is modified due to query range restriction of {hours} hours"
+            )
+            extra = {"new_start_time": start, "new_end_time": end}
+        salt = self.faults.partial_search()
+        if salt is not None:
+            notes.append(_PARTIAL_ERROR)
+            self.stats.failures["search_partial"] += 1
         try:
             outcome = await self._on_store(
                 db.search,
@@ -188,44 +236,51 @@ class Emulator:
                 track,
                 self.options.fulltext_fields,
                 self.options.search_timeout_sec,
+                faults.visibility_lag_ms / 1000.0,
+                None if salt is None else (salt, faults.search_partial_share),
             )
         except SqlError as exc:
-            status = {20010: 408, 20008: 500}.get(exc.code, 400)
-            return _search_error(status, exc)
-        return web.json_response(
-            {
-                "took": outcome.took_ms,
-                "took_detail": {"total": outcome.took_ms, "wait_queue": 0},
-                "hits": outcome.hits,
-                "total": outcome.total,
-                "from": offset,
-                "size": size,
-                "cached_ratio": 0,
-                "scan_size": 0,
-                "idx_scan_size": 0,
-                "scan_records": len(outcome.hits),
-                "is_partial": False,
-                "result_cache_ratio": 0,
-            }
-        )
+            return _search_error(exc)
+        answer: dict[str, Any] = {
+            "took": outcome.took_ms,
+            "took_detail": {"total": outcome.took_ms, "wait_queue": 0},
+            "hits": outcome.hits,
+            "total": outcome.total,
+            "from": offset,
+            "size": size,
+            "cached_ratio": 0,
+            "scan_size": 0,
+            "idx_scan_size": 0,
+            "scan_records": len(outcome.hits),
+            "is_partial": bool(notes),
+            "result_cache_ratio": 0,
+            **extra,
+        }
+        if notes:
+            answer["function_error"] = notes
+        return web.json_response(answer)
 
     def _search_params(self, body: Any) -> tuple[str, int, int, int, int, bool]:
         if not isinstance(body, dict) or not isinstance(body.get("query"), dict):
-            raise ValueError('the body must be {"query": {"sql": ...}}')
+            raise ValueError("missing field `query`")
         query = body["query"]
         sql = query.get("sql")
         if not isinstance(sql, str):
-            raise ValueError("query.sql must be a string")
+            raise ValueError("query: missing field `sql`")
+        for required in ("start_time", "end_time"):
+            if not isinstance(query.get(required), int) or isinstance(query[required], bool):
+                raise ValueError(f"query: missing field `{required}`")
         if body.get("encoding") == "base64":
             try:
                 sql = base64.b64decode(sql).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError) as exc:
                 raise ValueError(f"query.sql is not base64: {exc}") from exc
-        start = int(query.get("start_time") or 0)
-        end = int(query.get("end_time") or 0) or now_micros()
         offset = int(query.get("from") or 0)
-        size = int(query.get("size") or 0) or self.options.query_default_limit
-        return sql, start, end, offset, size, bool(query.get("track_total_hits", False))
+        size = int(query.get("size") or 0)
+        if size <= 0:  # 0 and -1 both mean the default limit
+            size = self.options.query_default_limit
+        track = bool(query.get("track_total_hits", False))
+        return sql, int(query["start_time"]), int(query["end_time"]), offset, size, track
 
     async def streams(self, request: web.Request) -> web.Response:
         stream_type = request.query.get("type", "logs")
@@ -286,6 +341,11 @@ def _route_name(path: str) -> str:
     return last if last.startswith("_") else "streams" if "/streams" in path else last
 
 
-def _search_error(status: int, exc: SqlError) -> web.Response:
+# OpenObserve's `ErrorCodes::http_status`: every query error is 400 (20008, the execution
+# error, included), a timeout 408, a cancel or rate limit 429.
+_SEARCH_STATUS = {20009: 429, 20010: 408, 20012: 429}
+
+
+def _search_error(exc: SqlError) -> web.Response:
     body = {"code": exc.code, "message": exc.message, "error_detail": exc.detail}
-    return web.json_response(body, status=status)
+    return web.json_response(body, status=_SEARCH_STATUS.get(exc.code, 400))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -88,17 +89,34 @@ _KEY_CACHE_MAX = 100_000
 
 
 def format_key(key: str) -> str:
-    """ASCII lower-cased; every character outside `[a-z0-9_]` becomes `_` (no collapsing)."""
+    """`flatten.rs` `format_key`: ASCII is lower-cased and every ASCII character outside
+    `[a-z0-9_]` becomes `_` (no collapsing); a key with any non-ASCII character is mapped
+    character by character instead: lower-case letters and numerals are kept, upper-case
+    letters lower-cased (`Über` -> `über`), anything else becomes `_`."""
     cached = _KEY_CACHE.get(key)
     if cached is not None:
         return cached
-    out = "".join(
-        ch.lower() if (ch.isascii() and (ch.isalnum() or ch == "_")) else "_" for ch in key
-    )
+    if key.isascii():
+        out = "".join(ch.lower() if (ch.isalnum() or ch == "_") else "_" for ch in key)
+    else:
+        out = "".join(_unicode_key_char(ch) for ch in key)
     if len(_KEY_CACHE) >= _KEY_CACHE_MAX:
         _KEY_CACHE.clear()
     _KEY_CACHE[key] = out
     return out
+
+
+def _unicode_key_char(ch: str) -> str:
+    # Rust's char::is_lowercase / is_numeric / is_uppercase, then the first char of
+    # to_lowercase(). An ASCII `_` is none of these and maps to itself.
+    if ch.islower() or unicodedata.category(ch) in _NUMERIC:
+        return ch
+    if ch.isupper():
+        return ch.lower()[0]
+    return "_"
+
+
+_NUMERIC = frozenset({"Nd", "Nl", "No"})
 
 
 def format_stream_name(name: str) -> str:
@@ -114,7 +132,7 @@ def flatten(record: Any, max_level: int = 3) -> dict[str, Any]:
     """Flatten one record as `flatten.rs` does.
 
     Nested keys are joined with `_`; an object deeper than `max_level` (0 = unlimited) is kept as
-    a JSON string, arrays always become JSON strings, nulls and empty objects are dropped, and a
+    a JSON string, arrays become JSON strings, nulls, empty objects and empty arrays are dropped, and a
     later key that normalises to the same name overwrites the earlier one.
     """
     if not isinstance(record, dict):
@@ -149,7 +167,8 @@ def _flatten_into(
             else:
                 _flatten_into(out, value, key, depth + 1, max_level)
         elif kind is list:
-            out[key] = _to_json_text(value)
+            if value:  # an empty array is dropped, like an empty object
+                out[key] = _to_json_text(value)
         else:
             out[key] = value
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from devstack.openobserve import sql as o2sql
 from devstack.openobserve.ingest import TIMESTAMP_COL, Row, now_micros
+from devstack.openobserve.visibility import Visibility
 
 _TYPE_OF: dict[type, str] = {bool: "Boolean", int: "Int64", float: "Float64", str: "Utf8"}
 _RANK = {"Boolean": 0, "Int64": 1, "Float64": 2, "Utf8": 3}
@@ -91,6 +92,7 @@ class OrgDb:
         self.reader.execute("PRAGMA query_only=ON")
         o2sql.register_functions(self.reader)
         self.streams: dict[str, StreamMeta] = {}
+        self.visibility = Visibility()
         for name, tbl, created in self.conn.execute(
             "SELECT name, tbl, created_at FROM _o2_streams"
         ):
@@ -191,6 +193,7 @@ class OrgDb:
         try:
             meta = self._stream(stream)
             tbl = o2sql.quote_ident(meta.table)
+            first = int(conn.execute(f"SELECT coalesce(max(rowid), 0) FROM {tbl}").fetchone()[0])
             for keys, values in groups.items():
                 self._evolve(meta, dict(zip(keys, values[0], strict=True)))
                 cols = ", ".join(o2sql.quote_ident(k) for k in keys)
@@ -204,11 +207,13 @@ class OrgDb:
                 "storage_bytes = storage_bytes + ? WHERE name = ?",
                 (count, low, low, high, high, size_bytes, stream),
             )
+            last = int(conn.execute(f"SELECT max(rowid) FROM {tbl}").fetchone()[0])
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             self._reload_types(stream)
             raise
+        self.visibility.record(stream, first + 1, last)
 
     def _reload_types(self, stream: str) -> None:
         meta = self.streams.get(stream)
@@ -223,6 +228,7 @@ class OrgDb:
 
     def delete_stream(self, stream: str) -> bool:
         meta = self.streams.pop(stream, None)
+        self.visibility.forget(stream)
         if meta is None:
             return False
         self.conn.execute("BEGIN IMMEDIATE")
@@ -259,11 +265,16 @@ class OrgDb:
         track_total: bool,
         fulltext_fields: Sequence[str],
         timeout_sec: float,
+        lag_sec: float = 0.0,
+        partial: tuple[int, float] | None = None,
     ) -> SearchOutcome:
+        """Run `query`; rows written less than `lag_sec` ago are left out, and so is a share of
+        the rows when `partial` = (salt, share) (a querier that failed)."""
         started = time.monotonic()
         tables = {name: meta.table for name, meta in self.streams.items()}
         columns = {name: list(meta.types) for name, meta in self.streams.items()}
-        planned = o2sql.plan(query, tables, columns, start_us, end_us, fulltext_fields)
+        hidden = {name: self.visibility.hidden(name, lag_sec, partial) for name in tables}
+        planned = o2sql.plan(query, tables, columns, start_us, end_us, fulltext_fields, hidden)
         paged = f"SELECT * FROM ({planned.sql})"
         if size >= 0:
             paged += f" LIMIT {int(size)} OFFSET {max(int(offset), 0)}"
@@ -333,6 +344,26 @@ class Store:
         cols_limit: int = 0,
     ) -> None:
         self._open(self._file(org)).insert(stream, rows, size_bytes, cols_limit)
+
+    def truth(self, org: str, stream: str, event_ids: bool) -> dict[str, Any]:
+        """What is stored, faults aside: the stream's record count and (with `event_ids`) every
+        stored `event_id` with its number of copies."""
+        db = self.org(org, create=False)
+        meta = db.streams.get(stream) if db is not None else None
+        if db is None or meta is None:
+            return {"stored": 0, "event_ids": {}} if event_ids else {"stored": 0}
+        tbl = o2sql.quote_ident(meta.table)
+        stored = int(db.conn.execute(f"SELECT count(*) FROM {tbl}").fetchone()[0])
+        out: dict[str, Any] = {"stored": stored}
+        if event_ids:
+            copies: dict[str, int] = {}
+            if "event_id" in meta.types:
+                rows = db.conn.execute(
+                    f"SELECT event_id, count(*) FROM {tbl} GROUP BY event_id"
+                ).fetchall()
+                copies = {str(e): int(n) for e, n in rows if e is not None}
+            out["event_ids"] = copies
+        return out
 
     def total_records(self) -> int:
         total = 0

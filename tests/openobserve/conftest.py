@@ -3,6 +3,7 @@ its admin endpoints and to build clients with tiny backoffs (so retry tests run 
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 import uuid
@@ -44,6 +45,21 @@ class O2Server:
 
     def stats(self) -> dict[str, Any]:
         result: dict[str, Any] = self.admin("GET", "stats")
+        return result
+
+    def ingest(self, stream: str, records: list[dict[str, Any]]) -> None:
+        """Post records straight to `_json` (no client) and check they were all taken."""
+        resp = httpx.post(
+            f"{self.url}/api/default/{stream}/_json",
+            content=json.dumps(records),
+            auth=(USER, PASSWORD),
+        )
+        assert resp.json()["status"][0]["successful"] == len(records), resp.text
+
+    def truth(self, stream: str, event_ids: bool = False, org: str = "default") -> dict[str, Any]:
+        """What the stream holds, faults aside (lag, partial answers), and what was acked."""
+        query = f"truth?org={org}&stream={stream}&event_ids={str(event_ids).lower()}"
+        result: dict[str, Any] = self.admin("GET", query)
         return result
 
     def search(self, sql: str, **query: Any) -> httpx.Response:
@@ -101,9 +117,16 @@ def client_settings(url: str, **overrides: Any) -> OpenObserveSettings:
         "openobserve_backoff_max_sec": 0.005,
         "openobserve_max_retries": 8,
         "openobserve_timeout_sec": 10.0,
+        # The emulator shows a write at once unless its lag fault says otherwise; the tests
+        # that switch that fault on set this above it.
+        "openobserve_visibility_lag_sec": 0.2,
     }
     values.update(overrides)
     return OpenObserveSettings(**values)
+
+
+def now_us() -> int:
+    return time.time_ns() // 1_000
 
 
 def new_stream() -> str:
@@ -143,3 +166,9 @@ def make_events(
             }
         )
     return events
+
+
+def span(events: list[dict[str, Any]]) -> tuple[int, int]:
+    """The `[start, end)` search range of these events' `_timestamp`s (a second either side)."""
+    stamps = [int(e["_timestamp"]) for e in events]
+    return min(stamps) - 1_000_000, max(stamps) + 1_000_001

@@ -10,10 +10,9 @@ from typing import Any
 from prometheus_client import REGISTRY
 
 from devstack.procs import free_port
-from processor.sinks.openobserve import OpenObserveClient, ShipResult
-from processor.sinks.openobserve_buffer import OpenObserveBuffer
+from processor.sinks.openobserve import OpenObserveBuffer, OpenObserveClient, ShipResult
 from tests.helpers import wait_for
-from tests.openobserve.conftest import O2Server, client_settings, make_events, new_stream
+from tests.openobserve.conftest import O2Server, client_settings, make_events, new_stream, span
 
 HOUR_US = 3_600_000_000
 
@@ -229,8 +228,8 @@ async def test_search_helpers(o2: O2Server) -> None:
     events = make_events(25, batch_id="helper-batch") + make_events(5, batch_id="other-batch")
     async with OpenObserveClient(client_settings(o2.url)) as client:
         assert (await client.ship(stream, events)).ok
-        assert await client.count_batch(stream, "helper-batch") == 25
-        ids = await client.stored_event_ids(stream, ["helper-batch", "other-batch"])
+        assert await client.count_batch(stream, "helper-batch", *span(events)) == 25
+        ids = await client.stored_event_ids(stream, ["helper-batch", "other-batch"], *span(events))
         assert ids == {e["event_id"] for e in events}
         result = await client.search(
             f'SELECT batch_id, count(*) AS n FROM "{stream}" GROUP BY batch_id ORDER BY n DESC'

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from common.settings import OpenObserveSettings
-from processor.sinks import openobserve_batches as batches
-from processor.sinks.openobserve_retry import Backoff, is_retryable, parse_retry_after
-from processor.sinks.openobserve_window import HOUR_US, Window
+from processor.sinks.openobserve import InvalidEvent, batches
+from processor.sinks.openobserve.retry import Backoff, is_retryable, parse_retry_after
+from processor.sinks.openobserve.window import HOUR_US, Window
 
 
 def event(i: int, pad: int = 0) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def test_batches_stay_within_bytes_and_keep_every_event_in_order(
     ],
 )
 def test_invalid_events_are_refused_with_the_reason(bad: dict[str, Any], message: str) -> None:
-    with pytest.raises(batches.InvalidEvent, match=message):
+    with pytest.raises(InvalidEvent, match=message):
         batches.encode(bad)
 
 
@@ -91,3 +91,57 @@ def test_window_with_margin() -> None:
     assert window.suspect(now - HOUR_US, now, "Too old data, only last 1 hours ...")
     assert not window.suspect(now, now, "Too old data, only last 1 hours ...")
     assert not window.suspect(now - HOUR_US, now, "injected failure")
+
+
+def test_every_error_says_whether_it_is_retriable() -> None:
+    from processor.sinks.openobserve import errors
+
+    expected: dict[type[errors.OpenObserveError], bool] = {
+        errors.OpenObserveError: False,
+        errors.InvalidEvent: False,
+        errors.SearchError: False,
+        errors.QueryRefused: False,
+        errors.OrganizationNotFound: False,
+        errors.SearchUnavailable: True,
+        errors.PartialAnswer: True,
+        errors.BadAnswer: True,
+    }
+    for cls, retriable in expected.items():
+        assert "retriable" in vars(cls), cls  # declared on the class itself, not inherited
+        assert cls.retriable is retriable, cls
+    refused = errors.QueryRefused("x", 400, '{"code":20008,"message":"m"}')
+    assert (refused.code, refused.nothing_stored) == (20008, False)
+    assert errors.SearchError("x", 400, '{"code":20002}').nothing_stored
+    assert errors.OrganizationNotFound("x", 404, "Organization not found").code is None
+
+
+@given(
+    st.sets(st.sampled_from("abcdefgh")),
+    st.sets(st.sampled_from("abcdefghij")),
+    st.booleans(),
+)
+def test_a_stored_check_puts_each_asked_id_in_exactly_one_set(
+    asked: set[str], found: set[str], unsure: bool
+) -> None:
+    from processor.sinks.openobserve import Presence, StoredCheck
+
+    check = StoredCheck.build(sorted(asked), found, unsure, ["partial_answer: x"] if unsure else [])
+    for event_id in asked:
+        sets = [event_id in s for s in (check.stored, check.absent, check.unknown)]
+        assert sum(sets) == 1
+        assert (check.of(event_id) is Presence.STORED) == (event_id in found)
+    assert check.stored | check.absent | check.unknown == frozenset(asked)
+    assert not (unsure and check.absent)  # an unsure answer never proves absence
+
+
+@given(st.integers(0, 10**12), st.integers(0, 10**12), st.sampled_from([0.5, 1.0, 24.0]))
+def test_search_windows_cover_the_range_in_pieces_within_the_max(
+    start: int, length: int, hours: float
+) -> None:
+    from processor.sinks.openobserve.search import windows
+
+    pieces = windows(start, start + length, int(hours * HOUR_US))
+    assert (pieces[0][0] if pieces else start) == start
+    assert all(a < b <= a + int(hours * HOUR_US) for a, b in pieces)
+    assert all(pieces[i][1] == pieces[i + 1][0] for i in range(len(pieces) - 1))
+    assert (pieces[-1][1] if pieces else start) == start + length

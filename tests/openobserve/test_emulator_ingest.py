@@ -9,6 +9,7 @@ import time
 import zlib
 from typing import Any
 
+import brotli
 import httpx
 import zstandard
 
@@ -103,19 +104,20 @@ def test_stream_names_and_keys_are_normalised_and_flattened(o2: O2Server) -> Non
     assert isinstance(hit["_timestamp"], int)
 
 
-def test_gzip_zstd_and_deflate_bodies(o2: O2Server) -> None:
+def test_gzip_zstd_deflate_and_brotli_bodies(o2: O2Server) -> None:
     stream = new_stream()
     body = rows([{"codec": "any"}])
     encoded = {
         "gzip": gzip.compress(body),
         "zstd": zstandard.ZstdCompressor().compress(body),
         "deflate": zlib.compress(body),
+        "br": brotli.compress(body),
     }
     for encoding, data in encoded.items():
         resp = post(o2, f"/api/default/{stream}/_json", data, encoding=encoding)
         assert resp.status_code == 200, (encoding, resp.text)
         assert resp.json()["status"][0]["successful"] == 1
-    assert len(o2.hits(f'SELECT * FROM "{stream}"')) == 3
+    assert len(o2.hits(f'SELECT * FROM "{stream}"')) == 4
     unknown = post(o2, f"/api/default/{stream}/_json", body, encoding="compress")
     assert unknown.status_code == 415
     broken = post(o2, f"/api/default/{stream}/_json", b"not gzip", encoding="gzip")
@@ -265,3 +267,23 @@ def test_integers_beyond_i64_are_stored_as_floats_like_serde(o2: O2Server) -> No
     assert resp.json()["status"][0]["successful"] == 1
     (hit,) = o2.hits(f'SELECT big FROM "{stream}"')
     assert hit["big"] == float(2**70)
+
+
+def test_unicode_keys_are_kept_lower_cased_and_empty_arrays_dropped(o2: O2Server) -> None:
+    stream = new_stream()
+    record = {"café": 1, "Über": 2, "ÉTÉ.x": 3, "tags": [], "ids": [1], "n": 0}
+    resp = post(o2, f"/api/default/{stream}/_json", rows([record]))
+    assert resp.json()["status"][0]["successful"] == 1
+    (hit,) = o2.hits(f'SELECT * FROM "{stream}"')
+    del hit["_timestamp"]
+    assert hit == {"café": 1, "über": 2, "été_x": 3, "ids": "[1]", "n": 0}
+
+
+def test_a_scalar_json_body_is_200_with_one_failed_record(o2: O2Server) -> None:
+    stream = new_stream()
+    for body in (b"42", b'"text"', b"true"):
+        resp = post(o2, f"/api/default/{stream}/_json", body)
+        assert resp.status_code == 200, resp.text
+        (status,) = resp.json()["status"]
+        assert (status["successful"], status["failed"]) == (0, 1)
+        assert status["error"] == "flatten value must be an object"

@@ -17,6 +17,7 @@ from tests.openobserve.conftest import (
     client_settings,
     make_events,
     new_stream,
+    span,
 )
 
 
@@ -58,12 +59,12 @@ async def test_recovery_by_batch_count_then_missing_event_ids(o2: O2Server) -> N
     assert resp.status_code == 200
     assert status["successful"] + status["failed"] < len(events)
     async with OpenObserveClient(client_settings(o2.url, openobserve_max_retries=20)) as client:
-        count = await client.count_batch(stream, "recover-me")
+        count = await client.count_batch(stream, "recover-me", *span(events))
         assert count == status["successful"] < len(events)  # detected
-        present = await client.stored_event_ids(stream, "recover-me")
+        present = await client.stored_event_ids(stream, "recover-me", *span(events))
         missing = [e for e in events if e["event_id"] not in present]
         assert len(missing) == len(events) - count
         result = await client.ship(stream, missing)  # the loss is still switched on
         assert result.ok
-        assert await client.count_batch(stream, "recover-me") == len(events)
+        assert await client.count_batch(stream, "recover-me", *span(events)) == len(events)
     assert stored(o2, stream) == Counter(e["event_id"] for e in events)

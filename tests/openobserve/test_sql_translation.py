@@ -27,7 +27,7 @@ def plan(query: str) -> str:
         (
             "SELECT level FROM logs LIMIT 5",
             'WITH "logs" AS (SELECT * FROM "t_logs" WHERE _timestamp >= 10 AND _timestamp < 20) '
-            "SELECT level FROM logs ORDER BY _timestamp DESC LIMIT 5",
+            "SELECT _timestamp, level FROM logs ORDER BY _timestamp DESC LIMIT 5",
         ),
         (
             "SELECT count(*) FROM logs;",
@@ -52,9 +52,9 @@ def test_match_all_searches_the_streams_full_text_fields() -> None:
     assert "WHERE 0" in plan("SELECT * FROM other WHERE match_all('x')")
 
 
-def test_ilike_becomes_like_and_literals_do_not_disable_default_order() -> None:
+def test_ilike_becomes_regexp_and_literals_do_not_disable_default_order() -> None:
     out = plan("SELECT * FROM logs WHERE message ILIKE '%count(%' AND level = 'group by'")
-    assert "LIKE '%count(%'" in out
+    assert "REGEXP '%count(%'" in out
     assert out.endswith("ORDER BY _timestamp DESC")
 
 
@@ -103,3 +103,54 @@ def test_sqlite_errors_become_openobserve_codes(query: str, code: int) -> None:
     with pytest.raises(sqlite3.Error) as info:
         conn.execute(query)
     assert o2sql.classify(info.value).code == code
+
+
+@pytest.mark.parametrize(
+    ("query", "added"),
+    [
+        ("SELECT level FROM logs", True),
+        ("SELECT level, message AS m FROM logs WHERE level = 'x'", True),
+        ("SELECT * FROM logs", False),
+        ("SELECT level AS selected FROM logs WHERE message = 'select'", True),
+        ("SELECT _timestamp AS ts, level FROM logs", False),
+        ("SELECT DISTINCT level FROM logs", False),
+        ("SELECT level, count(*) FROM logs GROUP BY level", False),
+        ("SELECT level FROM logs WHERE level IN (SELECT level FROM other)", False),
+        ("SELECT level FROM logs UNION SELECT x FROM other", False),
+    ],
+)
+def test_simple_selects_get_timestamp_first(query: str, added: bool) -> None:
+    assert ("SELECT _timestamp, " in plan(query)) is added
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value", "like", "ilike"),
+    [
+        ("Disk%", "Disk full", 1, 1),
+        ("disk%", "Disk full", 0, 1),  # LIKE is case-sensitive, as DataFusion's
+        ("D_SK FULL", "Disk full", 0, 1),
+        ("%.%", "a.b", 1, 1),
+        ("a.b", "axb", 0, 0),  # regex characters are literal
+    ],
+)
+def test_like_is_case_sensitive_ilike_is_not(
+    pattern: str, value: str, like: int, ilike: int
+) -> None:
+    assert (o2sql.like(pattern, value), o2sql.ilike(pattern, value)) == (like, ilike)
+    assert o2sql.like("100!%", "100%", "!") == 1
+    assert o2sql.like("100!%", "1000", "!") == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ('SELECT "Level" FROM logs', 20004),
+        ('SELECT level FROM "LOGS"', 20002),
+    ],
+)
+def test_quoted_names_are_exact(query: str, code: int) -> None:
+    with pytest.raises(o2sql.SqlError) as info:
+        plan(query)
+    assert info.value.code == code
+    assert plan('SELECT "level" AS "Level" FROM "logs" ORDER BY "Level"')  # aliases are exact
+    assert plan("SELECT LEVEL FROM LOGS")  # unquoted names are folded to lower case

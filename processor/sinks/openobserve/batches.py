@@ -1,5 +1,8 @@
 """Events as the OpenObserve client carries them: validated, JSON-encoded once, and cut into
 batches bounded by uncompressed bytes (the body is a JSON array, as `_json` expects).
+
+`Accumulator` is the one place that decides where a batch ends; `ship`, `ship_encoded` and the
+time-bounded buffer all cut through it.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import json.encoder
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
+
+from processor.sinks.openobserve.errors import InvalidEvent
 
 _STREAM_BAD_RUN = re.compile(r"[^a-zA-Z0-9_:]+")
 # Built once: `json.dumps` with options makes a new encoder per call, which doubles the cost.
@@ -40,10 +45,6 @@ def _c_encoder() -> Callable[[Any], str]:
 
 
 _encode = _c_encoder()
-
-
-class InvalidEvent(ValueError):
-    """An event the client cannot send; it is returned to the caller, never dropped."""
 
 
 class Encoded(NamedTuple):
@@ -88,20 +89,44 @@ def with_timestamp(item: Encoded, timestamp_us: int) -> Encoded:
     return encode(event)
 
 
+class Accumulator:
+    """Events waiting to be sent, and where the current batch must end: `add` returns the
+    batch that `item` would have pushed over `max_bytes` (to be sent), else None. A lone big
+    event still makes a batch of its own: the server decides with a 413."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.items: list[Encoded] = []
+        self.size = 2  # the brackets
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def add(self, item: Encoded) -> list[Encoded] | None:
+        full = None
+        extra = len(item.body) + (1 if self.items else 0)
+        if self.items and self.size + extra > self.max_bytes:
+            full = self.take()
+            extra = len(item.body)
+        self.items.append(item)
+        self.size += extra
+        return full
+
+    def take(self) -> list[Encoded]:
+        """The batch so far (possibly empty); the accumulator starts a new one."""
+        items, self.items, self.size = self.items, [], 2
+        return items
+
+
 def cut(items: Iterable[Encoded], max_bytes: int) -> Iterator[list[Encoded]]:
-    """Consecutive batches whose JSON array stays within `max_bytes` (a lone big event still
-    makes a batch of its own: the server decides with a 413)."""
-    batch: list[Encoded] = []
-    size = 2  # the brackets
+    """Consecutive batches whose JSON array stays within `max_bytes`."""
+    accumulator = Accumulator(max_bytes)
     for item in items:
-        extra = len(item.body) + (1 if batch else 0)
-        if batch and size + extra > max_bytes:
-            yield batch
-            batch, size, extra = [], 2, len(item.body)
-        batch.append(item)
-        size += extra
-    if batch:
-        yield batch
+        full = accumulator.add(item)
+        if full:
+            yield full
+    if accumulator:
+        yield accumulator.take()
 
 
 def payload(items: Sequence[Encoded]) -> bytes:

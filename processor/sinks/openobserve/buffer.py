@@ -14,10 +14,9 @@ from typing import Any
 
 import structlog
 
-from processor.sinks import openobserve_batches as batches
-from processor.sinks.openobserve import OpenObserveClient, PermanentFailure, ShipResult
-from processor.sinks.openobserve_batches import Encoded, InvalidEvent
-from processor.sinks.openobserve_metrics import FAILURES
+from processor.sinks.openobserve.batches import Accumulator, Encoded
+from processor.sinks.openobserve.client import OpenObserveClient
+from processor.sinks.openobserve.outcomes import ShipResult
 
 log = structlog.get_logger(__name__)
 
@@ -29,10 +28,8 @@ class OpenObserveBuffer:
         self._client = client
         self._stream = stream
         self._on_result = on_result
-        self._max_bytes = client.settings.openobserve_batch_bytes
+        self._accumulator = Accumulator(client.settings.openobserve_batch_bytes)
         self._interval = client.settings.openobserve_batch_interval_sec
-        self._items: list[Encoded] = []
-        self._size = 2
         self._lock = asyncio.Lock()
         self._timer: asyncio.TimerHandle | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -51,39 +48,34 @@ class OpenObserveBuffer:
 
     @property
     def buffered(self) -> int:
-        return len(self._items)
+        return len(self._accumulator)
 
     async def add(self, events: Iterable[Mapping[str, Any]]) -> None:
         """Buffer events; ships (and waits for) every batch that reaches the byte bound."""
         self._raise_background_error()
         invalid = ShipResult(self._stream)
-        for event in events:
-            try:
-                item = batches.encode(event)
-            except InvalidEvent as exc:
-                event_id = str(event.get("event_id") or "") if isinstance(event, Mapping) else ""
-                invalid.failed.append(PermanentFailure(event_id, "invalid_event", None, str(exc)))
-                FAILURES.labels(self._stream, "invalid_event").inc()
-                continue
-            if self._items and self._size + len(item.body) + 1 > self._max_bytes:
-                await self.flush()
-            if not self._items:
+        for item in self._client.admit(events, invalid):
+            full = self._accumulator.add(item)
+            if full:
+                self._disarm()  # the new batch's clock starts with its first event
                 self._arm()
-            self._items.append(item)
-            self._size += len(item.body) + (1 if len(self._items) > 1 else 0)
+                await self._ship(full)
+            elif len(self._accumulator) == 1:
+                self._arm()
         if invalid.failed:
             await self._on_result(invalid)
 
     async def flush(self) -> None:
         """Ship what is buffered now."""
         self._raise_background_error()
+        self._disarm()
+        items = self._accumulator.take()
+        if items:
+            await self._ship(items)
+
+    async def _ship(self, items: list[Encoded]) -> None:
         async with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-            items, self._items, self._size = self._items, [], 2
-            if items:
-                await self._on_result(await self._client.ship_encoded(self._stream, items))
+            await self._on_result(await self._client.ship_encoded(self._stream, items))
 
     async def aclose(self) -> None:
         if self._background:
@@ -94,6 +86,11 @@ class OpenObserveBuffer:
         if self._timer is None:
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(self._interval, self._on_timer)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _on_timer(self) -> None:
         self._timer = None
