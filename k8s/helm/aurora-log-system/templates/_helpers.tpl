@@ -175,13 +175,3 @@ readinessProbe:
   timeoutSeconds: 5
   failureThreshold: 3
 {{- end -}}
-
-{{/* restricted security for the POC's third-party containers, run as the image's own user */}}
-{{- define "aurora.pocPodSecurityContext" -}}
-runAsNonRoot: true
-runAsUser: {{ . }}
-runAsGroup: {{ . }}
-fsGroup: {{ . }}
-seccompProfile:
-  type: RuntimeDefault
-{{- end -}}
