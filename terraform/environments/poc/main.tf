@@ -10,9 +10,6 @@ provider "aws" {
   }
 }
 
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-
 locals {
   tables = {
     instance = "${var.name}-instance-metadata"
@@ -21,32 +18,10 @@ locals {
   }
 }
 
-data "aws_iam_policy_document" "kms" {
-  statement {
-    sid       = "AccountAdministers"
-    actions   = ["kms:*"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-  statement {
-    sid       = "CloudWatchLogsEncrypt"
-    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
-    resources = ["*"]
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${var.region}.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_kms_key" "this" {
-  description             = "${var.name}: archive, tables, secrets, logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = 7
-  policy                  = data.aws_iam_policy_document.kms.json
+module "kms" {
+  source               = "../../modules/kms"
+  name                 = var.name
+  deletion_window_days = 7
 }
 
 module "vpc" {
@@ -54,7 +29,7 @@ module "vpc" {
   name           = var.name
   azs            = var.azs
   rds_api_egress = "internet_gateway"
-  kms_key_arn    = aws_kms_key.this.arn
+  kms_key_arn    = module.kms.key_arn
 }
 
 module "eks" {
@@ -64,7 +39,7 @@ module "eks" {
   subnet_ids            = module.vpc.workload_subnet_ids
   nodes_public_ip       = module.vpc.nodes_need_public_ip
   public_endpoint_cidrs = var.public_endpoint_cidrs
-  kms_key_arn           = aws_kms_key.this.arn
+  kms_key_arn           = module.kms.key_arn
   system_nodes          = { instance_types = ["t4g.large"], min = 1, max = 3, desired = 2 }
   processor_spot_nodes  = { instance_types = ["c7g.large", "c6g.large", "m7g.large"], min = 0, max = 3, desired = 1 }
   log_retention_days    = 365
@@ -72,21 +47,21 @@ module "eks" {
 
 module "ecr" {
   source      = "../../modules/ecr"
-  kms_key_arn = aws_kms_key.this.arn
+  kms_key_arn = module.kms.key_arn
   keep_images = 10
 }
 
 module "dynamodb" {
   source              = "../../modules/dynamodb"
   tables              = local.tables
-  kms_key_arn         = aws_kms_key.this.arn
+  kms_key_arn         = module.kms.key_arn
   deletion_protection = false
 }
 
 module "s3" {
   source            = "../../modules/s3"
   bucket            = var.archive_bucket
-  kms_key_arn       = aws_kms_key.this.arn
+  kms_key_arn       = module.kms.key_arn
   access_log_bucket = var.access_log_bucket
   expiration_days   = 90
   transition_days   = { standard_ia = 30, glacier_ir = 60, deep_archive = 80 }
@@ -103,7 +78,7 @@ module "iam" {
   oidc_issuer       = module.eks.oidc_issuer
   tables            = local.tables
   bucket            = var.archive_bucket
-  kms_key_arn       = aws_kms_key.this.arn
+  kms_key_arn       = module.kms.key_arn
 }
 
 module "rds" {
@@ -117,5 +92,5 @@ module "rds" {
   subnet_ids                = module.vpc.private_subnet_ids
   client_security_group_ids = [module.eks.node_security_group_id]
   general_log               = true
-  kms_key_arn               = aws_kms_key.this.arn
+  kms_key_arn               = module.kms.key_arn
 }

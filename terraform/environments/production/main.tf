@@ -8,9 +8,6 @@ provider "aws" {
   }
 }
 
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-
 locals {
   tables = {
     instance = "${var.name}-instance-metadata"
@@ -19,37 +16,9 @@ locals {
   }
 }
 
-data "aws_iam_policy_document" "kms" {
-  statement {
-    sid       = "AccountAdministers"
-    actions   = ["kms:*"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-  statement {
-    sid       = "CloudWatchLogsEncrypt"
-    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
-    resources = ["*"]
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${var.region}.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_kms_key" "this" {
-  description             = "${var.name}: archive, tables, cache, Kafka, secrets, logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.kms.json
-}
-
-resource "aws_kms_alias" "this" {
-  name          = "alias/${var.name}"
-  target_key_id = aws_kms_key.this.key_id
+module "kms" {
+  source = "../../modules/kms"
+  name   = var.name
 }
 
 module "vpc" {
@@ -58,7 +27,7 @@ module "vpc" {
   cidr_block     = var.vpc_cidr
   azs            = var.azs
   rds_api_egress = var.rds_api_egress
-  kms_key_arn    = aws_kms_key.this.arn
+  kms_key_arn    = module.kms.key_arn
 }
 
 module "eks" {
@@ -68,26 +37,26 @@ module "eks" {
   subnet_ids            = module.vpc.workload_subnet_ids
   nodes_public_ip       = module.vpc.nodes_need_public_ip
   public_endpoint_cidrs = var.public_endpoint_cidrs
-  kms_key_arn           = aws_kms_key.this.arn
+  kms_key_arn           = module.kms.key_arn
   system_nodes          = { instance_types = ["m7g.large"], min = 3, max = 6, desired = 3 }
   processor_spot_nodes  = { instance_types = ["c7g.xlarge", "c6g.xlarge", "m7g.xlarge", "m6g.xlarge"], min = 2, max = 24, desired = 4 }
 }
 
 module "ecr" {
   source      = "../../modules/ecr"
-  kms_key_arn = aws_kms_key.this.arn
+  kms_key_arn = module.kms.key_arn
 }
 
 module "dynamodb" {
   source      = "../../modules/dynamodb"
   tables      = local.tables
-  kms_key_arn = aws_kms_key.this.arn
+  kms_key_arn = module.kms.key_arn
 }
 
 module "s3" {
   source            = "../../modules/s3"
   bucket            = var.archive_bucket
-  kms_key_arn       = aws_kms_key.this.arn
+  kms_key_arn       = module.kms.key_arn
   access_log_bucket = var.access_log_bucket
   replication       = var.replication
 }
@@ -99,7 +68,7 @@ module "elasticache" {
   subnet_ids                = module.vpc.private_subnet_ids
   client_security_group_ids = [module.eks.node_security_group_id]
   replicas                  = 2
-  kms_key_arn               = aws_kms_key.this.arn
+  kms_key_arn               = module.kms.key_arn
 }
 
 module "msk" {
@@ -110,7 +79,7 @@ module "msk" {
   subnet_ids                = module.vpc.private_subnet_ids
   client_security_group_ids = [module.eks.node_security_group_id]
   brokers                   = 3
-  kms_key_arn               = aws_kms_key.this.arn
+  kms_key_arn               = module.kms.key_arn
 }
 
 module "iam" {
@@ -121,7 +90,7 @@ module "iam" {
   pod_identity            = true
   tables                  = local.tables
   bucket                  = var.archive_bucket
-  kms_key_arn             = aws_kms_key.this.arn
+  kms_key_arn             = module.kms.key_arn
   msk_cluster_name        = module.msk.cluster_name
   cross_account_role_arns = var.cross_account_role_arns
 }

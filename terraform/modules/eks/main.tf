@@ -4,19 +4,29 @@
 
 data "aws_partition" "current" {}
 
-data "aws_iam_policy_document" "cluster_assume" {
+# Who may assume each of the cluster's own roles.
+locals {
+  role_services = {
+    cluster = "eks.amazonaws.com"
+    node    = "ec2.amazonaws.com"
+    fargate = "eks-fargate-pods.amazonaws.com"
+  }
+}
+
+data "aws_iam_policy_document" "assume" {
+  for_each = local.role_services
   statement {
-    actions = ["sts:AssumeRole", "sts:TagSession"]
+    actions = each.key == "cluster" ? ["sts:AssumeRole", "sts:TagSession"] : ["sts:AssumeRole"]
     principals {
       type        = "Service"
-      identifiers = ["eks.amazonaws.com"]
+      identifiers = [each.value]
     }
   }
 }
 
 resource "aws_iam_role" "cluster" {
   name               = "${var.name}-cluster"
-  assume_role_policy = data.aws_iam_policy_document.cluster_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["cluster"].json
   tags               = var.tags
 }
 
@@ -74,19 +84,9 @@ resource "aws_iam_openid_connect_provider" "this" {
   tags           = var.tags
 }
 
-data "aws_iam_policy_document" "node_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
-    }
-  }
-}
-
 resource "aws_iam_role" "node" {
   name               = "${var.name}-node"
-  assume_role_policy = data.aws_iam_policy_document.node_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["node"].json
   tags               = var.tags
 }
 
@@ -185,20 +185,10 @@ resource "aws_eks_node_group" "this" {
   }
 }
 
-data "aws_iam_policy_document" "fargate_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["eks-fargate-pods.amazonaws.com"]
-    }
-  }
-}
-
 resource "aws_iam_role" "fargate" {
   count              = length(var.fargate_namespaces) > 0 ? 1 : 0
   name               = "${var.name}-fargate"
-  assume_role_policy = data.aws_iam_policy_document.fargate_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["fargate"].json
   tags               = var.tags
 }
 

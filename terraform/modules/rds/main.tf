@@ -87,6 +87,32 @@ resource "aws_rds_cluster" "this" {
   tags                                = var.tags
 }
 
+data "aws_partition" "current" {}
+
+data "aws_iam_policy_document" "monitoring_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["monitoring.rds.amazonaws.com"]
+    }
+  }
+}
+
+# Enhanced monitoring: OS metrics of the instances (the load that makes the logs).
+resource "aws_iam_role" "monitoring" {
+  count              = var.enabled ? 1 : 0
+  name               = "${var.name}-rds-monitoring"
+  assume_role_policy = data.aws_iam_policy_document.monitoring_assume.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "monitoring" {
+  count      = var.enabled ? 1 : 0
+  role       = aws_iam_role.monitoring[0].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+}
+
 resource "aws_rds_cluster_instance" "this" {
   count                                 = var.enabled ? var.instances : 0
   identifier                            = "${var.name}-${count.index}"
@@ -100,6 +126,7 @@ resource "aws_rds_cluster_instance" "this" {
   performance_insights_enabled          = true
   performance_insights_kms_key_id       = var.kms_key_arn
   performance_insights_retention_period = 7
-  monitoring_interval                   = 0
+  monitoring_interval                   = 60
+  monitoring_role_arn                   = aws_iam_role.monitoring[0].arn
   tags                                  = var.tags
 }
