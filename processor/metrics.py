@@ -62,7 +62,8 @@ PENDING_RECOVERED = Counter(
 )
 CONSUMER_LAG = Gauge(
     "aurora_processor_consumer_lag",
-    "Messages between the group's committed offset and the end of the topic.",
+    "Messages between the committed offset and the end of the partitions assigned to this "
+    "processor (summed over processors: the group's lag per topic).",
     ["topic"],
 )
 BYTES_BEHIND = Gauge(

@@ -9,6 +9,7 @@ import helm_python
 import kubernetes_validate
 import pytest
 import yaml
+from helm_python import Chart
 
 from common.settings import GROUPS, _env_name
 from tests.deploy.conftest import CHART, KUBE_VERSION, by_kind, one
@@ -198,9 +199,7 @@ def test_processors_autoscale_and_pdbs_protect_both_services(
     assert "replicas" not in deployment["spec"]  # the autoscaler owns the count
 
 
-def test_default_values_give_a_cpu_hpa(rendered: dict[str, dict[str, str]]) -> None:
-    from helm_python import Chart
-
+def test_default_values_give_a_cpu_hpa() -> None:
     chart = Chart.load(str(CHART))
     try:
         out = chart.render({}, name="aurora-log-system", namespace="aurora")

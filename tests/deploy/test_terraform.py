@@ -21,7 +21,18 @@ from tests.deploy.conftest import TERRAFORM
 
 MODULES = sorted(p for p in (TERRAFORM / "modules").iterdir() if p.is_dir())
 ENVIRONMENTS = sorted(p for p in (TERRAFORM / "environments").iterdir() if p.is_dir())
-EXPECTED_MODULES = {"vpc", "iam", "dynamodb", "s3", "elasticache", "eks", "ecr", "msk", "rds", "kms"}
+EXPECTED_MODULES = {
+    "vpc",
+    "iam",
+    "dynamodb",
+    "s3",
+    "elasticache",
+    "eks",
+    "ecr",
+    "msk",
+    "rds",
+    "kms",
+}
 
 
 def _unquote(value: Any) -> Any:
