@@ -11,7 +11,7 @@ import pytest
 import yaml
 from helm_python import Chart
 
-from common.settings import GROUPS, _env_name
+from common.settings import GROUPS, KafkaSettings, _env_name
 from tests.deploy.conftest import CHART, KUBE_VERSION, by_kind, one
 
 VALUES_FILES = ["values.yaml", "values-poc.yaml", "values-production.yaml"]
@@ -183,9 +183,8 @@ def test_processors_autoscale_and_pdbs_protect_both_services(
     scaled = one(docs, "ScaledObject", "-processor")["spec"]
     triggers = scaled["triggers"]
     kafka = [t for t in triggers if t["type"] == "kafka"]
-    assert {t["metadata"]["topic"] for t in kafka} == {
-        f"aurora-logs-{t}" for t in ("error", "slowquery", "general", "audit", "postgresql")
-    }
+    # One trigger per log type (common/log_types.py), on the services' own topic names.
+    assert {t["metadata"]["topic"] for t in kafka} == set(KafkaSettings().topics().values())
     assert {t["metadata"]["consumerGroup"] for t in kafka} == {"aurora-processor-group"}
     assert any(t["type"] == "cpu" for t in triggers)  # CPU stays a signal under KEDA
     cron = [t for t in triggers if t["type"] == "cron"]
@@ -211,6 +210,23 @@ def test_default_values_give_a_cpu_hpa() -> None:
     assert hpa["kind"] == "HorizontalPodAutoscaler"
     metric = hpa["spec"]["metrics"][0]["resource"]
     assert metric["name"] == "cpu" and metric["target"]["averageUtilization"] == 70
+
+
+def test_lag_triggers_follow_renamed_topics() -> None:
+    chart = Chart.load(str(CHART))
+    try:
+        out = chart.render(
+            {"processor": {"keda": {"enabled": True}}, "config": {"KAFKA_TOPIC_AUDIT": "x-audit"}},
+            name="aurora-log-system",
+            namespace="aurora",
+        )
+    finally:
+        chart.close()
+    (scaled,) = [
+        d for d in yaml.safe_load_all(out["aurora-log-system/templates/autoscaling.yaml"]) if d
+    ]
+    topics = {t["metadata"]["topic"] for t in scaled["spec"]["triggers"] if t["type"] == "kafka"}
+    assert "x-audit" in topics and "aurora-logs-audit" not in topics
 
 
 def test_kafka_topics_job_uses_the_environments_replication(
