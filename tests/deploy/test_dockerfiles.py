@@ -139,7 +139,7 @@ def test_the_built_venv_has_the_compiled_scanners(image_venv: Path) -> None:
         [
             str(image_venv / "bin" / "python"),
             "-c",
-            "import processor.parsers.scanning as sc; m = sc.load_scanners(); "
+            "import processor.parsers.scanning as sc; m = sc.SCANNERS; "
             "print(m.__file__ if m else None); print(sc.COMPILED._value.get())",
         ],
         cwd=image_venv,

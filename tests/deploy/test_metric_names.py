@@ -26,7 +26,7 @@ DISCOVERY_METRICS_MODULES: tuple[str, ...] = ()
 CODE_METRICS_MODULES = (
     "common.health",
     "processor.metrics",
-    "processor.sinks.openobserve_metrics",
+    "processor.sinks.openobserve.metrics",
     "processor.parsers.stats",
     "processor.parsers.scanning",
 )
