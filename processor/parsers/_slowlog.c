@@ -16796,7 +16796,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
  *                 b += 1
  *             if b == p + 4 or b + 1 != eol or s[b] != b";":             # <<<<<<<<<<<<<<
  *                 break
- *             fields["db"] = PyUnicode_Substring(text, p + 4, b)
+ *             if "db" not in fields:  # setdefault, as `_line`
 */
       __pyx_t_4 = (__pyx_v_b == (__pyx_v_p + 4));
       if (!__pyx_t_4) {
@@ -16819,8 +16819,8 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
  *                 b += 1
  *             if b == p + 4 or b + 1 != eol or s[b] != b";":
  *                 break             # <<<<<<<<<<<<<<
- *             fields["db"] = PyUnicode_Substring(text, p + 4, b)
- *             p = eol + 1
+ *             if "db" not in fields:  # setdefault, as `_line`
+ *                 fields["db"] = PyUnicode_Substring(text, p + 4, b)
 */
         goto __pyx_L5_break;
 
@@ -16829,33 +16829,52 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
  *                 b += 1
  *             if b == p + 4 or b + 1 != eol or s[b] != b";":             # <<<<<<<<<<<<<<
  *                 break
- *             fields["db"] = PyUnicode_Substring(text, p + 4, b)
+ *             if "db" not in fields:  # setdefault, as `_line`
 */
       }
 
       /* "processor/parsers/_slowlog_entries.pxi":311
  *             if b == p + 4 or b + 1 != eol or s[b] != b";":
  *                 break
- *             fields["db"] = PyUnicode_Substring(text, p + 4, b)             # <<<<<<<<<<<<<<
+ *             if "db" not in fields:  # setdefault, as `_line`             # <<<<<<<<<<<<<<
+ *                 fields["db"] = PyUnicode_Substring(text, p + 4, b)
+ *             p = eol + 1
+*/
+      __pyx_t_1 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_db_2, __pyx_v_fields, Py_NE)); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(4, 311, __pyx_L1_error)
+      if (__pyx_t_1) {
+
+        /* "processor/parsers/_slowlog_entries.pxi":312
+ *                 break
+ *             if "db" not in fields:  # setdefault, as `_line`
+ *                 fields["db"] = PyUnicode_Substring(text, p + 4, b)             # <<<<<<<<<<<<<<
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
 */
-      __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, (__pyx_v_p + 4), __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 311, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_3);
-      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_t_3) < 0))) __PYX_ERR(4, 311, __pyx_L1_error)
-      __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+        __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, (__pyx_v_p + 4), __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 312, __pyx_L1_error)
+        __Pyx_GOTREF(__pyx_t_3);
+        if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_t_3) < 0))) __PYX_ERR(4, 312, __pyx_L1_error)
+        __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":312
+        /* "processor/parsers/_slowlog_entries.pxi":311
+ *             if b == p + 4 or b + 1 != eol or s[b] != b";":
  *                 break
- *             fields["db"] = PyUnicode_Substring(text, p + 4, b)
+ *             if "db" not in fields:  # setdefault, as `_line`             # <<<<<<<<<<<<<<
+ *                 fields["db"] = PyUnicode_Substring(text, p + 4, b)
+ *             p = eol + 1
+*/
+      }
+
+      /* "processor/parsers/_slowlog_entries.pxi":313
+ *             if "db" not in fields:  # setdefault, as `_line`
+ *                 fields["db"] = PyUnicode_Substring(text, p + 4, b)
  *             p = eol + 1             # <<<<<<<<<<<<<<
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:
 */
       __pyx_v_p = (__pyx_v_eol + 1);
 
-      /* "processor/parsers/_slowlog_entries.pxi":313
- *             fields["db"] = PyUnicode_Substring(text, p + 4, b)
+      /* "processor/parsers/_slowlog_entries.pxi":314
+ *                 fields["db"] = PyUnicode_Substring(text, p + 4, b)
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
  *             if at == NULL:
@@ -16863,7 +16882,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-      /* "processor/parsers/_slowlog_entries.pxi":314
+      /* "processor/parsers/_slowlog_entries.pxi":315
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -16873,7 +16892,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_1 = (__pyx_v_at == NULL);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":315
+        /* "processor/parsers/_slowlog_entries.pxi":316
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:
  *                 break             # <<<<<<<<<<<<<<
@@ -16882,7 +16901,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":314
+        /* "processor/parsers/_slowlog_entries.pxi":315
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -16891,7 +16910,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":316
+      /* "processor/parsers/_slowlog_entries.pxi":317
  *             if at == NULL:
  *                 break
  *             eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -16909,7 +16928,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":317
+    /* "processor/parsers/_slowlog_entries.pxi":318
  *                 break
  *             eol = <chars>at - s
  *         if starts(s, n, p, b"SET timestamp=", 14):             # <<<<<<<<<<<<<<
@@ -16919,7 +16938,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k_SET_timestamp, 14);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":318
+      /* "processor/parsers/_slowlog_entries.pxi":319
  *             eol = <chars>at - s
  *         if starts(s, n, p, b"SET timestamp=", 14):
  *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:             # <<<<<<<<<<<<<<
@@ -16930,14 +16949,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       if (!__pyx_t_4) {
       } else {
         __pyx_t_1 = __pyx_t_4;
-        goto __pyx_L35_bool_binop_done;
+        goto __pyx_L36_bool_binop_done;
       }
       __pyx_t_4 = (__pyx_f_9processor_7parsers_8_slowlog_digits(__pyx_v_s, (__pyx_v_p + 14), (__pyx_v_eol - 1), (&__pyx_v_ts)) < 0);
       __pyx_t_1 = __pyx_t_4;
-      __pyx_L35_bool_binop_done:;
+      __pyx_L36_bool_binop_done:;
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":319
+        /* "processor/parsers/_slowlog_entries.pxi":320
  *         if starts(s, n, p, b"SET timestamp=", 14):
  *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:
  *                 break             # <<<<<<<<<<<<<<
@@ -16946,7 +16965,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":318
+        /* "processor/parsers/_slowlog_entries.pxi":319
  *             eol = <chars>at - s
  *         if starts(s, n, p, b"SET timestamp=", 14):
  *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:             # <<<<<<<<<<<<<<
@@ -16955,19 +16974,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":320
+      /* "processor/parsers/_slowlog_entries.pxi":321
  *             if s[eol - 1] != b";" or digits(s, p + 14, eol - 1, &ts) < 0:
  *                 break
  *             fields["timestamp"] = PyLong_FromLongLong(ts)             # <<<<<<<<<<<<<<
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
 */
-      __pyx_t_3 = PyLong_FromLongLong(__pyx_v_ts); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 320, __pyx_L1_error)
+      __pyx_t_3 = PyLong_FromLongLong(__pyx_v_ts); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 321, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_timestamp_2, __pyx_t_3) < 0))) __PYX_ERR(4, 320, __pyx_L1_error)
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_timestamp_2, __pyx_t_3) < 0))) __PYX_ERR(4, 321, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":321
+      /* "processor/parsers/_slowlog_entries.pxi":322
  *                 break
  *             fields["timestamp"] = PyLong_FromLongLong(ts)
  *             p = eol + 1             # <<<<<<<<<<<<<<
@@ -16976,7 +16995,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_p = (__pyx_v_eol + 1);
 
-      /* "processor/parsers/_slowlog_entries.pxi":322
+      /* "processor/parsers/_slowlog_entries.pxi":323
  *             fields["timestamp"] = PyLong_FromLongLong(ts)
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -16985,7 +17004,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-      /* "processor/parsers/_slowlog_entries.pxi":323
+      /* "processor/parsers/_slowlog_entries.pxi":324
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -16995,7 +17014,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_1 = (__pyx_v_at == NULL);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":324
+        /* "processor/parsers/_slowlog_entries.pxi":325
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:
  *                 break             # <<<<<<<<<<<<<<
@@ -17004,7 +17023,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
         goto __pyx_L5_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":323
+        /* "processor/parsers/_slowlog_entries.pxi":324
  *             p = eol + 1
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -17013,7 +17032,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":325
+      /* "processor/parsers/_slowlog_entries.pxi":326
  *             if at == NULL:
  *                 break
  *             eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -17022,7 +17041,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
 
-      /* "processor/parsers/_slowlog_entries.pxi":317
+      /* "processor/parsers/_slowlog_entries.pxi":318
  *                 break
  *             eol = <chars>at - s
  *         if starts(s, n, p, b"SET timestamp=", 14):             # <<<<<<<<<<<<<<
@@ -17031,7 +17050,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":327
+    /* "processor/parsers/_slowlog_entries.pxi":328
  *             eol = <chars>at - s
  *         # The statement: its first line must not be one `_line` reads as header.
  *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
@@ -17042,14 +17061,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     if (!__pyx_t_4) {
     } else {
       __pyx_t_1 = __pyx_t_4;
-      goto __pyx_L39_bool_binop_done;
+      goto __pyx_L40_bool_binop_done;
     }
     __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_server_header_like(__pyx_v_s, __pyx_v_p, __pyx_v_eol);
     __pyx_t_1 = __pyx_t_4;
-    __pyx_L39_bool_binop_done:;
+    __pyx_L40_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":328
+      /* "processor/parsers/_slowlog_entries.pxi":329
  *         # The statement: its first line must not be one `_line` reads as header.
  *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):
  *             break             # <<<<<<<<<<<<<<
@@ -17058,7 +17077,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":327
+      /* "processor/parsers/_slowlog_entries.pxi":328
  *             eol = <chars>at - s
  *         # The statement: its first line must not be one `_line` reads as header.
  *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
@@ -17067,7 +17086,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":329
+    /* "processor/parsers/_slowlog_entries.pxi":330
  *         if header_like_statement(s, p, eol) or server_header_like(s, p, eol):
  *             break
  *         stmt = p             # <<<<<<<<<<<<<<
@@ -17076,7 +17095,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     __pyx_v_stmt = __pyx_v_p;
 
-    /* "processor/parsers/_slowlog_entries.pxi":330
+    /* "processor/parsers/_slowlog_entries.pxi":331
  *             break
  *         stmt = p
  *         semicolon = False             # <<<<<<<<<<<<<<
@@ -17085,7 +17104,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     __pyx_v_semicolon = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":331
+    /* "processor/parsers/_slowlog_entries.pxi":332
  *         stmt = p
  *         semicolon = False
  *         while True:             # <<<<<<<<<<<<<<
@@ -17094,7 +17113,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     while (1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":332
+      /* "processor/parsers/_slowlog_entries.pxi":333
  *         semicolon = False
  *         while True:
  *             if p > stmt:             # <<<<<<<<<<<<<<
@@ -17104,7 +17123,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_1 = (__pyx_v_p > __pyx_v_stmt);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":333
+        /* "processor/parsers/_slowlog_entries.pxi":334
  *         while True:
  *             if p > stmt:
  *                 if s[p] == b"#":             # <<<<<<<<<<<<<<
@@ -17114,7 +17133,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         __pyx_t_1 = ((__pyx_v_s[__pyx_v_p]) == '#');
         if (__pyx_t_1) {
 
-          /* "processor/parsers/_slowlog_entries.pxi":334
+          /* "processor/parsers/_slowlog_entries.pxi":335
  *             if p > stmt:
  *                 if s[p] == b"#":
  *                     if entry_line(s, n, p):             # <<<<<<<<<<<<<<
@@ -17124,16 +17143,16 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
           __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_entry_line(__pyx_v_s, __pyx_v_n, __pyx_v_p);
           if (__pyx_t_1) {
 
-            /* "processor/parsers/_slowlog_entries.pxi":335
+            /* "processor/parsers/_slowlog_entries.pxi":336
  *                 if s[p] == b"#":
  *                     if entry_line(s, n, p):
  *                         break             # <<<<<<<<<<<<<<
  *                     if semicolon and starts(s, n, p, b"# ", 2):
  *                         p = -1
 */
-            goto __pyx_L42_break;
+            goto __pyx_L43_break;
 
-            /* "processor/parsers/_slowlog_entries.pxi":334
+            /* "processor/parsers/_slowlog_entries.pxi":335
  *             if p > stmt:
  *                 if s[p] == b"#":
  *                     if entry_line(s, n, p):             # <<<<<<<<<<<<<<
@@ -17142,7 +17161,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
           }
 
-          /* "processor/parsers/_slowlog_entries.pxi":336
+          /* "processor/parsers/_slowlog_entries.pxi":337
  *                     if entry_line(s, n, p):
  *                         break
  *                     if semicolon and starts(s, n, p, b"# ", 2):             # <<<<<<<<<<<<<<
@@ -17152,14 +17171,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
           if (__pyx_v_semicolon) {
           } else {
             __pyx_t_1 = __pyx_v_semicolon;
-            goto __pyx_L47_bool_binop_done;
+            goto __pyx_L48_bool_binop_done;
           }
           __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_starts(__pyx_v_s, __pyx_v_n, __pyx_v_p, __pyx_k__5, 2);
           __pyx_t_1 = __pyx_t_4;
-          __pyx_L47_bool_binop_done:;
+          __pyx_L48_bool_binop_done:;
           if (__pyx_t_1) {
 
-            /* "processor/parsers/_slowlog_entries.pxi":337
+            /* "processor/parsers/_slowlog_entries.pxi":338
  *                         break
  *                     if semicolon and starts(s, n, p, b"# ", 2):
  *                         p = -1             # <<<<<<<<<<<<<<
@@ -17168,16 +17187,16 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
             __pyx_v_p = -1L;
 
-            /* "processor/parsers/_slowlog_entries.pxi":338
+            /* "processor/parsers/_slowlog_entries.pxi":339
  *                     if semicolon and starts(s, n, p, b"# ", 2):
  *                         p = -1
  *                         break             # <<<<<<<<<<<<<<
  *                 elif server_header_like(s, p, eol):
  *                     p = -1
 */
-            goto __pyx_L42_break;
+            goto __pyx_L43_break;
 
-            /* "processor/parsers/_slowlog_entries.pxi":336
+            /* "processor/parsers/_slowlog_entries.pxi":337
  *                     if entry_line(s, n, p):
  *                         break
  *                     if semicolon and starts(s, n, p, b"# ", 2):             # <<<<<<<<<<<<<<
@@ -17186,17 +17205,17 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
           }
 
-          /* "processor/parsers/_slowlog_entries.pxi":333
+          /* "processor/parsers/_slowlog_entries.pxi":334
  *         while True:
  *             if p > stmt:
  *                 if s[p] == b"#":             # <<<<<<<<<<<<<<
  *                     if entry_line(s, n, p):
  *                         break
 */
-          goto __pyx_L44;
+          goto __pyx_L45;
         }
 
-        /* "processor/parsers/_slowlog_entries.pxi":339
+        /* "processor/parsers/_slowlog_entries.pxi":340
  *                         p = -1
  *                         break
  *                 elif server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
@@ -17206,7 +17225,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         __pyx_t_1 = __pyx_f_9processor_7parsers_8_slowlog_server_header_like(__pyx_v_s, __pyx_v_p, __pyx_v_eol);
         if (__pyx_t_1) {
 
-          /* "processor/parsers/_slowlog_entries.pxi":340
+          /* "processor/parsers/_slowlog_entries.pxi":341
  *                         break
  *                 elif server_header_like(s, p, eol):
  *                     p = -1             # <<<<<<<<<<<<<<
@@ -17215,16 +17234,16 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
           __pyx_v_p = -1L;
 
-          /* "processor/parsers/_slowlog_entries.pxi":341
+          /* "processor/parsers/_slowlog_entries.pxi":342
  *                 elif server_header_like(s, p, eol):
  *                     p = -1
  *                     break             # <<<<<<<<<<<<<<
  *             if not ascii_text(s, p, eol):
  *                 p = -1
 */
-          goto __pyx_L42_break;
+          goto __pyx_L43_break;
 
-          /* "processor/parsers/_slowlog_entries.pxi":339
+          /* "processor/parsers/_slowlog_entries.pxi":340
  *                         p = -1
  *                         break
  *                 elif server_header_like(s, p, eol):             # <<<<<<<<<<<<<<
@@ -17232,9 +17251,9 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
  *                     break
 */
         }
-        __pyx_L44:;
+        __pyx_L45:;
 
-        /* "processor/parsers/_slowlog_entries.pxi":332
+        /* "processor/parsers/_slowlog_entries.pxi":333
  *         semicolon = False
  *         while True:
  *             if p > stmt:             # <<<<<<<<<<<<<<
@@ -17243,7 +17262,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":342
+      /* "processor/parsers/_slowlog_entries.pxi":343
  *                     p = -1
  *                     break
  *             if not ascii_text(s, p, eol):             # <<<<<<<<<<<<<<
@@ -17253,7 +17272,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_1 = (!__pyx_f_9processor_7parsers_8_slowlog_ascii_text(__pyx_v_s, __pyx_v_p, __pyx_v_eol));
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":343
+        /* "processor/parsers/_slowlog_entries.pxi":344
  *                     break
  *             if not ascii_text(s, p, eol):
  *                 p = -1             # <<<<<<<<<<<<<<
@@ -17262,16 +17281,16 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
         __pyx_v_p = -1L;
 
-        /* "processor/parsers/_slowlog_entries.pxi":344
+        /* "processor/parsers/_slowlog_entries.pxi":345
  *             if not ascii_text(s, p, eol):
  *                 p = -1
  *                 break             # <<<<<<<<<<<<<<
  *             b = eol
  *             while b > p and is_py_space(s[b - 1]):
 */
-        goto __pyx_L42_break;
+        goto __pyx_L43_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":342
+        /* "processor/parsers/_slowlog_entries.pxi":343
  *                     p = -1
  *                     break
  *             if not ascii_text(s, p, eol):             # <<<<<<<<<<<<<<
@@ -17280,7 +17299,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":345
+      /* "processor/parsers/_slowlog_entries.pxi":346
  *                 p = -1
  *                 break
  *             b = eol             # <<<<<<<<<<<<<<
@@ -17289,7 +17308,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_b = __pyx_v_eol;
 
-      /* "processor/parsers/_slowlog_entries.pxi":346
+      /* "processor/parsers/_slowlog_entries.pxi":347
  *                 break
  *             b = eol
  *             while b > p and is_py_space(s[b - 1]):             # <<<<<<<<<<<<<<
@@ -17301,14 +17320,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         if (__pyx_t_4) {
         } else {
           __pyx_t_1 = __pyx_t_4;
-          goto __pyx_L52_bool_binop_done;
+          goto __pyx_L53_bool_binop_done;
         }
         __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_is_py_space((__pyx_v_s[(__pyx_v_b - 1)]));
         __pyx_t_1 = __pyx_t_4;
-        __pyx_L52_bool_binop_done:;
+        __pyx_L53_bool_binop_done:;
         if (!__pyx_t_1) break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":347
+        /* "processor/parsers/_slowlog_entries.pxi":348
  *             b = eol
  *             while b > p and is_py_space(s[b - 1]):
  *                 b -= 1             # <<<<<<<<<<<<<<
@@ -17318,7 +17337,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         __pyx_v_b = (__pyx_v_b - 1);
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":348
+      /* "processor/parsers/_slowlog_entries.pxi":349
  *             while b > p and is_py_space(s[b - 1]):
  *                 b -= 1
  *             semicolon = b > p and s[b - 1] == b";"             # <<<<<<<<<<<<<<
@@ -17329,14 +17348,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       if (__pyx_t_4) {
       } else {
         __pyx_t_1 = __pyx_t_4;
-        goto __pyx_L54_bool_binop_done;
+        goto __pyx_L55_bool_binop_done;
       }
       __pyx_t_4 = ((__pyx_v_s[(__pyx_v_b - 1)]) == ';');
       __pyx_t_1 = __pyx_t_4;
-      __pyx_L54_bool_binop_done:;
+      __pyx_L55_bool_binop_done:;
       __pyx_v_semicolon = __pyx_t_1;
 
-      /* "processor/parsers/_slowlog_entries.pxi":349
+      /* "processor/parsers/_slowlog_entries.pxi":350
  *                 b -= 1
  *             semicolon = b > p and s[b - 1] == b";"
  *             p = eol + 1             # <<<<<<<<<<<<<<
@@ -17345,7 +17364,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_p = (__pyx_v_eol + 1);
 
-      /* "processor/parsers/_slowlog_entries.pxi":350
+      /* "processor/parsers/_slowlog_entries.pxi":351
  *             semicolon = b > p and s[b - 1] == b";"
  *             p = eol + 1
  *             if p >= n:             # <<<<<<<<<<<<<<
@@ -17355,7 +17374,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_1 = (__pyx_v_p >= __pyx_v_n);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":351
+        /* "processor/parsers/_slowlog_entries.pxi":352
  *             p = eol + 1
  *             if p >= n:
  *                 p = -1  # the next entry has not started yet: not known to be complete             # <<<<<<<<<<<<<<
@@ -17364,16 +17383,16 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
         __pyx_v_p = -1L;
 
-        /* "processor/parsers/_slowlog_entries.pxi":352
+        /* "processor/parsers/_slowlog_entries.pxi":353
  *             if p >= n:
  *                 p = -1  # the next entry has not started yet: not known to be complete
  *                 break             # <<<<<<<<<<<<<<
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:
 */
-        goto __pyx_L42_break;
+        goto __pyx_L43_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":350
+        /* "processor/parsers/_slowlog_entries.pxi":351
  *             semicolon = b > p and s[b - 1] == b";"
  *             p = eol + 1
  *             if p >= n:             # <<<<<<<<<<<<<<
@@ -17382,7 +17401,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":353
+      /* "processor/parsers/_slowlog_entries.pxi":354
  *                 p = -1  # the next entry has not started yet: not known to be complete
  *                 break
  *             at = memchr(s + p, b"\n", n - p)             # <<<<<<<<<<<<<<
@@ -17391,7 +17410,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_at = memchr((__pyx_v_s + __pyx_v_p), '\n', (__pyx_v_n - __pyx_v_p));
 
-      /* "processor/parsers/_slowlog_entries.pxi":354
+      /* "processor/parsers/_slowlog_entries.pxi":355
  *                 break
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -17401,7 +17420,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_1 = (__pyx_v_at == NULL);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":355
+        /* "processor/parsers/_slowlog_entries.pxi":356
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:
  *                 p = -1             # <<<<<<<<<<<<<<
@@ -17410,16 +17429,16 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
         __pyx_v_p = -1L;
 
-        /* "processor/parsers/_slowlog_entries.pxi":356
+        /* "processor/parsers/_slowlog_entries.pxi":357
  *             if at == NULL:
  *                 p = -1
  *                 break             # <<<<<<<<<<<<<<
  *             eol = <chars>at - s
  *         if p < 0 or p - stmt > max_statement:
 */
-        goto __pyx_L42_break;
+        goto __pyx_L43_break;
 
-        /* "processor/parsers/_slowlog_entries.pxi":354
+        /* "processor/parsers/_slowlog_entries.pxi":355
  *                 break
  *             at = memchr(s + p, b"\n", n - p)
  *             if at == NULL:             # <<<<<<<<<<<<<<
@@ -17428,7 +17447,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":357
+      /* "processor/parsers/_slowlog_entries.pxi":358
  *                 p = -1
  *                 break
  *             eol = <chars>at - s             # <<<<<<<<<<<<<<
@@ -17437,9 +17456,9 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_eol = (((__pyx_t_9processor_7parsers_8_slowlog_chars)__pyx_v_at) - __pyx_v_s);
     }
-    __pyx_L42_break:;
+    __pyx_L43_break:;
 
-    /* "processor/parsers/_slowlog_entries.pxi":358
+    /* "processor/parsers/_slowlog_entries.pxi":359
  *                 break
  *             eol = <chars>at - s
  *         if p < 0 or p - stmt > max_statement:             # <<<<<<<<<<<<<<
@@ -17450,14 +17469,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     if (!__pyx_t_4) {
     } else {
       __pyx_t_1 = __pyx_t_4;
-      goto __pyx_L59_bool_binop_done;
+      goto __pyx_L60_bool_binop_done;
     }
     __pyx_t_4 = ((__pyx_v_p - __pyx_v_stmt) > __pyx_v_max_statement);
     __pyx_t_1 = __pyx_t_4;
-    __pyx_L59_bool_binop_done:;
+    __pyx_L60_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":359
+      /* "processor/parsers/_slowlog_entries.pxi":360
  *             eol = <chars>at - s
  *         if p < 0 or p - stmt > max_statement:
  *             break             # <<<<<<<<<<<<<<
@@ -17466,7 +17485,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       goto __pyx_L5_break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":358
+      /* "processor/parsers/_slowlog_entries.pxi":359
  *                 break
  *             eol = <chars>at - s
  *         if p < 0 or p - stmt > max_statement:             # <<<<<<<<<<<<<<
@@ -17475,7 +17494,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":360
+    /* "processor/parsers/_slowlog_entries.pxi":361
  *         if p < 0 or p - stmt > max_statement:
  *             break
  *         b = p - 1             # <<<<<<<<<<<<<<
@@ -17484,7 +17503,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     __pyx_v_b = (__pyx_v_p - 1);
 
-    /* "processor/parsers/_slowlog_entries.pxi":361
+    /* "processor/parsers/_slowlog_entries.pxi":362
  *             break
  *         b = p - 1
  *         while b > stmt and is_py_space(s[b - 1]):             # <<<<<<<<<<<<<<
@@ -17496,14 +17515,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       if (__pyx_t_4) {
       } else {
         __pyx_t_1 = __pyx_t_4;
-        goto __pyx_L63_bool_binop_done;
+        goto __pyx_L64_bool_binop_done;
       }
       __pyx_t_4 = __pyx_f_9processor_7parsers_8_slowlog_is_py_space((__pyx_v_s[(__pyx_v_b - 1)]));
       __pyx_t_1 = __pyx_t_4;
-      __pyx_L63_bool_binop_done:;
+      __pyx_L64_bool_binop_done:;
       if (!__pyx_t_1) break;
 
-      /* "processor/parsers/_slowlog_entries.pxi":362
+      /* "processor/parsers/_slowlog_entries.pxi":363
  *         b = p - 1
  *         while b > stmt and is_py_space(s[b - 1]):
  *             b -= 1             # <<<<<<<<<<<<<<
@@ -17513,7 +17532,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_v_b = (__pyx_v_b - 1);
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":363
+    /* "processor/parsers/_slowlog_entries.pxi":364
  *         while b > stmt and is_py_space(s[b - 1]):
  *             b -= 1
  *         if b > stmt and s[b - 1] == b";":             # <<<<<<<<<<<<<<
@@ -17524,14 +17543,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     if (__pyx_t_4) {
     } else {
       __pyx_t_1 = __pyx_t_4;
-      goto __pyx_L66_bool_binop_done;
+      goto __pyx_L67_bool_binop_done;
     }
     __pyx_t_4 = ((__pyx_v_s[(__pyx_v_b - 1)]) == ';');
     __pyx_t_1 = __pyx_t_4;
-    __pyx_L66_bool_binop_done:;
+    __pyx_L67_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":364
+      /* "processor/parsers/_slowlog_entries.pxi":365
  *             b -= 1
  *         if b > stmt and s[b - 1] == b";":
  *             b -= 1             # <<<<<<<<<<<<<<
@@ -17540,7 +17559,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       __pyx_v_b = (__pyx_v_b - 1);
 
-      /* "processor/parsers/_slowlog_entries.pxi":363
+      /* "processor/parsers/_slowlog_entries.pxi":364
  *         while b > stmt and is_py_space(s[b - 1]):
  *             b -= 1
  *         if b > stmt and s[b - 1] == b";":             # <<<<<<<<<<<<<<
@@ -17549,26 +17568,26 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":365
+    /* "processor/parsers/_slowlog_entries.pxi":366
  *         if b > stmt and s[b - 1] == b";":
  *             b -= 1
  *         statement = PyUnicode_Substring(text, stmt, b)             # <<<<<<<<<<<<<<
  *         fp, qid = pair_cached(statement)
  *         fields["statement"] = mask(statement)
 */
-    __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, __pyx_v_stmt, __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 365, __pyx_L1_error)
+    __pyx_t_3 = PyUnicode_Substring(__pyx_v_text, __pyx_v_stmt, __pyx_v_b); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 366, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_XDECREF_SET(__pyx_v_statement, ((PyObject*)__pyx_t_3));
     __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":366
+    /* "processor/parsers/_slowlog_entries.pxi":367
  *             b -= 1
  *         statement = PyUnicode_Substring(text, stmt, b)
  *         fp, qid = pair_cached(statement)             # <<<<<<<<<<<<<<
  *         fields["statement"] = mask(statement)
- *         fields["cmd"] = "Query"
+ *         if "cmd" not in fields:
 */
-    __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_pair_cached(__pyx_v_statement); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 366, __pyx_L1_error)
+    __pyx_t_3 = __pyx_f_9processor_7parsers_8_slowlog_pair_cached(__pyx_v_statement); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 367, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     if (likely(__pyx_t_3 != Py_None)) {
       PyObject* sequence = __pyx_t_3;
@@ -17576,7 +17595,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       if (unlikely(size != 2)) {
         if (size > 2) __Pyx_RaiseTooManyValuesError(2);
         else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-        __PYX_ERR(4, 366, __pyx_L1_error)
+        __PYX_ERR(4, 367, __pyx_L1_error)
       }
       #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
       __pyx_t_5 = PyTuple_GET_ITEM(sequence, 0);
@@ -17584,26 +17603,26 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_6 = PyTuple_GET_ITEM(sequence, 1);
       __Pyx_INCREF(__pyx_t_6);
       #else
-      __pyx_t_5 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 366, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 367, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
-      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 366, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 367, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
       #endif
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     } else {
-      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(4, 366, __pyx_L1_error)
+      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(4, 367, __pyx_L1_error)
     }
     __Pyx_XDECREF_SET(__pyx_v_fp, __pyx_t_5);
     __pyx_t_5 = 0;
     __Pyx_XDECREF_SET(__pyx_v_qid, __pyx_t_6);
     __pyx_t_6 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":367
+    /* "processor/parsers/_slowlog_entries.pxi":368
  *         statement = PyUnicode_Substring(text, stmt, b)
  *         fp, qid = pair_cached(statement)
  *         fields["statement"] = mask(statement)             # <<<<<<<<<<<<<<
- *         fields["cmd"] = "Query"
- *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
+ *         if "cmd" not in fields:
+ *             fields["cmd"] = "Query"
 */
     __pyx_t_6 = NULL;
     __Pyx_INCREF(__pyx_v_mask);
@@ -17625,37 +17644,56 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 367, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 368, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_statement, __pyx_t_3) < 0))) __PYX_ERR(4, 367, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_statement, __pyx_t_3) < 0))) __PYX_ERR(4, 368, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":368
+    /* "processor/parsers/_slowlog_entries.pxi":369
  *         fp, qid = pair_cached(statement)
  *         fields["statement"] = mask(statement)
- *         fields["cmd"] = "Query"             # <<<<<<<<<<<<<<
+ *         if "cmd" not in fields:             # <<<<<<<<<<<<<<
+ *             fields["cmd"] = "Query"
+ *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
+*/
+    __pyx_t_1 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_cmd, __pyx_v_fields, Py_NE)); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(4, 369, __pyx_L1_error)
+    if (__pyx_t_1) {
+
+      /* "processor/parsers/_slowlog_entries.pxi":370
+ *         fields["statement"] = mask(statement)
+ *         if "cmd" not in fields:
+ *             fields["cmd"] = "Query"             # <<<<<<<<<<<<<<
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
  *         fields["query_id"] = qid
 */
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_cmd, __pyx_mstate_global->__pyx_n_u_Query) < 0))) __PYX_ERR(4, 368, __pyx_L1_error)
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_cmd, __pyx_mstate_global->__pyx_n_u_Query) < 0))) __PYX_ERR(4, 370, __pyx_L1_error)
 
-    /* "processor/parsers/_slowlog_entries.pxi":369
+      /* "processor/parsers/_slowlog_entries.pxi":369
+ *         fp, qid = pair_cached(statement)
  *         fields["statement"] = mask(statement)
- *         fields["cmd"] = "Query"
+ *         if "cmd" not in fields:             # <<<<<<<<<<<<<<
+ *             fields["cmd"] = "Query"
+ *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
+*/
+    }
+
+    /* "processor/parsers/_slowlog_entries.pxi":371
+ *         if "cmd" not in fields:
+ *             fields["cmd"] = "Query"
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp             # <<<<<<<<<<<<<<
  *         fields["query_id"] = qid
  *         if "db" not in fields and "schema" in fields:
 */
-    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__6, __pyx_v_fp, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 369, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__6, __pyx_v_fp, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 371, __pyx_L1_error)
     if (!__pyx_t_4) {
     } else {
       __pyx_t_1 = __pyx_t_4;
-      goto __pyx_L68_bool_binop_done;
+      goto __pyx_L70_bool_binop_done;
     }
-    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__7, __pyx_v_fp, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 369, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__7, __pyx_v_fp, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 371, __pyx_L1_error)
     __pyx_t_1 = __pyx_t_4;
-    __pyx_L68_bool_binop_done:;
+    __pyx_L70_bool_binop_done:;
     if (__pyx_t_1) {
       __pyx_t_6 = NULL;
       __Pyx_INCREF(__pyx_v_mask);
@@ -17677,7 +17715,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
         __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-        if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 369, __pyx_L1_error)
+        if (unlikely(!__pyx_t_5)) __PYX_ERR(4, 371, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_5);
       }
       __pyx_t_3 = __pyx_t_5;
@@ -17686,49 +17724,49 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __Pyx_INCREF(__pyx_v_fp);
       __pyx_t_3 = __pyx_v_fp;
     }
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_fingerprint, __pyx_t_3) < 0))) __PYX_ERR(4, 369, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_fingerprint, __pyx_t_3) < 0))) __PYX_ERR(4, 371, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":370
- *         fields["cmd"] = "Query"
+    /* "processor/parsers/_slowlog_entries.pxi":372
+ *             fields["cmd"] = "Query"
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
  *         fields["query_id"] = qid             # <<<<<<<<<<<<<<
  *         if "db" not in fields and "schema" in fields:
  *             fields["db"] = fields["schema"]
 */
-    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_query_id, __pyx_v_qid) < 0))) __PYX_ERR(4, 370, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_query_id, __pyx_v_qid) < 0))) __PYX_ERR(4, 372, __pyx_L1_error)
 
-    /* "processor/parsers/_slowlog_entries.pxi":371
+    /* "processor/parsers/_slowlog_entries.pxi":373
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
  *         fields["query_id"] = qid
  *         if "db" not in fields and "schema" in fields:             # <<<<<<<<<<<<<<
  *             fields["db"] = fields["schema"]
  *         db = fields.get("db")
 */
-    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_db_2, __pyx_v_fields, Py_NE)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 371, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_db_2, __pyx_v_fields, Py_NE)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 373, __pyx_L1_error)
     if (__pyx_t_4) {
     } else {
       __pyx_t_1 = __pyx_t_4;
-      goto __pyx_L71_bool_binop_done;
+      goto __pyx_L73_bool_binop_done;
     }
-    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_schema, __pyx_v_fields, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 371, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_schema, __pyx_v_fields, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 373, __pyx_L1_error)
     __pyx_t_1 = __pyx_t_4;
-    __pyx_L71_bool_binop_done:;
+    __pyx_L73_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":372
+      /* "processor/parsers/_slowlog_entries.pxi":374
  *         fields["query_id"] = qid
  *         if "db" not in fields and "schema" in fields:
  *             fields["db"] = fields["schema"]             # <<<<<<<<<<<<<<
  *         db = fields.get("db")
  *         if db is not None:
 */
-      __pyx_t_3 = __Pyx_PyDict_GetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_schema); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 372, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyDict_GetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_schema); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 374, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_t_3) < 0))) __PYX_ERR(4, 372, __pyx_L1_error)
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_t_3) < 0))) __PYX_ERR(4, 374, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-      /* "processor/parsers/_slowlog_entries.pxi":371
+      /* "processor/parsers/_slowlog_entries.pxi":373
  *         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
  *         fields["query_id"] = qid
  *         if "db" not in fields and "schema" in fields:             # <<<<<<<<<<<<<<
@@ -17737,19 +17775,19 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":373
+    /* "processor/parsers/_slowlog_entries.pxi":375
  *         if "db" not in fields and "schema" in fields:
  *             fields["db"] = fields["schema"]
  *         db = fields.get("db")             # <<<<<<<<<<<<<<
  *         if db is not None:
  *             if db is not carried:
 */
-    __pyx_t_3 = __Pyx_PyDict_GetItemDefault(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, Py_None); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 373, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyDict_GetItemDefault(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, Py_None); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 375, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_XDECREF_SET(__pyx_v_db, __pyx_t_3);
     __pyx_t_3 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":374
+    /* "processor/parsers/_slowlog_entries.pxi":376
  *             fields["db"] = fields["schema"]
  *         db = fields.get("db")
  *         if db is not None:             # <<<<<<<<<<<<<<
@@ -17759,7 +17797,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     __pyx_t_1 = (__pyx_v_db != Py_None);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":375
+      /* "processor/parsers/_slowlog_entries.pxi":377
  *         db = fields.get("db")
  *         if db is not None:
  *             if db is not carried:             # <<<<<<<<<<<<<<
@@ -17769,7 +17807,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
       __pyx_t_1 = (__pyx_v_db != __pyx_v_carried);
       if (__pyx_t_1) {
 
-        /* "processor/parsers/_slowlog_entries.pxi":376
+        /* "processor/parsers/_slowlog_entries.pxi":378
  *         if db is not None:
  *             if db is not carried:
  *                 carried = db             # <<<<<<<<<<<<<<
@@ -17779,16 +17817,16 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         __Pyx_INCREF(__pyx_v_db);
         __Pyx_DECREF_SET(__pyx_v_carried, __pyx_v_db);
 
-        /* "processor/parsers/_slowlog_entries.pxi":377
+        /* "processor/parsers/_slowlog_entries.pxi":379
  *             if db is not carried:
  *                 carried = db
  *                 parser._db = db             # <<<<<<<<<<<<<<
  *         elif carried is not None:
  *             fields["db"] = carried
 */
-        if (__Pyx_PyObject_SetAttrStr(__pyx_v_parser, __pyx_mstate_global->__pyx_n_u_db, __pyx_v_db) < (0)) __PYX_ERR(4, 377, __pyx_L1_error)
+        if (__Pyx_PyObject_SetAttrStr(__pyx_v_parser, __pyx_mstate_global->__pyx_n_u_db, __pyx_v_db) < (0)) __PYX_ERR(4, 379, __pyx_L1_error)
 
-        /* "processor/parsers/_slowlog_entries.pxi":375
+        /* "processor/parsers/_slowlog_entries.pxi":377
  *         db = fields.get("db")
  *         if db is not None:
  *             if db is not carried:             # <<<<<<<<<<<<<<
@@ -17797,17 +17835,17 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":374
+      /* "processor/parsers/_slowlog_entries.pxi":376
  *             fields["db"] = fields["schema"]
  *         db = fields.get("db")
  *         if db is not None:             # <<<<<<<<<<<<<<
  *             if db is not carried:
  *                 carried = db
 */
-      goto __pyx_L73;
+      goto __pyx_L75;
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":378
+    /* "processor/parsers/_slowlog_entries.pxi":380
  *                 carried = db
  *                 parser._db = db
  *         elif carried is not None:             # <<<<<<<<<<<<<<
@@ -17817,16 +17855,16 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     __pyx_t_1 = (__pyx_v_carried != Py_None);
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":379
+      /* "processor/parsers/_slowlog_entries.pxi":381
  *                 parser._db = db
  *         elif carried is not None:
  *             fields["db"] = carried             # <<<<<<<<<<<<<<
  *         if when is None and "timestamp" in fields:
  *             try:
 */
-      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_v_carried) < 0))) __PYX_ERR(4, 379, __pyx_L1_error)
+      if (unlikely((PyDict_SetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_db_2, __pyx_v_carried) < 0))) __PYX_ERR(4, 381, __pyx_L1_error)
 
-      /* "processor/parsers/_slowlog_entries.pxi":378
+      /* "processor/parsers/_slowlog_entries.pxi":380
  *                 carried = db
  *                 parser._db = db
  *         elif carried is not None:             # <<<<<<<<<<<<<<
@@ -17834,9 +17872,9 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
  *         if when is None and "timestamp" in fields:
 */
     }
-    __pyx_L73:;
+    __pyx_L75:;
 
-    /* "processor/parsers/_slowlog_entries.pxi":380
+    /* "processor/parsers/_slowlog_entries.pxi":382
  *         elif carried is not None:
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:             # <<<<<<<<<<<<<<
@@ -17847,14 +17885,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
     if (__pyx_t_4) {
     } else {
       __pyx_t_1 = __pyx_t_4;
-      goto __pyx_L76_bool_binop_done;
+      goto __pyx_L78_bool_binop_done;
     }
-    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_timestamp_2, __pyx_v_fields, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 380, __pyx_L1_error)
+    __pyx_t_4 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_timestamp_2, __pyx_v_fields, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(4, 382, __pyx_L1_error)
     __pyx_t_1 = __pyx_t_4;
-    __pyx_L76_bool_binop_done:;
+    __pyx_L78_bool_binop_done:;
     if (__pyx_t_1) {
 
-      /* "processor/parsers/_slowlog_entries.pxi":381
+      /* "processor/parsers/_slowlog_entries.pxi":383
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:
  *             try:             # <<<<<<<<<<<<<<
@@ -17870,7 +17908,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         __Pyx_XGOTREF(__pyx_t_11);
         /*try:*/ {
 
-          /* "processor/parsers/_slowlog_entries.pxi":382
+          /* "processor/parsers/_slowlog_entries.pxi":384
  *         if when is None and "timestamp" in fields:
  *             try:
  *                 when = fromtimestamp(fields["timestamp"], UTC)             # <<<<<<<<<<<<<<
@@ -17880,7 +17918,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
           __pyx_t_5 = NULL;
           __Pyx_INCREF(__pyx_v_9processor_7parsers_8_slowlog_fromtimestamp);
           __pyx_t_8 = __pyx_v_9processor_7parsers_8_slowlog_fromtimestamp; 
-          __pyx_t_6 = __Pyx_PyDict_GetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_timestamp_2); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 382, __pyx_L78_error)
+          __pyx_t_6 = __Pyx_PyDict_GetItem(__pyx_v_fields, __pyx_mstate_global->__pyx_n_u_timestamp_2); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 384, __pyx_L80_error)
           __Pyx_GOTREF(__pyx_t_6);
           __pyx_t_7 = 1;
           #if CYTHON_UNPACK_METHODS
@@ -17900,13 +17938,13 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
             __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
             __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
             __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-            if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 382, __pyx_L78_error)
+            if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 384, __pyx_L80_error)
             __Pyx_GOTREF(__pyx_t_3);
           }
           __Pyx_DECREF_SET(__pyx_v_when, __pyx_t_3);
           __pyx_t_3 = 0;
 
-          /* "processor/parsers/_slowlog_entries.pxi":381
+          /* "processor/parsers/_slowlog_entries.pxi":383
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:
  *             try:             # <<<<<<<<<<<<<<
@@ -17917,14 +17955,14 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
         __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
         __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
-        goto __pyx_L85_try_end;
-        __pyx_L78_error:;
+        goto __pyx_L87_try_end;
+        __pyx_L80_error:;
         __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
         __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
         __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
         __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-        /* "processor/parsers/_slowlog_entries.pxi":383
+        /* "processor/parsers/_slowlog_entries.pxi":385
  *             try:
  *                 when = fromtimestamp(fields["timestamp"], UTC)
  *             except (OverflowError, OSError, ValueError):             # <<<<<<<<<<<<<<
@@ -17935,7 +17973,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
         if (__pyx_t_12) {
           __Pyx_ErrRestore(0,0,0);
 
-          /* "processor/parsers/_slowlog_entries.pxi":384
+          /* "processor/parsers/_slowlog_entries.pxi":386
  *                 when = fromtimestamp(fields["timestamp"], UTC)
  *             except (OverflowError, OSError, ValueError):
  *                 when = None             # <<<<<<<<<<<<<<
@@ -17944,32 +17982,32 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
           __Pyx_INCREF(Py_None);
           __Pyx_DECREF_SET(__pyx_v_when, Py_None);
-          goto __pyx_L79_exception_handled;
+          goto __pyx_L81_exception_handled;
         }
-        goto __pyx_L80_except_error;
+        goto __pyx_L82_except_error;
 
-        /* "processor/parsers/_slowlog_entries.pxi":381
+        /* "processor/parsers/_slowlog_entries.pxi":383
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:
  *             try:             # <<<<<<<<<<<<<<
  *                 when = fromtimestamp(fields["timestamp"], UTC)
  *             except (OverflowError, OSError, ValueError):
 */
-        __pyx_L80_except_error:;
+        __pyx_L82_except_error:;
         __Pyx_XGIVEREF(__pyx_t_9);
         __Pyx_XGIVEREF(__pyx_t_10);
         __Pyx_XGIVEREF(__pyx_t_11);
         __Pyx_ExceptionReset(__pyx_t_9, __pyx_t_10, __pyx_t_11);
         goto __pyx_L1_error;
-        __pyx_L79_exception_handled:;
+        __pyx_L81_exception_handled:;
         __Pyx_XGIVEREF(__pyx_t_9);
         __Pyx_XGIVEREF(__pyx_t_10);
         __Pyx_XGIVEREF(__pyx_t_11);
         __Pyx_ExceptionReset(__pyx_t_9, __pyx_t_10, __pyx_t_11);
-        __pyx_L85_try_end:;
+        __pyx_L87_try_end:;
       }
 
-      /* "processor/parsers/_slowlog_entries.pxi":380
+      /* "processor/parsers/_slowlog_entries.pxi":382
  *         elif carried is not None:
  *             fields["db"] = carried
  *         if when is None and "timestamp" in fields:             # <<<<<<<<<<<<<<
@@ -17978,7 +18016,7 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     }
 
-    /* "processor/parsers/_slowlog_entries.pxi":385
+    /* "processor/parsers/_slowlog_entries.pxi":387
  *             except (OverflowError, OSError, ValueError):
  *                 when = None
  *         out.append(event_new(event, start + entry, start + p, fields, when))             # <<<<<<<<<<<<<<
@@ -17987,20 +18025,20 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
 */
     if (unlikely(__pyx_v_out == Py_None)) {
       PyErr_Format(PyExc_AttributeError, "'NoneType' object has no attribute '%.30s'", "append");
-      __PYX_ERR(4, 385, __pyx_L1_error)
+      __PYX_ERR(4, 387, __pyx_L1_error)
     }
-    __pyx_t_3 = PyLong_FromSsize_t((__pyx_v_start + __pyx_v_entry)); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 385, __pyx_L1_error)
+    __pyx_t_3 = PyLong_FromSsize_t((__pyx_v_start + __pyx_v_entry)); if (unlikely(!__pyx_t_3)) __PYX_ERR(4, 387, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_8 = PyLong_FromSsize_t((__pyx_v_start + __pyx_v_p)); if (unlikely(!__pyx_t_8)) __PYX_ERR(4, 385, __pyx_L1_error)
+    __pyx_t_8 = PyLong_FromSsize_t((__pyx_v_start + __pyx_v_p)); if (unlikely(!__pyx_t_8)) __PYX_ERR(4, 387, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_8);
-    __pyx_t_6 = event_new(__pyx_v_event, __pyx_t_3, __pyx_t_8, __pyx_v_fields, __pyx_v_when); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 385, __pyx_L1_error)
+    __pyx_t_6 = event_new(__pyx_v_event, __pyx_t_3, __pyx_t_8, __pyx_v_fields, __pyx_v_when); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 387, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    __pyx_t_13 = __Pyx_PyList_Append(__pyx_v_out, __pyx_t_6); if (unlikely(__pyx_t_13 == ((int)-1))) __PYX_ERR(4, 385, __pyx_L1_error)
+    __pyx_t_13 = __Pyx_PyList_Append(__pyx_v_out, __pyx_t_6); if (unlikely(__pyx_t_13 == ((int)-1))) __PYX_ERR(4, 387, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
 
-    /* "processor/parsers/_slowlog_entries.pxi":386
+    /* "processor/parsers/_slowlog_entries.pxi":388
  *                 when = None
  *         out.append(event_new(event, start + entry, start + p, fields, when))
  *         pos = p             # <<<<<<<<<<<<<<
@@ -18010,13 +18048,13 @@ static PyObject *__pyx_pf_9processor_7parsers_8_slowlog_12scan_slow(CYTHON_UNUSE
   }
   __pyx_L5_break:;
 
-  /* "processor/parsers/_slowlog_entries.pxi":387
+  /* "processor/parsers/_slowlog_entries.pxi":389
  *         out.append(event_new(event, start + entry, start + p, fields, when))
  *         pos = p
  *     return pos             # <<<<<<<<<<<<<<
 */
   __Pyx_XDECREF(__pyx_r);
-  __pyx_t_6 = PyLong_FromSsize_t(__pyx_v_pos); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 387, __pyx_L1_error)
+  __pyx_t_6 = PyLong_FromSsize_t(__pyx_v_pos); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 389, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
   __pyx_r = __pyx_t_6;
   __pyx_t_6 = 0;
@@ -19283,25 +19321,25 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 11; } index[] = {{15},{179},{1},{1},{1},{1},{8},{7},{6},{2},{9},{7},{18},{9},{15},{38},{42},{34},{30},{5},{5},{6},{13},{8},{20},{5},{6},{4},{1},{3},{18},{2},{1},{10},{27},{7},{18},{5},{3},{3},{9},{5},{8},{3},{2},{8},{3},{5},{3},{5},{10},{6},{11},{18},{16},{24},{5},{2},{13},{8},{7},{3},{5},{4},{4},{1},{2},{13},{5},{3},{1},{8},{4},{5},{4},{13},{14},{9},{10},{9},{1},{8},{4},{5},{4},{3},{1},{11},{6},{3},{3},{26},{3},{12},{5},{8},{1},{9},{6},{6},{9},{4},{12},{10},{3},{9},{4},{7},{7},{5},{9},{4},{19},{3},{5},{8},{4},{9},{5},{9},{8},{2},{4},{3},{5},{6},{4},{10},{2},{60},{58},{44},{1423},{36},{382}};
-    #if (CYTHON_COMPRESS_STRINGS) == 2 /* compression: bz2 (1935 bytes) */
-const char* const cstring = "BZh91AY&SY\207\352\353\017\000\002\n\177\377\377\377\377\377\376\277\277\377\377\277\377\364\277\377\377\373\300@@@@@@@@@@@@\000@\000`\006\274\014E]h\005\260\007\236\000\327\003M\"*hh\000\006\207\210\324\336\220\302y\006\322SA\247\2655\003@4\365\032\006\203jh\001\246\232i\264\206M\2504 #@\000 55L\310&L\215\032\006\2154\006\206\200i\240\000i\243M\001\240h=@\rOI6H\204e\032i\203P\r0\2154\301\221\000\000\032`\004\030L\206\203\002h\001\352\0324\t$\3111*y\2456T\364\000\230\032\004d\031\014\021\243\001\030F!\220\0004\310\323C\0004\0004\3255@\323 4i\240\320\003!\240\304\323C\020\000h\030\206FC&\230@h\000\000\002\r1110\023\0010\000\000\000\t\200\000&\000\0010\000\000\000\023F\024V\357\370\021\341\361#G\311\242\363.f\217,?\226W*\261F\230I\004\004\335:N\025\227\243\320\230d3$\246\016\253L\021\347\213f=*RAQ\354\220^0\220g\2234\255\351i\010\0314\010\023I\200\223#\036\254Ei\002#-H\272i2C\005\001\021'@\314\213\326*\230\264\245\360\344\321\256\020\346J\210\201\352]S:\326\256A\254\213\n\301Z\346\301\030*\341k[\035\370\356\2664km\261y\"\374C\300\321\027)\231\014lRw\350\026\241\235L\263\322N5\377\327\t\274\007s\341\356+\245\366~\275\316\203~\277\331q\360\376\rE\207\313\"\221\255\232N]\027XE\230\336\320\023B\302-{\300\030\335\225\361<\006\002x\016\n\"QkX^\340 \233 \036\365\366\365t\030B\034\343\223\247\323f\341\207^\315\351\343\3256\255j\317\253\237Ql\2661\343\013\246\351\270\010\200\373\272\225\354\316\360\004\203!\244\274\265fl\233\312o(\276\250rg\256\350r\350_\035n\330\363\360\262\266\222\233u\n\010\345z\320\236\351Lu\354\2708g4d\207\311)F\271\345\237\247\304\327a\367Q:\241x=\353\036\316\353\206\234K+\006\025\315I4)5\242*BD\2054O\377\3079\212a5}fN7V\013\273\211\331\013(\034\037\327\227\261\330\372\236\351\372\324?\342\355C\262\317\241\254E\253\t\324\271~y\266\274\252\347\304-R\323\230\006e5\251Z\267\223\221)\216\316\303\262%\030\2675SS)J\3523aZ\244\370D\"\027\307m\025\366\251~Y4M4\310\002$\304\242PS\246c\027\332\257\2574\370,\370eM\2345\370\265o\235k\336}T<\342JsR3\377\001\252*\321""\025\022`\213 \214\220\2414TE\350\342mb\203\326C\200\016\362UX\324\006\241/\002o\255%8\324+\237\n\347\035+~\337\344@\204c\271<\234H\304E\351?\305\233\031\032#\335}r\323-\346\241\354>\355\366Kjm\r\252q\264\007\003.J\326\303\340j\211D\330M\014B\277ui\270\013[\200I\204\200\245\0057+\235\243\307\303\003\225D\022u\263\210\322\240U\277fQ\333\033k\034G\006\264\220K`+\n\361\205\230\326\374\2125\025s\311]\017{Y\213\352\016S\205p\027%4\226#M\262\355GPFi<\356V\315\210\265\037\361E\022B3\346]*\227\023\230\351LHh\221\304\226j\024,\311OS\270\320\\t&\t\010\020\215\001fF\0274\362\326B\010\034\342\211m\\J:b`\344\033\"\327\206\234\273\273\311\362E\347%\013\266\265\311\247ot\351@\223y\353!\033%\256\000R\024R\336\234(\204\243\t\272\373\277-2\360\320\023\200\363Hj2\021\231qr~\320\306\n\036B2\024.\305r\212\002}\371\021\365e\301\004\303[J\212\261P\222@\373\255\264\014\227C\325OoA\005^\311\210\232\207|\020G\255\223(\355\342\204\0211\305\0207\003E&\233\331\243M\212q(\2705M\r\004\023\317bU\320\243\320f\317b\256b\220\342\205\347\032h\006PH\"b\2041\024\003\347\323p\266\240\367\005\226\212\322\213\367\213\331&N\005\"\027Q\007\0109\321R7\315v9\305\"\301%3\211\004\027\273\230\005u\324\325K\215\327*X:v\331\230a\010P\323\017\234\250>3U!\355\3362\034\220[\224\t[\350\244W\036\341I\003\023\t\322\273\021\203M\256\277\312c\342\270\320\201\231\014\025k\004g\000R\030#\000\031<\372\325\001EB\241\273\217S\342\301\004\346`j[4\033\0336nK\322%ST[X\t\321\0144\016,\360Q\022L\322\n\223S\\a\240\263D\022o\2768\216\n0\3659\370\342\013\022\307fC+_4t\014\3270\261a\2062:\326\000{\226w#\226\026Q\305b\232\206\333\000]\302\333\244k\346\313^\210\305\000\346\212Q\321\255\264\310\332L\337T\025\240\350\216H\264\001\240h\313\0318\323\227\200\202q\243\033\2177\211\263\246\0260\251\024\215\202\222Ae\327\240\02782\347\215\222@\203\3145\255 \335\225\351'\220U\267xU(\304\263\355\n\333\321\203\316\202\222\201Q\250\355M:\317W-\017\337.\251\231\2205\022\030\311\331\022\210NR\210\031\000Sq\260\"\001D\322\305\021\266\221[\252\001e\t""\001<\201\354\014\201\006:\312\001dA\230\010\000\221\014\221x\2261\333\034\320V\201\256T\0010\322bU\0233J(\365\226\200\325=\375\251\251\250n\211\345B\201\200\214V\001\336\322\317\003\366\220{\237\024\030\306\276\245\030\003j\255?\347\252R\3002\003F\006\210\005\250\3254\224\032:\327m\2204\300\2440Z\224\332\204=\365\375v\341\010!z\0263\351\262\332\231-\002\354\265\203\307U\356\213\350khv\005\357\224\214W!`\0223r\250\251\"\223`{>\362(\014\220\020k%mK\014\010\301r\314\202\303\234\\#U\001\306\275\355Z1\270F\003\203\025@;\201\036\273\253m\307\203\230\344\221\367\254X \220M\371\031gN\274f\272\273]\3474\013\220\230b\314\322\210d\217|M\246+EQ!X^\226#\020\235-\353\371\020\322\024\322\2416\330!Xj\032#x)(\241\217\217E\n\200V\321\377J2\223\0314M\376\237\300\024\226\237P\r2\033l\343\240\264\004\031\260c\032\t\227@\217\351\265\2620\340\201`\005Vvt\374,\266\216\340\305[\372\230\263.*\300 ,\332\347t\245\\bF(\347\342e\017\317\036~!3\267\323Wn\253\253\345\314\363\371\372\325\317=\247\240\246\307\0373\036i\364\261\374y\270r\260\266\373\374N\016\200\252\231\377\332p\247=\357\247:z\274\215Z\276\375t\3638\0307\355\313\235\205S\323\241KA\334\023\313\031\343\307Q\232\334e\353\315~+C\222\t3p\367\3543l\274\327\325\241\\\250\\\036l\237\020\257h\036\230\021\220\025H\220\205^L\035\000\312\317h \224\305\360\225\222\251\232@Z\r\3513\247\000W\316\261\213\"!*\210\347\242 W\240\004\231\035)\004\201\026VQ\010$\350\206\246\312\221\214Q\306\010\003\317\374]\311\024\341BB\037\253\254<";
-    PyObject *data = __Pyx_DecompressString(cstring, 1935, 2);
+    const struct { const unsigned int length: 11; } index[] = {{15},{179},{1},{1},{1},{1},{8},{7},{6},{2},{9},{7},{18},{9},{15},{38},{42},{34},{30},{5},{5},{6},{13},{8},{20},{5},{6},{4},{1},{3},{18},{2},{1},{10},{27},{7},{18},{5},{3},{3},{9},{5},{8},{3},{2},{8},{3},{5},{3},{5},{10},{6},{11},{18},{16},{24},{5},{2},{13},{8},{7},{3},{5},{4},{4},{1},{2},{13},{5},{3},{1},{8},{4},{5},{4},{13},{14},{9},{10},{9},{1},{8},{4},{5},{4},{3},{1},{11},{6},{3},{3},{26},{3},{12},{5},{8},{1},{9},{6},{6},{9},{4},{12},{10},{3},{9},{4},{7},{7},{5},{9},{4},{19},{3},{5},{8},{4},{9},{5},{9},{8},{2},{4},{3},{5},{6},{4},{10},{2},{60},{58},{44},{1441},{36},{382}};
+    #if (CYTHON_COMPRESS_STRINGS) == 2 /* compression: bz2 (1945 bytes) */
+const char* const cstring = "BZh91AY&SYs&\257\302\000\002\020\177\377\377\377\377\377\376\277\277\377\377\277\377\364\277\377\377\373\300@@@@@@@@@@@@\000@\000`\006\334}\327[\202\355\316\003l\001\363\300Ux\303S\322&\242\232yG\250h\310\362\215\212mO$\315\242l\203$\232\003\323P\001\241\246\232\006\203#@\321\232\236\247\243$\320z\203B\0012h\002i\242a\024\3314\200\320\000\r\000\006\200\000\000h\r\000\0004\002\r1110\023\0010\000\000\000\t\200\000&\000\0010\000\000\000\023@\310\020\221=\021=4\2314hi\241\240\000\000\000\000\000\000\r\001\243@\000\r\0322\r5MP\000\365\007\251\3524\003\324\007\222\001\24044\036\204i\241\240\000\320\320\000\000\000\000\002QOB'\241)\262\232f\243524b\006\200\320\310\006\020d\304\000\r4\323C@\001\223L\231\000Z\231\253\357\370#\363\372#/\371\226\320$\0371\325\3371\344h\202\022\000R\003\201\014X\226\002\213\233\232P!\010\204\230\001\215'h\217\363\325pg\025R\005\003T\001\026\002\020@\272 ^\246r) !G$\002\212\200\005B+\303\004Rn@ui\207A\350\212\010\241*\010:F@UB)D\305\026\204\\\303\320\333\210(T\360AaO\rx\260B\017\250\034\010@\024\000}\323!2t\336\367\323\t6\022B\315M\313\022!\032\006p\256\035\004yT\245I_\033\322\244\265\245\256\371\336:\357\331\314]b\356}\325\365vw7s\333\365\276\314M\375\266\243\004X\361\226\215o\n5)\034\214U*`\2276P\\\247\0021\223@\245\345\305\210\314\017\022`\224dFK\247\016\234'\222\352ri\235\245g\232\364'\301Z22\031\3042\351_\303U\034\023\340\330\255\376\236\376\212\331\205\003\276\306~C\200\200\037gF\355\273\364\000$3\032\313\304V\225\036\031!\225\305\212\020\302\004\364a\310q8<*\245\213\323\265Q\252\362z\242\345\303\362\257\334\006\220X\014u\314\003\033\344\017m\332\332\253\3422\335\317\336$\255wfX\314X\001\254\032\361\245 \220\354\331\344\002\325\035\021\212\245.=\003\222\024\030\">\025\304\003\000A\261H\020\372\372\203\340i\362\203\233)fT\363W\223\223\352\252\226\3737\264\310\365\331\312\217D\241]\260m\263\327\347\265\244\241\271\271\250`1\272-\001p\301\3028l\254\035`23)*\367\232\312\0300'L\033\246\347\021:\207\210\215\002\214+\273\247c\363\315\242s\232""\000\2112Q()\323c\027\323\273\245:\261\330w\343\246F3nD\301w\005*u\320\272IL\304\213\032\370\211Y\255\220+& F\260Ec\221\361\"\310Q\224\242J\030Q\310\307\003c[_\311B0\257\035u.\265\245\206\027-\340\334\2668\227}\337\262t\"k?e\212\352\007E\021\271\333:Gl\r\010\315^Z\361,5A\270-x_&\354\276\030[\321\201S~\347=o\340\310\311\t\352\317\265\033]\256m\203i\013\004\225J\004\244J\270\0307\035\376Y\035* \225-\234\306\225b\336K\363\243\n\033p\34685\244\202\233\301^Z\006W\351\271\371\225\n+\252\225\325\275\355f\227\332\034\247\013\2421K,-#^\024\356GVFiUNV\335\250\265\037\361]r\215\007\317\306\225.\016c\2511#D\242\t\177\000\255fJz\235\313\025\321Zd\221\211\n\020\026\3620\271\325M\304\"\201\316(-\253\202\216\3100uf\310l\313^}n\202|\241\343\245k\302\345\313^\356\251\324\201.\027\254\205\014\246\350\201`QS\241:\210\204\243\t\305\243\037\307]=J\302sOzG\200\310Pe\307\233\367\0060V\362\024\020\255w\253\256(\212\271$\217\267>lS-\215*\355\322\241)\007\343\206\000f\272\336\253>\375D\025\241\223\"j\036\210\240\243c&\243\303\214 \203\034U\004\230E*\220\325#\340^C\253\310\r\002:8q\027P-5\023i\204K\250(\305\022\014#\370\027qy,\005QH\254\212J\245#Qe\013\232Y\010T\264\205i\233\364\252rP\226\330C\032\342\341\027:\026\016C]\356qI`\222\312\204\204W\305\317\002\353\255j\251\323\216*\246.\251\267\357\014!\032\332a\365\025g\312\325H\367p\231\016\260\027\022\201+\221\024\212\347b, bb\244\272\364`\327\203\264xl|14 fC%`\301A\304\024\214\021\200\014\236~\255\240Wh\264s\254s\364 \231\230\032\326\314\315\215\247s\223\024\202\253\262\033X\t\320\0323\034uEDI6\220T\265\265\306\032\013r \227#\350\201\305F\036\247?,\201dYl\3228\360|\350\254o\\\305\353\0141\231\334\260\003\334\263\305\034\260\262\242\027\251\250m\274\005\3420\306M|\363\331\252\201X9\302\221\320\271\266I\266\031\276\330\253Q\327D\241\250\rCVze\313Qv\310*\032\264\342{\336'\276\310\336\302\260X[E\204\202\374t \030\2703\027\210\320A\306\030\306\020\333\266\355d\362\nn\030\3676\250\3055n\n\335\320\223\316\261L\205\246\243\3015\354>\016\275\017\333-""\"J\002\274\212\r\254\361\270Br\020\021\220\nj6\010\212Q\"^\215m\004V\252\200YBB\017 {\003 \203\035e\000\262 t\020\001)\234HpR\307l\301\005h\261\212\200'EZ\312|K\356\025 \366\226\000\307\026\236\037\344\301p\215q8\240@8\nZ,\r\037\206\240\033\312\241\260\321\224\265\261\250T\260\030\372R\375{-\025\201\230\030\"\353\000X\246!u\001\024ok\333 m\000\350\214\305Rb\210s\355\271\336\331x(<\327\226\266~\331O5\200k\332\252\0347\\\350\261\252J\272\275\241\177\351\014D\201E`B\266\"\221P\2416\007\273n\312\000\270A\006\252\252\334\256\260\245\217%\230Ex ;\320\210\026\200Bk\340\374\272\220B \002\020\264@\014A\005\370k\177\240\217n\025Yk\226,\020H'\r\225\347mX\200\330Ho\271e\200i\274^~\336\303\342\240\371>\312b\263\371\252y\036sA\362\370\233\241\203\016fk\242\222\251\223\327X\250\225)\232\"8u\006V^]\025\024\000\2443\371\2120Q\352p\037\347y\201Hv\260\200\355\"J!\261A\014\006\3436\364\270\216\270G\321\205\3669\264(%\000Q&\351N\225\324`\360\t\351\207\361?L\314\240(\025\377y\335+I\317&x\316\311\350\013\330\370\263\262I\253\235ig\371wW\327\216\265\220\376\251A\243L\223\2171\236>0G{\346m\031\0141\002\220a\005\327\233\375+\261\221.g\306\\\215,\2712v\245q'\310\215\206\334\357\034\352^\275Z:\2668\247\2265\003\251\367\275\214\276\304\3173\335a$\022qq\257\2311w\220\362W\0222T!\223\t\250$\323\207]\360\024\200\216\264C'F\202\302r\233N\024T\224h\252k\270K\016\022q?*Y\262\002K\"T\024\232\302\262IT\272\253\2622\200\210\216\005H\210\005')\310C\303Y\240|I\311iJ)HP\024\177\305\334\221N\024$\034\311\253\360\200";
+    PyObject *data = __Pyx_DecompressString(cstring, 1945, 2);
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) != 0 /* compression: zlib (1879 bytes) */
-const char* const cstring = "x\332\235U\315S\033\311\025\267@,l\214\001}`p\262\033\217`]T6A\224\370\260\261\235\215#d;E\226\305\010\201IR[\325\325\232i\301\230\321\314h\272\007\320\246\342p\234c\037\3738\3079\316QG\0359\352\250#\177\302\376\t\373\272G\310\354n\342\244\3660==\335\357\363\367{\357\315\267%m\345K\217\270\004\263oW\277\\\331u\030\321\330\tfZ\245\315N\034[3\251f\020\313\254\023\0173b\2655\312<Sg\304\223B\266\266\367joy}s]\303\266\241y\344\035\321\031\325\250_\327-L)\241\232\323\320\352\276i1\323\326X\333%\264\250m7\264\266\343k6!\206\306\034\315\005\271\333\n\354\204\330\032%Ln\264%l\333\016\303\314tl\004\352\246}\274\244\031\246\007N\3143\"\265_c\213\222bqi\341\0056\014\004\262\3040)\256[\204\330r=\326M\232\354\014\313l\232L{\001\"\032\326,0i/\227\2643\223\234;\236\001\271\324\333\232K<\335\261\3612s\034\353\324d\256\347\350\204R\307[q\261G\211GW\020\265\234s\3139F\304\006\010 \027\367\302\374\210T\003\302%\236\353\2316\373\037\222Mc\343\343\022E\267}\341S\242\275@\225\362\316\016\332\331\376f\373\000}s\270s\260\215\266wk\257\366\017\320\336\001:x\363f\007\241\275\366\005</\201!\264K.\330>iT}\342\265\321\341\356\366\233]tX{\2051\3251m\333\272\351\024u\307s|\200\202P\314\352u\3236\0209\203\344>\354\212\177\264\034\0350\376S\361\230\330\344\302\365t\354A\352\206n\201\0222\201\025\017\353\244\216\365S\335r(\321-\2527\r@\261a\036\373@\223\343\333\314\200\252af\223 \243n\324\0212dd\200\240!Al\023\307R~\324\202\244X\303$\226Aoawk\213\024o\245\333'.6=\364\263\003WUn\303r\034\257\3416<\247)-S\206\233.B\r\337\326\021\032\244sL\3301@\340\236\020\354\2368\224\231\246\213L\212\206\270\230\2144)\262\364&BM\014\351\302JO\233\230\351'\260\300s\201\300*\310\310\350\201EP\264\341\300fT~\370.\224\024\2508\206o\021x\267i\3132\374\246\013fl\014\200\250U>\024ba\340\320U\274#\342y\216\227\224\200\353\270\256C\207\205Q\034\024F\361\2460Z\246\201P\313\307Vb\260%\251V\0132\r\n<\333J\220\352'\004\002'\330\323O(i\232\272cA\234\300\001B\320i\203``g\220\006\366-Fe\242\240\307(\274\\\242CF\372)\302\311\253\016/""\217\r\263\246\254\311\220\234\010.R\215\204\352m\220\324\241\241\231l;\204\030\340.\327\013\306N<\202\r\010\0146\316\371\220\021\271\371\316\261\t\243P\341\236\317\3643l\371D-\364\034\206\301e\352:=\326OO\006\345\250z\231\352\247?\r>\343G\242|\235\236\010\306\202C^\340\245\376\304\275\240\032\020\376\\\274\213\306\242j\244\307\231x1\256\306\365\316H\347\213N\275;uU\357\355\201\356\367\237\334\031\233\n\376\316\217\305?\302\367q\265\237\036\277\364\203rp\304\313\374P,\207~T\211Z\375\211\351\240\325O\337\r\236\361*'b#\274'\275^\203(\0136y\211\227\373\023S\301;\221\022\031)\364\025l\346\302\251\010G\347\275\307\177\275*\\\225\300\313\324\235\261\211\017\322\312\\\216?\021\305(\025\201\322|o\376\017\021\244\002;\221R\213\014k:h\200p\372W\301B\260\025\340\376\304\014O\311\254\336\202\215-^\027\243\342I\270\020n\205ps7X\013t\236\351O\336\223\221\034\363\232\030\021\205\304\r\334=\346\031\276\010g\243\342\253(\325\237\234\016\030_\345\373\234\202\310\014\350\344\370\246(\211\212\360\302lX\222\327>\257\360\226\272\232\341ip\205\373\223\031~\237\267\300\350\002\310\235\207\365h$*HI\nv\253J2\313\227DNl\t\025\314zp\006@\351pP\351=,\305\371\270\326Iw\266\273\325\256~\225\273*\253(3\020\255\222l\003Z\367\005U\231\030\321#\000[^O\006/\371\010/|4\335Y\360\220\027o\303RX\ti\264\330[\376s7\365S\004n<@$\302\0079\026=\203\032ht*\035\257\233\355\256u\311\325f\257v\360\177\273\314\374\334\376\007p\237\206e\211\330\010_\000\326\000\220\005\260a\210G\200\027\016[\300s>\252\305)U\205\265N\252?3\013\310\001\204\036\317)_#bQ\354+\016\326\000\207E\250X\034QY\261\003x\013|\263\367\233\"\034\236\305\373\261\327\311u\312\277\230\236a\310\312\240\024l\361\024\317\253\222X\024\207\341b\3706*A\335{q6^\217Yg\265S\353\246\272\371\356~\2675\014\346Eoa\003\220\304\277(\210\353\211\273\275\273Z\230\ns@\ttXo\245\334\315t\027\273\265\253\204@U\267y\331(\237&\020e\241\237gr\262w\024\322\245~~\216\177\027f \322\032T\364\374\203\344;?\210[\302v\004\370\314\177.\252\362rv\t\360\037\215\326 \327\374\003\350""\321\374l\322\004\317DU\350\020C9!#)\370\324\ruu\221\026_+\3422\321B\264\005\312\te\363*\305-a\204\005(\275-H41\375\001\210\204\324[V?\216\314\354\177\342h5\330\037\226\306\030\024\306M[l\005u9\005\246\3405\302\037q&\236\017\252+\033\255\302\374\230\034\364\225T\367\371K9\222T\260I\232\311m\276\227\227\200|\0225\342\2624\371\232\377\036\200\300\322(\016\376\235\344\225|@\347\250MoZ\013\323a9\374[t\020\347\342JLa\202\352\335\007W\205D\354=\300\014>7\3708?\007\365\337%p\250\222\025\217\201\245AO\255\003\006\251\244\223\216\223\332\247\220q\246?\363k9\210\356\303\004\256\366\357\315\3121~\243\\J\314\216\362\r\340b\007p.I\024f\346\370\277 \030\311\365n\247\320\317/\206O\243\262<U\303\356\th>\025eq\024\276\006\332\376\022?\356d;k\235\223n\222\237\234\317\245d\350\377h\034\373\275\374\262l9y\377\234c\336\372\311xW\022\022\265\324\177\231\333\343\227g\360\273\321\201\261Jo\356e\367f\306\217_\322\240\240F\307\034\324\355:\314\240\355\350(.CW\337\334\337R[\213K\303\343\177B\032k0\340\036H\364&\203WPAg\tK\222\334#9ar\n\2262\2346\000\216\341\237\253\006x\255\361\323Ao\225a\350\214\306k\261\325\035\330\371\2558\013\253\341m;\320h\374-\374\001\324@\031\347\357\325\365\344Lo\346\013i\366\373\211;c\237\303]\3723\271<\024*:/\310\252\022\243j\326ML\367\246\037*\263\262\027V\243}59\206\344\225\006\245[N\002\310\252\237\217'\262@/\374\303!\341s\000\\N\236Z\230\272\226rA\365\007wX\350\330";
-    PyObject *data = __Pyx_DecompressString(cstring, 1879, 1);
+    #elif (CYTHON_COMPRESS_STRINGS) != 0 /* compression: zlib (1892 bytes) */
+const char* const cstring = "x\332\235U\315S\033\311\025\267@,l\214A\002ap\262\033\217`]T6A\224\370\260\261\235\215#d{\213\204\305\010\201IR[\325\325\232iIcF3\243\351\036@\233\212\303q\216}\354\343\034\3478G\035u\344\250\243\216\374\t\373'\344u\217\300d?\234\324\036\324\323\352~\237\277\337{\257\277-j\253_z\304%\230}\273\366\345\352\236\303\210\306\232\230i\345\016k:\266fR\315 \226Y#\036f\304\352h\224y\246\316\210'\205lm\377\325\376\312\306\326\206\206mC\363\310;\2423\252Q\277\246[\230RB5\247\256\325|\323b\246\255\261\216KhA\333\251k\035\307\327lB\014\2159\232\013r\267\025X\223\330\032%Ln\264el\333\016\303\314tl\004\352\246\335X\326\014\323\003'\346)\221\332\257\261EI\241\260\274\370\002\033\006\002Yb\230\024\327,Bl\2716t\223&;\3032[&\323^\200\210\2065\013L\332+E\355\324$g\216g@.\265\216\346\022Owl\274\302\034\307:1\231\3539:\241\324\361V]\354Q\342\321UD-\347\314r\032\210\330\000\001\344\342\236\233\037\221\252C\270\304s=\323f\377C\262el~\\\242\340v\316}J\264\027\250\\\332\335E\273;\337\354\034\242o\216v\017w\320\316^\365\325\301!\332?D\207o\336\354\"\264\3379\207\337K`\010\355\221sv@\352\025\237x\035t\264\267\363f\017\035U_aLuL;\266n:\005\335\361\034\037\240 \024\263Z\315\264\rDN!\271\017\273\302\037-G\007\214\377Th\020\233\234\273\236\216=H\335\320-PB&\260\342a\235\324\260~\242[\016%\272E\365\226\001(\326\315\206\01749\276\315\014\250\032f\266\0102jF\r!CF\006\010\032\022\304\016q,\345G-H\212\325Mb\031\364\026v\267\266H\361V\274}\342b\323C?:pU\345\326-\307\361\352n\335sZ\3222e\270\345\"T\367m\035\241a:\r\302\032\000\201\333$\330m:\224\231\246\213L\212np1\031iQd\351-\204Z\030\322\205\225\236\2640\323\233\260\300\357\034\201U\220\221\321\003\213\240h\303\201\315\250\374\343\273PR\240\342\030\276E\340\333\241m\313\360[.\230\2611\000\242V\371\243\020\013\003\207\256\342\035\021\317s\274\244\004\\\307u\035zS\030\205aa\024\256\013\243m\032\010\265}l%\006\333\222j\265 \323\240\300\263\255\004\251\336$\0208\301\236\336\244\244e\352\216\005q\002\007\010A\247\r\203\201\235A\352\330\267\030\225\211\202""\036\243\360q\211\016\031\351'\010'\237\032|<v\2235e-\206\344Dp\221j$T\353\200\244\016\r\315d\333!\304\000w\271\2363\326\364\0106 0\3308g7\214\310\315w\216M\030\205\n\367|\246\237b\313'j\241g0\014.RW\351\261Az2(E\225\213\324 \375i\360\031?\026\245\253\364D0\026\034\361</\016&\356\005\225\200\360\347\342]4\026U\"=\316\306Kq%\256uG\272_tk\275\251\313Z\177\037t\277\377\344\316\330T\360w\336\020\377\010\337\307\225Az\374\302\017J\3011/\361#\261\022\372Q9j\017&\246\203\366 }7x\306+\234\210\315\360\236\364z\005\242,\330\342E^\032LL\005\357DJd\245\320W\260\231\017\247\"\034\235\365\037\377\3452\177Y\004/Sw\306&>H+s\263\374\211(D\251\010\224\026\372\013\177\210 \025\330\211\224ZdX\323A\035\204\323\277\n\026\203\355\000\017&2<%\263z\0136\266yM\214\212'\341b\270\035\302\315\335`=\320yv0yOF\322\340U1\"\362\211\033\270{\314\263|\t\316F\305WQj09\0350\276\306\0178\005\221\014\350\314\362-Q\024e\341\2053aQ^\373\274\314\333\352*\303\323\340\n\017&\263\374>o\203\321E\220;\013k\321H\224\227\222\024\354V\224\344\014_\026\263b[\250`6\202S\000J\207\203r\377a1\316\305\325n\272\273\323\253\364\364\313\331\313\222\2122\013\321*\311\016\240u_P\225\211\021=\002\260\345\365d\360\222\217\360\374G\323\235\003\0179\3616,\206\345\220FK\375\225?\367R?D\340\332\003D\"|\220c\3213\250\201z\267\334\365z3\275\365\036\271\334\352W\017\377o\227\331\037\333\377\000\356\323\260$\021\033\341\213\300\032\000\262\0106\014\361\010\360\302a\033x\316E\3258\245\252\260\332M\r2s\200\034@\350\361Y\345kD,\211\003\305\301:\340\260\004\025\213#*+V\301+I\371Z\024\007\231\373\034\363\363\376\303\2658\037?\356\316t\327\272U\231\364/\344\351&\366\376o\n\021\226\202m\236\3429U\033K\342(\\\n\337FEh\000/\236\2117b\226x\353\345z\007\275\366\320X\236\277\350/n\002\244\370\027\005q5q\267\177W\013S\341,p\003\255\326_-\365\262\275\245^\3652aR\025pNv\314\247\tV3\320\330\231Y\331D\n\362\342 7\317\277\013\263\020i\025J{\341A\362?7\214[\342w\334-\r\026>\027\025y9\267\014D\214F\353\220k\356\0014kn.\351\206g\242\"t\210\241\224\260\222T""~\352\232\303\232H\213\277*\006\263\321b\264\r\312\tw\013*\305ma\204y\250\301mH41\375\001\210\204\335[V?\216\314\334Oq\264\026\034\334\324\310\030T\310u\177l\00759\016\246\3403\302\037q&\236\017\313l&Z\203A29l0\251\356\363\227r6\251`\2234\223\333\\?'\001\371$\252\307%i\3625\377=\000\201\245Q\034\374;\311+)\223y\221J\330~*\324\254\303\375i-L\207\245\360o\321a<\033\227c\n3U\357=\270\314'\312\357\001oP\334\344\343\374\014\354\374.\301E\032\330\022\217\201\256a\227m\000\030\251\244\267\032I7PH=;\310\374Z\216\246\3730\223+\203{sr\260_+\027\023\263\243|\023H\331\005\300\213\022\216\314<\377\027\004#I\337\353\346\007\271\245\360iT\222\247j\374=I\342\026\307\341k\340\357k\3257\353\335f/ITN\354b\362\014\374\327\200\366\373\271\025\331\204\362\37694]\373\007\003_IH\370R?3\311\307/N\341\001\322\201\272r\177\376e\357z\352\217_\320 \257\206\311<\024\360\006L\245\235\3508.A\237_\337\337R[\217\2137\307\377\2044\326a\344=\220\350M\006\257\240\224N\023\272$\313\307r\346\314*XJpZ\0078n\336\262*\340\265\316O\206MV\20214\032\257\307Voh\347\267\3424\254\204\267\355@\307\361\267\360&\250y6\316\337\253\353\311L?\363\2054\373\375\304\235\261\317\341.\375\231\\\036\n\025\235\027\314\250Z\243j\372ML\367\247\037*\263\262)\326\242\0035Bn\310+\016k\270\224\0040\243\236#O\314\000\275\360\252C\302g\000\270\034A\3250u%\345\202\312\177\000\001\267\356\341";
+    PyObject *data = __Pyx_DecompressString(cstring, 1892, 1);
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (3198 bytes) */
-const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the 'annotation_typing' directive to False..'\"?add_notedisableenablegcisenabledlimit ?not a latin-1 vieworder by percona-toolkitprocessor/parsers/_slowlog_entries.pxiprocessor/parsers/_slowlog_fingerprint.pxiprocessor/parsers/_slowlog_md5.pxiprocessor/parsers/_slowlog.pyxuse ?_CALL_LIMIT_MULTI_INSERT_PT_TOOL__Pyx_PyDict_NextRefQuery_UNION_USEaascasyncio.coroutinesatbbind_eventbind_event.<locals>.genexprcarriedcline_in_tracebackcloseclscmdconfigurecountdatetime_dbdb__dict__endentryeoleventevent_timefieldsfingerprintfingerprint_latin1fingerprint_pair_fingerprint_pair_pythonfloorfpfromtimestamp__func__genexprgetgroupheaphostiip_is_coroutineitems_lcm__main__maskmatchmathmax_statement_md5_constantsmd5_upper__module__mysqldumpn__name__namenamesnextoutpparse_errorparserpopposprocessor.parsers._slowlogqid__qualname__queryquery_idsscan_slowschemasearchsemicolonsend__set_name__setdefaultsin__slots__specstack_astack_bstartstatementstmt_strip_order_by_ascsubtable__test__textthread_idthrowtimestamptimezonetsuserutcvaluevalueswhen\200\001\340\004\005\330\004\014\210A\250Q\200\001\330\004\t\210\034\220W\230A\340\004\010\210\005\210U\220!\2201\330\010\r\210Q\210e\220;\230j\250\005\250Q\250c\260\021\260#\260Q\260b\270\002\270$\270b\300\016\310b\320PQ\200\001\360\006\000\005\016\210Y\220g\230Z\240~\260Q\330\004\007\200u\210A\210W\220A\220U\230-\240u\250C\250q\330\010\017\210q\330\004\013\210:\220Q\220e\2305\240\r\250Q\200\001\340\004\007\200t\2108\2201\220A\330\010\016\210j\230\001\230\021\330\004\013\210=\230\001\230\027\240\016\250a\250w\3206J\310!\3101\200\001\360\016\000\005\010\200t\2108\2201\220A\330\010\017\210q\330\004\023\2207\230.\250\001\250\021\330\004\030\320\030,\250A\250Q\330\004\030\230\001\330\004\030\230\001\360\006\000\005\017\210f\220A\330\004\n\210\"\210B\210a\330\010\020\220\001\330\010\r\210V\2201\220B\220b""\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\021\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\017\210q\330\010\013\2106\220\021\220#\220S\230\003\230=\250\001\330\014\017\210t\2202\220R\220s\230!\330\020\021\330\014\023\2208\2301\230C\230r\240\022\2401\330\014\017\210u\220C\220q\330\020\021\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2104\210v\220Q\220c\230\023\230C\320\0371\260\024\260S\270\004\270I\300Q\300c\310\023\310A\330\014\r\330\010\021\220\021\330\010\013\2104\210y\230\001\230\026\230s\240\"\240B\240d\250%\250q\330\014\r\330\010\014\210D\220\002\220!\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\025\220c\230\024\230V\2401\240C\240s\250#\320-@\300\001\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\013\2104\210y\230\001\230\023\230C\230u\240C\240t\250:\260Q\260f\270C\270r\300\022\3003\300e\3108\320ST\330\014\r\330\010\014\210D\220\002\220!\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\021\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\013\2106\220\021\220#\220S\230\003\2309\240A\330\014\020\220\002\220\"\220A\330\014\022\220\"\220B\220d\230%\230w\240a\240q\250\001\250\024\250S\260\001\260\021\260#\260S\270\001\330\020\025\220Q\330\014\017\210r\220\023\220B\220b\230\002\230#\230R\230r\240\022\2403\240d\250#\250Q\250a\250s\260#\260Q\330\020\021\330\014\022\220!\2208\320\033.\250a\250v\260R\260r\270\023\270A\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2106\220\021\220#\220S\230\003\320\033.\250a\330\014\017\210q\220\001\220\024\220R\220s\230#\230U\240#\240V\2501\250C\250r\260\022\2604\260t\2702\270S\300\001\300\024\300R\300q\330\020\021\330\014\022\220!\220?\320\"5\260Q\260a\330""\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\340\010\013\320\013 \240\001\240\023\240C\240u\250C\320/A\300\021\300#\300S\310\001\330\014\r\330\010\017\210q\330\010\024\220A\330\010\t\330\014\017\210r\220\022\2201\330\020\023\2201\220A\220S\230\003\2301\330\024\027\220z\240\021\240#\240S\250\001\330\030\031\330\024\027\220z\240\024\240V\2501\250C\250s\260#\260W\270A\330\030\035\230Q\330\030\031\330\025'\240q\250\003\2503\250a\330\024\031\230\021\330\024\025\330\014\017\210t\220:\230Q\230c\240\023\240A\330\020\025\220Q\330\020\021\330\014\020\220\001\330\014\022\220\"\220B\220b\230\004\230K\240q\250\001\250\021\250\"\250B\250a\330\020\025\220Q\330\014\030\230\002\230\"\230B\230d\240!\2401\240B\240b\250\003\2503\250a\330\014\020\220\004\220B\220a\330\014\017\210r\220\023\220A\330\020\025\220Q\330\020\021\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\025\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2102\210R\210r\220\023\220B\220b\230\005\230R\230q\330\014\r\330\010\014\210B\210b\220\001\330\010\016\210b\220\002\220%\220t\230;\240a\240q\250\001\250\022\2502\250Q\330\014\021\220\021\330\010\013\2102\210R\210u\220D\230\001\230\021\230\"\230B\230c\240\023\240A\330\014\021\220\021\330\010\024\320\024'\240q\250\006\250f\260A\330\010\014\210F\220+\230Q\230a\330\010\016\210a\210\177\230d\240!\2401\330\010\016\210a\210y\230\001\330\010\016\210a\320\017 \240\004\240A\240X\250T\260\023\260C\260s\270$\270c\300\031\310!\330\010\016\210a\210~\230Q\330\010\013\2105\220\007\220w\230d\240)\2503\250a\330\014\022\220!\2208\2306\240\021\240!\330\010\r\210V\2204\220q\230\001\330\010\013\2103\210g\220Q\330\014\017\210s\220'\230\021\330\020\032\230!\330\020\026\220g\230Q\330\r\025\220W\230A\330\014\022\220!\2208\2301\330\010\013\2105\220\003\2205\230\004\230L\250\003\2501\330\014\r\330\020\027""\220}\240A\240V\2501\250N\270!\330\024#\2409\250A\330\020\027\220q\330\010\013\2107\220!\2209\230A\230W\240F\250\"\250G\2606\270\022\2703\270h\300a\330\010\016\210a\330\004\013\2101\200\001\360\006\000\005\010\200t\2108\2201\220A\330\010\017\210u\320\024-\250Q\250a\330\004\013\210;\220a\220q\200\001\340\004\007\200t\2108\2201\220A\330\010\017\210u\320\024'\240q\250\001\330\004\023\2207\230.\250\001\250\021\330\004\030\320\030,\250A\250Q\330\004\007\200v\210Q\210c\220\023\220C\320\027D\300A\330\010\017\210q\330\004\007\200s\210!\2103\210c\220\027\230\003\2304\230u\240I\250W\260A\260Q\330\010\017\210q\330\004\007\200v\210Q\210c\220\023\220C\320\0273\2601\330\010\017\210q\330\004\007\200{\220!\2203\220c\230\031\240!\330\010\014\210E\220\026\220v\230Q\230a\330\010\013\2102\210W\220A\330\014\023\2205\230\004\230A\230Q\230f\240A\240Q\330\004\007\200u\210A\210S\220\003\2203\220k\240\023\240C\240u\250A\250S\260\003\2603\260l\300!\330\010\014\210E\220\036\230v\240Q\240a\330\010\013\2102\210W\220A\330\014\024\220A\220V\2301\230A\330\014\020\220\007\220~\240Q\240a\330\014\020\320\020$\240A\240Q\360\010\000\005\035\230A\330\004\034\230A\330\004\037\230q\330\004\007\200r\210\022\2102\210R\210s\220\"\220A\330\010\017\320\017\037\230v\240Q\240b\250\003\2502\250R\250r\260\022\2601\330\010\013\2105\220\003\2201\330\014\r\330\010\014\210A\330\010\014\210E\220\022\2202\220R\220r\230\022\2301\330\004\005\330\010\017\210w\220a\220s\230#\230S\240\001\340\010\014\210A\210Q";
+    #else /* compression: none (3216 bytes) */
+const char* const bytes = "\\1 /*repeat\\2*/Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the 'annotation_typing' directive to False..'\"?add_notedisableenablegcisenabledlimit ?not a latin-1 vieworder by percona-toolkitprocessor/parsers/_slowlog_entries.pxiprocessor/parsers/_slowlog_fingerprint.pxiprocessor/parsers/_slowlog_md5.pxiprocessor/parsers/_slowlog.pyxuse ?_CALL_LIMIT_MULTI_INSERT_PT_TOOL__Pyx_PyDict_NextRefQuery_UNION_USEaascasyncio.coroutinesatbbind_eventbind_event.<locals>.genexprcarriedcline_in_tracebackcloseclscmdconfigurecountdatetime_dbdb__dict__endentryeoleventevent_timefieldsfingerprintfingerprint_latin1fingerprint_pair_fingerprint_pair_pythonfloorfpfromtimestamp__func__genexprgetgroupheaphostiip_is_coroutineitems_lcm__main__maskmatchmathmax_statement_md5_constantsmd5_upper__module__mysqldumpn__name__namenamesnextoutpparse_errorparserpopposprocessor.parsers._slowlogqid__qualname__queryquery_idsscan_slowschemasearchsemicolonsend__set_name__setdefaultsin__slots__specstack_astack_bstartstatementstmt_strip_order_by_ascsubtable__test__textthread_idthrowtimestamptimezonetsuserutcvaluevalueswhen\200\001\340\004\005\330\004\014\210A\250Q\200\001\330\004\t\210\034\220W\230A\340\004\010\210\005\210U\220!\2201\330\010\r\210Q\210e\220;\230j\250\005\250Q\250c\260\021\260#\260Q\260b\270\002\270$\270b\300\016\310b\320PQ\200\001\360\006\000\005\016\210Y\220g\230Z\240~\260Q\330\004\007\200u\210A\210W\220A\220U\230-\240u\250C\250q\330\010\017\210q\330\004\013\210:\220Q\220e\2305\240\r\250Q\200\001\340\004\007\200t\2108\2201\220A\330\010\016\210j\230\001\230\021\330\004\013\210=\230\001\230\027\240\016\250a\250w\3206J\310!\3101\200\001\360\016\000\005\010\200t\2108\2201\220A\330\010\017\210q\330\004\023\2207\230.\250\001\250\021\330\004\030\320\030,\250A\250Q\330\004\030\230\001\330\004\030\230\001\360\006\000\005\017\210f\220A\330\004\n\210\"\210B\210a\330\010\020\220\001\330\010\r\210V\2201\220B\220b""\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\021\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\017\210q\330\010\013\2106\220\021\220#\220S\230\003\230=\250\001\330\014\017\210t\2202\220R\220s\230!\330\020\021\330\014\023\2208\2301\230C\230r\240\022\2401\330\014\017\210u\220C\220q\330\020\021\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2104\210v\220Q\220c\230\023\230C\320\0371\260\024\260S\270\004\270I\300Q\300c\310\023\310A\330\014\r\330\010\021\220\021\330\010\013\2104\210y\230\001\230\026\230s\240\"\240B\240d\250%\250q\330\014\r\330\010\014\210D\220\002\220!\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\025\220c\230\024\230V\2401\240C\240s\250#\320-@\300\001\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\013\2104\210y\230\001\230\023\230C\230u\240C\240t\250:\260Q\260f\270C\270r\300\022\3003\300e\3108\320ST\330\014\r\330\010\014\210D\220\002\220!\330\010\r\210V\2201\220B\220b\230\003\2307\240\"\240B\240a\330\010\013\2103\210c\220\021\330\014\r\330\010\016\210g\220S\230\002\230!\330\010\013\2106\220\021\220#\220S\230\003\2309\240A\330\014\020\220\002\220\"\220A\330\014\022\220\"\220B\220d\230%\230w\240a\240q\250\001\250\024\250S\260\001\260\021\260#\260S\270\001\330\020\025\220Q\330\014\017\210r\220\023\220B\220b\230\002\230#\230R\230r\240\022\2403\240d\250#\250Q\250a\250s\260#\260Q\330\020\021\330\014\017\210u\220G\2301\330\020\026\220a\220x\320\0372\260!\2606\270\022\2702\270S\300\001\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2106\220\021\220#\220S\230\003\320\033.\250a\330\014\017\210q\220\001\220\024\220R\220s\230#\230U\240#\240V\2501\250C\250r\260\022\2604\260t\2702\270S\300\001\300\024\300R\300q\330\020\021\330\014\022\220!""\220?\320\"5\260Q\260a\330\014\020\220\004\220B\220a\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\340\010\013\320\013 \240\001\240\023\240C\240u\250C\320/A\300\021\300#\300S\310\001\330\014\r\330\010\017\210q\330\010\024\220A\330\010\t\330\014\017\210r\220\022\2201\330\020\023\2201\220A\220S\230\003\2301\330\024\027\220z\240\021\240#\240S\250\001\330\030\031\330\024\027\220z\240\024\240V\2501\250C\250s\260#\260W\270A\330\030\035\230Q\330\030\031\330\025'\240q\250\003\2503\250a\330\024\031\230\021\330\024\025\330\014\017\210t\220:\230Q\230c\240\023\240A\330\020\025\220Q\330\020\021\330\014\020\220\001\330\014\022\220\"\220B\220b\230\004\230K\240q\250\001\250\021\250\"\250B\250a\330\020\025\220Q\330\014\030\230\002\230\"\230B\230d\240!\2401\240B\240b\250\003\2503\250a\330\014\020\220\004\220B\220a\330\014\017\210r\220\023\220A\330\020\025\220Q\330\020\021\330\014\021\220\026\220q\230\002\230\"\230C\230w\240b\250\002\250!\330\014\017\210s\220#\220Q\330\020\025\220Q\330\020\021\330\014\022\220'\230\023\230B\230a\330\010\013\2102\210R\210r\220\023\220B\220b\230\005\230R\230q\330\014\r\330\010\014\210B\210b\220\001\330\010\016\210b\220\002\220%\220t\230;\240a\240q\250\001\250\022\2502\250Q\330\014\021\220\021\330\010\013\2102\210R\210u\220D\230\001\230\021\230\"\230B\230c\240\023\240A\330\014\021\220\021\330\010\024\320\024'\240q\250\006\250f\260A\330\010\014\210F\220+\230Q\230a\330\010\016\210a\210\177\230d\240!\2401\330\010\013\2106\220\027\230\001\330\014\022\220!\2209\230A\330\010\016\210a\320\017 \240\004\240A\240X\250T\260\023\260C\260s\270$\270c\300\031\310!\330\010\016\210a\210~\230Q\330\010\013\2105\220\007\220w\230d\240)\2503\250a\330\014\022\220!\2208\2306\240\021\240!\330\010\r\210V\2204\220q\230\001\330\010\013\2103\210g\220Q\330\014\017\210s\220'\230\021\330\020\032\230!\330\020\026\220g\230Q\330\r\025\220W\230A\330\014\022\220!\2208\2301\330\010\013\2105\220\003""\2205\230\004\230L\250\003\2501\330\014\r\330\020\027\220}\240A\240V\2501\250N\270!\330\024#\2409\250A\330\020\027\220q\330\010\013\2107\220!\2209\230A\230W\240F\250\"\250G\2606\270\022\2703\270h\300a\330\010\016\210a\330\004\013\2101\200\001\360\006\000\005\010\200t\2108\2201\220A\330\010\017\210u\320\024-\250Q\250a\330\004\013\210;\220a\220q\200\001\340\004\007\200t\2108\2201\220A\330\010\017\210u\320\024'\240q\250\001\330\004\023\2207\230.\250\001\250\021\330\004\030\320\030,\250A\250Q\330\004\007\200v\210Q\210c\220\023\220C\320\027D\300A\330\010\017\210q\330\004\007\200s\210!\2103\210c\220\027\230\003\2304\230u\240I\250W\260A\260Q\330\010\017\210q\330\004\007\200v\210Q\210c\220\023\220C\320\0273\2601\330\010\017\210q\330\004\007\200{\220!\2203\220c\230\031\240!\330\010\014\210E\220\026\220v\230Q\230a\330\010\013\2102\210W\220A\330\014\023\2205\230\004\230A\230Q\230f\240A\240Q\330\004\007\200u\210A\210S\220\003\2203\220k\240\023\240C\240u\250A\250S\260\003\2603\260l\300!\330\010\014\210E\220\036\230v\240Q\240a\330\010\013\2102\210W\220A\330\014\024\220A\220V\2301\230A\330\014\020\220\007\220~\240Q\240a\330\014\020\320\020$\240A\240Q\360\010\000\005\035\230A\330\004\034\230A\330\004\037\230q\330\004\007\200r\210\022\2102\210R\210s\220\"\220A\330\010\017\320\017\037\230v\240Q\240b\250\003\2502\250R\250r\260\022\2601\330\010\013\2105\220\003\2201\330\014\r\330\010\014\210A\330\010\014\210E\220\022\2202\220R\220r\230\022\2301\330\004\005\330\010\017\210w\220a\220s\230#\230S\240\001\340\010\014\210A\210Q";
     PyObject *data = NULL;
     CYTHON_UNUSED_VAR(__Pyx_DecompressString);
     #endif

@@ -308,7 +308,8 @@ def scan_slow(
                 b += 1
             if b == p + 4 or b + 1 != eol or s[b] != b";":
                 break
-            fields["db"] = PyUnicode_Substring(text, p + 4, b)
+            if "db" not in fields:  # setdefault, as `_line`
+                fields["db"] = PyUnicode_Substring(text, p + 4, b)
             p = eol + 1
             at = memchr(s + p, b"\n", n - p)
             if at == NULL:
@@ -365,7 +366,8 @@ def scan_slow(
         statement = PyUnicode_Substring(text, stmt, b)
         fp, qid = pair_cached(statement)
         fields["statement"] = mask(statement)
-        fields["cmd"] = "Query"
+        if "cmd" not in fields:
+            fields["cmd"] = "Query"
         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
         fields["query_id"] = qid
         if "db" not in fields and "schema" in fields:

@@ -162,6 +162,7 @@ LINES = [
     "# Query_time: 1.  Lock_time: -0 Rows_sent: -1",
     "# Query_time: 1.5 Lock_time: 0.1 New_attr: 7",
     "# Query_time: 1.5 Schema: shop",
+    "# Query_time: 1.5 Db: x Cmd: y Statement: z",
     "# Thread_id: 8  Schema: crm  QC_hit: No",
     "# not a header",
     "/rdsdbbin/oscar/bin/mysqld, Version: 8.0.28 (Source distribution). started with:",
