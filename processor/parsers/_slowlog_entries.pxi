@@ -251,11 +251,15 @@ cdef inline bint header_like_statement(chars s, Py_ssize_t p, Py_ssize_t eol) no
     return i == eol  # blank
 
 
+cdef int STATEMENT_PHASE = 1  # slowquery._STATEMENT
+
+
 def scan_slow(
     str text, Py_ssize_t pos, Py_ssize_t start, list out, object parser, dict table,
     Py_ssize_t max_statement, object event, object mask
 ):
-    """Entries from `pos` on (see above); returns the offset of the first line left to `_line`.
+    """Entries from `pos` on (see above); returns the offset of the first line left to `_line`
+    (`pos` itself while `_line` holds an entry that the line at `pos` does not complete).
     `table` is the parser's AttributeNames.table, `mask` mask_secrets; `parser._db` (the
     carried database) is read and kept up to date."""
     if not one_byte(text):
@@ -266,6 +270,11 @@ def scan_slow(
     cdef long long ts = 0
     cdef bint semicolon
     cdef const void* at
+    if parser._event is not None:
+        # `_line` holds an entry: a line starting the next one completes it, else it is `_line`'s
+        if parser._phase != STATEMENT_PHASE or not entry_line(s, n, pos):
+            return pos
+        parser._close(out)
     carried = parser._db
     while p < n:
         entry = p

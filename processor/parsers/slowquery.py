@@ -18,19 +18,17 @@ masked), `fingerprint` and `query_id` (pt-query-digest's), `cmd` (`Query` or `Ad
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import ClassVar
-
-import structlog
 
 from processor.parsers import slow_compiled
 from processor.parsers.base import InvalidResumeState, LogParser, ResumeState
 from processor.parsers.event import Event, Fields
 from processor.parsers.fingerprint_mysql import fingerprint_latin1_pair
 from processor.parsers.masking import mask_secrets
-from processor.parsers.scanning import SCANNER_ERRORS
+from processor.parsers.scanning import Scanner
 from processor.parsers.slow_attrs import AttributeNames
 from processor.parsers.values import parse_iso_utc, parse_mysql56_time
 
@@ -50,7 +48,7 @@ _SERVER_HEADER = re.compile(
     re.ASCII,
 )
 
-LOG = structlog.get_logger(__name__)
+# _slowlog_entries.pxi reads `_phase` (STATEMENT_PHASE = 1): keep the two in step.
 _HEADER, _STATEMENT = 0, 1
 fromisoformat = datetime.fromisoformat
 
@@ -107,15 +105,19 @@ class SlowQueryLogParser(LogParser):
         self._invalid: list[str] = []
         self._time_line = ""
         compiled = slow_compiled.SLOWLOG
-        self._scan: Callable[[str, int, int, list[Event], SlowQueryLogParser], int] | None = (
+        self._scanner = (
             None
             if compiled is None
-            else partial(
-                compiled.scan_slow,
-                table=self._names.table,
-                max_statement=max_line_bytes,
-                event=Event,
-                mask=mask_secrets,
+            else Scanner(
+                self.log_type,
+                partial(
+                    compiled.scan_slow,
+                    parser=self,
+                    table=self._names.table,
+                    max_statement=max_line_bytes,
+                    event=Event,
+                    mask=mask_secrets,
+                ),
             )
         )
 
@@ -138,53 +140,13 @@ class SlowQueryLogParser(LogParser):
     def _lines(self, text: str, start: int, out: list[Event]) -> None:
         """The compiled scanner for the plainest entries, `_line` for every other line.
 
-        The scanner runs where no entry is pending, or where a line starting an entry
-        completes the pending one (pushed first, as `_line` would).
+        The scanner runs where no entry is pending, or where a line starting an entry completes
+        the pending one (it pushes that one first, as `_line` would).
         """
-        if self._scan is None:
+        if self._scanner is None:
             super()._lines(text, start, out)
-            return
-        size = len(text)
-        pos = 0
-        while pos < size:
-            if self._event is None or (
-                self._phase == _STATEMENT and text.startswith(("# Time:", "# User@Host:"), pos)
-            ):
-                if self._event is not None:
-                    try:
-                        self._close(out)
-                    except Exception as exc:  # noqa: BLE001 - kept as `_line` keeps it
-                        nl = text.index("\n", pos)
-                        self._internal_error(exc, text[pos:nl], start + pos, start + nl + 1, out)
-                        pos = nl + 1
-                        continue
-                reached = self._run_scan(text, pos, start, out)
-                if reached > pos:
-                    self._committed = start + reached
-                    pos = reached
-                    continue
-            nl = text.index("\n", pos)
-            self._safe_line(text[pos:nl], start + pos, start + nl + 1, out)
-            pos = nl + 1
-
-    def _run_scan(self, text: str, pos: int, start: int, out: list[Event]) -> int:
-        """The scanner from `pos`; if it raises, the entries it emitted stand and `_line`
-        takes the rest (logged and counted: no line is lost to a scanner failure)."""
-        assert self._scan is not None
-        emitted = len(out)
-        try:
-            return self._scan(text, pos, start, out, self)
-        except Exception as exc:
-            reached = out[-1].end - start if len(out) > emitted else pos
-            SCANNER_ERRORS.labels(self.log_type).inc()
-            LOG.error(
-                "parser_scanner_error",
-                log_type=self.log_type,
-                offset=start + reached,
-                error=repr(exc),
-                exc_info=exc,
-            )
-            return reached
+        else:
+            self._scanner.lines(self, text, start, out)
 
     def _line(self, line: str, start: int, end: int, truncated: bool, out: list[Event]) -> None:
         if (truncated or not (self._block_ascii or line.isascii())) and not self._flagging:
