@@ -13,6 +13,14 @@ Argument`) that RDS re-inserts at every flush ends the pending entry and is skip
 Fields: `user`, `host`, `ip`, `thread_id`, every `Key: value` lower-cased (`query_time`,
 `lock_time`, `rows_sent`, `rows_examined`, …), `db`, `timestamp`, `statement` (password literals
 masked), `fingerprint` and `query_id` (pt-query-digest's), `cmd` (`Query` or `Admin`).
+
+`db` is carried forward (MySQL writes `use db;` only when the database changes), as
+pt-query-digest does; the last one seen is the parser's resumable state (`resume_state()`). A
+known attribute whose value is not of its type is left out, its text kept in `<name>_raw`
+(`time_raw` for an unreadable `# Time:`), and the event flagged `parse_error`.
+
+The plainest entries are parsed by compiled code (`_slowlog.pyx`, through `scanning.Scanner`);
+`_line` is the specification, and takes every other line.
 """
 
 from __future__ import annotations
@@ -30,56 +38,16 @@ from processor.parsers.fingerprint_mysql import fingerprint_latin1_pair
 from processor.parsers.masking import mask_secrets
 from processor.parsers.scanning import Scanner
 from processor.parsers.slow_attrs import AttributeNames
-from processor.parsers.values import parse_iso_utc, parse_mysql56_time
+from processor.parsers.slow_lines import event_time, is_server_header, user_host
 
-_USER_HOST = re.compile(
-    r"# User@Host: ([^\[]*)(?:\[([^\]]*)\])?\s*@\s*(\S*?)\s*\[([^\]]*)\](?:\s*Id:\s*(\d+))?",
-    re.ASCII,
-)
 _EMPTY_SCHEMA = re.compile(r"Schema:\s+(?=\w+: )", re.ASCII)
 # pt-query-digest requires `# +[A-Z][A-Za-z_]+: \S+`, which skips `# Schema:  Last_errno: 0`
 # (empty schema); we parse that line too.
 _ATTR_LINE = re.compile(r"#\s+[A-Za-z][A-Za-z_]*:\s", re.ASCII)
 _SET = re.compile(r"SET\s+([^;]*)", re.ASCII)
 _SET_SPLIT = re.compile(r",|\s*=\s*", re.ASCII)
-_SERVER_HEADER = re.compile(
-    r"(?:T[cC][pP]\s[pP]ort:\s+\d+|[/A-Z].*mysqld,\sVersion.*(?:started\swith:|embedded\slibrary)"
-    r"|Time\s+Id\s+Command)",
-    re.ASCII,
-)
-
 # _slowlog_entries.pxi reads `_phase` (STATEMENT_PHASE = 1): keep the two in step.
 _HEADER, _STATEMENT = 0, 1
-fromisoformat = datetime.fromisoformat
-
-
-def is_server_header(line: str) -> bool:
-    """True for the lines of the block a MySQL server writes when it (re)opens the log."""
-    first = line[:1]
-    if not (first == "/" or first.isupper()):
-        return False
-    if "mysqld," not in line and not line.startswith(("Tcp", "TCP", "Time")):
-        return False
-    return _SERVER_HEADER.match(line) is not None
-
-
-def _event_time(raw: str) -> datetime | None:
-    """The time of a `# Time:` line (ISO 8601, or MySQL 5.6 `YYMMDD H:MM:SS[.frac]`); None if
-    it is not one. Fractions past microseconds are cut, as `fromisoformat` does."""
-    if len(raw) == 27 and raw[26] == "Z" and raw[10] == "T":
-        try:
-            return fromisoformat(raw)
-        except ValueError:
-            return None
-    if raw[:4].isdigit() and raw[4:5] == "-":
-        return parse_iso_utc(raw)
-    whole, dot, frac = raw.partition(".")
-    value = parse_mysql56_time(whole)
-    if value is None or not dot:
-        return value
-    if not frac.isdigit() or not frac.isascii():
-        return None
-    return value.replace(microsecond=int(frac[:6].ljust(6, "0")))
 
 
 class SlowQueryLogParser(LogParser):
@@ -290,7 +258,7 @@ class SlowQueryLogParser(LogParser):
             # Old servers may write `# Time: … # User@Host: …` on one line.
             at = line.find("# User@Host:", 7)
             raw = (line[7:at] if at >= 0 else line[7:]).strip()
-            event.event_time = _event_time(raw)
+            event.event_time = event_time(raw)
             if event.event_time is None:
                 fields["time_raw"] = raw
                 self._invalid.append("time")
@@ -307,16 +275,8 @@ class SlowQueryLogParser(LogParser):
         self._user_host(line, fields)
 
     def _user_host(self, line: str, fields: Fields) -> None:
-        m = _USER_HOST.match(line)
-        if m is None:
+        if not user_host(line, fields):
             self._comments.append(line)
-            return
-        user, user2, host, ip, thread = m.groups()
-        fields["user"] = user.strip() or (user2 or "")
-        fields["host"] = host or ip or None
-        fields["ip"] = ip or None
-        if thread is not None:
-            fields["thread_id"] = int(thread)
 
     def _set_line(self, line: str) -> None:
         event = self._event
