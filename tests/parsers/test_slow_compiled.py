@@ -8,11 +8,13 @@ import io
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prometheus_client import REGISTRY
 
 from processor.parsers import Event, fingerprint_mysql, parser_for, slow_compiled, slowquery
 from processor.parsers.scanning import PURE_ENV
@@ -241,3 +243,29 @@ def test_scanner_events_equal_the_specification_on_mostly_plain_entries(
     data = "\n".join(lines).encode() + b"\n"
     ours, spec = _both(data, cuts)
     assert ours == spec
+
+
+def test_compiled_code_is_reported_in_a_gauge(compiled: ModuleType) -> None:
+    assert REGISTRY.get_sample_value("aurora_parser_compiled_slowlog") == 1
+
+
+def test_a_failing_scanner_loses_nothing(compiled: ModuleType) -> None:
+    def boom(text: str) -> str:
+        raise RuntimeError("scanner bug")
+
+    buf = io.BytesIO()
+    write_slowlog(buf, 20_000, seed=3, extra=False)
+    data = buf.getvalue()
+    before = REGISTRY.get_sample_value(
+        "aurora_parser_scanner_errors_total", {"log_type": "slowquery"}
+    )
+    parser = parser_for("slowquery")
+    scanner = parser._scanner  # type: ignore[attr-defined]
+    scanner.scan = partial(scanner.scan, mask=boom)
+    events = parser.feed(data) + parser.flush()
+    after = REGISTRY.get_sample_value(
+        "aurora_parser_scanner_errors_total", {"log_type": "slowquery"}
+    )
+    assert (after or 0) > (before or 0)
+    with _python_only():
+        assert as_records(events) == as_records(_parse(data))
