@@ -1,4 +1,5 @@
-"""Builds the one compiled module, `processor.parsers._scan` (everything else is in pyproject.toml).
+"""Builds the compiled modules, `processor.parsers._scan` (error, general and audit scanners) and
+`processor.parsers._slowlog` (the slow log's scanner and fingerprint); the rest is in pyproject.toml.
 
 The parsers work without it, in pure Python at about a third of the speed (the gauge
 `aurora_parser_compiled_scanners` is 0 then, and the log says why), so a machine without a C
@@ -74,7 +75,17 @@ setup(
                     "processor/parsers/_scan_text.pxi",
                     "processor/parsers/_scan_time.pxi",
                 ],
-            )
+            ),
+            Extension(
+                "processor.parsers._slowlog",
+                ["processor/parsers/_slowlog.pyx"],
+                include_dirs=["processor/parsers"],  # _scan_event.h
+                depends=[
+                    "processor/parsers/_scan_event.h",
+                    "processor/parsers/_slowlog_entries.pxi",
+                    "processor/parsers/_slowlog_fingerprint.pxi",
+                ],
+            ),
         ],
         compiler_directives={"language_level": "3"},
     ),

@@ -22,6 +22,7 @@ shape and any other line to `_line`, so the events are exactly the per-line ones
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from datetime import datetime
 from typing import ClassVar
 
@@ -34,6 +35,15 @@ from processor.parsers.stats import ParserStats, report
 from processor.parsers.values import fix_fields
 
 DEFAULT_MAX_LINE_BYTES = 1 << 20
+
+# What a parser carries from one entry to the next (the slow log's database): small, JSON-able,
+# stored in the checkpoint beside the offset it belongs to.
+ResumeState = dict[str, str | int | None]
+
+
+class InvalidResumeState(ValueError):
+    """A resume state this parser did not produce (unknown key, wrong type, or after feeding)."""
+
 
 LOG = structlog.get_logger(__name__)
 
@@ -141,6 +151,32 @@ class LogParser(ABC):
         The bytes from here on hold the pending entry: the next range starts at this offset.
         """
         return self._committed
+
+    def resume_state(self) -> ResumeState:
+        """The state a parser resuming at `committed_offset` needs (JSON-able and small).
+
+        It is the state after the last complete entry, never after pending bytes, so it goes in
+        the checkpoint together with `committed_offset`; `parser_for(..., state=...)` takes it.
+        """
+        return {}
+
+    def restore_state(self, state: Mapping[str, str | int | None]) -> None:
+        """Start from `state` (what `resume_state` returned at this parser's `base_offset`).
+
+        Raises InvalidResumeState for keys this parser does not know, values of the wrong type,
+        or a parser that was already fed.
+        """
+        if self.position != self.base_offset:
+            raise InvalidResumeState(f"{self.log_type}: state restored after bytes were fed")
+        unknown = set(state) - self._restore(state)
+        if unknown:
+            raise InvalidResumeState(
+                f"{self.log_type}: unknown resume state keys {sorted(unknown)}"
+            )
+
+    def _restore(self, state: Mapping[str, str | int | None]) -> set[str]:
+        """Take the keys of `state` this parser knows (validated); returns their names."""
+        return set()
 
     @property
     def position(self) -> int:

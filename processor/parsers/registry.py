@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from common.log_types import LOG_TYPES, LogType
 from processor.parsers.audit import AuditLogParser
 from processor.parsers.base import DEFAULT_MAX_LINE_BYTES, LogParser
@@ -27,16 +29,27 @@ class UnknownLogType(ValueError):
 
 
 def parser_for(
-    log_type: str, base_offset: int = 0, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    log_type: str,
+    base_offset: int = 0,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    state: Mapping[str, str | int | None] | None = None,
 ) -> LogParser:
-    """A fresh parser for `log_type` whose offsets start at `base_offset`."""
+    """A fresh parser for `log_type` whose offsets start at `base_offset`.
+
+    `state` is what a previous parser's `resume_state()` returned when its `committed_offset`
+    was `base_offset` (from the checkpoint); without it, state carried across entries (the slow
+    log's database) starts empty.
+    """
     try:
         cls = PARSERS[log_type]
     except KeyError:
         raise UnknownLogType(
             f"unknown log type {log_type!r}; expected one of {', '.join(LOG_TYPES)}"
         ) from None
-    return cls(base_offset, max_line_bytes)
+    parser = cls(base_offset, max_line_bytes)
+    if state:
+        parser.restore_state(state)
+    return parser
 
 
 def last_entry_boundary(log_type: str, buffer: bytes) -> int:

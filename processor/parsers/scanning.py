@@ -106,19 +106,24 @@ class ScannedParser(LogParser):
         super().__init__(base_offset, max_line_bytes)
         _announce()
         self.__pending = pending
-        self.__scan: Scan | None = None
+        self.__scan: Scan | None = self._compiled_scan(**bound)
         self.__entry_at: EntryAt | None = None
-        scanners = SCANNERS
-        if scanners is not None:
-            self.__scan = partial(
-                getattr(scanners, f"scan_{self.log_type}"),
-                event=Event,
-                mask=mask_secrets,
-                **bound,
-            )
-            self.__entry_at = getattr(scanners, f"{self.log_type}_entry_at", None)
-            if pending is not None and self.__entry_at is None:
+        if self.__scan is not None and pending is not None:
+            self.__entry_at = getattr(SCANNERS, f"{self.log_type}_entry_at", None)
+            if self.__entry_at is None:
                 raise TypeError(f"{self.log_type}: a format with pending entries needs entry_at")
+
+    def _compiled_scan(self, **bound: Any) -> Scan | None:
+        """This format's compiled scanner with its arguments bound, or None (pure Python).
+
+        The default is `scan_<log_type>` of `_scan`; a format with a compiled module of its own
+        (the slow log's `_slowlog`) overrides this and keeps the same loop."""
+        if SCANNERS is None:
+            return None
+        scan: Scan = partial(
+            getattr(SCANNERS, f"scan_{self.log_type}"), event=Event, mask=mask_secrets, **bound
+        )
+        return scan
 
     @property
     def scanned(self) -> bool:

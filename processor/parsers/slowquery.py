@@ -13,66 +13,49 @@ Argument`) that RDS re-inserts at every flush ends the pending entry and is skip
 Fields: `user`, `host`, `ip`, `thread_id`, every `Key: value` lower-cased (`query_time`,
 `lock_time`, `rows_sent`, `rows_examined`, …), `db`, `timestamp`, `statement` (password literals
 masked), `fingerprint` and `query_id` (pt-query-digest's), `cmd` (`Query` or `Admin`).
+
+`db` is carried forward (MySQL writes `use db;` only when the database changes), as
+pt-query-digest does; the last one seen is the parser's resumable state (`resume_state()`). A
+known attribute whose value is not of its type is left out, its text kept in `<name>_raw`
+(`time_raw` for an unreadable `# Time:`), and the event flagged `parse_error`.
+
+The plainest entries are parsed by compiled code (`_slowlog.pyx`, run by `ScannedParser`'s loop);
+`_line` is the specification, and takes every other line.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import ClassVar
 
-from processor.parsers.base import LogParser
-from processor.parsers.event import Event
+from processor.parsers import slow_compiled
+from processor.parsers.base import InvalidResumeState, ResumeState
+from processor.parsers.event import Event, Fields
 from processor.parsers.fingerprint_mysql import fingerprint_latin1_pair
 from processor.parsers.masking import mask_secrets
+from processor.parsers.scanning import Scan, ScannedParser
 from processor.parsers.slow_attrs import AttributeNames
-from processor.parsers.values import parse_iso_utc, parse_mysql56_time
+from processor.parsers.slow_lines import event_time, is_server_header, user_host
 
-_USER_HOST = re.compile(
-    r"# User@Host: ([^\[]*)(?:\[([^\]]*)\])?\s*@\s*(\S*?)\s*\[([^\]]*)\](?:\s*Id:\s*(\d+))?",
-    re.ASCII,
-)
 _EMPTY_SCHEMA = re.compile(r"Schema:\s+(?=\w+: )", re.ASCII)
 # pt-query-digest requires `# +[A-Z][A-Za-z_]+: \S+`, which skips `# Schema:  Last_errno: 0`
 # (empty schema); we parse that line too.
 _ATTR_LINE = re.compile(r"#\s+[A-Za-z][A-Za-z_]*:\s", re.ASCII)
 _SET = re.compile(r"SET\s+([^;]*)", re.ASCII)
 _SET_SPLIT = re.compile(r",|\s*=\s*", re.ASCII)
-_SERVER_HEADER = re.compile(
-    r"(?:T[cC][pP]\s[pP]ort:\s+\d+|[/A-Z].*mysqld,\sVersion.*(?:started\swith:|embedded\slibrary)"
-    r"|Time\s+Id\s+Command)",
-    re.ASCII,
-)
-
+# _slowlog_entries.pxi reads `_phase` (STATEMENT_PHASE = 1): keep the two in step.
 _HEADER, _STATEMENT = 0, 1
-fromisoformat = datetime.fromisoformat
 
 
-def is_server_header(line: str) -> bool:
-    """True for the lines of the block a MySQL server writes when it (re)opens the log."""
-    first = line[:1]
-    if not (first == "/" or first.isupper()):
-        return False
-    if "mysqld," not in line and not line.startswith(("Tcp", "TCP", "Time")):
-        return False
-    return _SERVER_HEADER.match(line) is not None
-
-
-def _event_time(raw: str) -> datetime | None:
-    if len(raw) == 27 and raw[26] == "Z" and raw[10] == "T":
-        try:
-            return fromisoformat(raw)
-        except ValueError:
-            return None
-    if raw[:4].isdigit() and raw[4:5] == "-":
-        return parse_iso_utc(raw)
-    return parse_mysql56_time(raw)
-
-
-class SlowQueryLogParser(LogParser):
+class SlowQueryLogParser(ScannedParser):
     log_type: ClassVar[str] = "slowquery"
 
     def __init__(self, base_offset: int = 0, max_line_bytes: int = 1 << 20) -> None:
+        self._names = AttributeNames()  # bound into the compiled scanner by ScannedParser
+        self._max_statement = max_line_bytes
         super().__init__(base_offset, max_line_bytes)
         self._event: Event | None = None
         self._end = 0
@@ -85,8 +68,39 @@ class SlowQueryLogParser(LogParser):
         self._got_user = False
         self._got_time = False
         self._comments: list[str] = []
-        self._names = AttributeNames()
         self._flagging = False
+        # The database of the last complete entry: MySQL writes `use db;` only when it changes.
+        self._db: str | None = None
+        self._invalid: list[str] = []
+        self._time_line = ""
+
+    def _compiled_scan(self, **bound: object) -> Scan | None:
+        compiled = slow_compiled.SLOWLOG
+        if compiled is None:
+            return None
+        scan: Scan = partial(
+            compiled.scan_slow,
+            parser=self,
+            table=self._names.table,
+            max_statement=self._max_statement,
+            event=Event,
+            mask=mask_secrets,
+        )
+        return scan
+
+    # ------------------------------------------------------------------ resumable state
+
+    def resume_state(self) -> ResumeState:
+        return {"db": self._db}
+
+    def _restore(self, state: Mapping[str, str | int | None]) -> set[str]:
+        if "db" not in state:
+            return set()
+        db = state["db"]
+        if db is not None and not isinstance(db, str):
+            raise InvalidResumeState(f"slowquery: resume state db must be a string, not {db!r}")
+        self._db = db
+        return {"db"}
 
     # ------------------------------------------------------------------ line dispatch
 
@@ -170,6 +184,8 @@ class SlowQueryLogParser(LogParser):
         self._got_user = False
         self._got_time = False
         self._comments = []
+        self._invalid = []
+        self._time_line = ""
         return event
 
     def _statement_line(self, line: str, end: int) -> None:
@@ -194,7 +210,9 @@ class SlowQueryLogParser(LogParser):
         if second == "Q" and line.startswith("# Query_time: "):
             # The one attribute line every entry has.
             self._end = end
-            self._names.update(fields, line)
+            invalid = self._names.update(fields, line)
+            if invalid:
+                self._invalid += invalid
             return
         if second == " " or not line.startswith(("# Time:", "# User@Host:")):
             self._end = end
@@ -213,7 +231,9 @@ class SlowQueryLogParser(LogParser):
                 return
             if "Schema:" in line:
                 line = _EMPTY_SCHEMA.sub("", line)
-            self._names.update(fields, line)
+            invalid = self._names.update(fields, line)
+            if invalid:
+                self._invalid += invalid
             return
         if second == "T":
             if self._got_time or self._got_user or fields:
@@ -222,7 +242,17 @@ class SlowQueryLogParser(LogParser):
                 fields = event.fields
             self._got_time = True
             self._end = end
-            event.event_time = _event_time(line[7:].strip())
+            self._time_line = line
+            # Old servers may write `# Time: … # User@Host: …` on one line.
+            at = line.find("# User@Host:", 7)
+            raw = (line[7:at] if at >= 0 else line[7:]).strip()
+            event.event_time = event_time(raw)
+            if event.event_time is None:
+                fields["time_raw"] = raw
+                self._invalid.append("time")
+            if at >= 0:
+                self._got_user = True
+                self._user_host(line[at:], fields)
             return
         if self._got_user:
             self._close(out)
@@ -230,16 +260,11 @@ class SlowQueryLogParser(LogParser):
             fields = event.fields
         self._got_user = True
         self._end = end
-        m = _USER_HOST.match(line)
-        if m is None:
+        self._user_host(line, fields)
+
+    def _user_host(self, line: str, fields: Fields) -> None:
+        if not user_host(line, fields):
             self._comments.append(line)
-            return
-        user, user2, host, ip, thread = m.groups()
-        fields["user"] = user.strip() or (user2 or "")
-        fields["host"] = host or ip or None
-        fields["ip"] = ip or None
-        if thread is not None:
-            fields["thread_id"] = int(thread)
 
     def _set_line(self, line: str) -> None:
         event = self._event
@@ -274,10 +299,26 @@ class SlowQueryLogParser(LogParser):
                 fields["cmd"] = "Query"
             fields["fingerprint"] = mask_secrets(fp) if "'" in fp or '"' in fp else fp
             fields["query_id"] = qid
+        elif self._lone_time(fields):
+            self._push_lone_time(out, event)
+            return
         else:
             fields["statement"] = None
         if "db" not in fields and "schema" in fields:
             fields["db"] = fields["schema"]
+        db = fields.get("db")
+        if db is not None:
+            self._db = db
+        elif self._db is not None:
+            # pt-query-digest's --inherit-attributes db: the last database seen.
+            fields["db"] = self._db
+        if self._invalid:
+            # A value not of its attribute's type: the field is left out, its text kept in
+            # `<name>_raw`, so the column keeps one type and the entry is still counted.
+            reason = "invalid " + ", ".join(self._invalid)
+            previous = fields.get("error_reason")
+            fields["error_reason"] = f"{previous}; {reason}" if previous else reason
+            event.parse_error = True
         if event.event_time is None and "timestamp" in fields:
             try:
                 event.event_time = datetime.fromtimestamp(fields["timestamp"], UTC)
@@ -287,6 +328,25 @@ class SlowQueryLogParser(LogParser):
             fields["comment"] = "\n".join(self._comments)
         if self._truncated:
             fields["truncated"] = True
+        self._phase = _HEADER
+        self._stmt = []
+        self._push(out, event, self._ascii)
+
+    def _lone_time(self, fields: Fields) -> bool:
+        """An entry of nothing but a `# Time:` line (a file may end with one)."""
+        return (
+            self._got_time
+            and not self._got_user
+            and not self._comments
+            and (not fields or fields.keys() == {"time_raw"})
+        )
+
+    def _push_lone_time(self, out: list[Event], event: Event) -> None:
+        # Not a query (no fake event with a null statement): the line is kept, flagged.
+        event.fields = {"message": self._time_line, "error_reason": "a # Time: line alone"}
+        event.parse_error = True
+        if self._truncated:
+            event.fields["truncated"] = True
         self._phase = _HEADER
         self._stmt = []
         self._push(out, event, self._ascii)

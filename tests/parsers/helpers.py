@@ -13,6 +13,7 @@ from types import ModuleType
 import pytest
 
 from processor.parsers import Event, parser_for, scanning
+from processor.parsers.base import ResumeState
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -21,9 +22,15 @@ def sample(log_type: str) -> bytes:
     return (SAMPLES / f"{log_type}.log").read_bytes()
 
 
-def parse_all(log_type: str, data: bytes, base_offset: int = 0, chunk: int = 0) -> list[Event]:
+def parse_all(
+    log_type: str,
+    data: bytes,
+    base_offset: int = 0,
+    chunk: int = 0,
+    state: ResumeState | None = None,
+) -> list[Event]:
     """Events of `data` fed in one piece (chunk=0) or in chunks of `chunk` bytes, then flushed."""
-    parser = parser_for(log_type, base_offset)
+    parser = parser_for(log_type, base_offset, state=state)
     events: list[Event] = []
     if chunk <= 0:
         events += parser.feed(data)
