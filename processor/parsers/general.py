@@ -15,9 +15,11 @@ masked), and for `Connect`: `user`, `host`, `db` (and `priv_user` for `user@host
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import ClassVar
 
+from processor.parsers.base import InvalidResumeState, ResumeState
 from processor.parsers.event import Event
 from processor.parsers.masking import mask_secrets
 from processor.parsers.pending import PendingEntry
@@ -93,7 +95,27 @@ class GeneralLogParser(ScannedParser):
             base_offset, max_line_bytes, pending, connect=self._connect, max_bytes=max_line_bytes
         )
         self._pending = pending
+        # The time of lines written without one (`\t\t   13 Query …`, within the same second):
+        # the last time seen, carried across entries and so part of the resumable state.
         self._last_time: datetime | None = None
+
+    def resume_state(self) -> ResumeState:
+        # Lines after the committed offset belong to the pending entry, whose own time (if it
+        # has one) a resumed parser reads again: the carried time is right for that offset.
+        last = self._last_time
+        return {"time": None if last is None else last.isoformat()}
+
+    def _restore(self, state: Mapping[str, str | int | None]) -> set[str]:
+        if "time" not in state:
+            return set()
+        value = state["time"]
+        if value is not None and not isinstance(value, str):
+            raise InvalidResumeState(f"general: resume state time must be a string, not {value!r}")
+        try:
+            self._last_time = None if value is None else fromisoformat(value)
+        except ValueError as exc:
+            raise InvalidResumeState(f"general: resume state time {value!r}: {exc}") from exc
+        return {"time"}
 
     def _line(self, line: str, start: int, end: int, truncated: bool, out: list[Event]) -> None:
         pending = self._pending
