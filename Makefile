@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup test lint pytest demo bench clean tools
+.PHONY: setup test lint pytest demo bench clean tools deploy-tools manifests
 
 setup: $(STAMP)
 
@@ -30,6 +30,35 @@ tools:
 	    || echo "$(strip $(TOOL_PACKAGES)) could not be installed: those comparisons will be skipped"; \
 	else echo "no apt-get as root here: the comparisons with $(strip $(TOOL_PACKAGES)) will be skipped"; fi
 
+# Offline validators of the deployment files (tests/deploy). checkov pins an old boto3, so it gets
+# a venv of its own; npm-groovy-lint (the Jenkinsfile) needs node >= 20 and Java, and is skipped
+# with a message where they are missing. Stamps named by version: a second run does nothing.
+CHECKOV_VERSION     := 3.3.30
+GROOVY_LINT_VERSION := 16.2.0
+TOOLS_VENV          := .venv-tools
+CHECKOV_STAMP       := $(TOOLS_VENV)/.installed-checkov-$(CHECKOV_VERSION)
+NPM_TOOLS           := .tools/npm
+GROOVY_LINT_STAMP   := $(NPM_TOOLS)/.installed-npm-groovy-lint-$(GROOVY_LINT_VERSION)
+NODE_MAJOR          := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+
+deploy-tools: $(CHECKOV_STAMP)
+	@if [ "$(NODE_MAJOR)" -ge 20 ] && command -v npm >/dev/null 2>&1 && command -v java >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory $(GROOVY_LINT_STAMP); \
+	else echo "node >= 20, npm or Java missing here: the Jenkinsfile lint (npm-groovy-lint) will be skipped"; fi
+
+$(CHECKOV_STAMP):
+	test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
+$(GROOVY_LINT_STAMP):
+	npm install --prefix $(NPM_TOOLS) --no-audit --no-fund --silent npm-groovy-lint@$(GROOVY_LINT_VERSION)
+	touch $@
+
+# The plain manifests for kubectl users, rendered from the Helm chart (a test fails on drift).
+manifests: setup
+	$(BIN)/python k8s/render.py
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -39,7 +68,7 @@ lint: setup
 pytest: setup
 	$(BIN)/pytest -q
 
-test: setup tools lint pytest
+test: setup tools deploy-tools lint pytest
 
 demo: setup
 	$(BIN)/python -m devstack.demo
@@ -49,4 +78,4 @@ bench: setup tools
 
 clean:
 	-test -x $(BIN)/aurora-devstack && $(BIN)/aurora-devstack down
-	rm -rf $(VENV) .devstack .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info build processor/parsers/_scan.c processor/parsers/_scan.*.so
+	rm -rf $(VENV) $(TOOLS_VENV) .tools .devstack .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info build processor/parsers/_scan.c processor/parsers/_scan.*.so

@@ -1,4 +1,5 @@
-"""Builds the one compiled module, `processor.parsers._scan` (everything else is in pyproject.toml).
+"""Builds the compiled modules, `processor.parsers._scan` (error, general and audit scanners) and
+`processor.parsers._slowlog` (the slow log's scanner and fingerprint); the rest is in pyproject.toml.
 
 The parsers work without it, in pure Python at about a third of the speed (the gauge
 `aurora_parser_compiled_scanners` is 0 then, and the log says why), so a machine without a C

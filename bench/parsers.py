@@ -10,8 +10,9 @@ parsed in a fresh child process, fed 1 MiB chunks like the processor, so its pea
 "flat memory" shows as `peak_rss_mb` close to `rss_before_mb` and independent of the input size.
 Each measurement is repeated (`--repeat`, 3 by default) and the median run is reported, with
 every run's MB/s beside it: this machine's speed varies by a fifth from one minute to the next.
-The formats with compiled scanners (error, general, audit) are also measured in pure Python
-(AURORA_PARSERS_PURE=1), the speed a build without a C compiler gets.
+The formats with compiled code (error, general, audit, and the slow log's scanner and
+fingerprint) are also measured in pure Python (AURORA_PARSERS_PURE=1), the speed a build without
+a C compiler gets.
 Results go to bench/results/parsers.json.
 """
 
@@ -33,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from processor.parsers import parser_for, scanning  # noqa: E402
+from processor.parsers import parser_for, scanning, slow_compiled  # noqa: E402
 from tests.parsers.generate import WRITERS, write_slowlog  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "parsers.json"
@@ -98,11 +99,12 @@ def measure(log_type: str, path: str) -> dict[str, Any]:
         "parse_errors": parser.stats.parse_errors,
         "skipped_header_lines": parser.stats.skipped_header_lines,
         "compiled_scanners": scanning.SCANNERS is not None,
+        "compiled_slowlog": slow_compiled.SLOWLOG is not None,
     }
 
 
-# Formats whose parsers have compiled scanners (processor/parsers/_scan.pyx).
-COMPILED = {"error", "general", "audit"}
+# Formats whose parsers have compiled code (processor/parsers/_scan.pyx, _slowlog.pyx).
+COMPILED = {"error", "general", "audit", "slowquery", "slowquery_extra"}
 
 
 def _child(log_type: str, path: Path, pure: bool = False) -> dict[str, Any]:

@@ -3,27 +3,76 @@
 Producer: `acks="all"`, retries with backoff, and *no* idempotence: the local broker (tansu) cannot
 serve InitProducerId, and the design never relies on Kafka exactly-once: a message is only a hint,
 the DynamoDB checkpoint is the truth. Consumer: manual commit, earliest offset for a new group.
+
+Security is chosen by settings: PLAINTEXT, TLS, SASL SCRAM/PLAIN with a user and password, or
+SASL OAUTHBEARER with MSK IAM authentication, where the token is a SigV4-presigned URL made by
+AWS's own signer library (`aws-msk-iam-sasl-signer-python`) from the pod's credentials (IRSA or
+EKS Pod Identity): no Kafka password to store or rotate.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ssl
+import time
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.abc import AbstractTokenProvider
 from aiokafka.helpers import create_ssl_context
+from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
+from botocore.credentials import CredentialProvider
 
 from common.settings import KafkaSettings
 
+# A token is valid for 15 minutes (the signer's expiry); a new one is made this long before.
+_TOKEN_REFRESH_MARGIN_SEC = 60.0
 
-def _security(settings: KafkaSettings) -> dict[str, Any]:
+
+class MskIamTokenProvider(AbstractTokenProvider):  # type: ignore[misc]
+    """SASL OAUTHBEARER tokens for MSK IAM auth, reused until a minute before they expire.
+
+    The signer is synchronous and may call STS (web-identity credentials), so it runs in a thread.
+    `credentials` replaces the default AWS credential chain (tests; a role of one's own).
+    """
+
+    def __init__(self, region: str, credentials: CredentialProvider | None = None) -> None:
+        self.region = region
+        self._credentials = credentials
+        self._token = ""
+        self._expires_at = 0.0  # epoch seconds
+        self._lock = asyncio.Lock()
+
+    async def token(self) -> str:
+        async with self._lock:  # connections opened together share one token
+            if time.time() >= self._expires_at - _TOKEN_REFRESH_MARGIN_SEC:
+                self._token, expiry_ms = await asyncio.to_thread(self._generate)
+                self._expires_at = expiry_ms / 1000.0
+            return self._token
+
+    def _generate(self) -> tuple[str, int]:
+        if self._credentials is not None:
+            token, expiry_ms = MSKAuthTokenProvider.generate_auth_token_from_credentials_provider(
+                self.region, self._credentials
+            )
+        else:
+            token, expiry_ms = MSKAuthTokenProvider.generate_auth_token(self.region)
+        return str(token), int(expiry_ms)
+
+
+def security_options(settings: KafkaSettings) -> dict[str, Any]:
+    """The client options of the configured security: TLS context, SASL mechanism and secrets."""
     options: dict[str, Any] = {"security_protocol": settings.kafka_security_protocol}
     if settings.kafka_security_protocol in ("SSL", "SASL_SSL"):
         context: ssl.SSLContext = create_ssl_context(cafile=settings.kafka_ssl_cafile or None)
         options["ssl_context"] = context
-    if settings.kafka_security_protocol.startswith("SASL"):
+    if not settings.kafka_security_protocol.startswith("SASL"):
+        return options
+    options["sasl_mechanism"] = settings.kafka_sasl_mechanism
+    if settings.kafka_sasl_mechanism == "OAUTHBEARER":
+        options["sasl_oauth_token_provider"] = MskIamTokenProvider(settings.kafka_msk_region)
+    else:
         options.update(
-            sasl_mechanism=settings.kafka_sasl_mechanism,
             sasl_plain_username=settings.kafka_sasl_username,
             sasl_plain_password=settings.kafka_sasl_password.get_secret_value(),
         )
@@ -41,7 +90,7 @@ def make_producer(settings: KafkaSettings, **overrides: Any) -> AIOKafkaProducer
         "linger_ms": 5,
         "request_timeout_ms": 30000,
         "retry_backoff_ms": 200,
-        **_security(settings),
+        **security_options(settings),
     }
     options.update(overrides)
     return AIOKafkaProducer(**options)
@@ -58,7 +107,7 @@ def make_consumer(settings: KafkaSettings, *topics: str, **overrides: Any) -> AI
         "heartbeat_interval_ms": settings.kafka_heartbeat_interval_ms,
         "max_partition_fetch_bytes": settings.kafka_max_request_size,
         "fetch_max_bytes": max(settings.kafka_max_request_size * 4, 52428800),
-        **_security(settings),
+        **security_options(settings),
     }
     options.update(overrides)
     return AIOKafkaConsumer(*topics, **options)

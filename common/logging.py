@@ -1,4 +1,4 @@
-"""structlog set-up: one JSON object per line on stdout, with secrets redacted before rendering.
+"""structlog set-up: one JSON object per line (stdout, or a given stream), secrets redacted first.
 
 Redaction works on keys (anything named like a password, token, secret or key) and on values
 (AWS access key ids, `Authorization` headers, `user:password@` in URLs, `IDENTIFIED BY '...'`),
@@ -11,7 +11,7 @@ import logging
 import re
 import sys
 from collections.abc import Mapping, MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -65,8 +65,11 @@ def redact_secrets(
     return event_dict
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
-    """Configure structlog (and stdlib logging, for libraries) once per process."""
+def configure_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | None = None) -> None:
+    """Configure structlog (and stdlib logging, for libraries) once per process.
+
+    Lines go to `stream`, stdout by default (the services); a command whose stdout is its output
+    (`aurora-processor parse` prints NDJSON) passes stderr."""
     numeric = logging.getLevelName(level.upper())
     renderer: Any = (
         structlog.processors.JSONRenderer()
@@ -83,10 +86,10 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(),
+        logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(sys.stdout if stream is None else stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],

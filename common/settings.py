@@ -47,12 +47,22 @@ class KafkaSettings(BaseSettings):
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         "PLAINTEXT", description="Kafka security protocol."
     )
-    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] = Field(
-        "SCRAM-SHA-512", description="SASL mechanism when the protocol is SASL_*."
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN", "OAUTHBEARER"] = Field(
+        "SCRAM-SHA-512",
+        description=(
+            "SASL mechanism when the protocol is SASL_*; `OAUTHBEARER` is MSK IAM "
+            "authentication (tokens signed with the pod's AWS credentials, no password)."
+        ),
     )
     kafka_sasl_username: str = Field("", description="SASL user name.")
     kafka_sasl_password: SecretStr = Field(SecretStr(""), description="SASL password.")
     kafka_ssl_cafile: str = Field("", description="CA bundle for TLS; empty uses the system's.")
+    kafka_msk_region: str = Field(
+        "us-east-1",
+        validation_alias=AliasChoices("KAFKA_MSK_REGION", "AWS_REGION"),
+        description="Region of the MSK cluster whose IAM tokens are signed (OAUTHBEARER); "
+        "defaults to AWS_REGION.",
+    )
     kafka_topic_error: str = Field("aurora-logs-error", description="Topic of MySQL error logs.")
     kafka_topic_slowquery: str = Field("aurora-logs-slowquery", description="Topic of slow logs.")
     kafka_topic_general: str = Field("aurora-logs-general", description="Topic of general logs.")

@@ -10,10 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import structlog
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
 
 from common.aws import AwsClients
+from common.kafka_topics import ensure_topics
 from common.settings import AwsSettings, KafkaSettings, S3Settings, TablesSettings
 from common.tables import table_specs
 
@@ -48,24 +47,7 @@ async def provision(env: dict[str, str]) -> None:
 
 
 async def create_topics(settings: KafkaSettings) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        wanted = [*settings.topics().values(), settings.kafka_topic_dlq]
-        new = [
-            NewTopic(name=t, num_partitions=TOPIC_PARTITIONS, replication_factor=1)
-            for t in wanted
-            if t not in existing
-        ]
-        if new:
-            try:
-                await admin.create_topics(new)
-            except TopicAlreadyExistsError:
-                log.info("topics_already_exist", topics=[t.name for t in new])
-        log.info("topics_ready", topics=wanted)
-    finally:
-        await admin.close()
+    await ensure_topics(settings, TOPIC_PARTITIONS, replication_factor=1)
 
 
 async def create_tables(clients: AwsClients, settings: TablesSettings) -> None:

@@ -5,7 +5,10 @@
 
 `parse` prints one JSON object per event (NDJSON) and a summary on stderr; `fingerprint` prints
 pt-query-digest's fingerprint and query id of a MySQL statement (`--pg` for pgbadger's
-normalisation of a PostgreSQL one).
+normalisation of a PostgreSQL one). Logs go to stderr: stdout holds only the output.
+
+Exit codes: 0 done; 1 the input is damaged (a truncated or corrupt .gz: the events of the bytes
+read before the damage are printed, then the reason on stderr); 2 bad usage or an unreadable file.
 """
 
 from __future__ import annotations
@@ -14,18 +17,35 @@ import argparse
 import gzip
 import json
 import sys
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
+from common.logging import configure_logging
 from processor.parsers import LOG_TYPES, fingerprint, fingerprint_pg, mask_secrets, parser_for
 
 CHUNK_BYTES = 1 << 20
+EXIT_DAMAGED_INPUT = 1
 Command = Callable[[argparse.Namespace], int]
+# What gzip raises on a truncated or corrupt stream (BadGzipFile is an OSError).
+_DAMAGED = (EOFError, gzip.BadGzipFile, zlib.error)
+# Characters JSON leaves raw that line-based readers take as line ends (str.splitlines, many
+# editors and JavaScript before ES2019): NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR. Control
+# characters below U+0020 (VT, FF, FS, GS, RS among them) are escaped by json itself.
+_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def ndjson_line(record: dict[str, Any]) -> str:
+    """One JSON object on one line (UTF-8 text kept, line separators escaped), with its newline."""
+    line = json.dumps(record, ensure_ascii=False)
+    if not line.isascii():
+        line = line.translate(_LINE_BREAKS)
+    return line + "\n"
 
 
 class _Input(Protocol):
-    def read(self, size: int = -1, /) -> bytes: ...
+    def read1(self, size: int = -1, /) -> bytes: ...
 
     def seek(self, offset: int, whence: int = 0, /) -> int: ...
 
@@ -33,7 +53,8 @@ class _Input(Protocol):
 @contextmanager
 def _open_input(path: str) -> Iterator[_Input]:
     if path == "-":
-        yield sys.stdin.buffer
+        # Typed BinaryIO, but a BufferedReader (which has read1) in any real process.
+        yield cast(_Input, sys.stdin.buffer)
         return
     with open(path, "rb") as raw:
         magic = raw.read(2)
@@ -46,20 +67,27 @@ def _open_input(path: str) -> Iterator[_Input]:
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
+    configure_logging("INFO", "console", stream=sys.stderr)
     parser = parser_for(args.log_type, args.offset, args.max_line_bytes)
-    out = sys.stdout
-    dumps = json.dumps
+    write = sys.stdout.write
     count = 0
+    damage: Exception | None = None
     with _open_input(args.file) as stream:
         # stdin is taken to start at --offset already; a file is read from there.
         if args.offset and args.file != "-":
             stream.seek(args.offset)
-        while chunk := stream.read(CHUNK_BYTES):
-            for event in parser.feed(chunk):
-                out.write(dumps(event.to_dict(), ensure_ascii=False) + "\n")
-                count += 1
+        try:
+            # read1: one read of the underlying stream at a time, so that damage found by a
+            # later read cannot take with it the bytes decompressed before (read() would).
+            while chunk := stream.read1(CHUNK_BYTES):
+                for event in parser.feed(chunk):
+                    write(ndjson_line(event.to_dict()))
+                    count += 1
+        except _DAMAGED as exc:
+            # Keep what was read: the bytes before the damage are real log lines.
+            damage = exc
         for event in parser.flush():
-            out.write(dumps(event.to_dict(), ensure_ascii=False) + "\n")
+            write(ndjson_line(event.to_dict()))
             count += 1
     s = parser.stats
     summary: dict[str, Any] = {
@@ -71,11 +99,22 @@ def _cmd_parse(args: argparse.Namespace) -> int:
         "blank_lines": s.blank_lines,
         "bytes": s.bytes_seen,
     }
+    if damage is not None:
+        summary["error"] = f"damaged input: {damage}"
+    sys.stdout.flush()
     print(json.dumps(summary), file=sys.stderr)
+    if damage is not None:
+        print(
+            f"aurora-processor: {args.file}: the compressed input is damaged ({damage}); "
+            f"the {count} events of the {s.bytes_seen} bytes read before it were printed",
+            file=sys.stderr,
+        )
+        return EXIT_DAMAGED_INPUT
     return 0
 
 
 def _cmd_fingerprint(args: argparse.Namespace) -> int:
+    configure_logging("INFO", "console", stream=sys.stderr)
     sql: str = args.sql
     if args.pg:
         fp, qid = fingerprint_pg(sql)

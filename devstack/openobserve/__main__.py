@@ -2,7 +2,8 @@
 
 Limits default to the server's environment variables (`ZO_PAYLOAD_LIMIT`,
 `ZO_INGEST_ALLOWED_UPTO`, `ZO_INGEST_ALLOWED_IN_FUTURE`, `ZO_COLS_PER_RECORD_LIMIT`,
-`ZO_INGEST_FLATTEN_LEVEL`, `ZO_QUERY_DEFAULT_LIMIT`, `ZO_FEATURE_FULLTEXT_EXTRA_FIELDS`), so a
+`ZO_INGEST_FLATTEN_LEVEL`, `ZO_QUERY_DEFAULT_LIMIT`, `ZO_FEATURE_FULLTEXT_EXTRA_FIELDS`,
+`ZO_DEFAULT_MAX_QUERY_RANGE_DAYS`), so a
 test can start the emulator the way it would configure a real server.
 """
 
@@ -63,6 +64,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--query-default-limit", type=int, default=int(_env("ZO_QUERY_DEFAULT_LIMIT", "1000"))
     )
     p.add_argument(
+        "--max-query-range-days",
+        type=float,
+        default=float(_env("ZO_DEFAULT_MAX_QUERY_RANGE_DAYS", "0")),
+        help="every stream's max query range (0: none); the fault max_query_range_hours",
+    )
+    p.add_argument(
         "--index-fields",
         default="batch_id",
         help="fields given an SQLite index (a stream's secondary index fields)",
@@ -85,6 +92,7 @@ async def serve(args: argparse.Namespace) -> None:
             ingest_allowed_upto_hours=args.ingest_allowed_upto,
             ingest_allowed_in_future_hours=args.ingest_allowed_in_future,
             cols_limit=args.cols_limit,
+            max_query_range_hours=args.max_query_range_days * 24,
         )
     )
     creds = Credentials(args.user, args.password, load_passcode(args.data_dir, args.passcode))

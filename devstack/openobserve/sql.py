@@ -53,6 +53,7 @@ _COMPLEX = re.compile(
     r"\bunion\b|\bintersect\b|\bexcept\b|^\s*with\b",
     re.IGNORECASE,
 )
+_SELECT_WORD = re.compile(r"\bselect\b", re.IGNORECASE)
 _SELECT_LIST = re.compile(r"^\s*select\s+(.*?)\s+from\b", re.IGNORECASE | re.DOTALL)
 _NO_DEFAULT_ORDER = re.compile(
     r"\b(count|sum|avg|min|max|approx_distinct|approx_percentile_cont|array_agg|string_agg|"
@@ -173,7 +174,7 @@ def _check_quoted(sql: str, tables: Mapping[str, str], columns: Sequence[str]) -
 def _add_timestamp(sql: str) -> str:
     """`_timestamp` first in a simple SELECT's list, unless it selects `*` or `_timestamp`."""
     text = _LITERAL.sub("''", sql)
-    if _COMPLEX.search(text) or text.lower().count("select") != 1:
+    if _COMPLEX.search(text) or len(_SELECT_WORD.findall(text)) != 1:
         return sql
     match = _SELECT_LIST.match(text)
     if match is None:

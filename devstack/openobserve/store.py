@@ -14,7 +14,6 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import time
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 from devstack.openobserve import sql as o2sql
 from devstack.openobserve.ingest import TIMESTAMP_COL, Row, now_micros
+from devstack.openobserve.visibility import Visibility
 
 _TYPE_OF: dict[type, str] = {bool: "Boolean", int: "Int64", float: "Float64", str: "Utf8"}
 _RANK = {"Boolean": 0, "Int64": 1, "Float64": 2, "Utf8": 3}
@@ -64,20 +64,6 @@ class SearchOutcome:
     took_ms: int
 
 
-@dataclass(frozen=True)
-class Write:
-    """The rows one request added to a stream (rowids `first..last`), and when (monotonic)."""
-
-    first: int
-    last: int
-    at: float
-
-
-# Writes older than this are visible whatever the lag fault says (bounds the bookkeeping).
-_MAX_LAG_SEC = 3_600.0
-_MAX_WRITES = 100_000
-
-
 class OrgDb:
     """The database of one organisation: connections, stream catalogue and schema cache."""
 
@@ -106,7 +92,7 @@ class OrgDb:
         self.reader.execute("PRAGMA query_only=ON")
         o2sql.register_functions(self.reader)
         self.streams: dict[str, StreamMeta] = {}
-        self.writes: dict[str, deque[Write]] = {}
+        self.visibility = Visibility()
         for name, tbl, created in self.conn.execute(
             "SELECT name, tbl, created_at FROM _o2_streams"
         ):
@@ -227,20 +213,7 @@ class OrgDb:
             conn.execute("ROLLBACK")
             self._reload_types(stream)
             raise
-        writes = self.writes.setdefault(stream, deque())
-        writes.append(Write(first + 1, last, time.monotonic()))
-        while writes and (
-            len(writes) > _MAX_WRITES or writes[0].at < time.monotonic() - _MAX_LAG_SEC
-        ):
-            writes.popleft()
-
-    def unseen(self, stream: str, lag_sec: float) -> str:
-        """An SQL condition true for the rows of `stream` still invisible under `lag_sec`."""
-        if lag_sec <= 0:
-            return ""
-        since = time.monotonic() - lag_sec
-        young = [w for w in self.writes.get(stream, ()) if w.at > since]
-        return " OR ".join(f"rowid BETWEEN {w.first} AND {w.last}" for w in young)
+        self.visibility.record(stream, first + 1, last)
 
     def _reload_types(self, stream: str) -> None:
         meta = self.streams.get(stream)
@@ -255,7 +228,7 @@ class OrgDb:
 
     def delete_stream(self, stream: str) -> bool:
         meta = self.streams.pop(stream, None)
-        self.writes.pop(stream, None)
+        self.visibility.forget(stream)
         if meta is None:
             return False
         self.conn.execute("BEGIN IMMEDIATE")
@@ -300,15 +273,7 @@ class OrgDb:
         started = time.monotonic()
         tables = {name: meta.table for name, meta in self.streams.items()}
         columns = {name: list(meta.types) for name, meta in self.streams.items()}
-        hidden: dict[str, str] = {}
-        for name in tables:
-            conditions = [c for c in (self.unseen(name, lag_sec),) if c]
-            if partial is not None:
-                salt, share = partial
-                # A deterministic pseudo-random share of rows, different for each salt.
-                conditions.append(f"((rowid * 2654435761 + {salt}) % 1000) < {int(share * 1000)}")
-            if conditions:
-                hidden[name] = " OR ".join(f"({c})" for c in conditions)
+        hidden = {name: self.visibility.hidden(name, lag_sec, partial) for name in tables}
         planned = o2sql.plan(query, tables, columns, start_us, end_us, fulltext_fields, hidden)
         paged = f"SELECT * FROM ({planned.sql})"
         if size >= 0:

@@ -1,14 +1,20 @@
 """Streaming parsers for every Aurora log format (pure code over bytes, no I/O).
 
-parser = parser_for("slowquery", base_offset=checkpoint)
+parser = parser_for("slowquery", base_offset=checkpoint, state=checkpointed_state)
 for chunk in chunks:
     for event in parser.feed(chunk):
         ...                        # event.start/end, event.fields, event.event_time
 for event in parser.flush():       # end of a rotated file
     ...
+checkpoint, checkpointed_state = parser.committed_offset, parser.resume_state()
 """
 
-from processor.parsers.base import DEFAULT_MAX_LINE_BYTES, LogParser
+from processor.parsers.base import (
+    DEFAULT_MAX_LINE_BYTES,
+    InvalidResumeState,
+    LogParser,
+    ResumeState,
+)
 from processor.parsers.event import Event
 from processor.parsers.fingerprint_mysql import fingerprint
 from processor.parsers.fingerprint_pg import fingerprint_pg, normalize_query
@@ -27,8 +33,10 @@ __all__ = [
     "LOG_TYPES",
     "PARSERS",
     "Event",
+    "InvalidResumeState",
     "LogParser",
     "ParserStats",
+    "ResumeState",
     "UnknownLogType",
     "fingerprint",
     "fingerprint_pg",

@@ -1,14 +1,15 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """Compiled scanners for the common line shapes of the error, general and audit logs.
 
-Why compiled: the pure-Python passes cost 2-3 µs per event, most of it in the interpreter, which
+Why compiled: the pure-Python parsers cost 2-3 µs per event, most of it in the interpreter, which
 caps these formats near 35 MB/s a core; building the same dicts from C runs at several times that
 (bench/results/parsers.json). No library parses these formats, so this is our own code, kept
 small on purpose: it accepts only the plainest lines and hands every other line back.
 
 The per-line `_line` of each parser stays the specification. A scanner here emits an event only
-for a line it can prove `_line` would turn into exactly that event: ASCII, no password trigger
-word, canonical MySQL 8 time, bounded digit runs. At the first line it is unsure of, it stops and
+for a line it can prove `_line` would turn into exactly that event: ASCII, no secret trigger
+word (`masking.TRIGGER_WORDS`; a line holding one goes through `mask`, which is `mask_secrets`),
+canonical MySQL 8 time, bounded digit runs. At the first line it is unsure of, it stops and
 returns that line's offset; the parser gives the line to `_line` and calls the scanner again.
 tests/parsers/test_fast_paths.py checks, over random mixes of odd and ordinary lines cut
 anywhere, that the events are exactly the per-line ones.
@@ -266,6 +267,20 @@ cdef bint general_continuation(chars s, Py_ssize_t a, Py_ssize_t eol) noexcept:
     return True
 
 
+cdef bint no_continuation(chars s, Py_ssize_t a, Py_ssize_t eol) noexcept:
+    """After a command other than a statement, `_line` joins no line to the entry."""
+    return False
+
+
+cdef bint multiline(chars s, Py_ssize_t a, Py_ssize_t b) noexcept:
+    """The command [a, b) is one of `general.MULTILINE_COMMANDS`, whose argument may span lines."""
+    if b - a == 5:
+        return memcmp(s + a, b"Query", 5) == 0
+    if b - a == 7:
+        return memcmp(s + a, b"Prepare", 7) == 0 or memcmp(s + a, b"Execute", 7) == 0
+    return False
+
+
 def scan_general(
     str text,
     Py_ssize_t pos,
@@ -298,8 +313,16 @@ def scan_general(
         kind = line_kind(s, pos, eol)
         if kind == NOT_ASCII:
             break
-        # Continuation lines, then the line that must start the next entry.
-        e = extent(s, n, eol, eol - f[3], kind, general_continuation)
+        # Continuation lines (only a statement has them), then the line that must start the
+        # next entry.
+        e = extent(
+            s,
+            n,
+            eol,
+            eol - f[3],
+            kind,
+            general_continuation if multiline(s, f[1] + 1, f[2]) else no_continuation,
+        )
         end = e.end
         nxt = e.next
         if e.next_eol < 0 or e.size > max_bytes or not general_shape(s, nxt, e.next_eol, g):

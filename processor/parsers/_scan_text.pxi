@@ -26,57 +26,94 @@ cdef inline Py_ssize_t line_end(chars s, Py_ssize_t pos, Py_ssize_t n) noexcept:
 cdef uint64_t HIGH_BITS = 0x8080808080808080ULL
 cdef uint64_t ONES = 0x0101010101010101ULL
 cdef uint64_t CASE_BITS = 0x2020202020202020ULL
-cdef uint64_t ALL_P = 0x7070707070707070ULL
-cdef uint64_t ALL_I = 0x6969696969696969ULL
+# The anchor of each trigger word (masking.TRIGGER_WORDS): one of its characters that is rare in
+# log lines (not `:` or `y`, which every time and every `Query` has).
+cdef uint64_t ALL_W = 0x7777777777777777ULL  # passWord
+cdef uint64_t ALL_F = 0x6666666666666666ULL  # identiFied
+cdef uint64_t ALL_C = 0x6363636363636363ULL  # Crypt, enCode, deCode, hmaC
+cdef uint64_t ALL_X = 0x7878787878787878ULL  # rds_set_eXternal
+cdef uint64_t ALL_SLASH = 0x2f2f2f2f2f2f2f2fULL  # :// (its first slash)
 
 
 cdef inline bint has_zero_byte(uint64_t x) noexcept:
     return ((x - ONES) & ~x & HIGH_BITS) != 0
 
 
+cdef inline bint may_anchor(uint64_t w) noexcept:
+    """True when a byte of the word may be the anchor of a trigger word."""
+    cdef uint64_t v = w | CASE_BITS  # ASCII letters to lower case (others do not matter)
+    return (
+        has_zero_byte(v ^ ALL_W)
+        or has_zero_byte(v ^ ALL_F)
+        or has_zero_byte(v ^ ALL_C)
+        or has_zero_byte(v ^ ALL_X)
+        or has_zero_byte(v ^ ALL_SLASH)
+    )
+
+
 cdef int line_kind(chars s, Py_ssize_t a, Py_ssize_t b) noexcept:
     """NOT_ASCII, PLAIN, or SECRET when [a, b) is ASCII holding a masking trigger word
-    (`password` or `identified`, any case: where `mask_secrets` may change something).
+    (`masking.TRIGGER_WORDS`, any case: where `mask_secrets` may change something).
 
-    Eight bytes at a time: a word with no high bit and no p, P, i or I is skipped whole."""
+    Eight bytes at a time: a word with no high bit and no anchor character is skipped whole."""
     cdef Py_ssize_t i = a
     cdef Py_ssize_t j
-    cdef uint64_t w, v
+    cdef uint64_t w
     cdef int kind = PLAIN
     while i + 8 <= b:
         memcpy(&w, s + i, 8)
         if w & HIGH_BITS:
             return NOT_ASCII
-        if kind == PLAIN:
-            v = w | CASE_BITS  # ASCII letters to lower case (others do not matter)
-            if has_zero_byte(v ^ ALL_P) or has_zero_byte(v ^ ALL_I):
-                for j in range(i, i + 8):
-                    if trigger_at(s, j, b):
-                        kind = SECRET
-                        break
+        if kind == PLAIN and may_anchor(w):
+            for j in range(i, i + 8):
+                if trigger_at(s, j, a, b):
+                    kind = SECRET
+                    break
         i += 8
     while i < b:
         if s[i] >= 128:
             return NOT_ASCII
-        if kind == PLAIN and trigger_at(s, i, b):
+        if kind == PLAIN and trigger_at(s, i, a, b):
             kind = SECRET
         i += 1
     return kind
 
 
-cdef inline bint trigger_at(chars s, Py_ssize_t i, Py_ssize_t b) noexcept:
-    cdef unsigned char c = s[i] | 0x20
-    if c == 112:  # p
-        return b - i >= 8 and lower_equals(s, i, b"password", 8)
-    if c == 105:  # i
-        return b - i >= 10 and lower_equals(s, i, b"identified", 10)
+cdef inline bint trigger_at(chars s, Py_ssize_t j, Py_ssize_t a, Py_ssize_t b) noexcept:
+    """True when the character at `j` anchors a trigger word within the line [a, b)."""
+    cdef unsigned char c = s[j] | 0x20
+    if c == 119:  # w
+        return word_at(s, j - 4, a, b, b"password", 8)
+    if c == 102:  # f
+        return word_at(s, j - 6, a, b, b"identified", 10)
+    if c == 99:  # c
+        return (
+            word_at(s, j, a, b, b"crypt", 5)
+            or word_at(s, j - 2, a, b, b"encode", 6)
+            or word_at(s, j - 2, a, b, b"decode", 6)
+            or word_at(s, j - 3, a, b, b"hmac", 4)
+        )
+    if c == 120:  # x
+        return word_at(s, j - 9, a, b, b"rds_set_external", 16)
+    if s[j] == 47:  # /
+        return word_at(s, j - 1, a, b, b"://", 3)
     return False
 
 
-cdef inline bint lower_equals(chars s, Py_ssize_t at, const char* word, int size) noexcept:
+cdef inline bint word_at(
+    chars s, Py_ssize_t at, Py_ssize_t a, Py_ssize_t b, const char* word, int size
+) noexcept:
+    """`word` (lower case) at `at`, inside [a, b), letters in any case."""
     cdef int k
+    cdef unsigned char c, w
+    if at < a or at + size > b:
+        return False
     for k in range(size):
-        if (s[at + k] | 0x20) != <unsigned char>word[k]:
+        c = s[at + k]
+        w = <unsigned char>word[k]
+        if w >= 97 and w <= 122:
+            c = c | 0x20
+        if c != w:
             return False
     return True
 

@@ -251,11 +251,15 @@ cdef inline bint header_like_statement(chars s, Py_ssize_t p, Py_ssize_t eol) no
     return i == eol  # blank
 
 
+cdef int STATEMENT_PHASE = 1  # slowquery._STATEMENT
+
+
 def scan_slow(
     str text, Py_ssize_t pos, Py_ssize_t start, list out, object parser, dict table,
     Py_ssize_t max_statement, object event, object mask
 ):
-    """Entries from `pos` on (see above); returns the offset of the first line left to `_line`.
+    """Entries from `pos` on (see above); returns the offset of the first line left to `_line`
+    (`pos` itself while `_line` holds an entry that the line at `pos` does not complete).
     `table` is the parser's AttributeNames.table, `mask` mask_secrets; `parser._db` (the
     carried database) is read and kept up to date."""
     if not one_byte(text):
@@ -266,6 +270,11 @@ def scan_slow(
     cdef long long ts = 0
     cdef bint semicolon
     cdef const void* at
+    if parser._event is not None:
+        # `_line` holds an entry: a line starting the next one completes it, else it is `_line`'s
+        if parser._phase != STATEMENT_PHASE or not entry_line(s, n, pos):
+            return pos
+        parser._close(out)
     carried = parser._db
     while p < n:
         entry = p
@@ -308,7 +317,8 @@ def scan_slow(
                 b += 1
             if b == p + 4 or b + 1 != eol or s[b] != b";":
                 break
-            fields["db"] = PyUnicode_Substring(text, p + 4, b)
+            if "db" not in fields:  # setdefault, as `_line`
+                fields["db"] = PyUnicode_Substring(text, p + 4, b)
             p = eol + 1
             at = memchr(s + p, b"\n", n - p)
             if at == NULL:
@@ -365,7 +375,8 @@ def scan_slow(
         statement = PyUnicode_Substring(text, stmt, b)
         fp, qid = pair_cached(statement)
         fields["statement"] = mask(statement)
-        fields["cmd"] = "Query"
+        if "cmd" not in fields:
+            fields["cmd"] = "Query"
         fields["fingerprint"] = mask(fp) if ("'" in fp or '"' in fp) else fp
         fields["query_id"] = qid
         if "db" not in fields and "schema" in fields:

@@ -16,16 +16,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from processor.parsers import scanning
-from processor.parsers.base import LogParser
 from processor.parsers.event import Event
-from processor.parsers.masking import mask_secrets, secret_trigger_starts
-from processor.parsers.values import fix_fields
+from processor.parsers.masking import mask_secrets
+from processor.parsers.scanning import ScannedParser
 
 fromtimestamp = datetime.fromtimestamp
 fromisoformat = datetime.fromisoformat
 
-_NONE = 1 << 62
 # The time of an Aurora record, `fromtimestamp(µs / 1e6, UTC)`, costs 0.4 µs a record; parsing
 # `<second as ISO>.<µs>Z` with `fromisoformat`, the ISO text of each second cached, 0.25 µs.
 # Both give the exact µs: a float of seconds is exact to 0.24 µs before 2106 and fromtimestamp
@@ -70,93 +67,8 @@ def _int_or_none(text: str) -> int | None:
     return None
 
 
-class AuditLogParser(LogParser):
+class AuditLogParser(ScannedParser):
     log_type: ClassVar[str] = "audit"
-
-    def __init__(self, base_offset: int = 0, max_line_bytes: int = 1 << 20) -> None:
-        super().__init__(base_offset, max_line_bytes)
-        self._scanner = scanning.compiled("audit")
-
-    def _lines(self, text: str, start: int, out: list[Event]) -> None:
-        if self._scanner is not None:
-            self._scanner.lines(self, text, start, out)
-        else:
-            self._lines_python(text, start, out)
-
-    def _lines_python(self, text: str, start: int, out: list[Event]) -> None:
-        # `_line` inlined for the Aurora record, any other line going to `_line` itself (C string
-        # methods beat a regex with ten groups here). Masking and UTF-8 repair are looked at only
-        # where a trigger word or a non-ASCII byte is.
-        triggers = iter([at + start for at in secret_trigger_starts(text)])
-        trigger = next(triggers, _NONE)
-        block_ascii = self._block_ascii
-        append = out.append
-        stats = self.stats
-        line_fn = self._safe_line
-        iso_seconds = _ISO_SECONDS
-        cached_before = _CACHED_BEFORE
-        lines = text.split("\n")
-        lines.pop()
-        pos = start
-        end = start
-        emitted = 0
-        for line in lines:
-            end = pos + len(line) + 1
-            parts = line.split(",", 8)
-            if len(parts) == 9:
-                ts, serverhost, username, host, connid, queryid, operation, database, rest = parts
-                if ts.isdecimal():
-                    when: datetime | None
-                    if len(ts) == 16 and ts < cached_before:
-                        second = ts[:10]
-                        prefix = iso_seconds.get(second) or _iso_second(second)
-                        when = fromisoformat(f"{prefix}{ts[10:]}Z")
-                    else:
-                        when = epoch_us_time(ts)
-                    obj, sep, retcode = rest.rpartition(",")
-                    if not sep:
-                        obj, retcode = rest, ""
-                    if obj:
-                        if obj[0] == "'" and obj[-1] == "'" and len(obj) > 1:
-                            obj = obj[1:-1]
-                            if "\\" in obj:
-                                obj = obj.replace("\\'", "'").replace("\\\\", "\\")
-                        if trigger < end:
-                            while trigger < pos:
-                                trigger = next(triggers, _NONE)
-                            if trigger < end:
-                                low = obj.lower()
-                                if "password" in low or "identified" in low:
-                                    obj = mask_secrets(obj)
-                    try:
-                        fields: dict[str, Any] = {
-                            "serverhost": serverhost,
-                            "username": username,
-                            "host": host,
-                            "connectionid": int(connid) if connid.isdecimal() else None,
-                            "queryid": int(queryid) if queryid.isdecimal() else None,
-                            "operation": operation,
-                            "database": database,
-                            "object": obj,
-                            "retcode": int(retcode) if retcode.isdecimal() else None,
-                        }
-                    except ValueError:  # a number too long for int(): `_line` has the answer
-                        pass
-                    else:
-                        if not block_ascii and not line.isascii() and fix_fields(fields):
-                            fields["invalid_utf8"] = True
-                            stats.invalid_utf8 += 1
-                        append(Event(pos, end, fields, when, False))
-                        emitted = end
-                        pos = end
-                        continue
-            if emitted:
-                self._committed = emitted
-                emitted = 0
-            line_fn(line, pos, end, out)
-            pos = end
-        if emitted:
-            self._committed = emitted
 
     def _line(self, line: str, start: int, end: int, truncated: bool, out: list[Event]) -> None:
         parts = line.split(",", 8)
@@ -181,7 +93,7 @@ class AuditLogParser(LogParser):
                 when = None
             pieces = rest.rsplit(",", 3)
             obj, retcode = pieces[0], pieces[1] if len(pieces) > 1 else ""
-            extra = ",".join(pieces[2:]) if len(pieces) > 2 else None
+            extra = mask_secrets(",".join(pieces[2:])) if len(pieces) > 2 else None
         else:
             self._raw_event(out, line, start, end, truncated, "not an audit record")
             return
@@ -190,9 +102,7 @@ class AuditLogParser(LogParser):
                 obj = obj[1:-1]
                 if "\\" in obj:
                     obj = obj.replace("\\'", "'").replace("\\\\", "\\")
-            low = obj.lower()
-            if "password" in low or "identified" in low:
-                obj = mask_secrets(obj)
+            obj = mask_secrets(obj)
         fields: dict[str, Any] = {
             "serverhost": serverhost,
             "username": username,
@@ -211,7 +121,7 @@ class AuditLogParser(LogParser):
             self._emit(out, start, end, fields, when, False, line.isascii())
         elif self._block_ascii or line.isascii():
             out.append(Event(start, end, fields, when, False))
-            self._committed = end
+            self._commit(end)
         else:
             self._emit(out, start, end, fields, when, False, False)
 

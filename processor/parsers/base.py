@@ -13,9 +13,9 @@ A line longer than `max_line_bytes` is cut to that length and flagged `truncated
 still covers all of its bytes, and no more than the limit is ever held in memory for it.
 
 Complete lines reach the subclass as whole texts (`_lines`), never with a line over the limit. The
-default hands them one by one to `_line`; the busiest formats (error, general, audit) override it
-with a compiled scanner (scanning.py), or a pure-Python pass where it is not built, for their
-common line shape, giving any other line to `_line`, so the events are exactly the per-line ones
+default hands them one by one to `_line`; the busiest formats (error, general, audit) derive from
+`ScannedParser` (scanning.py), which gives them first to a compiled scanner for their common line
+shape and any other line to `_line`, so the events are exactly the per-line ones
 (tests/parsers/test_fast_paths.py checks this), at a fraction of the cost.
 """
 
@@ -30,6 +30,7 @@ import structlog
 
 from processor.parsers.event import Event, Fields
 from processor.parsers.gc_pause import gc_paused
+from processor.parsers.masking import mask_secrets
 from processor.parsers.stats import ParserStats, report
 from processor.parsers.values import fix_fields
 
@@ -222,6 +223,10 @@ class LogParser(ABC):
         out.append(event)
         self._committed = event.end
 
+    def _commit(self, end: int) -> None:
+        """Every byte up to `end` belongs to an event the subclass appended to `out` itself."""
+        self._committed = end
+
     def _skip(self, end: int, lines: int = 1, nbytes: int = 0) -> None:
         """Bytes up to `end` are dropped by design (server header lines); count them."""
         self.stats.skipped_header_lines += lines
@@ -237,7 +242,8 @@ class LogParser(ABC):
     def _raw_event(
         self, out: list[Event], line: str, start: int, end: int, truncated: bool, reason: str
     ) -> None:
-        fields: Fields = {"message": line, "error_reason": reason}
+        # Raw text is SQL as often as not: it is masked like any parsed field.
+        fields: Fields = {"message": mask_secrets(line), "error_reason": reason}
         if truncated:
             fields["truncated"] = True
         self._emit(out, start, end, fields, None, True, line.isascii())
@@ -272,8 +278,8 @@ class LogParser(ABC):
     def _lines(self, text: str, start: int, out: list[Event]) -> None:
         """Whole lines (each ending with a newline, none longer than the limit) from `start`.
 
-        Subclasses override this with a pass over the whole text for their common lines,
-        handing any other line to `_safe_line`, so the events are those `_line` would give.
+        `ScannedParser` overrides this with its compiled scanner, handing any other line to
+        `_safe_line`, so the events are those `_line` would give.
         """
         lines = text.split("\n")
         lines.pop()

@@ -5,6 +5,8 @@ Formats recognised, per line:
 * MySQL 5.7 / Aurora 2: `2023-11-28T09:13:22.104678Z 0 [Note] text`
 * MySQL 5.6 / Aurora 1: `2023-11-28 09:13:22 47512412345 [Note] text`, `231128  9:13:22 [Note] text`
   and plugin lines such as `231128  9:13:22 server_audit: Audit STARTED.` (no level).
+* MySQL 5.0/5.1: `091121 13:17:58InnoDB: Warning: a long semaphore wait:` (InnoDB wrote no
+  space after the time; the lines of the semaphore-wait dump that follow are its message).
 
 A line that does not start an entry continues the previous one (InnoDB deadlock and monitor
 dumps, stack traces): it is joined to its `message`. Such a line with no entry before it (the
@@ -15,14 +17,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from processor.parsers import scanning
-from processor.parsers.base import LogParser
 from processor.parsers.event import Event
-from processor.parsers.masking import mask_secrets, secret_trigger_starts
+from processor.parsers.masking import mask_secrets
 from processor.parsers.pending import PendingEntry
-from processor.parsers.values import fix_fields, parse_iso_utc, parse_mysql56_time
+from processor.parsers.scanning import ScannedParser
+from processor.parsers.values import parse_iso_utc, parse_mysql56_time
 
 _ISO = re.compile(
     r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)[ \t]+"
@@ -39,20 +40,11 @@ _LEVELS = {
     "Warning": "Warning",
     "Note": "Note",
 }
-_SHORT = re.compile(r"(\d{6}[ \t]+\d{1,2}:\d\d:\d\d)[ \t]+(?:\[([A-Za-z]+)\][ \t]?)?", re.ASCII)
-
-
-# The whole-text pass (`_lines`): a MySQL 8 / Aurora 3 line exactly as the fast path of `_line`
-# accepts it (bounded digit runs, so int() cannot fail); then a line not starting with a digit,
-# which `_line` joins to the pending entry (group 7); then any other line.
-_FAST = re.compile(
-    r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z) (\d{1,18}) \[([A-Za-z]+)\] \[(MY-\d{1,18})\]"
-    r" \[([^\] \n]*)\](?: ([^\n]*))?\n"
-    r"|(?![0-9])([^\n]*)\n"
-    r"|[^\n]*\n",
-    re.ASCII,
+# MySQL 5.0/5.1 InnoDB wrote its messages right after the time, with no space between:
+# `091121 13:17:58InnoDB: Warning: a long semaphore wait:` starts an entry (and its dump).
+_SHORT = re.compile(
+    r"(\d{6}[ \t]+\d{1,2}:\d\d:\d\d)(?![0-9])[ \t]*(?:\[([A-Za-z]+)\][ \t]?)?", re.ASCII
 )
-_NO_TRIGGER = 1 << 62
 
 
 def is_entry_start(line: str) -> bool:
@@ -60,99 +52,15 @@ def is_entry_start(line: str) -> bool:
     return line[:1].isdigit() and (_ISO.match(line) is not None or _SHORT.match(line) is not None)
 
 
-class ErrorLogParser(LogParser):
+class ErrorLogParser(ScannedParser):
     log_type: ClassVar[str] = "error"
 
     def __init__(self, base_offset: int = 0, max_line_bytes: int = 1 << 20) -> None:
-        super().__init__(base_offset, max_line_bytes)
-        self._pending = PendingEntry(max_line_bytes)
-        self._scanner = scanning.compiled("error", levels=_LEVELS, max_bytes=max_line_bytes)
-
-    def _lines(self, text: str, start: int, out: list[Event]) -> None:
-        if self._scanner is not None:
-            self._scanner.lines(self, text, start, out, self._pending)
-        else:
-            self._lines_python(text, start, out)
-
-    def _lines_python(self, text: str, start: int, out: list[Event]) -> None:
-        # A fast line starts an entry; it is held until the next line shows whether continuation
-        # lines follow. If the next line is a fast line too, the held entry is complete and is
-        # emitted here as `_push` would; otherwise it becomes the pending entry of `_line`,
-        # which then gets the line, exactly as if `_line` had seen both.
-        pending = self._pending
-        # False while `_line` may hold a pending entry that the next fast entry must close.
-        fast = pending.event is None
-        triggers = iter(secret_trigger_starts(text))
-        trigger = next(triggers, _NO_TRIGGER)
-        block_ascii = self._block_ascii
-        append = out.append
-        stats = self.stats
-        line_fn = self._safe_line
-        held: Event | None = None
-        held_fields: dict[str, Any] = {}
-        held_subsystem = ""
-        held_mask = False
-        emitted = 0
-        pos = 0
-        for m in _FAST.finditer(text):
-            ts, thread, level, code, subsystem, message, cont = m.groups()
-            end = m.end()
-            if ts is not None:
-                try:
-                    when = fromisoformat(ts)
-                except ValueError:
-                    pass
-                else:
-                    if held is not None:
-                        if held_mask:
-                            held_fields["message"] = mask_secrets(held_fields["message"])
-                        if (
-                            not block_ascii
-                            and not (held_fields["message"].isascii() and held_subsystem.isascii())
-                            and fix_fields(held_fields)
-                        ):
-                            held_fields["invalid_utf8"] = True
-                            stats.invalid_utf8 += 1
-                        append(held)
-                        emitted = pos
-                    elif not fast:
-                        if pending.event is not None:
-                            self._push(out, pending.take(), pending.ascii_only)
-                        fast = True
-                    held_fields = {
-                        "level": _LEVELS.get(level) or level.capitalize(),
-                        "thread_id": int(thread),
-                        "error_code": code,
-                        "subsystem": subsystem,
-                        "message": message or "",
-                    }
-                    held_subsystem = subsystem
-                    held = Event(start + pos, start + end, held_fields, when)
-                    held_mask = False
-                    if trigger < end:
-                        while trigger < pos:
-                            trigger = next(triggers, _NO_TRIGGER)
-                        while trigger < end:
-                            held_mask = True
-                            trigger = next(triggers, _NO_TRIGGER)
-                    pos = end
-                    continue
-            if held is not None:
-                pending.begin(held, block_ascii, False, held.end - held.start - 1)
-                held = None
-            if emitted:
-                self._committed = start + emitted
-                emitted = 0
-            fast = False
-            if cont is not None and pending.event is not None:
-                pending.append(cont, start + end, block_ascii or cont.isascii(), False)
-            else:
-                line_fn(text[pos : end - 1], start + pos, start + end, out)
-            pos = end
-        if held is not None:
-            pending.begin(held, block_ascii, False, held.end - held.start - 1)
-        if emitted:
-            self._committed = start + emitted
+        pending = PendingEntry(max_line_bytes)
+        super().__init__(
+            base_offset, max_line_bytes, pending, levels=_LEVELS, max_bytes=max_line_bytes
+        )
+        self._pending = pending
 
     def _line(self, line: str, start: int, end: int, truncated: bool, out: list[Event]) -> None:
         pending = self._pending

@@ -2,151 +2,120 @@
 
 Lines: `2024-01-03T07:15:38.660108Z\t   12 Query\tSELECT 1` (MySQL 5.7/8), and in the 5.6 format
 `240103  7:15:38\t   12 Query\tSELECT 1` or, within the same second, `\t\t   12 Query\t…` (the time
-is then the last one seen). A statement spanning lines continues until the next entry line. The
-server header block is skipped and counted, as in the slow log.
+is then the last one seen). MySQL 5.0 padded the command with spaces instead of ending it with a
+tab: `061226 15:42:36\t     11 Connect     root@localhost on db`. A statement (`Query`, `Prepare`,
+`Execute`) spanning lines continues until the next entry line; after any other command such a
+line is kept as its own event with `parse_error=true`, never joined to an entry it cannot be
+part of. The server header block is skipped and counted, as in the slow log.
 
-Fields: `thread_id`, `command` (`Connect`, `Query`, `Init DB`, `Quit`, …), `argument` (password
-literals masked), and for `Connect`: `user`, `host`, `db`.
+Fields: `thread_id`, `command` (`Connect`, `Query`, `Init DB`, `Quit`, …), `argument` (secrets
+masked), and for `Connect`: `user`, `host`, `db` (and `priv_user` for `user@host as priv on db`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from processor.parsers import scanning
-from processor.parsers.base import LogParser
+from processor.parsers.base import InvalidResumeState, ResumeState
 from processor.parsers.event import Event
-from processor.parsers.masking import mask_secrets, secret_trigger_starts
+from processor.parsers.masking import mask_secrets
 from processor.parsers.pending import PendingEntry
+from processor.parsers.scanning import ScannedParser
 from processor.parsers.slowquery import is_server_header
-from processor.parsers.values import fix_fields, parse_iso_utc, parse_mysql56_time
+from processor.parsers.values import parse_iso_utc, parse_mysql56_time
 
+# MySQL 5.1+ ends the command with a tab; any capitalised words are a command then. MySQL 5.0
+# padded it with spaces (`%-11.11s`), so there only the server's command names are one (as
+# pt-query-digest reads it, the command is a word, the argument what follows the spaces):
+# `061226 15:42:36\t     11 Connect     root@localhost on db`, `\t\t     11 Quit       `.
+_OLD_COMMANDS = sorted(
+    [
+        "Sleep",
+        "Quit",
+        "Init DB",
+        "Query",
+        "Field List",
+        "Create DB",
+        "Drop DB",
+        "Refresh",
+        "Shutdown",
+        "Statistics",
+        "Processlist",
+        "Connect",
+        "Kill",
+        "Debug",
+        "Ping",
+        "Time",
+        "Delayed insert",
+        "Change user",
+        "Binlog Dump",
+        "Table Dump",
+        "Connect Out",
+        "Register Slave",
+        "Prepare",
+        "Execute",
+        "Long Data",
+        "Close stmt",
+        "Reset stmt",
+        "Set option",
+        "Fetch",
+        "Daemon",
+        "Error",
+        "Delayed ins",
+        "Register Sl",
+    ],
+    key=len,
+    reverse=True,
+)
 _ENTRY = re.compile(
     r"(?:(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?)"
     r"|(\d{6}[ \t]+\d{1,2}:\d\d:\d\d)|)"
-    r"[ \t]+(\d+)[ \t]([A-Z][A-Za-z]*(?: [A-Za-z]+)*)(?:\t|\Z)",
+    r"[ \t]+(\d+)[ \t](?:([A-Z][A-Za-z]*(?: [A-Za-z]+)*)(?:\t|\Z)"
+    r"|(" + "|".join(_OLD_COMMANDS) + r")(?: +|\Z))",
     re.ASCII,
 )
 fromisoformat = datetime.fromisoformat
-# The whole-text pass (`_lines`): a MySQL 5.7/8 line exactly as the fast path of `_line` accepts
-# it (a bounded thread id, so int() cannot fail); then a line that `_line` joins to the pending
-# entry (group 5): starting with a space or a lower-case letter, or with a capital but unable to
-# be a server header line (`is_server_header`); then any other line. The quantifiers outside the
-# lookahead are possessive (a tenth faster to match): giving characters back could never let the
-# rest match, as what follows each one cannot start with what it repeats.
-_FAST = re.compile(
-    r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)\t *+(\d{1,18}+) ([A-Z][A-Za-z]*+(?: [A-Za-z]++)*+)"
-    r"(?:\t([^\n]*+))?\n"
-    r"|([ a-z][^\n]*+|(?!T(?:cp|CP|ime))(?![^\n]*mysqld,)[A-Z][^\n]*+)\n"
-    r"|[^\n]*+\n",
-    re.ASCII,
-)
-_NO_TRIGGER = 1 << 62
-_CONNECT = re.compile(r"(\S*?)@(\S*) on (\S*)", re.ASCII)
+# `user@host on db`, and `user@host as priv_user on db` when the account that authenticated
+# the login is another one (`as  on` for the anonymous account).
+_CONNECT = re.compile(r"(\S*?)@(\S*)(?: as (\S*))? on (\S*)", re.ASCII)
+# The commands whose argument is SQL text, which may span lines. A line that does not start an
+# entry after any other command cannot be part of it: it is kept as a line outside any entry.
+MULTILINE_COMMANDS = frozenset({"Query", "Prepare", "Execute"})
 
 
-class GeneralLogParser(LogParser):
+class GeneralLogParser(ScannedParser):
     log_type: ClassVar[str] = "general"
 
     def __init__(self, base_offset: int = 0, max_line_bytes: int = 1 << 20) -> None:
-        super().__init__(base_offset, max_line_bytes)
-        self._pending = PendingEntry(max_line_bytes, "argument")
-        self._last_time: datetime | None = None
-        self._scanner = scanning.compiled(
-            "general", connect=self._connect, max_bytes=max_line_bytes
+        pending = PendingEntry(max_line_bytes, "argument")
+        super().__init__(
+            base_offset, max_line_bytes, pending, connect=self._connect, max_bytes=max_line_bytes
         )
+        self._pending = pending
+        # The time of lines written without one (`\t\t   13 Query …`, within the same second):
+        # the last time seen, carried across entries and so part of the resumable state.
+        self._last_time: datetime | None = None
 
-    def _lines(self, text: str, start: int, out: list[Event]) -> None:
-        if self._scanner is not None:
-            self._scanner.lines(self, text, start, out, self._pending)
-        else:
-            self._lines_python(text, start, out)
+    def resume_state(self) -> ResumeState:
+        # Lines after the committed offset belong to the pending entry, whose own time (if it
+        # has one) a resumed parser reads again: the carried time is right for that offset.
+        last = self._last_time
+        return {"time": None if last is None else last.isoformat()}
 
-    def _lines_python(self, text: str, start: int, out: list[Event]) -> None:
-        # As in the error log: a fast line is held until the next line shows whether the
-        # statement continues; complete, it is emitted here as `_push` would, otherwise it
-        # becomes the pending entry of `_line`. Only entries holding a trigger word are masked.
-        pending = self._pending
-        fast = pending.event is None
-        triggers = iter(secret_trigger_starts(text))
-        trigger = next(triggers, _NO_TRIGGER)
-        block_ascii = self._block_ascii
-        append = out.append
-        stats = self.stats
-        line_fn = self._safe_line
-        connect = self._connect
-        held: Event | None = None
-        held_fields: dict[str, Any] = {}
-        held_mask = False
-        when = None
-        emitted = 0
-        pos = 0
-        for m in _FAST.finditer(text):
-            ts, thread, command, argument, cont = m.groups()
-            end = m.end()
-            if ts is not None:
-                try:
-                    when = fromisoformat(ts)
-                except ValueError:
-                    pass
-                else:
-                    if held is not None:
-                        if held_mask:
-                            held_fields["argument"] = mask_secrets(held_fields["argument"])
-                        if (
-                            not block_ascii
-                            and not held_fields["argument"].isascii()
-                            and fix_fields(held_fields)
-                        ):
-                            held_fields["invalid_utf8"] = True
-                            stats.invalid_utf8 += 1
-                        append(held)
-                        emitted = pos
-                    elif not fast:
-                        if pending.event is not None:
-                            self._push(out, pending.take(), pending.ascii_only)
-                        fast = True
-                    if argument is None:
-                        argument = ""
-                    held_fields = {
-                        "thread_id": int(thread),
-                        "command": command,
-                        "argument": argument,
-                    }
-                    if command == "Connect":
-                        connect(held_fields, argument)
-                    held = Event(start + pos, start + end, held_fields, when)
-                    held_mask = False
-                    if trigger < end:
-                        while trigger < pos:
-                            trigger = next(triggers, _NO_TRIGGER)
-                        while trigger < end:
-                            held_mask = True
-                            trigger = next(triggers, _NO_TRIGGER)
-                    pos = end
-                    continue
-            if held is not None:
-                argument = held_fields["argument"]
-                pending.begin(held, block_ascii or argument.isascii(), False, len(argument))
-                self._last_time = held.event_time
-                held = None
-            if emitted:
-                self._committed = start + emitted
-                emitted = 0
-            fast = False
-            if cont is not None and pending.event is not None:
-                pending.append(cont, start + end, block_ascii or cont.isascii(), False)
-            else:
-                line_fn(text[pos : end - 1], start + pos, start + end, out)
-            pos = end
-        if held is not None:
-            argument = held_fields["argument"]
-            pending.begin(held, block_ascii or argument.isascii(), False, len(argument))
-            self._last_time = held.event_time
-        if emitted:
-            self._committed = start + emitted
+    def _restore(self, state: Mapping[str, str | int | None]) -> set[str]:
+        if "time" not in state:
+            return set()
+        value = state["time"]
+        if value is not None and not isinstance(value, str):
+            raise InvalidResumeState(f"general: resume state time must be a string, not {value!r}")
+        try:
+            self._last_time = None if value is None else fromisoformat(value)
+        except ValueError as exc:
+            raise InvalidResumeState(f"general: resume state time {value!r}: {exc}") from exc
+        return {"time"}
 
     def _line(self, line: str, start: int, end: int, truncated: bool, out: list[Event]) -> None:
         pending = self._pending
@@ -193,14 +162,21 @@ class GeneralLogParser(LogParser):
                 if pending.event is not None:
                     self._push(out, pending.take(), pending.ascii_only)
                 self._skip(end, 1, end - start)
-            elif pending.event is not None:
+            elif (
+                pending.event is not None and pending.event.fields["command"] in MULTILINE_COMMANDS
+            ):
                 pending.append(line, end, self._block_ascii or line.isascii(), truncated)
-            elif not line.strip():
-                self._skip_blank(start, end)
             else:
-                self._raw_event(out, line, start, end, truncated, "line outside any entry")
+                if pending.event is not None:
+                    self._push(out, pending.take(), pending.ascii_only)
+                if not line.strip():
+                    self._skip_blank(start, end)
+                else:
+                    self._raw_event(out, line, start, end, truncated, "line outside any entry")
             return
-        iso, short, thread, command = m.groups()
+        iso, short, thread, command, old_command = m.groups()
+        if command is None:
+            command = old_command
         if iso is not None:
             when = self._last_time = parse_iso_utc(iso)
         elif short is not None:
@@ -224,8 +200,10 @@ class GeneralLogParser(LogParser):
     def _connect(fields: dict[str, object], argument: str) -> None:
         c = _CONNECT.match(argument)
         if c is not None:
-            user, host, db = c.groups()
+            user, host, priv_user, db = c.groups()
             fields["user"], fields["host"], fields["db"] = user, host, db or None
+            if priv_user is not None:
+                fields["priv_user"] = priv_user or None
 
     def _finish(self, out: list[Event]) -> None:
         if self._pending.event is not None:

@@ -1,10 +1,13 @@
-"""The compiled line scanners (`_scan`, built from `_scan.pyx`) and the loop that runs them.
+"""The compiled line scanners (`_scan`, built from `_scan.pyx`) and `ScannedParser`, which runs them.
 
-A scanner emits the events of the plainest lines from C and stops at the first line it is not
-sure of; `Scanner.lines` gives that line to the parser's `_line` (the specification) and calls
-the scanner again. Without the compiled module (no C compiler where the package was installed,
-or `AURORA_PARSERS_PURE=1`), the parsers use their pure-Python passes: same events, about a
-third of the speed. `aurora_parser_compiled_scanners` tells which one a process runs.
+Two implementations of the error, general and audit parsers, no more: the per-line `_line` (the
+specification, and the pure-Python implementation) and a compiled scanner that emits the events
+of the plainest lines from C and stops at the first line it is not sure of, handing that line to
+`_line`. Which one a process runs is chosen once, at import, as aiokafka chooses its record code
+(`aiokafka/util.py`, `AIOKAFKA_NO_EXTENSIONS`): the compiled module unless `AURORA_PARSERS_PURE=1`
+or it was not built (no C compiler where the package was installed). Nothing is logged at import
+(a command line configures its logging later, on stderr); the first parser created says which
+implementation runs, and the gauge `aurora_parser_compiled_scanners` tells it too.
 """
 
 from __future__ import annotations
@@ -13,17 +16,15 @@ import os
 from collections.abc import Callable
 from functools import partial
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 from prometheus_client import Counter, Gauge
 
+from processor.parsers.base import DEFAULT_MAX_LINE_BYTES, LogParser
 from processor.parsers.event import Event
 from processor.parsers.masking import mask_secrets
-
-if TYPE_CHECKING:
-    from processor.parsers.base import LogParser
-    from processor.parsers.pending import PendingEntry
+from processor.parsers.pending import PendingEntry
 
 PURE_ENV = "AURORA_PARSERS_PURE"
 LOG = structlog.get_logger(__name__)
@@ -31,7 +32,6 @@ COMPILED = Gauge(
     "aurora_parser_compiled_scanners",
     "1 when the parsers run the compiled line scanners, 0 when pure Python (a third the speed).",
 )
-
 SCANNER_ERRORS = Counter(
     "aurora_parser_scanner_errors_total",
     "Compiled scanner calls that raised; the lines went to the per-line parser instead.",
@@ -43,89 +43,131 @@ Scan = Callable[[str, int, int, "list[Event]"], int]
 # (text, pos) -> True when the line at pos starts an entry (so a pending entry is complete).
 EntryAt = Callable[[str, int], bool]
 
+NO_EXTENSIONS = os.environ.get(PURE_ENV, "") not in ("", "0")
 
-def load_scanners() -> ModuleType | None:
-    """The compiled module, or None (logged) when it is missing or switched off."""
-    if os.environ.get(PURE_ENV, "") not in ("", "0"):
-        LOG.info("parser_scanners_disabled", env=PURE_ENV)
-        COMPILED.set(0)
-        return None
+
+def _load() -> tuple[ModuleType | None, str, dict[str, Any]]:
+    """The compiled module (or None), the log event saying why, and its context."""
+    if NO_EXTENSIONS:
+        return None, "parser_scanners_disabled", {"env": PURE_ENV}
     try:
         from processor.parsers import _scan
     except ImportError as exc:
-        LOG.warning(
+        return (
+            None,
             "parser_scanners_not_compiled",
-            error=repr(exc),
-            hint="reinstall the package where a C compiler is available (pip install -e .)",
+            {
+                "error": repr(exc),
+                "hint": "reinstall the package where a C compiler is available (pip install -e .)",
+            },
         )
-        COMPILED.set(0)
-        return None
     if not _scan.bind_event(Event):
         # Still correct (the scanners then call Event()), only slower: say so.
-        LOG.warning("parser_scanners_event_not_bound", hint="Event is no longer a slots class")
-    COMPILED.set(1)
-    return _scan
+        return _scan, "parser_scanners_event_not_bound", {"hint": "Event is not a slots class"}
+    return _scan, "", {}
 
 
-# Read by each parser when it is created; tests switch it to compare both implementations.
-SCANNERS: ModuleType | None = load_scanners()
+# Chosen once, here. Tests swap it to create parsers of the other implementation in-process.
+SCANNERS, _WHY, _WHY_CONTEXT = _load()
+COMPILED.set(0 if SCANNERS is None else 1)
+_announced = False
 
 
-class Scanner:
-    """A compiled scanner with its arguments bound, run over the whole lines of a buffer.
+def _announce() -> None:
+    """Log, once per process, when the parsers do not run the plain compiled scanners."""
+    global _announced
+    if _announced:
+        return
+    _announced = True
+    if _WHY == "parser_scanners_disabled":
+        LOG.info(_WHY, **_WHY_CONTEXT)
+    elif _WHY:
+        LOG.warning(_WHY, **_WHY_CONTEXT)
 
-    For a format whose entries may span lines, `entry_at` tells whether a line starts an
-    entry: while the parser's `_line` holds a pending entry, lines go to `_line` until one
-    does; the pending entry is then complete (pushed as `_line` would) and the scanner takes
-    over again. The scanner itself emits an entry only when the line after it starts one.
+
+class ScannedParser(LogParser):
+    """A parser whose whole lines go first to its compiled scanner, then to `_line`.
+
+    A scanner emits the events of the lines it is sure of and returns where it stopped; that
+    line goes to `_line` and the scanner is called again. For a format whose entries may span
+    lines, `pending` is the entry `_line` holds and the compiled module's `<log_type>_entry_at`
+    tells whether a line starts an entry: while `_line` holds one, lines go to `_line` until
+    one does; the pending entry is then complete (pushed as `_line` would) and the scanner
+    takes over. Without the compiled module, `_lines` is the base class's: `_line` alone.
     """
 
-    def __init__(self, log_type: str, scan: Scan, entry_at: EntryAt | None = None) -> None:
-        self.log_type = log_type
-        self.scan = scan
-        self.entry_at = entry_at
-
-    def lines(
+    def __init__(
         self,
-        parser: LogParser,
-        text: str,
-        start: int,
-        out: list[Event],
+        base_offset: int = 0,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         pending: PendingEntry | None = None,
+        **bound: Any,
     ) -> None:
-        """`parser._lines`: the scanner first, `_line` for each line it leaves."""
-        entry_at = self.entry_at
+        super().__init__(base_offset, max_line_bytes)
+        _announce()
+        self.__pending = pending
+        self.__scan: Scan | None = self._compiled_scan(**bound)
+        self.__entry_at: EntryAt | None = None
+        if self.__scan is not None and pending is not None:
+            self.__entry_at = getattr(SCANNERS, f"{self.log_type}_entry_at", None)
+            if self.__entry_at is None:
+                raise TypeError(f"{self.log_type}: a format with pending entries needs entry_at")
+
+    def _compiled_scan(self, **bound: Any) -> Scan | None:
+        """This format's compiled scanner with its arguments bound, or None (pure Python).
+
+        The default is `scan_<log_type>` of `_scan`; a format with a compiled module of its own
+        (the slow log's `_slowlog`) overrides this and keeps the same loop."""
+        if SCANNERS is None:
+            return None
+        scan: Scan = partial(
+            getattr(SCANNERS, f"scan_{self.log_type}"), event=Event, mask=mask_secrets, **bound
+        )
+        return scan
+
+    @property
+    def scanned(self) -> bool:
+        """True when this parser runs its compiled scanner."""
+        return self.__scan is not None
+
+    def _lines(self, text: str, start: int, out: list[Event]) -> None:
+        if self.__scan is None:
+            super()._lines(text, start, out)
+            return
+        pending = self.__pending
+        entry_at = self.__entry_at
         size = len(text)
         pos = 0
         while pos < size:
             if pending is not None and pending.event is not None:
-                assert entry_at is not None, "a format with pending entries needs entry_at"
+                assert entry_at is not None  # checked in __init__
                 if not entry_at(text, pos):
-                    pos = self._to_line(parser, text, pos, start, out)
+                    pos = self.__to_line(text, pos, start, out)
                     continue
-                parser._push(out, pending.take(), pending.ascii_only)
-            reached = self._scan(text, pos, start, out)
+                self._push(out, pending.take(), pending.ascii_only)
+            reached = self.__run_scan(text, pos, start, out)
             if reached > pos:
-                parser._committed = start + reached
+                self._commit(start + reached)
                 pos = reached
                 if pos >= size:
                     return
-            pos = self._to_line(parser, text, pos, start, out)
+            pos = self.__to_line(text, pos, start, out)
 
-    @staticmethod
-    def _to_line(parser: LogParser, text: str, pos: int, start: int, out: list[Event]) -> int:
+    def __to_line(self, text: str, pos: int, start: int, out: list[Event]) -> int:
         """The line at `pos` through `_line`; returns where the next line starts."""
         nl = text.index("\n", pos)
-        parser._safe_line(text[pos:nl], start + pos, start + nl + 1, out)
+        self._safe_line(text[pos:nl], start + pos, start + nl + 1, out)
         return nl + 1
 
-    def _scan(self, text: str, pos: int, start: int, out: list[Event]) -> int:
-        """`scan(text, pos, start, out)`; if it raises (a scanner bug, or `mask`/`connect`
-        failing), the events it appended stand and the caller goes on from the line after them
-        with `_line`, which keeps any line it cannot parse: the failure is logged and counted."""
+    def __run_scan(self, text: str, pos: int, start: int, out: list[Event]) -> int:
+        """The scanner from `pos`; if it raises (a scanner bug, or `mask`/`connect` failing),
+        the events it appended stand and the caller goes on from the line after them with
+        `_line`, which keeps any line it cannot parse: the failure is logged and counted."""
+        scan = self.__scan
+        assert scan is not None
         emitted = len(out)
         try:
-            return self.scan(text, pos, start, out)
+            return scan(text, pos, start, out)
         except Exception as exc:  # no line may be lost to a scanner failure: logged, counted
             reached = out[-1].end - start if len(out) > emitted else pos
             SCANNER_ERRORS.labels(self.log_type).inc()
@@ -137,13 +179,3 @@ class Scanner:
                 exc_info=exc,
             )
             return reached
-
-
-def compiled(log_type: str, **bound: Any) -> Scanner | None:
-    """The compiled scanner of `log_type` (`scan_<log_type>` in `_scan.pyx`, with `event`,
-    `mask` and `bound` as arguments), or None when the compiled module is not in use."""
-    scanners = SCANNERS
-    if scanners is None:
-        return None
-    scan = partial(getattr(scanners, f"scan_{log_type}"), event=Event, mask=mask_secrets, **bound)
-    return Scanner(log_type, scan, getattr(scanners, f"{log_type}_entry_at", None))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from operator import call
+from operator import call, itemgetter
 from typing import Any
 
 _FLOAT_RE = re.compile(r"-?\d+\.\d*\Z", re.ASCII)
@@ -93,9 +93,17 @@ KNOWN: dict[str, tuple[str, Caster]] = {
 }
 
 
+# int() and float() take values no server writes as a number (`nan`, `inf`, `1_000`): a line
+# whose numeric values hold an `n` or a `_` takes the general path, which reads them strictly.
+_PLAIN_NUMBER: dict[Caster, re.Pattern[str]] = {
+    int: re.compile(r"[-+]?\d+\Z", re.ASCII),
+    float: re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\Z", re.ASCII),
+}
 _KEY_TOKEN = re.compile(r"\w+:\Z", re.ASCII)
 _KV = re.compile(r"(\w+):\s+(\S+|\Z)", re.ASCII)
-_INVALID: tuple[tuple[str, ...], tuple[Caster, ...]] = ((), ())
+# Field names, casters, and what picks the values of numeric attributes from the value tokens.
+Plan = tuple[tuple[str, ...], tuple[Caster, ...], Callable[[list[str]], Any] | None]
+_INVALID: Plan = ((), (), None)
 
 
 class AttributeNames:
@@ -111,7 +119,7 @@ class AttributeNames:
 
     def __init__(self) -> None:
         self.table: dict[str, tuple[str, Caster]] = dict(KNOWN)
-        self.plans: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[Caster, ...]]] = {}
+        self.plans: dict[tuple[str, ...], Plan] = {}
 
     def lookup(self, key: str) -> tuple[str, Caster]:
         entry = self.table.get(key)
@@ -121,12 +129,18 @@ class AttributeNames:
                 self.table[key] = entry
         return entry
 
-    def _plan(self, signature: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[Caster, ...]]:
+    def _plan(self, signature: tuple[str, ...]) -> Plan:
+        plan: Plan
         if not all(_KEY_TOKEN.match(k) for k in signature):
             plan = _INVALID
         else:
             entries = [self.lookup(k[:-1]) for k in signature]
-            plan = (tuple(e[0] for e in entries), tuple(e[1] for e in entries))
+            numeric = [i for i, e in enumerate(entries) if e[1] in _PLAIN_NUMBER]
+            plan = (
+                tuple(e[0] for e in entries),
+                tuple(e[1] for e in entries),
+                itemgetter(*numeric) if numeric else None,
+            )
         if len(self.plans) < 1024:
             self.plans[signature] = plan
         return plan
@@ -143,11 +157,14 @@ class AttributeNames:
             signature = tuple(tokens[0::2])
             plan = self.plans.get(signature) or self._plan(signature)
             if plan is not _INVALID:
-                try:
-                    fields.update(zip(plan[0], map(call, plan[1], tokens[1::2]), strict=True))
-                    return ()
-                except ValueError:
-                    pass  # an odd value: the general path below converts it safely
+                values = tokens[1::2]
+                numbers = "" if plan[2] is None else "".join(plan[2](values))
+                if "n" not in numbers and "N" not in numbers and "_" not in numbers:
+                    try:
+                        fields.update(zip(plan[0], map(call, plan[1], values), strict=True))
+                        return ()
+                    except ValueError:
+                        pass  # an odd value: the general path below converts it safely
         return self.update_general(fields, line)
 
     def update_general(self, fields: dict[str, Any], line: str) -> tuple[str, ...]:
@@ -155,6 +172,9 @@ class AttributeNames:
         for key, value in _KV.findall(line):
             name, caster = self.lookup(key)
             try:
+                plain = _PLAIN_NUMBER.get(caster)
+                if plain is not None and plain.match(value) is None:
+                    raise ValueError(value)
                 fields[name] = caster(value)
             except ValueError:
                 fields.pop(name, None)

@@ -13,81 +13,49 @@ Argument`) that RDS re-inserts at every flush ends the pending entry and is skip
 Fields: `user`, `host`, `ip`, `thread_id`, every `Key: value` lower-cased (`query_time`,
 `lock_time`, `rows_sent`, `rows_examined`, …), `db`, `timestamp`, `statement` (password literals
 masked), `fingerprint` and `query_id` (pt-query-digest's), `cmd` (`Query` or `Admin`).
+
+`db` is carried forward (MySQL writes `use db;` only when the database changes), as
+pt-query-digest does; the last one seen is the parser's resumable state (`resume_state()`). A
+known attribute whose value is not of its type is left out, its text kept in `<name>_raw`
+(`time_raw` for an unreadable `# Time:`), and the event flagged `parse_error`.
+
+The plainest entries are parsed by compiled code (`_slowlog.pyx`, run by `ScannedParser`'s loop);
+`_line` is the specification, and takes every other line.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import ClassVar
 
-import structlog
-
 from processor.parsers import slow_compiled
-from processor.parsers.base import InvalidResumeState, LogParser, ResumeState
+from processor.parsers.base import InvalidResumeState, ResumeState
 from processor.parsers.event import Event, Fields
 from processor.parsers.fingerprint_mysql import fingerprint_latin1_pair
 from processor.parsers.masking import mask_secrets
-from processor.parsers.scanning import SCANNER_ERRORS
+from processor.parsers.scanning import Scan, ScannedParser
 from processor.parsers.slow_attrs import AttributeNames
-from processor.parsers.values import parse_iso_utc, parse_mysql56_time
+from processor.parsers.slow_lines import event_time, is_server_header, user_host
 
-_USER_HOST = re.compile(
-    r"# User@Host: ([^\[]*)(?:\[([^\]]*)\])?\s*@\s*(\S*?)\s*\[([^\]]*)\](?:\s*Id:\s*(\d+))?",
-    re.ASCII,
-)
 _EMPTY_SCHEMA = re.compile(r"Schema:\s+(?=\w+: )", re.ASCII)
 # pt-query-digest requires `# +[A-Z][A-Za-z_]+: \S+`, which skips `# Schema:  Last_errno: 0`
 # (empty schema); we parse that line too.
 _ATTR_LINE = re.compile(r"#\s+[A-Za-z][A-Za-z_]*:\s", re.ASCII)
 _SET = re.compile(r"SET\s+([^;]*)", re.ASCII)
 _SET_SPLIT = re.compile(r",|\s*=\s*", re.ASCII)
-_SERVER_HEADER = re.compile(
-    r"(?:T[cC][pP]\s[pP]ort:\s+\d+|[/A-Z].*mysqld,\sVersion.*(?:started\swith:|embedded\slibrary)"
-    r"|Time\s+Id\s+Command)",
-    re.ASCII,
-)
-
-LOG = structlog.get_logger(__name__)
+# _slowlog_entries.pxi reads `_phase` (STATEMENT_PHASE = 1): keep the two in step.
 _HEADER, _STATEMENT = 0, 1
-fromisoformat = datetime.fromisoformat
 
 
-def is_server_header(line: str) -> bool:
-    """True for the lines of the block a MySQL server writes when it (re)opens the log."""
-    first = line[:1]
-    if not (first == "/" or first.isupper()):
-        return False
-    if "mysqld," not in line and not line.startswith(("Tcp", "TCP", "Time")):
-        return False
-    return _SERVER_HEADER.match(line) is not None
-
-
-def _event_time(raw: str) -> datetime | None:
-    """The time of a `# Time:` line (ISO 8601, or MySQL 5.6 `YYMMDD H:MM:SS[.frac]`); None if
-    it is not one. Fractions past microseconds are cut, as `fromisoformat` does."""
-    if len(raw) == 27 and raw[26] == "Z" and raw[10] == "T":
-        try:
-            return fromisoformat(raw)
-        except ValueError:
-            return None
-    if raw[:4].isdigit() and raw[4:5] == "-":
-        return parse_iso_utc(raw)
-    whole, dot, frac = raw.partition(".")
-    value = parse_mysql56_time(whole)
-    if value is None or not dot:
-        return value
-    if not frac.isdigit() or not frac.isascii():
-        return None
-    return value.replace(microsecond=int(frac[:6].ljust(6, "0")))
-
-
-class SlowQueryLogParser(LogParser):
+class SlowQueryLogParser(ScannedParser):
     log_type: ClassVar[str] = "slowquery"
 
     def __init__(self, base_offset: int = 0, max_line_bytes: int = 1 << 20) -> None:
+        self._names = AttributeNames()  # bound into the compiled scanner by ScannedParser
+        self._max_statement = max_line_bytes
         super().__init__(base_offset, max_line_bytes)
         self._event: Event | None = None
         self._end = 0
@@ -100,24 +68,25 @@ class SlowQueryLogParser(LogParser):
         self._got_user = False
         self._got_time = False
         self._comments: list[str] = []
-        self._names = AttributeNames()
         self._flagging = False
         # The database of the last complete entry: MySQL writes `use db;` only when it changes.
         self._db: str | None = None
         self._invalid: list[str] = []
         self._time_line = ""
+
+    def _compiled_scan(self, **bound: object) -> Scan | None:
         compiled = slow_compiled.SLOWLOG
-        self._scan: Callable[[str, int, int, list[Event], SlowQueryLogParser], int] | None = (
-            None
-            if compiled is None
-            else partial(
-                compiled.scan_slow,
-                table=self._names.table,
-                max_statement=max_line_bytes,
-                event=Event,
-                mask=mask_secrets,
-            )
+        if compiled is None:
+            return None
+        scan: Scan = partial(
+            compiled.scan_slow,
+            parser=self,
+            table=self._names.table,
+            max_statement=self._max_statement,
+            event=Event,
+            mask=mask_secrets,
         )
+        return scan
 
     # ------------------------------------------------------------------ resumable state
 
@@ -134,57 +103,6 @@ class SlowQueryLogParser(LogParser):
         return {"db"}
 
     # ------------------------------------------------------------------ line dispatch
-
-    def _lines(self, text: str, start: int, out: list[Event]) -> None:
-        """The compiled scanner for the plainest entries, `_line` for every other line.
-
-        The scanner runs where no entry is pending, or where a line starting an entry
-        completes the pending one (pushed first, as `_line` would).
-        """
-        if self._scan is None:
-            super()._lines(text, start, out)
-            return
-        size = len(text)
-        pos = 0
-        while pos < size:
-            if self._event is None or (
-                self._phase == _STATEMENT and text.startswith(("# Time:", "# User@Host:"), pos)
-            ):
-                if self._event is not None:
-                    try:
-                        self._close(out)
-                    except Exception as exc:  # noqa: BLE001 - kept as `_line` keeps it
-                        nl = text.index("\n", pos)
-                        self._internal_error(exc, text[pos:nl], start + pos, start + nl + 1, out)
-                        pos = nl + 1
-                        continue
-                reached = self._run_scan(text, pos, start, out)
-                if reached > pos:
-                    self._committed = start + reached
-                    pos = reached
-                    continue
-            nl = text.index("\n", pos)
-            self._safe_line(text[pos:nl], start + pos, start + nl + 1, out)
-            pos = nl + 1
-
-    def _run_scan(self, text: str, pos: int, start: int, out: list[Event]) -> int:
-        """The scanner from `pos`; if it raises, the entries it emitted stand and `_line`
-        takes the rest (logged and counted: no line is lost to a scanner failure)."""
-        assert self._scan is not None
-        emitted = len(out)
-        try:
-            return self._scan(text, pos, start, out, self)
-        except Exception as exc:
-            reached = out[-1].end - start if len(out) > emitted else pos
-            SCANNER_ERRORS.labels(self.log_type).inc()
-            LOG.error(
-                "parser_scanner_error",
-                log_type=self.log_type,
-                offset=start + reached,
-                error=repr(exc),
-                exc_info=exc,
-            )
-            return reached
 
     def _line(self, line: str, start: int, end: int, truncated: bool, out: list[Event]) -> None:
         if (truncated or not (self._block_ascii or line.isascii())) and not self._flagging:
@@ -328,7 +246,7 @@ class SlowQueryLogParser(LogParser):
             # Old servers may write `# Time: … # User@Host: …` on one line.
             at = line.find("# User@Host:", 7)
             raw = (line[7:at] if at >= 0 else line[7:]).strip()
-            event.event_time = _event_time(raw)
+            event.event_time = event_time(raw)
             if event.event_time is None:
                 fields["time_raw"] = raw
                 self._invalid.append("time")
@@ -345,16 +263,8 @@ class SlowQueryLogParser(LogParser):
         self._user_host(line, fields)
 
     def _user_host(self, line: str, fields: Fields) -> None:
-        m = _USER_HOST.match(line)
-        if m is None:
+        if not user_host(line, fields):
             self._comments.append(line)
-            return
-        user, user2, host, ip, thread = m.groups()
-        fields["user"] = user.strip() or (user2 or "")
-        fields["host"] = host or ip or None
-        fields["ip"] = ip or None
-        if thread is not None:
-            fields["thread_id"] = int(thread)
 
     def _set_line(self, line: str) -> None:
         event = self._event

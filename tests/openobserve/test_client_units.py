@@ -132,3 +132,16 @@ def test_a_stored_check_puts_each_asked_id_in_exactly_one_set(
         assert (check.of(event_id) is Presence.STORED) == (event_id in found)
     assert check.stored | check.absent | check.unknown == frozenset(asked)
     assert not (unsure and check.absent)  # an unsure answer never proves absence
+
+
+@given(st.integers(0, 10**12), st.integers(0, 10**12), st.sampled_from([0.5, 1.0, 24.0]))
+def test_search_windows_cover_the_range_in_pieces_within_the_max(
+    start: int, length: int, hours: float
+) -> None:
+    from processor.sinks.openobserve.search import windows
+
+    pieces = windows(start, start + length, int(hours * HOUR_US))
+    assert (pieces[0][0] if pieces else start) == start
+    assert all(a < b <= a + int(hours * HOUR_US) for a, b in pieces)
+    assert all(pieces[i][1] == pieces[i + 1][0] for i in range(len(pieces) - 1))
+    assert (pieces[-1][1] if pieces else start) == start + length

@@ -32,10 +32,21 @@ faults = st.fixed_dictionaries(
 )
 
 
-async def _ship(url: str, events: list[dict[str, Any]], **overrides: Any) -> ShipResult:
-    options = client_settings(url, openobserve_max_retries=12, **overrides)
-    async with OpenObserveClient(options) as client:
-        return await client.ship(STREAM, events)
+def _ship_under(
+    o2: O2Server, injected: dict[str, Any], events: list[dict[str, Any]], **overrides: Any
+) -> ShipResult:
+    """Ship `events` with these faults switched on (and off again, whatever happens)."""
+
+    async def ship() -> ShipResult:
+        options = client_settings(o2.url, openobserve_max_retries=12, **overrides)
+        async with OpenObserveClient(options) as client:
+            return await client.ship(STREAM, events)
+
+    o2.faults(**injected)
+    try:
+        return asyncio.run(ship())
+    finally:
+        o2.clear_faults()
 
 
 @settings(
@@ -54,19 +65,14 @@ def test_every_event_exactly_once_in_store_or_failed(
 ) -> None:
     batch_id = uuid.uuid4().hex
     events = make_events(n, batch_id=batch_id)
-    o2.faults(**injected)
-    try:
-        result = asyncio.run(
-            _ship(
-                o2.url,
-                events,
-                openobserve_batch_bytes=batch_bytes,
-                openobserve_concurrency=concurrency,
-                openobserve_visibility_lag_sec=0.02,  # the emulator's lag is off here
-            )
-        )
-    finally:
-        o2.clear_faults()
+    result = _ship_under(
+        o2,
+        injected,
+        events,
+        openobserve_batch_bytes=batch_bytes,
+        openobserve_concurrency=concurrency,
+        openobserve_visibility_lag_sec=0.02,  # the emulator's lag is off here
+    )
     hits = o2.hits(f"SELECT event_id FROM \"{STREAM}\" WHERE batch_id = '{batch_id}'", size=100_000)
     in_store = Counter(h["event_id"] for h in hits)
     failed = Counter(f.event_id for f in result.failed)
@@ -108,20 +114,15 @@ def test_partial_answers_lag_and_write_then_error_never_duplicate(
     reason, and even then is stored at most once (it was never sent again)."""
     batch_id = uuid.uuid4().hex
     events = make_events(n, batch_id=batch_id)
-    o2.faults(**injected)
-    try:
-        result = asyncio.run(
-            _ship(
-                o2.url,
-                events,
-                openobserve_batch_bytes=batch_bytes,
-                openobserve_timeout_sec=1.0,  # under the stall: a `timeout` lie is a timeout
-                openobserve_visibility_lag_sec=0.5,  # over the emulator's lag
-                openobserve_reconcile_attempts=6,
-            )
-        )
-    finally:
-        o2.clear_faults()
+    result = _ship_under(
+        o2,
+        injected,
+        events,
+        openobserve_batch_bytes=batch_bytes,
+        openobserve_timeout_sec=1.0,  # under the stall: a `timeout` lie is a timeout
+        openobserve_visibility_lag_sec=0.5,  # over the emulator's lag
+        openobserve_reconcile_attempts=6,
+    )
     truth = Counter(o2.truth(STREAM, event_ids=True)["event_ids"])
     delivered = Counter(result.delivered)
     failed = {f.event_id: f for f in result.failed}

@@ -4,8 +4,11 @@ flagged partial), and a range longer than the stream's max query range silently 
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from devstack.procs import stop_group
 from tests.helpers import wait_for
-from tests.openobserve.conftest import O2Server, new_stream, now_us
+from tests.openobserve.conftest import O2Server, new_stream, now_us, start_emulator
 
 HOUR_US = 3_600_000_000
 
@@ -59,3 +62,18 @@ def test_a_long_range_is_shortened_to_the_max_query_range_and_flagged(o2: O2Serv
     ]
     short = o2.search(f'SELECT i FROM "{stream}"', start_time=end - 30 * 60_000_000, end_time=end)
     assert short.json()["is_partial"] is False
+
+
+def test_the_max_query_range_can_be_the_servers_setting(tmp_path: Path) -> None:
+    """`ZO_DEFAULT_MAX_QUERY_RANGE_DAYS` (here its flag) is the default a fault reset returns to."""
+    server = start_emulator(tmp_path / "data", tmp_path / "o2.log", "--max-query-range-days", "0.5")
+    try:
+        server.clear_faults()
+        assert server.admin("GET", "faults")["max_query_range_hours"] == 12
+        end = now_us()
+        server.ingest("ranged", [{"_timestamp": end - 60, "i": 1}])
+        body = server.search('SELECT i FROM "ranged"', start_time=end - 13 * HOUR_US, end_time=end)
+        assert body.json()["is_partial"] is True
+        assert body.json()["new_start_time"] == end - 12 * HOUR_US
+    finally:
+        stop_group(server.pid)

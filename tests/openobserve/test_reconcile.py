@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from prometheus_client import REGISTRY
 
 from processor.sinks.openobserve import (
     OpenObserveClient,
@@ -27,6 +28,16 @@ from tests.openobserve.conftest import (
 )
 
 HOUR_US = 3_600_000_000
+
+
+def metric(name: str, **labels: str) -> float:
+    """A counter's value summed over the label values not given."""
+    total = 0.0
+    for family in REGISTRY.collect():
+        for sample in family.samples:
+            if sample.name == name and labels.items() <= sample.labels.items():
+                total += sample.value
+    return total
 
 
 def copies(o2: O2Server, stream: str) -> Counter[str]:
@@ -146,9 +157,13 @@ async def test_events_that_stay_unknown_are_reported_unknown_never_resent(o2: O2
         search_partial_share=1.0,  # every answer partial and empty
     )
     settings = client_settings(o2.url, openobserve_reconcile_attempts=3)
+    asked_again = metric("aurora_openobserve_retries_total", operation="reconcile")
     async with OpenObserveClient(settings) as client:
         result = await client.ship(stream, events)
     assert result.delivered == [] and result.failed == []
+    assert metric("aurora_openobserve_events_total", stream=stream, outcome="unknown") == 20
+    # asked three times: twice again (partial answers, and young ones at first)
+    assert metric("aurora_openobserve_retries_total", operation="reconcile") == asked_again + 2
     assert sorted(u.event_id for u in result.unknown) == sorted(str(e["event_id"]) for e in events)
     assert all("partial_answer" in u.reason for u in result.unknown)
     assert result.requests == 1

@@ -111,6 +111,7 @@ def test_sqlite_errors_become_openobserve_codes(query: str, code: int) -> None:
         ("SELECT level FROM logs", True),
         ("SELECT level, message AS m FROM logs WHERE level = 'x'", True),
         ("SELECT * FROM logs", False),
+        ("SELECT level AS selected FROM logs WHERE message = 'select'", True),
         ("SELECT _timestamp AS ts, level FROM logs", False),
         ("SELECT DISTINCT level FROM logs", False),
         ("SELECT level, count(*) FROM logs GROUP BY level", False),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,7 +56,8 @@ def compiled_scanners() -> ModuleType:
 
 @contextmanager
 def implementation(name: str) -> Iterator[None]:
-    """Parsers created inside use the compiled scanners ("compiled") or none ("python")."""
+    """Parsers created inside use the compiled scanners ("compiled") or `_line` alone
+    ("python", what a process without the compiled module runs)."""
     saved = scanning.SCANNERS
     if name == "python":
         scanning.SCANNERS = None
@@ -64,3 +67,18 @@ def implementation(name: str) -> Iterator[None]:
         yield
     finally:
         scanning.SCANNERS = saved
+
+
+def pt_query_digest_filter(log: Path, perl: str, *options: str) -> list[str]:
+    """The lines a pt-query-digest `--filter` prints for each event of `log` (skips the test
+    where pt-query-digest is not installed: `make tools`)."""
+    tool = shutil.which("pt-query-digest")
+    if tool is None:
+        pytest.skip("pt-query-digest is not installed (`make tools`): the comparison is skipped")
+    res = subprocess.run(
+        [tool, *options, "--no-report", "--filter", perl, str(log)],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    return res.stdout.decode().splitlines()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -74,3 +75,61 @@ def test_bad_usage_is_a_clear_error(args: tuple[str, ...]) -> None:
     res = _run(*args)
     assert res.returncode == 2
     assert res.stderr.strip()
+
+
+def test_a_truncated_gzip_keeps_what_was_read_says_why_and_fails(tmp_path: Path) -> None:
+    raw = sample("general") * 200
+    whole = gzip.compress(raw)
+    gz = tmp_path / "general.log.gz"
+    gz.write_bytes(whole[: len(whole) * 2 // 3])
+    res = _run("parse", "--log-type", "general", str(gz))
+    assert res.returncode == 1
+    stderr = res.stderr.decode()
+    assert "Traceback" not in stderr
+    assert "damaged" in stderr and "general.log.gz" in stderr
+    summary = json.loads(stderr.splitlines()[-2])
+    read = summary["bytes"]
+    assert 0 < read < len(raw)
+    # Exactly the events of the bytes read before the damage, the last partial line included.
+    assert _ndjson(res.stdout) == json.loads(
+        json.dumps(as_records(parse_all("general", raw[:read])))
+    )
+    assert summary["events"] == len(_ndjson(res.stdout))
+
+
+def test_a_corrupt_gzip_is_a_clear_error(tmp_path: Path) -> None:
+    gz = tmp_path / "x.log.gz"
+    gz.write_bytes(b"\x1f\x8b" + b"\x00" * 40)
+    res = _run("parse", "--log-type", "error", str(gz))
+    assert res.returncode == 1
+    assert res.stdout == b""
+    assert "damaged" in res.stderr.decode() and "Traceback" not in res.stderr.decode()
+
+
+def test_pure_python_logs_to_stderr_and_stdout_is_only_ndjson() -> None:
+    env = {**os.environ, "AURORA_PARSERS_PURE": "1"}
+    res = subprocess.run(
+        [*_cli(), "parse", "--log-type", "error", str(SAMPLES / "error.log")],
+        capture_output=True,
+        check=False,
+        timeout=60,
+        env=env,
+    )
+    assert res.returncode == 0, res.stderr
+    records = _ndjson(res.stdout)
+    assert len(records) == len(parse_all("error", sample("error")))
+    assert all("offset" in r for r in records)
+    assert "parser_scanners_disabled" in res.stderr.decode()
+
+
+def test_line_separators_in_events_are_escaped_in_the_ndjson() -> None:
+    # U+2028, U+2029 and U+0085 are not JSON control characters: json.dumps leaves them raw.
+    breaks = "\u2028 \u2029 \u0085"
+    log = f"2023-11-28T09:13:22.104678Z 0 [Note] [MY-1] [Server] a{breaks}b\n".encode()
+    res = _run("parse", "--log-type", "error", "-", stdin=log * 3)
+    assert res.returncode == 0
+    text = res.stdout.decode()
+    assert not any(c in text for c in "\u2028\u2029\u0085")
+    lines = text.splitlines()  # splitlines breaks at each of them: none is left raw
+    assert len(lines) == 3
+    assert [json.loads(line)["message"] for line in lines] == [f"a{breaks}b"] * 3

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.parsers.helpers import parse_all, sample
+from tests.parsers.helpers import implementation, parse_all, sample
 
 EXPECTED: list[tuple[str | None, dict[str, object]]] = [
     (None, {"message": "orphan line before any entry", "error_reason": "line outside any entry"}),
@@ -73,3 +73,39 @@ def test_event_time_is_utc_aware() -> None:
     assert parse_all("error", sample("error"))[-1].event_time == datetime(
         2023, 11, 28, 7, 15, tzinfo=UTC
     )
+
+
+SEMAPHORE_DUMP = (
+    b"091121 13:17:58InnoDB: Warning: a long semaphore wait:\n"
+    b"--Thread 1174727008 has waited at btr/btr0cur.c line 443 for 241.00 seconds the semaphore:\n"
+    b"S-lock on RW-latch at 0x2aaab30d8db8 created in file buf/buf0buf.c line 550\n"
+    b"a writer (thread id 1174727008) has reserved it in mode  wait exclusive\n"
+    b"number of readers 1, waiters flag 1\n"
+    b"Last time read locked in file btr/btr0cur.c line 443\n"
+    b"InnoDB: Warning: a long semaphore wait:\n"
+    b"--Thread 1180924256 has waited at row/row0sel.c line 3326 for 241.00 seconds the semaphore:\n"
+    b"InnoDB: ###### Starts InnoDB Monitor for 30 secs to print diagnostic info:\n"
+    b"InnoDB: Pending preads 0, pwrites 0\n"
+    b"091121 13:18:14 [Note] next entry\n"
+)
+
+
+@pytest.mark.parametrize("impl", ["compiled", "python"])
+def test_old_innodb_line_without_a_space_after_the_time_keeps_its_dump_together(
+    impl: str,
+) -> None:
+    with implementation(impl):
+        dump, note = parse_all("error", SEMAPHORE_DUMP)
+    assert not dump.parse_error and not note.parse_error
+    assert dump.event_time == datetime(2009, 11, 21, 13, 17, 58, tzinfo=UTC)
+    lines = dump.fields["message"].split("\n")
+    assert lines[0] == "InnoDB: Warning: a long semaphore wait:"
+    assert len(lines) == 10 and lines[-1] == "InnoDB: Pending preads 0, pwrites 0"
+    assert (dump.start, dump.end) == (0, SEMAPHORE_DUMP.index(b"091121 13:18:14"))
+    assert note.fields["level"] == "Note" and note.fields["message"] == "next entry"
+
+
+def test_a_time_followed_by_more_digits_is_not_an_entry() -> None:
+    first = SEMAPHORE_DUMP[: SEMAPHORE_DUMP.index(b"\n") + 1]
+    (dump,) = parse_all("error", first + b"091121 13:17:581 not a time\n")
+    assert dump.fields["message"].endswith("\n091121 13:17:581 not a time")

@@ -4,6 +4,7 @@ with the installed pt-query-digest over a generated corpus."""
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
 import subprocess
 from pathlib import Path
@@ -192,3 +193,39 @@ def test_matches_pt_query_digest_on_a_generated_corpus(
     # 70 % of the generated entries lack `use`: both carry the last one forward.
     assert sum(o.fields.get("db") is None for o in ours) < 10
     assert [o.fields.get("db") for o in ours] == [t[3] for t in theirs]
+
+
+def test_carried_database_matches_pt_query_digest_when_use_is_rare(
+    pt_query_digest: str, tmp_path: Path
+) -> None:
+    # A single-schema server writes `use` once: keep one `use` line in twenty, and give a few
+    # entries a Percona `Schema:` line, which pt-query-digest aliases to db and carries too.
+    buf = io.BytesIO()
+    write_slowlog(buf, 300_000, seed=17, extra=False)
+    lines = buf.getvalue().split(b"\n")
+    kept: list[bytes] = []
+    uses = 0
+    for line in lines:
+        if line.startswith(b"use "):
+            uses += 1
+            if uses % 20:
+                continue
+        kept.append(line)
+        if line.startswith(b"# Query_time:") and len(kept) % 97 == 0:
+            kept.append(b"# Thread_id: 8  Schema: crm  QC_hit: No")
+    log = tmp_path / "slow.log"
+    log.write_bytes(b"\n".join(kept))
+    theirs = _pt_events(pt_query_digest, log)
+    parser = parser_for("slowquery")
+    ours = parser.feed(log.read_bytes()) + parser.flush()
+    assert len(ours) == len(theirs)
+    assert sum(line.startswith(b"use ") for line in kept) < len(ours) / 10
+    assert [o.fields.get("db") for o in ours] == [t[3] for t in theirs]
+    # Per query class, the same databases.
+    classes_ours: dict[str, set[str | None]] = {}
+    classes_theirs: dict[str, set[str | None]] = {}
+    for o, t in zip(ours, theirs, strict=True):
+        classes_ours.setdefault(o.fields["query_id"], set()).add(o.fields.get("db"))
+        classes_theirs.setdefault(t[2], set()).add(t[3])
+    assert classes_ours == classes_theirs
+    assert {"crm", "shop", "audit", "app_db"} <= {db for dbs in classes_ours.values() for db in dbs}

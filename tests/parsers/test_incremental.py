@@ -152,6 +152,30 @@ def test_resuming_at_the_boundary_gives_the_same_events(log_type: str) -> None:
         assert any(r["offset"] == boundary for r in whole)
 
 
+@pytest.mark.parametrize("log_type", LOG_TYPES)
+def test_resuming_anywhere_in_the_sample_with_its_state_gives_the_same_events(
+    log_type: str,
+) -> None:
+    """Every committed offset a cut can produce, not three: carried state (the slow log's
+    database, the general log's time for lines without one) must travel in `resume_state`."""
+    raw = sample(log_type)
+    whole = as_records(parse_all(log_type, raw))
+    resumed = 0
+    for cut in [*range(1, len(raw), 23), len(raw)]:
+        parser = parser_for(log_type)
+        parser.feed(raw[:cut])
+        boundary = parser.committed_offset
+        if boundary == 0:
+            continue
+        first = parse_all(log_type, raw[:boundary])
+        second = parse_all(
+            log_type, raw[boundary:], base_offset=boundary, state=parser.resume_state()
+        )
+        assert as_records(first + second) == whole, f"resumed at {boundary}"
+        resumed += 1
+    assert resumed > 10
+
+
 def test_boundary_never_splits_a_multi_line_entry() -> None:
     raw = sample("slowquery")
     inside = raw.index(b"  JOIN customers")

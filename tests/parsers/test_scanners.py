@@ -17,7 +17,9 @@ from prometheus_client import REGISTRY
 
 from processor.parsers import Event, parser_for, scanning
 from processor.parsers.audit import AuditLogParser
-from processor.parsers.masking import mask_secrets
+from processor.parsers.error import ErrorLogParser
+from processor.parsers.general import GeneralLogParser
+from processor.parsers.masking import TRIGGER_WORDS, mask_secrets
 from tests.parsers.generate import WRITERS
 from tests.parsers.helpers import (
     as_records,
@@ -37,22 +39,30 @@ def test_the_compiled_scanners_are_in_use_where_the_package_was_built() -> None:
     # `make test` builds them: falling back to pure Python silently would halve the speed.
     compiled_scanners()
     assert _metric("aurora_parser_compiled_scanners") == 1
-    assert parser_for("audit")._scanner is not None  # type: ignore[attr-defined]
+    parser = parser_for("audit")
+    assert isinstance(parser, scanning.ScannedParser) and parser.scanned
 
 
-def test_the_switch_turns_them_off_and_the_gauge_says_so() -> None:
+def test_the_switch_turns_them_off_once_at_import_and_the_gauge_says_so() -> None:
+    # Chosen at import, silently (a command line configures its logging later); the first
+    # parser created says it, where logging goes (stdout in a bare process: structlog's default).
     code = (
+        "import sys;"
         "from processor.parsers import scanning, parser_for;"
         "from prometheus_client import REGISTRY;"
+        "print('imported', flush=True);"
+        "p = parser_for('general');"
         "print(scanning.SCANNERS is None, REGISTRY.get_sample_value('aurora_parser_compiled_scanners'),"
-        " parser_for('general')._scanner is None)"
+        " p.scanned)"
     )
     env = {**os.environ, scanning.PURE_ENV: "1"}
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
-    assert out.stdout.splitlines()[-1].split() == ["True", "0.0", "True"]
-    assert "parser_scanners_disabled" in out.stdout  # and the log says why
+    lines = out.stdout.splitlines()
+    assert lines[0] == "imported"  # nothing logged at import
+    assert lines[-1].split() == ["True", "0.0", "False"]
+    assert "parser_scanners_disabled" in out.stdout  # and the first parser says why
 
 
 @pytest.mark.parametrize("log_type", ["error", "general", "audit"])
@@ -128,3 +138,44 @@ def test_masking_happens_in_scanned_audit_records() -> None:
     (event,) = AuditLogParser().feed(raw)
     assert not gc.is_tracked(event)  # it came from the scanner
     assert event.fields["object"] == "ALTER USER x IDENTIFIED BY '***'"
+
+
+def test_two_implementations_only_and_the_scanner_loop_state_is_private() -> None:
+    for cls in (ErrorLogParser, GeneralLogParser, AuditLogParser):
+        assert issubclass(cls, scanning.ScannedParser)
+        assert "_lines" not in vars(cls), "the scanner loop is ScannedParser's"
+        assert not hasattr(cls, "_lines_python")
+    with implementation("python"):
+        pure = parser_for("general")
+    # Without the compiled module, `_lines` is the base class's: `_line` alone.
+    assert not pure.scanned  # type: ignore[attr-defined]
+    compiled_scanners()
+    parser = parser_for("general")
+    assert parser.scanned  # type: ignore[attr-defined]
+    state = [k for k in vars(parser) if "scan" in k.lower() or "entry_at" in k]
+    assert state and all(k.startswith("_ScannedParser__") for k in state), state
+
+
+@pytest.mark.parametrize("word", TRIGGER_WORDS)
+def test_every_trigger_word_sends_the_line_through_mask(word: str) -> None:
+    # The compiled check finds each word in any case, anywhere in its 8-byte words (the pads
+    # move it across the boundaries), and not a word missing a character.
+    compiled = compiled_scanners()
+    seen: list[str] = []
+
+    def spy(text: str) -> str:
+        seen.append(text)
+        return text
+
+    for pad in range(9):
+        for variant in (word, word.upper(), word.title()):
+            obj = f"{'x' * pad}{variant} y"
+            line = f"1703817810074458,h,u,h,1,2,QUERY,db,'{obj}',0\n"
+            seen.clear()
+            assert compiled.scan_audit(line, 0, 0, [], Event, spy) == len(line)
+            assert seen == [obj], (pad, variant)
+        for miss in (word[1:], word[:-1]):
+            line = f"1703817810074458,h,u,h,1,2,QUERY,db,'{'x' * pad}{miss}',0\n"
+            seen.clear()
+            compiled.scan_audit(line, 0, 0, [], Event, spy)
+            assert seen == [], (pad, miss)

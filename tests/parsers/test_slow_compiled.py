@@ -8,11 +8,13 @@ import io
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prometheus_client import REGISTRY
 
 from processor.parsers import Event, fingerprint_mysql, parser_for, slow_compiled, slowquery
 from processor.parsers.scanning import PURE_ENV
@@ -162,6 +164,7 @@ LINES = [
     "# Query_time: 1.  Lock_time: -0 Rows_sent: -1",
     "# Query_time: 1.5 Lock_time: 0.1 New_attr: 7",
     "# Query_time: 1.5 Schema: shop",
+    "# Query_time: 1.5 Db: x Cmd: y Statement: z",
     "# Thread_id: 8  Schema: crm  QC_hit: No",
     "# not a header",
     "/rdsdbbin/oscar/bin/mysqld, Version: 8.0.28 (Source distribution). started with:",
@@ -240,3 +243,34 @@ def test_scanner_events_equal_the_specification_on_mostly_plain_entries(
     data = "\n".join(lines).encode() + b"\n"
     ours, spec = _both(data, cuts)
     assert ours == spec
+
+
+def test_compiled_code_is_reported_in_a_gauge(compiled: ModuleType) -> None:
+    assert REGISTRY.get_sample_value("aurora_parser_compiled_slowlog") == 1
+
+
+def test_a_failing_scanner_loses_nothing(
+    compiled: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(text: str) -> str:
+        raise RuntimeError("scanner bug")
+
+    def scan_slow(*args: Any, **kwargs: Any) -> int:
+        kwargs["mask"] = boom  # the mask the scanner is given, not the one `_line` uses
+        return int(compiled.scan_slow(*args, **kwargs))
+
+    buf = io.BytesIO()
+    write_slowlog(buf, 20_000, seed=3, extra=False)
+    data = buf.getvalue()
+    before = REGISTRY.get_sample_value(
+        "aurora_parser_scanner_errors_total", {"log_type": "slowquery"}
+    )
+    monkeypatch.setattr(slow_compiled, "SLOWLOG", SimpleNamespace(scan_slow=scan_slow))
+    parser = parser_for("slowquery")
+    events = parser.feed(data) + parser.flush()
+    after = REGISTRY.get_sample_value(
+        "aurora_parser_scanner_errors_total", {"log_type": "slowquery"}
+    )
+    assert (after or 0) > (before or 0)
+    with _python_only():
+        assert as_records(events) == as_records(_parse(data))

@@ -165,12 +165,17 @@ def test_header_variant(
 
 
 def test_known_attributes_keep_their_type_whatever_the_value() -> None:
-    odd = [b"abc", b"1.2.3", b"0x10", b"-", b"1e", b"1,5"]
+    odd = [b"abc", b"1.2.3", b"0x10", b"-", b"1e", b"1,5", b"nan", b"inf", b"-Infinity", b"1_000"]
     log = b"".join(
         ENTRY + b"# Query_time: " + v + b"  Lock_time: 0.1 Rows_sent: " + v + b"\nSELECT 1;\n"
         for v in odd
     )
-    for event in parse_all("slowquery", log):
+    events = parse_all("slowquery", log)
+    assert len(events) == len(odd)
+    for event, value in zip(events, odd, strict=True):
+        assert event.parse_error
+        assert event.fields["query_time_raw"] == value.decode()
+        assert event.fields["rows_sent_raw"] == value.decode()
         assert type(event.fields.get("query_time", 0.0)) is float
         assert type(event.fields.get("rows_sent", 0)) is int
         assert type(event.fields["lock_time"]) is float

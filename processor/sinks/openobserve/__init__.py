@@ -1,12 +1,13 @@
 """The OpenObserve client: ship events exactly once, and ask what was stored.
 
-client.py      OpenObserveClient: ship / ship_encoded / search / count_batch / stored_event_ids
+client.py      OpenObserveClient: ship / ship_encoded / search / count_batch / stored_event_ids /
+               which_stored (stored, absent or unknown per event: recovery and `verify`)
 buffer.py      OpenObserveBuffer: a time- and size-bounded batch for one stream
 sender.py      delivery of one batch: send, judge, retry, reconcile, split on 413
 batches.py     encoding of events and the one batch cutter (Accumulator)
-search.py      `_search` queries (SQL quoting, paging)
+search.py      `_search` queries (SQL quoting, paging, ranges split, partial answers)
 transport.py   the shared HTTP pool; retries of searches
-outcomes.py    ShipResult, PermanentFailure: where each event went
+outcomes.py    ShipResult, PermanentFailure, Unsettled, StoredCheck: outcomes as data
 errors.py      every exception, with `retriable`
 retry.py, window.py, metrics.py
 """

