@@ -21,8 +21,8 @@ from common.aws import AwsClients, endpoint_for
 from common.log_files import log_type_of
 from common.settings import Settings
 from processor.documents import FileContext, to_document
+from processor.download import stream_complete_file
 from processor.parsers import parser_for
-from processor.rds_download import stream_complete_file
 from processor.sinks.openobserve import OpenObserveClient
 from processor.sinks.s3_keys import archive_key
 

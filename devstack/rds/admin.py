@@ -91,6 +91,13 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
         emu.faults.reset()
         return _json(emu.faults.state())
 
+    async def profile(_: web.Request) -> web.Response:
+        return _json({"profile": emu.faults.profile, "faults": emu.faults.state()})
+
+    async def profile_set(request: web.Request) -> web.Response:
+        emu.faults.apply_profile(str((await _body(request))["name"]))
+        return await profile(request)
+
     async def fleet(_: web.Request) -> web.Response:
         emu.fleet.refresh(emu.now())
         return _json(
@@ -235,6 +242,8 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
         ("GET", "faults", faults),
         ("POST", "faults", faults_set),
         ("POST", "faults/reset", faults_reset),
+        ("GET", "faults/profile", profile),
+        ("POST", "faults/profile", profile_set),
         ("GET", "fleet", fleet),
         ("POST", "fleet/instances", add_instance),
         ("DELETE", "fleet/instances/{instance}", remove_instance),

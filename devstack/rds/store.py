@@ -7,6 +7,7 @@ from pathlib import Path
 
 from devstack.rds.config import Config
 from devstack.rds.fleet import Fleet, Instance
+from devstack.rds.foreign import foreign_files
 from devstack.rds.gen_mysql import ErrorLog, GeneralLog, SlowLog, server_header
 from devstack.rds.gen_other import AuditLog, PostgresLog
 from devstack.rds.profile import Profile
@@ -21,6 +22,15 @@ from devstack.rds.streams import (
     StreamSpec,
 )
 
+# Aurora writes its audit log to several files at once, "the number of which varies based on
+# instance size" (AuroraMySQL.Auditing); the rule is not published, so this table is ours.
+AUDIT_FILES_BY_SIZE = {"large": 2, "xlarge": 3, "2xlarge": 4, "4xlarge": 6, "8xlarge": 8}
+
+
+def audit_file_count(instance_class: str) -> int:
+    """How many audit files an instance of this class writes at once (4 for a class not known)."""
+    return AUDIT_FILES_BY_SIZE.get(instance_class.rsplit(".", 1)[-1], 4)
+
 
 class InstanceLogs:
     def __init__(self, inst: Instance, config: Config, root: Path) -> None:
@@ -29,6 +39,7 @@ class InstanceLogs:
         self.empty: EmptyErrorLog | None = None
         profile = Profile.of(inst, config.seed)
         start = config.start_time - config.history_hours * 3600
+        self.foreign = foreign_files(inst, config.seed, root, start)
 
         def spec(log_type: str, header: bytes = b"", lanes: int = 1) -> StreamSpec:
             def rate() -> float:
@@ -58,7 +69,11 @@ class InstanceLogs:
                 )
             )
             self.streams.append(
-                AuditStream(spec("audit", lanes=4), AuditLog(profile), config.audit_rotate_bytes)
+                AuditStream(
+                    spec("audit", lanes=audit_file_count(inst.instance_class)),
+                    AuditLog(profile),
+                    config.audit_rotate_bytes,
+                )
             )
             path = root / "error/mysql-error.log"
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,7 +97,7 @@ class InstanceLogs:
             self.empty.catch_up(now)
 
     def all_files(self) -> list[LogFile]:
-        files = [f for s in self.streams for f in s.files]
+        files = [f for s in self.streams for f in s.files] + self.foreign
         if self.empty is not None:
             files.append(self.empty.file)
         return sorted(files, key=lambda f: f.name)
@@ -97,9 +112,10 @@ class InstanceLogs:
         return None
 
     def generation(self, name: str, segment: str) -> LogFile | None:
-        """The file of an active-name family that had this marker segment (maybe rotated)."""
+        """The newest file of an active-name family that had this marker segment (maybe rotated;
+        an hour-only segment recurs every day)."""
         for s in self.streams:
-            for f in s.files:
+            for f in reversed(s.files):
                 if f.alias == name and f.segment == segment:
                     return f
         return None

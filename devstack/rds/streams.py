@@ -202,7 +202,9 @@ def _utc(t: float) -> datetime:
 
 class HourlyStream(Stream):
     """Aurora MySQL error/slow/general: `base` is the active file; at each hour it becomes
-    `base.YYYY-MM-DD.H` (hour unpadded) and a new `base` starts."""
+    `base.YYYY-MM-DD.HH` and a new `base` starts. The rotated name pads the hour (public Aurora
+    listings: `error/mysql-error-running.log.2021-07-27.09`) while the portion marker's segment
+    does not (`2024-01-04.9:0`): nothing may build one from the other."""
 
     def __init__(self, spec: StreamSpec, gen: Generator, base: str, date_segment: bool) -> None:
         self.base = base
@@ -215,7 +217,7 @@ class HourlyStream(Stream):
 
     def _open_hour(self, hour: float) -> LogFile:
         d = _utc(hour)
-        name = f"{self.base}.{d:%Y-%m-%d}.{d.hour}"
+        name = f"{self.base}.{d:%Y-%m-%d.%H}"
         return self._new_file(name, self._segment(hour), hour, self.base)
 
     def _open_first(self, t: float) -> None:
