@@ -6,7 +6,7 @@ import httpx
 import pytest
 from botocore.credentials import Credentials
 
-from processor.rds_download import DownloadError, complete_file_url, stream_complete_file
+from processor.download import DownloadError, complete_file_url, stream_complete_file
 from tests.rds_emulator.conftest import KEY, REGION, SECRET, Busy, RdsServer
 
 
@@ -40,5 +40,5 @@ def test_url_keeps_the_slash_of_the_file_name() -> None:
     url = complete_file_url("https://rds.eu-west-1.amazonaws.com/", "db-1", "error/a b.log")
     assert (
         url
-        == "https://rds.eu-west-1.amazonaws.com/v13/downloadCompleteLogFile/db-1/error/a%20b.log"
+        == "https://rds.eu-west-1.amazonaws.com/v19/downloadCompleteLogFile/db-1/error/a%20b.log"
     )
