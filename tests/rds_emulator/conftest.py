@@ -15,8 +15,16 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 
 from devstack.procs import free_port, start_http_server, stop_group
-from processor.download import BeforeCall, End, EndReason, Page, Position, Tail, no_wait
-from processor.download import read_portions
+from processor.download import (
+    BeforeCall,
+    End,
+    EndReason,
+    Page,
+    Position,
+    Tail,
+    no_wait,
+    read_portions,
+)
 
 HOST = "127.0.0.1"
 KEY = "testing"
@@ -159,6 +167,9 @@ async def listed_names(client: Any, instance: str) -> list[str]:
     return [f["LogFileName"] for f in files]
 
 
+FROM_START = Position()
+
+
 @dataclass
 class Read:
     """What the processor's portion reader delivered: the bytes, its pages and its end."""
@@ -172,7 +183,7 @@ async def read_file(
     client: Any,
     instance: str,
     name: str,
-    start: Position | Tail = Position(),
+    start: Position | Tail = FROM_START,
     lines: int = 10000,
     stop_after: int | None = None,
     before_call: BeforeCall = no_wait,

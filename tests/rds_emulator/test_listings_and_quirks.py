@@ -81,9 +81,10 @@ async def test_answers_without_additional_data_pending(
         NumberOfLines=10,
     )  # fmt: skip
     assert "AdditionalDataPending" not in page and page["LogFileData"]
-    raw = httpx.post(rds.url + "/", data={
-        "Action": "DownloadDBLogFilePortion", "Version": "2014-10-31", "Marker": "0",
-        "DBInstanceIdentifier": busy.mysql, "LogFileName": "general/mysql-general.log"})  # fmt: skip
+    async with httpx.AsyncClient() as http:
+        raw = await http.post(rds.url + "/", data={
+            "Action": "DownloadDBLogFilePortion", "Version": "2014-10-31", "Marker": "0",
+            "DBInstanceIdentifier": busy.mysql, "LogFileName": "general/mysql-general.log"})  # fmt: skip
     assert raw.status_code == 200 and b"AdditionalDataPending" not in raw.content
 
 
