@@ -42,7 +42,7 @@ async def _big_pg(client: Any, pg: str) -> tuple[str, int]:
 
 
 async def _complete(rds: RdsServer, instance: str, name: str) -> bytes:
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(timeout=60) as http:
         chunks = [c async for c in stream_complete_file(
             http, rds.url, Credentials(KEY, SECRET), REGION, instance, name)]  # fmt: skip
     return b"".join(chunks)
@@ -81,7 +81,7 @@ async def test_answers_without_additional_data_pending(
         NumberOfLines=10,
     )  # fmt: skip
     assert "AdditionalDataPending" not in page and page["LogFileData"]
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(timeout=60) as http:
         raw = await http.post(rds.url + "/", data={
             "Action": "DownloadDBLogFilePortion", "Version": "2014-10-31", "Marker": "0",
             "DBInstanceIdentifier": busy.mysql, "LogFileName": "general/mysql-general.log"})  # fmt: skip

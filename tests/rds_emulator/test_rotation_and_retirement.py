@@ -132,7 +132,7 @@ async def test_echoed_marker_variant_reads_on_from_the_rotated_name(
 
 async def _get(url: str) -> httpx.Response:
     headers = signed_headers(url, Credentials(KEY, SECRET), REGION)
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(timeout=60) as http:
         return await http.get(url, headers=headers)
 
 
@@ -149,7 +149,7 @@ async def test_v13_path_works_until_2027_03_01_and_v19_after(
     assert retired.status_code == 400 and b"<Code>NoSuchVersion</Code>" in retired.content
     err = refusal(retired.status_code, retired.text, mysql, SLOW)
     assert isinstance(err, CompleteDownloadRefused) and not err.retriable
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(timeout=60) as http:
         chunks = [c async for c in stream_complete_file(
             http, server.url, Credentials(KEY, SECRET), REGION, mysql, SLOW)]  # fmt: skip
     assert b"".join(chunks) == server.truth(mysql, SLOW)
