@@ -53,6 +53,7 @@ from processor.download.hooks import BeforeCall, no_wait
 TRUNCATED = b"\n [Your log message was truncated]\n"
 MAX_LINES = 10000  # the per-call maximum rds-pgbadger PR #10 reports
 KEEP_BYTES = 1 << 20  # delivered bytes kept to check a repeated page boundary against
+PAGE_TARGET = 0.9 * (1 << 20)  # bytes a page is sized for (RDS cuts pages at 1 MiB)
 _MARKER = re.compile(r"^.+:([0-9]+)$")
 
 
@@ -219,8 +220,12 @@ class PortionReader:
         page = Page(fresh, self.offset, marker)
         self.offset += len(fresh)
         self._kept = (self._kept + fresh)[-KEEP_BYTES:]
-        if self.lines < self.max_lines:
-            self.lines = min(self.max_lines, self.lines + max(1, self.lines // 2))
+        whole = fresh.count(b"\n")
+        if whole:
+            # As many lines as fill ~90 % of the 1 MiB cap at this page's line length: pages stay
+            # big (the request budget) and are seldom cut (a cut page costs a call for nothing).
+            fit = int(PAGE_TARGET * whole / len(fresh))
+            self.lines = max(1, min(self.max_lines, fit))
         return page
 
     def _end(self, reason: EndReason, marker: str | None) -> End:
@@ -311,17 +316,6 @@ class PortionReader:
                 )
 
 
-def read_portions(
-    client: Any,
-    instance_id: str,
-    log_file_name: str,
-    start: Position | Tail = Position(),
-    *,
-    lines: int = MAX_LINES,
-    before_call: BeforeCall = no_wait,
-) -> PortionReader:
-    """`async for item in read_portions(rds, "db-1", "slowquery/mysql-slowquery.log",
-    Position(offset, marker)):` — `Page`s, then one `End`."""
-    return PortionReader(
-        client, instance_id, log_file_name, start, lines=lines, before_call=before_call
-    )
+# `async for item in read_portions(rds, "db-1", "slowquery/mysql-slowquery.log",
+# Position(offset, marker)):` reads as what it does at the call site.
+read_portions = PortionReader

@@ -44,11 +44,11 @@ async def test_streams_the_whole_file(rds: RdsServer, busy: Busy) -> None:
 
 
 async def test_wrong_secret_is_a_download_error_with_the_status(rds: RdsServer, busy: Busy) -> None:
-    with pytest.raises(DownloadError) as refused:
+    with pytest.raises(CompleteDownloadRefused) as refused:
         await _download(rds, busy.mysql, "slowquery/mysql-slowquery.log", secret="wrong")
     assert refused.value.status == 403
     assert "SignatureDoesNotMatch" in refused.value.body
-    assert isinstance(refused.value, CompleteDownloadRefused) and not refused.value.retriable
+    assert isinstance(refused.value, DownloadError) and not refused.value.retriable
 
 
 async def test_refusals_map_to_the_error_hierarchy(rds: RdsServer, busy: Busy) -> None:

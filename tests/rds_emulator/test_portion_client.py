@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from processor.download import EndReason, Position, Tail, read_portions
+from processor.download import EndReason, Page, Position, Tail, read_portions
 from processor.download.errors import BinaryData, DownloadError, Throttled
 from processor.download.portions import marker_offset
 from tests.rds_emulator.conftest import Busy, RdsServer, listed_names, read_file
@@ -162,9 +162,10 @@ async def test_binary_data_is_an_error_that_says_what_to_do(
     name = "general/mysql-general.log"
     rds.faults(binary_data={"enabled": True, "instance": busy.mysql, "file_contains": "general/",
                             "offset_start": 5000, "offset_end": None})  # fmt: skip
-    pages = []
+    pages: list[Page] = []
     with pytest.raises(BinaryData) as info:
         async for item in read_portions(client, busy.mysql, name, lines=100):
+            assert isinstance(item, Page)
             pages.append(item)
     assert info.value.code == "InvalidParameterValue" and not info.value.retriable
     assert isinstance(info.value, DownloadError)
