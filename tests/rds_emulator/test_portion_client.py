@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from processor.download import EndReason, Page, Position, Tail, read_portions
-from processor.download.errors import BinaryData, DownloadError, Throttled
+from processor.download.errors import BinaryData, DownloadError, MarkerGap, Stalled, Throttled
 from processor.download.portions import marker_offset
 from tests.rds_emulator.conftest import Busy, RdsServer, listed_names, read_file
 
@@ -184,3 +184,20 @@ def test_marker_offsets() -> None:
     assert marker_offset("15:1048577") == 1048577
     assert marker_offset("2024-01-04.9:0") == 0
     assert marker_offset("opaque") is None and marker_offset(None) is None
+
+
+async def test_a_marker_that_would_skip_bytes_is_refused(
+    rds: RdsServer, quiet: str, client: Any
+) -> None:
+    first = await read_file(client, quiet, SLOW, lines=100, stop_after=1)
+    assert first.end.marker is not None
+    with pytest.raises(MarkerGap) as info:
+        await read_file(client, quiet, SLOW, Position(first.end.offset - 10, first.end.marker))
+    assert info.value.offset == first.end.offset - 10 and not info.value.retriable
+
+
+async def test_endless_empty_pages_stall_retriably(rds: RdsServer, quiet: str, client: Any) -> None:
+    rds.faults(empty_page={"enabled": True, "rate": 1.0})
+    with pytest.raises(Stalled) as info:
+        await read_file(client, quiet, SLOW, lines=100)  # more than one page: data pending
+    assert info.value.retriable and info.value.offset == 0
