@@ -294,26 +294,35 @@ class PortionReader:
                 marker = answer.marker
                 continue
             if data:
-                # Only bytes already delivered: RDS moved on, so may we.
+                # Only bytes already delivered (an overlap, or the skip to a start offset): not
+                # an answer about the end, whatever it says. Follow it while it moves on.
+                if answer.marker == marker:
+                    empty = self._stalled(empty)
                 marker = answer.marker
+                continue
             if answer.pending is False:
                 yield self._end(EndReason.CAUGHT_UP, marker)
                 return
             # Data pending but none given (the marker may have run ahead of it), or no word at
             # all: ask the same marker again; two silent empty answers in a row mean the end.
-            empty += 1
             silent = silent + 1 if answer.pending is None else 0
             if silent >= 2:
                 yield self._end(EndReason.CAUGHT_UP, marker)
                 return
-            if empty > self.max_empty_pages:
-                raise Stalled(
-                    f"{self.instance_id}/{self.log_file_name}: {empty} empty pages in a row "
-                    f"at byte {self.offset} with data pending",
-                    self.instance_id,
-                    self.log_file_name,
-                    offset=self.offset,
-                )
+            empty = self._stalled(empty)
+
+    def _stalled(self, empty: int) -> int:
+        """One more answer without progress; `Stalled` past `max_empty_pages` in a row."""
+        empty += 1
+        if empty > self.max_empty_pages:
+            raise Stalled(
+                f"{self.instance_id}/{self.log_file_name}: {empty} answers in a row without "
+                f"progress at byte {self.offset} with data pending",
+                self.instance_id,
+                self.log_file_name,
+                offset=self.offset,
+            )
+        return empty
 
 
 # `async for item in read_portions(rds, "db-1", "slowquery/mysql-slowquery.log",

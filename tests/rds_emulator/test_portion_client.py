@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from processor.download import EndReason, Page, Position, Tail, read_portions
@@ -79,6 +79,9 @@ async def test_truncated_pages_are_asked_again_for_fewer_lines(
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+# Regression: a page holding only bytes already read that said AdditionalDataPending=false
+# used to end the read (overlaps of 3500 bytes on 37-line pages make such pages).
+@example(cut=1, lines=37, overlap=1.0, empty=0.0, early=0.5)
 @given(
     cut=st.integers(min_value=1, max_value=6),
     lines=st.sampled_from([37, 400, 2500, 10000]),
@@ -114,6 +117,17 @@ async def test_an_offset_without_a_marker_rereads_from_the_start(
     got = await read_file(client, busy.mysql, SLOW, Position(len(truth) // 3), lines=3000)
     assert got.data == truth[len(truth) // 3 :]
     assert got.pages[0].offset == len(truth) // 3
+
+
+async def test_skipping_to_an_offset_is_progress_not_a_stall(
+    rds: RdsServer, quiet: str, client: Any
+) -> None:
+    """Regression: the pages read again to reach a start offset counted as empty pages, so a
+    skip over more than 20 pages raised `Stalled`."""
+    truth = rds.truth(quiet, SLOW)
+    start = len(truth) - 1000
+    got = await read_file(client, quiet, SLOW, Position(start), lines=50)
+    assert got.data == truth[start:] and got.end.calls > 30
 
 
 async def test_tail_mode_over_one_mb_needs_more_calls(
