@@ -10,8 +10,22 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from devstack.rds.errors import BINARY_DATA_MESSAGE as BINARY
 from processor.download import EndReason, Page, Position, Tail, read_portions
-from processor.download.errors import BinaryData, DownloadError, MarkerGap, Stalled, Throttled
+from processor.download.errors import (
+    BinaryData,
+    DownloadError,
+    FileVanished,
+    InstanceNotFound,
+    InstanceNotReady,
+    MarkerGap,
+    RdsError,
+    ServerError,
+    Stalled,
+    Throttled,
+    UnexpectedAnswer,
+    error_for,
+)
 from processor.download.portions import marker_offset
 from tests.rds_emulator.conftest import Busy, RdsServer, listed_names, read_file
 
@@ -215,3 +229,24 @@ async def test_endless_empty_pages_stall_retriably(rds: RdsServer, quiet: str, c
     with pytest.raises(Stalled) as info:
         await read_file(client, quiet, SLOW, lines=100)  # more than one page: data pending
     assert info.value.retriable and info.value.offset == 0
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "message", "cls", "retriable"),
+    [
+        ("Throttling", 400, "Rate exceeded", Throttled, True),
+        ("ThrottlingException", 400, "Rate exceeded", Throttled, True),
+        ("DBInstanceNotReady", 400, "not ready", InstanceNotReady, True),
+        ("InternalFailure", 500, "oops", ServerError, True),
+        ("DBInstanceNotFound", 404, "gone", InstanceNotFound, False),
+        ("DBLogFileNotFoundFault", 404, "gone", FileVanished, False),
+        ("InvalidParameterValue", 400, BINARY, BinaryData, False),
+        ("InvalidParameterValue", 400, "Invalid marker: x", UnexpectedAnswer, False),
+    ],
+)
+def test_error_codes_map_to_the_hierarchy(
+    code: str, status: int, message: str, cls: type[RdsError], retriable: bool
+) -> None:
+    err = error_for(code, status, message, "db-1", "error/x.log")
+    assert type(err) is cls and err.retriable is retriable and isinstance(err, DownloadError)
+    assert err.code == code and err.status == status and "db-1/error/x.log" in str(err)
