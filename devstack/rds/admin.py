@@ -145,6 +145,16 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
             inst.reboot_until = now + float(body.get("seconds", 30.0))
         return _json(_instance_json(emu, iid))
 
+    async def append(request: web.Request) -> web.Response:
+        iid = request.match_info["instance"]
+        if iid not in emu.fleet.instances:
+            raise AdminError(f"no instance {iid}", 404)
+        body = await _body(request)
+        data = str(body["text"]).encode() * int(body.get("repeat", 1))
+        async with emu.logs(iid) as (logs, now):
+            f = logs.append(str(body["log_type"]), data, now)
+        return _json({"name": f.name, "listed_name": f.listed_name, "size": f.size})
+
     async def activity(request: web.Request) -> web.Response:
         body = await _body(request)
         ids = body.get("instances") or [request.match_info.get("instance")]
@@ -249,6 +259,7 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
         ("DELETE", "fleet/instances/{instance}", remove_instance),
         ("POST", "fleet/instances/{instance}/reboot", reboot),
         ("POST", "fleet/instances/{instance}/activity", activity),
+        ("POST", "fleet/instances/{instance}/append", append),
         ("POST", "fleet/activity", activity),
         ("GET", "clock", clock),
         ("POST", "clock", clock_set),

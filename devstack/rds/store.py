@@ -120,6 +120,13 @@ class InstanceLogs:
                     return f
         return None
 
+    def append(self, log_type: str, data: bytes, now: float) -> LogFile:
+        """Add `data` to the end of the current file of `log_type` (e.g. a line over 1 MiB)."""
+        for s in self.streams:
+            if s.gen.log_type == log_type:
+                return s.append(now, data)
+        raise ValueError(f"instance {self.inst.instance_id} has no {log_type} log")
+
     def reboot(self, now: float) -> None:
         self.catch_up(now)
         data = self._booter.boot(now)

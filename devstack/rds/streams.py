@@ -133,6 +133,12 @@ class Stream:
         f.closed_at = t
         f.expires_at = max(t, f.last_written) + self.retention
 
+    def append(self, ts: float, data: bytes) -> LogFile:
+        """Write `data` at the end of the current file now (an admin's test input)."""
+        self._write(ts, data, 0)
+        self._flush()
+        return self.files[-1]
+
     def inject(self, ts: float, data: bytes) -> None:
         """Add an out-of-band entry (a reboot's messages) at `ts`, not before what exists."""
         self._extra.append((max(ts, self.gen_until), data, 0))

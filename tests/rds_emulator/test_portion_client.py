@@ -18,6 +18,7 @@ from processor.download.errors import (
     FileVanished,
     InstanceNotFound,
     InstanceNotReady,
+    LineTooLong,
     MarkerGap,
     RdsError,
     ServerError,
@@ -250,3 +251,30 @@ def test_error_codes_map_to_the_hierarchy(
     err = error_for(code, status, message, "db-1", "error/x.log")
     assert type(err) is cls and err.retriable is retriable and isinstance(err, DownloadError)
     assert err.code == code and err.status == status and "db-1/error/x.log" in str(err)
+
+
+async def test_a_line_over_one_mib_is_left_to_the_complete_download(
+    rds: RdsServer, client: Any
+) -> None:
+    """rds-pgbadger #93: halving NumberOfLines never gets a line over 1 MiB through the portion
+    API; the reader says where it is instead of looping."""
+    iid = rds.admin("POST", "fleet/instances", {"cluster_id": "longline-prod-mysql-950",
+                                                "engine": "aurora-mysql", "activity": 0.05})[
+        "instance_id"
+    ]  # fmt: skip
+    name = "general/mysql-general.log"
+    before = len(rds.truth(iid, name))
+    rds.admin("POST", f"fleet/instances/{iid}/append",
+              {"log_type": "general", "text": "SELECT 'x" + "y" * 99, "repeat": 12_000})  # fmt: skip
+    rds.admin("POST", f"fleet/instances/{iid}/append", {"log_type": "general", "text": "'\n"})
+    try:
+        read = []
+        with pytest.raises(LineTooLong) as info:
+            async for item in read_portions(client, iid, name):
+                assert isinstance(item, Page)
+                read.append(item.data)
+        assert info.value.offset == before and not info.value.retriable
+        truth = rds.truth(iid, name)
+        assert b"".join(read) == truth[:before] and len(truth) > before + 1_200_000
+    finally:
+        rds.admin("DELETE", f"fleet/instances/{iid}")
