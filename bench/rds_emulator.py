@@ -1,5 +1,7 @@
 """Benchmark of the RDS emulator: DownloadDBLogFilePortion calls/s (small and 1 MB pages) and
-DownloadCompleteDBLogFile MB/s, sustained with several concurrent connections.
+DownloadCompleteDBLogFile MB/s, sustained with several concurrent connections; and the processor's
+portion reader (processor/download/portions.py) reading whole files with the `happy` and the
+`realistic` fault profiles: calls per MiB (what the 12 requests/s budget buys) and MB/s.
 
 Runs the emulator as a real subprocess (throttling off, frozen clock) and writes
 bench/results/rds_emulator.json. Usage: .venv/bin/python bench/rds_emulator.py [--seconds 5]
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import platform
 import shutil
@@ -72,6 +75,7 @@ async def run(seconds: float) -> dict[str, Any]:
         "--data-dir", str(root / "data"), "--instances", "8", "--seed", "3",
         "--clock-speed", "0", "--start-time", "2026-11-23T10:30:00Z", "--no-throttle",
         "--audit-rotate-bytes", "400000000", "--log-level", "WARNING", "--logging", "all",
+        "--profile", "happy",
     ]  # fmt: skip
     proc = spawn(argv, root / "rds.log")
     try:
@@ -121,7 +125,7 @@ async def measure(url: str, seconds: float) -> dict[str, Any]:
         big = await sustained(seconds, 8, portion_call(10000, audit))
 
         creds = Credentials("testing", "testing")
-        target = f"{url}/v13/downloadCompleteLogFile/{mysql}/{slow}"
+        target = f"{url}/v19/downloadCompleteLogFile/{mysql}/{slow}"
 
         async def complete() -> int:
             req = AWSRequest(method="GET", url=target)
@@ -151,6 +155,16 @@ async def measure(url: str, seconds: float) -> dict[str, Any]:
             return len(page.get("LogFileData", ""))
 
         boto = await sustained(seconds, 16, boto_call)
+        readers = {}
+        for profile in ("happy", "realistic"):
+            async with aiohttp.ClientSession() as http:
+                body = {"name": profile}
+                async with http.post(f"{url}/_admin/faults/profile", json=body) as resp:
+                    resp.raise_for_status()
+            for label, name in (("slowquery", slow), ("audit", audit)):
+                readers[f"portion_reader_{profile}_{label}"] = await read_whole(
+                    client, url, mysql, name
+                )
 
     return {
         "benchmark": "rds_emulator",
@@ -165,6 +179,37 @@ async def measure(url: str, seconds: float) -> dict[str, Any]:
         "portion_1mib_truncated_pages_raw_http": {"number_of_lines": 10000, **big},
         "portion_small_pages_aiobotocore": {"number_of_lines": 100, **boto},
         "complete_download": {"file_bytes": slow_size, **whole},
+        **readers,
+    }
+
+
+async def read_whole(client: Any, url: str, instance: str, name: str) -> dict[str, Any]:
+    """One reader over a whole file, one call at a time (as the processor reads a file)."""
+    from processor.download import End, read_portions
+
+    digest = hashlib.sha256()
+    size = 0
+    start = time.perf_counter()
+    end = None
+    async for item in read_portions(client, instance, name):
+        if isinstance(item, End):
+            end = item
+        else:
+            digest.update(item.data)
+            size += len(item.data)
+    elapsed = time.perf_counter() - start
+    assert end is not None
+    truth_url = f"{url}/_admin/ground-truth/{instance}/{name}"
+    async with aiohttp.ClientSession() as http, http.get(truth_url) as resp:
+        truth = hashlib.sha256(await resp.read()).hexdigest()
+    return {
+        "file": name,
+        "bytes": size,
+        "calls": end.calls,
+        "calls_per_mib": round(end.calls / (size / (1 << 20)), 3),
+        "seconds": round(elapsed, 3),
+        "mb_per_sec": round(size / elapsed / 1e6, 1),
+        "exact": digest.hexdigest() == truth,
     }
 
 

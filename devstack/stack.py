@@ -115,7 +115,9 @@ def _moto(port: int, _data: Path) -> list[str]:
 
 
 def _rds(port: int, data: Path) -> list[str]:
-    module = [sys.executable, "-m", "devstack.rds"]
+    # The documented quirks at low rates; `DEVSTACK_RDS_ARGS="--profile happy"` turns them off
+    # (a later --profile wins).
+    module = [sys.executable, "-m", "devstack.rds", "--profile", "realistic"]
     return [*module, "--host", HOST, "--port", str(port), "--data-dir", str(data)]
 
 

@@ -32,6 +32,7 @@ async def serve(argv: list[str]) -> None:
         instances=len(emu.fleet.instances),
         seed=config.seed,
         clock_speed=config.clock_speed,
+        profile=config.profile,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

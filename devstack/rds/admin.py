@@ -95,6 +95,13 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
         emu.faults.reset()
         return _json(emu.faults.state())
 
+    async def profile(_: web.Request) -> web.Response:
+        return _json({"profile": emu.faults.profile, "faults": emu.faults.state()})
+
+    async def profile_set(request: web.Request) -> web.Response:
+        emu.faults.apply_profile(str((await _body(request))["name"]))
+        return await profile(request)
+
     async def fleet(_: web.Request) -> web.Response:
         emu.fleet.refresh(emu.now())
         return _json(
@@ -141,6 +148,16 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
             inst.status, inst.then = "rebooting", "available"
             inst.until = now + float(body.get("seconds", 30.0))
         return _json(_instance_json(emu, iid))
+
+    async def append(request: web.Request) -> web.Response:
+        iid = request.match_info["instance"]
+        if iid not in emu.fleet.instances:
+            raise AdminError(f"no instance {iid}", 404)
+        body = await _body(request)
+        data = str(body["text"]).encode() * int(body.get("repeat", 1))
+        async with emu.logs(iid) as (logs, now):
+            f = logs.append(str(body["log_type"]), data, now)
+        return _json({"name": f.name, "listed_name": f.listed_name, "size": f.size})
 
     async def activity(request: web.Request) -> web.Response:
         body = await _body(request)
@@ -249,11 +266,14 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
         ("GET", "faults", faults),
         ("POST", "faults", faults_set),
         ("POST", "faults/reset", faults_reset),
+        ("GET", "faults/profile", profile),
+        ("POST", "faults/profile", profile_set),
         ("GET", "fleet", fleet),
         ("POST", "fleet/instances", add_instance),
         ("DELETE", "fleet/instances/{instance}", remove_instance),
         ("POST", "fleet/instances/{instance}/reboot", reboot),
         ("POST", "fleet/instances/{instance}/activity", activity),
+        ("POST", "fleet/instances/{instance}/append", append),
         ("POST", "fleet/activity", activity),
         ("GET", "clock", clock),
         ("POST", "clock", clock_set),

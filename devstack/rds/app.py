@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 import structlog
 from aiohttp import web
@@ -35,6 +36,9 @@ OPERATIONS = (
     "DescribeDBParameters",
 )
 COMPLETE = "DownloadCompleteDBLogFile"
+# The newest RDS User Guide ("Reading log file contents using REST"): API versions before
+# 2014-10-31, including the `/v13/` path of the complete download, stop working after this date.
+RETIRED_PATHS = {"v13": datetime(2027, 3, 1, tzinfo=UTC).timestamp()}
 
 
 def _xml(body: bytes, rid: str, status: int = 200) -> web.Response:
@@ -120,13 +124,22 @@ async def handle_query(request: web.Request) -> web.Response:
 
 
 async def handle_download(request: web.Request) -> web.StreamResponse:
-    """`GET /v13/downloadCompleteLogFile/{instance}/{file}`: the whole file, SigV4 checked."""
+    """`GET /v19/downloadCompleteLogFile/{instance}/{file}`: the whole file, SigV4 checked.
+    `/v13/` answers the same until the emulated clock reaches its retirement (2027-03-01), and
+    then what a retired API version answers."""
     emu = request.app[EMULATOR]
     rid = str(uuid.uuid4())
     instance_id = request.match_info["instance"]
     name = request.match_info["name"]
+    version = request.match_info["version"]
     emu.stats.call(COMPLETE)
     try:
+        if version in RETIRED_PATHS and emu.now() >= RETIRED_PATHS[version]:
+            raise ApiError(
+                "NoSuchVersion",
+                f"The requested version ({version}) of service AmazonRDS does not exist",
+                400,
+            )
         secrets: Mapping[str, str] = {emu.config.access_key: emu.config.secret_key}
         try:
             who = verify(
@@ -164,7 +177,9 @@ def build_app(emu: Emulator) -> web.Application:
     app[EMULATOR] = emu
     app.router.add_route("POST", "/", handle_query)
     app.router.add_route("GET", "/", handle_query)
-    app.router.add_get(r"/v13/downloadCompleteLogFile/{instance}/{name:.+}", handle_download)
+    app.router.add_get(
+        r"/{version:v19|v13}/downloadCompleteLogFile/{instance}/{name:.+}", handle_download
+    )
     admin.add_routes(app, emu)
     admin_fleet.add_routes(app, emu)
     return app

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from common.log_types import LOG_TYPES
+from devstack.rds.faults import PROFILES
 
 # Bytes per emulated second per instance at activity 1.0: enough to see rotation and paging,
 # small enough that 316 lazily generated instances stay within a few hundred MB per hour.
@@ -51,6 +52,7 @@ class Config:
     throttle_code: str = "Throttling"
     log_files_page: int = 1000
     log_level: str = "INFO"
+    profile: str = "realistic"
 
 
 def _iso(text: str) -> float:
@@ -120,6 +122,12 @@ def parse_args(argv: list[str] | None = None) -> Config:
         help="Files per DescribeDBLogFiles page.",
     )
     p.add_argument("--log-level", default=d.log_level)
+    p.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default=d.profile,
+        help="Faults on at start: `realistic` (the documented quirks at low rates) or `happy`.",
+    )
     a = p.parse_args(argv)
     return Config(
         host=a.host,
@@ -150,4 +158,5 @@ def parse_args(argv: list[str] | None = None) -> Config:
         throttle_code=a.throttle_code,
         log_files_page=a.log_files_page,
         log_level=a.log_level,
+        profile=a.profile,
     )

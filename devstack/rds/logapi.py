@@ -1,30 +1,23 @@
-"""DescribeDBLogFiles and DownloadDBLogFilePortion, with their documented quirks and fault modes."""
+"""DescribeDBLogFiles (what a listing shows of each file, faults included) and the entry point of
+DownloadDBLogFilePortion (whose pages are `portions.py`'s)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import os
-import re
+import zlib
 from dataclasses import dataclass
 
-from devstack.rds.errors import (
-    BINARY_DATA_MESSAGE,
-    invalid_parameter,
-    log_file_not_found,
-)
-from devstack.rds.faults import Faults
+from devstack.rds.errors import invalid_parameter, log_file_not_found
 from devstack.rds.fleet import Instance
 from devstack.rds.lifecycle import log_access_error
+from devstack.rds.portions import Portion, portion
 from devstack.rds.protocol import Params
 from devstack.rds.state import Emulator
 from devstack.rds.store import InstanceLogs
 from devstack.rds.streams import HOUR, LogFile
 
-PAGE_CAP = 1024 * 1024
-TRUNCATED = b"\n [Your log message was truncated]\n"
-DEFAULT_LINES = 10000
-_MARKER = re.compile(r"^(?P<seg>[0-9A-Za-z._-]+):(?P<off>[0-9]{1,15})$")
+STAGING_ERROR_LOG = "error/mysql-error.log"
 
 
 @dataclass(frozen=True)
@@ -58,13 +51,25 @@ def views(emu: Emulator, logs: InstanceLogs, now: float) -> list[View]:
             emu.gzip_copy(f)
             assert f.gz_size is not None
             name, size, gz = name + ".gz", f.gz_size, True
-        if faults.on("size_mismatch"):
+        if faults.hit_for("size_mismatch", f"{f.instance_id}/{f.name}"):
             types = faults.param("size_mismatch", "log_types") or []
             if not types or f.log_type in types:
                 size = max(0, size + int(faults.param("size_mismatch", "delta")))
+        if f.name == STAGING_ERROR_LOG:
+            size = _staging_size(emu, f, now)
         out.append(View(f, name, size, gz))
     out.sort(key=lambda v: v.name)
     return out
+
+
+def _staging_size(emu: Emulator, f: LogFile, now: float) -> int:
+    """`error/mysql-error.log` holds what the server wrote since the last 5-minute flush, so a
+    listing can show bytes that are gone into the running log by the time anyone downloads it
+    (Aurora User Guide: error logs "might have 0 bytes when you download them")."""
+    window = int(now // 300)
+    if not emu.faults.hit_for("error_log_staging_size", f"{f.instance_id}:{window}"):
+        return f.size
+    return 120 + zlib.crc32(f"{f.instance_id}:{window}".encode()) % 4000
 
 
 def find_view(emu: Emulator, logs: InstanceLogs, name: str, now: float) -> View:
@@ -124,112 +129,6 @@ async def describe_log_files(emu: Emulator, p: Params) -> dict[str, object]:
     return result
 
 
-@dataclass(frozen=True)
-class Portion:
-    data: bytes | None  # None: LogFileData left out of the response
-    marker: str
-    pending: bool
-
-
-def _read(f: LogFile, offset: int, length: int) -> bytes:
-    if length <= 0:
-        return b""
-    fd = os.open(f.path, os.O_RDONLY)
-    try:
-        return os.pread(fd, length, offset)
-    finally:
-        os.close(fd)
-
-
-def _char_boundary(data: bytes, cut: int) -> int:
-    """Back off so that a cut never splits a UTF-8 character."""
-    while cut > 0 and cut < len(data) and (data[cut] & 0xC0) == 0x80:
-        cut -= 1
-    return cut
-
-
-def _tail(f: LogFile, lines: int) -> Portion:
-    size = f.size
-    start = max(0, size - PAGE_CAP)
-    window = _read(f, start, size - start)
-    body = window[:-1] if window.endswith(b"\n") else window
-    parts = body.rsplit(b"\n", lines)
-    if len(parts) > lines or start > 0:
-        window = window[len(parts[0]) + 1 :]
-    return Portion(window if size else None, f"{f.segment}:{size}", False)
-
-
-def _binary(faults: Faults, instance_id: str, f: LogFile, offset: int) -> bool:
-    if not faults.on("binary_data"):
-        return False
-    inst = faults.param("binary_data", "instance")
-    contains = faults.param("binary_data", "file_contains")
-    lo = int(faults.param("binary_data", "offset_start") or 0)
-    hi = faults.param("binary_data", "offset_end")
-    return (
-        (not inst or inst == instance_id)
-        and (not contains or contains in f.listed_name)
-        and offset >= lo
-        and (hi is None or offset < int(hi))
-    )
-
-
-def portion(
-    emu: Emulator, view: View, marker: str | None, lines: int | None, now: float
-) -> Portion:
-    f = view.file
-    faults = emu.faults
-    n = DEFAULT_LINES if lines is None else lines
-    if marker is None:
-        return _tail(f, n)
-    if marker == "0":
-        offset = 0
-    else:
-        m = _MARKER.match(marker)
-        if m is None:
-            raise invalid_parameter(f"Invalid marker: {marker}")
-        offset = int(m.group("off"))
-        if f.alias is not None and m.group("seg") != f.segment:
-            # The active name has rotated under the marker: the old marker comes back with no data.
-            return Portion(b"", marker, False)
-    if _binary(faults, f.instance_id, f, offset):
-        raise invalid_parameter(BINARY_DATA_MESSAGE)
-    size = f.size
-    if offset >= size:
-        return Portion(
-            b"" if size else None, marker if offset > size else f"{f.segment}:{size}", False
-        )
-    want = min(PAGE_CAP, size - offset)
-    # Small pages are the common call: look at a guess of their size before the whole 1 MiB.
-    probe = min(want, max(1 << 16, n * 256))
-    window = _read(f, offset, probe)
-    if probe < want and window.count(b"\n") < n:
-        window = _read(f, offset, want)
-    truncated = False
-    if window.count(b"\n") >= n:
-        rest = window.split(b"\n", n)[-1]
-        data = window[: len(window) - len(rest)]
-    elif len(window) == PAGE_CAP and offset + PAGE_CAP < size:
-        # N lines would pass the 1 MB cap: cut mid-line, as RDS does, and say so.
-        truncated = True
-        data = window[: _char_boundary(window, PAGE_CAP)]
-    else:
-        data = window
-    nxt = offset + len(data)
-    pending = nxt < size
-    if truncated and faults.on("pending_false_after_truncation"):
-        pending = False
-    if pending and faults.on("overlap"):
-        overlap = int(faults.param("overlap", "bytes"))
-        if len(data) > overlap:
-            nxt -= overlap
-    out_marker = f"{f.segment}:{nxt}"
-    zero_window = float(faults.param("zero_marker_top_of_hour", "window_sec"))
-    if faults.on("zero_marker_top_of_hour") and f.is_open and now % HOUR < zero_window:
-        out_marker = "0"
-    return Portion(data + TRUNCATED if truncated else data, out_marker, pending)
-
-
 async def download_portion(emu: Emulator, p: Params) -> Portion:
     instance_id = p.required("DBInstanceIdentifier")
     name = p.required("LogFileName")
@@ -238,4 +137,4 @@ async def download_portion(emu: Emulator, p: Params) -> Portion:
     async with emu.logs(instance_id) as (logs, now):
         check_ready(emu, logs.inst)
         view = find_view(emu, logs, name, now)
-        return portion(emu, view, marker, lines, now)
+        return portion(emu, logs, view.file, marker, lines)

@@ -90,9 +90,17 @@ def escape_bytes(data: bytes) -> bytes:
     return data
 
 
-def render_portion(data: bytes | None, marker: str, pending: bool, request_id: str) -> bytes:
-    """DownloadDBLogFilePortion's response; `data=None` leaves LogFileData out entirely."""
+def render_portion(data: bytes | None, marker: str, pending: bool | None, request_id: str) -> bytes:
+    """DownloadDBLogFilePortion's response; `data=None` leaves LogFileData out entirely, and
+    `pending=None` AdditionalDataPending."""
     body = b"" if data is None else b"<LogFileData>" + escape_bytes(data) + b"</LogFileData>"
+    flag = (
+        b""
+        if pending is None
+        else b"<AdditionalDataPending>"
+        + (b"true" if pending else b"false")
+        + b"</AdditionalDataPending>"
+    )
     return b"".join(
         (
             b'<DownloadDBLogFilePortionResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">'
@@ -100,10 +108,9 @@ def render_portion(data: bytes | None, marker: str, pending: bool, request_id: s
             body,
             b"<Marker>",
             escape(marker).encode(),
-            b"</Marker><AdditionalDataPending>",
-            b"true" if pending else b"false",
-            b"</AdditionalDataPending></DownloadDBLogFilePortionResult><ResponseMetadata>"
-            b"<RequestId>",
+            b"</Marker>",
+            flag,
+            b"</DownloadDBLogFilePortionResult><ResponseMetadata><RequestId>",
             request_id.encode(),
             b"</RequestId></ResponseMetadata></DownloadDBLogFilePortionResponse>",
         )

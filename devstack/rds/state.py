@@ -31,7 +31,7 @@ class Emulator:
         self.clock = Clock(config.start_time, config.clock_speed)
         self.fleet = Fleet(config)
         self.store = LogStore(config, self.fleet)
-        self.faults = Faults()
+        self.faults = Faults(config.profile)
         self.stats = Stats()
         self.throttle = Throttle(
             config.throttle_burst, config.throttle_rate, config.throttle_code, config.throttle

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from devstack.rds.config import Config
 from devstack.rds.fleet import Fleet, Instance
+from devstack.rds.foreign import foreign_files
 from devstack.rds.gen_mysql import ErrorLog, GeneralLog, SlowLog, server_header
 from devstack.rds.gen_other import AuditLog, PostgresLog
 from devstack.rds.profile import Profile
@@ -21,6 +22,15 @@ from devstack.rds.streams import (
     StreamSpec,
 )
 
+# Aurora writes its audit log to several files at once, "the number of which varies based on
+# instance size" (AuroraMySQL.Auditing); the rule is not published, so this table is ours.
+AUDIT_FILES_BY_SIZE = {"large": 2, "xlarge": 3, "2xlarge": 4, "4xlarge": 6, "8xlarge": 8}
+
+
+def audit_file_count(instance_class: str) -> int:
+    """How many audit files an instance of this class writes at once (4 for a class not known)."""
+    return AUDIT_FILES_BY_SIZE.get(instance_class.rsplit(".", 1)[-1], 4)
+
 
 class InstanceLogs:
     def __init__(self, inst: Instance, config: Config, root: Path) -> None:
@@ -34,6 +44,7 @@ class InstanceLogs:
         # Only the log types its parameter groups turn on have files (devstack.rds.params).
         self.enabled: set[str] = set(inst.log_types)
         start = max(config.start_time - config.history_hours * 3600, inst.history_start)
+        self.foreign = foreign_files(inst, config.seed, root, start)
         for log_type in inst.log_types:
             self._add_stream(log_type, start)
         if inst.engine == "aurora-mysql":
@@ -70,7 +81,9 @@ class InstanceLogs:
             stream = HourlyStream(spec(log_type, start, server_header(profile)), gen, base, False)
         elif log_type == "audit":
             stream = AuditStream(
-                spec("audit", start, lanes=4), AuditLog(profile), self.config.audit_rotate_bytes
+                spec("audit", start, lanes=audit_file_count(self.inst.instance_class)),
+                AuditLog(profile),
+                self.config.audit_rotate_bytes,
             )
         else:
             pg = PostgresLog(profile)
@@ -98,7 +111,7 @@ class InstanceLogs:
             self.empty.catch_up(now)
 
     def all_files(self) -> list[LogFile]:
-        files = [f for s in self.streams for f in s.files]
+        files = [f for s in self.streams for f in s.files] + self.foreign
         if self.empty is not None:
             files.append(self.empty.file)
         return sorted(files, key=lambda f: f.name)
@@ -113,12 +126,20 @@ class InstanceLogs:
         return None
 
     def generation(self, name: str, segment: str) -> LogFile | None:
-        """The file of an active-name family that had this marker segment (maybe rotated)."""
+        """The newest file of an active-name family that had this marker segment (maybe rotated;
+        an hour-only segment recurs every day)."""
         for s in self.streams:
-            for f in s.files:
+            for f in reversed(s.files):
                 if f.alias == name and f.segment == segment:
                     return f
         return None
+
+    def append(self, log_type: str, data: bytes, now: float) -> LogFile:
+        """Add `data` to the end of the current file of `log_type` (e.g. a line over 1 MiB)."""
+        for s in self.streams:
+            if s.gen.log_type == log_type:
+                return s.append(now, data)
+        raise ValueError(f"instance {self.inst.instance_id} has no {log_type} log")
 
     def reboot(self, now: float) -> None:
         self.catch_up(now)

@@ -140,6 +140,12 @@ class Stream:
         """Drop the cached block: the rate changed, so the rest of it is drawn again."""
         self._block = None
 
+    def append(self, ts: float, data: bytes) -> LogFile:
+        """Write `data` at the end of the current file now (an admin's test input)."""
+        self._write(ts, data, 0)
+        self._flush()
+        return self.files[-1]
+
     def inject(self, ts: float, data: bytes) -> None:
         """Add an out-of-band entry (a reboot's messages) at `ts`, not before what exists."""
         self._extra.append((max(ts, self.gen_until), data, 0))
@@ -209,7 +215,9 @@ def _utc(t: float) -> datetime:
 
 class HourlyStream(Stream):
     """Aurora MySQL error/slow/general: `base` is the active file; at each hour it becomes
-    `base.YYYY-MM-DD.H` (hour unpadded) and a new `base` starts."""
+    `base.YYYY-MM-DD.HH` and a new `base` starts. The rotated name pads the hour (public Aurora
+    listings: `error/mysql-error-running.log.2021-07-27.09`) while the portion marker's segment
+    does not (`2024-01-04.9:0`): nothing may build one from the other."""
 
     def __init__(self, spec: StreamSpec, gen: Generator, base: str, date_segment: bool) -> None:
         self.base = base
@@ -222,7 +230,7 @@ class HourlyStream(Stream):
 
     def _open_hour(self, hour: float) -> LogFile:
         d = _utc(hour)
-        name = f"{self.base}.{d:%Y-%m-%d}.{d.hour}"
+        name = f"{self.base}.{d:%Y-%m-%d.%H}"
         return self._new_file(name, self._segment(hour), hour, self.base)
 
     def _open_first(self, t: float) -> None:

@@ -16,6 +16,16 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 
 from devstack.procs import free_port, start_http_server, stop_group
+from processor.download import (
+    BeforeCall,
+    End,
+    EndReason,
+    Page,
+    Position,
+    Tail,
+    no_wait,
+    read_portions,
+)
 
 HOST = "127.0.0.1"
 KEY = "testing"
@@ -102,6 +112,14 @@ def busy(rds: RdsServer) -> Busy:
     return Busy(mysql, pg)
 
 
+@pytest.fixture(scope="session")
+def quiet(rds: RdsServer) -> str:
+    """A MySQL instance with small files (~0.5 MB each): for reads of many small pages."""
+    mysql = rds.instances("aurora-mysql")[2]
+    rds.admin("POST", "fleet/activity", {"instances": [mysql], "activity": 0.1})
+    return mysql
+
+
 @pytest.fixture(autouse=True)
 def _clean(rds: RdsServer) -> Iterator[None]:
     rds.admin("POST", "faults/reset")
@@ -153,3 +171,46 @@ async def read_with_markers(
         marker = page["Marker"]
         if not page["AdditionalDataPending"]:
             return b"".join(out)
+
+
+async def listed_names(client: Any, instance: str) -> list[str]:
+    files = (await client.describe_db_log_files(DBInstanceIdentifier=instance))[
+        "DescribeDBLogFiles"
+    ]
+    return [f["LogFileName"] for f in files]
+
+
+FROM_START = Position()
+
+
+@dataclass
+class Read:
+    """What the processor's portion reader delivered: the bytes, its pages and its end."""
+
+    data: bytes
+    pages: list[Page]
+    end: End
+
+
+async def read_file(
+    client: Any,
+    instance: str,
+    name: str,
+    start: Position | Tail = FROM_START,
+    lines: int = 10000,
+    stop_after: int | None = None,
+    before_call: BeforeCall = no_wait,
+) -> Read:
+    """Every page the reader gives (or the first `stop_after`), checked to be contiguous."""
+    pages: list[Page] = []
+    async for item in read_portions(client, instance, name, start, lines=lines,
+                                    before_call=before_call):  # fmt: skip
+        if isinstance(item, End):
+            return Read(b"".join(p.data for p in pages), pages, item)
+        if pages:
+            assert item.offset == pages[-1].end
+        pages.append(item)
+        if stop_after is not None and len(pages) >= stop_after:
+            mid = End(EndReason.CAUGHT_UP, item.end, item.marker, 0)
+            return Read(b"".join(p.data for p in pages), pages, mid)
+    raise AssertionError("the reader ended without an End")

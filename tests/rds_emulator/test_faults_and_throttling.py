@@ -124,19 +124,6 @@ async def test_overlap_fault_duplicates_bytes_at_page_boundaries(
     assert await read_with_markers(client, busy.mysql, SLOW, lines=2000) == truth
 
 
-async def test_zero_marker_fault(rds: RdsServer, busy: Busy, client: Any) -> None:
-    rds.faults(zero_marker_top_of_hour={"enabled": True, "window_sec": 3600})
-    page = await client.download_db_log_file_portion(
-        DBInstanceIdentifier=busy.mysql, LogFileName=SLOW, Marker="0", NumberOfLines=100
-    )
-    assert page["Marker"] == "0" and page["AdditionalDataPending"] is True
-    rds.faults(zero_marker_top_of_hour={"enabled": False})
-    page = await client.download_db_log_file_portion(
-        DBInstanceIdentifier=busy.mysql, LogFileName=SLOW, Marker="0", NumberOfLines=100
-    )
-    assert page["Marker"] != "0"
-
-
 async def test_not_found_during_rotation_fault(rds: RdsServer, busy: Busy, client: Any) -> None:
     rds.faults(not_found_during_rotation={"enabled": True, "window_sec": 3600})
     with pytest.raises(ClientError) as info:
