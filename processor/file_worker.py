@@ -32,7 +32,6 @@ from common.messages import LogFileMessage
 from processor.checkpoint import Checkpoint, CheckpointStore, FileKey, LeaseHeld, LeaseLost
 from processor.documents import FileContext
 from processor.download import (
-    CompleteDownloadRefused,
     End,
     EndReason,
     Page,
@@ -40,6 +39,7 @@ from processor.download import (
     read_portions,
     stream_complete_file,
 )
+from processor.download.errors import CompleteDownloadRefused
 from processor.download.hooks import BeforeCall, no_wait
 from processor.jobs import Job, JobsLog
 from processor.ranges import Range, RangeCutter
@@ -394,9 +394,7 @@ class _ArchiveSink:
             await self._writer.abort()
             self._writer = None
 
-    async def _close(
-        self, cp: Checkpoint, events: list[tuple[int, int, int]] | None
-    ) -> Checkpoint:
+    async def _close(self, cp: Checkpoint, events: list[tuple[int, int, int]] | None) -> Checkpoint:
         assert self._writer is not None
         cfg, msg = self._worker.config, self._msg
         start, end = self._object_start, self.position

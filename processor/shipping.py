@@ -48,7 +48,11 @@ class EventSink(Protocol):
     async def ship(self, stream: str, events: Sequence[Mapping[str, Any]]) -> Any: ...
 
     async def stored_event_ids(
-        self, stream: str, batch_ids: str | Sequence[str], start_us: int = 0, end_us: int | None = None
+        self,
+        stream: str,
+        batch_ids: str | Sequence[str],
+        start_us: int = 0,
+        end_us: int | None = None,
     ) -> set[str]: ...
 
 
@@ -146,9 +150,7 @@ class RangeShipper:
         )
         return Shipped(cp, len(docs), len(to_send) - refused, refused, recovering)
 
-    async def _missing(
-        self, intent: Intent, docs: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
+    async def _missing(self, intent: Intent, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The documents of a half-delivered batch that OpenObserve does not hold."""
         # The batch's own time range, widened for events whose _timestamp became ingest time.
         end_us = max(intent.last_us, int(time.time() * 1_000_000)) + 60_000_000

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -41,7 +43,7 @@ def test_ranges_tile_the_file_and_hold_exactly_the_one_shot_events(
     data = sample(log_type)
     ranges = _cut(log_type, data, chunks, target)
     assert ranges[0].start == 0 and ranges[-1].end == len(data)
-    assert all(a.end == b.start for a, b in zip(ranges, ranges[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(ranges))
     for r in ranges:
         assert all(r.start <= e.start and e.end <= r.end for e in r.events)
     got = [(e.start, e.end, e.to_dict()) for r in ranges for e in r.events]
@@ -67,7 +69,12 @@ def test_recovery_re_cuts_the_pending_range_exactly(log_type: str) -> None:
     pending = ranges[1]
     start = ranges[0]
     again = RangeCutter(
-        log_type, pending.start, start.state, 10**9, first_end=pending.end, first_state=pending.state
+        log_type,
+        pending.start,
+        start.state,
+        10**9,
+        first_end=pending.end,
+        first_state=pending.state,
     )
     recut = again.feed(data[pending.start :]) + again.finish()
     assert (recut[0].start, recut[0].end, recut[0].state) == (
