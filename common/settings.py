@@ -347,6 +347,38 @@ class ProcessorSettings(BaseSettings):
         5, ge=1, description="Attempts of one message before it is dead-lettered."
     )
     processor_lease_sec: int = Field(300, ge=10, description="Lease on a file while processing.")
+    processor_archive_range_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=5 * 1024 * 1024,
+        description="Raw bytes of one S3 archive object (a bigger rotated file is several).",
+    )
+    processor_concurrency: int = Field(
+        8, ge=1, le=256, description="Files processed at once (one per Kafka partition at most)."
+    )
+    processor_replicas: int = Field(
+        2,
+        ge=1,
+        description="Processor replicas: the local RDS bucket's share while Valkey is unreachable.",
+    )
+    follow_active: str = Field(
+        "error,slowquery,postgresql",
+        description=(
+            "Log types whose growing (active) files are read with portion calls as they grow; "
+            "the others wait for rotation and one complete download."
+        ),
+    )
+
+    @property
+    def follow_active_types(self) -> tuple[LogType, ...]:
+        return tuple(LogType(t.strip()) for t in self.follow_active.split(",") if t.strip())
+
+    @model_validator(mode="after")
+    def _known_types(self) -> ProcessorSettings:
+        known = {t.value for t in LogType}
+        unknown = [t for t in self.follow_active.split(",") if t.strip() and t.strip() not in known]
+        if unknown:
+            raise ValueError(f"FOLLOW_ACTIVE names unknown log types {unknown}")
+        return self
 
 
 class ObservabilitySettings(BaseSettings):

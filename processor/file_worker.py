@@ -90,8 +90,8 @@ class WorkerDeps:
     http: httpx.AsyncClient
     credentials: Callable[[], Awaitable[Any]]
     dead_letter: DeadLetter
-    before_rotated_call: BeforeCall = no_wait
-    before_active_call: BeforeCall = no_wait
+    # The shared RDS budget of an (account, region): awaited before every RDS call.
+    rds_budget: Callable[[str, str], BeforeCall] = lambda account, region: no_wait
 
 
 class FileWorker:
@@ -129,7 +129,7 @@ class FileWorker:
         except BaseException:
             await self._release_after_failure(run)
             raise
-        await store.release(run.cp, status=result.outcome)
+        await store.release(run.cp, processor_status=result.outcome)
         return result
 
     async def _release_after_failure(self, run: _Run) -> None:
@@ -138,7 +138,7 @@ class FileWorker:
         The checkpoint is consistent at every step, so releasing is always safe; failing to
         release only costs that wait, and the original error is the one worth raising."""
         try:
-            await self.deps.store.release(run.cp, status="failed")
+            await self.deps.store.release_if_held(run.cp.key, processor_status="failed")
         except Exception as exc:  # noqa: BLE001 - reported, the original error propagates
             log.warning("lease_release_failed", key=str(run.cp.key), error=repr(exc))
 
@@ -191,7 +191,7 @@ class FileWorker:
                 self.config.region,
                 msg.instance_id,
                 msg.log_file_name,
-                before_call=self.deps.before_rotated_call,
+                before_call=self.deps.rds_budget(msg.account, msg.region),
             ):
                 delivered += len(chunk)
                 yield chunk
@@ -212,7 +212,7 @@ class FileWorker:
             msg.instance_id,
             msg.log_file_name,
             Position(0, None),
-            before_call=self.deps.before_rotated_call,
+            before_call=self.deps.rds_budget(msg.account, msg.region),
         ):
             if isinstance(item, Page):
                 yield item.data
@@ -231,7 +231,7 @@ class FileWorker:
             msg.instance_id,
             msg.log_file_name,
             start,
-            before_call=self.deps.before_active_call,
+            before_call=self.deps.rds_budget(msg.account, msg.region),
         ):
             if isinstance(item, Page):
                 if item.end > cutter.position:

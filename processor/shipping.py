@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -26,34 +26,31 @@ import structlog
 
 from processor.checkpoint import Checkpoint, CheckpointStore, Intent
 from processor.documents import FileContext, to_document
+from processor.errors import DeliveryUnsettled
 from processor.jobs import Job, JobsLog
 from processor.ranges import Range
+from processor.sinks.openobserve import ShipResult, StoredCheck
 
 log = structlog.get_logger(__name__)
 
 LEASE_MARGIN_SEC = 30.0  # never start sending with less lease than this left
 
 
-class ShipOutcome(Protocol):
-    delivered: list[str]
-    s3_only: list[str]
-
-    @property
-    def failed(self) -> Sequence[Any]: ...
-
-
 class EventSink(Protocol):
-    """What the shipper needs of the OpenObserve client."""
+    """What the shipper needs of the OpenObserve client (processor/sinks/openobserve)."""
 
-    async def ship(self, stream: str, events: Sequence[Mapping[str, Any]]) -> Any: ...
+    async def ship(self, stream: str, events: Iterable[Mapping[str, Any]]) -> ShipResult: ...
 
-    async def stored_event_ids(
+    async def which_stored(
         self,
         stream: str,
-        batch_ids: str | Sequence[str],
-        start_us: int = 0,
-        end_us: int | None = None,
-    ) -> set[str]: ...
+        event_ids: Iterable[str],
+        start_us: int,
+        end_us: int,
+        *,
+        last_write_us: int | None,
+        batch_ids: Sequence[str] = (),
+    ) -> StoredCheck: ...
 
 
 DeadLetter = Callable[[dict[str, Any]], Awaitable[None]]
@@ -129,6 +126,13 @@ class RangeShipper:
             refused = len(result.failed)
             if refused:
                 await self._refused(rng, batch_id, result.failed)
+            if result.unknown:
+                # Some may be stored: keep the intent; the retry asks OpenObserve again.
+                raise DeliveryUnsettled(
+                    f"{len(result.unknown)} events of {self._context.log_file_name} "
+                    f"[{rng.start}, {rng.end}) unsettled: {result.unknown[0].reason}",
+                    [u.event_id for u in result.unknown],
+                )
         cp = await self._store.finish_range(cp)
         await self._jobs.record(
             Job(
@@ -152,12 +156,25 @@ class RangeShipper:
 
     async def _missing(self, intent: Intent, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The documents of a half-delivered batch that OpenObserve does not hold."""
-        # The batch's own time range, widened for events whose _timestamp became ingest time.
-        end_us = max(intent.last_us, int(time.time() * 1_000_000)) + 60_000_000
-        stored = await self._sink.stored_event_ids(
-            self._stream, intent.batch_id, max(0, intent.first_us - 60_000_000), end_us
+        # The batch's own time range, widened to now for events sent with _timestamp = ingest
+        # time (older than the server's window). The previous owner may have been writing
+        # until just now, so absence is trusted only after the server's visibility lag.
+        now_us = int(time.time() * 1_000_000)
+        check = await self._sink.which_stored(
+            self._stream,
+            [d["event_id"] for d in docs],
+            max(0, intent.first_us - 1_000_000),
+            max(intent.last_us, now_us) + 60_000_000,
+            last_write_us=now_us,
+            batch_ids=[intent.batch_id],
         )
-        missing = [d for d in docs if d["event_id"] not in stored]
+        if check.unknown:
+            raise DeliveryUnsettled(
+                f"recovery of {self._context.log_file_name} [{intent.start}, {intent.end}): "
+                f"{len(check.unknown)} events unsettled ({'; '.join(check.reasons)[:300]})",
+                sorted(check.unknown),
+            )
+        missing = [d for d in docs if d["event_id"] in check.absent]
         log.info(
             "pending_range_recovered",
             instance_id=self._context.instance_id,

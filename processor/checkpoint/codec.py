@@ -62,6 +62,6 @@ def from_item(key: FileKey, item: dict[str, Any]) -> Checkpoint:
         pending=Intent.from_dict(pending) if pending else None,
         lease_owner=row.pop("lease_owner", None),
         lease_until=float(row.pop("lease_until", 0) or 0),
-        status=row.pop("status", None),
+        status=row.pop("processor_status", None),
         attributes=row,
     )

@@ -83,7 +83,7 @@ class Checkpoint:
     pending: Intent | None = None
     lease_owner: str | None = None
     lease_until: float = 0.0
-    status: str | None = None
+    status: str | None = None  # `processor_status`: discovery owns the row's `status`
     attributes: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

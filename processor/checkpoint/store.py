@@ -123,6 +123,15 @@ class CheckpointStore:
             cp, _Write(attributes, ("lease_owner", "lease_until")), renew_lease=False
         )
 
+    async def release_if_held(self, key: FileKey, **attributes: Any) -> bool:
+        """After a failure, when the caller's copy of the row may be stale: re-read it and give
+        the lease back if it is still ours. True when released."""
+        fresh = await self.load(key)
+        if fresh.lease_owner != self.owner:
+            return False
+        await self.release(fresh, **attributes)
+        return True
+
     def lease_left(self, cp: Checkpoint) -> float:
         """Seconds of lease left as of the last write; ship nothing when this is small."""
         return cp.lease_until - self._clock()

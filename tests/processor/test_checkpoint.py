@@ -149,7 +149,7 @@ async def test_release_lets_another_processor_in_at_once(table: Any) -> None:
     clock = Clock()
     a, b = _store(table, "a", clock), _store(table, "b", clock)
     cp = await a.acquire(KEY)
-    await a.release(cp, status="caught_up")
+    await a.release(cp, processor_status="caught_up")
     cp_b = await b.acquire(KEY)
     assert cp_b.lease_owner == "b" and cp_b.status == "caught_up"
 
