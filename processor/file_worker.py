@@ -110,6 +110,8 @@ class FileWorker:
                 log_type=str(msg.log_type),
                 cluster_id=msg.cluster_id,
                 engine=msg.engine,
+                account=msg.account,
+                region=msg.region,
             )
         except LeaseHeld as held:
             log.info("file_held_elsewhere", instance_id=msg.instance_id, file=msg.log_file_name,
@@ -422,6 +424,7 @@ class _ArchiveSink:
                 outcome="ok",
                 duration_s=time.monotonic() - started,
                 owner=self._worker.deps.store.owner,
+                s3_key=key,
             )
         )
         return cp

@@ -41,6 +41,8 @@ class Job:
     batch_id: str = ""
     error: str = ""
     owner: str = ""
+    parser_state: str = ""  # JSON: the parser's state at `start` (verify parses the range again)
+    s3_key: str = ""  # the archive object of an S3 job
     started_at: float = field(default_factory=time.time)
     job_id: str = ""
 

@@ -90,6 +90,7 @@ class RangeShipper:
         """Ship `rng` (it must start at the checkpoint) and checkpoint it; or, when the
         checkpoint has a pending intent for exactly this range, finish that one."""
         started = time.monotonic()
+        state_at_start = json.dumps(cp.parser_state, sort_keys=True)
         recovering = cp.pending is not None
         if cp.pending is not None:
             if (cp.pending.start, cp.pending.end) != (rng.start, rng.end):
@@ -150,6 +151,7 @@ class RangeShipper:
                 batch_id=batch_id,
                 owner=self._store.owner,
                 error=f"{refused} events refused (dead-lettered)" if refused else "",
+                parser_state=state_at_start,
             )
         )
         return Shipped(cp, len(docs), len(to_send) - refused, refused, recovering)

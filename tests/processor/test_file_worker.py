@@ -19,7 +19,7 @@ from common.aws import AwsClients, endpoint_for
 from common.log_files import generation_of, log_type_of
 from common.log_types import LogType
 from common.messages import LogFileMessage
-from common.settings import Settings
+from common.settings import Settings, load_settings
 from common.tables import TableSpec
 from processor.checkpoint import CheckpointStore, FileKey
 from processor.documents import event_id
@@ -29,6 +29,7 @@ from processor.parsers import parser_for
 from processor.sinks.openobserve import OpenObserveClient, ShipResult
 from processor.sinks.s3_archive import read_archived_file
 from processor.sinks.s3_keys import archive_key
+from processor.verify import verify
 
 ACCOUNT = "123456789012"
 
@@ -243,3 +244,32 @@ async def test_a_crash_between_send_and_checkpoint_is_recovered_without_a_duplic
     assert all(copies.get(e) == 1 for e in expected)
     assert await _archived(world, msg) == truth
     assert LogType(msg.log_type) is LogType.SLOWQUERY
+
+
+def _o2_faults(world: World, method: str, body: dict[str, Any] | None = None) -> None:
+    url = f"{world.settings.openobserve.openobserve_url}/_admin/faults"
+    httpx.request(method, url, json=body, timeout=30).raise_for_status()
+
+
+async def test_verify_finds_what_openobserve_acknowledged_but_lost_and_reships_it(
+    world: World,
+) -> None:
+    (msg,) = await _rotated_messages(world, "aurora-mysql", ("slowquery",))
+    truth = world.truth(msg.instance_id, msg.log_file_name)
+    stream = world.settings.openobserve.streams()["slowquery"]
+    _o2_faults(world, "POST", {"hidden_loss_rate": 0.3})
+    try:
+        assert (await world.worker("p1").handle(msg)).outcome == "complete"
+    finally:
+        _o2_faults(world, "DELETE")
+    expected = _expected_ids(msg, truth)
+    lost = [e for e in expected if world.o2_copies(stream).get(e, 0) == 0]
+    assert lost, "the fault lost nothing: the test proves nothing"
+    mine = load_settings(tracking_table=world.tracking.name, jobs_table=world.jobs.name)
+    report = await verify(mine, since_sec=3600)
+    assert (report.missing, report.reshipped, report.unknown) == (len(lost), len(lost), 0)
+    assert report.ok and report.not_archived == 0 and report.events_checked >= len(expected)
+    copies = world.o2_copies(stream)
+    assert all(copies.get(e) == 1 for e in expected)
+    again = await verify(mine, since_sec=3600)
+    assert again.missing == 0 and again.ok
