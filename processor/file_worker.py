@@ -61,6 +61,7 @@ class WorkerConfig:
     account: str
     region: str
     rds_endpoint: str
+    visibility_lag_sec: float = 15.0  # OPENOBSERVE_VISIBILITY_LAG_SEC
 
 
 @dataclass(frozen=True)
@@ -313,6 +314,7 @@ class FileWorker:
             self.deps.streams[str(msg.log_type)],
             context,
             self.deps.dead_letter,
+            self.config.visibility_lag_sec,
         )
 
     async def _ship_all(

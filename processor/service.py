@@ -94,6 +94,7 @@ class ProcessorService:
                 account="",
                 region=s.aws.aws_region,
                 rds_endpoint=endpoint_for("rds") or f"https://rds.{s.aws.aws_region}.amazonaws.com",
+                visibility_lag_sec=s.openobserve.openobserve_visibility_lag_sec,
             ),
             WorkerDeps(
                 store=self.store,

@@ -15,6 +15,7 @@ is fixed), and the partition moves on.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -76,7 +77,9 @@ class RangeShipper:
         stream: str,
         context: FileContext,
         dead_letter: DeadLetter,
+        visibility_lag_sec: float = 15.0,
     ) -> None:
+        self._visibility_lag = visibility_lag_sec
         self._store = store
         self._jobs = jobs
         self._sink = sink
@@ -118,7 +121,7 @@ class RangeShipper:
             cp = await self._store.begin_range(cp, intent)
             to_send = docs
         else:
-            to_send = await self._missing(cp.pending, docs)
+            to_send = await self._missing(cp.pending, docs, cp.last_foreign_write)
         refused = 0
         if to_send:
             if self._store.lease_left(cp) < LEASE_MARGIN_SEC:
@@ -156,18 +159,27 @@ class RangeShipper:
         )
         return Shipped(cp, len(docs), len(to_send) - refused, refused, recovering)
 
-    async def _missing(self, intent: Intent, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The documents of a half-delivered batch that OpenObserve does not hold."""
+    async def _missing(
+        self, intent: Intent, docs: list[dict[str, Any]], last_write: float
+    ) -> list[dict[str, Any]]:
+        """The documents of a half-delivered batch that OpenObserve does not hold.
+
+        A write of the batch may have ended as late as `last_write` (the previous holder's
+        lease end, or its release); OpenObserve shows a record only some time after its write,
+        so absence is asked about only once the visibility lag has passed since then — a wait
+        of at most `visibility_lag_sec`, paid only on recovery."""
+        wait = last_write + self._visibility_lag - time.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
         # The batch's own time range, widened to now for events sent with _timestamp = ingest
-        # time (older than the server's window). The previous owner may have been writing
-        # until just now, so absence is trusted only after the server's visibility lag.
+        # time (older than the server's window).
         now_us = int(time.time() * 1_000_000)
         check = await self._sink.which_stored(
             self._stream,
             [d["event_id"] for d in docs],
             max(0, intent.first_us - 1_000_000),
             max(intent.last_us, now_us) + 60_000_000,
-            last_write_us=now_us,
+            last_write_us=int(last_write * 1_000_000),
             batch_ids=[intent.batch_id],
         )
         if check.unknown:

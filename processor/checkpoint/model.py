@@ -85,6 +85,10 @@ class Checkpoint:
     lease_until: float = 0.0
     status: str | None = None  # `processor_status`: discovery owns the row's `status`
     attributes: dict[str, Any] = field(default_factory=dict)
+    # Set by `acquire` only (not stored): the latest moment the previous holder may still have
+    # written to the sinks — its lease end if it lost the lease, its last row write if it gave
+    # the lease back, now if it was this process. Recovery trusts an absence only after it.
+    last_foreign_write: float = 0.0
 
     @classmethod
     def empty(cls, key: FileKey) -> Checkpoint:

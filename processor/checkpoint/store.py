@@ -105,6 +105,13 @@ class CheckpointStore:
             raise LeaseHeld(key, current.lease_owner, current.lease_until)
         sets = {"lease_owner": self.owner, **attributes}
         taken = await self._write(current, _Write(sets), fenced=False)
+        if current.lease_owner is None:
+            last_write = float(current.attributes.get("updated_at", 0) or 0)
+        elif current.lease_owner == self.owner:
+            last_write = now
+        else:
+            last_write = min(now, current.lease_until)
+        taken = replace(taken, last_foreign_write=last_write)
         if current.lease_owner not in (None, self.owner):
             log.info(
                 "lease_taken_over",
