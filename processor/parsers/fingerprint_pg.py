@@ -14,6 +14,12 @@ quoted identifiers, numbers, hexadecimals and `$N` parameters become `?`; 10. `i
 become `in (...)`; 11. cursor and prepared statement names become `"..."`; 12. trim, and no
 space before the first `;`.
 
+The function is fed the statement as pgbadger's `store_queries` hands it over, not as logged
+(`pgbadger_query`): trimmed, trailing `;`s dropped, each `$N` replaced by the value bound to it in
+the entry's `DETAIL:  parameters:` line (by nothing when there is none: pgbadger's own rule, so
+`WHERE id = $1` logged without parameters is the class `where id =;`), and one `;` appended. So
+`SELECT 1` and `SELECT 1;` are one class, as in pgbadger's report.
+
 `query_id` is the upper-case MD5 of the normalised text, like the MySQL one, for grouping.
 """
 
@@ -50,6 +56,10 @@ _DECLARE = re.compile(r'\bdeclare\s+[^"\s]+\s+cursor', _A)
 _FETCH = re.compile(r"\b(fetch\s+next\s+from)\s+[^\s]+", _A)
 _CLOSE = re.compile(r'\b(deallocate|close)\s+[^"\s]+', _A)
 _SPACE_SEMICOLON = re.compile(r"\s+;", _A)
+_BIND = re.compile(r"\$(\d+)", _A)
+_NAMED_VALUES = re.compile(r"[,\s]*\$(\d+)\s=\s", _A)
+_NAMED_VALUE = re.compile(r"\$\d+\s=\s(.*?)(?:,|$)", _A)
+_COMMA = re.compile(r"\s*,\s*", _A)
 _LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 
 
@@ -132,6 +142,41 @@ def _at(kept: list[str], index: str) -> str:
     return kept[i] if i < len(kept) else ""
 
 
+def pgbadger_query(statement: str, parameters: str | None = None) -> str:
+    """The statement as pgbadger's `store_queries` normalises it ("" when it classes nothing).
+
+    `parameters` is the text after `parameters: ` in the entry's DETAIL line. Perl's rules,
+    quirks kept: `$1 = 'a,b'` splits at the comma, `$0` takes the last value, a number with no
+    value (or no parameters at all) becomes nothing.
+    """
+    query = statement.strip(_WS) if statement[:1] in _WS else statement
+    query = query.rstrip(_WS + ";")
+    if "$" in query:
+        values = _bound_values(parameters)
+        query = _BIND.sub(lambda m: _value(values, m.group(1)), query)
+    if not query or query == "0":
+        return ""
+    return query if query.rstrip(_WS).endswith(";") else query + ";"
+
+
+def _bound_values(parameters: str | None) -> list[str]:
+    if not parameters:
+        return []
+    if _NAMED_VALUES.search(parameters) is not None:
+        return _NAMED_VALUE.findall(parameters)
+    # `EXECUTE name (a, b)` values; Perl's split drops trailing empty fields.
+    values = _COMMA.split(parameters)
+    while values and not values[-1]:
+        values.pop()
+    return values
+
+
+def _value(values: list[str], number: str) -> str:
+    """`$t_res[$1-1]`: Perl's negative index counts from the end; past either end, undef."""
+    i = int(number) - 1
+    return values[i] if -len(values) <= i < len(values) else ""
+
+
 @lru_cache(maxsize=8192)
 def _cached(query: str) -> tuple[str, str]:
     return _uncached(query)
@@ -143,14 +188,23 @@ def _uncached(query: str) -> tuple[str, str]:
     return norm, digest.hexdigest().upper()
 
 
-def fingerprint_pg_latin1(query: str) -> tuple[str, str]:
-    """(normalised statement, query_id), both sides as latin-1 views of bytes (parser use)."""
+def fingerprint_pg_latin1(statement: str, parameters: str | None = None) -> tuple[str, str] | None:
+    """(pgbadger's class, query_id) of a logged statement, as latin-1 views of bytes (parser
+    use); None where pgbadger classes nothing (an empty statement)."""
+    query = pgbadger_query(statement, parameters)
+    if not query:
+        return None
     return _cached(query) if len(query) <= 512 else _uncached(query)
 
 
-def fingerprint_pg(query: str) -> tuple[str, str]:
-    """(normalised statement, query_id) of a statement given as text."""
-    if query.isascii():
-        return fingerprint_pg_latin1(query)
-    norm, qid = fingerprint_pg_latin1(query.encode("utf-8").decode("latin-1"))
+def fingerprint_pg(statement: str, parameters: str | None = None) -> tuple[str, str]:
+    """(pgbadger's class, query_id) of a statement given as text ("" and the MD5 of "" where
+    pgbadger classes nothing)."""
+    if statement.isascii() and (parameters is None or parameters.isascii()):
+        return fingerprint_pg_latin1(statement, parameters) or _uncached("")
+    found = fingerprint_pg_latin1(
+        statement.encode("utf-8").decode("latin-1"),
+        None if parameters is None else parameters.encode("utf-8").decode("latin-1"),
+    )
+    norm, qid = found or _uncached("")
     return norm.encode("latin-1").decode("utf-8", "replace"), qid

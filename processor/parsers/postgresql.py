@@ -25,11 +25,12 @@ from processor.parsers.base import LogParser
 from processor.parsers.event import Event
 from processor.parsers.fingerprint_pg import fingerprint_pg_latin1
 from processor.parsers.masking import mask_secrets
+from processor.parsers.pg_zones import UTC_NAMES, ZoneFlag, local_to_utc
 from processor.parsers.values import parse_iso_utc
 
 _PREFIX = re.compile(
     r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z )?"
-    r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)(?: ?([A-Za-z]{1,5}|[+-]\d\d(?::?\d\d)?))?:"
+    r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)(?: ?([A-Za-z]{1,6}|[+-]\d\d(?::?\d\d)?))?:"
     r"(\[local\]|[^()\s]*\((\d+)\)|[^:]*):"
     r"(.*?)@(.*?):\[(\d+)\]:"
     r"([A-Z][A-Z0-9]*):[ \t]+(?:([0-9A-Z]{5}): )?",
@@ -49,7 +50,6 @@ _ATTACHED = {
     "QUERY": "internal_query",
     "LOCATION": "location",
 }
-_UTC_NAMES = frozenset({"UTC", "GMT", "Z", "", None})
 _TIME_CACHE = 4096
 
 
@@ -66,6 +66,7 @@ class PostgresLogParser(LogParser):
         self._ascii = True
         self._truncated = False
         self._times: dict[str, datetime | None] = {}
+        self._zoned: dict[tuple[str, str], tuple[datetime | None, ZoneFlag | None]] = {}
 
     def _line(self, line: str, start: int, end: int, truncated: bool, out: list[Event]) -> None:
         m = _PREFIX.match(line) if line[:1].isdigit() else None
@@ -95,11 +96,14 @@ class PostgresLogParser(LogParser):
             "pid": pid,
             "sqlstate": sqlstate,
         }
-        when = self._utc_time(ts) if zone in _UTC_NAMES else None
-        if when is None and zone not in _UTC_NAMES:
-            when = parse_iso_utc(ts.replace(" ", "T", 1) + (zone if zone[:1] in "+-" else ""))
-            if zone[:1] not in "+-":
+        if zone is None or zone in UTC_NAMES:
+            when = self._utc_time(ts)
+        else:
+            when, flag = self._zoned_time(ts, zone)
+            if zone[0] not in "+-" or flag is not None:
                 fields["time_zone"] = zone
+            if flag is not None:
+                fields[flag] = True
         self._event = Event(start, end, fields, when)
         self._pid = pid
         self._ascii = self._block_ascii or line.isascii()
@@ -136,6 +140,25 @@ class PostgresLogParser(LogParser):
             times.clear()
         when = times[ts] = parse_iso_utc(ts.replace(" ", "T", 1))
         return when
+
+    def _zoned_time(self, ts: str, zone: str) -> tuple[datetime | None, ZoneFlag | None]:
+        key = (ts, zone)
+        zoned = self._zoned
+        if key in zoned:
+            return zoned[key]
+        if len(zoned) >= _TIME_CACHE:
+            zoned.clear()
+        iso = ts.replace(" ", "T", 1)
+        wall = parse_iso_utc(iso)
+        if wall is None:
+            found: tuple[datetime | None, ZoneFlag | None] = (None, None)
+        elif zone[0] in "+-":
+            when = parse_iso_utc(iso + zone)
+            found = (wall, ZoneFlag.UNKNOWN) if when is None else (when, None)
+        else:
+            found = local_to_utc(wall.replace(tzinfo=None), zone)
+        zoned[key] = found
+        return found
 
     def _switch(self, key: str, text: str) -> None:
         event = self._event
@@ -183,9 +206,11 @@ class PostgresLogParser(LogParser):
         fields = event.fields
         statement = fields.get("statement")
         if statement:
-            fp, fields["query_id"] = fingerprint_pg_latin1(statement)
+            found = fingerprint_pg_latin1(statement, _parameters(fields.get("detail")))
+            if found is not None:
+                fields["fingerprint"] = mask_secrets(found[0])
+                fields["query_id"] = found[1]
             fields["statement"] = mask_secrets(statement)
-            fields["fingerprint"] = mask_secrets(fp)
         message = fields.get("message")
         if message:
             fields["message"] = mask_secrets(message)
@@ -195,3 +220,17 @@ class PostgresLogParser(LogParser):
 
     def _finish(self, out: list[Event]) -> None:
         self._close(out)
+
+
+def _parameters(detail: str | None) -> str | None:
+    """The values pgbadger binds into the statement: its `parameters: (.*)` of the DETAIL
+    line, continued by the following lines (a space between where one ends with `=`)."""
+    if detail is None:
+        return None
+    at = detail.find("parameters: ")
+    if at < 0:
+        return None
+    first, *more = detail[at + 12 :].split("\n")
+    for line in more:
+        first += (" " if first.endswith("=") else "") + line
+    return first
