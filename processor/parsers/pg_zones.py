@@ -63,15 +63,16 @@ def local_to_utc(wall: datetime, zone: str) -> tuple[datetime, ZoneFlag | None]:
         return wall.replace(tzinfo=UTC), ZoneFlag.UNKNOWN
     first = wall.replace(tzinfo=tz)
     # Inside a shift (a repeated or skipped hour) the name alone does not tell which.
-    flag = ZoneFlag.AMBIGUOUS if first.utcoffset() != wall.replace(tzinfo=tz, fold=1).utcoffset() else None
+    shifted = first.utcoffset() != wall.replace(tzinfo=tz, fold=1).utcoffset()
+    flag = ZoneFlag.AMBIGUOUS if shifted else None
     return first.astimezone(UTC), flag
 
 
 @lru_cache(maxsize=64)
 def _iana(name: str) -> zoneinfo.ZoneInfo | None:
-    if not name or not name.isascii() or not name.replace("_", "").isalnum():
+    if not name.isascii():
         return None
-    try:
+    try:  # ZoneInfo refuses paths that leave the tz database (`..`, absolute)
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         return None

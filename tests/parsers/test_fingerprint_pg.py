@@ -95,9 +95,7 @@ STORED = [
 @pytest.mark.parametrize(
     ("case", "statement", "parameters", "expected"), STORED, ids=[c[0] for c in STORED]
 )
-def test_pgbadger_class(
-    case: str, statement: str, parameters: str | None, expected: str
-) -> None:
+def test_pgbadger_class(case: str, statement: str, parameters: str | None, expected: str) -> None:
     found = fingerprint_pg_latin1(statement, parameters)
     if expected == "":
         assert pgbadger_query(statement, parameters) == ""
