@@ -74,7 +74,8 @@ setup(
                     "processor/parsers/_scan_text.pxi",
                     "processor/parsers/_scan_time.pxi",
                 ],
-            )
+            ),
+            Extension("processor.parsers._pg", ["processor/parsers/_pg.pyx"]),
         ],
         compiler_directives={"language_level": "3"},
     ),

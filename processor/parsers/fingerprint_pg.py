@@ -6,6 +6,9 @@ function on a generated corpus and compares. Its quirks are kept on purpose, for
 `3.14` becomes `?.?`, `0x1F` becomes `?x1f` (numbers are replaced before hexadecimals), and a
 `--` comment on the last line stays (the rule wants a newline after it):
 
+Plain statements (no quoted names, comments, backslashes or cursor names) take the same rules
+compiled (`_pg.pyx`): the normalisation was most of the PostgreSQL parser's time.
+
 1. strip `/* */` comments; 2. lower-case everything but `"quoted identifiers"` (ASCII only, as
 Perl does with bytes); 3. drop `\\'`, `'…'` literals become `?`, runs of `??` one `?`; 4. strip
 `--` comments ending with a newline; 5. whitespace runs become one space; 6. drop a leading
@@ -26,8 +29,16 @@ the entry's `DETAIL:  parameters:` line (by nothing when there is none: pgbadger
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+from collections.abc import Callable
 from functools import lru_cache
+
+import structlog
+
+from processor.parsers.scanning import PURE_ENV
+
+LOG = structlog.get_logger(__name__)
 
 _A = re.ASCII
 _WS = " \t\n\r\f\v"  # Perl's \s on bytes, which str.strip() would exceed on latin-1 text
@@ -77,8 +88,33 @@ def _hide(pattern: re.Pattern[str], text: str, before: str, after: str, kept: li
     return text
 
 
+def _load_compiled() -> Callable[[str], str | None] | None:
+    """The C passes for plain statements (`_pg.pyx`), unless missing or switched off."""
+    if os.environ.get(PURE_ENV, "") not in ("", "0"):
+        return None
+    try:
+        from processor.parsers._pg import normalize_plain
+    except ImportError as exc:
+        LOG.warning("pg_normaliser_not_compiled", error=repr(exc))
+        return None
+    return normalize_plain
+
+
+# Tests switch it off to check the Python rules on their own.
+COMPILED: Callable[[str], str | None] | None = _load_compiled()
+
+
 def normalize_query(query: str) -> str:
     """The pgbadger 12 normalised form of a PostgreSQL statement ("" for "" and "0")."""
+    if COMPILED is not None:
+        found = COMPILED(query)
+        if found is not None:
+            return found
+    return normalize_query_python(query)
+
+
+def normalize_query_python(query: str) -> str:
+    """`normalize_query` by the Python port of every rule (the specification)."""
     if not query or query == "0":  # pgbadger returns nothing for a false Perl string
         return ""
     if "/*" in query:
