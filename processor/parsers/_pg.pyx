@@ -155,7 +155,7 @@ cdef Py_ssize_t leading_begin(const uchar *a, Py_ssize_t n) noexcept nogil:
 
 
 cdef Py_ssize_t aliases(const uchar *a, Py_ssize_t n, uchar *b) noexcept nogil:
-    """`AS\s+"([^"]+)"` (any case) -> `AS "` + the name without `'` + `"`"""
+    r"""`AS\s+"([^"]+)"` (any case) -> `AS "` + the name without `'` + `"`"""
     cdef Py_ssize_t i = 0, j, e, k = 0
     while i < n:
         if (a[i] | 32) == 97 and i + 1 < n and (a[i + 1] | 32) == 115:
@@ -338,7 +338,7 @@ cdef Py_ssize_t in_lists(const uchar *a, Py_ssize_t n, uchar *b) noexcept nogil:
 cdef object normalize_bytes(const uchar *src, Py_ssize_t n):
     cdef uchar *a
     cdef uchar *b
-    cdef uchar *t
+
     cdef Py_ssize_t i, m, cut, p, q
     cdef uchar c
     cdef bint quoted
@@ -363,35 +363,35 @@ cdef object normalize_bytes(const uchar *src, Py_ssize_t n):
         if needs_python(a, n):
             return None
         m = strings_and_spaces(a, n, b)
-        t = a; a = b; b = t
+        a, b = b, a
         cut = leading_begin(a, m)
         if cut:
             m -= cut
             memcpy(b, a + cut, m)
-            t = a; a = b; b = t
+            a, b = b, a
         quoted = find(a, m, b'"', 1) >= 0
         if quoted:
             m = aliases(a, m, b)
-            t = a; a = b; b = t
+            a, b = b, a
         if find(a, m, b"null", 4) >= 0:
             m = eq_null(a, m, b)
-            t = a; a = b; b = t
+            a, b = b, a
         if quoted and has_empty_name(a, m):  # an alias that was only `'`
             return None
         m = numbers(a, m, b)
-        t = a; a = b; b = t
+        a, b = b, a
         if find(a, m, b"0x", 2) >= 0:
             m = hexadecimals(a, m, b)
-            t = a; a = b; b = t
+            a, b = b, a
         if find(a, m, b"$", 1) >= 0:
             m = parameters(a, m, b)
-            t = a; a = b; b = t
+            a, b = b, a
         if find(a, m, b"in", 2) >= 0:
             m = in_lists(a, m, b)
-            t = a; a = b; b = t
+            a, b = b, a
             if quoted:
                 m = in_names(a, m, b)
-                t = a; a = b; b = t
+                a, b = b, a
         # Trim, then no space before the first `;` that has one.
         i = 0
         while i < m and is_space(a[i]):
