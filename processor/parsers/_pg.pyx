@@ -225,7 +225,7 @@ cdef Py_ssize_t eq_null(const uchar *a, Py_ssize_t n, uchar *b) noexcept nogil:
 
 
 cdef Py_ssize_t numbers(const uchar *a, Py_ssize_t n, uchar *b) noexcept nogil:
-    """`([^a-z0-9_$-])-?\d+` -> `$1?`, as the equivalent `(?<=[^a-z0-9_$-])-?\d+` (a match
+    r"""`([^a-z0-9_$-])-?\d+` -> `$1?`, as the equivalent `(?<=[^a-z0-9_$-])-?\d+` (a match
     ends with a digit, which may not precede the next one), quoted names skipped."""
     cdef Py_ssize_t i = 0, j, k = 0
     cdef uchar c
