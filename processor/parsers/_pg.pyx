@@ -182,7 +182,7 @@ cdef Py_ssize_t aliases(const uchar *a, Py_ssize_t n, uchar *b) noexcept nogil:
 
 
 cdef Py_ssize_t in_names(const uchar *a, Py_ssize_t n, uchar *b) noexcept nogil:
-    """`\bin\s+"[^"]+"` -> `in "..."` (the `in` of pgbadger's cursor-name rule; `declare`,
+    r"""`\bin\s+"[^"]+"` -> `in "..."` (the `in` of pgbadger's cursor-name rule; `declare`,
     `deallocate` and `close` take the Python path)."""
     cdef Py_ssize_t i = 0, j, e, k = 0
     while i < n:
