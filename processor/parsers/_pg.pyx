@@ -10,7 +10,8 @@ returns None for a statement that needs any other rule (comments, backslashes, t
 placeholders, cursor and prepared-statement names, an empty `""` name), which then takes the
 Python path. Quoted names are handled as pgbadger does: kept out of lower-casing, `AS "alias"`
 loses its `'`, and the number, hexadecimal and `$N` rules skip them (pgbadger hides them under
-placeholders that, like the quotes, are never part of a match). tests/parsers/test_fingerprint_pg.py checks both against pgbadger and each other.
+placeholders that, like the quotes, are never part of a match).
+tests/parsers/test_fingerprint_pg.py checks both against pgbadger and each other.
 """
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
