@@ -424,3 +424,6 @@ def normalize_plain(str query):
     if n == 1 and (<uchar *>PyUnicode_DATA(query))[0] == 48:
         return None
     return normalize_bytes(<const uchar *>PyUnicode_DATA(query), n)
+
+
+include "_pg_lines.pxi"

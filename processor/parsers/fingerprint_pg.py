@@ -33,6 +33,7 @@ import os
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from types import ModuleType
 
 import structlog
 
@@ -88,20 +89,23 @@ def _hide(pattern: re.Pattern[str], text: str, before: str, after: str, kept: li
     return text
 
 
-def _load_compiled() -> Callable[[str], str | None] | None:
-    """The C passes for plain statements (`_pg.pyx`), unless missing or switched off."""
+def compiled_module() -> ModuleType | None:
+    """The compiled PostgreSQL module (`_pg.pyx`), unless missing or switched off."""
     if os.environ.get(PURE_ENV, "") not in ("", "0"):
         return None
     try:
-        from processor.parsers._pg import normalize_plain
+        from processor.parsers import _pg
     except ImportError as exc:
-        LOG.warning("pg_normaliser_not_compiled", error=repr(exc))
+        LOG.warning("pg_parser_not_compiled", error=repr(exc))
         return None
-    return normalize_plain
+    return _pg
 
 
-# Tests switch it off to check the Python rules on their own.
-COMPILED: Callable[[str], str | None] | None = _load_compiled()
+PG_MODULE = compiled_module()
+# The C passes for plain statements; tests switch it off to check the Python rules alone.
+COMPILED: Callable[[str], str | None] | None = (
+    None if PG_MODULE is None else PG_MODULE.normalize_plain
+)
 
 
 def normalize_query(query: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from processor.parsers.base import LogParser
 from processor.parsers.event import Event
-from processor.parsers.fingerprint_pg import fingerprint_pg_latin1
+from processor.parsers.fingerprint_pg import PG_MODULE, fingerprint_pg_latin1
 from processor.parsers.masking import mask_secrets
 from processor.parsers.pg_zones import UTC_NAMES, ZoneFlag, local_to_utc
 from processor.parsers.values import parse_iso_utc
@@ -51,6 +51,8 @@ _ATTACHED = {
     "LOCATION": "location",
 }
 _TIME_CACHE = 4096
+# The compiled line loop (`_pg.pyx`), or None: the methods below are then the parser.
+COMPILED_LINES: Any = None if PG_MODULE is None else PG_MODULE.PgLines
 
 
 class PostgresLogParser(LogParser):
@@ -67,8 +69,29 @@ class PostgresLogParser(LogParser):
         self._truncated = False
         self._times: dict[str, datetime | None] = {}
         self._zoned: dict[tuple[str, str], tuple[datetime | None, ZoneFlag | None]] = {}
+        compiled = COMPILED_LINES
+        self._core: Any = None
+        if compiled is not None:
+            helpers = (self, Event, _PREFIX, _ATTACHED, self._utc_time, self._zoned_time,
+                       fingerprint_pg_latin1, _parameters, mask_secrets)  # fmt: skip
+            self._core = compiled(helpers, max_line_bytes)
+
+    def _lines(self, text: str, start: int, out: list[Event]) -> None:
+        if self._core is None:
+            super()._lines(text, start, out)
+        else:
+            self._core.lines(text, start, out, self._block_ascii)
+
+    def _finish(self, out: list[Event]) -> None:
+        if self._core is None:
+            self._close(out)
+        else:
+            self._core.finish(out)
 
     def _line(self, line: str, start: int, end: int, truncated: bool, out: list[Event]) -> None:
+        if self._core is not None:
+            self._core.line(line, start, end, truncated, out, self._block_ascii)
+            return
         m = _PREFIX.match(line) if line[:1].isdigit() else None
         if m is None:
             if self._event is not None:
@@ -217,9 +240,6 @@ class PostgresLogParser(LogParser):
         if self._truncated:
             fields["truncated"] = True
         self._push(out, event, self._ascii)
-
-    def _finish(self, out: list[Event]) -> None:
-        self._close(out)
 
 
 def _parameters(detail: str | None) -> str | None:
