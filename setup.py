@@ -75,7 +75,12 @@ setup(
                     "processor/parsers/_scan_time.pxi",
                 ],
             ),
-            Extension("processor.parsers._pg", ["processor/parsers/_pg.pyx"]),
+            Extension(
+                "processor.parsers._pg",
+                ["processor/parsers/_pg.pyx"],
+                include_dirs=["processor/parsers"],  # _scan_event.h
+                depends=["processor/parsers/_pg_lines.pxi", "processor/parsers/_scan_event.h"],
+            ),
         ],
         compiler_directives={"language_level": "3"},
     ),

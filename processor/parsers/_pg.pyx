@@ -3,13 +3,13 @@
 
 fingerprint_pg.py holds the port of pgbadger's rules (the specification, oracle-tested against
 pgbadger itself). Most statements use only the rules that are a plain left-to-right pass over
-bytes: lower-casing, `'…'` literals, `??` runs, whitespace runs, a leading `begin;`, `= null`,
-numbers, hexadecimals, `$N`, `in (…)` lists, trimming and the first ` ;`. This module runs
-those passes in C, each with the same leftmost, non-overlapping matches as its regex, and
-returns None for a statement that needs any other rule (comments, backslashes, the
-placeholders, cursor and prepared-statement names, an empty `""` name), which then takes the
-Python path. Quoted names are handled as pgbadger does: kept out of lower-casing, `AS "alias"`
-loses its `'`, and the number, hexadecimal and `$N` rules skip them (pgbadger hides them under
+bytes: comments, lower-casing, `\\'`, `'…'` literals, `??` runs, whitespace runs, a leading
+`begin;`, `= null`, numbers, hexadecimals, `$N`, `in (…)` lists, trimming and the first ` ;`.
+This module runs those passes in C, each with the same leftmost, non-overlapping matches as
+its regex, and returns None for a statement that needs any other rule (the placeholders,
+cursor and prepared-statement names, an empty `""` name), which then takes the Python path.
+Quoted names are handled as pgbadger does: kept out of lower-casing, `AS "alias"` loses its
+`'`, and the number, hexadecimal and `$N` rules skip them (pgbadger hides them under
 placeholders that, like the quotes, are never part of a match).
 tests/parsers/test_fingerprint_pg.py checks both against pgbadger and each other.
 """
@@ -85,14 +85,6 @@ cdef bint has_empty_name(const uchar *a, Py_ssize_t n) noexcept nogil:
 
 cdef bint needs_python(const uchar *s, Py_ssize_t n) noexcept nogil:
     """Whether a rule outside this module could apply (the text is lower-cased)."""
-    cdef Py_ssize_t i
-    cdef uchar c
-    for i in range(n):
-        c = s[i]
-        if c == 92:  # `\`
-            return True
-        if i + 1 < n and ((c == 47 and s[i + 1] == 42) or (c == 45 and s[i + 1] == 45)):
-            return True  # `/*` or `--`
     return (
         find(s, n, b"%sqlident", 9) >= 0
         or find(s, n, b"%%objname", 9) >= 0
@@ -103,10 +95,84 @@ cdef bint needs_python(const uchar *s, Py_ssize_t n) noexcept nogil:
     )
 
 
-cdef Py_ssize_t strings_and_spaces(const uchar *a, Py_ssize_t n, uchar *b) noexcept nogil:
-    """`'[^']*'` -> `?`, then `\\?(\\?)+` -> `?`, then `\\s+` -> ` `, in one pass: the later
-    rules only look at the earlier ones' output, and a run of `?` or of spaces is never
-    joined to another by them."""
+cdef Py_ssize_t block_comments(const uchar *a, Py_ssize_t n, uchar *b) noexcept nogil:
+    r"""`/\*(.*?)\*/` -> nothing (no closing `*/` after a `/*`: no later one has one)."""
+    cdef Py_ssize_t i = 0, j, k = 0
+    while i < n:
+        if a[i] == 47 and i + 1 < n and a[i + 1] == 42:
+            j = find(a + i + 2, n - i - 2, b"*/", 2)
+            if j >= 0:
+                i += 2 + j + 2
+                continue
+            memcpy(b + k, a + i, n - i)
+            return k + n - i
+        b[k] = a[i]
+        k += 1
+        i += 1
+    return k
+
+
+cdef Py_ssize_t quote_escapes(const uchar *a, Py_ssize_t n, uchar *b) noexcept nogil:
+    r"""`\'` -> nothing"""
+    cdef Py_ssize_t i = 0, k = 0
+    while i < n:
+        if a[i] == 92 and i + 1 < n and a[i + 1] == 39:
+            i += 2
+            continue
+        b[k] = a[i]
+        k += 1
+        i += 1
+    return k
+
+
+cdef Py_ssize_t line_comments(const uchar *a, Py_ssize_t n, uchar *b) noexcept nogil:
+    r"""`\s*--[^\n]+[\n]` -> a newline"""
+    cdef Py_ssize_t i = 0, j, q, k = 0
+    while i < n:
+        if is_space(a[i]) or a[i] == 45:
+            j = i
+            while j < n and is_space(a[j]):
+                j += 1
+            if n - j >= 3 and a[j] == 45 and a[j + 1] == 45 and a[j + 2] != 10:
+                q = j + 3
+                while q < n and a[q] != 10:
+                    q += 1
+                if q < n:
+                    b[k] = 10
+                    k += 1
+                    i = q + 1
+                    continue
+            if j > i:  # no match from anywhere in this run of spaces either
+                memcpy(b + k, a + i, j - i)
+                k += j - i
+                i = j
+                continue
+        b[k] = a[i]
+        k += 1
+        i += 1
+    return k
+
+
+cdef Py_ssize_t spaces(const uchar *a, Py_ssize_t n, uchar *b) noexcept nogil:
+    r"""`\s+` -> ` `"""
+    cdef Py_ssize_t i = 0, k = 0
+    while i < n:
+        if is_space(a[i]):
+            while i < n and is_space(a[i]):
+                i += 1
+            b[k] = 32
+        else:
+            b[k] = a[i]
+            i += 1
+        k += 1
+    return k
+
+
+cdef Py_ssize_t strings_and_spaces(const uchar *a, Py_ssize_t n, uchar *b,
+                                   bint collapse) noexcept nogil:
+    """`'[^']*'` -> `?`, then `\\?(\\?)+` -> `?`, then (with `collapse`) `\\s+` -> ` `, in
+    one pass: the later rules only look at the earlier ones' output, and a run of `?` or of
+    spaces is never joined to another by them."""
     cdef Py_ssize_t i = 0, j, k = 0
     cdef uchar c
     while i < n:
@@ -125,7 +191,7 @@ cdef Py_ssize_t strings_and_spaces(const uchar *a, Py_ssize_t n, uchar *b) noexc
             if k > 0 and b[k - 1] == 63:
                 i += 1
                 continue
-        elif is_space(c):
+        elif collapse and is_space(c):
             while i < n and is_space(a[i]):
                 i += 1
             b[k] = 32
@@ -350,6 +416,9 @@ cdef object normalize_bytes(const uchar *src, Py_ssize_t n):
         PyMem_Free(b)
         raise MemoryError()
     try:
+        if find(src, n, b"/*", 2) >= 0:
+            n = block_comments(src, n, b)
+            src = b
         if has_empty_name(src, n):
             return None
         i = 0
@@ -363,7 +432,17 @@ cdef object normalize_bytes(const uchar *src, Py_ssize_t n):
             i += 1
         if needs_python(a, n):
             return None
-        m = strings_and_spaces(a, n, b)
+        if find(a, n, b"\\'", 2) >= 0:
+            n = quote_escapes(a, n, b)
+            a, b = b, a
+        if find(a, n, b"--", 2) >= 0:
+            m = strings_and_spaces(a, n, b, False)
+            a, b = b, a
+            m = line_comments(a, m, b)
+            a, b = b, a
+            m = spaces(a, m, b)
+        else:
+            m = strings_and_spaces(a, n, b, True)
         a, b = b, a
         cut = leading_begin(a, m)
         if cut:
@@ -424,6 +503,39 @@ def normalize_plain(str query):
     if n == 1 and (<uchar *>PyUnicode_DATA(query))[0] == 48:
         return None
     return normalize_bytes(<const uchar *>PyUnicode_DATA(query), n)
+
+
+from hashlib import md5 as _md5
+
+
+cdef object plain_class(str statement):
+    """fingerprint_pg.fingerprint_pg_latin1 of a latin-1 statement without `$` and without
+    parameters: (class, query_id), None where pgbadger classes nothing, or False where the
+    Python rules must decide."""
+    cdef const uchar *s = <const uchar *>PyUnicode_DATA(statement)
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(statement)
+    cdef Py_ssize_t i = 0
+    cdef uchar *q
+    if PyUnicode_KIND(statement) != PyUnicode_1BYTE_KIND:
+        return False
+    while i < n and is_space(s[i]):
+        i += 1
+    while n > i and (is_space(s[n - 1]) or s[n - 1] == 59):
+        n -= 1
+    if n == i or (n - i == 1 and s[i] == 48):
+        return None
+    q = <uchar *>PyMem_Malloc(n - i + 1)
+    if q == NULL:
+        raise MemoryError()
+    try:
+        memcpy(q, s + i, n - i)
+        q[n - i] = 59  # pgbadger's `;`
+        norm = normalize_bytes(q, n - i + 1)
+    finally:
+        PyMem_Free(q)
+    if norm is None:
+        return False
+    return norm, _md5(norm.encode("latin-1"), usedforsecurity=False).hexdigest().upper()
 
 
 include "_pg_lines.pxi"

@@ -9,6 +9,13 @@ from libc.stdlib cimport strtoll
 
 from processor.parsers.pg_zones import UTC_NAMES
 
+cdef extern from "_scan_event.h":
+    # Events built without the dataclass __init__, as the other scanners build them.
+    object event_new(object cls, object start, object end, object fields, object when)
+    bint event_bind(object cls, tuple descriptors)
+
+EVENT_SLOTS = ("start", "end", "fields", "event_time", "parse_error")
+
 cdef inline bint py_space(uchar c) noexcept nogil:
     # str.isspace() for latin-1 characters (what str.strip() removes)
     return (9 <= c <= 13) or (28 <= c <= 32) or c == 0x85 or c == 0xA0
@@ -216,6 +223,8 @@ cdef class PgLines:
         (self.parser, self.event_cls, self.prefix_re, self.attached, self.utc_time,
          self.zoned_time, self.fingerprint, self.parameters, self.mask) = helpers
         self.limit = limit
+        if tuple(getattr(self.event_cls, "__slots__", ())) == EVENT_SLOTS:
+            event_bind(self.event_cls, tuple(self.event_cls.__dict__[k] for k in EVENT_SLOTS))
         self.fields = None
         self.fingerprints = {}
         self.last_when = None
@@ -446,8 +455,12 @@ cdef class PgLines:
             fields["message"] = self.mask(message)
         if self.truncated:
             fields["truncated"] = True
-        self.parser._push(out, self.event_cls(self.start, self.end, fields, self.when),
-                          self.ascii)
+        event = event_new(self.event_cls, self.start, self.end, fields, self.when)
+        if self.ascii:  # what LogParser._push does for an ASCII entry
+            out.append(event)
+            self.parser._committed = self.end
+        else:
+            self.parser._push(out, event, False)
 
     cdef object fingerprint_of(self, str statement, object parameters):
         """(masked class, query_id) or None, remembered per statement text when no value
@@ -459,7 +472,9 @@ cdef class PgLines:
         found = cache.get(statement, cache)
         if found is not cache:
             return found
-        found = self.fingerprint(statement, None)
+        found = plain_class(statement) if "$" not in statement else False
+        if found is False:
+            found = self.fingerprint(statement, None)
         if found is not None:
             found = (self.mask(found[0]), found[1])
         if PyUnicode_GET_LENGTH(statement) <= 512:
