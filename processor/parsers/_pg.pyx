@@ -56,12 +56,17 @@ cdef inline bint in_hex_set(uchar c) noexcept nogil:
     return (97 <= c <= 122) or c == 95 or c == 36 or c == 45
 
 
-cdef Py_ssize_t find(const uchar *s, Py_ssize_t n, const char *word, Py_ssize_t w) noexcept nogil:
-    cdef Py_ssize_t i
-    for i in range(n - w + 1):
-        if s[i] == <uchar>word[0] and memcmp(s + i, word, w) == 0:
-            return i
-    return -1
+cdef extern from "string.h" nogil:
+    void *memmem(const void *haystack, size_t n, const void *needle, size_t m)
+
+
+cdef inline Py_ssize_t find(const uchar *s, Py_ssize_t n, const char *word,
+                            Py_ssize_t w) noexcept nogil:
+    cdef const uchar *at
+    if n < w:
+        return -1
+    at = <const uchar *>memmem(s, n, word, w)
+    return -1 if at == NULL else at - s
 
 
 cdef inline Py_ssize_t name_end(const uchar *a, Py_ssize_t n, Py_ssize_t i) noexcept nogil:
@@ -402,19 +407,30 @@ cdef Py_ssize_t in_lists(const uchar *a, Py_ssize_t n, uchar *b) noexcept nogil:
     return k
 
 
+cdef enum:
+    STACK = 2048  # bytes of each stack buffer: statements up to ~1 KB need no allocation
+
+
 cdef object normalize_bytes(const uchar *src, Py_ssize_t n):
+    cdef uchar stack_a[STACK]
+    cdef uchar stack_b[STACK]
     cdef uchar *a
     cdef uchar *b
+    cdef bint heap = 2 * n + 16 > STACK
 
     cdef Py_ssize_t i, m, cut, p, q
     cdef uchar c
     cdef bint quoted
-    a = <uchar *>PyMem_Malloc(2 * n + 16)
-    b = <uchar *>PyMem_Malloc(2 * n + 16)
-    if a == NULL or b == NULL:
-        PyMem_Free(a)
-        PyMem_Free(b)
-        raise MemoryError()
+    if heap:
+        a = <uchar *>PyMem_Malloc(2 * n + 16)
+        b = <uchar *>PyMem_Malloc(2 * n + 16)
+        if a == NULL or b == NULL:
+            PyMem_Free(a)
+            PyMem_Free(b)
+            raise MemoryError()
+    else:
+        a = stack_a
+        b = stack_b
     try:
         if find(src, n, b"/*", 2) >= 0:
             n = block_comments(src, n, b)
@@ -490,8 +506,9 @@ cdef object normalize_bytes(const uchar *src, Py_ssize_t n):
             p += 1
         return PyUnicode_DecodeLatin1(<char *>(a + i), m - i, NULL)
     finally:
-        PyMem_Free(a)
-        PyMem_Free(b)
+        if heap:
+            PyMem_Free(a)
+            PyMem_Free(b)
 
 
 def normalize_plain(str query):

@@ -4,6 +4,8 @@
 # that starts with a digit goes through the parser's own regex, and times, fingerprints and
 # masking call the same Python functions, so the events are the same.
 
+from cpython.float cimport PyFloat_FromDouble
+from cpython.long cimport PyLong_FromLongLong
 from cpython.unicode cimport PyUnicode_Substring
 from libc.stdlib cimport strtoll
 
@@ -76,7 +78,7 @@ cdef bint scan_prefix(const uchar *s, Py_ssize_t n, Prefix *p) noexcept nogil:
         p.c1 = i
         if i < n and s[i] == 40:
             j = skip_digits(s, i + 1, n)
-            if j == i + 1 or j >= n or s[j] != 41:
+            if j == i + 1 or j - i > 19 or j >= n or s[j] != 41:
                 return False
             p.port0 = i + 1
             p.port1 = j
@@ -180,6 +182,35 @@ cdef Py_ssize_t kind_tail(const uchar *s, Py_ssize_t i, Py_ssize_t n, Py_ssize_t
     if n - i >= 2 and s[i] == 58 and s[i + 1] == 32:
         return i + 2
     return -1
+
+
+cdef extern from "Python.h":
+    dict _PyDict_NewPresized(Py_ssize_t minused)
+
+
+cdef double[19] POWERS = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+                          1e13, 1e14, 1e15, 1e16, 1e17, 1e18]
+
+
+cdef object decimal(str text, const uchar *s, Py_ssize_t i, Py_ssize_t e):
+    """float(text[i:e]) of `\\d+(\\.\\d+)?`: with at most 15 digits, the digits as an exact
+    integer divided by an exact power of ten, one correctly rounded operation, which is what
+    float() gives; longer numbers go to float()."""
+    cdef long long digits = 0
+    cdef int count = 0, scale = 0
+    cdef bint after = False
+    cdef Py_ssize_t k
+    for k in range(i, e):
+        if s[k] == 46:
+            after = True
+            continue
+        digits = digits * 10 + (s[k] - 48)
+        count += 1
+        if after:
+            scale += 1
+    if count > 15:
+        return float(sub(text, i, e))
+    return PyFloat_FromDouble(<double>digits / POWERS[scale])
 
 
 cdef inline str sub(str line, Py_ssize_t a, Py_ssize_t b):
@@ -306,16 +337,18 @@ cdef class PgLines:
             return
         self.close(out)
         if fast:
-            fields = {
-                "severity": severity,
-                "client": sub(text, p + pf.c0, p + pf.c1) if pf.c1 > pf.c0 else None,
-                "client_port": (int(sub(text, p + pf.port0, p + pf.port1))
-                                if pf.port0 >= 0 else None),
-                "user": sub(text, p + pf.u0, p + pf.u1) if pf.u1 > pf.u0 else None,
-                "db": sub(text, p + pf.d0, p + pf.d1) if pf.d1 > pf.d0 else None,
-                "pid": pid,
-                "sqlstate": sub(text, p + pf.st0, p + pf.st0 + 5) if pf.st0 >= 0 else None,
-            }
+            # Room for every field a statement entry gets: no resize on the way.
+            fields = _PyDict_NewPresized(16)
+            fields["severity"] = severity
+            fields["client"] = sub(text, p + pf.c0, p + pf.c1) if pf.c1 > pf.c0 else None
+            fields["client_port"] = (
+                PyLong_FromLongLong(strtoll(<const char *>(l + pf.port0), NULL, 10))
+                if pf.port0 >= 0 else None
+            )
+            fields["user"] = sub(text, p + pf.u0, p + pf.u1) if pf.u1 > pf.u0 else None
+            fields["db"] = sub(text, p + pf.d0, p + pf.d1) if pf.d1 > pf.d0 else None
+            fields["pid"] = pid
+            fields["sqlstate"] = sub(text, p + pf.st0, p + pf.st0 + 5) if pf.st0 >= 0 else None
             if memcmp(self.last_ts, l, 19) == 0 and self.last_when is not None:
                 when = self.last_when
             else:
@@ -374,7 +407,7 @@ cdef class PgLines:
                 j = skip_digits(s, j + 1, e)
             if not word_at(s, j, e, b" ms", 3):
                 return i
-            fields["duration_ms"] = float(sub(text, d0, j))
+            fields["duration_ms"] = decimal(text, s, d0, j)
             j += 3
             k = j
             while k < e and (s[k] == 32 or s[k] == 9):
@@ -444,6 +477,8 @@ cdef class PgLines:
         statement = fields.get("statement")
         if statement:
             detail = fields.get("detail")
+            if detail is not None and "parameters: " not in detail:
+                detail = None  # what `parameters` gives such a text
             found = self.fingerprint_of(statement, None if detail is None
                                         else self.parameters(detail))
             if found is not None:
