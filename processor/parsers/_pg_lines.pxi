@@ -73,7 +73,8 @@ cdef bint scan_prefix(const uchar *s, Py_ssize_t n, Prefix *p) noexcept nogil:
         i += 7
         p.c1 = i
     else:
-        while i < n and s[i] != 58 and s[i] != 40 and s[i] != 41 and s[i] != 64 and not is_space(s[i]):
+        while (i < n and s[i] != 58 and s[i] != 40 and s[i] != 41 and s[i] != 64
+               and not is_space(s[i])):
             i += 1
         p.c1 = i
         if i < n and s[i] == 40:
@@ -300,19 +301,19 @@ cdef class PgLines:
         cdef Prefix pf
         cdef Py_ssize_t n = e - p
         cdef Py_ssize_t body_at
-        cdef const uchar *l = s + p
+        cdef const uchar *at = s + p
         cdef str line = None
         cdef object m, groups = None, key, when, pid
         cdef str severity, body
         cdef dict fields
-        cdef bint fast = n > 0 and is_digit(l[0]) and scan_prefix(l, n, &pf)
+        cdef bint fast = n > 0 and is_digit(at[0]) and scan_prefix(at, n, &pf)
         if fast:
             pid = pf.pid
             severity = sub(text, p + pf.sev0, p + pf.sev1)
             body_at = p + pf.text
         else:
             line = sub(text, p, e)
-            m = self.prefix_re.match(line) if n > 0 and is_digit(l[0]) else None
+            m = self.prefix_re.match(line) if n > 0 and is_digit(at[0]) else None
             if m is None:
                 if self.fields is not None:
                     self.append(line, end, truncated, block_ascii)
@@ -342,18 +343,18 @@ cdef class PgLines:
             fields["severity"] = severity
             fields["client"] = sub(text, p + pf.c0, p + pf.c1) if pf.c1 > pf.c0 else None
             fields["client_port"] = (
-                PyLong_FromLongLong(strtoll(<const char *>(l + pf.port0), NULL, 10))
+                PyLong_FromLongLong(strtoll(<const char *>(at + pf.port0), NULL, 10))
                 if pf.port0 >= 0 else None
             )
             fields["user"] = sub(text, p + pf.u0, p + pf.u1) if pf.u1 > pf.u0 else None
             fields["db"] = sub(text, p + pf.d0, p + pf.d1) if pf.d1 > pf.d0 else None
             fields["pid"] = pid
             fields["sqlstate"] = sub(text, p + pf.st0, p + pf.st0 + 5) if pf.st0 >= 0 else None
-            if memcmp(self.last_ts, l, 19) == 0 and self.last_when is not None:
+            if memcmp(self.last_ts, at, 19) == 0 and self.last_when is not None:
                 when = self.last_when
             else:
                 when = self.utc_time(sub(text, p, p + 19))
-                memcpy(self.last_ts, l, 19)
+                memcpy(self.last_ts, at, 19)
                 self.last_when = when
         else:
             fields, when = self.prefix_fields(groups)

@@ -13,8 +13,14 @@ from pathlib import Path
 import pytest
 
 from processor.parsers import fingerprint_pg, normalize_query
-from processor.parsers.fingerprint_pg import fingerprint_pg_latin1, pgbadger_query
+from processor.parsers.fingerprint_pg import (
+    _cached,
+    fingerprint_pg_latin1,
+    normalize_query_python,
+    pgbadger_query,
+)
 from tests.parsers.generate import statements
+from tests.parsers.pg_helpers import FP, implementation
 
 NORMALIZE_PL = Path(__file__).parent / "tools" / "pgbadger_normalize.pl"
 
@@ -68,6 +74,7 @@ RULES = [
 @pytest.mark.parametrize(("rule", "query", "expected"), RULES, ids=[r[0] for r in RULES])
 def test_pgbadger_rule(rule: str, query: str, expected: str) -> None:
     assert normalize_query(query) == expected
+    assert normalize_query_python(query) == expected
 
 
 # (case, statement as logged, DETAIL parameters, pgbadger 12.0's class): checked below too.
@@ -200,11 +207,16 @@ def _pgbadger_normalize(pgbadger: str, queries: list[bytes], stored: bool = Fals
     return out
 
 
-def test_matches_pgbadger_on_a_generated_corpus(pgbadger: str) -> None:
+@pytest.mark.parametrize("name", ["compiled", "python"])
+def test_matches_pgbadger_on_a_generated_corpus(pgbadger: str, name: str) -> None:
     corpus = [q.encode() for q in _corpus()]
     theirs = _pgbadger_normalize(pgbadger, corpus)
     assert len(theirs) == len(corpus)
-    ours = [normalize_query(q.decode("latin-1")).encode("latin-1") for q in corpus]
+    with implementation(name):
+        ours = [normalize_query(q.decode("latin-1")).encode("latin-1") for q in corpus]
+        if name == "compiled":  # the C passes took a good share (soup hits the rest)
+            plain = [FP.COMPILED(q.decode("latin-1")) for q in corpus]
+            assert sum(p is not None for p in plain) > 0.4 * len(corpus)
     mismatches = [(q, t, o) for q, t, o in zip(corpus, theirs, ours, strict=True) if t != o]
     assert mismatches == []
 
@@ -229,15 +241,23 @@ def _stored_corpus() -> list[tuple[str, str | None]]:
     return out
 
 
-def test_classes_match_pgbadger_for_statements_as_logged(pgbadger: str) -> None:
+@pytest.mark.parametrize("name", ["compiled", "python"])
+def test_classes_match_pgbadger_for_statements_as_logged(pgbadger: str, name: str) -> None:
     corpus = _stored_corpus()
     records = [r.encode() for q, p in corpus for r in (q, p or "")]
     theirs = _pgbadger_normalize(pgbadger, records, stored=True)
     assert len(theirs) == len(corpus)
     mismatches = []
-    for (q, p), t in zip(corpus, theirs, strict=True):
-        params = None if p is None else p.encode().decode("latin-1")
-        found = fingerprint_pg_latin1(q.encode().decode("latin-1"), params)
+    with implementation(name):
+        _cached.cache_clear()
+        found_all = [
+            fingerprint_pg_latin1(
+                q.encode().decode("latin-1"), None if p is None else p.encode().decode("latin-1")
+            )
+            for q, p in corpus
+        ]
+        _cached.cache_clear()
+    for (q, p), t, found in zip(corpus, theirs, found_all, strict=True):
         ours = b"\x01" if found is None else found[0].encode("latin-1")
         if ours != t:
             mismatches.append((q, p, t, ours))

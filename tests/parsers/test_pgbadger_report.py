@@ -17,6 +17,7 @@ import pytest
 from processor.parsers import Event
 from tests.parsers.generate import random_statement
 from tests.parsers.helpers import parse_all
+from tests.parsers.pg_helpers import implementation
 
 PREFIX = "%t:%r:%u@%d:[%p]:"
 T0 = datetime(2024, 3, 9, 22, 50, 0)
@@ -126,9 +127,13 @@ def _theirs(classes: dict[str, dict[str, object]]) -> dict[str, tuple[int, float
     }
 
 
-def test_classes_counts_and_durations_equal_pgbadgers(pgbadger: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["compiled", "python"])
+def test_classes_counts_and_durations_equal_pgbadgers(
+    pgbadger: str, tmp_path: Path, name: str
+) -> None:
     log = _log(3, 3000, "UTC")
-    ours = _ours(parse_all("postgresql", log))
+    with implementation(name):
+        ours = _ours(parse_all("postgresql", log))
     theirs = _theirs(_report(pgbadger, log, tmp_path))
     assert len(ours) > 500  # the statements differ enough to make many classes
     assert ours == theirs

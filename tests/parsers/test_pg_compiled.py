@@ -1,0 +1,134 @@
+"""The compiled PostgreSQL parser (`_pg.pyx`: line loop and pgbadger normalisation) gives the
+events of the Python one (postgresql.py, fingerprint_pg.py: the specification), field for field
+and in the same order, over generated logs, odd and near-miss lines and random chunk cuts."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from processor.parsers import parser_for
+from processor.parsers.fingerprint_pg import normalize_query_python
+from tests.parsers.generate import write_postgresql
+from tests.parsers.helpers import sample
+from tests.parsers.pg_helpers import FP, implementation, require_compiled
+from tests.parsers.test_pgbadger_report import _log
+
+
+@pytest.fixture(scope="module")
+def compiled() -> None:
+    require_compiled()
+
+
+def _events(data: bytes, cuts: list[int], max_line_bytes: int) -> list[str]:
+    parser = parser_for("postgresql", 100, max_line_bytes)
+    out = []
+    last = 0
+    for cut in [*sorted(cuts), len(data)]:
+        out += parser.feed(data[last:cut])
+        last = cut
+    out += parser.flush()
+    assert parser.committed_offset == 100 + len(data)
+    return [json.dumps(e.to_dict()) for e in out]
+
+
+def _same(data: bytes, cuts: list[int] = [], max_line_bytes: int = 1 << 20) -> None:  # noqa: B006
+    ours = _events(data, cuts, max_line_bytes)
+    with implementation("python"):
+        spec = _events(data, [], max_line_bytes)
+    assert ours == spec
+
+
+ODD = [
+    b"2023-11-29 09:23:51 UTC:10.0.2.55(57562):u@d:[1]:LOG:  duration: 1.5 ms  statement: SELECT 1",
+    b"2023-11-29 09:23:51 UTC:a:b(5):u@d:[1]:LOG:  statement: SELECT 2",
+    b"2023-11-29 09:23:51 UTC:h:u@x@d:[1]:LOG:  statement: SELECT 3",
+    b"2023-11-29 09:23:51 UTC:h:u@d:x:[1]:LOG:  statement: SELECT 4",
+    b"2023-11-29 09:23:51 UTC:h:u@d:[1]:LOG:x(5):[2]:LOG:  y",
+    b"2023-11-29 09:23:51 UTC::@:[560]:LOG:  checkpoint complete: wrote 3 buffers (0.1%)",
+    b"2023-11-29 09:23:51 UTC:[local]:postgres@postgres:[7]:LOG:  statement: BEGIN",
+    b"2023-11-29 09:23:51 UTC:[local](5):u@d:[7]:LOG:  statement: COMMIT;",
+    b"2023-11-29 09:23:51 UTC:h(99999999999999999999999):u@d:[7]:LOG:  statement: SELECT 5",
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[99999999999999999999999]:LOG:  statement: SELECT 6",
+    b"2023-11-29T09:23:51.000Z 2023-11-29 09:23:51 UTC:h(1):u@d:[8]:LOG:  statement: SELECT 7",
+    b"2023-11-29 09:23:51.123 UTC:h(1):u@d:[8]:LOG:  statement: SELECT 8",
+    b"2023-11-29 09:23:51 CET:h(1):u@d:[8]:LOG:  duration: 2 ms  execute S_1: SELECT $1",
+    b"2023-11-29 09:23:51 CET:h(1):u@d:[8]:DETAIL:  parameters: $1 = 'a,b'",
+    b"2023-11-29 09:23:51 IST:h(1):u@d:[8]:LOG:  duration: 2. ms  statement: SELECT 9",
+    b"2023-11-29 09:23:51 +03:h(1):u@d:[8]:LOG:  duration: 12345678901234567.5 ms",
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[9]:LOG:  00000: duration: 0.051 ms  bind <unnamed>: X",
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[9]:LOG:\tstatement:SELECT 10",
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[9]:LOG:  statementx: SELECT 11",
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[9]:LOG:  duration: 3 ms  plan:",
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[9]:LOG:  duration: 3 ms  fastpath function call: f",
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[9]:LOG:  execute a:b: SELECT 12",
+    b"\tFROM t WHERE x = '\xc3\xa9' AND y = $1",
+    b"   ",
+    b"",
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[9]:STATEMENT:  SELECT '\xff' -- broken utf-8",
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[9]:ERROR:  boom\r",
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[9]:DETAIL:  Key (id)=(1) already exists.",
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[10]:DETAIL:  another process",
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[10]:HINT:  x",
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[10]:lowercase:  y",
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[11]:LOG:  statement: ALTER ROLE a PASSWORD 'hunter2'",
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[11]:LOG:  statement: DECLARE c1 CURSOR FOR SELECT 1",
+    b'2023-11-29 09:23:51 UTC:h(1):u@d:[11]:LOG:  statement: SELECT "A" AS "it\'s" -- c',
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[11]:LOG:  statement: ",
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[11]:LOG:  statement: 0",
+    b"no prefix at all",
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[12]:PANIC:  " + b"x" * 300,
+]
+
+
+def test_odd_lines(compiled: None) -> None:
+    data = b"\n".join(ODD) + b"\n"
+    _same(data)
+    _same(data, max_line_bytes=64)  # lines cut and entries capped
+    _same(data[:-1])  # no newline at the end
+
+
+def test_sample_and_named_zone_logs(compiled: None) -> None:
+    _same(sample("postgresql"))
+    for zone in ("UTC", "CET", "IST", "XYZ", "+0530"):
+        _same(_log(7, 400, zone))
+
+
+def test_generated_log_in_random_chunks(compiled: None) -> None:
+    buf = io.BytesIO()
+    write_postgresql(buf, 400_000, seed=9)
+    data = buf.getvalue()
+    rng = random.Random(3)
+    _same(data, [rng.randrange(len(data)) for _ in range(40)])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lines=st.lists(st.sampled_from(ODD), min_size=1, max_size=30),
+    cuts=st.lists(st.integers(min_value=0, max_value=4000), max_size=6),
+)
+def test_random_line_mixes(compiled: None, lines: list[bytes], cuts: list[int]) -> None:
+    data = b"\n".join(lines) + b"\n"
+    _same(data, [c for c in cuts if c <= len(data)])
+
+
+TOKENS = [
+    " ", "  ", "\t", "\n", "'", "''", '"', '"A b"', '"x\'y"', "\\", "\\'", "a", "B", "\xe9", "1",
+    "-", "--", "-- c\n", "/*", "*/", "0x", "ff", "$", "$1", ".", ",", "(", ")", "IN", "in", "=",
+    "null", "NULL", "begin", "BEGIN", ";", " ;", "AS", "as", "?", "??", "e", "%", "declare",
+    "fetch next from", "close", "%sqlident0%",
+]  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=40))
+def test_compiled_normalisation_is_the_python_one(compiled: None, tokens: list[str]) -> None:
+    query = "".join(tokens)
+    found = FP.COMPILED(query)
+    if found is not None:
+        assert found == normalize_query_python(query)
