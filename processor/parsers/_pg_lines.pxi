@@ -7,7 +7,6 @@
 from cpython.float cimport PyFloat_FromDouble
 from cpython.long cimport PyLong_FromLongLong
 from cpython.unicode cimport PyUnicode_Substring
-from libc.stdlib cimport strtoll
 
 from processor.parsers.pg_zones import UTC_NAMES
 
@@ -501,19 +500,17 @@ cdef class PgLines:
     cdef object fingerprint_of(self, str statement, object parameters):
         """(masked class, query_id) or None, remembered per statement text when no value
         is bound (real workloads repeat their statements)."""
-        if parameters is not None:
-            found = self.fingerprint(statement, parameters)
-            return None if found is None else (self.mask(found[0]), found[1])
-        cache = self.fingerprints
-        found = cache.get(statement, cache)
-        if found is not cache:
-            return found
-        found = plain_class(statement) if "$" not in statement else False
+        cdef dict cache = self.fingerprints
+        if parameters is None:
+            found = cache.get(statement, cache)
+            if found is not cache:
+                return found
+        found = pgbadger_class(statement, parameters)
         if found is False:
-            found = self.fingerprint(statement, None)
+            found = self.fingerprint(statement, parameters)
         if found is not None:
             found = (self.mask(found[0]), found[1])
-        if PyUnicode_GET_LENGTH(statement) <= 512:
+        if parameters is None and PyUnicode_GET_LENGTH(statement) <= 512:
             if len(cache) >= 8192:
                 cache.clear()
             cache[statement] = found

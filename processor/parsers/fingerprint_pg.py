@@ -34,6 +34,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 from types import ModuleType
+from typing import Literal
 
 import structlog
 
@@ -105,6 +106,10 @@ PG_MODULE = compiled_module()
 # The C passes for plain statements; tests switch it off to check the Python rules alone.
 COMPILED: Callable[[str], str | None] | None = (
     None if PG_MODULE is None else PG_MODULE.normalize_plain
+)
+# The whole class of a statement in C (preparation, normalisation, MD5); False: ask Python.
+COMPILED_CLASS: Callable[[str, str | None], tuple[str, str] | Literal[False] | None] | None = (
+    None if PG_MODULE is None else PG_MODULE.pgbadger_class
 )
 
 
@@ -231,6 +236,10 @@ def _uncached(query: str) -> tuple[str, str]:
 def fingerprint_pg_latin1(statement: str, parameters: str | None = None) -> tuple[str, str] | None:
     """(pgbadger's class, query_id) of a logged statement, as latin-1 views of bytes (parser
     use); None where pgbadger classes nothing (an empty statement)."""
+    if COMPILED_CLASS is not None:
+        found = COMPILED_CLASS(statement, parameters)
+        if found is not False:
+            return found
     query = pgbadger_query(statement, parameters)
     if not query:
         return None

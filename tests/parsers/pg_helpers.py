@@ -27,13 +27,16 @@ def require_compiled() -> None:
 @contextmanager
 def implementation(name: str) -> Iterator[None]:
     """Parsers created and statements normalised inside use `name` ("compiled" or "python")."""
-    saved = postgresql.COMPILED_LINES, FP.COMPILED
+    saved = postgresql.COMPILED_LINES, FP.COMPILED, FP.COMPILED_CLASS
     if name == "python":
         postgresql.COMPILED_LINES = None
         FP.COMPILED = None
+        FP.COMPILED_CLASS = None
     else:
         require_compiled()
+    FP._cached.cache_clear()  # results remembered by the other implementation
     try:
         yield
     finally:
-        postgresql.COMPILED_LINES, FP.COMPILED = saved
+        postgresql.COMPILED_LINES, FP.COMPILED, FP.COMPILED_CLASS = saved
+        FP._cached.cache_clear()

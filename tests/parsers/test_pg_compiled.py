@@ -132,3 +132,30 @@ def test_compiled_normalisation_is_the_python_one(compiled: None, tokens: list[s
     found = FP.COMPILED(query)
     if found is not None:
         assert found == normalize_query_python(query)
+
+
+VALUES = ["'7'", "NULL", "'a,b'", "'x;'", "'-5'", "''", "'$2'", "'\xe9'"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    tokens=st.lists(
+        st.sampled_from([*TOKENS, "$2", "$0", "$01", "$99", "$9999999999"]), max_size=30
+    ),
+    values=st.lists(st.sampled_from(VALUES), max_size=4),
+    form=st.sampled_from(["named", "none", "bare", "newline"]),
+)
+def test_compiled_class_is_the_python_one(
+    compiled: None, tokens: list[str], values: list[str], form: str
+) -> None:
+    statement = "".join(tokens)
+    parameters = {
+        "named": ", ".join(f"${i} = {v}" for i, v in enumerate(values, 1)),
+        "none": None,
+        "bare": ", ".join(values),
+        "newline": "$1 = 'a\nb'",
+    }[form]
+    found = FP.COMPILED_CLASS(statement, parameters)
+    if found is not False:
+        with implementation("python"):
+            assert found == FP.fingerprint_pg_latin1(statement, parameters)
