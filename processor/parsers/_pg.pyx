@@ -57,17 +57,19 @@ cdef inline bint in_hex_set(uchar c) noexcept nogil:
     return (97 <= c <= 122) or c == 95 or c == 36 or c == 45
 
 
-cdef extern from "string.h" nogil:
-    void *memmem(const void *haystack, size_t n, const void *needle, size_t m)
-
-
 cdef inline Py_ssize_t find(const uchar *s, Py_ssize_t n, const char *word,
                             Py_ssize_t w) noexcept nogil:
-    cdef const uchar *at
-    if n < w:
-        return -1
-    at = <const uchar *>memmem(s, n, word, w)
-    return -1 if at == NULL else at - s
+    # memchr for the first byte, then a compare: the words are short (memmem's set-up is not)
+    cdef const uchar *at = s
+    cdef const uchar *end = s + n - w + 1
+    while at < end:
+        at = <const uchar *>memchr(at, word[0], end - at)
+        if at == NULL:
+            return -1
+        if memcmp(at, word, w) == 0:
+            return at - s
+        at += 1
+    return -1
 
 
 cdef inline Py_ssize_t name_end(const uchar *a, Py_ssize_t n, Py_ssize_t i) noexcept nogil:

@@ -227,6 +227,27 @@ cdef str rstrip_py(str text):
     return text if m == n else sub(text, 0, m)
 
 
+cdef class Last:
+    """The text of one prefix field on the previous line: consecutive lines mostly repeat
+    their severity, client, user and database, and share one string object for it."""
+
+    cdef bytes raw
+    cdef object text
+
+    def __cinit__(self):
+        self.raw = b""
+        self.text = None
+
+    cdef inline object get(self, const uchar *s, Py_ssize_t n):
+        if n == 0:
+            return None
+        if n == len(self.raw) and memcmp(<const char *>self.raw, s, n) == 0:
+            return self.text
+        self.raw = (<const char *>s)[:n]
+        self.text = PyUnicode_DecodeLatin1(<const char *>s, n, NULL)
+        return self.text
+
+
 cdef class PgLines:
     """The pending entry and the per-line rules of one PostgresLogParser (see postgresql.py).
 
@@ -249,6 +270,7 @@ cdef class PgLines:
     # the last whole-second UTC time read by the C path
     cdef char last_ts[19]
     cdef object last_when
+    cdef Last severity, client, user, db
 
     def __init__(self, tuple helpers, Py_ssize_t limit):
         (self.parser, self.event_cls, self.prefix_re, self.attached, self.utc_time,
@@ -259,6 +281,10 @@ cdef class PgLines:
         self.fields = None
         self.fingerprints = {}
         self.last_when = None
+        self.severity = Last()
+        self.client = Last()
+        self.user = Last()
+        self.db = Last()
 
     @property
     def pending(self):
@@ -308,7 +334,7 @@ cdef class PgLines:
         cdef bint fast = n > 0 and is_digit(at[0]) and scan_prefix(at, n, &pf)
         if fast:
             pid = pf.pid
-            severity = sub(text, p + pf.sev0, p + pf.sev1)
+            severity = self.severity.get(at + pf.sev0, pf.sev1 - pf.sev0)
             body_at = p + pf.text
         else:
             line = sub(text, p, e)
@@ -340,13 +366,13 @@ cdef class PgLines:
             # Room for every field a statement entry gets: no resize on the way.
             fields = _PyDict_NewPresized(16)
             fields["severity"] = severity
-            fields["client"] = sub(text, p + pf.c0, p + pf.c1) if pf.c1 > pf.c0 else None
+            fields["client"] = self.client.get(at + pf.c0, pf.c1 - pf.c0)
             fields["client_port"] = (
                 PyLong_FromLongLong(strtoll(<const char *>(at + pf.port0), NULL, 10))
                 if pf.port0 >= 0 else None
             )
-            fields["user"] = sub(text, p + pf.u0, p + pf.u1) if pf.u1 > pf.u0 else None
-            fields["db"] = sub(text, p + pf.d0, p + pf.d1) if pf.d1 > pf.d0 else None
+            fields["user"] = self.user.get(at + pf.u0, pf.u1 - pf.u0)
+            fields["db"] = self.db.get(at + pf.d0, pf.d1 - pf.d0)
             fields["pid"] = pid
             fields["sqlstate"] = sub(text, p + pf.st0, p + pf.st0 + 5) if pf.st0 >= 0 else None
             if memcmp(self.last_ts, at, 19) == 0 and self.last_when is not None:
