@@ -507,10 +507,10 @@ cdef class PgLines:
                 detail = None  # what `parameters` gives such a text
             found = self.fingerprint_of(statement, None if detail is None
                                         else self.parameters(detail))
-            if found is not None:
+            if found[0] is not None:
                 fields["fingerprint"] = found[0]
                 fields["query_id"] = found[1]
-            fields["statement"] = self.mask(statement)
+            fields["statement"] = found[2]
         message = fields.get("message")
         if message:
             fields["message"] = self.mask(message)
@@ -523,19 +523,21 @@ cdef class PgLines:
         else:
             self.parser._push(out, event, False)
 
-    cdef object fingerprint_of(self, str statement, object parameters):
-        """(masked class, query_id) or None, remembered per statement text when no value
-        is bound (real workloads repeat their statements)."""
+    cdef tuple fingerprint_of(self, str statement, object parameters):
+        """(masked class or None, query_id, masked statement), remembered per statement text
+        when no value is bound (real workloads repeat their statements)."""
         cdef dict cache = self.fingerprints
         if parameters is None:
-            found = cache.get(statement, cache)
-            if found is not cache:
+            found = cache.get(statement)
+            if found is not None:
                 return found
         found = pgbadger_class(statement, parameters)
         if found is False:
             found = self.fingerprint(statement, parameters)
-        if found is not None:
-            found = (self.mask(found[0]), found[1])
+        if found is None:
+            found = (None, None, self.mask(statement))
+        else:
+            found = (self.mask(found[0]), found[1], self.mask(statement))
         if parameters is None and PyUnicode_GET_LENGTH(statement) <= 512:
             if len(cache) >= 8192:
                 cache.clear()
