@@ -1,4 +1,4 @@
-"""Builds the one compiled module, `processor.parsers._scan` (everything else is in pyproject.toml).
+"""Builds the compiled modules, `processor.parsers._scan` and `._pg` (the rest is in pyproject.toml).
 
 The parsers work without it, in pure Python at about a third of the speed (the gauge
 `aurora_parser_compiled_scanners` is 0 then, and the log says why), so a machine without a C
@@ -79,7 +79,13 @@ setup(
                 "processor.parsers._pg",
                 ["processor/parsers/_pg.pyx"],
                 include_dirs=["processor/parsers"],  # _scan_event.h
-                depends=["processor/parsers/_pg_lines.pxi", "processor/parsers/_scan_event.h"],
+                depends=[
+                    "processor/parsers/_pg_class.pxi",
+                    "processor/parsers/_pg_lines.pxi",
+                    "processor/parsers/_pg_normalize.pxi",
+                    "processor/parsers/_pg_prefix.pxi",
+                    "processor/parsers/_scan_event.h",
+                ],
             ),
         ],
         compiler_directives={"language_level": "3"},
