@@ -1,4 +1,4 @@
-"""Builds the compiled modules, `processor.parsers._scan` and `._pg` (the rest is in pyproject.toml).
+"""Builds the compiled modules `processor.parsers._scan` and `_pg` (the rest: pyproject.toml).
 
 The parsers work without it, in pure Python at about a third of the speed (the gauge
 `aurora_parser_compiled_scanners` is 0 then, and the log says why), so a machine without a C
