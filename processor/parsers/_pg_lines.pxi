@@ -62,7 +62,8 @@ cdef class PgLines:
     # the pending entry (fields is None when there is none)
     cdef dict fields
     cdef object when
-    cdef object start, end, pid
+    cdef long long start, end
+    cdef object pid
     cdef str target
     cdef list parts
     cdef Py_ssize_t size
@@ -70,7 +71,7 @@ cdef class PgLines:
     # the last whole-second UTC time read by the C path
     cdef char last_ts[19]
     cdef object last_when
-    cdef Last severity, client, user, db
+    cdef Last severity, client, user, db, kind, name
 
     def __init__(self, tuple helpers, Py_ssize_t limit):
         (self.parser, self.event_cls, self.prefix_re, self.attached, self.utc_time,
@@ -85,17 +86,19 @@ cdef class PgLines:
         self.client = Last()
         self.user = Last()
         self.db = Last()
+        self.kind = Last()
+        self.name = Last()
 
     @property
     def pending(self):
         return self.fields is not None
 
-    def lines(self, str text, object start, list out, bint block_ascii):
+    def lines(self, str text, long long start, list out, bint block_ascii):
         """Whole lines of `text` (each ending with a newline, none over the limit)."""
         cdef const uchar *s = <const uchar *>PyUnicode_DATA(text)
         cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
         cdef Py_ssize_t p = 0, e
-        cdef object pos = start, end
+        cdef long long pos = start, end
         if PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND:
             raise ValueError("latin-1 text expected")
         while p < n:
@@ -110,7 +113,7 @@ cdef class PgLines:
             pos = end
             p = e + 1
 
-    def line(self, str line, object start, object end, bint truncated, list out,
+    def line(self, str line, long long start, long long end, bint truncated, list out,
              bint block_ascii):
         """One line (latin-1, without its newline) spanning [start, end)."""
         if PyUnicode_KIND(line) != PyUnicode_1BYTE_KIND:
@@ -121,8 +124,9 @@ cdef class PgLines:
     def finish(self, list out):
         self.close(out)
 
-    cdef void line_at(self, str text, const uchar *s, Py_ssize_t p, Py_ssize_t e, object start,
-                      object end, bint truncated, list out, bint block_ascii) except *:
+    cdef void line_at(self, str text, const uchar *s, Py_ssize_t p, Py_ssize_t e,
+                      long long start, long long end, bint truncated, list out,
+                      bint block_ascii) except *:
         cdef Prefix pf
         cdef Py_ssize_t n = e - p
         cdef Py_ssize_t body_at
@@ -257,13 +261,16 @@ cdef class PgLines:
                 return i
         else:
             return i
-        fields["statement_kind"] = sub(text, k, d1)
-        fields["prepared_name"] = sub(text, name0, name1) if name0 >= 0 else None
+        fields["statement_kind"] = self.kind.get(s + k, d1 - k)
+        # (an empty name is "", as the regex's group gives it)
+        fields["prepared_name"] = (
+            None if name0 < 0 else self.name.get(s + name0, name1 - name0) if name1 > name0 else ""
+        )
         fields["message"] = sub(text, i, j - 1)
         self.target = "statement"
         return j
 
-    cdef void meta(self, str text, Py_ssize_t p, Py_ssize_t e, object end, bint truncated,
+    cdef void meta(self, str text, Py_ssize_t p, Py_ssize_t e, long long end, bint truncated,
                    bint block_ascii) except *:
         self.end = end
         if not block_ascii and not sub(text, p, e).isascii():
@@ -271,7 +278,7 @@ cdef class PgLines:
         if truncated:
             self.truncated = True
 
-    cdef void append(self, str line, object end, bint truncated, bint block_ascii) except *:
+    cdef void append(self, str line, long long end, bint truncated, bint block_ascii) except *:
         cdef Py_ssize_t size
         self.meta(line, 0, PyUnicode_GET_LENGTH(line), end, truncated, block_ascii)
         size = self.size + PyUnicode_GET_LENGTH(line) + 1

@@ -67,6 +67,8 @@ ODD = [
     b"2023-11-29 09:23:51 UTC:h(1):u@d:[9]:LOG:  duration: 3 ms  plan:",
     b"2023-11-29 09:23:51 UTC:h(1):u@d:[9]:LOG:  duration: 3 ms  fastpath function call: f",
     b"2023-11-29 09:23:51 UTC:h(1):u@d:[9]:LOG:  execute a:b: SELECT 12",
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[9]:LOG:  duration: 1 ms  execute : SELECT 13",
+    b"2023-11-29 09:23:51 UTC:h(1):u@d:[9]:LOG:  bind : SELECT 14",
     b"\tFROM t WHERE x = '\xc3\xa9' AND y = $1",
     b"   ",
     b"",
