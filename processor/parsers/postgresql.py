@@ -12,7 +12,13 @@ STATEMENT, QUERY and LOCATION lines of the same process are attached to the entr
 
 Fields: `severity`, `client`, `client_port`, `user`, `db`, `pid`, `sqlstate`, `message`,
 `duration_ms`, `statement_kind` (`statement|execute|bind|parse|plan|query|function call`),
-`prepared_name`, `statement` (password literals masked), `fingerprint`, `query_id` (pgbadger's normalisation).
+`prepared_name`, `statement` (password literals masked), `fingerprint`, `query_id` (pgbadger's
+class of the statement, its bound values included: fingerprint_pg.py). A time printed in a named
+zone is converted to UTC and the name kept in `time_zone`, with `time_zone_ambiguous` or
+`time_zone_unknown` where the name does not say the offset for sure (pg_zones.py).
+
+This module is the specification and the pure-Python parser; where `_pg.pyx` is built the same
+rules run in C (`COMPILED_LINES`), which tests/parsers/test_pg_compiled.py holds to the same events.
 """
 
 from __future__ import annotations
