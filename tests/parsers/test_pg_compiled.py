@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processor.parsers import parser_for
+from processor.parsers import parser_for, postgresql
 from processor.parsers.fingerprint_pg import normalize_query_python
 from tests.parsers.generate import write_postgresql
 from tests.parsers.helpers import sample
@@ -161,3 +161,20 @@ def test_compiled_class_is_the_python_one(
     if found is not False:
         with implementation("python"):
             assert found == FP.fingerprint_pg_latin1(statement, parameters)
+
+
+def test_a_failing_helper_keeps_the_line_the_same_way(
+    compiled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = postgresql.mask_secrets
+
+    def mask(text: str) -> str:
+        if "BOOM" in text:
+            raise RuntimeError("mask failed")
+        return real(text)
+
+    monkeypatch.setattr(postgresql, "mask_secrets", mask)
+    data = b"\n".join([ODD[0], ODD[1].replace(b"SELECT 2", b"SELECT BOOM"), ODD[2], ODD[3]]) + b"\n"
+    _same(data)
+    events = _events(data, [], 1 << 20)
+    assert any('"parse_error": true' in e and "mask failed" in e for e in events)
