@@ -53,7 +53,18 @@ cdef object class_of(const uchar *q, Py_ssize_t m):
     norm = normalize_bytes(q, m)
     if norm is None:
         return False
-    return norm, _md5(norm.encode("latin-1"), usedforsecurity=False).hexdigest().upper()
+    return norm, upper_hex(_md5(norm.encode("latin-1"), usedforsecurity=False).digest())
+
+
+cdef str upper_hex(bytes digest):
+    """hexdigest().upper() of a digest, in one step."""
+    cdef char out[32]
+    cdef const uchar *d = <const uchar *>(<const char *>digest)
+    cdef Py_ssize_t i
+    for i in range(16):
+        out[2 * i] = b"0123456789ABCDEF"[d[i] >> 4]
+        out[2 * i + 1] = b"0123456789ABCDEF"[d[i] & 15]
+    return PyUnicode_DecodeLatin1(out, 32, NULL)
 
 
 def pgbadger_class(str statement, str parameters):
