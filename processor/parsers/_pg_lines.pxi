@@ -89,10 +89,6 @@ cdef class PgLines:
         self.kind = Last()
         self.name = Last()
 
-    @property
-    def pending(self):
-        return self.fields is not None
-
     def lines(self, str text, long long start, list out, bint block_ascii):
         """Whole lines of `text` (each ending with a newline, none over the limit)."""
         cdef const uchar *s = <const uchar *>PyUnicode_DATA(text)
@@ -305,30 +301,35 @@ cdef class PgLines:
         cdef dict fields = self.fields
         if fields is None:
             return
+        cdef bint failed = False
         self.store()
         self.fields = None
-        statement = fields.get("statement")
-        if statement:
-            detail = fields.get("detail")
-            if detail is not None and "parameters: " not in detail:
-                detail = None  # what `parameters` gives such a text
-            found = self.fingerprint_of(statement, None if detail is None
-                                        else self.parameters(detail))
-            if found[0] is not None:
-                fields["fingerprint"] = found[0]
-                fields["query_id"] = found[1]
-            fields["statement"] = found[2]
-        message = fields.get("message")
-        if message:
-            fields["message"] = self.mask(message)
+        try:
+            statement = fields.get("statement")
+            if statement:
+                detail = fields.get("detail")
+                if detail is not None and "parameters: " not in detail:
+                    detail = None  # what `parameters` gives such a text
+                found = self.fingerprint_of(statement, None if detail is None
+                                            else self.parameters(detail))
+                if found[0] is not None:
+                    fields["fingerprint"] = found[0]
+                    fields["query_id"] = found[1]
+                fields["statement"] = found[2]
+            message = fields.get("message")
+            if message:
+                fields["message"] = self.mask(message)
+        except Exception as exc:  # a parser bug must not lose the entry
+            failed = self.parser._close_failed(fields, self.start, exc)
         if self.truncated:
             fields["truncated"] = True
         event = event_new(self.event_cls, self.start, self.end, fields, self.when)
-        if self.ascii:  # what LogParser._push does for an ASCII entry
+        if self.ascii and not failed:  # what LogParser._push does for an ASCII entry
             out.append(event)
             self.parser._committed = self.end
         else:
-            self.parser._push(out, event, False)
+            event.parse_error = failed
+            self.parser._push(out, event, self.ascii)
 
     cdef tuple fingerprint_of(self, str statement, object parameters):
         """(masked class or None, query_id, masked statement), remembered per statement text

@@ -27,6 +27,8 @@ import re
 from datetime import datetime
 from typing import Any, ClassVar
 
+import structlog
+
 from processor.parsers.base import LogParser
 from processor.parsers.event import Event
 from processor.parsers.fingerprint_pg import PG_MODULE, fingerprint_pg_latin1
@@ -57,6 +59,7 @@ _ATTACHED = {
     "LOCATION": "location",
 }
 _TIME_CACHE = 4096
+LOG = structlog.get_logger(__name__)
 # The compiled line loop (`_pg.pyx`), or None: the methods below are then the parser.
 COMPILED_LINES: Any = None if PG_MODULE is None else PG_MODULE.PgLines
 
@@ -233,19 +236,35 @@ class PostgresLogParser(LogParser):
         self._store()
         self._event = None
         fields = event.fields
-        statement = fields.get("statement")
-        if statement:
-            found = fingerprint_pg_latin1(statement, _parameters(fields.get("detail")))
-            if found is not None:
-                fields["fingerprint"] = mask_secrets(found[0])
-                fields["query_id"] = found[1]
-            fields["statement"] = mask_secrets(statement)
-        message = fields.get("message")
-        if message:
-            fields["message"] = mask_secrets(message)
+        try:
+            statement = fields.get("statement")
+            if statement:
+                found = fingerprint_pg_latin1(statement, _parameters(fields.get("detail")))
+                if found is not None:
+                    fields["fingerprint"] = mask_secrets(found[0])
+                    fields["query_id"] = found[1]
+                fields["statement"] = mask_secrets(statement)
+            message = fields.get("message")
+            if message:
+                fields["message"] = mask_secrets(message)
+        except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the entry
+            event.parse_error = self._close_failed(fields, event.start, exc)
         if self._truncated:
             fields["truncated"] = True
         self._push(out, event, self._ascii)
+
+    def _close_failed(self, fields: dict[str, Any], start: int, exc: Exception) -> bool:
+        """An entry whose class or masking raised: kept (range, prefix fields, the error) without
+        the texts that may hold an unmasked secret, logged and counted. True (a parse error)."""
+        self.stats.internal_errors += 1
+        LOG.error(
+            "parser_internal_error", log_type=self.log_type, offset=start, error=repr(exc),
+            exc_info=exc,
+        )  # fmt: skip
+        for key in ("statement", "message", "fingerprint", "query_id"):
+            fields.pop(key, None)
+        fields["error_reason"] = f"internal error: {exc!r}"
+        return True
 
 
 def _parameters(detail: str | None) -> str | None:

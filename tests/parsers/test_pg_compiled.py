@@ -5,6 +5,7 @@ and in the same order, over generated logs, odd and near-miss lines and random c
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import random
 
@@ -176,5 +177,8 @@ def test_a_failing_helper_keeps_the_line_the_same_way(
     monkeypatch.setattr(postgresql, "mask_secrets", mask)
     data = b"\n".join([ODD[0], ODD[1].replace(b"SELECT 2", b"SELECT BOOM"), ODD[2], ODD[3]]) + b"\n"
     _same(data)
-    events = _events(data, [], 1 << 20)
-    assert any('"parse_error": true' in e and "mask failed" in e for e in events)
+    events = [json.loads(e) for e in _events(data, [], 1 << 20)]
+    assert len(events) == 4  # the entry is kept, flagged, without its unmasked text
+    assert events[1]["parse_error"] and "mask failed" in events[1]["error_reason"]
+    assert "statement" not in events[1] and events[1]["pid"] == 1
+    assert all(a["end_offset"] == b["offset"] for a, b in itertools.pairwise(events))
