@@ -42,13 +42,15 @@ ctypedef struct Prefix:
 cdef bint scan_prefix(const uchar *s, Py_ssize_t n, Prefix *p) noexcept nogil:
     """The canonical `%t:%r:%u@%d:[%p]:SEVERITY:  ` prefix in UTC; False for anything the
     regex might read differently (the caller then asks the regex)."""
-    cdef Py_ssize_t i, j
+    cdef Py_ssize_t i, j, k
     p.st0 = -1
     i = utc_time_end(s, n)
     if i < 0:
         return False
     i += 1
-    # %r: `[local]`, `host(port)` or a host without a port; no `(`, `)`, space, `:` or `@`.
+    # %r, as the regex's alternatives in their order: `\[local\]`, `[^()\s]*\((\d+)\)`,
+    # `[^:]*`, each then followed by `:` (if the rest of the line fails, the regex would
+    # backtrack to the next one: the line is left to it).
     p.c0 = i
     p.port0 = -1
     p.port1 = -1
@@ -56,25 +58,21 @@ cdef bint scan_prefix(const uchar *s, Py_ssize_t n, Prefix *p) noexcept nogil:
         i += 7
         p.c1 = i
     else:
-        while (i < n and s[i] != 58 and s[i] != 40 and s[i] != 41 and s[i] != 64
-               and not is_space(s[i])):
-            i += 1
-        p.c1 = i
-        if i < n and s[i] == 40:
-            j = skip_digits(s, i + 1, n)
-            if j == i + 1 or j - i > 19 or j >= n or s[j] != 41:
+        j = i
+        while j < n and s[j] != 40 and s[j] != 41 and not is_space(s[j]):
+            j += 1
+        if j < n and s[j] == 40:
+            k = skip_digits(s, j + 1, n)
+            if k == j + 1 or k - j > 19 or n - k < 2 or s[k] != 41 or s[k + 1] != 58:
                 return False
-            p.port0 = i + 1
-            p.port1 = j
-            i = j + 1
+            p.c1 = j
+            p.port0 = j + 1
+            p.port1 = k
+            i = k + 1
         else:
-            # The regex tries `[^()\s]*\((\d+)\)` before `[^:]*`: the first may run on
-            # through `:` and `@` to a `(` further on; leave such a line to the regex.
-            j = i
-            while j < n and s[j] != 40 and s[j] != 41 and not is_space(s[j]):
-                j += 1
-            if j < n and s[j] == 40:
-                return False
+            while i < n and s[i] != 58:
+                i += 1
+            p.c1 = i
     if i >= n or s[i] != 58:
         return False
     i += 1
