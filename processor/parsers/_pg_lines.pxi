@@ -69,7 +69,8 @@ cdef class PgLines:
     cdef Py_ssize_t size
     cdef bint ascii, truncated
     # the last whole-second UTC time read by the C path
-    cdef char last_ts[19]
+    cdef char last_ts[27]
+    cdef Py_ssize_t last_len
     cdef object last_when
     cdef Last severity, client, user, db, kind, name
 
@@ -82,6 +83,7 @@ cdef class PgLines:
         self.fields = None
         self.fingerprints = {}
         self.last_when = None
+        self.last_len = 0
         self.severity = Last()
         self.client = Last()
         self.user = Last()
@@ -175,12 +177,19 @@ cdef class PgLines:
             fields["db"] = self.db.get(at + pf.d0, pf.d1 - pf.d0)
             fields["pid"] = pid
             fields["sqlstate"] = sub(text, p + pf.st0, p + pf.st0 + 5) if pf.st0 >= 0 else None
-            if memcmp(self.last_ts, at, 19) == 0 and self.last_when is not None:
+            # The time (and zone) mostly repeat from line to line: read once.
+            if pf.zone1 == self.last_len and memcmp(self.last_ts, at, pf.zone1) == 0:
                 when = self.last_when
             else:
-                when = self.utc_time(sub(text, p, p + 19))
-                memcpy(self.last_ts, at, 19)
+                when = self.time_of(sub(text, p, p + 19), sub(text, p + 20, p + pf.zone1))
+                memcpy(self.last_ts, at, pf.zone1)
+                self.last_len = pf.zone1
                 self.last_when = when
+            if type(when) is tuple:  # a named zone: (time, zone, flag)
+                fields["time_zone"] = when[1]
+                if when[2] is not None:
+                    fields[when[2]] = True
+                when = when[0]
         else:
             fields, when = self.prefix_fields(groups)
         self.fields = fields
@@ -196,6 +205,14 @@ cdef class PgLines:
         if key is None:
             body_at = self.statement_head(text, s, body_at, e, fields)
         self.parts = [sub(text, body_at, e)]
+
+    cdef object time_of(self, str ts, str zone):
+        """The event time of `ts` printed in `zone` (letters), as prefix_fields reads it:
+        a datetime (or None) in UTC, else (time, zone, flag) for the fields it adds."""
+        if zone in UTC_NAMES:
+            return self.utc_time(ts)
+        when, flag = self.zoned_time(ts, zone)
+        return (when, zone, flag)
 
     cdef tuple prefix_fields(self, tuple groups):
         """The fields of a prefix the regex read (the Python parser's own code)."""

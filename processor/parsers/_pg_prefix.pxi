@@ -20,33 +20,42 @@ cdef bint two(const uchar *s, Py_ssize_t i) noexcept nogil:
     return is_digit(s[i]) and is_digit(s[i + 1])
 
 
-cdef Py_ssize_t utc_time_end(const uchar *s, Py_ssize_t n) noexcept nogil:
-    """`YYYY-MM-DD HH:MM:SS UTC:` at s: the offset of its colon, or -1."""
-    if n < 24:
+cdef inline bint is_alpha(uchar c) noexcept nogil:
+    return (65 <= c <= 90) or (97 <= c <= 122)
+
+
+cdef Py_ssize_t time_end(const uchar *s, Py_ssize_t n) noexcept nogil:
+    """`YYYY-MM-DD HH:MM:SS ZONE:` at s, the zone 1 to 6 letters: the offset of the colon
+    after it, or -1 (fractions, numeric zones and other shapes are left to the regex)."""
+    cdef Py_ssize_t i = 20
+    if n < 23:
         return -1
     if not (two(s, 0) and two(s, 2) and s[4] == 45 and two(s, 5) and s[7] == 45 and two(s, 8)
             and s[10] == 32 and two(s, 11) and s[13] == 58 and two(s, 14) and s[16] == 58
-            and two(s, 17)):
+            and two(s, 17) and s[19] == 32):
         return -1
-    if memcmp(s + 19, b" UTC:", 5) != 0:
+    while i < n and i < 26 and is_alpha(s[i]):  # at most 6 letters
+        i += 1
+    if i == 20 or i >= n or s[i] != 58:
         return -1
-    return 23
+    return i
 
 
 ctypedef struct Prefix:
     # offsets of one line's prefix fields, relative to the line (-1: absent)
-    Py_ssize_t c0, c1, port0, port1, u0, u1, d0, d1, sev0, sev1, st0, text
+    Py_ssize_t zone1, c0, c1, port0, port1, u0, u1, d0, d1, sev0, sev1, st0, text
     long long pid
 
 
 cdef bint scan_prefix(const uchar *s, Py_ssize_t n, Prefix *p) noexcept nogil:
-    """The canonical `%t:%r:%u@%d:[%p]:SEVERITY:  ` prefix in UTC; False for anything the
-    regex might read differently (the caller then asks the regex)."""
+    """The canonical `%t:%r:%u@%d:[%p]:SEVERITY:  ` prefix (the zone from offset 20 to
+    zone1); False for anything the regex might read differently (the caller then asks it)."""
     cdef Py_ssize_t i, j, k
     p.st0 = -1
-    i = utc_time_end(s, n)
+    i = time_end(s, n)
     if i < 0:
         return False
+    p.zone1 = i
     i += 1
     # %r, as the regex's alternatives in their order: `\[local\]`, `[^()\s]*\((\d+)\)`,
     # `[^:]*`, each then followed by `:` (if the rest of the line fails, the regex would
