@@ -13,6 +13,11 @@ cdef extern from "_scan_event.h":
 
 EVENT_SLOTS = ("start", "end", "fields", "event_time", "parse_error")
 
+# Statement text -> (masked class, query_id, masked statement), shared by every parser of the
+# process (a processor starts one per range; the workload repeats across them), bounded.
+cdef dict CLASSES = {}
+cdef Py_ssize_t CLASSES_MAX = 8192
+
 cdef inline str sub(str line, Py_ssize_t a, Py_ssize_t b):
     return PyUnicode_Substring(line, a, b)
 
@@ -57,7 +62,7 @@ cdef class PgLines:
 
     cdef object parser, event_cls, prefix_re, utc_time, zoned_time
     cdef object fingerprint, parameters, mask
-    cdef dict attached, fingerprints
+    cdef dict attached
     cdef Py_ssize_t limit
     # the pending entry (fields is None when there is none)
     cdef dict fields
@@ -81,7 +86,6 @@ cdef class PgLines:
         if tuple(getattr(self.event_cls, "__slots__", ())) == EVENT_SLOTS:
             event_bind(self.event_cls, tuple(self.event_cls.__dict__[k] for k in EVENT_SLOTS))
         self.fields = None
-        self.fingerprints = {}
         self.last_when = None
         self.last_len = 0
         self.severity = Last()
@@ -351,7 +355,7 @@ cdef class PgLines:
     cdef tuple fingerprint_of(self, str statement, object parameters):
         """(masked class or None, query_id, masked statement), remembered per statement text
         when no value is bound (real workloads repeat their statements)."""
-        cdef dict cache = self.fingerprints
+        cdef dict cache = CLASSES
         if parameters is None:
             found = cache.get(statement)
             if found is not None:
@@ -364,7 +368,7 @@ cdef class PgLines:
         else:
             found = (self.mask(found[0]), found[1], self.mask(statement))
         if parameters is None and PyUnicode_GET_LENGTH(statement) <= 512:
-            if len(cache) >= 8192:
+            if len(cache) >= CLASSES_MAX:
                 cache.clear()
             cache[statement] = found
         return found
