@@ -12,7 +12,7 @@ setup: $(STAMP)
 
 # Re-installs only when the packaging or the compiled scanners change, so a second `make setup`
 # is quick. The install compiles processor/parsers/_scan.pyx (Cython, C compiler) in place.
-SCANNER_SOURCES := setup.py $(wildcard processor/parsers/_scan*.pyx processor/parsers/_scan*.pxi processor/parsers/_scan*.h)
+SCANNER_SOURCES := setup.py $(wildcard processor/parsers/_scan*.pyx processor/parsers/_scan*.pxi processor/parsers/_scan*.h processor/parsers/_pg*.pyx processor/parsers/_pg*.pxi processor/parsers/_slowlog*.pyx processor/parsers/_slowlog*.pxi)
 $(STAMP): pyproject.toml $(SCANNER_SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

@@ -1,5 +1,6 @@
-"""Builds the compiled modules, `processor.parsers._scan` (error, general and audit scanners) and
-`processor.parsers._slowlog` (the slow log's scanner and fingerprint); the rest is in pyproject.toml.
+"""Builds the compiled modules: `processor.parsers._scan` (error, general and audit scanners),
+`_slowlog` (the slow log's scanner and fingerprint) and `_pg` (the PostgreSQL parser and
+pgbadger's normalisation); the rest is in pyproject.toml.
 
 The parsers work without it, in pure Python at about a third of the speed (the gauge
 `aurora_parser_compiled_scanners` is 0 then, and the log says why), so a machine without a C
@@ -84,6 +85,18 @@ setup(
                     "processor/parsers/_scan_event.h",
                     "processor/parsers/_slowlog_entries.pxi",
                     "processor/parsers/_slowlog_fingerprint.pxi",
+                ],
+            ),
+            Extension(
+                "processor.parsers._pg",
+                ["processor/parsers/_pg.pyx"],
+                include_dirs=["processor/parsers"],  # _scan_event.h
+                depends=[
+                    "processor/parsers/_pg_class.pxi",
+                    "processor/parsers/_pg_lines.pxi",
+                    "processor/parsers/_pg_normalize.pxi",
+                    "processor/parsers/_pg_prefix.pxi",
+                    "processor/parsers/_scan_event.h",
                 ],
             ),
         ],

@@ -10,9 +10,9 @@ parsed in a fresh child process, fed 1 MiB chunks like the processor, so its pea
 "flat memory" shows as `peak_rss_mb` close to `rss_before_mb` and independent of the input size.
 Each measurement is repeated (`--repeat`, 3 by default) and the median run is reported, with
 every run's MB/s beside it: this machine's speed varies by a fifth from one minute to the next.
-The formats with compiled code (error, general, audit, and the slow log's scanner and
-fingerprint) are also measured in pure Python (AURORA_PARSERS_PURE=1), the speed a build without
-a C compiler gets.
+The formats with compiled code (error, general, audit, postgresql, and the slow log's scanner
+and fingerprint) are also measured in pure Python (AURORA_PARSERS_PURE=1), the speed a build
+without a C compiler gets.
 Results go to bench/results/parsers.json.
 """
 
@@ -103,8 +103,8 @@ def measure(log_type: str, path: str) -> dict[str, Any]:
     }
 
 
-# Formats whose parsers have compiled code (processor/parsers/_scan.pyx, _slowlog.pyx).
-COMPILED = {"error", "general", "audit", "slowquery", "slowquery_extra"}
+# Formats whose parsers have compiled code (processor/parsers/_scan.pyx, _slowlog.pyx, _pg.pyx).
+COMPILED = {"error", "general", "audit", "slowquery", "slowquery_extra", "postgresql"}
 
 
 def _child(log_type: str, path: Path, pure: bool = False) -> dict[str, Any]:

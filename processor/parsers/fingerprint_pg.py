@@ -6,6 +6,9 @@ function on a generated corpus and compares. Its quirks are kept on purpose, for
 `3.14` becomes `?.?`, `0x1F` becomes `?x1f` (numbers are replaced before hexadecimals), and a
 `--` comment on the last line stays (the rule wants a newline after it):
 
+Plain statements (no quoted names, comments, backslashes or cursor names) take the same rules
+compiled (`_pg.pyx`): the normalisation was most of the PostgreSQL parser's time.
+
 1. strip `/* */` comments; 2. lower-case everything but `"quoted identifiers"` (ASCII only, as
 Perl does with bytes); 3. drop `\\'`, `'…'` literals become `?`, runs of `??` one `?`; 4. strip
 `--` comments ending with a newline; 5. whitespace runs become one space; 6. drop a leading
@@ -14,14 +17,30 @@ quoted identifiers, numbers, hexadecimals and `$N` parameters become `?`; 10. `i
 become `in (...)`; 11. cursor and prepared statement names become `"..."`; 12. trim, and no
 space before the first `;`.
 
+The function is fed the statement as pgbadger's `store_queries` hands it over, not as logged
+(`pgbadger_query`): trimmed, trailing `;`s dropped, each `$N` replaced by the value bound to it in
+the entry's `DETAIL:  parameters:` line (by nothing when there is none: pgbadger's own rule, so
+`WHERE id = $1` logged without parameters is the class `where id =;`), and one `;` appended. So
+`SELECT 1` and `SELECT 1;` are one class, as in pgbadger's report.
+
 `query_id` is the upper-case MD5 of the normalised text, like the MySQL one, for grouping.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+from collections.abc import Callable
 from functools import lru_cache
+from types import ModuleType
+from typing import Literal
+
+import structlog
+
+from processor.parsers.scanning import PURE_ENV
+
+LOG = structlog.get_logger(__name__)
 
 _A = re.ASCII
 _WS = " \t\n\r\f\v"  # Perl's \s on bytes, which str.strip() would exceed on latin-1 text
@@ -50,6 +69,10 @@ _DECLARE = re.compile(r'\bdeclare\s+[^"\s]+\s+cursor', _A)
 _FETCH = re.compile(r"\b(fetch\s+next\s+from)\s+[^\s]+", _A)
 _CLOSE = re.compile(r'\b(deallocate|close)\s+[^"\s]+', _A)
 _SPACE_SEMICOLON = re.compile(r"\s+;", _A)
+_BIND = re.compile(r"\$(\d+)", _A)
+_NAMED_VALUES = re.compile(r"[,\s]*\$(\d+)\s=\s", _A)
+_NAMED_VALUE = re.compile(r"\$\d+\s=\s(.*?)(?:,|$)", _A)
+_COMMA = re.compile(r"\s*,\s*", _A)
 _LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 
 
@@ -67,8 +90,40 @@ def _hide(pattern: re.Pattern[str], text: str, before: str, after: str, kept: li
     return text
 
 
+def compiled_module() -> ModuleType | None:
+    """The compiled PostgreSQL module (`_pg.pyx`), unless missing or switched off."""
+    if os.environ.get(PURE_ENV, "") not in ("", "0"):
+        return None
+    try:
+        from processor.parsers import _pg
+    except ImportError as exc:
+        LOG.warning("pg_parser_not_compiled", error=repr(exc))
+        return None
+    return _pg
+
+
+PG_MODULE = compiled_module()
+# The C passes for plain statements; tests switch it off to check the Python rules alone.
+COMPILED: Callable[[str], str | None] | None = (
+    None if PG_MODULE is None else PG_MODULE.normalize_plain
+)
+# The whole class of a statement in C (preparation, normalisation, MD5); False: ask Python.
+COMPILED_CLASS: Callable[[str, str | None], tuple[str, str] | Literal[False] | None] | None = (
+    None if PG_MODULE is None else PG_MODULE.pgbadger_class
+)
+
+
 def normalize_query(query: str) -> str:
     """The pgbadger 12 normalised form of a PostgreSQL statement ("" for "" and "0")."""
+    if COMPILED is not None:
+        found = COMPILED(query)
+        if found is not None:
+            return found
+    return normalize_query_python(query)
+
+
+def normalize_query_python(query: str) -> str:
+    """`normalize_query` by the Python port of every rule (the specification)."""
     if not query or query == "0":  # pgbadger returns nothing for a false Perl string
         return ""
     if "/*" in query:
@@ -132,6 +187,41 @@ def _at(kept: list[str], index: str) -> str:
     return kept[i] if i < len(kept) else ""
 
 
+def pgbadger_query(statement: str, parameters: str | None = None) -> str:
+    """The statement as pgbadger's `store_queries` normalises it ("" when it classes nothing).
+
+    `parameters` is the text after `parameters: ` in the entry's DETAIL line. Perl's rules,
+    quirks kept: `$1 = 'a,b'` splits at the comma, `$0` takes the last value, a number with no
+    value (or no parameters at all) becomes nothing.
+    """
+    query = statement.strip(_WS) if statement[:1] in _WS else statement
+    query = query.rstrip(_WS + ";")
+    if "$" in query:
+        values = _bound_values(parameters)
+        query = _BIND.sub(lambda m: _value(values, m.group(1)), query)
+    if not query or query == "0":
+        return ""
+    return query if query.rstrip(_WS).endswith(";") else query + ";"
+
+
+def _bound_values(parameters: str | None) -> list[str]:
+    if not parameters:
+        return []
+    if _NAMED_VALUES.search(parameters) is not None:
+        return _NAMED_VALUE.findall(parameters)
+    # `EXECUTE name (a, b)` values; Perl's split drops trailing empty fields.
+    values = _COMMA.split(parameters)
+    while values and not values[-1]:
+        values.pop()
+    return values
+
+
+def _value(values: list[str], number: str) -> str:
+    """`$t_res[$1-1]`: Perl's negative index counts from the end; past either end, undef."""
+    i = int(number) - 1
+    return values[i] if -len(values) <= i < len(values) else ""
+
+
 @lru_cache(maxsize=8192)
 def _cached(query: str) -> tuple[str, str]:
     return _uncached(query)
@@ -143,14 +233,27 @@ def _uncached(query: str) -> tuple[str, str]:
     return norm, digest.hexdigest().upper()
 
 
-def fingerprint_pg_latin1(query: str) -> tuple[str, str]:
-    """(normalised statement, query_id), both sides as latin-1 views of bytes (parser use)."""
+def fingerprint_pg_latin1(statement: str, parameters: str | None = None) -> tuple[str, str] | None:
+    """(pgbadger's class, query_id) of a logged statement, as latin-1 views of bytes (parser
+    use); None where pgbadger classes nothing (an empty statement)."""
+    if COMPILED_CLASS is not None:
+        found = COMPILED_CLASS(statement, parameters)
+        if found is not False:
+            return found
+    query = pgbadger_query(statement, parameters)
+    if not query:
+        return None
     return _cached(query) if len(query) <= 512 else _uncached(query)
 
 
-def fingerprint_pg(query: str) -> tuple[str, str]:
-    """(normalised statement, query_id) of a statement given as text."""
-    if query.isascii():
-        return fingerprint_pg_latin1(query)
-    norm, qid = fingerprint_pg_latin1(query.encode("utf-8").decode("latin-1"))
+def fingerprint_pg(statement: str, parameters: str | None = None) -> tuple[str, str]:
+    """(pgbadger's class, query_id) of a statement given as text ("" and the MD5 of "" where
+    pgbadger classes nothing)."""
+    if statement.isascii() and (parameters is None or parameters.isascii()):
+        return fingerprint_pg_latin1(statement, parameters) or _uncached("")
+    found = fingerprint_pg_latin1(
+        statement.encode("utf-8").decode("latin-1"),
+        None if parameters is None else parameters.encode("utf-8").decode("latin-1"),
+    )
+    norm, qid = found or _uncached("")
     return norm.encode("latin-1").decode("utf-8", "replace"), qid

@@ -12,7 +12,13 @@ STATEMENT, QUERY and LOCATION lines of the same process are attached to the entr
 
 Fields: `severity`, `client`, `client_port`, `user`, `db`, `pid`, `sqlstate`, `message`,
 `duration_ms`, `statement_kind` (`statement|execute|bind|parse|plan|query|function call`),
-`prepared_name`, `statement` (password literals masked), `fingerprint`, `query_id` (pgbadger's normalisation).
+`prepared_name`, `statement` (password literals masked), `fingerprint`, `query_id` (pgbadger's
+class of the statement, its bound values included: fingerprint_pg.py). A time printed in a named
+zone is converted to UTC and the name kept in `time_zone`, with `time_zone_ambiguous` or
+`time_zone_unknown` where the name does not say the offset for sure (pg_zones.py).
+
+This module is the specification and the pure-Python parser; where `_pg.pyx` is built the same
+rules run in C (`COMPILED_LINES`), which tests/parsers/test_pg_compiled.py holds to the same events.
 """
 
 from __future__ import annotations
@@ -21,15 +27,18 @@ import re
 from datetime import datetime
 from typing import Any, ClassVar
 
+import structlog
+
 from processor.parsers.base import LogParser
 from processor.parsers.event import Event
-from processor.parsers.fingerprint_pg import fingerprint_pg_latin1
+from processor.parsers.fingerprint_pg import PG_MODULE, fingerprint_pg_latin1
 from processor.parsers.masking import mask_secrets
+from processor.parsers.pg_zones import UTC_NAMES, ZoneFlag, local_to_utc
 from processor.parsers.values import parse_iso_utc
 
 _PREFIX = re.compile(
     r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z )?"
-    r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)(?: ?([A-Za-z]{1,5}|[+-]\d\d(?::?\d\d)?))?:"
+    r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)(?: ?([A-Za-z]{1,6}|[+-]\d\d(?::?\d\d)?))?:"
     r"(\[local\]|[^()\s]*\((\d+)\)|[^:]*):"
     r"(.*?)@(.*?):\[(\d+)\]:"
     r"([A-Z][A-Z0-9]*):[ \t]+(?:([0-9A-Z]{5}): )?",
@@ -49,8 +58,12 @@ _ATTACHED = {
     "QUERY": "internal_query",
     "LOCATION": "location",
 }
-_UTC_NAMES = frozenset({"UTC", "GMT", "Z", "", None})
+# Attached lines that may quote a statement (a dblink connection string, a failing query).
+MASKED_ATTACHED = ("detail", "hint", "context", "internal_query")
 _TIME_CACHE = 4096
+LOG = structlog.get_logger(__name__)
+# The compiled line loop (`_pg.pyx`), or None: the methods below are then the parser.
+COMPILED_LINES: Any = None if PG_MODULE is None else PG_MODULE.PgLines
 
 
 class PostgresLogParser(LogParser):
@@ -66,8 +79,31 @@ class PostgresLogParser(LogParser):
         self._ascii = True
         self._truncated = False
         self._times: dict[str, datetime | None] = {}
+        self._zoned: dict[tuple[str, str], tuple[datetime | None, ZoneFlag | None]] = {}
+        compiled = COMPILED_LINES
+        self._core: Any = None
+        if compiled is not None:
+            helpers = (self, Event, _PREFIX, _ATTACHED, self._utc_time, self._zoned_time,
+                       fingerprint_pg_latin1, _parameters, mask_secrets,
+                       MASKED_ATTACHED)  # fmt: skip
+            self._core = compiled(helpers, max_line_bytes)
+
+    def _lines(self, text: str, start: int, out: list[Event]) -> None:
+        if self._core is None:
+            super()._lines(text, start, out)
+        else:
+            self._core.lines(text, start, out, self._block_ascii)
+
+    def _finish(self, out: list[Event]) -> None:
+        if self._core is None:
+            self._close(out)
+        else:
+            self._core.finish(out)
 
     def _line(self, line: str, start: int, end: int, truncated: bool, out: list[Event]) -> None:
+        if self._core is not None:
+            self._core.line(line, start, end, truncated, out, self._block_ascii)
+            return
         m = _PREFIX.match(line) if line[:1].isdigit() else None
         if m is None:
             if self._event is not None:
@@ -95,11 +131,14 @@ class PostgresLogParser(LogParser):
             "pid": pid,
             "sqlstate": sqlstate,
         }
-        when = self._utc_time(ts) if zone in _UTC_NAMES else None
-        if when is None and zone not in _UTC_NAMES:
-            when = parse_iso_utc(ts.replace(" ", "T", 1) + (zone if zone[:1] in "+-" else ""))
-            if zone[:1] not in "+-":
+        if zone is None or zone in UTC_NAMES:
+            when = self._utc_time(ts)
+        else:
+            when, flag = self._zoned_time(ts, zone)
+            if zone[0] not in "+-" or flag is not None:
                 fields["time_zone"] = zone
+            if flag is not None:
+                fields[flag] = True
         self._event = Event(start, end, fields, when)
         self._pid = pid
         self._ascii = self._block_ascii or line.isascii()
@@ -136,6 +175,25 @@ class PostgresLogParser(LogParser):
             times.clear()
         when = times[ts] = parse_iso_utc(ts.replace(" ", "T", 1))
         return when
+
+    def _zoned_time(self, ts: str, zone: str) -> tuple[datetime | None, ZoneFlag | None]:
+        key = (ts, zone)
+        zoned = self._zoned
+        if key in zoned:
+            return zoned[key]
+        if len(zoned) >= _TIME_CACHE:
+            zoned.clear()
+        iso = ts.replace(" ", "T", 1)
+        wall = parse_iso_utc(iso)
+        if wall is None:
+            found: tuple[datetime | None, ZoneFlag | None] = (None, None)
+        elif zone[0] in "+-":
+            when = parse_iso_utc(iso + zone)
+            found = (wall, ZoneFlag.UNKNOWN) if when is None else (when, None)
+        else:
+            found = local_to_utc(wall.replace(tzinfo=None), zone)
+        zoned[key] = found
+        return found
 
     def _switch(self, key: str, text: str) -> None:
         event = self._event
@@ -181,17 +239,50 @@ class PostgresLogParser(LogParser):
         self._store()
         self._event = None
         fields = event.fields
-        statement = fields.get("statement")
-        if statement:
-            fp, fields["query_id"] = fingerprint_pg_latin1(statement)
-            fields["statement"] = mask_secrets(statement)
-            fields["fingerprint"] = mask_secrets(fp)
-        message = fields.get("message")
-        if message:
-            fields["message"] = mask_secrets(message)
+        try:
+            statement = fields.get("statement")
+            if statement:
+                found = fingerprint_pg_latin1(statement, _parameters(fields.get("detail")))
+                if found is not None:
+                    fields["fingerprint"] = mask_secrets(found[0])
+                    fields["query_id"] = found[1]
+                fields["statement"] = mask_secrets(statement)
+            message = fields.get("message")
+            if message:
+                fields["message"] = mask_secrets(message)
+            for name in MASKED_ATTACHED:  # after the class: DETAIL's parameters feed it
+                text = fields.get(name)
+                if text:
+                    fields[name] = mask_secrets(text)
+        except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the entry
+            event.parse_error = self._close_failed(fields, event.start, exc)
         if self._truncated:
             fields["truncated"] = True
         self._push(out, event, self._ascii)
 
-    def _finish(self, out: list[Event]) -> None:
-        self._close(out)
+    def _close_failed(self, fields: dict[str, Any], start: int, exc: Exception) -> bool:
+        """An entry whose class or masking raised: kept (range, prefix fields, the error) without
+        the texts that may hold an unmasked secret, logged and counted. True (a parse error)."""
+        self.stats.internal_errors += 1
+        LOG.error(
+            "parser_internal_error", log_type=self.log_type, offset=start, error=repr(exc),
+            exc_info=exc,
+        )  # fmt: skip
+        for key in ("statement", "message", "fingerprint", "query_id"):
+            fields.pop(key, None)
+        fields["error_reason"] = f"internal error: {exc!r}"
+        return True
+
+
+def _parameters(detail: str | None) -> str | None:
+    """The values pgbadger binds into the statement: its `parameters: (.*)` of the DETAIL
+    line, continued by the following lines (a space between where one ends with `=`)."""
+    if detail is None:
+        return None
+    at = detail.find("parameters: ")
+    if at < 0:
+        return None
+    first, *more = detail[at + 12 :].split("\n")
+    for line in more:
+        first += (" " if first.endswith("=") else "") + line
+    return first

@@ -65,7 +65,7 @@ def test_fingerprint_prints_fingerprint_and_query_id() -> None:
 
 def test_fingerprint_json_and_pg() -> None:
     res = _run("fingerprint", "--pg", "--json", "SELECT * FROM t WHERE id IN (1, 2)")
-    assert json.loads(res.stdout)["fingerprint"] == "select * from t where id in (...)"
+    assert json.loads(res.stdout)["fingerprint"] == "select * from t where id in (...);"
 
 
 @pytest.mark.parametrize(

@@ -319,11 +319,6 @@ def test_a_secret_in_any_form_never_reaches_an_event(form: str, log_type: str, c
     assert _leaks(secret, sql, events) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="postgresql.py (parsers-pg's) masks statement, fingerprint and message only: "
-    "its detail, hint and context fields still carry secrets",
-)
 def test_postgresql_detail_hint_and_context_are_masked() -> None:
     prefix = "2024-01-03 07:15:38 UTC:10.0.0.5(5432):app@shop:[123]:"
     sql = FORMS["dblink"][0]("S3cr3t-Hunter2")
