@@ -32,6 +32,10 @@ class AwsClients:
         self._settings = settings
         self._session = session or get_session()
 
+    @property
+    def session(self) -> AioSession:
+        return self._session
+
     def config(self, **overrides: Any) -> AioConfig:
         retries = {
             "mode": self._settings.aws_retry_mode,

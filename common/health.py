@@ -1,8 +1,10 @@
 """The observability port: Prometheus `/metrics`, `/healthz` (alive) and `/readyz` (dependencies).
 
-Readiness is a set of named async checks (Kafka reachable, Valkey answering, ...). Each runs with
-a timeout; `/readyz` answers 200 only when all pass, and its JSON body says which failed and why,
-so `kubectl describe` and a human with curl see the same reason.
+Readiness is a set of named async checks (Kafka reachable, DynamoDB answering, ...). Each runs
+with a timeout; `/readyz` answers 200 only when all pass, and its JSON body says which failed and
+why, so `kubectl describe` and a human with curl see the same reason. *Details* are reported in
+the same body without deciding readiness: an optional dependency that is down makes the service
+degraded (slower), not unready.
 """
 
 from __future__ import annotations
@@ -24,12 +26,15 @@ from prometheus_client import (
 log = structlog.get_logger(__name__)
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+Detail = Callable[[], str]
 
 READY = Gauge("aurora_ready", "1 when every readiness check passed at the last /readyz")
 
 
 class HealthServer:
     """An aiohttp server on one port; `start()` binds it, `stop()` closes it."""
+
+    name = "health"
 
     def __init__(
         self,
@@ -43,6 +48,7 @@ class HealthServer:
         self._registry = registry
         self._timeout = check_timeout_sec
         self._checks: dict[str, ReadinessCheck] = {}
+        self._details: dict[str, Detail] = {}
         self._runner: web.AppRunner | None = None
         self._started_at = time.time()
         self.bound_port: int | None = None
@@ -50,6 +56,10 @@ class HealthServer:
     def add_check(self, name: str, check: ReadinessCheck) -> None:
         """Register a readiness check: an async callable that raises when the dependency is down."""
         self._checks[name] = check
+
+    def add_detail(self, name: str, detail: Detail) -> None:
+        """Report `detail()` ("ok", "degraded: ...") in /readyz without affecting readiness."""
+        self._details[name] = detail
 
     async def start(self) -> None:
         app = web.Application()
@@ -98,7 +108,7 @@ class HealthServer:
         results = await self.run_checks()
         ready = all(v == "ok" for v in results.values())
         READY.set(1 if ready else 0)
-        return web.json_response(
-            {"status": "ready" if ready else "not ready", "checks": results},
-            status=200 if ready else 503,
-        )
+        body: dict[str, object] = {"status": "ready" if ready else "not ready", "checks": results}
+        if self._details:
+            body["details"] = {name: detail() for name, detail in self._details.items()}
+        return web.json_response(body, status=200 if ready else 503)

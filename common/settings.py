@@ -97,11 +97,23 @@ class ValkeySettings(BaseSettings):
         "redis://localhost:6379/0", description="Valkey URL, `redis://` or `rediss://` (TLS)."
     )
     valkey_socket_timeout_sec: float = Field(2.0, gt=0, description="Valkey socket timeout.")
+    valkey_key_prefix: str = Field(
+        "aurora:",
+        description="Prefix of every Valkey key (bucket, cache): one Valkey, many stacks.",
+    )
     cache_ttl_describe_sec: int = Field(
         300, ge=0, description="Cache TTL of DescribeDBClusters/DescribeDBInstances responses."
     )
     cache_ttl_log_files_sec: int = Field(
         60, ge=0, description="Cache TTL of DescribeDBLogFiles responses."
+    )
+    cache_ttl_parameters_sec: int = Field(
+        3600, ge=0, description="Cache TTL of parameter-group listings (the budget is small)."
+    )
+    cache_stale_sec: int = Field(
+        3600,
+        ge=0,
+        description="How long past its TTL a cached answer is kept to be served while RDS throttles or fails.",
     )
 
 
@@ -219,6 +231,44 @@ class RdsSettings(BaseSettings):
     rds_engines: str = Field(
         "aurora-mysql,aurora-postgresql", description="Comma-separated engines to follow."
     )
+    rds_api_reserve: int = Field(
+        20,
+        ge=0,
+        description="Tokens of the shared bucket that only discovery may take (processor portion reads leave them).",
+    )
+    rds_throttle_retries: int = Field(
+        8, ge=0, description="Retries of one RDS call answered `Throttling` before it fails."
+    )
+    rds_backoff_base_sec: float = Field(
+        0.5, gt=0, description="First backoff after `Throttling` (doubles, full jitter)."
+    )
+    rds_backoff_max_sec: float = Field(
+        20.0, gt=0, description="Largest backoff after `Throttling`."
+    )
+
+    @property
+    def engines(self) -> frozenset[str]:
+        return frozenset(e.strip() for e in self.rds_engines.split(",") if e.strip())
+
+
+_DURATION = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def start_position_sec(text: str) -> float | None:
+    """`earliest` -> None, `latest` -> 0, `6h`/`30m`/`2d`/`90s` -> seconds; else ValueError."""
+    value = text.strip().lower()
+    if value == "earliest":
+        return None
+    if value == "latest":
+        return 0.0
+    unit = _DURATION.get(value[-1:])
+    try:
+        amount = float(value[:-1])
+    except ValueError:
+        amount = -1
+    if unit is None or amount <= 0:
+        raise ValueError(f"START_POSITION must be earliest, latest or a duration like 6h: {text!r}")
+    return amount * unit
 
 
 class DiscoverySettings(BaseSettings):
@@ -231,12 +281,55 @@ class DiscoverySettings(BaseSettings):
     )
     shard_id: int = Field(0, ge=0, description="This replica's shard (or the StatefulSet ordinal).")
     total_shards: int = Field(1, ge=1, description="Number of discovery replicas.")
+    discovery_opt_out_tag: str = Field(
+        "log-shipping", description="Tag whose value DISCOVERY_OPT_OUT_VALUE opts an instance out."
+    )
+    discovery_opt_out_value: str = Field(
+        "disabled", description="Value of the opt-out tag (on the instance or its cluster)."
+    )
+    discovery_quiet_max_sec: float = Field(
+        600.0, gt=0, description="Longest wait between log listings of a quiet instance."
+    )
+    discovery_margin_sec: float = Field(
+        600.0,
+        ge=0,
+        description="FileLastWritten filter = last sighting minus this (flush delays, 5-minute granularity).",
+    )
+    discovery_full_listing_sec: float = Field(
+        3600.0,
+        gt=0,
+        description="An unfiltered listing per instance this often (finds vanished files and gaps).",
+    )
+    discovery_reannounce_sec: float = Field(
+        3600.0,
+        gt=0,
+        description="A file still behind its checkpoint is announced again after this long.",
+    )
+    discovery_concurrency: int = Field(
+        8, ge=1, le=256, description="Instances listed at once (the bucket paces them)."
+    )
+    start_position: str = Field(
+        "earliest",
+        description="First sighting of an instance: `earliest` (all RDS keeps), `latest` (from now on) or a duration like `6h`.",
+    )
+    instance_ttl_days: float = Field(
+        7.0, gt=0, description="TTL of instance metadata, refreshed on each sighting."
+    )
+    vanished_ttl_days: float = Field(
+        7.0, gt=0, description="TTL given to tracking rows of files RDS no longer lists."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> DiscoverySettings:
         if self.shard_id >= self.total_shards:
             raise ValueError(f"SHARD_ID {self.shard_id} must be below TOTAL_SHARDS")
+        start_position_sec(self.start_position)
         return self
+
+    @property
+    def start_after_sec(self) -> float | None:
+        """None = earliest; 0 = latest; otherwise how far back a first sighting reads."""
+        return start_position_sec(self.start_position)
 
     @property
     def interval_sec(self) -> float:
@@ -254,6 +347,38 @@ class ProcessorSettings(BaseSettings):
         5, ge=1, description="Attempts of one message before it is dead-lettered."
     )
     processor_lease_sec: int = Field(300, ge=10, description="Lease on a file while processing.")
+    processor_archive_range_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=5 * 1024 * 1024,
+        description="Raw bytes of one S3 archive object (a bigger rotated file is several).",
+    )
+    processor_concurrency: int = Field(
+        8, ge=1, le=256, description="Files processed at once (one per Kafka partition at most)."
+    )
+    processor_replicas: int = Field(
+        2,
+        ge=1,
+        description="Processor replicas: the local RDS bucket's share while Valkey is unreachable.",
+    )
+    follow_active: str = Field(
+        "error,slowquery,postgresql",
+        description=(
+            "Log types whose growing (active) files are read with portion calls as they grow; "
+            "the others wait for rotation and one complete download."
+        ),
+    )
+
+    @property
+    def follow_active_types(self) -> tuple[LogType, ...]:
+        return tuple(LogType(t.strip()) for t in self.follow_active.split(",") if t.strip())
+
+    @model_validator(mode="after")
+    def _known_types(self) -> ProcessorSettings:
+        known = {t.value for t in LogType}
+        unknown = [t for t in self.follow_active.split(",") if t.strip() and t.strip() not in known]
+        if unknown:
+            raise ValueError(f"FOLLOW_ACTIVE names unknown log types {unknown}")
+        return self
 
 
 class ObservabilitySettings(BaseSettings):

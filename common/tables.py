@@ -36,7 +36,9 @@ class TableSpec:
 def table_specs(settings: TablesSettings) -> list[TableSpec]:
     return [
         TableSpec(settings.instance_table, "instance_id", None, "expires_at"),
-        # No TTL while the file exists on RDS: discovery sets expires_at on vanished files only.
-        TableSpec(settings.tracking_table, "instance_id", "log_file_name", "expires_at"),
+        # Keyed by the DbiResourceId (a rename moves a name, never a resource id) and the file's
+        # generation (common/log_files.py). No TTL while the file exists on RDS: discovery sets
+        # expires_at on vanished files only.
+        TableSpec(settings.tracking_table, "resource_id", "generation", "expires_at"),
         TableSpec(settings.jobs_table, "instance_id", "job_id", "expires_at"),
     ]

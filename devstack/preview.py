@@ -128,7 +128,7 @@ async def run_preview(settings: Settings, per_engine: int = 2) -> PreviewReport:
                     continue
                 context = FileContext(
                     "local", region, instance.get("DBClusterIdentifier", ""), instance_id,
-                    engine, log_type, name,
+                    engine, log_type, name, instance.get("DbiResourceId", instance_id), name,
                 )  # fmt: skip
                 parser = parser_for(log_type)
                 # One archive object per file here (the demo's files are small); the processor

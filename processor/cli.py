@@ -1,5 +1,7 @@
 """`aurora-processor`: the processor's command line.
 
+    aurora-processor run                               # the service (processor/commands.py)
+    aurora-processor stats | verify [--since 24h]
     aurora-processor parse --log-type slowquery FILE   # FILE may be `-` (stdin) or a .gz
     aurora-processor fingerprint "SELECT * FROM t WHERE id = 5"
 
@@ -154,8 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_service_commands(sub: Any) -> None:
-    """Place for the long-running service's subcommands (`run`, `stats`), added by the lead:
-    `p = sub.add_parser("run", ...); p.set_defaults(func=...)`."""
+    """The service's subcommands (`run`, `stats`, `verify`): processor/commands.py."""
+    from processor.commands import add_commands  # the service's imports, not the parser's
+
+    add_commands(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,7 +1,9 @@
 """Parsed events become OpenObserve documents: the fields of DESIGN §3 plus the parser's own.
 
-`event_id` is deterministic from (instance, file, start offset), so the same range parsed twice
-yields the same ids and a resend can be recognised; `_timestamp` is the event's own time in µs
+`event_id` is deterministic from (resource id, file generation, start offset), so the same range
+parsed twice yields the same ids and a resend can be recognised — also when the bytes are read
+once under the active name and again under the rotated one, or after a rename (DESIGN §3 named
+the instance id and file name; both move, the resource id and generation do not); `_timestamp` is the event's own time in µs
 (the sink decides what to do with events outside the server's ingestion window).
 """
 
@@ -28,11 +30,13 @@ class FileContext:
     engine: str
     log_type: str
     log_file_name: str
+    resource_id: str
+    generation: str
 
 
-def event_id(instance_id: str, log_file_name: str, start_offset: int) -> str:
-    """Hex sha256 of `instance_id|log_file_name|start_offset`, truncated (DESIGN §3)."""
-    key = f"{instance_id}|{log_file_name}|{start_offset}".encode()
+def event_id(resource_id: str, generation: str, start_offset: int) -> str:
+    """Hex sha256 of `resource_id|generation|start_offset`, truncated."""
+    key = f"{resource_id}|{generation}|{start_offset}".encode()
     return hashlib.sha256(key).hexdigest()[:EVENT_ID_HEX]
 
 
@@ -45,7 +49,7 @@ def to_document(
     doc.update(
         _timestamp=int(when.timestamp() * 1_000_000),
         event_time=when.isoformat(),
-        event_id=event_id(context.instance_id, context.log_file_name, event.start),
+        event_id=event_id(context.resource_id, context.generation, event.start),
         batch_id=batch_id,
         account=context.account,
         region=context.region,
@@ -54,5 +58,7 @@ def to_document(
         engine=context.engine,
         log_type=context.log_type,
         log_file_name=context.log_file_name,
+        resource_id=context.resource_id,
+        generation=context.generation,
     )
     return doc

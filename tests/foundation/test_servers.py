@@ -133,7 +133,7 @@ async def test_valkey_set_with_ttl_expires(settings: Settings) -> None:
 async def test_dynamodb_conditional_write_is_refused(settings: Settings) -> None:
     clients = AwsClients(settings.aws)
     table = settings.tables.tracking_table
-    key = {"instance_id": {"S": "db-" + uuid.uuid4().hex[:6]}, "log_file_name": {"S": "a.log"}}
+    key = {"resource_id": {"S": "db-" + uuid.uuid4().hex[:6]}, "generation": {"S": "a.log"}}
     async with clients.client("dynamodb") as ddb:
         await ddb.put_item(
             TableName=table,

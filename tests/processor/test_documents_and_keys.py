@@ -16,16 +16,16 @@ from processor.sinks.s3_keys import archive_key
 
 CTX = FileContext(
     "123456789012", "eu-west-1", "orders", "orders-1", "aurora-mysql", "slowquery",
-    "slowquery/mysql-slowquery.log.2026-11-23.9",
+    "slowquery/mysql-slowquery.log.2026-11-23.9", "db-ABC", "slowquery@2026-11-23.09",
 )  # fmt: skip
 
 
 def test_event_id_is_the_truncated_sha256_of_the_design() -> None:
-    # sha256("db-1|error/mysql-error-running.log|0"), first 32 hex digits.
+    # sha256("db-1|error@2026-11-23.09|0"), first 32 hex digits.
     import hashlib
 
-    full = hashlib.sha256(b"db-1|error/mysql-error-running.log|0").hexdigest()
-    assert event_id("db-1", "error/mysql-error-running.log", 0) == full[:32]
+    full = hashlib.sha256(b"db-1|error@2026-11-23.09|0").hexdigest()
+    assert event_id("db-1", "error@2026-11-23.09", 0) == full[:32]
 
 
 @given(st.text(min_size=1), st.text(min_size=1), st.integers(0, 2**40), st.integers(0, 2**40))
@@ -47,11 +47,12 @@ def test_document_carries_every_field_of_the_contract() -> None:
     doc = to_document(event, CTX, "batch-1")
     for key in (
         "_timestamp", "event_time", "event_id", "batch_id", "account", "region", "cluster_id",
-        "instance_id", "engine", "log_type", "log_file_name", "offset",
+        "instance_id", "engine", "log_type", "log_file_name", "offset", "resource_id",
+        "generation",
     ):  # fmt: skip
         assert key in doc, key
     assert doc["offset"] == 4096
-    assert doc["event_id"] == event_id(CTX.instance_id, CTX.log_file_name, 4096)
+    assert doc["event_id"] == event_id(CTX.resource_id, CTX.generation, 4096)
     assert doc["_timestamp"] == int(event.event_time.timestamp() * 1e6)  # type: ignore[union-attr]
     assert all(re.fullmatch(r"[a-z0-9_]+", k) for k in doc), sorted(doc)
 

@@ -1,0 +1,440 @@
+"""One file generation, from a Kafka message to its checkpoint: the processor's per-message flow.
+
+DESIGN §5 in order: take the lease; finish a pending range left by a crash; read the bytes past
+the checkpoint; ship them to OpenObserve range by range; archive them to S3 from the rotated
+file; release the lease. Two ways to read, chosen by the message:
+
+* **rotated** (complete, will not grow): one `downloadCompleteLogFile` stream from byte 0 feeds
+  both sinks — the bytes past `archived_offset` go to S3 objects of about
+  `archive_range_bytes`, the bytes past `shipped_offset` to the parser and OpenObserve. Bytes
+  before both cursors are skipped, never parsed twice. If the REST endpoint refuses (403 for a
+  role without `rds:DownloadCompleteDBLogFile`, 404), the same bytes come from portion calls.
+* **active** (a growing file whose log type is in `FOLLOW_ACTIVE`): portion calls from the
+  stored marker, events shipped as entries complete. Nothing goes to S3 from an active file:
+  the archive is written once, from the rotated file (no minute-sized objects).
+
+The message is only a hint: everything is decided from the checkpoint, so a duplicated or stale
+message costs one read of the row (and, for an active file, one portion call).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import structlog
+
+from common.messages import LogFileMessage
+from processor.checkpoint import Checkpoint, CheckpointStore, FileKey, LeaseHeld, LeaseLost
+from processor.documents import FileContext
+from processor.download import (
+    End,
+    EndReason,
+    Page,
+    Position,
+    read_portions,
+    stream_complete_file,
+)
+from processor.download.errors import CompleteDownloadRefused
+from processor.download.hooks import BeforeCall, no_wait
+from processor.jobs import Job, JobsLog
+from processor.ranges import Range, RangeCutter
+from processor.shipping import DeadLetter, EventSink, RangeShipper
+from processor.sinks.s3_archive import RangeArchiver
+from processor.sinks.s3_keys import archive_key
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    range_bytes: int
+    archive_range_bytes: int
+    follow_active: frozenset[str]
+    compression: str
+    bucket: str
+    prefix: str
+    account: str
+    region: str
+    rds_endpoint: str
+    visibility_lag_sec: float = 15.0  # OPENOBSERVE_VISIBILITY_LAG_SEC
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What one message led to; returned as data for the consumer's metrics and the tests."""
+
+    outcome: str  # complete | caught_up | waiting_rotation | held_elsewhere | vanished | lease_lost
+    shipped_offset: int = 0
+    archived_offset: int = 0
+    events: int = 0
+    ranges: int = 0
+    archived_objects: int = 0
+    complete_file_calls: int = 0
+    portion_fallback: bool = False
+
+
+@dataclass(frozen=True)
+class WorkerDeps:
+    """The clients a worker uses; built once per process (processor/service.py)."""
+
+    store: CheckpointStore
+    jobs: JobsLog
+    sink: EventSink
+    streams: dict[str, str]
+    s3: Any
+    rds: Any
+    http: httpx.AsyncClient
+    credentials: Callable[[], Awaitable[Any]]
+    dead_letter: DeadLetter
+    # The shared RDS budget of an (account, region): awaited before every RDS call.
+    rds_budget: Callable[[str, str], BeforeCall] = lambda account, region: no_wait
+
+
+class FileWorker:
+    def __init__(self, config: WorkerConfig, deps: WorkerDeps) -> None:
+        self.config = config
+        self.deps = deps
+
+    async def handle(self, msg: LogFileMessage) -> FileResult:
+        key = FileKey(msg.resource_id, msg.generation)
+        store = self.deps.store
+        try:
+            cp = await store.acquire(
+                key,
+                instance_id=msg.instance_id,
+                log_file_name=msg.log_file_name,
+                log_type=str(msg.log_type),
+                cluster_id=msg.cluster_id,
+                engine=msg.engine,
+                account=msg.account,
+                region=msg.region,
+            )
+        except LeaseHeld as held:
+            log.info("file_held_elsewhere", instance_id=msg.instance_id, file=msg.log_file_name,
+                     owner=held.owner)  # fmt: skip
+            return FileResult("held_elsewhere")
+        run = _Run(cp)
+        try:
+            if msg.rotated:
+                result = await self._rotated(run, msg)
+            elif str(msg.log_type) in self.config.follow_active:
+                result = await self._active(run, msg)
+            else:
+                result = FileResult("waiting_rotation", cp.shipped_offset, cp.archived_offset)
+        except LeaseLost:
+            log.warning("lease_lost", instance_id=msg.instance_id, file=msg.log_file_name)
+            return FileResult("lease_lost")
+        except BaseException:
+            await self._release_after_failure(run)
+            raise
+        await store.release(run.cp, processor_status=result.outcome)
+        return result
+
+    async def _release_after_failure(self, run: _Run) -> None:
+        """Give the lease back so that the retry (ours or another's) need not wait for expiry.
+
+        The checkpoint is consistent at every step, so releasing is always safe; failing to
+        release only costs that wait, and the original error is the one worth raising."""
+        try:
+            await self.deps.store.release_if_held(run.cp.key, processor_status="failed")
+        except Exception as exc:  # noqa: BLE001 - reported, the original error propagates
+            log.warning("lease_release_failed", key=str(run.cp.key), error=repr(exc))
+
+    # ------------------------------------------------------------------ rotated files
+    async def _rotated(self, run: _Run, msg: LogFileMessage) -> FileResult:
+        cp = run.cp
+        if cp.status == "complete" and cp.pending is None:
+            return FileResult("complete", cp.shipped_offset, cp.archived_offset)
+        cutter = self._cutter(cp, msg)
+        shipper = self._shipper(msg)
+        archive = _ArchiveSink(self, msg, cp.archived_offset)
+        stats = _Stats()
+        pos = 0
+        try:
+            async for chunk in self._complete_bytes(msg, stats):
+                end = pos + len(chunk)
+                if end > archive.position:
+                    run.cp = await archive.write(run.cp, chunk[max(0, archive.position - pos) :])
+                if end > cutter.position:
+                    ranges = cutter.feed(chunk[max(0, cutter.position - pos) :])
+                    await self._ship_all(run, shipper, ranges, stats)
+                pos = end
+            await self._ship_all(run, shipper, cutter.finish(), stats)
+            run.cp = await archive.close(run.cp, events=stats.events_by_offset)
+        except BaseException:
+            await archive.abort()
+            raise
+        run.cp = await self.deps.store.update(run.cp, end_offset=pos)
+        return FileResult(
+            "complete",
+            run.cp.shipped_offset,
+            run.cp.archived_offset,
+            stats.events,
+            stats.ranges,
+            archive.objects,
+            stats.complete_calls,
+            stats.fallback,
+        )
+
+    async def _complete_bytes(self, msg: LogFileMessage, stats: _Stats) -> AsyncIterator[bytes]:
+        """The whole file from byte 0: the REST stream, or portions when it is refused."""
+        credentials = await self.deps.credentials()
+        stats.complete_calls += 1
+        delivered = 0
+        try:
+            async for chunk in stream_complete_file(
+                self.deps.http,
+                self.config.rds_endpoint,
+                credentials,
+                self.config.region,
+                msg.instance_id,
+                msg.log_file_name,
+                before_call=self.deps.rds_budget(msg.account, msg.region),
+            ):
+                delivered += len(chunk)
+                yield chunk
+            return
+        except CompleteDownloadRefused as refused:
+            if delivered:
+                raise
+            stats.fallback = True
+            log.warning(
+                "complete_download_refused_using_portions",
+                instance_id=msg.instance_id,
+                file=msg.log_file_name,
+                status=refused.status,
+                code=refused.code,
+            )
+        async for item in read_portions(
+            self.deps.rds,
+            msg.instance_id,
+            msg.log_file_name,
+            Position(0, None),
+            before_call=self.deps.rds_budget(msg.account, msg.region),
+        ):
+            if isinstance(item, Page):
+                yield item.data
+
+    # ------------------------------------------------------------------ active files
+    async def _active(self, run: _Run, msg: LogFileMessage) -> FileResult:
+        cp = run.cp
+        cutter = self._cutter(cp, msg)
+        shipper = self._shipper(msg)
+        stats = _Stats()
+        start = Position(cp.marker_offset, cp.marker) if cp.marker else Position(0, None)
+        marks: list[tuple[int, str]] = []  # (offset, marker) of page ends, newest last
+        outcome = "caught_up"
+        async for item in read_portions(
+            self.deps.rds,
+            msg.instance_id,
+            msg.log_file_name,
+            start,
+            before_call=self.deps.rds_budget(msg.account, msg.region),
+        ):
+            if isinstance(item, Page):
+                if item.end > cutter.position:
+                    ranges = cutter.feed(item.data[max(0, cutter.position - item.offset) :])
+                    marks.append((item.end, item.marker))
+                    await self._ship_all(run, shipper, ranges, stats, marks)
+                continue
+            end: End = item
+            if end.reason is EndReason.SEGMENT_END:
+                outcome = "segment_end"
+                ranges = cutter.finish()
+            elif end.reason is EndReason.VANISHED:
+                outcome = "vanished"
+                ranges = cutter.finish()
+                await self._report_vanished(run.cp, msg, cutter.position)
+            else:
+                ranges = cutter.flush_committed()
+            await self._ship_all(run, shipper, ranges, stats, marks)
+        return FileResult(outcome, run.cp.shipped_offset, run.cp.archived_offset, stats.events,
+                          stats.ranges)  # fmt: skip
+
+    async def _report_vanished(self, cp: Checkpoint, msg: LogFileMessage, read_to: int) -> None:
+        """A file gone before rotation: its bytes never reach S3. Said loudly, kept in `jobs`."""
+        log.error(
+            "file_vanished_before_archive",
+            instance_id=msg.instance_id,
+            file=msg.log_file_name,
+            never_archived_from=cp.archived_offset,
+            never_archived_to=read_to,
+        )
+        await self.deps.jobs.record(
+            Job(
+                instance_id=msg.instance_id,
+                resource_id=msg.resource_id,
+                generation=msg.generation,
+                log_file_name=msg.log_file_name,
+                log_type=str(msg.log_type),
+                sink="s3",
+                start=cp.archived_offset,
+                end=read_to,
+                events=0,
+                outcome="failed",
+                duration_s=0.0,
+                error="file vanished before rotation: this range never reached S3",
+                owner=self.deps.store.owner,
+            )
+        )
+
+    # ------------------------------------------------------------------ shared
+    def _cutter(self, cp: Checkpoint, msg: LogFileMessage) -> RangeCutter:
+        pending = cp.pending
+        return RangeCutter(
+            str(msg.log_type),
+            cp.shipped_offset,
+            cp.parser_state,
+            self.config.range_bytes,
+            first_end=pending.end if pending else None,
+            first_state=pending.parser_state if pending else None,
+        )
+
+    def _shipper(self, msg: LogFileMessage) -> RangeShipper:
+        context = FileContext(
+            account=msg.account,
+            region=msg.region,
+            cluster_id=msg.cluster_id,
+            instance_id=msg.instance_id,
+            engine=msg.engine,
+            log_type=str(msg.log_type),
+            log_file_name=msg.log_file_name,
+            resource_id=msg.resource_id,
+            generation=msg.generation,
+        )
+        return RangeShipper(
+            self.deps.store,
+            self.deps.jobs,
+            self.deps.sink,
+            self.deps.streams[str(msg.log_type)],
+            context,
+            self.deps.dead_letter,
+            self.config.visibility_lag_sec,
+        )
+
+    async def _ship_all(
+        self,
+        run: _Run,
+        shipper: RangeShipper,
+        ranges: list[Range],
+        stats: _Stats,
+        marks: list[tuple[int, str]] | None = None,
+    ) -> None:
+        for rng in ranges:
+            marker, marker_offset = _marker_at(marks or [], rng.end)
+            shipped = await shipper.ship(run.cp, rng, marker, marker_offset)
+            run.cp = shipped.checkpoint
+            stats.events += shipped.events
+            stats.ranges += 1
+            stats.events_by_offset.append((rng.start, rng.end, shipped.events))
+
+
+def _marker_at(marks: list[tuple[int, str]], offset: int) -> tuple[str | None, int]:
+    """The newest page marker at or before `offset` (a resume point), and drop older ones."""
+    best: tuple[str | None, int] = (None, 0)
+    keep = 0
+    for i, (end, marker) in enumerate(marks):
+        if end <= offset:
+            best = (marker, end)
+            keep = i
+    del marks[:keep]
+    return best
+
+
+@dataclass
+class _Run:
+    cp: Checkpoint
+
+
+@dataclass
+class _Stats:
+    events: int = 0
+    ranges: int = 0
+    complete_calls: int = 0
+    fallback: bool = False
+    events_by_offset: list[tuple[int, int, int]] = field(default_factory=list)
+
+
+class _ArchiveSink:
+    """Cuts the rotated file's bytes past `archived_offset` into S3 objects."""
+
+    def __init__(self, worker: FileWorker, msg: LogFileMessage, start: int) -> None:
+        self._worker = worker
+        self._msg = msg
+        self.position = start
+        self._object_start = start
+        self._writer: RangeArchiver | None = None
+        self.objects = 0
+        self._day = datetime.fromtimestamp(msg.last_written / 1000, UTC)
+
+    async def write(self, cp: Checkpoint, data: bytes) -> Checkpoint:
+        cfg = self._worker.config
+        while data:
+            if self._writer is None:
+                self._writer = RangeArchiver(
+                    self._worker.deps.s3, cfg.bucket, cfg.compression, f"{cfg.prefix}staging/"
+                )
+                self._object_start = self.position
+            room = cfg.archive_range_bytes - self._writer.raw_bytes
+            piece, data = data[:room], data[room:]
+            await self._writer.write(piece)
+            self.position += len(piece)
+            if self._writer.raw_bytes >= cfg.archive_range_bytes:
+                cp = await self._close(cp, None)
+        return cp
+
+    async def close(self, cp: Checkpoint, events: list[tuple[int, int, int]]) -> Checkpoint:
+        if self._writer is None:
+            return cp
+        return await self._close(cp, events)
+
+    async def abort(self) -> None:
+        if self._writer is not None:
+            await self._writer.abort()
+            self._writer = None
+
+    async def _close(self, cp: Checkpoint, events: list[tuple[int, int, int]] | None) -> Checkpoint:
+        assert self._writer is not None
+        cfg, msg = self._worker.config, self._msg
+        start, end = self._object_start, self.position
+        counted = _events_within(events or [], start, end)
+        key = archive_key(
+            cfg.prefix, msg.engine, msg.cluster_id, msg.instance_id, str(msg.log_type),
+            msg.log_file_name, start, end, self._day, cfg.compression,
+        )  # fmt: skip
+        started = time.monotonic()
+        stored = await self._writer.close(key, counted)
+        self._writer = None
+        self.objects += 1
+        cp = await self._worker.deps.store.archived(cp, end)
+        await self._worker.deps.jobs.record(
+            Job(
+                instance_id=msg.instance_id,
+                resource_id=msg.resource_id,
+                generation=msg.generation,
+                log_file_name=msg.log_file_name,
+                log_type=str(msg.log_type),
+                sink="s3",
+                start=start,
+                end=end,
+                events=max(stored.events, 0),
+                outcome="ok",
+                duration_s=time.monotonic() - started,
+                owner=self._worker.deps.store.owner,
+                s3_key=key,
+            )
+        )
+        return cp
+
+
+def _events_within(ranges: list[tuple[int, int, int]], start: int, end: int) -> int | None:
+    """Events of the shipped ranges that tile `[start, end)` exactly, or None when this pass
+    did not parse all of it (then the object carries no count rather than a wrong one)."""
+    inside = [r for r in ranges if start <= r[0] and r[1] <= end]
+    covered = sum(r[1] - r[0] for r in inside)
+    return sum(r[2] for r in inside) if covered == end - start else None

@@ -1,0 +1,209 @@
+"""`aurora-processor run`: the processor as one component of the common lifecycle.
+
+It opens its clients once (DynamoDB, S3, RDS, the complete-download HTTP pool, OpenObserve, Valkey,
+the Kafka producer for dead letters and the consumer), then hands every Kafka message to the
+`FileWorker` through the `PartitionedConsumer`. Readiness (`/readyz`) asks each dependency the
+processor cannot work without: Kafka, DynamoDB, S3 and OpenObserve.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import AsyncExitStack
+from typing import Any
+
+import httpx
+import structlog
+from aiokafka.structs import ConsumerRecord
+
+from common.aws import AwsClients, endpoint_for
+from common.kafka import make_consumer, make_producer
+from common.log_types import LogType
+from common.messages import LogFileMessage, MessageError
+from common.rate_limit import Priority, RdsBucket
+from common.settings import Settings
+from common.tables import table_specs
+from common.valkey import ValkeyGuard, valkey_client
+from processor import metrics
+from processor.checkpoint import CheckpointStore, new_owner_id
+from processor.consumer import ConsumerOptions, PartitionedConsumer, PoisonMessage
+from processor.download.hooks import BeforeCall
+from processor.file_worker import FileResult, FileWorker, WorkerConfig, WorkerDeps
+from processor.jobs import JobsLog
+from processor.sinks.openobserve import OpenObserveClient
+
+log = structlog.get_logger(__name__)
+
+
+class ProcessorService:
+    """One processor process: `start`, `run` until stopped, `stop` (drains, commits, leaves)."""
+
+    name = "processor"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.owner = new_owner_id()
+        self._stack = AsyncExitStack()
+        self._buckets: dict[tuple[str, str], RdsBucket] = {}
+        self.runner: PartitionedConsumer | None = None
+        self.results: list[FileResult] = []  # the last results, for `stats` and the tests
+        self._clients: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        s = self.settings
+        aws = AwsClients(s.aws)
+        self._aws = aws
+        stack = self._stack
+        for service in ("dynamodb", "s3", "rds"):
+            self._clients[service] = await stack.enter_async_context(aws.client(service))
+        self._http = await stack.enter_async_context(
+            httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0))
+        )
+        self._o2 = await stack.enter_async_context(OpenObserveClient(s.openobserve))
+        redis = valkey_client(s.valkey)
+        stack.push_async_callback(redis.aclose)
+        self._guard = ValkeyGuard(redis)
+        specs = {spec.name: spec for spec in table_specs(s.tables)}
+        ddb = self._clients["dynamodb"]
+        self.store = CheckpointStore(
+            ddb,
+            specs[s.tables.tracking_table],
+            self.owner,
+            s.processor.processor_lease_sec,
+            on_conflict=metrics.CHECKPOINT_CONFLICTS.inc,
+        )
+        self.jobs = JobsLog(ddb, specs[s.tables.jobs_table])
+        self._producer = make_producer(s.kafka)
+        await self._producer.start()
+        stack.push_async_callback(self._producer.stop)
+        topics = list(s.kafka.topics().values())
+        self._topics = {topic: LogType(t) for t, topic in s.kafka.topics().items()}
+        consumer = make_consumer(s.kafka)
+        await consumer.start()
+        p = s.processor
+        self.worker = FileWorker(
+            WorkerConfig(
+                range_bytes=p.processor_range_bytes,
+                archive_range_bytes=p.processor_archive_range_bytes,
+                follow_active=frozenset(p.follow_active_types),
+                compression=s.s3.s3_compression,
+                bucket=s.s3.s3_bucket,
+                prefix=s.s3.s3_prefix,
+                account="",
+                region=s.aws.aws_region,
+                rds_endpoint=endpoint_for("rds") or f"https://rds.{s.aws.aws_region}.amazonaws.com",
+                visibility_lag_sec=s.openobserve.openobserve_visibility_lag_sec,
+            ),
+            WorkerDeps(
+                store=self.store,
+                jobs=self.jobs,
+                sink=self._o2,
+                streams=s.openobserve.streams(),
+                s3=self._clients["s3"],
+                rds=self._clients["rds"],
+                http=self._http,
+                credentials=aws.credentials,
+                dead_letter=self._dead_letter_range,
+                rds_budget=self._budget,
+            ),
+        )
+        self.runner = PartitionedConsumer(
+            consumer,
+            topics,
+            self._producer,
+            s.kafka.kafka_topic_dlq,
+            self.handle,
+            ConsumerOptions(
+                max_attempts=p.processor_max_attempts,
+                max_in_flight=p.processor_concurrency,
+                drain_sec=max(1.0, s.observability.shutdown_timeout_sec / 2),
+            ),
+            on_dead_letter=lambda topic, reason: metrics.DLQ_MESSAGES.labels(
+                "invalid" if reason.startswith("PoisonMessage") else "attempts"
+            ).inc(),
+        )
+        log.info("processor_started", owner=self.owner, topics=topics)
+
+    async def run(self) -> None:
+        assert self.runner is not None, "start() first"
+        await self.runner.run()
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.stop()
+        await self._stack.aclose()
+
+    # ------------------------------------------------------------------ work
+    async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        log_type = self._topics.get(record.topic)
+        try:
+            msg = LogFileMessage.from_bytes(record.value)
+        except MessageError as exc:
+            metrics.MESSAGES.labels(str(log_type or "unknown"), "invalid").inc()
+            raise PoisonMessage(str(exc)) from exc
+        metrics.FILES_IN_PROGRESS.inc()
+        try:
+            result = await self.worker.handle(msg)
+        except Exception:
+            metrics.MESSAGES.labels(str(msg.log_type), "error").inc()
+            raise
+        finally:
+            metrics.FILES_IN_PROGRESS.dec()
+        metrics.MESSAGES.labels(str(msg.log_type), result.outcome).inc()
+        if result.outcome == "lease_lost":
+            metrics.LEASES_LOST.inc()
+        self.results = [*self.results[-999:], result]
+
+    def _budget(self, account: str, region: str) -> BeforeCall:
+        """Portion reads take a token only while discovery's reserve stays untouched."""
+        bucket = self._bucket(account, region)
+
+        async def before_call() -> None:
+            await bucket.acquire(Priority.PROCESSOR)
+
+        return before_call
+
+    def _bucket(self, account: str, region: str) -> RdsBucket:
+        key = (account, region)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            r = self.settings.rds
+            bucket = self._buckets[key] = RdsBucket(
+                self._guard,
+                account,
+                region,
+                r.rds_api_rate_limit,
+                r.rds_api_burst,
+                r.rds_api_reserve,
+                self.settings.processor.processor_replicas,
+                self.settings.valkey.valkey_key_prefix,
+            )
+        return bucket
+
+    async def _dead_letter_range(self, record: dict[str, Any]) -> None:
+        """A range OpenObserve refused for good: its events go to the DLQ with the server's
+        answer (the raw bytes stay in S3; `verify` re-ships them once the cause is fixed)."""
+        metrics.DLQ_MESSAGES.labels("refused").inc()
+        await self._producer.send_and_wait(
+            self.settings.kafka.kafka_topic_dlq,
+            json.dumps({**record, "failed_at": time.time()}, default=str).encode(),
+            key=str(record.get("instance_id", "")).encode(),
+        )
+
+    # ------------------------------------------------------------------ readiness
+    async def check_kafka(self) -> None:
+        await self._producer.client.fetch_all_metadata()
+
+    async def check_dynamodb(self) -> None:
+        await self._clients["dynamodb"].describe_table(
+            TableName=self.settings.tables.tracking_table
+        )
+
+    async def check_s3(self) -> None:
+        await self._clients["s3"].head_bucket(Bucket=self.settings.s3.s3_bucket)
+
+    async def check_openobserve(self) -> None:
+        response = await self._http.get(f"{self.settings.openobserve.openobserve_url}/healthz")
+        response.raise_for_status()

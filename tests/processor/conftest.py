@@ -1,0 +1,184 @@
+"""The processor's local world for its tests: fresh tracking and jobs tables, a private S3 prefix
+and generation suffix (the OpenObserve emulator is shared by the session), the emulators' ground
+truths, and rotated files of the emulated fleet as `LogFileMessage`s."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from common.aws import AwsClients, endpoint_for
+from common.log_files import generation_of, log_type_of
+from common.log_types import LogType
+from common.messages import LogFileMessage
+from common.settings import Settings
+from common.tables import TableSpec
+from processor.checkpoint import CheckpointStore
+from processor.documents import event_id
+from processor.file_worker import FileWorker, WorkerConfig, WorkerDeps
+from processor.jobs import JobsLog
+from processor.parsers import parser_for
+from processor.sinks.openobserve import OpenObserveClient
+from processor.sinks.s3_archive import read_archived_file
+from processor.sinks.s3_keys import archive_key
+
+ACCOUNT = "123456789012"
+LAG = 1.0  # OPENOBSERVE_VISIBILITY_LAG_SEC of the tests' clients
+
+
+@dataclass
+class World:
+    settings: Settings
+    ddb: Any
+    s3: Any
+    rds: Any
+    http: httpx.AsyncClient
+    o2: OpenObserveClient
+    tracking: TableSpec
+    jobs: TableSpec
+    prefix: str
+    letters: list[dict[str, Any]]
+
+    def worker(self, owner: str, sink: Any = None, lease_sec: float = 60) -> FileWorker:
+        s = self.settings
+        store = CheckpointStore(self.ddb, self.tracking, owner, lease_sec)
+
+        async def dead_letter(record: dict[str, Any]) -> None:
+            self.letters.append(record)
+
+        return FileWorker(
+            WorkerConfig(
+                range_bytes=64 * 1024,
+                archive_range_bytes=5 * 1024 * 1024,
+                follow_active=frozenset({"error", "slowquery", "postgresql"}),
+                compression="zst",
+                bucket=s.s3.s3_bucket,
+                prefix=self.prefix,
+                account=ACCOUNT,
+                region=s.aws.aws_region,
+                rds_endpoint=endpoint_for("rds") or "",
+                visibility_lag_sec=LAG,
+            ),
+            WorkerDeps(
+                store=store,
+                jobs=JobsLog(self.ddb, self.jobs),
+                sink=sink or self.o2,
+                streams=s.openobserve.streams(),
+                s3=self.s3,
+                rds=self.rds,
+                http=self.http,
+                credentials=AwsClients(s.aws).credentials,
+                dead_letter=dead_letter,
+            ),
+        )
+
+    def truth(self, instance_id: str, name: str) -> bytes:
+        url = endpoint_for("rds")
+        resp = httpx.get(f"{url}/_admin/ground-truth/{instance_id}/{name}", timeout=60)
+        resp.raise_for_status()
+        return resp.content
+
+    def o2_faults(self, method: str, body: dict[str, Any] | None = None) -> None:
+        """Set (POST) or clear (DELETE) the OpenObserve emulator's faults."""
+        url = f"{self.settings.openobserve.openobserve_url}/_admin/faults"
+        httpx.request(method, url, json=body, timeout=30).raise_for_status()
+
+    def o2_copies(self, stream: str) -> dict[str, int]:
+        resp = httpx.get(
+            f"{self.settings.openobserve.openobserve_url}/_admin/truth",
+            params={"org": self.settings.openobserve.openobserve_org, "stream": stream,
+                    "event_ids": "true"},
+            timeout=60,
+        )  # fmt: skip
+        resp.raise_for_status()
+        copies: dict[str, int] = resp.json()["event_ids"]
+        return copies
+
+
+@pytest.fixture
+async def world(settings: Settings) -> AsyncIterator[World]:
+    aws = AwsClients(settings.aws)
+    async with AsyncExitStack() as stack:
+        ddb = await stack.enter_async_context(aws.client("dynamodb"))
+        s3 = await stack.enter_async_context(aws.client("s3"))
+        rds = await stack.enter_async_context(aws.client("rds"))
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=120))
+        # The emulator shows a record at once: a short lag keeps recovery's wait short.
+        fast = settings.openobserve.model_copy(update={"openobserve_visibility_lag_sec": LAG})
+        o2 = await stack.enter_async_context(OpenObserveClient(fast))
+        suffix = uuid.uuid4().hex[:8]
+        tracking = TableSpec(f"tracking-{suffix}", "resource_id", "generation", "expires_at")
+        jobs = TableSpec(f"jobs-{suffix}", "instance_id", "job_id", "expires_at")
+        for spec in (tracking, jobs):
+            await ddb.create_table(**spec.create_kwargs())
+        yield World(settings, ddb, s3, rds, http, o2, tracking, jobs, f"t-{suffix}/", [])
+
+
+async def rotated_messages(world: World, engine: str, types: Sequence[str]) -> list[LogFileMessage]:
+    """One rotated file of each wanted log type, from the first instance that has them all."""
+    pages = world.rds.get_paginator("describe_db_instances").paginate()
+    instances = [i async for page in pages for i in page["DBInstances"]]
+    for inst in instances:
+        if inst["Engine"] != engine or inst["DBInstanceStatus"] != "available":
+            continue
+        listing = world.rds.get_paginator("describe_db_log_files").paginate(
+            DBInstanceIdentifier=inst["DBInstanceIdentifier"]
+        )
+        files = [f async for page in listing for f in page.get("DescribeDBLogFiles", [])]
+        chosen: dict[str, LogFileMessage] = {}
+        # The generation carries the test's own suffix: event ids derive from it, and the
+        # OpenObserve emulator is shared by the session, so each test counts its own copies.
+        # A PostgreSQL name is unique (its time is in it): every file but the newest is complete.
+        newest = max((f["LogFileName"] for f in files if "postgresql.log" in f["LogFileName"]),
+                     default="")  # fmt: skip
+        for f in files:
+            log_type = log_type_of(engine, f["LogFileName"])
+            gen = generation_of(f["LogFileName"], f["LastWritten"], f["Size"])
+            complete = gen.rotated_name or (
+                log_type is LogType.POSTGRESQL and f["LogFileName"] != newest
+            )
+            if log_type is None or str(log_type) not in types or not complete:
+                continue
+            if f["Size"] > 0 and str(log_type) not in chosen:
+                chosen[str(log_type)] = LogFileMessage(
+                    account=ACCOUNT, region=world.settings.aws.aws_region,
+                    cluster_id=inst["DBClusterIdentifier"],
+                    instance_id=inst["DBInstanceIdentifier"], resource_id=inst["DbiResourceId"],
+                    engine=engine, engine_version=inst["EngineVersion"], log_type=log_type,
+                    log_file_name=f["LogFileName"], generation=f"{gen.key}#{world.prefix}", size=f["Size"],
+                    last_written=f["LastWritten"], rotated=True,
+                )  # fmt: skip
+        if set(chosen) == set(types):
+            return list(chosen.values())
+    raise AssertionError(f"no {engine} instance has rotated files of every type {types}")
+
+
+def expected_ids(msg: LogFileMessage, data: bytes) -> list[str]:
+    parser = parser_for(str(msg.log_type))
+    events = parser.feed(data) + parser.flush()
+    return [event_id(msg.resource_id, msg.generation, e.start) for e in events]
+
+
+async def archived(world: World, msg: LogFileMessage) -> bytes:
+    key = archive_key(
+        world.prefix, msg.engine, msg.cluster_id, msg.instance_id, str(msg.log_type),
+        msg.log_file_name, 0, 0, day(msg), "zst",
+    )  # fmt: skip
+    prefix = key.rsplit(".", 2)[0].rsplit(".", 1)[0] + "."
+    ranges = await read_archived_file(world.s3, world.settings.s3.s3_bucket, prefix)
+    assert ranges, f"nothing archived under {prefix}"
+    assert ranges[0][0] == 0
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges)), "gap or overlap"
+    return b"".join(chunk for _, _, chunk in ranges)
+
+
+def day(msg: LogFileMessage) -> datetime:
+    return datetime.fromtimestamp(msg.last_written / 1000, UTC)
