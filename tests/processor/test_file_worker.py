@@ -5,16 +5,26 @@ between sending a range and checkpointing it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from common.aws import endpoint_for
+from common.log_files import generation_of
 from common.log_types import LogType
+from common.messages import LogFileMessage
 from common.settings import load_settings
 from processor.checkpoint import CheckpointStore, FileKey
 from processor.sinks.openobserve import OpenObserveClient, ShipResult
 from processor.verify import verify
-from tests.processor.conftest import World, archived, expected_ids, rotated_messages
+from tests.processor.conftest import (
+    ACCOUNT,
+    World,
+    archived,
+    expected_ids,
+    rotated_messages,
+)
 
 
 @pytest.mark.parametrize(
@@ -105,3 +115,51 @@ async def test_verify_finds_what_openobserve_acknowledged_but_lost_and_reships_i
     assert all(copies.get(e) == 1 for e in expected)
     again = await verify(mine, since_sec=3600)
     assert again.missing == 0 and again.ok
+
+
+ENTRY = (
+    "# Time: {t}\n# User@Host: app[app] @ [10.0.0.9] Id: 77\n"
+    "# Query_time: 1.500000 Lock_time: 0.000100 Rows_sent: 1 Rows_examined: 100\n"
+    "SET timestamp={ts};\nSELECT * FROM orders WHERE id = 42;\n"
+)
+
+
+async def test_an_active_file_is_followed_as_it_grows_with_each_event_once(world: World) -> None:
+    """Portion reads from the stored marker (the emulator's realistic quirks on), twice."""
+    pages = world.rds.get_paginator("describe_db_instances").paginate()
+    instances = [i async for page in pages for i in page["DBInstances"]]
+    inst = next(
+        i
+        for i in instances
+        if i["Engine"] == "aurora-mysql" and i["DBInstanceStatus"] == "available"
+    )
+    iid, name = inst["DBInstanceIdentifier"], "slowquery/mysql-slowquery.log"
+    listed = await world.rds.describe_db_log_files(DBInstanceIdentifier=iid, FilenameContains=name)
+    live = next(f for f in listed["DescribeDBLogFiles"] if f["LogFileName"] == name)
+    gen = generation_of(name, live["LastWritten"], live["Size"])
+    msg = LogFileMessage(
+        account=ACCOUNT, region=world.settings.aws.aws_region,
+        cluster_id=inst["DBClusterIdentifier"], instance_id=iid,
+        resource_id=inst["DbiResourceId"], engine="aurora-mysql",
+        engine_version=inst["EngineVersion"], log_type=LogType.SLOWQUERY, log_file_name=name,
+        generation=f"{gen.key}#{world.prefix}", size=live["Size"],
+        last_written=live["LastWritten"], rotated=False,
+    )  # fmt: skip
+    worker = world.worker("p1")
+    stream = world.settings.openobserve.streams()["slowquery"]
+    shipped = []
+    for round_ in range(2):
+        now = datetime.now(UTC)
+        text = ENTRY.format(t=now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), ts=int(now.timestamp()))
+        url = f"{endpoint_for('rds')}/_admin/fleet/instances/{iid}/append"
+        body = {"log_type": "slowquery", "text": text, "repeat": 50}
+        (await world.http.post(url, json=body, timeout=30)).raise_for_status()
+        result = await worker.handle(msg)
+        assert result.outcome == "caught_up", result
+        assert result.archived_offset == 0  # nothing goes to S3 from an active file
+        shipped.append(result.shipped_offset)
+        truth = world.truth(iid, name)[: result.shipped_offset]
+        copies = world.o2_copies(stream)
+        expected = expected_ids(msg, truth)
+        assert expected and all(copies.get(e) == 1 for e in expected), f"round {round_}"
+    assert shipped[1] > shipped[0] > 0
