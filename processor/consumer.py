@@ -36,6 +36,8 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
+from processor import metrics
+
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
@@ -132,6 +134,7 @@ class PartitionedConsumer:
         self._slots = asyncio.Semaphore(self.options.max_in_flight)
         self._fetching = True
         self.stats = ConsumerStats()
+        self.lag: dict[str, int] = {}
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self) -> None:
@@ -217,6 +220,7 @@ class PartitionedConsumer:
                     await self._dead_letter(record, reason, attempt)
                     return
                 self.stats.retried += 1
+                metrics.RETRIES.labels("message").inc()
                 delay = min(
                     self.options.backoff_max_sec, self.options.backoff_base_sec * 2 ** (attempt - 1)
                 )
@@ -236,6 +240,23 @@ class PartitionedConsumer:
         while True:
             await asyncio.sleep(self.options.commit_interval_sec)
             await self._commit(list(self._parts))
+            self.lag = self._lag()
+
+    def _lag(self) -> dict[str, int]:
+        """Messages between what this member finished and each assigned partition's end, per
+        topic (`aurora_processor_consumer_lag`; the group's lag is the sum over members)."""
+        lag: dict[str, int] = {}
+        for tp in self._consumer.assignment():
+            end = self._consumer.highwater(tp)
+            if end is None:
+                continue
+            part = self._parts.get(tp)
+            done = part.done if part is not None and part.done is not None else None
+            behind = end - done if done is not None else part.queue.qsize() if part else 0
+            lag[tp.topic] = lag.get(tp.topic, 0) + max(0, behind)
+        for topic in self._topics:
+            metrics.CONSUMER_LAG.labels(topic).set(lag.get(topic, 0))
+        return lag
 
     async def _commit(self, tps: list[TopicPartition]) -> None:
         offsets = {}

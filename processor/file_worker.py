@@ -29,6 +29,7 @@ import httpx
 import structlog
 
 from common.messages import LogFileMessage
+from processor import metrics
 from processor.checkpoint import Checkpoint, CheckpointStore, FileKey, LeaseHeld, LeaseLost
 from processor.documents import FileContext
 from processor.download import (
@@ -197,12 +198,14 @@ class FileWorker:
                 before_call=self.deps.rds_budget(msg.account, msg.region),
             ):
                 delivered += len(chunk)
+                metrics.BYTES_DOWNLOADED.labels("complete", str(msg.log_type)).inc(len(chunk))
                 yield chunk
             return
         except CompleteDownloadRefused as refused:
             if delivered:
                 raise
             stats.fallback = True
+            metrics.COMPLETE_FALLBACKS.labels(str(refused.status or refused.code)).inc()
             log.warning(
                 "complete_download_refused_using_portions",
                 instance_id=msg.instance_id,
@@ -218,6 +221,7 @@ class FileWorker:
             before_call=self.deps.rds_budget(msg.account, msg.region),
         ):
             if isinstance(item, Page):
+                metrics.BYTES_DOWNLOADED.labels("portion", str(msg.log_type)).inc(len(item.data))
                 yield item.data
 
     # ------------------------------------------------------------------ active files
@@ -237,6 +241,7 @@ class FileWorker:
             before_call=self.deps.rds_budget(msg.account, msg.region),
         ):
             if isinstance(item, Page):
+                metrics.BYTES_DOWNLOADED.labels("portion", str(msg.log_type)).inc(len(item.data))
                 if item.end > cutter.position:
                     ranges = cutter.feed(item.data[max(0, cutter.position - item.offset) :])
                     marks.append((item.end, item.marker))
@@ -409,6 +414,7 @@ class _ArchiveSink:
         )  # fmt: skip
         started = time.monotonic()
         stored = await self._writer.close(key, counted)
+        metrics.S3_BYTES.labels(str(msg.log_type)).inc(stored.stored_bytes)
         self._writer = None
         self.objects += 1
         cp = await self._worker.deps.store.archived(cp, end)

@@ -8,6 +8,7 @@ processor cannot work without: Kafka, DynamoDB, S3 and OpenObserve.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from contextlib import AsyncExitStack
@@ -49,6 +50,8 @@ class ProcessorService:
         self.runner: PartitionedConsumer | None = None
         self.results: list[FileResult] = []  # the last results, for `stats` and the tests
         self._clients: dict[str, Any] = {}
+        self._working: dict[tuple[str, str], float] = {}
+        self._behind: dict[tuple[str, str], tuple[str, int]] = {}
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -128,7 +131,20 @@ class ProcessorService:
 
     async def run(self) -> None:
         assert self.runner is not None, "start() first"
-        await self.runner.run()
+        watch = asyncio.create_task(self._watch_stuck(), name="processor-stuck-files")
+        try:
+            await self.runner.run()
+        finally:
+            watch.cancel()
+
+    async def _watch_stuck(self) -> None:
+        """`aurora_processor_files_stuck`: files held longer than a lease (a hung download, a
+        sink that never answers) — the alert's input; their leases will pass to others."""
+        lease = self.settings.processor.processor_lease_sec
+        while True:
+            await asyncio.sleep(min(30.0, lease / 3))
+            now = time.monotonic()
+            metrics.FILES_STUCK.set(sum(1 for t in self._working.values() if now - t > lease))
 
     async def stop(self) -> None:
         if self.runner is not None:
@@ -144,6 +160,8 @@ class ProcessorService:
             metrics.MESSAGES.labels(str(log_type or "unknown"), "invalid").inc()
             raise PoisonMessage(str(exc)) from exc
         metrics.FILES_IN_PROGRESS.inc()
+        key = (msg.resource_id, msg.generation)
+        self._working[key] = time.monotonic()
         try:
             result = await self.worker.handle(msg)
         except Exception:
@@ -151,10 +169,27 @@ class ProcessorService:
             raise
         finally:
             metrics.FILES_IN_PROGRESS.dec()
+            self._working.pop(key, None)
+        self._note_behind(msg, result)
         metrics.MESSAGES.labels(str(msg.log_type), result.outcome).inc()
         if result.outcome == "lease_lost":
             metrics.LEASES_LOST.inc()
         self.results = [*self.results[-999:], result]
+
+    def _note_behind(self, msg: LogFileMessage, result: FileResult) -> None:
+        """`aurora_processor_bytes_behind`: what the last message of each file announced beyond
+        what is shipped now (held elsewhere or lost leases say nothing, so they are skipped)."""
+        if result.outcome in ("held_elsewhere", "lease_lost"):
+            return
+        key = (msg.resource_id, msg.generation)
+        behind = max(0, msg.size - result.shipped_offset)
+        if behind:
+            self._behind[key] = (str(msg.log_type), behind)
+        else:
+            self._behind.pop(key, None)
+        for log_type in LogType:
+            total = sum(b for t, b in self._behind.values() if t == log_type.value)
+            metrics.BYTES_BEHIND.labels(log_type.value).set(total)
 
     def _budget(self, account: str, region: str) -> BeforeCall:
         """Portion reads take a token only while discovery's reserve stays untouched."""

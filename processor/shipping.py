@@ -25,10 +25,11 @@ from typing import Any, Protocol
 
 import structlog
 
+from processor import metrics
 from processor.checkpoint import Checkpoint, CheckpointStore, Intent
 from processor.documents import FileContext, to_document
 from processor.errors import DeliveryUnsettled
-from processor.jobs import Job, JobsLog
+from processor.jobs import Job, JobsLog, Outcome
 from processor.ranges import Range
 from processor.sinks.openobserve import ShipResult, StoredCheck
 
@@ -138,6 +139,11 @@ class RangeShipper:
                     [u.event_id for u in result.unknown],
                 )
         cp = await self._store.finish_range(cp)
+        outcome: Outcome = "recovered" if recovering else ("failed" if refused else "ok")
+        metrics.RANGES.labels(self._context.log_type, outcome).inc()
+        metrics.EVENTS_SHIPPED.labels(self._stream).inc(len(to_send) - refused)
+        if recovering:
+            metrics.PENDING_RECOVERED.labels("complete" if not to_send else "resent").inc()
         await self._jobs.record(
             Job(
                 instance_id=self._context.instance_id,
@@ -149,7 +155,7 @@ class RangeShipper:
                 start=rng.start,
                 end=rng.end,
                 events=len(docs),
-                outcome="recovered" if recovering else ("failed" if refused else "ok"),
+                outcome=outcome,
                 duration_s=time.monotonic() - started,
                 batch_id=batch_id,
                 owner=self._store.owner,

@@ -35,11 +35,17 @@ import structlog
 from botocore.exceptions import ClientError
 
 from common.tables import TableSpec
+from processor import metrics
 from processor.checkpoint.codec import from_item, to_attr
 from processor.checkpoint.errors import CheckpointConflict, LeaseHeld, LeaseLost
 from processor.checkpoint.model import Checkpoint, FileKey, Intent
 
 log = structlog.get_logger(__name__)
+
+# DynamoDB's answers when a table or the account is over its throughput (after botocore's retries).
+THROTTLE_CODES = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+)
 
 Clock = Callable[[], float]
 
@@ -216,7 +222,10 @@ class CheckpointStore:
                     **self._expression(sets, write.removes, expected.version, fenced),
                 )
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                code = exc.response.get("Error", {}).get("Code")
+                if code in THROTTLE_CODES:
+                    metrics.DYNAMODB_THROTTLES.labels(self._spec.name).inc()
+                if code != "ConditionalCheckFailedException":
                     raise
                 self._on_conflict()
                 expected = await self._after_conflict(expected, fenced)

@@ -27,6 +27,8 @@ from typing import Any, Protocol
 
 import zstandard
 
+from processor import metrics
+
 PART_BYTES = 8 * 1024 * 1024  # S3's minimum part is 5 MiB; 8 keeps requests few and memory low
 
 
@@ -132,26 +134,30 @@ class RangeArchiver:
             metadata["events"] = str(events)
         if self._upload_id is None:
             body = bytes(self._buffer)
-            await self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, Metadata=metadata)
+            await self._call(
+                "put_object", Bucket=self.bucket, Key=key, Body=body, Metadata=metadata
+            )
             self._stored = len(body)
         else:
             if self._buffer:
                 await self._upload_part()
-            await self._s3.complete_multipart_upload(
+            await self._call(
+                "complete_multipart_upload",
                 Bucket=self.bucket,
                 Key=self._staging_key,
                 UploadId=self._upload_id,
                 MultipartUpload={"Parts": self._parts},
             )
             self._upload_id = None
-            await self._s3.copy_object(
+            await self._call(
+                "copy_object",
                 Bucket=self.bucket,
                 Key=key,
                 CopySource={"Bucket": self.bucket, "Key": self._staging_key},
                 Metadata=metadata,
                 MetadataDirective="REPLACE",
             )
-            await self._s3.delete_object(Bucket=self.bucket, Key=self._staging_key)
+            await self._call("delete_object", Bucket=self.bucket, Key=self._staging_key)
         self._buffer = bytearray()
         return ArchivedObject(
             key=key,
@@ -167,20 +173,36 @@ class RangeArchiver:
         self._closed = True
         self._buffer = bytearray()
         if self._upload_id is not None:
-            await self._s3.abort_multipart_upload(
-                Bucket=self.bucket, Key=self._staging_key, UploadId=self._upload_id
+            await self._call(
+                "abort_multipart_upload",
+                Bucket=self.bucket,
+                Key=self._staging_key,
+                UploadId=self._upload_id,
             )
             self._upload_id = None
 
+    async def _call(self, operation: str, **kwargs: Any) -> Any:
+        """One S3 request, timed and counted (`aurora_processor_s3_*`); failures re-raised."""
+        metrics.S3_REQUESTS.labels(operation).inc()
+        started = time.monotonic()
+        try:
+            return await getattr(self._s3, operation)(**kwargs)
+        except Exception:
+            metrics.S3_FAILURES.labels(operation).inc()
+            raise
+        finally:
+            metrics.S3_REQUEST_SECONDS.labels(operation).observe(time.monotonic() - started)
+
     async def _upload_part(self) -> None:
         if self._upload_id is None:
-            started = await self._s3.create_multipart_upload(
-                Bucket=self.bucket, Key=self._staging_key
+            started = await self._call(
+                "create_multipart_upload", Bucket=self.bucket, Key=self._staging_key
             )
             self._upload_id = started["UploadId"]
         number = len(self._parts) + 1
         body = bytes(self._buffer)
-        answer = await self._s3.upload_part(
+        answer = await self._call(
+            "upload_part",
             Bucket=self.bucket,
             Key=self._staging_key,
             UploadId=self._upload_id,

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from common.aws import endpoint_for
 from common.log_files import generation_of
@@ -163,3 +164,23 @@ async def test_an_active_file_is_followed_as_it_grows_with_each_event_once(world
         expected = expected_ids(msg, truth)
         assert expected and all(copies.get(e) == 1 for e in expected), f"round {round_}"
     assert shipped[1] > shipped[0] > 0
+
+
+async def test_the_work_shows_in_the_processor_metrics(world: World) -> None:
+    (msg,) = await rotated_messages(world, "aurora-mysql", ("slowquery",))
+
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    names = (
+        ("aurora_processor_bytes_downloaded_total", {"api": "complete", "log_type": "slowquery"}),
+        ("aurora_processor_ranges_total", {"log_type": "slowquery", "outcome": "ok"}),
+        ("aurora_processor_s3_requests_total", {"operation": "put_object"}),
+        ("aurora_processor_s3_bytes_total", {"log_type": "slowquery"}),
+    )
+    before = [sample(n, **labels) for n, labels in names]
+    await world.worker("p1").handle(msg)
+    after = [sample(n, **labels) for n, labels in names]
+    assert all(a > b for a, b in zip(after, before, strict=True)), list(
+        zip(names, before, after, strict=False)
+    )
