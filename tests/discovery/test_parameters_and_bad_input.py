@@ -8,14 +8,13 @@ from pathlib import Path
 import pytest
 from prometheus_client import REGISTRY
 
+from common.log_types import LogType
 from devstack.procs import free_port, spawn, stop_group, wait_tcp
 from devstack.provision import create_topics
 from devstack.stack import KINDS
-from tests.helpers import wait_for
-
-from common.log_types import LogType
 from discovery.params import disabled_log_types
 from tests.discovery.conftest import World, read_messages, running, use_rds
+from tests.helpers import wait_for
 
 OPTIONAL = {LogType.SLOWQUERY.value, LogType.GENERAL.value, LogType.AUDIT.value}
 
