@@ -31,6 +31,7 @@ class Known:
     resource_id: str
     account: str
     region: str
+    label: str  # the AWS_ACCOUNTS entry it was seen through (account:region)
     listed: bool
     removed: bool
     shard: int
@@ -62,6 +63,7 @@ class MetadataStore:
                         str(d["resource_id"]),
                         str(d.get("account", "")),
                         str(d.get("region", "")),
+                        str(d.get("account_label", "")),
                         bool(d.get("files_listed", False)),
                         bool(d.get("removed", False)),
                         int(d.get("shard", 0)),
