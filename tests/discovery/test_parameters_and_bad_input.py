@@ -9,11 +9,10 @@ import pytest
 from prometheus_client import REGISTRY
 
 from common.log_types import LogType
-from devstack.procs import free_port, spawn, stop_group, wait_tcp
+from devstack.procs import free_port, stop_group
 from devstack.provision import create_topics
-from devstack.stack import KINDS
 from discovery.params import disabled_log_types
-from tests.discovery.conftest import World, read_messages, running, use_rds
+from tests.discovery.conftest import World, read_messages, running, start_own, use_rds
 from tests.helpers import wait_for
 
 OPTIONAL = {LogType.SLOWQUERY.value, LogType.GENERAL.value, LogType.AUDIT.value}
@@ -72,11 +71,9 @@ async def test_kafka_outage_stops_publishing_and_recovers(
     emu = emulators("--instances", "8", "--stopped", "0")
     use_rds(world, emu, monkeypatch)
     port = free_port()
-    kafka = next(k for k in KINDS if k.name == "kafka")
 
     async def broker_up() -> int:
-        pid = spawn(kafka.argv(port, tmp_path), tmp_path / "kafka.log").pid
-        wait_tcp("127.0.0.1", port, 30, "kafka", tmp_path / "kafka.log")
+        pid = start_own("kafka", port, tmp_path)
         await create_topics(settings.kafka)
         return pid
 
