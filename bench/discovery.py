@@ -231,6 +231,8 @@ async def bench(sizes: list[int], cycles: int, env: dict[str, str], tmp: str) ->
             "listing_pages": math.ceil(n / 100) + math.ceil(clusters / 100),
         }
         out["runs"].append(run)
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")  # size by size
         print(json.dumps({k: run[k] for k in ("instances", "calls_per_cycle", "ratio_calls")}))
     return out
 

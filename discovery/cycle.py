@@ -37,6 +37,7 @@ from discovery.tracking import Row, TrackingStore
 log = structlog.get_logger(__name__)
 METADATA_REFRESH_SEC = 3600.0
 PARAMS_REFRESH_SEC = 3600.0
+ROWS_REFRESH_SEC = 300.0
 
 
 class Discoverer:
@@ -64,6 +65,7 @@ class Discoverer:
             d.interval_sec, d.discovery_quiet_max_sec, d.discovery_full_listing_sec
         )
         self._rows: dict[str, dict[str, Row]] = {}
+        self._rows_at: dict[str, float] = {}  # when each instance's rows were last read
         self._sightings: dict[str, list[Sighting]] = {}
         self._known: dict[str, Known] | None = None  # resource id -> what the table remembers
         self._names: dict[str, str] = {}  # instance id -> resource id, from the table
@@ -176,15 +178,19 @@ class Discoverer:
             return []
 
     def _needs_read(self, rid: str, listing: Listing) -> bool:
+        """Whether to re-read the instance's rows. A cached row can only be behind the table
+        (cursors only grow; discovery's own fields come back from each write), so deciding on it
+        errs towards announcing (a harmless hint) and a stale version makes the write re-read.
+        Rows are re-read for full listings (vanished files) and, while something is behind or
+        new, every ROWS_REFRESH_SEC (the lag figures)."""
         rows = self._rows.get(rid)
         if rows is None or listing.full:
             return True
+        if time.monotonic() - self._rows_at.get(rid, 0.0) < ROWS_REFRESH_SEC:
+            return False
         for s in listing.files:
             row = rows.get(s.generation.key)
-            if row is None:
-                if s.size:
-                    return True
-            elif row.published_size != s.size or behind(s, row):
+            if (row is None and s.size) or (row is not None and behind(s, row)):
                 return True
         return False
 
@@ -194,6 +200,7 @@ class Discoverer:
         rid = inst.resource_id
         if self._needs_read(rid, listing):
             self._rows[rid] = await self._tracking.rows(rid)
+            self._rows_at[rid] = time.monotonic()
         rows = self._rows[rid]
         await self._check_parameters(inst)
         k = known.get(rid)
