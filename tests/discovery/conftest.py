@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka.structs import TopicPartition
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from common.aws import AwsClients
@@ -54,6 +55,16 @@ def start_own(kind_name: str, port: int, root: Path) -> int:
     proc = spawn(kind.argv(port, root), root / f"{kind_name}.log")
     wait_tcp(HOST, port, 30, kind_name, root / f"{kind_name}.log")
     return proc.pid
+
+
+def metric_total(name: str) -> float:
+    """The sum of a labelled counter over all its labels (e.g. `aurora_rds_throttles_total`)."""
+    return sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        for sample in metric.samples
+        if sample.name == name
+    )
 
 
 @dataclass

@@ -12,7 +12,14 @@ from common.log_types import LogType
 from devstack.procs import free_port, stop_group
 from devstack.provision import create_topics
 from discovery.params import disabled_log_types
-from tests.discovery.conftest import World, read_messages, running, start_own, use_rds
+from tests.discovery.conftest import (
+    World,
+    metric_total,
+    read_messages,
+    running,
+    start_own,
+    use_rds,
+)
 from tests.helpers import wait_for
 
 OPTIONAL = {LogType.SLOWQUERY.value, LogType.GENERAL.value, LogType.AUDIT.value}
@@ -87,11 +94,11 @@ async def test_kafka_outage_stops_publishing_and_recovers(
             assert first.outcome == "ok" and first.announced > 0
             stop_group(pid)
             emu.admin("POST", "clock", {"advance_sec": 600})
-            failures = _failures()
+            failures = metric_total("aurora_kafka_publish_failures_total")
             second = (await svc.run_cycle())[0]
             assert second.announced == 0 and second.publish_failed > 0
             assert second.outcome == "partial"
-            assert _failures() > failures
+            assert metric_total("aurora_kafka_publish_failures_total") > failures
             # Nothing is marked announced that Kafka did not acknowledge.
             for inst in svc.discoverers[0].owned():
                 for row in (await svc.tracking.rows(inst.resource_id)).values():
@@ -106,13 +113,3 @@ async def test_kafka_outage_stops_publishing_and_recovers(
         assert len(await read_messages(settings)) >= second.publish_failed
     finally:
         stop_group(pid)
-
-
-def _failures() -> float:
-    return sum(
-        s.value
-        for m in REGISTRY.collect()
-        if m.name == "aurora_kafka_publish_failures"
-        for s in m.samples
-        if s.name.endswith("_total")
-    )

@@ -8,12 +8,12 @@ from collections import Counter
 from contextlib import AsyncExitStack
 
 import pytest
-from prometheus_client import REGISTRY
 
 from tests.discovery.conftest import (
     World,
     expected_files,
     followed,
+    metric_total,
     read_messages,
     running,
     use_rds,
@@ -28,7 +28,7 @@ async def test_three_replicas_share_the_budget_without_failures(
     emu.admin("POST", "throttle", {"enabled": True, "burst": 20, "rate": 12})
     use_rds(world, emu, monkeypatch)
     ids, engines, _ = await followed(emu)
-    throttles_before = _throttles()
+    throttles_before = metric_total("aurora_rds_throttles_total")
     emu.reset_stats()
     async with AsyncExitStack() as stack:
         services = [
@@ -47,20 +47,11 @@ async def test_three_replicas_share_the_budget_without_failures(
     assert all(owned)
     stats = emu.stats()
     assert stats["total_throttled"] > 0  # the test did meet the account's limit
-    assert _throttles() - throttles_before == stats["total_throttled"]  # all seen, retried
+    assert (
+        metric_total("aurora_rds_throttles_total") - throttles_before == stats["total_throttled"]
+    )  # all seen, retried
     announced = Counter(
         (m["instance_id"], m["generation"]) for m in await read_messages(services[0].settings)
     )
     assert set(announced) == expected_files(emu, ids, engines)
     assert max(announced.values()) == 1
-
-
-def _throttles() -> float:
-    """`Throttling` answers counted by our wrapper, all operations."""
-    return sum(
-        sample.value
-        for metric in REGISTRY.collect()
-        if metric.name == "aurora_rds_throttles"
-        for sample in metric.samples
-        if sample.name == "aurora_rds_throttles_total"
-    )
