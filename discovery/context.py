@@ -18,7 +18,7 @@ from common.accounts import AccountTarget
 from common.aws import AwsClients, endpoint_for
 from common.cache import ReadThroughCache
 from common.rate_limit import Priority, RdsBucket
-from common.rds import CallLog, RdsApi, RdsError
+from common.rds import CallLog, RdsApi, RdsCallFailed, RdsThrottled
 from common.settings import Settings
 from common.valkey import ValkeyGuard
 from discovery.fleet import FleetLister
@@ -112,7 +112,7 @@ async def open_context(
         guard,
         f"{v.valkey_key_prefix}cache:{target.label}:",
         v.cache_stale_sec,
-        stale_on=(RdsError,),
+        stale_on=(RdsThrottled, RdsCallFailed),
     )
     return AccountContext(
         target=target,

@@ -17,28 +17,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any
 
 import structlog
 
-from common.log_types import LOG_TYPES
-from common.messages import LogFileMessage
 from common.rds import RdsError, RdsNotFound, RdsNotReady
 from common.settings import Settings
+from discovery.announce import Announcement, CycleReport, message_of
 from discovery.context import AccountContext
 from discovery.decide import Action, behind, decide, expiry_estimate
 from discovery.fleet import Instance
 from discovery.listing import Listing, Sighting, filter_from
 from discovery.metadata import Known, MetadataStore
-from discovery.metrics import (
-    BYTES_BEHIND,
-    FILES_ANNOUNCED,
-    FILES_BEHIND,
-    GAP_BYTES,
-    GAPS,
-    LOG_TYPE_DISABLED,
-)
+from discovery.metrics import FILES_ANNOUNCED, GAP_BYTES, GAPS
 from discovery.publisher import Publisher
 from discovery.schedule import Schedule
 from discovery.sharding import owner
@@ -47,36 +37,7 @@ from discovery.tracking import Row, TrackingStore
 log = structlog.get_logger(__name__)
 METADATA_REFRESH_SEC = 3600.0
 PARAMS_REFRESH_SEC = 3600.0
-
-
-@dataclass
-class Announcement:
-    inst: Instance
-    sighting: Sighting
-    row: Row | None
-    start_offset: int
-
-
-@dataclass
-class CycleReport:
-    label: str
-    seconds: float = 0.0
-    instances: dict[str, int] = field(default_factory=dict)
-    polled: int = 0
-    announced: int = 0
-    publish_failed: int = 0
-    skipped_files: int = 0
-    vanished: int = 0
-    gaps: int = 0
-    errors: list[str] = field(default_factory=list)
-    fleet_failed: bool = False
-    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase
-
-    @property
-    def outcome(self) -> str:
-        if self.fleet_failed:
-            return "failed"
-        return "partial" if self.errors or self.publish_failed else "ok"
+ROWS_REFRESH_SEC = 300.0
 
 
 class Discoverer:
@@ -104,6 +65,7 @@ class Discoverer:
             d.interval_sec, d.discovery_quiet_max_sec, d.discovery_full_listing_sec
         )
         self._rows: dict[str, dict[str, Row]] = {}
+        self._rows_at: dict[str, float] = {}  # when each instance's rows were last read
         self._sightings: dict[str, list[Sighting]] = {}
         self._known: dict[str, Known] | None = None  # resource id -> what the table remembers
         self._names: dict[str, str] = {}  # instance id -> resource id, from the table
@@ -113,6 +75,7 @@ class Discoverer:
         # (no metadata yet); an instance that appears later is new and read from its start.
         self._bootstrap = False
         self._initial: set[str] | None = None
+        self._missing: set[str] = set()  # resource ids missing from the last fleet listing
         self.disabled: dict[str, list[str]] = {}  # resource id -> "log_type: reason"
         self._params_checked: dict[str, float] = {}
         self.last_report: CycleReport | None = None
@@ -120,7 +83,7 @@ class Discoverer:
     async def _load_known(self) -> dict[str, Known]:
         if self._known is None:
             rows = await self._metadata.load()
-            mine = [k for k in rows if k.region == self.ctx.target.region]
+            mine = [k for k in rows if k.label == self.ctx.target.label]
             self._known = {k.resource_id: k for k in mine}
             self._names = {k.instance_id: k.resource_id for k in mine if not k.removed}
             self._bootstrap = not mine
@@ -215,15 +178,19 @@ class Discoverer:
             return []
 
     def _needs_read(self, rid: str, listing: Listing) -> bool:
+        """Whether to re-read the instance's rows. A cached row can only be behind the table
+        (cursors only grow; discovery's own fields come back from each write), so deciding on it
+        errs towards announcing (a harmless hint) and a stale version makes the write re-read.
+        Rows are re-read for full listings (vanished files) and, while something is behind or
+        new, every ROWS_REFRESH_SEC (the lag figures)."""
         rows = self._rows.get(rid)
         if rows is None or listing.full:
             return True
+        if time.monotonic() - self._rows_at.get(rid, 0.0) < ROWS_REFRESH_SEC:
+            return False
         for s in listing.files:
             row = rows.get(s.generation.key)
-            if row is None:
-                if s.size:
-                    return True
-            elif row.published_size != s.size or behind(s, row):
+            if (row is None and s.size) or (row is not None and behind(s, row)):
                 return True
         return False
 
@@ -233,6 +200,7 @@ class Discoverer:
         rid = inst.resource_id
         if self._needs_read(rid, listing):
             self._rows[rid] = await self._tracking.rows(rid)
+            self._rows_at[rid] = time.monotonic()
         rows = self._rows[rid]
         await self._check_parameters(inst)
         k = known.get(rid)
@@ -253,7 +221,7 @@ class Discoverer:
         now = time.time()
         for s in listing.files:
             row = rows.get(s.generation.key)
-            if row is None or row.size_seen != s.size:
+            if (row is None and s.size > 0) or (row is not None and row.size_seen != s.size):
                 changed = True
             decision = decide(
                 s,
@@ -342,8 +310,11 @@ class Discoverer:
         for rid in list(self._owned):
             if rid not in candidates and rid in known:
                 candidates[rid] = known[rid]
+        missing = {rid for rid in candidates if rid not in fleet_ids}
+        confirmed = missing & self._missing
+        self._missing = missing
         for rid, k in candidates.items():
-            if rid in fleet_ids:
+            if rid not in confirmed:
                 continue
             try:
                 rows = await self._tracking.rows(rid)
@@ -363,24 +334,6 @@ class Discoverer:
                 del self._names[k.instance_id]
             log.info("instance_removed", instance_id=k.instance_id, resource_id=rid)
 
-    def _message(self, a: Announcement) -> LogFileMessage:
-        i, s = a.inst, a.sighting
-        return LogFileMessage(
-            account=i.account,
-            region=i.region,
-            cluster_id=i.cluster_id,
-            instance_id=i.instance_id,
-            resource_id=i.resource_id,
-            engine=i.engine,
-            engine_version=i.engine_version,
-            log_type=s.log_type,
-            log_file_name=s.name,
-            generation=s.generation.key,
-            size=s.size,
-            last_written=s.last_written,
-            rotated=s.rotated,
-        )
-
     async def _publish(self, announcements: list[Announcement], report: CycleReport) -> None:
         async def acknowledged(a: Announcement) -> None:
             FILES_ANNOUNCED.labels(a.sighting.log_type.value).inc()
@@ -399,7 +352,7 @@ class Discoverer:
                 return
             self._rows.setdefault(a.inst.resource_id, {})[row.generation] = row
 
-        acked, failed = await self._publisher.publish(announcements, self._message, acknowledged)
+        acked, failed = await self._publisher.publish(announcements, message_of, acknowledged)
         report.announced += acked
         report.publish_failed += failed
         if failed:
@@ -435,6 +388,7 @@ class Discoverer:
                 inst.resource_id,
                 inst.account,
                 inst.region,
+                self.ctx.target.label,
                 True,
                 False,
                 self._shard,
@@ -443,51 +397,9 @@ class Discoverer:
     def owned(self) -> list[Instance]:
         return list(self._owned.values())
 
-    def sightings(self) -> list[list[Sighting]]:
-        return [v for rid, v in self._sightings.items() if rid in self._owned]
+    def sightings(self) -> dict[str, list[Sighting]]:
+        """Resource id -> the files last listed, for this shard's instances."""
+        return {rid: v for rid, v in self._sightings.items() if rid in self._owned}
 
-    def behind_by_instance(self) -> dict[str, dict[str, int]]:
-        """instance id -> {"bytes": n, "files": n} for this shard's instances."""
-        out: dict[str, dict[str, int]] = {}
-        for rid, sightings in self._sightings.items():
-            inst = self._owned.get(rid)
-            if inst is None:
-                continue
-            rows = self._rows.get(rid, {})
-            b = [behind(s, rows.get(s.generation.key)) for s in sightings]
-            out[inst.instance_id] = {"bytes": sum(b), "files": sum(1 for x in b if x)}
-        return out
-
-    def behind_by_type(self) -> dict[str, tuple[int, int]]:
-        totals: dict[str, list[int]] = {}
-        for rid, sightings in self._sightings.items():
-            if rid not in self._owned:
-                continue
-            rows = self._rows.get(rid, {})
-            for s in sightings:
-                b = behind(s, rows.get(s.generation.key))
-                t = totals.setdefault(s.log_type.value, [0, 0])
-                t[0] += b
-                t[1] += 1 if b else 0
-        return {k: (v[0], v[1]) for k, v in totals.items()}
-
-
-def summary(discoverers: list[Discoverer]) -> dict[str, Any]:
-    """Figures of all accounts of this replica (for /metrics gauges and `stats`)."""
-    off: Counter[str] = Counter()
-    for d in discoverers:
-        for rid, reasons in d.disabled.items():
-            if rid in {i.resource_id for i in d.owned()}:
-                off.update({r.split(":", 1)[0] for r in reasons})
-    for t in LOG_TYPES:
-        LOG_TYPE_DISABLED.labels(t).set(off.get(t, 0))
-    by_type: dict[str, list[int]] = {}
-    for d in discoverers:
-        for t, (b, f) in d.behind_by_type().items():
-            acc = by_type.setdefault(t, [0, 0])
-            acc[0] += b
-            acc[1] += f
-    for t, (b, f) in by_type.items():
-        BYTES_BEHIND.labels(t).set(b)
-        FILES_BEHIND.labels(t).set(f)
-    return {t: {"bytes": v[0], "files": v[1]} for t, v in by_type.items()}
+    def rows(self, resource_id: str) -> dict[str, Row]:
+        return self._rows.get(resource_id, {})

@@ -63,6 +63,7 @@ class Fleet:
     instances: list[Instance]
     skipped: dict[str, list[str]]  # reason -> instance ids
     clusters: int
+    resource_ids: set[str]  # every listed instance, followed or not
 
 
 def _tags(items: Any) -> dict[str, str]:
@@ -188,4 +189,4 @@ class FleetLister:
                     parameter_groups=tuple(i["pgs"]),
                 )
             )
-        return Fleet(chosen, skipped, len(clusters))
+        return Fleet(chosen, skipped, len(clusters), {str(i["rid"]) for i in instances})

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
 from discovery.fleet import Instance
 
@@ -31,6 +32,7 @@ class Known:
     resource_id: str
     account: str
     region: str
+    label: str  # the AWS_ACCOUNTS entry it was seen through (account:region)
     listed: bool
     removed: bool
     shard: int
@@ -62,6 +64,7 @@ class MetadataStore:
                         str(d["resource_id"]),
                         str(d.get("account", "")),
                         str(d.get("region", "")),
+                        str(d.get("account_label", "")),
                         bool(d.get("files_listed", False)),
                         bool(d.get("removed", False)),
                         int(d.get("shard", 0)),
@@ -106,15 +109,24 @@ class MetadataStore:
         )
 
     async def mark_removed(self, known: Known) -> None:
-        await self._ddb.update_item(
-            TableName=self._table,
-            Key=_item({"instance_id": known.instance_id}),
-            UpdateExpression="SET removed = :t, removed_at = :now",
-            ConditionExpression="resource_id = :rid",
-            ExpressionAttributeValues=_item(
-                {":t": True, ":now": Decimal(str(round(time.time(), 3))), ":rid": known.resource_id}
-            ),
-        )
+        """Mark the instance's row removed, unless its name now belongs to another resource."""
+        try:
+            await self._ddb.update_item(
+                TableName=self._table,
+                Key=_item({"instance_id": known.instance_id}),
+                UpdateExpression="SET removed = :t, removed_at = :now",
+                ConditionExpression="resource_id = :rid",
+                ExpressionAttributeValues=_item(
+                    {
+                        ":t": True,
+                        ":now": Decimal(str(round(time.time(), 3))),
+                        ":rid": known.resource_id,
+                    }
+                ),
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
 
     async def save_summary(self, key: str, summary: dict[str, Any]) -> None:
         now = time.time()

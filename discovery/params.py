@@ -4,7 +4,8 @@ MySQL: `slow_query_log=0` (slow log off), `general_log=0`, `server_audit_logging
 `log_output=TABLE`/`NONE` (slow and general logs go to tables the RDS API cannot read);
 PostgreSQL: `log_min_duration_statement=-1` (statement durations never logged). Values set on the
 instance's parameter group win over the cluster's; a parameter absent from both has the engine
-default (off, for the three optional MySQL logs). A group's parameters are cached for an hour
+default (off, for the three optional MySQL logs; -1 for `log_min_duration_statement`), so only
+user-set values are listed (`Source=user`: one page per group instead of two or three). A group's parameters are cached for an hour
 (`CACHE_TTL_PARAMETERS_SEC`): at 12 requests/s for everyone, they are not worth more.
 """
 
@@ -28,7 +29,7 @@ def disabled_log_types(engine: str, params: dict[str, str]) -> dict[str, str]:
     """log type -> why it is off or unreadable, from the effective parameter values."""
     out: dict[str, str] = {}
     if "postgres" in engine:
-        if params.get("log_min_duration_statement", "").strip() == "-1":
+        if params.get("log_min_duration_statement", "-1").strip() == "-1":  # -1 is the default
             out[LogType.POSTGRESQL.value] = "log_min_duration_statement=-1"
         return out
     values = {**_MYSQL_DEFAULTS, **{k: v for k, v in params.items() if v is not None}}
@@ -55,7 +56,11 @@ class ParameterChecker:
 
     async def _group(self, operation: str, name_param: str, name: str) -> dict[str, str]:
         async def load() -> dict[str, str]:
-            items = await self._api.pages(operation, "Parameters", **{name_param: name})
+            # Only the values someone set: the engine defaults of the few parameters that matter
+            # are known, and a group lists ~200 names (two pages each, for every cluster).
+            items = await self._api.pages(
+                operation, "Parameters", Source="user", **{name_param: name}
+            )
             return {
                 str(p["ParameterName"]): str(p["ParameterValue"])
                 for p in items

@@ -20,8 +20,10 @@ from common.kafka import make_producer
 from common.rds import CallLog
 from common.settings import Settings
 from common.valkey import ValkeyGuard, valkey_client
+from discovery.announce import CycleReport
 from discovery.context import AccountContext, open_context
-from discovery.cycle import CycleReport, Discoverer, summary
+from discovery.cycle import Discoverer
+from discovery.lag import behind_by_instance, update_gauges
 from discovery.metadata import MetadataStore
 from discovery.metrics import CYCLE_SECONDS, CYCLES, INSTANCES, LAST_CYCLE_END
 from discovery.publisher import Publisher
@@ -125,7 +127,7 @@ class DiscoveryService:
         for state in {*states, "followed", "paused", "not_ready", "opted_out", "other_shard"}:
             INSTANCES.labels(state).set(states.get(state, 0))
         self.reports = reports
-        behind = summary(self.discoverers)
+        behind = update_gauges(self.discoverers)
         try:
             await self.metadata.save_summary(
                 f"{self.shard}", self.snapshot(reports, behind, elapsed, outcome)
@@ -151,7 +153,7 @@ class DiscoveryService:
         for d in self.discoverers:
             for k, v in d.ctx.cache.counts.items():
                 counts[k] += v
-            per_instance.update(d.behind_by_instance())
+            per_instance.update(behind_by_instance(d))
             for inst in d.owned():
                 if d.disabled.get(inst.resource_id):
                     disabled[inst.instance_id] = d.disabled[inst.resource_id]
@@ -165,7 +167,7 @@ class DiscoveryService:
             "last_cycle_outcome": outcome,
             "accounts": [r.label for r in reports],
             "instances": {k: v for r in reports for k, v in r.instances.items()},
-            "files_followed": sum(len(s) for d in self.discoverers for s in d.sightings()),
+            "files_followed": sum(len(s) for d in self.discoverers for s in d.sightings().values()),
             "announced_last_cycle": sum(r.announced for r in reports),
             "behind_by_log_type": behind,
             "behind_by_instance": dict(

@@ -80,6 +80,29 @@ class Row:
         )
 
 
+def _sighted(inst: Instance, s: Sighting) -> dict[str, Any]:
+    """The row's fields that say how RDS last listed the file (discovery's to write)."""
+    return {
+        "instance_id": inst.instance_id,
+        "cluster_id": inst.cluster_id,
+        "log_file_name": s.name,
+        "log_type": s.log_type.value,
+        "size_seen": s.size,
+        "last_written_seen": s.last_written,
+        "rotated": s.rotated,
+    }
+
+
+def _created(start: int, status: str) -> dict[str, Any]:
+    """A new row's cursors (where the processor starts) and status."""
+    return {
+        "shipped_offset": start,
+        "archived_offset": start,
+        "status": status,
+        "first_seen_at": Decimal(str(round(time.time(), 3))),
+    }
+
+
 def _values(values: dict[str, Any]) -> dict[str, Any]:
     return {k: _SER.serialize(v) for k, v in values.items()}
 
@@ -172,23 +195,12 @@ class TrackingStore:
     ) -> Row:
         """Kafka acknowledged an announcement of `s`: remember its size (and the sighting)."""
         sets = {
-            "instance_id": inst.instance_id,
-            "cluster_id": inst.cluster_id,
-            "log_file_name": s.name,
-            "log_type": s.log_type.value,
-            "size_seen": s.size,
-            "last_written_seen": s.last_written,
-            "rotated": s.rotated,
+            **_sighted(inst, s),
             "published_size": s.size,
             "published_rotated": s.rotated,
             "published_at": Decimal(str(round(time.time(), 3))),
         }
-        create = {
-            "shipped_offset": start_offset,
-            "archived_offset": start_offset,
-            "status": "new",
-            "first_seen_at": Decimal(str(round(time.time(), 3))),
-        }
+        create = _created(start_offset, "new")
         return await self._update(
             inst.resource_id,
             s.generation.key,
@@ -200,22 +212,8 @@ class TrackingStore:
 
     async def record_skipped(self, inst: Instance, s: Sighting, row: Row | None) -> Row:
         """START_POSITION left this file's present bytes out: its cursors start at its size."""
-        sets = {
-            "instance_id": inst.instance_id,
-            "cluster_id": inst.cluster_id,
-            "log_file_name": s.name,
-            "log_type": s.log_type.value,
-            "size_seen": s.size,
-            "last_written_seen": s.last_written,
-            "rotated": s.rotated,
-            "skipped_bytes": s.size,
-        }
-        create = {
-            "shipped_offset": s.size,
-            "archived_offset": s.size,
-            "status": "skipped",
-            "first_seen_at": Decimal(str(round(time.time(), 3))),
-        }
+        sets = {**_sighted(inst, s), "skipped_bytes": s.size}
+        create = _created(s.size, "skipped")
         return await self._update(inst.resource_id, s.generation.key, row, sets, create_only=create)
 
     async def mark_vanished(

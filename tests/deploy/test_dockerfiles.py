@@ -117,9 +117,8 @@ def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     [
         ["aurora-processor", "--help"],
         ["aurora-devstack", "--help"],
+        ["aurora-discovery", "--help"],
         ["python", "-m", "common.kafka_topics", "--help"],
-        # aurora-discovery --help joins once the discovery service lands (its placeholder
-        # belongs to the discovery engineer).
     ],
 )
 def test_entry_points_start_from_the_built_venv(image_venv: Path, command: list[str]) -> None:

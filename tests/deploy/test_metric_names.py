@@ -1,10 +1,8 @@
 """Every metric an alert or the dashboard uses exists in the code's Prometheus registry, with the
 type the query assumes (a histogram's `_bucket`, a counter's `_total`) and the labels it matches.
 
-Discovery registers its metrics on another branch. Until it is merged they are checked against
-DISCOVERY_STAND_IN, the names and labels agreed with the discovery engineer. To switch to the
-real registry after the merge, change one line: list discovery's metric modules in
-DISCOVERY_METRICS_MODULES (e.g. `("discovery.metrics",)`); the stand-in is then ignored.
+Every name is read from the real registry: the modules below register all the metrics of both
+services (importing them is enough).
 """
 
 from __future__ import annotations
@@ -20,41 +18,28 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from tests.deploy.conftest import CHART
 
-DISCOVERY_METRICS_MODULES: tuple[str, ...] = ()
-
-# Modules that register the metrics this branch has (default registry).
+# Modules that register the metrics of both services (default registry).
 CODE_METRICS_MODULES = (
     "common.health",
+    "common.cache",
+    "common.rate_limit",
+    "common.rds",
+    "common.valkey",
+    "discovery.metrics",
     "processor.metrics",
     "processor.sinks.openobserve.metrics",
     "processor.parsers.stats",
     "processor.parsers.scanning",
 )
 
-# name (as registered) -> (type, labels)
-DISCOVERY_STAND_IN: dict[str, tuple[str, set[str]]] = {
-    "aurora_rds_api_calls": ("counter", {"operation", "outcome"}),
-    "aurora_rds_throttles": ("counter", {"operation"}),
-    "aurora_rds_bucket_wait_seconds": ("histogram", set()),
-    "aurora_discovery_cycle_seconds": ("histogram", set()),
-    "aurora_discovery_cycles": ("counter", {"outcome"}),
-    "aurora_discovery_files_announced": ("counter", {"log_type"}),
-    "aurora_discovery_bytes_behind": ("gauge", {"log_type"}),
-    "aurora_discovery_files_behind": ("gauge", {"log_type"}),
-    "aurora_discovery_cache_requests": ("counter", {"result"}),
-    "aurora_discovery_log_type_disabled": ("gauge", {"log_type"}),
-    "aurora_discovery_gaps": ("counter", {"log_type"}),
-    "aurora_discovery_instances": ("gauge", {"state"}),
-    "aurora_kafka_publish_failures": ("counter", {"topic"}),
-}
 # Labels Prometheus adds to every series it scrapes (target labels), and a histogram's own.
 TARGET_LABELS = {"namespace", "pod", "job", "instance", "service", "container", "le"}
 SUFFIXES = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_sum", "_count")}
 
 
 def _registered() -> dict[str, tuple[str, set[str]]]:
-    """Every exposed series name -> (type, labels), from the registry (and the stand-in)."""
-    for module in CODE_METRICS_MODULES + DISCOVERY_METRICS_MODULES:
+    """Every exposed series name -> (type, labels), from the registry."""
+    for module in CODE_METRICS_MODULES:
         importlib.import_module(module)
     families: dict[str, tuple[str, set[str]]] = {}
     for collector in list(REGISTRY._collector_to_names):  # every registered collector
@@ -63,8 +48,6 @@ def _registered() -> dict[str, tuple[str, set[str]]]:
         labels = set(getattr(collector, "_labelnames", ()))
         for family in collector.describe():
             families[family.name] = (family.type, labels)
-    if not DISCOVERY_METRICS_MODULES:
-        families.update(DISCOVERY_STAND_IN)
     exposed = {}
     for name, (kind, labels) in families.items():
         for suffix in SUFFIXES.get(kind, ("",)):

@@ -16,17 +16,55 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka.structs import TopicPartition
+from prometheus_client import REGISTRY
+from redis.asyncio import Redis
 
 from common.aws import AwsClients
 from common.kafka import make_consumer
 from common.log_files import generation_of, log_type_of
 from common.settings import KafkaSettings, Settings, TablesSettings, load_settings
-from devstack.procs import free_port, start_http_server, stop_group
+from common.valkey import ValkeyGuard, valkey_client
+from devstack.procs import free_port, spawn, start_http_server, stop_group, wait_tcp
 from devstack.provision import create_tables, create_topics
+from devstack.stack import KINDS
 from discovery.service import DiscoveryService
 
 HOST = "127.0.0.1"
 START = "2026-11-23T10:30:00Z"
+
+
+@pytest.fixture
+async def guard(settings: Settings) -> AsyncIterator[ValkeyGuard]:
+    """The session's Valkey behind a guard (tests use key prefixes of their own)."""
+    client = valkey_client(settings.valkey)
+    try:
+        yield ValkeyGuard(client)
+    finally:
+        await client.aclose()
+
+
+def dead_guard() -> ValkeyGuard:
+    """A guard on a port nothing listens on: Valkey down."""
+    return ValkeyGuard(Redis(host=HOST, port=free_port(), socket_connect_timeout=0.2))
+
+
+def start_own(kind_name: str, port: int, root: Path) -> int:
+    """A server of the stack's kind (valkey, kafka) of the test's own, to stop and restart."""
+    kind = next(k for k in KINDS if k.name == kind_name)
+    root.mkdir(parents=True, exist_ok=True)
+    proc = spawn(kind.argv(port, root), root / f"{kind_name}.log")
+    wait_tcp(HOST, port, 30, kind_name, root / f"{kind_name}.log")
+    return proc.pid
+
+
+def metric_total(name: str) -> float:
+    """The sum of a labelled counter over all its labels (e.g. `aurora_rds_throttles_total`)."""
+    return sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        for sample in metric.samples
+        if sample.name == name
+    )
 
 
 @dataclass

@@ -5,24 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 
 from common.cache import ReadThroughCache
 from common.rds import RdsThrottled
-from common.settings import Settings
-from common.valkey import ValkeyGuard, valkey_client
-from tests.discovery.test_rate_limit import dead_guard
-
-
-@pytest.fixture
-async def guard(settings: Settings) -> AsyncIterator[ValkeyGuard]:
-    client = valkey_client(settings.valkey)
-    try:
-        yield ValkeyGuard(client)
-    finally:
-        await client.aclose()
+from common.valkey import ValkeyGuard
+from tests.discovery.conftest import dead_guard
 
 
 def new_cache(guard: ValkeyGuard) -> ReadThroughCache:

@@ -71,12 +71,20 @@ async def exit_code(pid: int, timeout: float) -> int:
     raise AssertionError(f"process {pid} still running after {timeout}s")
 
 
-async def test_killed_between_publish_and_record_reannounces_and_never_forgets(
-    world: World, emulators, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+async def fleet_of_40(
+    world: World, emulators: Any, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Any, set[tuple[str, str]]]:
+    """An emulator of 40 instances for the test, and the (resource id, generation) it holds."""
     emu = emulators("--instances", "40")
     use_rds(world, emu, monkeypatch)
     ids, engines, rids = await followed(emu)
+    return {(rids[i], g) for i, g in expected_files(emu, ids, engines)}
+
+
+async def test_killed_between_publish_and_record_reannounces_and_never_forgets(
+    world: World, emulators, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    want = await fleet_of_40(world, emulators, monkeypatch)
     settings = world.settings()
     pid = start(world, tmp_path, "run", DISCOVERY_INTERVAL_SEC="3600")
     try:
@@ -118,7 +126,6 @@ async def test_killed_between_publish_and_record_reannounces_and_never_forgets(
     # ... recorded ones are not, and nothing is forgotten: every file has its row.
     assert not (recorded & again_set)
     rows = await tracking_rows(settings)
-    want = {(rids[i], g) for i, g in expected_files(emu, ids, engines)}
     assert {k for k, r in rows.items() if r.published_size is not None} == want
     assert {(m["resource_id"], m["generation"]) for m in after} == want
 
@@ -126,9 +133,7 @@ async def test_killed_between_publish_and_record_reannounces_and_never_forgets(
 async def test_sigterm_finishes_publishing_and_exits_zero_readyz(
     world: World, emulators, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    emu = emulators("--instances", "40")
-    use_rds(world, emu, monkeypatch)
-    ids, engines, rids = await followed(emu)
+    want = await fleet_of_40(world, emulators, monkeypatch)
     settings = world.settings()
     port = free_port()
     pid = start(
@@ -160,5 +165,4 @@ async def test_sigterm_finishes_publishing_and_exits_zero_readyz(
     rows = await tracking_rows(settings)
     for m in messages:
         assert rows[(m["resource_id"], m["generation"])].published_size == m["size"]
-    want = {(rids[i], g) for i, g in expected_files(emu, ids, engines)}
     assert {(m["resource_id"], m["generation"]) for m in messages} == want

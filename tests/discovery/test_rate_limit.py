@@ -6,28 +6,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from common.rate_limit import Priority, RdsBucket, backoff_delay
-from common.settings import Settings
-from common.valkey import ValkeyGuard, valkey_client
-from devstack.procs import free_port
-
-
-@pytest.fixture
-async def guard(settings: Settings) -> AsyncIterator[ValkeyGuard]:
-    client = valkey_client(settings.valkey)
-    try:
-        yield ValkeyGuard(client)
-    finally:
-        await client.aclose()
-
-
-def dead_guard() -> ValkeyGuard:
-    return ValkeyGuard(Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.2))
+from common.valkey import ValkeyGuard
+from tests.discovery.conftest import dead_guard
 
 
 def bucket(

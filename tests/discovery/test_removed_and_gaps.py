@@ -32,6 +32,8 @@ async def test_removed_instance_rows_marked_with_gaps(
         rows = await svc.tracking.rows(rid)
         assert rows and all(r.status == "new" for r in rows.values())
         emu.admin("DELETE", f"fleet/instances/{victim}")
+        unsure = (await svc.run_cycle())[0]
+        assert unsure.vanished == 0  # missing once: not yet (a transient listing marks nothing)
         second = (await svc.run_cycle())[0]
         assert second.vanished == len(rows) and second.gaps == len(rows)
         marked = await svc.tracking.rows(rid)
@@ -64,3 +66,25 @@ async def test_removed_instance_rows_marked_with_gaps(
     lost = [g for g in stats["gaps"] if g["instance_id"] == victim]
     assert len(lost) == len(rows)
     assert stats["shards"][0]["instances"]["followed"] == 7
+
+
+async def test_files_rotated_out_before_being_read_are_in_the_gap_ledger(
+    world: World, emulators, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu = emulators("--instances", "3", "--stopped", "0", "--logging", "all")
+    use_rds(world, emu, monkeypatch)
+    settings = world.settings(
+        cache_ttl_log_files_sec=0, discovery_full_listing_sec=0.001, discovery_opt_out_tag="none"
+    )
+    async with running(settings) as svc:
+        first = (await svc.run_cycle())[0]
+        assert first.announced > 0 and first.vanished == 0
+        emu.admin("POST", "clock", {"advance_sec": 26 * 3600})  # slow/general/audit kept 24 h
+        later = (await svc.run_cycle())[0]
+        assert later.outcome == "ok", later.errors
+        assert later.vanished > 0 and later.gaps == later.vanished  # nothing was read
+        ledger = await svc.tracking.gaps()
+    assert {g["vanished_reason"] for g in ledger} == {"rotated_out"}
+    assert all(g["gap_end"] > g["gap_start"] == 0 for g in ledger)
+    # Error logs are kept 30 days: none of them is lost yet.
+    assert not [g for g in ledger if g["log_type"] == "error"]

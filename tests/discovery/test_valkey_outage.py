@@ -8,18 +8,9 @@ from pathlib import Path
 import pytest
 from prometheus_client import REGISTRY
 
-from devstack.procs import free_port, spawn, stop_group, wait_tcp
-from devstack.stack import KINDS
-from tests.discovery.conftest import World, read_messages, running, use_rds
+from devstack.procs import free_port, stop_group
+from tests.discovery.conftest import World, read_messages, running, start_own, use_rds
 from tests.helpers import wait_for
-
-
-def start_valkey(root: Path, port: int) -> int:
-    kind = next(k for k in KINDS if k.name == "valkey")
-    root.mkdir(parents=True, exist_ok=True)
-    proc = spawn(kind.argv(port, root), root / "valkey.log")
-    wait_tcp("127.0.0.1", port, 30, "valkey", root / "valkey.log")
-    return proc.pid
 
 
 async def test_valkey_killed_mid_run_then_back(
@@ -28,7 +19,7 @@ async def test_valkey_killed_mid_run_then_back(
     emu = emulators("--instances", "10", "--stopped", "0")
     use_rds(world, emu, monkeypatch)
     port = free_port()
-    pid = start_valkey(tmp_path / "v1", port)
+    pid = start_own("valkey", port, tmp_path / "v1")
     settings = world.settings(
         valkey_url=f"redis://127.0.0.1:{port}/0",
         valkey_socket_timeout_sec=0.5,
@@ -49,7 +40,7 @@ async def test_valkey_killed_mid_run_then_back(
             assert svc.valkey_detail().startswith("degraded")
             assert REGISTRY.get_sample_value("aurora_valkey_up") == 0
 
-            pid = start_valkey(tmp_path / "v2", port)
+            pid = start_own("valkey", port, tmp_path / "v2")
             emu.admin("POST", "clock", {"advance_sec": 600})
 
             async def recovered() -> bool:
