@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -47,7 +47,13 @@ class World:
     prefix: str
     letters: list[dict[str, Any]]
 
-    def worker(self, owner: str, sink: Any = None, lease_sec: float = 60) -> FileWorker:
+    def worker(
+        self,
+        owner: str,
+        sink: Any = None,
+        lease_sec: float = 60,
+        credentials: Callable[[], Awaitable[Any]] | None = None,
+    ) -> FileWorker:
         s = self.settings
         store = CheckpointStore(self.ddb, self.tracking, owner, lease_sec)
 
@@ -75,7 +81,7 @@ class World:
                 s3=self.s3,
                 rds=self.rds,
                 http=self.http,
-                credentials=AwsClients(s.aws).credentials,
+                credentials=credentials or AwsClients(s.aws).credentials,
                 dead_letter=dead_letter,
             ),
         )

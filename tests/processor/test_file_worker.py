@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from botocore.credentials import Credentials
 from prometheus_client import REGISTRY
 
 from common.aws import endpoint_for
@@ -17,6 +18,7 @@ from common.log_types import LogType
 from common.messages import LogFileMessage
 from common.settings import load_settings
 from processor.checkpoint import CheckpointStore, FileKey
+from processor.commands import stats
 from processor.sinks.openobserve import OpenObserveClient, ShipResult
 from processor.verify import verify
 from tests.processor.conftest import (
@@ -184,3 +186,34 @@ async def test_the_work_shows_in_the_processor_metrics(world: World) -> None:
     assert all(a > b for a, b in zip(after, before, strict=True)), list(
         zip(names, before, after, strict=False)
     )
+
+
+async def test_a_refused_complete_download_falls_back_to_portions_with_the_same_bytes(
+    world: World,
+) -> None:
+    """The REST endpoint answers 403 (here: a signature it rejects, as for a role without
+    rds:DownloadCompleteDBLogFile); the same file comes from portion calls instead."""
+    (msg,) = await rotated_messages(world, "aurora-postgresql", ("postgresql",))
+    truth = world.truth(msg.instance_id, msg.log_file_name)
+
+    async def wrong_key() -> Credentials:
+        return Credentials("testing", "not-the-secret")
+
+    result = await world.worker("p1", credentials=wrong_key).handle(msg)
+    assert (result.outcome, result.portion_fallback) == ("complete", True)
+    assert result.shipped_offset == result.archived_offset == len(truth)
+    assert await archived(world, msg) == truth
+    copies = world.o2_copies(world.settings.openobserve.streams()["postgresql"])
+    assert all(copies.get(e) == 1 for e in expected_ids(msg, truth))
+
+
+async def test_stats_reports_the_jobs_and_files_of_the_tables(world: World) -> None:
+    (msg,) = await rotated_messages(world, "aurora-mysql", ("error",))
+    await world.worker("p1").handle(msg)
+    mine = load_settings(tracking_table=world.tracking.name, jobs_table=world.jobs.name)
+    report = await stats(mine, since_sec=3600)
+    assert report["files_tracked"] == 1 and report["files_in_progress"] == []
+    jobs = report["jobs"]
+    truth = world.truth(msg.instance_id, msg.log_file_name)
+    assert jobs["bytes_shipped"] == jobs["bytes_archived"] == len(truth)
+    assert jobs["by_outcome"].get("ok", 0) >= 2 and report["recent_failures"] == []
