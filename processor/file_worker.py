@@ -271,20 +271,13 @@ class FileWorker:
             never_archived_to=read_to,
         )
         await self.deps.jobs.record(
-            Job(
-                instance_id=msg.instance_id,
-                resource_id=msg.resource_id,
-                generation=msg.generation,
-                log_file_name=msg.log_file_name,
-                log_type=str(msg.log_type),
-                sink="s3",
-                start=cp.archived_offset,
-                end=read_to,
-                events=0,
+            s3_job(
+                msg,
+                self.deps.store.owner,
+                cp.archived_offset,
+                read_to,
                 outcome="failed",
-                duration_s=0.0,
                 error="file vanished before rotation: this range never reached S3",
-                owner=self.deps.store.owner,
             )
         )
 
@@ -419,23 +412,34 @@ class _ArchiveSink:
         self.objects += 1
         cp = await self._worker.deps.store.archived(cp, end)
         await self._worker.deps.jobs.record(
-            Job(
-                instance_id=msg.instance_id,
-                resource_id=msg.resource_id,
-                generation=msg.generation,
-                log_file_name=msg.log_file_name,
-                log_type=str(msg.log_type),
-                sink="s3",
-                start=start,
-                end=end,
+            s3_job(
+                msg,
+                self._worker.deps.store.owner,
+                start,
+                end,
                 events=max(stored.events, 0),
-                outcome="ok",
                 duration_s=time.monotonic() - started,
-                owner=self._worker.deps.store.owner,
                 s3_key=key,
             )
         )
         return cp
+
+
+def s3_job(msg: LogFileMessage, owner: str, start: int, end: int, **fields: Any) -> Job:
+    """The `jobs` row of an archive range of the file `msg` names (`fields` override)."""
+    row: dict[str, Any] = {"events": 0, "outcome": "ok", "duration_s": 0.0, **fields}
+    return Job(
+        instance_id=msg.instance_id,
+        resource_id=msg.resource_id,
+        generation=msg.generation,
+        log_file_name=msg.log_file_name,
+        log_type=str(msg.log_type),
+        sink="s3",
+        start=start,
+        end=end,
+        owner=owner,
+        **row,
+    )
 
 
 def _events_within(ranges: list[tuple[int, int, int]], start: int, end: int) -> int | None:
