@@ -123,9 +123,7 @@ class ProcessorService:
                 max_in_flight=p.processor_concurrency,
                 drain_sec=max(1.0, s.observability.shutdown_timeout_sec / 2),
             ),
-            on_dead_letter=lambda topic, reason: metrics.DLQ_MESSAGES.labels(
-                "invalid" if reason.startswith("PoisonMessage") else "attempts"
-            ).inc(),
+            on_dead_letter=self._counted_dead_letter,
         )
         log.info("processor_started", owner=self.owner, topics=topics)
 
@@ -216,6 +214,14 @@ class ProcessorService:
                 self.settings.valkey.valkey_key_prefix,
             )
         return bucket
+
+    def _counted_dead_letter(self, topic: str, reason: str) -> None:
+        """A message went to the DLQ (the alerts' error rate counts `dead_lettered`)."""
+        invalid = reason.startswith("PoisonMessage")
+        metrics.DLQ_MESSAGES.labels("invalid" if invalid else "attempts").inc()
+        if not invalid:  # an invalid one was counted as `invalid` when it was read
+            log_type = self._topics.get(topic)
+            metrics.MESSAGES.labels(str(log_type or "unknown"), "dead_lettered").inc()
 
     async def _dead_letter_range(self, record: dict[str, Any]) -> None:
         """A range OpenObserve refused for good: its events go to the DLQ with the server's
