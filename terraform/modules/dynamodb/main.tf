@@ -4,7 +4,7 @@
 locals {
   tables = {
     instance = { name = var.tables.instance, hash_key = "instance_id", range_key = null }
-    tracking = { name = var.tables.tracking, hash_key = "instance_id", range_key = "log_file_name" }
+    tracking = { name = var.tables.tracking, hash_key = "resource_id", range_key = "generation" }
     jobs     = { name = var.tables.jobs, hash_key = "instance_id", range_key = "job_id" }
   }
   ttl_attribute = "expires_at"
