@@ -54,8 +54,9 @@ def _env(world: World, stack_env: dict[str, str], group: str) -> dict[str, str]:
 async def messages(world: World) -> AsyncIterator[list[LogFileMessage]]:
     found = await rotated_messages(world, "aurora-mysql", ("error", "slowquery"))
     found += await rotated_messages(world, "aurora-postgresql", ("postgresql",))
-    # Enough ranges (PROCESSOR_RANGE_BYTES=4096) that a kill lands while work remains.
-    assert sum(m.size for m in found) > 40 * 4096, [m.size for m in found]
+    # Enough ranges (PROCESSOR_RANGE_BYTES=4096, each shipped in 50-150 ms) that a kill after a
+    # few jobs lands while work remains. The files' sizes depend on the hour the test runs.
+    assert sum(m.size for m in found) > 16 * 4096, [m.size for m in found]
     yield found
 
 
