@@ -128,8 +128,11 @@ async def world(settings: Settings) -> AsyncIterator[World]:
         yield World(settings, ddb, s3, rds, http, o2, tracking, jobs, f"t-{suffix}/", [])
 
 
-async def rotated_messages(world: World, engine: str, types: Sequence[str]) -> list[LogFileMessage]:
-    """One rotated file of each wanted log type, from the first instance that has them all."""
+async def _rotated_by_instance(
+    world: World, engine: str, types: Sequence[str]
+) -> AsyncIterator[dict[str, LogFileMessage]]:
+    """Per available instance of `engine`: its newest-but-complete files of `types` with bytes,
+    one per type, as messages."""
     pages = world.rds.get_paginator("describe_db_instances").paginate()
     instances = [i async for page in pages for i in page["DBInstances"]]
     for inst in instances:
@@ -159,12 +162,31 @@ async def rotated_messages(world: World, engine: str, types: Sequence[str]) -> l
                     cluster_id=inst["DBClusterIdentifier"],
                     instance_id=inst["DBInstanceIdentifier"], resource_id=inst["DbiResourceId"],
                     engine=engine, engine_version=inst["EngineVersion"], log_type=log_type,
-                    log_file_name=f["LogFileName"], generation=f"{gen.key}#{world.prefix}", size=f["Size"],
-                    last_written=f["LastWritten"], rotated=True,
+                    log_file_name=f["LogFileName"], generation=f"{gen.key}#{world.prefix}",
+                    size=f["Size"], last_written=f["LastWritten"], rotated=True,
                 )  # fmt: skip
+        yield chosen
+
+
+async def rotated_messages(world: World, engine: str, types: Sequence[str]) -> list[LogFileMessage]:
+    """One rotated file of each wanted log type, from the first instance that has them all."""
+    async for chosen in _rotated_by_instance(world, engine, types):
         if set(chosen) == set(types):
             return list(chosen.values())
     raise AssertionError(f"no {engine} instance has rotated files of every type {types}")
+
+
+async def rotated_files_totalling(
+    world: World, engine: str, types: Sequence[str], min_bytes: int, most: int = 60
+) -> list[LogFileMessage]:
+    """Rotated files of `types` from as many instances as it takes to hold `min_bytes` (the
+    emulator's clock is the wall clock: just after the hour, each rotated file is small)."""
+    found: list[LogFileMessage] = []
+    async for chosen in _rotated_by_instance(world, engine, types):
+        found += chosen.values()
+        if sum(m.size for m in found) >= min_bytes or len(found) >= most:
+            break
+    return found
 
 
 def expected_ids(msg: LogFileMessage, data: bytes) -> list[str]:
