@@ -88,6 +88,12 @@ def main() -> int:
         missing += [n for n, m in PIPELINE_MODULES.items() if importlib.util.find_spec(m) is None]
         if missing:
             print("Not in this checkout yet: " + ", ".join(missing))
+        else:
+            print(
+                "That was one pass of the parts, without checkpoints. The two services are built "
+                "(aurora-discovery, aurora-processor: see the README); running them here, with "
+                "live progress and a report, is the next step of the demo."
+            )
         return 0
     except KeyboardInterrupt:
         print("interrupted")
