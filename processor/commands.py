@@ -16,6 +16,7 @@ import json
 import re
 import sys
 import time
+from collections import Counter
 from typing import Any
 
 from common.aws import AwsClients
@@ -24,6 +25,7 @@ from common.lifecycle import EXIT_BAD_SETTINGS, ServiceParts, launch
 from common.logging import configure_logging
 from common.settings import Settings, SettingsError, load_settings
 from common.tables import table_specs
+from processor.checkpoint.codec import from_attr
 from processor.jobs import JobsLog
 from processor.service import ProcessorService
 
@@ -111,7 +113,7 @@ async def stats(settings: Settings, since_sec: float) -> dict[str, Any]:
     in_progress = []
     behind: dict[str, int] = {}
     for item in rows:
-        row = {k: next(iter(v.values())) for k, v in item.items()}
+        row = {k: from_attr(v) for k, v in item.items()}
         owner, until = row.get("lease_owner"), float(row.get("lease_until", 0) or 0)
         if owner and until > now:
             in_progress.append(
@@ -134,7 +136,7 @@ async def stats(settings: Settings, since_sec: float) -> dict[str, Any]:
             "events": sum(j.events for j in jobs if j.sink == "openobserve"),
             "bytes_shipped": sum(j.end - j.start for j in jobs if j.sink == "openobserve"),
             "bytes_archived": sum(j.end - j.start for j in jobs if j.sink == "s3"),
-            "by_outcome": _count(j.outcome for j in jobs),
+            "by_outcome": dict(Counter(j.outcome for j in jobs)),
         },
         "recent_failures": [
             {
@@ -149,10 +151,3 @@ async def stats(settings: Settings, since_sec: float) -> dict[str, Any]:
             for j in failures[-20:]
         ],
     }
-
-
-def _count(values: Any) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for value in values:
-        out[str(value)] = out.get(str(value), 0) + 1
-    return out

@@ -59,7 +59,6 @@ class WorkerConfig:
     compression: str
     bucket: str
     prefix: str
-    account: str
     region: str
     rds_endpoint: str
     visibility_lag_sec: float = 15.0  # OPENOBSERVE_VISIBILITY_LAG_SEC

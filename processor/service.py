@@ -48,7 +48,6 @@ class ProcessorService:
         self._stack = AsyncExitStack()
         self._buckets: dict[tuple[str, str], RdsBucket] = {}
         self.runner: PartitionedConsumer | None = None
-        self.results: list[FileResult] = []  # the last results, for `stats` and the tests
         self._clients: dict[str, Any] = {}
         self._working: dict[tuple[str, str], float] = {}
         self._behind: dict[tuple[str, str], tuple[str, int]] = {}
@@ -94,7 +93,6 @@ class ProcessorService:
                 compression=s.s3.s3_compression,
                 bucket=s.s3.s3_bucket,
                 prefix=s.s3.s3_prefix,
-                account="",
                 region=s.aws.aws_region,
                 rds_endpoint=endpoint_for("rds") or f"https://rds.{s.aws.aws_region}.amazonaws.com",
                 visibility_lag_sec=s.openobserve.openobserve_visibility_lag_sec,
@@ -172,7 +170,6 @@ class ProcessorService:
         metrics.MESSAGES.labels(str(msg.log_type), result.outcome).inc()
         if result.outcome == "lease_lost":
             metrics.LEASES_LOST.inc()
-        self.results = [*self.results[-999:], result]
 
     def _note_behind(self, msg: LogFileMessage, result: FileResult) -> None:
         """`aurora_processor_bytes_behind`: what the last message of each file announced beyond

@@ -19,6 +19,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -31,7 +32,7 @@ from processor.documents import FileContext, to_document
 from processor.errors import DeliveryUnsettled
 from processor.jobs import Job, JobsLog, Outcome
 from processor.ranges import Range
-from processor.sinks.openobserve import ShipResult, StoredCheck
+from processor.sinks.openobserve import PermanentFailure, ShipResult, StoredCheck
 
 log = structlog.get_logger(__name__)
 
@@ -208,19 +209,15 @@ class RangeShipper:
         )
         return missing
 
-    async def _refused(self, rng: Range, batch_id: str, failed: Sequence[Any]) -> None:
-        reasons: dict[str, int] = {}
-        for failure in failed:
-            reasons[str(getattr(failure, "reason", "refused"))] = (
-                reasons.get(str(getattr(failure, "reason", "refused")), 0) + 1
-            )
+    async def _refused(self, rng: Range, batch_id: str, failed: Sequence[PermanentFailure]) -> None:
+        reasons = dict(Counter(f.reason for f in failed))
         first = failed[0]
         record = {
             "reason": "openobserve_refused",
             "reasons": reasons,
-            "status": getattr(first, "status", None),
-            "body": str(getattr(first, "body", ""))[:4000],
-            "event_ids": [str(getattr(f, "event_id", "")) for f in failed][:1000],
+            "status": first.status,
+            "body": first.body[:4000],
+            "event_ids": [f.event_id for f in failed][:1000],
             "batch_id": batch_id,
             "range": [rng.start, rng.end],
             **{k: v for k, v in self._context.__dict__.items()},

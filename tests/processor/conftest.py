@@ -68,7 +68,6 @@ class World:
                 compression="zst",
                 bucket=s.s3.s3_bucket,
                 prefix=self.prefix,
-                account=ACCOUNT,
                 region=s.aws.aws_region,
                 rds_endpoint=endpoint_for("rds") or "",
                 visibility_lag_sec=LAG,
