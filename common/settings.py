@@ -367,6 +367,14 @@ class ProcessorSettings(BaseSettings):
             "the others wait for rotation and one complete download."
         ),
     )
+    processor_complete_download: bool = Field(
+        True,
+        description=(
+            "Read rotated files with one DownloadCompleteDBLogFile call; false reads them with "
+            "portion calls only (the seed's way: the benchmarks' baseline, or a role without "
+            "rds:DownloadCompleteDBLogFile)."
+        ),
+    )
 
     @property
     def follow_active_types(self) -> tuple[LogType, ...]:

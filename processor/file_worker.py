@@ -62,6 +62,7 @@ class WorkerConfig:
     region: str
     rds_endpoint: str
     visibility_lag_sec: float = 15.0  # OPENOBSERVE_VISIBILITY_LAG_SEC
+    complete_download: bool = True  # PROCESSOR_COMPLETE_DOWNLOAD: false = portions only
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,26 @@ class FileWorker:
         )
 
     async def _complete_bytes(self, msg: LogFileMessage, stats: _Stats) -> AsyncIterator[bytes]:
-        """The whole file from byte 0: the REST stream, or portions when it is refused."""
+        """The whole file from byte 0: the REST stream, or portions when it is refused (or
+        when `PROCESSOR_COMPLETE_DOWNLOAD` is off)."""
+        if self.config.complete_download:
+            async for chunk in self._complete_stream(msg, stats):
+                yield chunk
+            if not stats.fallback:
+                return
+        async for item in read_portions(
+            self.deps.rds,
+            msg.instance_id,
+            msg.log_file_name,
+            Position(0, None),
+            before_call=self.deps.rds_budget(msg.account, msg.region),
+        ):
+            if isinstance(item, Page):
+                metrics.BYTES_DOWNLOADED.labels("portion", str(msg.log_type)).inc(len(item.data))
+                yield item.data
+
+    async def _complete_stream(self, msg: LogFileMessage, stats: _Stats) -> AsyncIterator[bytes]:
+        """The REST stream; sets `stats.fallback` (and yields nothing) when it is refused."""
         credentials = await self.deps.credentials()
         stats.complete_calls += 1
         delivered = 0
@@ -212,16 +232,6 @@ class FileWorker:
                 status=refused.status,
                 code=refused.code,
             )
-        async for item in read_portions(
-            self.deps.rds,
-            msg.instance_id,
-            msg.log_file_name,
-            Position(0, None),
-            before_call=self.deps.rds_budget(msg.account, msg.region),
-        ):
-            if isinstance(item, Page):
-                metrics.BYTES_DOWNLOADED.labels("portion", str(msg.log_type)).inc(len(item.data))
-                yield item.data
 
     # ------------------------------------------------------------------ active files
     async def _active(self, run: _Run, msg: LogFileMessage) -> FileResult:

@@ -96,6 +96,7 @@ class ProcessorService:
                 region=s.aws.aws_region,
                 rds_endpoint=endpoint_for("rds") or f"https://rds.{s.aws.aws_region}.amazonaws.com",
                 visibility_lag_sec=s.openobserve.openobserve_visibility_lag_sec,
+                complete_download=p.processor_complete_download,
             ),
             WorkerDeps(
                 store=self.store,

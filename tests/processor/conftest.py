@@ -53,6 +53,7 @@ class World:
         sink: Any = None,
         lease_sec: float = 60,
         credentials: Callable[[], Awaitable[Any]] | None = None,
+        complete_download: bool = True,
     ) -> FileWorker:
         s = self.settings
         store = CheckpointStore(self.ddb, self.tracking, owner, lease_sec)
@@ -71,6 +72,7 @@ class World:
                 region=s.aws.aws_region,
                 rds_endpoint=endpoint_for("rds") or "",
                 visibility_lag_sec=LAG,
+                complete_download=complete_download,
             ),
             WorkerDeps(
                 store=store,

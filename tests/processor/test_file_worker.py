@@ -207,6 +207,22 @@ async def test_a_refused_complete_download_falls_back_to_portions_with_the_same_
     assert all(copies.get(e) == 1 for e in expected_ids(msg, truth))
 
 
+async def test_portions_only_reads_a_rotated_file_without_the_complete_endpoint(
+    world: World,
+) -> None:
+    """PROCESSOR_COMPLETE_DOWNLOAD=false (the benchmarks' seed-style baseline): no REST call at
+    all, the same bytes from portion calls, and it is not counted as a fallback."""
+    (msg,) = await rotated_messages(world, "aurora-postgresql", ("postgresql",))
+    truth = world.truth(msg.instance_id, msg.log_file_name)
+    result = await world.worker("p1", complete_download=False).handle(msg)
+    assert (result.outcome, result.complete_file_calls, result.portion_fallback) == (
+        "complete",
+        0,
+        False,
+    )
+    assert await archived(world, msg) == truth
+
+
 async def test_stats_reports_the_jobs_and_files_of_the_tables(world: World) -> None:
     (msg,) = await rotated_messages(world, "aurora-mysql", ("error",))
     await world.worker("p1").handle(msg)
