@@ -3,6 +3,7 @@ the issue asks of the objects (restricted pods, probes, shards, autoscaling, zon
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import helm_python
@@ -11,7 +12,7 @@ import pytest
 import yaml
 from helm_python import Chart
 
-from common.settings import GROUPS, KafkaSettings, _env_name
+from common.settings import GROUPS, KafkaSettings, _env_name, load_settings
 from tests.deploy.conftest import CHART, KUBE_VERSION, by_kind, one
 
 VALUES_FILES = ["values.yaml", "values-poc.yaml", "values-production.yaml"]
@@ -151,6 +152,30 @@ def test_secrets_come_from_an_existing_secret_and_config_names_real_settings(
                 assert name in known, name
                 if name in ("OPENOBSERVE_PASS", "KAFKA_SASL_PASSWORD"):
                     assert source["secretKeyRef"]["name"] == "aurora-log-system"
+
+
+def test_each_service_starts_with_valid_settings_from_what_the_chart_renders(
+    env_docs: tuple[str, list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ConfigMap plus each container's own env, as the pod would see them, load without a
+    `SettingsError` (the services validate their configuration before anything starts): the
+    chart and the code agree on names *and* values (ranges, enums, formats)."""
+    _, docs = env_docs
+    data = one(docs, "ConfigMap", "-config")["data"]
+    checked = 0
+    for _, pod in _pod_specs(docs):
+        for c in pod["containers"]:
+            if "/aurora-" not in c["image"]:
+                continue
+            plain = {k: v for k, v in _env(c).items() if isinstance(v, str)}
+            for name in [n for n in os.environ if n.isupper()]:
+                monkeypatch.delenv(name, raising=False)
+            for name, value in {**data, **plain}.items():
+                monkeypatch.setenv(name, value)
+            monkeypatch.setenv("SHARD_ID", "0")  # the StatefulSet ordinal, from a fieldRef
+            load_settings()  # raises SettingsError naming the variable
+            checked += 1
+    assert checked >= 2  # discovery and processor at least
 
 
 def test_pods_run_on_arm64_spread_across_zones(
