@@ -62,7 +62,10 @@ class Discoverer:
         self._total = total_shards
         d = settings.discovery
         self.schedule = Schedule(
-            d.interval_sec, d.discovery_quiet_max_sec, d.discovery_full_listing_sec
+            d.interval_sec,
+            d.discovery_quiet_max_sec,
+            d.discovery_full_listing_sec,
+            every_cycle=d.discovery_seed_style,
         )
         self._rows: dict[str, dict[str, Row]] = {}
         self._rows_at: dict[str, float] = {}  # when each instance's rows were last read
