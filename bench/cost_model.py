@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.cost.assumptions import ASSUMPTIONS, PRICES, table  # noqa: E402
+from bench.cost.assumptions import ASSUMPTIONS, PRICES, markdown_tables, table  # noqa: E402
 from bench.cost.figures import MissingFigures, load_figures  # noqa: E402
 from bench.cost.lines import markdown, model  # noqa: E402
 
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     result["assumptions"] = [asdict(x) for x in ASSUMPTIONS]
     (args.results / "cost_model.json").write_text(json.dumps(result, indent=2) + "\n")
     text = markdown(result)
-    (args.results / "cost_model.md").write_text(text)
+    (args.results / "cost_model.md").write_text(text + "\n" + markdown_tables())
     print(text)
     return 0
 

@@ -18,7 +18,7 @@ class Assumed:
     source: str
 
 
-_LIST = "AWS list price, us-east-1, as read in 2026 (check"
+_LIST = "list price, us-east-1, as read in 2026; check"
 # Every price the model uses. Spot prices move hourly; the others are list prices.
 PRICES: tuple[Assumed, ...] = (
     Assumed("spot_vcpu_hour", 0.0145, "USD per vCPU-hour", "c7g/m7g.xlarge spot ≈ $0.058/h for 4 vCPU (aws.amazon.com/ec2/spot/pricing; varies hourly, about 60 % below on-demand)"),
@@ -104,3 +104,14 @@ ESTIMATES: dict[str, tuple[float, str]] = {
 
 def table(rows: tuple[Assumed, ...]) -> dict[str, float]:
     return {a.key: a.value for a in rows}
+
+
+def markdown_tables() -> str:
+    """The prices and the assumptions as Markdown (README's cost model section holds them;
+    a test keeps it in sync)."""
+    out: list[str] = []
+    for title, rows in (("Price", PRICES), ("Assumption", ASSUMPTIONS)):
+        out += [f"| {title} | Value | Unit | Source |", "| --- | ---: | --- | --- |"]
+        out += [f"| `{a.key}` | {a.value:g} | {a.unit} | {a.source} |" for a in rows]
+        out.append("")
+    return "\n".join(out)

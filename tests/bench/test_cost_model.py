@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.cost import lines as cost_lines
-from bench.cost.assumptions import ASSUMPTIONS, ESTIMATES, PRICES, table
+from bench.cost.assumptions import ASSUMPTIONS, ESTIMATES, PRICES, markdown_tables, table
 from bench.cost.figures import FIGURES, MissingFigures, load_figures, mix, weighted
 from bench.cost.lines import archive_gb_months, cloudwatch, model, ours
 from bench.cost_model import main
@@ -44,6 +44,14 @@ def test_every_price_and_assumption_is_written_down_and_used() -> None:
         assert used, f"{a.key} is written down but the model never uses it"
     assert len({a.key for a in (*PRICES, *ASSUMPTIONS)}) == len(PRICES) + len(ASSUMPTIONS)
     assert math.isclose(sum(mix(ASSUME).values()), 1.0)
+
+
+def test_readme_lists_every_price_and_assumption() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    stale = [row for row in markdown_tables().splitlines() if row.startswith("| `")]
+    assert stale and not [row for row in stale if row not in readme], (
+        "README's cost model tables are stale; paste `markdown_tables()` of bench/cost/assumptions.py"
+    )
 
 
 def test_cloudwatch_is_fifty_cents_a_gb_plus_storage() -> None:
