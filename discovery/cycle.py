@@ -1,4 +1,4 @@
-"""One discovery cycle for one (account, region) (DESIGN §4):
+"""One discovery cycle for one (account, region) (docs/design.md §4):
 
 1. list clusters and instances (paginated, cached), keep this shard's followable instances;
 2. for each owned instance that is due, list its log files (filtered by LastWritten; a full
