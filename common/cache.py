@@ -8,6 +8,9 @@ across replicas a short Valkey lock lets one replica load while the others wait 
 
 Optional: with Valkey absent or down, a bounded in-process copy serves the same purpose for this
 process alone (slower for the fleet, counted in `aurora_valkey_up` and the cache metric).
+
+`PassThroughCache` is the seed design's "no cache" (`DISCOVERY_SEED_STYLE`, the benchmarks'
+baseline): same interface, every lookup a miss that goes to RDS.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from prometheus_client import Counter
@@ -38,6 +41,27 @@ for _result in ("hit", "miss", "stale"):
 
 LOCK_MS = 15_000
 WAIT_POLL_SEC = 0.05
+
+
+class DescribeCache(Protocol):
+    """What the listers need of a cache: `get` and the per-result counts of this process."""
+
+    counts: dict[str, int]
+
+    async def get(self, key: str, ttl: float, loader: Callable[[], Awaitable[Any]]) -> Any: ...
+
+
+class PassThroughCache:
+    """A cache that never hits: every `get` loads (the seed design measured against)."""
+
+    def __init__(self) -> None:
+        self.counts = {"hit": 0, "miss": 0, "stale": 0}
+
+    async def get(self, key: str, ttl: float, loader: Callable[[], Awaitable[Any]]) -> Any:
+        value = await loader()
+        self.counts["miss"] += 1
+        CACHE_REQUESTS.labels("miss").inc()
+        return value
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
 """RDS log file names: which log type a file is, whether it is complete, and its *generation*.
 
-Names per engine (rds-api.md §2): aurora-mysql `error/mysql-error-running.log[.YYYY-MM-DD.HH]`,
-`slowquery/mysql-slowquery.log[.YYYY-MM-DD.HH]`, `general/mysql-general.log[.…]` (the hour padded
-on real Aurora, unpadded in older listings: both are accepted), `audit/audit.log.N.YYYY-MM-DD-HH-MM.SEQ`;
-aurora-postgresql `error/postgresql.log.YYYY-MM-DD-HHMM` (`.csv` with csvlog, `.gz` when Aurora
-compressed it). `error/mysql-error.log` is a 5-minute staging file whose content reappears in the
-running log, so it is not followed.
+Names per engine (docs/reference/rds-api.md §2): aurora-mysql
+`error/mysql-error-running.log[.YYYY-MM-DD.HH]`, `slowquery/mysql-slowquery.log[.YYYY-MM-DD.HH]`,
+`general/mysql-general.log[.…]` (the hour padded on real Aurora, unpadded in older listings: both
+are accepted), `audit/audit.log.N.YYYY-MM-DD-HH-MM.SEQ`; aurora-postgresql
+`error/postgresql.log.YYYY-MM-DD-HHMM` (`.csv` with csvlog, `.gz` when Aurora compressed it).
+`error/mysql-error.log` is a 5-minute staging file whose content reappears in the running log, so
+it is not followed.
 
 A *generation* is the identity of one file's bytes across its names. The three reused active
 MySQL names are a new file every hour, and an hour later the same bytes are listed as

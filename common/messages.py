@@ -1,4 +1,4 @@
-"""`LogFileMessage`: the Kafka contract between discovery and the processor (DESIGN §3).
+"""`LogFileMessage`: the Kafka contract between discovery and the processor (docs/design.md §3).
 
 A message is a *hint* — "this file has data beyond what is checkpointed" — never an order: the
 processor always reads the checkpoint, so duplicated or stale messages are harmless. It names the

@@ -318,6 +318,10 @@ class DiscoverySettings(BaseSettings):
     vanished_ttl_days: float = Field(
         7.0, gt=0, description="TTL given to tracking rows of files RDS no longer lists."
     )
+    discovery_seed_style: bool = Field(
+        False,
+        description="Benchmark baseline only: behave like the seed design (a DescribeDBInstances per instance, no cache, a full DescribeDBLogFiles per instance every cycle).",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> DiscoverySettings:

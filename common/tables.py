@@ -1,4 +1,4 @@
-"""The DynamoDB state tables of DESIGN §3: key schemas and TTL attributes, in one place.
+"""The DynamoDB state tables of docs/design.md §3: key schemas and TTL attributes, in one place.
 
 The local stack creates them from here; Terraform declares the same keys (a test compares them).
 """

@@ -16,7 +16,7 @@ import structlog
 
 from common.accounts import AccountTarget
 from common.aws import AwsClients, endpoint_for
-from common.cache import ReadThroughCache
+from common.cache import DescribeCache, PassThroughCache, ReadThroughCache
 from common.rate_limit import Priority, RdsBucket
 from common.rds import CallLog, RdsApi, RdsCallFailed, RdsThrottled
 from common.settings import Settings
@@ -34,7 +34,7 @@ SESSION_NAME = "aurora-discovery"
 class AccountContext:
     target: AccountTarget
     api: RdsApi
-    cache: ReadThroughCache
+    cache: DescribeCache
     fleet: FleetLister
     files: LogFileLister
     params: ParameterChecker
@@ -108,11 +108,16 @@ async def open_context(
         v.valkey_key_prefix,
     )
     api = RdsApi(client, bucket, r, Priority.DISCOVERY, calls)
-    cache = ReadThroughCache(
-        guard,
-        f"{v.valkey_key_prefix}cache:{target.label}:",
-        v.cache_stale_sec,
-        stale_on=(RdsThrottled, RdsCallFailed),
+    seed = settings.discovery.discovery_seed_style
+    cache: DescribeCache = (
+        PassThroughCache()
+        if seed
+        else ReadThroughCache(
+            guard,
+            f"{v.valkey_key_prefix}cache:{target.label}:",
+            v.cache_stale_sec,
+            stale_on=(RdsThrottled, RdsCallFailed),
+        )
     )
     return AccountContext(
         target=target,

@@ -1,4 +1,4 @@
-"""One discovery cycle for one (account, region) (DESIGN §4):
+"""One discovery cycle for one (account, region) (docs/design.md §4):
 
 1. list clusters and instances (paginated, cached), keep this shard's followable instances;
 2. for each owned instance that is due, list its log files (filtered by LastWritten; a full
@@ -62,7 +62,10 @@ class Discoverer:
         self._total = total_shards
         d = settings.discovery
         self.schedule = Schedule(
-            d.interval_sec, d.discovery_quiet_max_sec, d.discovery_full_listing_sec
+            d.interval_sec,
+            d.discovery_quiet_max_sec,
+            d.discovery_full_listing_sec,
+            every_cycle=d.discovery_seed_style,
         )
         self._rows: dict[str, dict[str, Row]] = {}
         self._rows_at: dict[str, float] = {}  # when each instance's rows were last read

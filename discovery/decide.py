@@ -16,7 +16,8 @@ from discovery.listing import Sighting
 from discovery.tracking import Row
 
 HOUR = 3600.0
-# How long RDS keeps a complete file (rds-api.md §2): the sooner it goes, the sooner it is read.
+# How long RDS keeps a complete file (docs/reference/rds-api.md §2): the sooner it goes, the
+# sooner it is read.
 RETENTION_SEC = {
     LogType.ERROR: 30 * 24 * HOUR,
     LogType.SLOWQUERY: 24 * HOUR,

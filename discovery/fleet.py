@@ -3,16 +3,21 @@
 
 Why a few paginated calls: the seed design's DescribeDBInstances per instance spent 316 of the
 account's 12 requests/s per cycle. Only the fields discovery uses are cached (small entries).
+
+`DISCOVERY_SEED_STYLE` (the benchmarks' baseline) does it the seed's way: the clusters' pages
+name the instances, and each instance is described by its own DescribeDBInstances call
+(`db-instance-id` filter), every cycle; the cache it gets never hits.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 
-from common.cache import ReadThroughCache
+from common.cache import DescribeCache
 from common.rds import RdsApi, RdsMalformed
 from common.settings import DiscoverySettings
 
@@ -82,6 +87,7 @@ def _compact_cluster(c: dict[str, Any]) -> dict[str, Any]:
             for m in c.get("DBClusterMembers", [])
             if m.get("IsClusterWriter")
         ],
+        "members": [m["DBInstanceIdentifier"] for m in c.get("DBClusterMembers", [])],
     }
 
 
@@ -104,7 +110,7 @@ class FleetLister:
     def __init__(
         self,
         api: RdsApi,
-        cache: ReadThroughCache,
+        cache: DescribeCache,
         engines: frozenset[str],
         settings: DiscoverySettings,
         region: str,
@@ -121,6 +127,9 @@ class FleetLister:
     async def _load(self, operation: str, key: str, compact: Any) -> list[dict[str, Any]]:
         filters = [{"Name": "engine", "Values": self._engines}]
         items = await self._api.pages(operation, key, MaxRecords=100, Filters=filters)
+        return self._compact_all(operation, items, compact)
+
+    def _compact_all(self, operation: str, items: list[Any], compact: Any) -> list[dict[str, Any]]:
         out = []
         for item in items:
             try:
@@ -134,18 +143,43 @@ class FleetLister:
                     )
         return out
 
+    async def _describe_each(self, clusters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The seed's way: one DescribeDBInstances per cluster member (a member gone since the
+        clusters' listing answers an empty list and is left out)."""
+        sem = asyncio.Semaphore(self._settings.discovery_concurrency)
+
+        async def one(instance_id: str) -> list[dict[str, Any]]:
+            async with sem:
+                page = await self._api.call(
+                    "DescribeDBInstances",
+                    Filters=[{"Name": "db-instance-id", "Values": [instance_id]}],
+                )
+            items = page.get("DBInstances")
+            if not isinstance(items, list):
+                raise RdsMalformed("DescribeDBInstances", "answer without a DBInstances list")
+            return self._compact_all("DescribeDBInstances", items, _compact_instance)
+
+        members = sorted({m for c in clusters for m in c["members"]})
+        found = await asyncio.gather(*(one(i) for i in members))
+        return [i for batch in found for i in batch]
+
     async def current(self) -> Fleet:
         clusters: list[dict[str, Any]] = await self._cache.get(
             "DescribeDBClusters",
             self._ttl,
             lambda: self._load("DescribeDBClusters", "DBClusters", _compact_cluster),
         )
-        instances: list[dict[str, Any]] = await self._cache.get(
-            "DescribeDBInstances",
-            self._ttl,
-            lambda: self._load("DescribeDBInstances", "DBInstances", _compact_instance),
-        )
-        if not isinstance(clusters, list) or not isinstance(instances, list):
+        if not isinstance(clusters, list):
+            raise RdsMalformed("DescribeDBClusters", "cached listing is not a list")
+        if self._settings.discovery_seed_style:
+            instances = await self._describe_each(clusters)
+        else:
+            instances = await self._cache.get(
+                "DescribeDBInstances",
+                self._ttl,
+                lambda: self._load("DescribeDBInstances", "DBInstances", _compact_instance),
+            )
+        if not isinstance(instances, list):
             raise RdsMalformed("DescribeDBInstances", "cached listing is not a list")
         return self._select(clusters, instances)
 

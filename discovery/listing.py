@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 
-from common.cache import ReadThroughCache
+from common.cache import DescribeCache
 from common.log_files import (
     Generation,
     LogNameError,
@@ -60,7 +60,7 @@ def filter_from(last_sighting_ms: int | None, margin_sec: float) -> int | None:
 
 
 class LogFileLister:
-    def __init__(self, api: RdsApi, cache: ReadThroughCache, ttl_sec: float) -> None:
+    def __init__(self, api: RdsApi, cache: DescribeCache, ttl_sec: float) -> None:
         self._api = api
         self._cache = cache
         self._ttl = ttl_sec

@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from common.cache import ReadThroughCache
+from common.cache import DescribeCache
 from common.log_types import LogType
 from common.rds import RdsApi, RdsCallFailed, RdsNotFound
 from discovery.fleet import Instance
@@ -47,7 +47,7 @@ def disabled_log_types(engine: str, params: dict[str, str]) -> dict[str, str]:
 
 
 class ParameterChecker:
-    def __init__(self, api: RdsApi, cache: ReadThroughCache, ttl_sec: float) -> None:
+    def __init__(self, api: RdsApi, cache: DescribeCache, ttl_sec: float) -> None:
         self._api = api
         self._cache = cache
         self._ttl = ttl_sec

@@ -21,7 +21,14 @@ class PollState:
 
 
 class Schedule:
-    def __init__(self, interval_sec: float, quiet_max_sec: float, full_every_sec: float) -> None:
+    def __init__(
+        self,
+        interval_sec: float,
+        quiet_max_sec: float,
+        full_every_sec: float,
+        every_cycle: bool = False,
+    ) -> None:
+        self._every_cycle = every_cycle
         self._interval = interval_sec
         self._cap = max(interval_sec, quiet_max_sec)
         self._full_every = full_every_sec
@@ -34,11 +41,15 @@ class Schedule:
         self._states.pop(resource_id, None)
 
     def due(self, resource_id: str, now: float | None = None) -> bool:
+        if self._every_cycle:
+            return True
         now = time.monotonic() if now is None else now
         # A tenth of an interval of slack so that cycle jitter does not skip a whole cycle.
         return self.state(resource_id).next_due <= now + self._interval * 0.1
 
     def wants_full(self, resource_id: str, now: float | None = None) -> bool:
+        if self._every_cycle:
+            return True
         now = time.monotonic() if now is None else now
         last = self.state(resource_id).last_full
         return last is None or now - last >= self._full_every

@@ -1,4 +1,4 @@
-"""Discovery's side of the tracking table (DESIGN §3): one row per file generation, keyed
+"""Discovery's side of the tracking table (docs/design.md §3): one row per file generation, keyed
 (`resource_id` = DbiResourceId, `generation`).
 
 Discovery owns `published_size` / `published_rotated` / `published_at` (what it last announced

@@ -1,6 +1,6 @@
 """The consumer loop: messages of a partition in order, partitions concurrently, manual commits.
 
-Why it is built this way (DESIGN §3, §5):
+Why it is built this way (docs/design.md §3, §5):
 
 * **One worker per partition.** An instance's files live on one partition (key = instance), and
   its messages must be handled in order; different partitions have nothing to wait for, so each

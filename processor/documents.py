@@ -1,10 +1,11 @@
-"""Parsed events become OpenObserve documents: the fields of DESIGN §3 plus the parser's own.
+"""Parsed events become OpenObserve documents: docs/design.md §3's fields plus the parser's own.
 
 `event_id` is deterministic from (resource id, file generation, start offset), so the same range
-parsed twice yields the same ids and a resend can be recognised — also when the bytes are read
-once under the active name and again under the rotated one, or after a rename (DESIGN §3 named
-the instance id and file name; both move, the resource id and generation do not); `_timestamp` is the event's own time in µs
-(the sink decides what to do with events outside the server's ingestion window).
+parsed twice yields the same ids and a resend can be recognised — also when the bytes are read once
+under the active name and again under the rotated one, or after a rename (the first design named
+the instance id and file name; both move, the resource id and generation do not); `_timestamp` is
+the event's own time in µs (the sink decides what to do with events outside the server's ingestion
+window).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """One file generation, from a Kafka message to its checkpoint: the processor's per-message flow.
 
-DESIGN §5 in order: take the lease; finish a pending range left by a crash; read the bytes past
-the checkpoint; ship them to OpenObserve range by range; archive them to S3 from the rotated
+docs/design.md §5 in order: take the lease; finish a pending range left by a crash; read the bytes
+past the checkpoint; ship them to OpenObserve range by range; archive them to S3 from the rotated
 file; release the lease. Two ways to read, chosen by the message:
 
 * **rotated** (complete, will not grow): one `downloadCompleteLogFile` stream from byte 0 feeds

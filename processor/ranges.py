@@ -1,6 +1,6 @@
 """Cutting a file's bytes into shippable ranges that end on entry boundaries.
 
-A range is the unit of the no-loss protocol (DESIGN §5): its events are shipped under one
+A range is the unit of the no-loss protocol (docs/design.md §5): its events are shipped under one
 write-ahead intent and checkpointed together, so a range must never split an entry (a multi-line
 InnoDB dump, a slow-log entry) — a checkpoint in the middle of one would resume inside it. The
 parser already knows where the last complete entry ends (`committed_offset`) and what it carries

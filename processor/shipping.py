@@ -1,4 +1,4 @@
-"""Shipping one range to OpenObserve under the write-ahead intent (DESIGN §5 step 4).
+"""Shipping one range to OpenObserve under the write-ahead intent (docs/design.md §5 step 4).
 
 Per range: documents → `pending` intent in the tracking row → OpenObserve → conditional
 checkpoint (`shipped_offset`, marker, parser state, `pending` cleared) → `jobs` row. A crash

@@ -2,7 +2,7 @@
 flattening, `_timestamp` parsing and the ingestion window.
 
 Each rule follows the server's source (`flatten.rs`, `utils/time.rs`, `handle_timestamp`), as
-summarised in `shared/reference/openobserve-api.md`; the messages are the server's, word for word,
+summarised in `docs/reference/openobserve-api.md`; the messages are the server's, word for word,
 because clients (ours included) match on them.
 """
 

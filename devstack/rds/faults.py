@@ -46,8 +46,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "gzip_old_postgres": {"min_age_sec": 0.0},
 }
 
-# The documented quirks at low rates (rds-api.md §1: early AdditionalDataPending=false, overlaps
-# at page boundaries, Size not matching the download, ...): what the tests and the demo run on.
+# The documented quirks at low rates (docs/reference/rds-api.md §1: early
+# AdditionalDataPending=false, overlaps at page boundaries, Size not matching the download, ...):
+# what the tests and the demo run on.
 # `happy` is every fault off: the service as its documentation describes it.
 PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     "happy": {},

@@ -1,7 +1,8 @@
 """Files a real listing shows that the log system does not follow: written once, small, present
-on a deterministic share of instances. Names from rds-api.md §2 and the Aurora User Guide
-(`USER_LogAccess.Concepts.PostgreSQL`: the instance log of auto-pausing instances and the IAM
-database-authentication error log; `external/mysql-external.log`, `upgrade-prechecks.log`)."""
+on a deterministic share of instances. Names from docs/reference/rds-api.md §2 and the Aurora
+User Guide (`USER_LogAccess.Concepts.PostgreSQL`: the instance log of auto-pausing instances and
+the IAM database-authentication error log; `external/mysql-external.log`,
+`upgrade-prechecks.log`)."""
 
 from __future__ import annotations
 

@@ -96,7 +96,8 @@ def _last_lines_start(f: LogFile, lines: int) -> int:
 
 def _tail(emu: Emulator, f: LogFile, lines: int) -> Portion:
     """No Marker: the last N lines. Over 1 MB they need more calls: the first whole lines that
-    fit come back with AdditionalDataPending=true and the marker after them (rds-api.md §1)."""
+    fit come back with AdditionalDataPending=true and the marker after them
+    (docs/reference/rds-api.md §1)."""
     size = f.size
     if not size:
         return Portion(None, f"{f.segment}:0", _pending(emu, False))

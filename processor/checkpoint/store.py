@@ -1,4 +1,4 @@
-"""The checkpoint of one file generation in the DynamoDB tracking table (DESIGN §3, §5).
+"""The checkpoint of one file generation in the DynamoDB tracking table (docs/design.md §3, §5).
 
 Why it is shaped this way:
 

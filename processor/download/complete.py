@@ -1,9 +1,9 @@
 """The streaming `downloadCompleteLogFile` REST endpoint: one SigV4-signed GET for a whole file.
 
-No SDK or CLI supports it (rds-api.md §1), so it is signed here with botocore's own signer, the
-way the AWS docs show, and streamed with httpx: a file is never held whole in memory. The path is
-`/v19/`: the newest RDS User Guide retires `/v13/` (with every API version before 2014-10-31)
-after 2027-03-01.
+No SDK or CLI supports it (docs/reference/rds-api.md §1), so it is signed here with botocore's own
+signer, the way the AWS docs show, and streamed with httpx: a file is never held whole in memory.
+The path is `/v19/`: the newest RDS User Guide retires `/v13/` (with every API version before
+2014-10-31) after 2027-03-01.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Byte offsets are the truth; markers are RDS's and only ever sent back as RDS gave them (a marker
 is never built, and no file name is ever built from one). Where a marker reads `segment:offset`
 its offset is taken as RDS's claim of where the next page starts, which is how overlapping pages
-are detected. What the reader survives (rds-api.md §1, devstack/rds/README.md):
+are detected. What the reader survives (docs/reference/rds-api.md §1, devstack/rds/README.md):
 
 * a page cut at 1 MiB, ending in `\\n [Your log message was truncated]\\n`: the page is dropped
   and the same marker asked again for fewer lines (half, or as many whole lines as the cut page

@@ -32,7 +32,8 @@ _ISO = re.compile(
     re.ASCII,
 )
 fromisoformat = datetime.fromisoformat
-# DESIGN §6 names the levels System|Error|Warning|Note; MySQL 8 prints `[ERROR]`, 5.7 `[ERROR]` too.
+# docs/design.md §6 names the levels System|Error|Warning|Note; MySQL 8 prints `[ERROR]`, 5.7
+# `[ERROR]` too.
 _LEVELS = {
     "System": "System",
     "Error": "Error",

@@ -1,6 +1,6 @@
 """The raw archive: one S3 object per file range, compressed as it streams, memory bounded.
 
-Why this shape (DESIGN §3, §5):
+Why this shape (docs/design.md §3, §5):
 
 * **Deterministic keys** (`s3_keys.archive_key`): a retried upload of the same range overwrites
   the same object, so an archive write is idempotent and needs no intent of its own.

@@ -1,4 +1,5 @@
-"""S3 keys of the raw archive (DESIGN §3): deterministic from the range, so a retry overwrites."""
+"""S3 keys of the raw archive (docs/design.md §3): deterministic from the range, so a retry
+overwrites."""
 
 from __future__ import annotations
 

@@ -144,6 +144,12 @@ class World:
 
 @pytest.fixture
 async def world(stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> World:
+    return await new_world(stack_env)
+
+
+async def new_world(stack_env: dict[str, str]) -> World:
+    """Tables, topics and a key prefix of their own on the shared stack (a second world lets a
+    test run two discoveries side by side)."""
     tag = uuid.uuid4().hex[:8]
     overrides: dict[str, Any] = {
         "instance_table": f"meta-{tag}",

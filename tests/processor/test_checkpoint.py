@@ -121,7 +121,7 @@ async def test_a_foreign_write_that_bumps_the_version_does_not_cost_the_lease(ta
     cp = await a.acquire(KEY)
     cp = await a.begin_range(cp, _intent(0, 100))
     ddb, spec = table
-    # Discovery announces a bigger size and bumps the version, as DESIGN §3 allows it to.
+    # Discovery announces a bigger size and bumps the version, as docs/design.md §3 allows it to.
     await ddb.update_item(
         TableName=spec.name,
         Key={"resource_id": {"S": KEY.resource_id}, "generation": {"S": KEY.generation}},

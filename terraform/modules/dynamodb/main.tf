@@ -1,4 +1,4 @@
-# The three state tables of DESIGN §3, with the keys and TTL attribute of common/tables.py
+# The three state tables of docs/design.md §3, with the keys and TTL attribute of common/tables.py
 # (tests/deploy compares them): on-demand, point-in-time recovery, encrypted with our key.
 
 locals {
