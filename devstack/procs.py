@@ -78,6 +78,18 @@ def stop_group(pid: int, timeout: float = 10.0) -> None:
             time.sleep(0.05)
 
 
+def kill_group(pid: int, timeout: float = 10.0) -> None:
+    """SIGKILL the process group led by `pid` (a crash, not a stop) and wait until it is gone."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _reap(pid)
+        if not pid_alive(pid):
+            return
+        time.sleep(0.05)
+
+
 def _reap(pid: int) -> None:
     """Collect the exit status if `pid` is our child (a zombie otherwise looks alive)."""
     with contextlib.suppress(ChildProcessError):
