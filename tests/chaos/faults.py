@@ -22,6 +22,22 @@ class Fault:
     name: str
     start: Callable[[ChaosWorld, random.Random], str]  # returns what it did, for the log
     end: Callable[[ChaosWorld], None] = lambda _w: None
+    # How many times it has struck so far (None: it strikes once, when it starts). A phase
+    # lasts until each of its faults met some work, so that none passes unnoticed.
+    strikes: Callable[[ChaosWorld], int] | None = None
+
+
+def _o2_strikes(w: ChaosWorld) -> int:
+    stats = w.admin("openobserve", "GET", "stats")
+    return int(sum(stats.get("failures", {}).values()))
+
+
+def _s3_strikes(w: ChaosWorld) -> int:
+    return int(w.admin("s3faults", "GET", "stats")["injected"]["total"])
+
+
+def _rds_strikes(w: ChaosWorld) -> int:
+    return int(w.admin("rds", "GET", "stats").get("total_throttled", 0))
 
 
 def _kill_processor(w: ChaosWorld, rng: random.Random) -> str:
@@ -121,9 +137,9 @@ FAULTS: dict[str, Fault] = {
         Fault("processor_sigkill", _kill_processor),
         Fault("kafka_restart", _kafka_down, _kafka_up),
         Fault("valkey_down", _valkey_down, _valkey_up),
-        Fault("openobserve", _o2, _o2_clear),
-        Fault("s3", _s3, _s3_clear),
-        Fault("rds_throttling", _throttle_storm, _throttle_end),
+        Fault("openobserve", _o2, _o2_clear, _o2_strikes),
+        Fault("s3", _s3, _s3_clear, _s3_strikes),
+        Fault("rds_throttling", _throttle_storm, _throttle_end, _rds_strikes),
         Fault("rotation", _rotation),
         Fault("instance_deleted", _delete_instance),
     )
