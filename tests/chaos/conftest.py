@@ -24,7 +24,7 @@ def chaos(request: pytest.FixtureRequest) -> Iterator[ChaosWorld]:
     # directories are pruned by later runs, and the logs are the evidence).
     root = Path(tempfile.mkdtemp(prefix=f"aurora-chaos-{SEED}-"))
     print(f"\nCHAOS_SEED={SEED} (replay: CHAOS_SEED={SEED} make test); logs in {root}/logs")
-    world = ChaosWorld(root, SEED, instances=10 if SOAK else 6)
+    world = ChaosWorld(root, SEED, instances=10 if SOAK else 5)
     try:
         world.up()
         world.start_services(processors=3 if SOAK else 2)

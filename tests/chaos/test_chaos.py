@@ -54,12 +54,12 @@ async def run_phase(world: ChaosWorld, rng: random.Random, names: tuple[str, ...
             done.append(fault.start(world, rng))
         # A while (the soak: longer), and until each fault has met some work: S3 is written
         # only when files rotate, OpenObserve only while events flow.
-        await asyncio.sleep(rng.uniform(4, 12) if SOAK else rng.uniform(1.0, 2.5))
+        await asyncio.sleep(rng.uniform(4, 12) if SOAK else rng.uniform(1.0, 2.0))
 
         def waiting() -> list[str]:
             return [f.name for f in faults if f.strikes and f.strikes(world) <= before[f.name]]
 
-        idle = await poll(waiting, timeout=30 if SOAK else 12, interval=0.5)
+        idle = await poll(waiting, timeout=30 if SOAK else 6, interval=0.5)
     finally:
         for fault in faults:
             fault.end(world)
