@@ -19,6 +19,7 @@ import importlib.util
 import json
 import os
 import shlex
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -261,7 +262,7 @@ class Stack:
         place in the state so that `start_server` brings it back on the same port."""
         server = self.load().servers[name]
         if timeout <= 0:
-            procs.kill_group(server.pid)
+            procs.stop_group(server.pid, signals=(signal.SIGKILL,))
         else:
             procs.stop_group(server.pid, timeout)
         return server

@@ -18,8 +18,8 @@ from typing import Any
 import aiohttp
 import structlog
 from aiohttp import web
-from pydantic import ValidationError
 
+from devstack.fault_admin import fault_routes
 from devstack.s3faults.faults import Injected, S3FaultState
 from devstack.s3faults.operations import operation_of
 
@@ -130,22 +130,6 @@ def make_app(upstream: str) -> web.Application:
     app.on_startup.append(proxy.start)
     app.on_cleanup.append(proxy.stop)
 
-    async def get_faults(_request: web.Request) -> web.Response:
-        return web.json_response(proxy.faults.current.model_dump())
-
-    async def set_faults(request: web.Request) -> web.Response:
-        changes = await request.json() if request.can_read_body else {}
-        if not isinstance(changes, dict):
-            return web.json_response({"code": 400, "message": "a JSON object"}, status=400)
-        try:
-            current = proxy.faults.update(changes)
-        except ValidationError as exc:
-            return web.json_response({"code": 400, "message": str(exc)}, status=400)
-        return web.json_response(current.model_dump())
-
-    async def clear_faults(_request: web.Request) -> web.Response:
-        return web.json_response(proxy.faults.clear().model_dump())
-
     async def get_stats(_request: web.Request) -> web.Response:
         return web.json_response(proxy.stats())
 
@@ -160,10 +144,7 @@ def make_app(upstream: str) -> web.Application:
 
     app.add_routes(
         [
-            web.get("/_admin/faults", get_faults),
-            web.post("/_admin/faults", set_faults),
-            web.put("/_admin/faults", set_faults),
-            web.delete("/_admin/faults", clear_faults),
+            *fault_routes(proxy.faults),
             web.get("/_admin/stats", get_stats),
             web.post("/_admin/reset", reset),
             web.get("/_admin/healthz", healthz),

@@ -23,6 +23,8 @@ import asyncio
 import random
 import time
 
+import pytest
+
 from tests.chaos.conftest import SEED, SOAK
 from tests.chaos.faults import FAULTS
 from tests.chaos.world import ChaosWorld, poll
@@ -71,6 +73,7 @@ async def run_phase(world: ChaosWorld, rng: random.Random, names: tuple[str, ...
     return f"{'+'.join(names)}: {'; '.join(done)}{notes}"
 
 
+@pytest.mark.timeout(3600 if SOAK else 300)
 async def test_chaos_every_byte_and_event_exactly_once(chaos: ChaosWorld) -> None:
     rng = random.Random(SEED)
     await poll(

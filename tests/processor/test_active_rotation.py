@@ -7,10 +7,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from common.aws import endpoint_for
-from common.log_files import generation_of
 from common.log_types import LogType
-from common.messages import LogFileMessage
-from tests.processor.conftest import ACCOUNT, World, expected_ids
+from tests.processor.conftest import World, available_mysql, expected_ids, file_message
 
 ENTRY = (
     "# Time: {t}\n# User@Host: app[app] @ [10.0.0.9] Id: 77\n"
@@ -26,13 +24,7 @@ async def test_bytes_of_the_next_hour_are_never_shipped_under_the_previous_gener
     processor reads it after 15:00, when the name is the 15:00 file. Those bytes were shipped
     under generation 14 — the 14:00 file's own bytes at those offsets were then skipped when its
     rotated name was read (lost), and shipped again under generation 15 (twice in all)."""
-    pages = world.rds.get_paginator("describe_db_instances").paginate()
-    instances = [i async for page in pages for i in page["DBInstances"]]
-    inst = next(
-        i
-        for i in instances
-        if i["Engine"] == "aurora-mysql" and i["DBInstanceStatus"] == "available"
-    )
+    inst = (await available_mysql(world))[0]
     iid, name = inst["DBInstanceIdentifier"], "slowquery/mysql-slowquery.log"
     now = datetime.now(UTC)
     text = ENTRY.format(t=now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), ts=int(now.timestamp()))
@@ -42,14 +34,9 @@ async def test_bytes_of_the_next_hour_are_never_shipped_under_the_previous_gener
     # As listed a minute before this hour began.
     listed_at = now.replace(minute=0, second=0, microsecond=0) - timedelta(minutes=1)
     last_written = int(listed_at.timestamp() * 1000)
-    gen = generation_of(name, last_written, 1000)
-    msg = LogFileMessage(
-        account=ACCOUNT, region=world.settings.aws.aws_region,
-        cluster_id=inst["DBClusterIdentifier"], instance_id=iid,
-        resource_id=inst["DbiResourceId"], engine="aurora-mysql",
-        engine_version=inst["EngineVersion"], log_type=LogType.SLOWQUERY, log_file_name=name,
-        generation=f"{gen.key}#{world.prefix}{uuid.uuid4().hex[:6]}", size=1000,
-        last_written=last_written, rotated=False,
+    msg = file_message(
+        world, inst, LogType.SLOWQUERY, name, last_written, 1000, rotated=False,
+        tag=uuid.uuid4().hex[:6],
     )  # fmt: skip
     result = await world.worker("p1").handle(msg)
     assert (result.outcome, result.shipped_offset, result.events) == ("segment_end", 0, 0)

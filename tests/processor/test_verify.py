@@ -7,12 +7,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from common.aws import endpoint_for
-from common.log_files import generation_of
 from common.log_types import LogType
-from common.messages import LogFileMessage
 from common.settings import load_settings
 from processor.verify import verify
-from tests.processor.conftest import ACCOUNT, World, expected_ids
+from tests.processor.conftest import World, available_mysql, expected_ids, file_message
 
 ENTRY = (
     "# Time: {t}\n# User@Host: app[app] @ [10.0.0.9] Id: 77\n"
@@ -28,13 +26,7 @@ async def test_verify_finds_events_stamped_ahead_of_its_clock_and_ships_nothing_
     OpenObserve takes up to 24 h in the future) are stored at their own time. Verify searched
     only up to its own now + 60 s, took them for lost, and shipped them a second time (found
     by tests/chaos, whose emulated clock runs ahead of the wall clock)."""
-    pages = world.rds.get_paginator("describe_db_instances").paginate()
-    instances = [i async for page in pages for i in page["DBInstances"]]
-    inst = [
-        i
-        for i in instances
-        if i["Engine"] == "aurora-mysql" and i["DBInstanceStatus"] == "available"
-    ][-1]
+    inst = (await available_mysql(world))[-1]
     iid, name = inst["DBInstanceIdentifier"], "slowquery/mysql-slowquery.log"
     ahead = datetime.now(UTC) + timedelta(hours=2)
     text = "".join(
@@ -45,15 +37,16 @@ async def test_verify_finds_events_stamped_ahead_of_its_clock_and_ships_nothing_
     (await world.http.post(url, json={"log_type": "slowquery", "text": text})).raise_for_status()
     listed = await world.rds.describe_db_log_files(DBInstanceIdentifier=iid, FilenameContains=name)
     live = next(f for f in listed["DescribeDBLogFiles"] if f["LogFileName"] == name)
-    gen = generation_of(name, live["LastWritten"], live["Size"])
-    msg = LogFileMessage(
-        account=ACCOUNT, region=world.settings.aws.aws_region,
-        cluster_id=inst["DBClusterIdentifier"], instance_id=iid,
-        resource_id=inst["DbiResourceId"], engine="aurora-mysql",
-        engine_version=inst["EngineVersion"], log_type=LogType.SLOWQUERY, log_file_name=name,
-        generation=f"{gen.key}#{world.prefix}{uuid.uuid4().hex[:6]}", size=live["Size"],
-        last_written=live["LastWritten"], rotated=True,  # read whole, as a rotated file is
-    )  # fmt: skip
+    msg = file_message(  # read whole, as a rotated file is
+        world,
+        inst,
+        LogType.SLOWQUERY,
+        name,
+        live["LastWritten"],
+        live["Size"],
+        rotated=True,
+        tag=uuid.uuid4().hex[:6],
+    )
     result = await world.worker("p1").handle(msg)
     assert result.outcome == "complete"
     stream = world.settings.openobserve.streams()["slowquery"]
