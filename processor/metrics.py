@@ -92,7 +92,8 @@ S3_REQUESTS = Counter(
 )
 S3_FAILURES = Counter(
     "aurora_processor_s3_failures_total",
-    "S3 requests of the archive that failed (before any retry), by operation.",
+    "S3 request attempts that failed (5xx or connection error: each attempt botocore retried "
+    "counts; a 4xx once), by operation.",
     ["operation"],
 )
 S3_BYTES = Counter(

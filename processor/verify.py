@@ -158,11 +158,15 @@ async def _check_range(
     if not docs:
         return
     stamps = [int(d["_timestamp"]) for d in docs]
+    # From the events' own first time to the later of their last time and now: an event
+    # outside the ingestion window was stored with `_timestamp` = the time it was shipped
+    # (before now), and one ahead of this clock (OpenObserve takes up to 24 h in the future)
+    # is stored at its own time — a range ending at now would call it absent and ship it again.
     check = await o2.which_stored(
         stream,
         [d["event_id"] for d in docs],
         min(stamps) - 1_000_000,
-        int(time.time() * 1_000_000) + 60_000_000,
+        max(max(stamps) + 1_000_000, int(time.time() * 1_000_000) + 60_000_000),
         last_write_us=None,
         batch_ids=[job.batch_id],
     )

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
+from devstack.fault_admin import fault_routes, json_object
 from devstack.openobserve.faults import FaultState
 
 
@@ -74,7 +74,7 @@ def routes(
         return web.json_response(body)
 
     async def reset(request: web.Request) -> web.Response:
-        options = await _json_object(request)
+        options = await json_object(request)
         if options.get("data", True):
             await store_call("reset")
             stats.acknowledged.clear()
@@ -84,44 +84,13 @@ def routes(
             faults.clear()
         return web.json_response({"reset": True})
 
-    async def get_faults(_request: web.Request) -> web.Response:
-        return web.json_response(faults.current.model_dump())
-
-    async def set_faults(request: web.Request) -> web.Response:
-        changes = await _json_object(request)
-        try:
-            current = faults.update(changes)
-        except ValidationError as exc:
-            return web.json_response({"code": 400, "message": str(exc)}, status=400)
-        return web.json_response(current.model_dump())
-
-    async def clear_faults(_request: web.Request) -> web.Response:
-        return web.json_response(faults.clear().model_dump())
-
     async def healthz(_request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
     return [
         web.get("/_admin/stats", get_stats),
         web.post("/_admin/reset", reset),
-        web.get("/_admin/faults", get_faults),
-        web.post("/_admin/faults", set_faults),
-        web.put("/_admin/faults", set_faults),
-        web.delete("/_admin/faults", clear_faults),
+        *fault_routes(faults),
         web.get("/_admin/healthz", healthz),
         web.get("/_admin/truth", get_truth),
     ]
-
-
-async def _json_object(request: web.Request) -> dict[str, Any]:
-    if not request.can_read_body:
-        return {}
-    try:
-        value = await request.json()
-    except ValueError as exc:
-        raise web.HTTPBadRequest(text=f"body is not JSON: {exc}") from exc
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise web.HTTPBadRequest(text="body must be a JSON object")
-    return value

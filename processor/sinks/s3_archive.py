@@ -14,6 +14,10 @@ Why this shape (docs/design.md §3, §5):
   expires) and then copied server-side to its final key with its metadata — one request, no
   bytes through us — and the staging object deleted. The archive cursor moves only after the
   final object exists, so an object without its metadata is never "archived".
+* **Every failed attempt is counted**, not only the calls that fail after botocore's retries:
+  a 500/503 or a reset that botocore retried away is invisible to the caller, and an S3 having
+  a bad hour must show on the dashboard before the retries run out
+  (`aurora_processor_s3_failures_total`).
 """
 
 from __future__ import annotations
@@ -25,9 +29,14 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import structlog
 import zstandard
+from botocore import xform_name
+from botocore.exceptions import ClientError
 
 from processor import metrics
+
+log = structlog.get_logger(__name__)
 
 PART_BYTES = 8 * 1024 * 1024  # S3's minimum part is 5 MiB; 8 keeps requests few and memory low
 
@@ -69,6 +78,27 @@ class ArchivedObject:
     seconds: float
 
 
+def count_failed_attempts(s3: Any) -> None:
+    """Count every failed attempt of the client's requests (botocore retries them unseen).
+
+    Registered once per client (botocore ignores a second registration of the same id)."""
+    s3.meta.events.register(
+        "needs-retry.s3", _count_failed_attempt, unique_id="aurora-s3-failed-attempts"
+    )
+
+
+def _count_failed_attempt(
+    response: Any = None, operation: Any = None, caught_exception: Any = None, **_: Any
+) -> None:
+    status = response[0].status_code if response is not None else 0
+    if caught_exception is None and status < 500:
+        return None  # a success, or a 4xx the caller decides on (it is counted in `_call`)
+    name = xform_name(operation.name) if operation is not None else "unknown"
+    metrics.S3_FAILURES.labels(name).inc()
+    log.info("s3_attempt_failed", operation=name, status=status, error=repr(caught_exception))
+    return None
+
+
 class RangeArchiver:
     """Streams one range's raw bytes into one compressed S3 object.
 
@@ -89,6 +119,7 @@ class RangeArchiver:
         if part_bytes < 5 * 1024 * 1024:
             raise ValueError("S3 parts are at least 5 MiB")
         self._s3 = s3
+        count_failed_attempts(s3)
         self.bucket = bucket
         self._staging_key = f"{staging_prefix}{uuid.uuid4().hex}.{compression}"
         self._compression = compression
@@ -187,8 +218,9 @@ class RangeArchiver:
         started = time.monotonic()
         try:
             return await getattr(self._s3, operation)(**kwargs)
-        except Exception:
-            metrics.S3_FAILURES.labels(operation).inc()
+        except ClientError as exc:
+            if int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0) < 500:
+                metrics.S3_FAILURES.labels(operation).inc()  # a 5xx was counted per attempt
             raise
         finally:
             metrics.S3_REQUEST_SECONDS.labels(operation).observe(time.monotonic() - started)

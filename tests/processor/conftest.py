@@ -211,3 +211,37 @@ async def archived(world: World, msg: LogFileMessage) -> bytes:
 
 def day(msg: LogFileMessage) -> datetime:
     return datetime.fromtimestamp(msg.last_written / 1000, UTC)
+
+
+async def available_mysql(world: World) -> list[dict[str, Any]]:
+    """The emulated fleet's available aurora-mysql instances, as DescribeDBInstances lists them."""
+    pages = world.rds.get_paginator("describe_db_instances").paginate()
+    instances = [i async for page in pages for i in page["DBInstances"]]
+    return [
+        i
+        for i in instances
+        if i["Engine"] == "aurora-mysql" and i["DBInstanceStatus"] == "available"
+    ]
+
+
+def file_message(
+    world: World,
+    inst: dict[str, Any],
+    log_type: LogType,
+    name: str,
+    last_written: int,
+    size: int,
+    rotated: bool,
+    tag: str = "",
+) -> LogFileMessage:
+    """The message discovery would publish for `name` as listed (`tag` keeps the generation,
+    hence the event ids, the test's own)."""
+    gen = generation_of(name, last_written, size)
+    return LogFileMessage(
+        account=ACCOUNT, region=world.settings.aws.aws_region,
+        cluster_id=inst["DBClusterIdentifier"], instance_id=inst["DBInstanceIdentifier"],
+        resource_id=inst["DbiResourceId"], engine=inst["Engine"],
+        engine_version=inst["EngineVersion"], log_type=log_type, log_file_name=name,
+        generation=f"{gen.key}#{world.prefix}{tag}", size=size, last_written=last_written,
+        rotated=rotated,
+    )  # fmt: skip

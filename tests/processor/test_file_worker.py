@@ -13,19 +13,18 @@ from botocore.credentials import Credentials
 from prometheus_client import REGISTRY
 
 from common.aws import endpoint_for
-from common.log_files import generation_of
 from common.log_types import LogType
-from common.messages import LogFileMessage
 from common.settings import load_settings
 from processor.checkpoint import CheckpointStore, FileKey
 from processor.commands import stats
 from processor.sinks.openobserve import OpenObserveClient, ShipResult
 from processor.verify import verify
 from tests.processor.conftest import (
-    ACCOUNT,
     World,
     archived,
+    available_mysql,
     expected_ids,
+    file_message,
     rotated_messages,
 )
 
@@ -129,25 +128,13 @@ ENTRY = (
 
 async def test_an_active_file_is_followed_as_it_grows_with_each_event_once(world: World) -> None:
     """Portion reads from the stored marker (the emulator's realistic quirks on), twice."""
-    pages = world.rds.get_paginator("describe_db_instances").paginate()
-    instances = [i async for page in pages for i in page["DBInstances"]]
-    inst = next(
-        i
-        for i in instances
-        if i["Engine"] == "aurora-mysql" and i["DBInstanceStatus"] == "available"
-    )
+    inst = (await available_mysql(world))[0]
     iid, name = inst["DBInstanceIdentifier"], "slowquery/mysql-slowquery.log"
     listed = await world.rds.describe_db_log_files(DBInstanceIdentifier=iid, FilenameContains=name)
     live = next(f for f in listed["DescribeDBLogFiles"] if f["LogFileName"] == name)
-    gen = generation_of(name, live["LastWritten"], live["Size"])
-    msg = LogFileMessage(
-        account=ACCOUNT, region=world.settings.aws.aws_region,
-        cluster_id=inst["DBClusterIdentifier"], instance_id=iid,
-        resource_id=inst["DbiResourceId"], engine="aurora-mysql",
-        engine_version=inst["EngineVersion"], log_type=LogType.SLOWQUERY, log_file_name=name,
-        generation=f"{gen.key}#{world.prefix}", size=live["Size"],
-        last_written=live["LastWritten"], rotated=False,
-    )  # fmt: skip
+    msg = file_message(
+        world, inst, LogType.SLOWQUERY, name, live["LastWritten"], live["Size"], rotated=False
+    )
     worker = world.worker("p1")
     stream = world.settings.openobserve.streams()["slowquery"]
     shipped = []
