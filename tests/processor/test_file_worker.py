@@ -20,7 +20,6 @@ from common.settings import load_settings
 from processor.checkpoint import CheckpointStore, FileKey
 from processor.commands import stats
 from processor.sinks.openobserve import OpenObserveClient, ShipResult
-from processor.verify import verify
 from tests.processor.conftest import (
     ACCOUNT,
     World,
@@ -94,30 +93,6 @@ async def test_a_crash_between_send_and_checkpoint_is_recovered_without_a_duplic
     assert all(copies.get(e) == 1 for e in expected)
     assert await archived(world, msg) == truth
     assert LogType(msg.log_type) is LogType.SLOWQUERY
-
-
-async def test_verify_finds_what_openobserve_acknowledged_but_lost_and_reships_it(
-    world: World,
-) -> None:
-    (msg,) = await rotated_messages(world, "aurora-mysql", ("slowquery",))
-    truth = world.truth(msg.instance_id, msg.log_file_name)
-    stream = world.settings.openobserve.streams()["slowquery"]
-    world.o2_faults("POST", {"hidden_loss_rate": 0.3})
-    try:
-        assert (await world.worker("p1").handle(msg)).outcome == "complete"
-    finally:
-        world.o2_faults("DELETE")
-    expected = expected_ids(msg, truth)
-    lost = [e for e in expected if world.o2_copies(stream).get(e, 0) == 0]
-    assert lost, "the fault lost nothing: the test proves nothing"
-    mine = load_settings(tracking_table=world.tracking.name, jobs_table=world.jobs.name)
-    report = await verify(mine, since_sec=3600)
-    assert (report.missing, report.reshipped, report.unknown) == (len(lost), len(lost), 0)
-    assert report.ok and report.not_archived == 0 and report.events_checked >= len(expected)
-    copies = world.o2_copies(stream)
-    assert all(copies.get(e) == 1 for e in expected)
-    again = await verify(mine, since_sec=3600)
-    assert again.missing == 0 and again.ok
 
 
 ENTRY = (
