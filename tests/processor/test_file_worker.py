@@ -5,6 +5,7 @@ between sending a range and checkpointing it."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from tests.processor.conftest import (
     World,
     archived,
     expected_ids,
+    one_rotated_file,
     rotated_messages,
 )
 
@@ -208,3 +210,33 @@ async def test_stats_reports_the_jobs_and_files_of_the_tables(world: World) -> N
     truth = world.truth(msg.instance_id, msg.log_file_name)
     assert jobs["bytes_shipped"] == jobs["bytes_archived"] == len(truth)
     assert jobs["by_outcome"].get("ok", 0) >= 2 and report["recent_failures"] == []
+
+
+async def test_a_lease_left_by_a_dead_processor_is_waited_out_a_renewed_one_is_not(
+    world: World,
+) -> None:
+    """Regression: after a crash the message came back to the group's next processor while the
+    dead one's lease still ran; it was given up at once (`held_elsewhere`) and the file waited
+    an hour for discovery to announce it again. Now a lease is waited out once: a dead holder
+    never renews it, so the file is taken and finished; a live holder renews it and keeps it."""
+    msg = await one_rotated_file(world, "aurora-postgresql", "postgresql")
+    key = FileKey(msg.resource_id, msg.generation)
+    holder = CheckpointStore(world.ddb, world.tracking, "alive", lease_sec=1)
+    held = await holder.acquire(key)
+
+    async def renewing() -> None:
+        cp = held
+        while True:
+            await asyncio.sleep(0.25)  # the holder's own pace, not a wait for the test
+            cp = await holder.renew(cp)
+
+    keeper = asyncio.create_task(renewing())
+    try:
+        assert (await world.worker("p2").handle(msg)).outcome == "held_elsewhere"
+    finally:
+        keeper.cancel()
+    # The holder dies (stops renewing, never releases): its lease is waited out and taken.
+    result = await world.worker("p2").handle(msg)
+    assert result.outcome == "complete"
+    truth = world.truth(msg.instance_id, msg.log_file_name)
+    assert await archived(world, msg) == truth
