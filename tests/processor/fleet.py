@@ -25,7 +25,7 @@ from common.settings import KafkaSettings
 from devstack.services import ServiceProcess, Services
 from processor.checkpoint import Checkpoint, CheckpointStore, FileKey
 from processor.jobs import Job, JobsLog
-from tests.processor.conftest import World, archived, expected_ids
+from tests.processor.conftest import World, archived, expected_ids, small_rotated_files
 
 PARTITIONS = 4  # per private topic: enough for two processors to split them
 
@@ -79,6 +79,15 @@ async def private_fleet(
         **overrides,
     }
     return Fleet(world, kafka, Services(env, log_dir))
+
+
+async def fleet_files(world: World) -> list[LogFileMessage]:
+    """The rotated files the crash and rebalance tests share: 32 small ones (up to 256 KiB) of
+    three log types on two engines, from as many instances as it takes."""
+    found = await small_rotated_files(world, "aurora-mysql", ("slowquery", "error"), 24)
+    found += await small_rotated_files(world, "aurora-postgresql", ("postgresql",), 8)
+    assert len(found) >= 28, [m.log_file_name for m in found]
+    return found
 
 
 async def checkpoints(world: World, msgs: Sequence[LogFileMessage]) -> list[Checkpoint]:

@@ -13,17 +13,18 @@ bytes shipped so far).
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Sequence
 from pathlib import Path
+from signal import SIGKILL, SIGTERM
 
 from common.messages import LogFileMessage
 from devstack.services import ServiceProcess
 from tests.helpers import wait_for
-from tests.processor.conftest import World, active_file, small_rotated_files
+from tests.processor.conftest import World, active_file
 from tests.processor.fleet import (
     all_complete,
     assert_exactly_once,
+    fleet_files,
     job_rows,
     jobs_by,
     overlapping,
@@ -36,8 +37,7 @@ ACTIVE = "slowquery/mysql-slowquery.log"
 async def test_processors_joining_and_leaving_never_process_a_range_twice(
     world: World, stack_env: dict[str, str], tmp_path: Path
 ) -> None:
-    rotated = await small_rotated_files(world, "aurora-mysql", ("slowquery", "error"), 16)
-    rotated += await small_rotated_files(world, "aurora-postgresql", ("postgresql",), 6)
+    rotated = (await fleet_files(world))[:20]
     slow = [m for m in rotated if str(m.log_type) == "slowquery"]
     msgs = rotated + [await active_file(world, m, ACTIVE) for m in slow[:2]]
     # Two files at a time per processor and slow ingestion: the work outlasts three startups.
@@ -48,14 +48,16 @@ async def test_processors_joining_and_leaving_never_process_a_range_twice(
     try:
         first = services.start("processor")
         await _worked(world, msgs, first, 1)
-        second = services.start("processor")  # a rebalance while the first works
+        # Imports while the first works; joins mid-work: a rebalance splits the partitions.
+        second = services.start("processor")
         await _worked(world, msgs, second, 1)
-        services.kill(first.name, signal.SIGKILL)  # its partitions and leases come back
+        services.kill(first.name, SIGKILL)  # its partitions and leases come back to the group
+        services.env["PROCESSOR_CONCURRENCY"] = "8"  # the last one finishes at full speed
+        third = services.start("processor")  # imports while the second takes over
         done = await jobs_by(world, second)
         await _worked(world, msgs, second, done + 2)
-        third = services.start("processor")
         await _worked(world, msgs, third, 1)
-        services.kill(second.name, signal.SIGTERM)  # drains, commits, leaves
+        services.kill(second.name, SIGTERM)  # drains, commits, leaves
         code = second.process.wait(20)  # SHUTDOWN_TIMEOUT_SEC=10, plus the interpreter's exit
         world.o2_faults("DELETE")  # the slowness only had to outlast the rebalances
         await wait_for(lambda: all_complete(world, msgs), timeout=90, interval=0.2)
