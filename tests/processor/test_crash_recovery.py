@@ -69,7 +69,7 @@ async def test_sigkill_ten_times_at_random_moments_loses_and_duplicates_nothing(
             async def progressed(target: int = target) -> bool:
                 return await jobs_count(world) >= target or await all_complete(world, messages)
 
-            await wait_for(progressed, timeout=60, interval=0.02)
+            await wait_for(progressed, timeout=60, interval=0.05)
             if await all_complete(world, messages):
                 break
             # Not a wait for anything: a random moment within the next range or two.
