@@ -350,7 +350,7 @@ class ProcessorSettings(BaseSettings):
     processor_max_attempts: int = Field(
         5, ge=1, description="Attempts of one message before it is dead-lettered."
     )
-    processor_lease_sec: int = Field(300, ge=10, description="Lease on a file while processing.")
+    processor_lease_sec: int = Field(300, ge=2, description="Lease on a file while processing.")
     processor_archive_range_bytes: int = Field(
         256 * 1024 * 1024,
         ge=5 * 1024 * 1024,

@@ -19,6 +19,7 @@ message costs one read of the row (and, for an active file, one portion call).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -50,6 +51,9 @@ from processor.sinks.s3_archive import RangeArchiver
 from processor.sinks.s3_keys import archive_key
 
 log = structlog.get_logger(__name__)
+
+# Past another processor's lease end before taking it: clocks of two hosts differ a little.
+_LEASE_END_MARGIN_SEC = 0.2
 
 
 @dataclass(frozen=True)
@@ -103,19 +107,9 @@ class FileWorker:
         self.deps = deps
 
     async def handle(self, msg: LogFileMessage) -> FileResult:
-        key = FileKey(msg.resource_id, msg.generation)
         store = self.deps.store
         try:
-            cp = await store.acquire(
-                key,
-                instance_id=msg.instance_id,
-                log_file_name=msg.log_file_name,
-                log_type=str(msg.log_type),
-                cluster_id=msg.cluster_id,
-                engine=msg.engine,
-                account=msg.account,
-                region=msg.region,
-            )
+            cp = await self._acquire(msg)
         except LeaseHeld as held:
             log.info("file_held_elsewhere", instance_id=msg.instance_id, file=msg.log_file_name,
                      owner=held.owner)  # fmt: skip
@@ -136,6 +130,32 @@ class FileWorker:
             raise
         await store.release(run.cp, processor_status=result.outcome)
         return result
+
+    async def _acquire(self, msg: LogFileMessage) -> Checkpoint:
+        """Take the file's lease; one held by another processor is waited out once.
+
+        After a crash, the message comes back to the group's next owner while the dead
+        processor's lease still runs: given up at once, the file would wait for discovery's
+        next announcement (`DISCOVERY_REANNOUNCE_SEC`, an hour). A dead holder never renews, so
+        the lease is ours when it ends; a holder that renewed it meanwhile is alive and
+        finishes the file itself (`LeaseHeld` again: held elsewhere)."""
+        key = FileKey(msg.resource_id, msg.generation)
+        attributes = {
+            "instance_id": msg.instance_id,
+            "log_file_name": msg.log_file_name,
+            "log_type": str(msg.log_type),
+            "cluster_id": msg.cluster_id,
+            "engine": msg.engine,
+            "account": msg.account,
+            "region": msg.region,
+        }
+        try:
+            return await self.deps.store.acquire(key, **attributes)
+        except LeaseHeld as held:
+            log.info("file_held_waiting_for_lease_end", instance_id=msg.instance_id,
+                     file=msg.log_file_name, owner=held.owner, wait_s=held.until - time.time())  # fmt: skip
+            await asyncio.sleep(max(0.0, held.until - time.time()) + _LEASE_END_MARGIN_SEC)
+        return await self.deps.store.acquire(key, **attributes)
 
     async def _release_after_failure(self, run: _Run) -> None:
         """Give the lease back so that the retry (ours or another's) need not wait for expiry.

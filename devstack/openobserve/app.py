@@ -141,7 +141,12 @@ class Emulator:
         if injected is not None:
             self.stats.failures[f"injected_{injected}"] += 1
             message = _STATUS_TEXT.get(injected, "injected failure")
-            return web.json_response({"code": injected, "message": message}, status=injected)
+            wait = self.faults.current.retry_after_sec
+            # A proxy or the server's rate limiter may say when to come back.
+            headers = {"Retry-After": str(wait)} if wait and injected in (429, 503) else None
+            return web.json_response(
+                {"code": injected, "message": message}, status=injected, headers=headers
+            )
         if too_large:
             self.stats.failures["payload_too_large"] += 1
             return web.Response(status=413, text=_TOO_LARGE)

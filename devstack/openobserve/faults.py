@@ -34,6 +34,9 @@ class Faults(BaseModel):
         default_factory=lambda: [503], min_length=1, description="Statuses injected (uniform)."
     )
     status_next: int = Field(0, ge=0, description="The next N ingest requests get statuses[0].")
+    retry_after_sec: int = Field(
+        0, ge=0, description="`Retry-After` (seconds) on an injected 429 or 503; 0: none."
+    )
     latency_ms: float = Field(0.0, ge=0, description="Added to every ingest request.")
     latency_jitter_ms: float = Field(0.0, ge=0, description="Uniform extra latency on top.")
     record_fail_rate: float = Field(

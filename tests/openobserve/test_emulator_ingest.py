@@ -214,6 +214,17 @@ def test_injected_statuses_then_recovery(o2: O2Server) -> None:
     assert o2.stats()["failures"]["injected_429"] >= 1
 
 
+def test_an_injected_429_or_503_may_say_when_to_come_back(o2: O2Server) -> None:
+    stream = new_stream()
+    o2.faults(statuses=[429], status_next=1, retry_after_sec=3)
+    refused = post(o2, f"/api/default/{stream}/_json", rows([{"a": 1}]))
+    assert (refused.status_code, refused.headers.get("Retry-After")) == (429, "3")
+    o2.faults(statuses=[500], status_next=1)  # not a status that says when
+    assert "Retry-After" not in post(o2, f"/api/default/{stream}/_json", rows([{"a": 1}])).headers
+    o2.faults(statuses=[503], status_next=1, retry_after_sec=0)
+    assert "Retry-After" not in post(o2, f"/api/default/{stream}/_json", rows([{"a": 1}])).headers
+
+
 def test_latency_fault_still_answers(o2: O2Server) -> None:
     stream = new_stream()
     o2.faults(latency_ms=50)

@@ -130,19 +130,23 @@ async def world(settings: Settings) -> AsyncIterator[World]:
 
 
 async def _rotated_by_instance(
-    world: World, engine: str, types: Sequence[str]
+    world: World, engine: str, types: Sequence[str], largest: int | None = None
 ) -> AsyncIterator[dict[str, LogFileMessage]]:
-    """Per available instance of `engine`: its newest-but-complete files of `types` with bytes,
-    one per type, as messages."""
+    """Per available instance of `engine`: its newest-but-complete files of `types` with bytes
+    (and at most `largest` of them), one per type, as messages."""
     pages = world.rds.get_paginator("describe_db_instances").paginate()
     instances = [i async for page in pages for i in page["DBInstances"]]
     for inst in instances:
         if inst["Engine"] != engine or inst["DBInstanceStatus"] != "available":
             continue
-        listing = world.rds.get_paginator("describe_db_log_files").paginate(
-            DBInstanceIdentifier=inst["DBInstanceIdentifier"]
-        )
-        files = [f async for page in listing for f in page.get("DescribeDBLogFiles", [])]
+        files = []
+        # Each log type's name holds the type (`slowquery/…`, `error/postgresql.log…`): a
+        # filtered listing is a fraction of an instance's hundreds of files.
+        for wanted in types:
+            listing = world.rds.get_paginator("describe_db_log_files").paginate(
+                DBInstanceIdentifier=inst["DBInstanceIdentifier"], FilenameContains=wanted
+            )
+            files += [f async for page in listing for f in page.get("DescribeDBLogFiles", [])]
         chosen: dict[str, LogFileMessage] = {}
         # The generation carries the test's own suffix: event ids derive from it, and the
         # OpenObserve emulator is shared by the session, so each test counts its own copies.
@@ -157,7 +161,7 @@ async def _rotated_by_instance(
             )
             if log_type is None or str(log_type) not in types or not complete:
                 continue
-            if f["Size"] > 0 and str(log_type) not in chosen:
+            if 0 < f["Size"] <= (largest or f["Size"]) and str(log_type) not in chosen:
                 chosen[str(log_type)] = LogFileMessage(
                     account=ACCOUNT, region=world.settings.aws.aws_region,
                     cluster_id=inst["DBClusterIdentifier"],
@@ -175,19 +179,6 @@ async def rotated_messages(world: World, engine: str, types: Sequence[str]) -> l
         if set(chosen) == set(types):
             return list(chosen.values())
     raise AssertionError(f"no {engine} instance has rotated files of every type {types}")
-
-
-async def rotated_files_totalling(
-    world: World, engine: str, types: Sequence[str], min_bytes: int, most: int = 60
-) -> list[LogFileMessage]:
-    """Rotated files of `types` from as many instances as it takes to hold `min_bytes` (the
-    emulator's clock is the wall clock: just after the hour, each rotated file is small)."""
-    found: list[LogFileMessage] = []
-    async for chosen in _rotated_by_instance(world, engine, types):
-        found += chosen.values()
-        if sum(m.size for m in found) >= min_bytes or len(found) >= most:
-            break
-    return found
 
 
 def expected_ids(msg: LogFileMessage, data: bytes) -> list[str]:
@@ -245,3 +236,60 @@ def file_message(
         generation=f"{gen.key}#{world.prefix}{tag}", size=size, last_written=last_written,
         rotated=rotated,
     )  # fmt: skip
+
+
+_LISTED: dict[tuple[object, ...], tuple[list[LogFileMessage], str]] = {}
+
+
+async def small_rotated_files(
+    world: World,
+    engine: str,
+    types: Sequence[str],
+    count: int,
+    smallest: int = 1,
+    largest: int = 256 * 1024,
+) -> list[LogFileMessage]:
+    """`count` rotated files of `types`, each of `smallest` to `largest` bytes, from as many
+    instances as it takes, as messages of this world (fewer when the fleet has fewer).
+
+    Listed once per session (a listing costs tenths of a second per instance); each world gets
+    the files under generations of its own, so their event ids are its own."""
+    key = (engine, tuple(types), count, smallest, largest)
+    if key not in _LISTED:
+        found: list[LogFileMessage] = []
+        async for chosen in _rotated_by_instance(world, engine, types, largest):
+            found += [m for m in chosen.values() if m.size >= smallest]
+            if len(found) >= count:
+                break
+        _LISTED[key] = (found[:count], world.prefix)
+    listed, prefix = _LISTED[key]
+    return [
+        m.model_copy(update={"generation": m.generation.removesuffix(prefix) + world.prefix})
+        for m in listed
+    ]
+
+
+async def one_rotated_file(world: World, engine: str, log_type: str) -> LogFileMessage:
+    """A rotated file of `log_type` with some events to ship (16 to 256 KiB)."""
+    found = await small_rotated_files(world, engine, (log_type,), 1, smallest=16 * 1024)
+    assert found, f"no rotated {log_type} file of 16-256 KiB"
+    return found[0]
+
+
+async def active_file(world: World, rotated: LogFileMessage, name: str) -> LogFileMessage:
+    """The active file `name` of the instance of `rotated` (a message of this world), as
+    discovery announces it: not rotated, in the generation it will keep when it rotates."""
+    listed = await world.rds.describe_db_log_files(
+        DBInstanceIdentifier=rotated.instance_id, FilenameContains=name
+    )
+    live = next(f for f in listed["DescribeDBLogFiles"] if f["LogFileName"] == name)
+    gen = generation_of(name, live["LastWritten"], live["Size"])
+    return rotated.model_copy(
+        update={
+            "log_file_name": name,
+            "generation": f"{gen.key}#{world.prefix}",
+            "size": live["Size"],
+            "last_written": live["LastWritten"],
+            "rotated": False,
+        }
+    )
