@@ -71,7 +71,7 @@ pytest: setup
 test: setup tools deploy-tools lint pytest
 
 demo: setup
-	$(BIN)/python -m devstack.demo
+	$(BIN)/python -m devstack.demo $(ARGS)
 
 bench: setup tools
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

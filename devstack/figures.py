@@ -34,7 +34,9 @@ def rate(before: float, after: float, seconds: float) -> float:
     return delta / seconds
 
 
-def rates(before: Mapping[str, float], after: Mapping[str, float], seconds: float) -> dict[str, float]:
+def rates(
+    before: Mapping[str, float], after: Mapping[str, float], seconds: float
+) -> dict[str, float]:
     """`rate` for every counter of `after` (absent before: from zero)."""
     return {k: rate(before.get(k, 0.0), v, seconds) for k, v in after.items()}
 

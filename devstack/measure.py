@@ -136,7 +136,9 @@ class Measurement:
     @property
     def cache_hit_rate(self) -> float | None:
         total = sum(self.cache.values())
-        return (self.cache.get("hit", 0.0) + self.cache.get("stale", 0.0)) / total if total else None
+        return (
+            (self.cache.get("hit", 0.0) + self.cache.get("stale", 0.0)) / total if total else None
+        )
 
     @property
     def mb_per_s(self) -> float:
@@ -216,7 +218,11 @@ async def measure(
             }
         rows, jobs = await _tables(settings)
         archive = await _archive(settings)
-        queries, sql = await _top_queries(settings, clock, top)
+        queries, sql = (
+            ([], "")
+            if not events["slowquery"]["stored"]
+            else (await _top_queries(settings, clock, top))
+        )
     follow = {t.value for t in settings.processor.follow_active_types}
     volumes = _volumes(files, rows, archive, events, freshness, follow)
     return Measurement(

@@ -27,14 +27,14 @@ HOUR = 3600
 # Intervals for a clock that runs an hour in two minutes: discovery looks every few seconds,
 # quiet instances are not left alone for long, and the log-file listings are cached briefly.
 SERVICE_ENV: dict[str, str] = {
-    "DISCOVERY_INTERVAL_SEC": "5",
-    "DISCOVERY_QUIET_MAX_SEC": "20",
+    "DISCOVERY_INTERVAL_SEC": "10",
+    "DISCOVERY_QUIET_MAX_SEC": "60",
     "DISCOVERY_FULL_LISTING_SEC": "60",
     "DISCOVERY_REANNOUNCE_SEC": "60",
     "CACHE_TTL_LOG_FILES_SEC": "5",
     "CACHE_TTL_DESCRIBE_SEC": "60",
     "OPENOBSERVE_BATCH_INTERVAL_SEC": "1",
-    "SHUTDOWN_TIMEOUT_SEC": "10",
+    "SHUTDOWN_TIMEOUT_SEC": "20",
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "json",
 }
@@ -46,12 +46,13 @@ class PipelineOptions:
     the first top of the hour on its clock (the start time is chosen for it)."""
 
     instances: int = 316
-    clock_speed: float = 30.0
-    rate_scale: float = 0.1
+    clock_speed: float = 10.0
+    rate_scale: float = 0.3
     processors: int = 2
     profile: str = "realistic"  # the RDS emulator's fault profile: realistic | happy
     logging: str = "realistic"  # which MySQL logs the fleet's parameter groups turn on
     rotation_after_sec: float = 40.0
+    history_hours: float = 0.5  # logs already written when the emulator starts
     audit_rotate_bytes: int = 256 * 1024
     seed: int = 42
     env: Mapping[str, str] = field(default_factory=dict)  # settings of both services
@@ -89,6 +90,8 @@ def rds_args(options: PipelineOptions, now: float) -> list[str]:
         options.profile,
         "--logging",
         options.logging,
+        "--history-hours",
+        str(options.history_hours),
         "--audit-rotate-bytes",
         str(options.audit_rotate_bytes),
         "--seed",
@@ -160,5 +163,5 @@ class PipelineRun:
     def close(self) -> None:
         """Stop the services, then the stack; safe to call twice."""
         if self.services is not None:
-            self.services.stop_all(timeout=15)
+            self.services.stop_all(timeout=40)
         self.stack.down()
