@@ -32,17 +32,20 @@ class Tick:
     samples: Samples
     emulated: float
     alive: Mapping[str, bool] = field(default_factory=dict)  # service name -> running
+    rds_calls: float = 0.0  # the RDS emulator's count of calls answered, throttled included
+    rds_throttled: float = 0.0  # of which answered `Throttling`
 
 
-def counters(samples: Samples) -> dict[str, float]:
+def counters(tick: Tick) -> dict[str, float]:
     """The cumulative counters the view turns into rates."""
+    samples = tick.samples
     downloaded = samples.by_label("aurora_processor_bytes_downloaded_total", "api")
     return {
         "complete": downloaded.get("complete", 0.0),
         "portion": downloaded.get("portion", 0.0),
         "events": samples.total("aurora_processor_events_shipped_total"),
-        "rds_calls": samples.total("aurora_rds_api_calls_total"),
-        "throttles": samples.total("aurora_rds_throttles_total"),
+        "rds_calls": tick.rds_calls,
+        "throttles": tick.rds_throttled,
     }
 
 
@@ -59,8 +62,8 @@ class LiveView:
     latest: dict[str, float] = field(default_factory=dict)
 
     def update(self, tick: Tick) -> Group:
-        now = counters(tick.samples)
-        before = counters(self.previous.samples) if self.previous else dict.fromkeys(now, 0.0)
+        now = counters(tick)
+        before = counters(self.previous) if self.previous else dict.fromkeys(now, 0.0)
         seconds = tick.elapsed - (self.previous.elapsed if self.previous else 0.0)
         self.latest = {k: rate(before[k], now[k], seconds) for k in now}
         self.previous = tick

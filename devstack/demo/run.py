@@ -95,7 +95,8 @@ def watch(
                 for fault in faults:
                     fault.tick(elapsed)
                 alive = {s.name: s.alive for s in services}
-                tick = Tick(elapsed, services.metrics(), _emulated(rds), alive)
+                calls, throttled = _rds_stats(rds)
+                tick = Tick(elapsed, services.metrics(), _emulated(rds), alive, calls, throttled)
                 live.update(view.update(tick))
                 time.sleep(min(REFRESH_SEC, max(options.duration - elapsed, 0.0)))
     except KeyboardInterrupt:
@@ -124,6 +125,13 @@ def write_json(path: str, run: PipelineRun, m: Measurement) -> None:
     pids += [server.pid for server in (run.state.servers.values() if run.state else ())]
     body = {"measurement": m.to_json(), "pids": pids, "root": str(run.root)}
     Path(path).write_text(json.dumps(body, indent=2, default=str))
+
+
+def _rds_stats(rds: str) -> tuple[float, float]:
+    """Calls and throttles the RDS emulator counted (its ground truth, every caller)."""
+    with urllib.request.urlopen(f"{rds}/_admin/stats", timeout=5) as resp:
+        stats = json.loads(resp.read())
+    return float(stats.get("total_calls", 0)), float(stats.get("total_throttled", 0))
 
 
 def _emulated(rds: str) -> float:
