@@ -70,7 +70,7 @@ def summary(m: Measurement) -> dict[str, Any]:
     return {
         **{k: figures[k] for k in KEYS},
         "shipped_bytes": m.shipped,
-        "generated_bytes": m.generated,
+        "generated_bytes": m.total("generated"),
         "elapsed_sec": round(m.elapsed_sec, 1),
         "rds_calls": m.rds_calls,
         "rds_throttled": m.rds_throttled,
@@ -78,7 +78,7 @@ def summary(m: Measurement) -> dict[str, Any]:
         "discovery_cycles": m.discovery_cycles,
         "kafka_messages": m.kafka_messages,
         "dynamodb_writes": m.dynamodb_writes,
-        "duplicate_events": m.duplicate_events,
+        "duplicate_events": m.total("duplicate_events"),
         "freshness_by_type": {
             t: {"p50": v.freshness_p50, "p95": v.freshness_p95, "samples": v.freshness_samples}
             for t, v in m.volumes.items()

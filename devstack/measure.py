@@ -105,29 +105,13 @@ class Measurement:
     top_queries: list[QueryClass] = field(default_factory=list)
     top_queries_sql: str = ""
 
-    @property
-    def generated(self) -> int:
-        return sum(v.generated for v in self.volumes.values())
-
-    @property
-    def rotated(self) -> int:
-        return sum(v.rotated for v in self.volumes.values())
-
-    @property
-    def archived(self) -> int:
-        return sum(v.archived for v in self.volumes.values())
+    def total(self, name: str) -> int:
+        """A `TypeVolume` field summed over the log types (`total("shipped")`)."""
+        return sum(int(getattr(v, name)) for v in self.volumes.values())
 
     @property
     def shipped(self) -> int:
-        return sum(v.shipped for v in self.volumes.values())
-
-    @property
-    def events_stored(self) -> int:
-        return sum(v.events_stored for v in self.volumes.values())
-
-    @property
-    def duplicate_events(self) -> int:
-        return sum(v.duplicate_events for v in self.volumes.values())
+        return self.total("shipped")
 
     @property
     def total_rds_calls(self) -> int:

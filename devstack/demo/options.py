@@ -40,7 +40,8 @@ def parse(argv: list[str]) -> DemoOptions:
         "--clock-speed",
         type=float,
         default=defaults.clock_speed,
-        help=f"emulated seconds per second ({defaults.clock_speed:g}: an hour in two minutes)",
+        help=f"emulated seconds per second ({defaults.clock_speed:g}: "
+        f"an hour in {3600 / defaults.clock_speed / 60:g} minutes)",
     )
     p.add_argument(
         "--processors", type=int, default=defaults.processors, help="processor replicas (2)"

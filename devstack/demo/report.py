@@ -53,14 +53,14 @@ def bytes_table(m: Measurement) -> Table:
         )
     t.add_row(
         "all",
-        str(sum(v.files for v in vols)),
-        _mb(m.generated),
-        _mb(m.rotated),
-        _mb(m.archived),
+        str(m.total("files")),
+        _mb(m.total("generated")),
+        _mb(m.total("rotated")),
+        _mb(m.total("archived")),
         _mb(m.shipped),
-        _mb(sum(v.rotated_unshipped for v in vols)),
-        _mb(sum(v.open_unshipped for v in vols)),
-        _mb(sum(v.waiting_rotation for v in vols)),
+        _mb(m.total("rotated_unshipped")),
+        _mb(m.total("open_unshipped")),
+        _mb(m.total("waiting_rotation")),
         style="bold",
     )
     return t
@@ -68,37 +68,39 @@ def bytes_table(m: Measurement) -> Table:
 
 def verdicts(m: Measurement) -> Text:
     """The equalities, each as ✓ or the reason it does not hold yet."""
-    vols = m.volumes.values()
     lines = Text()
-    unarchived = sum(v.rotated_unarchived for v in vols)
-    twice = sum(v.archived_twice for v in vols)
+    unarchived = m.total("rotated_unarchived")
+    twice = m.total("archived_twice")
     if unarchived == 0 and twice == 0:
-        lines.append(f"✓ archived == generated for rotated files ({m.rotated:,} bytes)\n", "green")
+        lines.append(
+            f"✓ archived == generated for rotated files ({m.total('rotated'):,} bytes)\n", "green"
+        )
     else:
         lines.append(
             f"• rotated files: {unarchived:,} bytes not yet in S3 (the processors were still on "
             f"them when the run ended); {twice:,} bytes in S3 twice\n",
             "yellow",
         )
-    gap = m.generated - m.shipped
+    gap = m.total("generated") - m.shipped
     lines.append(
         f"• generated − shipped = {gap:,} bytes = rotated files not read to their end "
-        f"{sum(v.rotated_unshipped for v in vols):,} + active files behind "
-        f"{sum(v.open_unshipped for v in vols):,} + active files read only once rotated "
-        f"(FOLLOW_ACTIVE leaves out general and audit) {sum(v.waiting_rotation for v in vols):,}\n"
+        f"{m.total('rotated_unshipped'):,} + active files behind "
+        f"{m.total('open_unshipped'):,} + active files read only once rotated "
+        f"(FOLLOW_ACTIVE leaves out general and audit) {m.total('waiting_rotation'):,}\n"
     )
-    stored = m.events_stored
-    acked = sum(v.events_acknowledged for v in vols)
-    if m.duplicate_events == 0 and stored == acked:
+    stored = m.total("events_stored")
+    acked = m.total("events_acknowledged")
+    if m.total("duplicate_events") == 0 and stored == acked:
         lines.append(
             f"✓ every event in OpenObserve exactly once: {stored:,} stored, {acked:,} "
-            f"acknowledged, no event_id twice (processors counted {m.events_shipped:,.0f})\n",
+            f"acknowledged, no event_id twice (the processors' counter, read just before: "
+            f"{m.events_shipped:,.0f})\n",
             "green",
         )
     else:
         lines.append(
             f"✗ OpenObserve: {stored:,} stored, {acked:,} acknowledged, "
-            f"{m.duplicate_events:,} duplicate copies\n",
+            f"{m.total('duplicate_events'):,} duplicate copies\n",
             "bold red",
         )
     return lines
