@@ -111,7 +111,11 @@ class LiveView:
         )
         table.add_row("Kafka lag", f"{int(s.total('aurora_processor_consumer_lag'))} messages")
         for fault in self.faults:
-            state = {"pending": f"at {fault.at:.0f}s", "on": "ON", "over": "over, recovered?"}
+            state = {
+                "pending": f"at {fault.at:.0f}s",
+                "on": "ON",
+                "over": f"was on {fault.at:.0f}–{fault.at + fault.seconds:.0f}s, over",
+            }
             shown = Text(f"{fault.name}: {state[fault.state]}")
             if fault.state == "on":
                 shown.stylize("bold red")
