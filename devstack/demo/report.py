@@ -164,6 +164,8 @@ def queries_table(m: Measurement) -> RenderableType:
     for i, q in enumerate(m.top_queries, 1):
         text = q.fingerprint if len(q.fingerprint) <= 90 else q.fingerprint[:87] + "..."
         t.add_row(str(i), text, f"{q.calls:,}", f"{q.total_time:,.1f}", f"{q.max_time:,.1f}")
+    if not m.top_queries_sql:
+        return Text("Top slow-query fingerprints: no slow-query events in OpenObserve yet.")
     return Group(t, Text(f"SQL: {m.top_queries_sql}", style="dim"))
 
 

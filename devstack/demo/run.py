@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import time
 import urllib.request
 from pathlib import Path
@@ -30,8 +31,14 @@ from devstack.stack import HOST, O2_PASS, O2_USER, default_root
 REFRESH_SEC = 2.0
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str]) -> int:
     configure_logging("WARNING", "console")
+    # SIGTERM (a CI job cancelled, `timeout`) cleans up as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     options = parse(argv)
     console = Console()
     keep = os.environ.get("DEMO_KEEP") == "1"
