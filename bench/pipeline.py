@@ -18,14 +18,16 @@ demo's injected faults (the RDS emulator keeps its realistic profile), measured 
 * `ratio_calls_per_gb`, `ratio_cpu`: baseline ÷ ours;
 * `replicas`: end-to-end MB/s with one and with two processor replicas (ours).
 
-The default fleet is 60 instances at 3× the emulator's rates (×10 clock, half an hour of
-history): fewer, bigger files than the demo's 316 instances at 0.3×, because production files
-are big (100 TB a month over 316 instances is ~440 MB per instance-hour) and the two read paths
-differ only on files longer than one portion page (1 MiB). With the demo's fleet every rotated
-file fits in one page and both paths cost one call per file (`--instances 316 --rate-scale 0.3`
-measures that; the run is then bound by the RDS budget, not by CPU).
+The default fleet is 16 instances, every one busy (`--busy-fraction 1`), at 2× the emulator's
+rates (×10 clock, half an hour of history): few, big files, because production files are big
+(100 TB a month over 316 instances is ~440 MB per instance-hour) and the two read paths differ
+only on files longer than one portion page (1 MiB), and a volume the processors cannot finish
+in the run, so that MB/s and CPU per GB are the processors' and not the RDS budget's. With the
+demo's fleet (`--instances 316 --rate-scale 0.3 --busy-fraction 0.1`) every rotated file fits in
+one page, both paths cost about one call per file, and the run is bound by the RDS budget.
 
-Usage: .venv/bin/python bench/pipeline.py [--duration 120] [--instances 60] [--rate-scale 3]
+Usage: .venv/bin/python bench/pipeline.py [--duration 120] [--instances 16] [--rate-scale 2]
+                                          [--busy-fraction 1]
 """
 
 from __future__ import annotations
@@ -115,12 +117,17 @@ def markdown(result: dict[str, Any]) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--duration", type=float, default=120.0, help="seconds per run (120)")
-    p.add_argument("--instances", type=int, default=60)
-    p.add_argument("--rate-scale", type=float, default=3.0)
+    p.add_argument("--instances", type=int, default=16)
+    p.add_argument("--rate-scale", type=float, default=2.0)
+    p.add_argument("--busy-fraction", type=float, default=1.0)
     p.add_argument("--clock-speed", type=float, default=10.0)
     a = p.parse_args()
     base = PipelineOptions(
-        instances=a.instances, rate_scale=a.rate_scale, clock_speed=a.clock_speed, processors=2
+        instances=a.instances,
+        rate_scale=a.rate_scale,
+        clock_speed=a.clock_speed,
+        processors=2,
+        rds_extra_args=("--busy-fraction", str(a.busy_fraction)),
     )
     baseline_options = replace(
         base,
@@ -148,6 +155,7 @@ def main() -> None:
             "instances": a.instances,
             "clock_speed": a.clock_speed,
             "rate_scale": a.rate_scale,
+            "busy_fraction": a.busy_fraction,
             "duration_sec_per_run": a.duration,
             "rds_profile": base.profile,
             "history_hours": base.history_hours,

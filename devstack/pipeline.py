@@ -55,6 +55,7 @@ class PipelineOptions:
     history_hours: float = 0.5  # logs already written when the emulator starts
     audit_rotate_bytes: int = 256 * 1024
     seed: int = 42
+    rds_extra_args: tuple[str, ...] = ()  # more emulator options, e.g. ("--busy-fraction", "1")
     env: Mapping[str, str] = field(default_factory=dict)  # settings of both services
     processor_env: Mapping[str, str] = field(default_factory=dict)
     discovery_env: Mapping[str, str] = field(default_factory=dict)
@@ -96,6 +97,7 @@ def rds_args(options: PipelineOptions, now: float) -> list[str]:
         str(options.audit_rotate_bytes),
         "--seed",
         str(options.seed),
+        *options.rds_extra_args,
     ]
 
 
