@@ -23,7 +23,7 @@ def test_demo_runs_end_to_end_and_leaves_nothing_running(tmp_path: Path) -> None
         sys.executable, "-m", "devstack.demo",
         "--instances", "4", "--logging", "all", "--clock-speed", "30", "--rotation-after", "6",
         "--history-hours", "0.2", "--audit-rotate-bytes", "4096",
-        "--duration", "15", "--settle", "40", "--json", str(out),
+        "--duration", "15", "--settle", "60", "--json", str(out),
     ]  # fmt: skip
     env = {**os.environ, "DEVSTACK_DIR": str(tmp_path / "stack"), "COLUMNS": "120"}
     env.pop("DEMO_KEEP", None)
