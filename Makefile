@@ -71,7 +71,7 @@ pytest: setup
 test: setup tools deploy-tools lint pytest
 
 demo: setup
-	$(BIN)/python -m devstack.demo
+	$(BIN)/python -m devstack.demo $(ARGS)
 
 # The cost model reads what the other benchmarks wrote: it runs last.
 bench: setup tools

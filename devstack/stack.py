@@ -21,7 +21,7 @@ import os
 import shlex
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -191,10 +191,18 @@ def available(kind: ServerKind) -> bool:
 class Stack:
     """The local stack rooted at a directory (`.devstack/` by default)."""
 
-    def __init__(self, root: Path | None = None, options: StackOptions | None = None) -> None:
+    def __init__(
+        self,
+        root: Path | None = None,
+        options: StackOptions | None = None,
+        extra_args: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """`extra_args` adds options to a server's command line by name (`{"rds": [...]}`),
+        after those of its environment variable (`DEVSTACK_RDS_ARGS`), so they win."""
         self.root = root or default_root()
         self.state_file = self.root / "state.json"
         self.options = options or StackOptions.from_env()
+        self.extra_args = {name: list(args) for name, args in (extra_args or {}).items()}
 
     def load(self) -> StackState:
         if not self.state_file.exists():
@@ -289,6 +297,7 @@ class Stack:
         argv = kind.argv(port, data)
         if kind.extra_args_env and os.environ.get(kind.extra_args_env):
             argv += shlex.split(os.environ[kind.extra_args_env])
+        argv += self.extra_args.get(kind.name, [])
         env = {"AWS_ACCESS_KEY_ID": AWS_KEY, "AWS_SECRET_ACCESS_KEY": AWS_SECRET, **kind.env}
         process = procs.spawn(argv, log, env=env)
         ready = f"http://{HOST}:{port}{kind.ready_path}" if kind.ready_path else None

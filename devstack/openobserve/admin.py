@@ -6,6 +6,9 @@
 * `GET /_admin/truth?org=default&stream=s[&event_ids=true]`: the ground truth of a stream, faults
   aside: `acknowledged` (records answered `successful`), `stored` (records on disk) and, with
   `event_ids`, each stored `event_id` with its number of copies;
+* `GET /_admin/arrivals?org=default&stream=s&field=event_time&limit=20000`: when records
+  arrived (ingest time, µs, wall clock) beside a field of theirs, for an even sample of rows —
+  what the demo's freshness figures are computed from;
 * `GET /_admin/healthz`.
 """
 
@@ -52,13 +55,31 @@ class Stats:
 
 StoreCall = Callable[[str], Awaitable[Any]]
 TruthCall = Callable[[str, str, bool], Awaitable[dict[str, Any]]]
+ArrivalsCall = Callable[[str, str, str, int], Awaitable[dict[str, Any]]]
 
 
 def routes(
-    stats: Stats, faults: FaultState, store_call: StoreCall, truth: TruthCall
+    stats: Stats,
+    faults: FaultState,
+    store_call: StoreCall,
+    truth: TruthCall,
+    arrivals: ArrivalsCall,
 ) -> list[web.RouteDef]:
     """`store_call("total_records"|"reset")` runs that store method on the store's thread;
-    `truth(org, stream, event_ids)` reads what a stream holds, faults aside."""
+    `truth(org, stream, event_ids)` reads what a stream holds, faults aside; `arrivals(org,
+    stream, field, limit)` when its records arrived."""
+
+    async def get_arrivals(request: web.Request) -> web.Response:
+        stream = request.query.get("stream")
+        if not stream:
+            raise web.HTTPBadRequest(text="stream is required")
+        try:
+            limit = int(request.query.get("limit", "20000"))
+        except ValueError as exc:
+            raise web.HTTPBadRequest(text=f"limit must be an integer: {exc}") from exc
+        org = request.query.get("org", "default")
+        field = request.query.get("field", "_timestamp")
+        return web.json_response(await arrivals(org, stream, field, limit))
 
     async def get_truth(request: web.Request) -> web.Response:
         stream = request.query.get("stream")
@@ -93,4 +114,5 @@ def routes(
         *fault_routes(faults),
         web.get("/_admin/healthz", healthz),
         web.get("/_admin/truth", get_truth),
+        web.get("/_admin/arrivals", get_arrivals),
     ]

@@ -78,6 +78,9 @@ class Emulator:
         acknowledged = self.stats.acknowledged[f"{org}/{stream}"]
         return {"org": org, "stream": stream, "acknowledged": acknowledged, **truth}
 
+    async def _arrivals(self, org: str, stream: str, field: str, limit: int) -> dict[str, Any]:
+        return await self._on_store(self.store.arrivals, org, stream, field, limit)
+
     def close(self) -> None:
         self._executor.submit(self.store.close).result()
         self._executor.shutdown(wait=True)
@@ -95,7 +98,9 @@ class Emulator:
                 web.get("/api/{org}/streams", self.streams),
                 web.delete("/api/{org}/streams/{stream}", self.delete_stream),
                 web.get("/api/{org}/passcode", self.passcode),
-                *admin.routes(self.stats, self.faults, self._store_call, self._truth),
+                *admin.routes(
+                    self.stats, self.faults, self._store_call, self._truth, self._arrivals
+                ),
             ]
         )
         return app

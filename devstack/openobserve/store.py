@@ -86,6 +86,9 @@ class OrgDb:
             CREATE TABLE IF NOT EXISTS _o2_columns (
                 stream TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
                 PRIMARY KEY (stream, name));
+            CREATE TABLE IF NOT EXISTS _o2_writes (
+                stream TEXT NOT NULL, first_row INTEGER NOT NULL, last_row INTEGER NOT NULL,
+                at_us INTEGER NOT NULL, PRIMARY KEY (stream, first_row));
             """
         )
         self.reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -208,6 +211,11 @@ class OrgDb:
                 (count, low, low, high, high, size_bytes, stream),
             )
             last = int(conn.execute(f"SELECT max(rowid) FROM {tbl}").fetchone()[0])
+            conn.execute(
+                "INSERT OR REPLACE INTO _o2_writes (stream, first_row, last_row, at_us) "
+                "VALUES (?, ?, ?, ?)",
+                (stream, first + 1, last, now_micros()),
+            )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -235,6 +243,7 @@ class OrgDb:
         self.conn.execute(f"DROP TABLE IF EXISTS {o2sql.quote_ident(meta.table)}")
         self.conn.execute("DELETE FROM _o2_streams WHERE name = ?", (stream,))
         self.conn.execute("DELETE FROM _o2_columns WHERE stream = ?", (stream,))
+        self.conn.execute("DELETE FROM _o2_writes WHERE stream = ?", (stream,))
         self.conn.execute("COMMIT")
         return True
 
@@ -364,6 +373,27 @@ class Store:
                 copies = {str(e): int(n) for e, n in rows if e is not None}
             out["event_ids"] = copies
         return out
+
+    def arrivals(self, org: str, stream: str, field: str, limit: int) -> dict[str, Any]:
+        """When records arrived: `[value of field, ingest time in µs]` for at most `limit`
+        records of the stream, evenly spread over its rows (every k-th), and the row count.
+
+        The ingest time is the end of the request's write (the wall clock), kept per request
+        beside the data; the demo measures freshness with it, outside the services."""
+        db = self.org(org, create=False)
+        meta = db.streams.get(stream) if db is not None else None
+        if db is None or meta is None or field not in meta.types:
+            return {"total": 0, "step": 1, "rows": []}
+        tbl = o2sql.quote_ident(meta.table)
+        total = int(db.conn.execute(f"SELECT count(*) FROM {tbl}").fetchone()[0])
+        step = max(1, -(-total // max(limit, 1)))
+        rows = db.conn.execute(
+            f"SELECT t.{o2sql.quote_ident(field)}, (SELECT w.at_us FROM _o2_writes w "
+            "WHERE w.stream = ? AND w.first_row <= t.rowid ORDER BY w.first_row DESC LIMIT 1) "
+            f"FROM {tbl} t WHERE t.rowid % ? = 0",
+            (stream, step),
+        ).fetchall()
+        return {"total": total, "step": step, "rows": [[v, at] for v, at in rows]}
 
     def total_records(self) -> int:
         total = 0
