@@ -13,6 +13,9 @@ file; release the lease. Two ways to read, chosen by the message:
   stored marker, events shipped as entries complete. Nothing goes to S3 from an active file:
   the archive is written once, from the rotated file (no minute-sized objects).
 
+Each message's file is read with the RDS access of its (account, region) (processor/accounts.py):
+that pair's client behind the shared budget, and its credentials for the REST download.
+
 The message is only a hint: everything is decided from the checkpoint, so a duplicated or stale
 message costs one read of the row (and, for an active file, one portion call).
 """
@@ -20,7 +23,7 @@ message costs one read of the row (and, for an active file, one portion call).
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +33,7 @@ import structlog
 
 from common.messages import LogFileMessage
 from processor import metrics
+from processor.accounts import RdsAccess, RdsAccessProvider
 from processor.checkpoint import Checkpoint, CheckpointStore, FileKey, LeaseHeld, LeaseLost
 from processor.documents import FileContext
 from processor.download import (
@@ -41,7 +45,6 @@ from processor.download import (
     stream_complete_file,
 )
 from processor.download.errors import CompleteDownloadRefused
-from processor.download.hooks import BeforeCall, no_wait
 from processor.jobs import Job, JobsLog
 from processor.ranges import Range, RangeCutter
 from processor.shipping import DeadLetter, EventSink, RangeShipper
@@ -59,8 +62,6 @@ class WorkerConfig:
     compression: str
     bucket: str
     prefix: str
-    region: str
-    rds_endpoint: str
     visibility_lag_sec: float = 15.0  # OPENOBSERVE_VISIBILITY_LAG_SEC
     complete_download: bool = True  # PROCESSOR_COMPLETE_DOWNLOAD: false = portions only
 
@@ -88,12 +89,10 @@ class WorkerDeps:
     sink: EventSink
     streams: dict[str, str]
     s3: Any
-    rds: Any
+    # The RDS access of a message's (account, region): every RDS call goes through its door.
+    rds: RdsAccessProvider
     http: httpx.AsyncClient
-    credentials: Callable[[], Awaitable[Any]]
     dead_letter: DeadLetter
-    # The shared RDS budget of an (account, region): awaited before every RDS call.
-    rds_budget: Callable[[str, str], BeforeCall] = lambda account, region: no_wait
 
 
 class FileWorker:
@@ -185,36 +184,35 @@ class FileWorker:
     async def _complete_bytes(self, msg: LogFileMessage, stats: _Stats) -> AsyncIterator[bytes]:
         """The whole file from byte 0: the REST stream, or portions when it is refused (or
         when `PROCESSOR_COMPLETE_DOWNLOAD` is off)."""
+        access = await self.deps.rds.access(msg.account, msg.region)
         if self.config.complete_download:
-            async for chunk in self._complete_stream(msg, stats):
+            async for chunk in self._complete_stream(msg, access, stats):
                 yield chunk
             if not stats.fallback:
                 return
         async for item in read_portions(
-            self.deps.rds,
-            msg.instance_id,
-            msg.log_file_name,
-            Position(0, None),
-            before_call=self.deps.rds_budget(msg.account, msg.region),
+            access.api, msg.instance_id, msg.log_file_name, Position(0, None)
         ):
             if isinstance(item, Page):
                 metrics.BYTES_DOWNLOADED.labels("portion", str(msg.log_type)).inc(len(item.data))
                 yield item.data
 
-    async def _complete_stream(self, msg: LogFileMessage, stats: _Stats) -> AsyncIterator[bytes]:
+    async def _complete_stream(
+        self, msg: LogFileMessage, access: RdsAccess, stats: _Stats
+    ) -> AsyncIterator[bytes]:
         """The REST stream; sets `stats.fallback` (and yields nothing) when it is refused."""
-        credentials = await self.deps.credentials()
+        credentials = await access.credentials()
         stats.complete_calls += 1
         delivered = 0
         try:
             async for chunk in stream_complete_file(
                 self.deps.http,
-                self.config.rds_endpoint,
+                access.endpoint,
                 credentials,
-                self.config.region,
+                access.region,
                 msg.instance_id,
                 msg.log_file_name,
-                before_call=self.deps.rds_budget(msg.account, msg.region),
+                api=access.api,
             ):
                 delivered += len(chunk)
                 metrics.BYTES_DOWNLOADED.labels("complete", str(msg.log_type)).inc(len(chunk))
@@ -242,13 +240,8 @@ class FileWorker:
         start = Position(cp.marker_offset, cp.marker) if cp.marker else Position(0, None)
         marks: list[tuple[int, str]] = []  # (offset, marker) of page ends, newest last
         outcome = "caught_up"
-        async for item in read_portions(
-            self.deps.rds,
-            msg.instance_id,
-            msg.log_file_name,
-            start,
-            before_call=self.deps.rds_budget(msg.account, msg.region),
-        ):
+        access = await self.deps.rds.access(msg.account, msg.region)
+        async for item in read_portions(access.api, msg.instance_id, msg.log_file_name, start):
             if isinstance(item, Page):
                 metrics.BYTES_DOWNLOADED.labels("portion", str(msg.log_type)).inc(len(item.data))
                 if item.end > cutter.position:

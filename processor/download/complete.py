@@ -4,6 +4,10 @@ No SDK or CLI supports it (rds-api.md §1), so it is signed here with botocore's
 way the AWS docs show, and streamed with httpx: a file is never held whole in memory. The path is
 `/v19/`: the newest RDS User Guide retires `/v13/` (with every API version before 2014-10-31)
 after 2027-03-01.
+
+Given the pair's `RdsApi`, the GET goes through its door as operation `DownloadCompleteDBLogFile`
+(a token of the shared bucket first, counted in `aurora_rds_api_calls_total`, a throttled answer
+penalising the bucket), like every query-API call.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import httpx
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
+from common.rds import RdsApi
 from processor.download.errors import (
     CompleteDownloadRefused,
     FileVanished,
@@ -28,6 +33,7 @@ from processor.download.errors import (
 from processor.download.hooks import BeforeCall, no_wait
 
 PATH_VERSION = "v19"
+OPERATION = "DownloadCompleteDBLogFile"
 _CODE = re.compile(r"<Code>([^<]+)</Code>")
 _MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
 
@@ -72,11 +78,31 @@ async def stream_complete_file(
     log_file_name: str,
     chunk_size: int = 1 << 20,
     before_call: BeforeCall = no_wait,
+    api: RdsApi | None = None,
 ) -> AsyncIterator[bytes]:
     """Yield the file's bytes in chunks; raise a `DownloadError` subclass when refused."""
+    await before_call()
+    stream = _stream(http, endpoint, credentials, region, instance_id, log_file_name, chunk_size)
+    if api is None:
+        async for chunk in stream:
+            yield chunk
+        return
+    async with api.metered(OPERATION):
+        async for chunk in stream:
+            yield chunk
+
+
+async def _stream(
+    http: httpx.AsyncClient,
+    endpoint: str,
+    credentials: Any,
+    region: str,
+    instance_id: str,
+    log_file_name: str,
+    chunk_size: int,
+) -> AsyncIterator[bytes]:
     url = complete_file_url(endpoint, instance_id, log_file_name)
     headers = signed_headers(url, credentials, region)
-    await before_call()
     try:
         async with http.stream("GET", url, headers=headers) as resp:
             if resp.status_code != 200:

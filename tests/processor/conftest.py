@@ -4,11 +4,12 @@ truths, and rotated files of the emulated fleet as `LogFileMessage`s."""
 
 from __future__ import annotations
 
+import copy
 import itertools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,8 @@ from common.log_types import LogType
 from common.messages import LogFileMessage
 from common.settings import Settings
 from common.tables import TableSpec
+from common.valkey import ValkeyGuard, valkey_client
+from processor.accounts import RdsAccess, RdsAccessProvider, RdsAccounts
 from processor.checkpoint import CheckpointStore
 from processor.documents import event_id
 from processor.file_worker import FileWorker, WorkerConfig, WorkerDeps
@@ -46,6 +49,7 @@ class World:
     jobs: TableSpec
     prefix: str
     letters: list[dict[str, Any]]
+    accounts: RdsAccounts  # the processor's RDS access per (account, region), its own bucket
 
     def worker(
         self,
@@ -54,9 +58,13 @@ class World:
         lease_sec: float = 60,
         credentials: Callable[[], Awaitable[Any]] | None = None,
         complete_download: bool = True,
+        rds: RdsAccessProvider | None = None,
     ) -> FileWorker:
         s = self.settings
         store = CheckpointStore(self.ddb, self.tracking, owner, lease_sec)
+        access = rds or self.accounts
+        if credentials is not None:
+            access = _SignedWith(access, credentials)
 
         async def dead_letter(record: dict[str, Any]) -> None:
             self.letters.append(record)
@@ -69,8 +77,6 @@ class World:
                 compression="zst",
                 bucket=s.s3.s3_bucket,
                 prefix=self.prefix,
-                region=s.aws.aws_region,
-                rds_endpoint=endpoint_for("rds") or "",
                 visibility_lag_sec=LAG,
                 complete_download=complete_download,
             ),
@@ -80,9 +86,8 @@ class World:
                 sink=sink or self.o2,
                 streams=s.openobserve.streams(),
                 s3=self.s3,
-                rds=self.rds,
+                rds=access,
                 http=self.http,
-                credentials=credentials or AwsClients(s.aws).credentials,
                 dead_letter=dead_letter,
             ),
         )
@@ -110,8 +115,37 @@ class World:
         return copies
 
 
+@dataclass
+class _SignedWith:
+    """The accounts' access, but the REST download signed with other credentials."""
+
+    accounts: RdsAccessProvider
+    credentials: Callable[[], Awaitable[Any]]
+
+    async def access(self, account: str, region: str) -> RdsAccess:
+        return replace(await self.accounts.access(account, region), credentials=self.credentials)
+
+
+def own_settings(settings: Settings, suffix: str, **rds: Any) -> Settings:
+    """The session's settings with a Valkey key prefix of the test's own (its RDS bucket is not
+    another test's) and `rds` settings changed."""
+    mine = copy.copy(settings)
+    mine.valkey = settings.valkey.model_copy(update={"valkey_key_prefix": f"t-{suffix}:"})
+    mine.rds = settings.rds.model_copy(update=rds)
+    return mine
+
+
 @pytest.fixture
-async def world(settings: Settings) -> AsyncIterator[World]:
+async def guard(settings: Settings) -> AsyncIterator[ValkeyGuard]:
+    client = valkey_client(settings.valkey)
+    try:
+        yield ValkeyGuard(client)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def world(settings: Settings, guard: ValkeyGuard) -> AsyncIterator[World]:
     aws = AwsClients(settings.aws)
     async with AsyncExitStack() as stack:
         ddb = await stack.enter_async_context(aws.client("dynamodb"))
@@ -126,7 +160,9 @@ async def world(settings: Settings) -> AsyncIterator[World]:
         jobs = TableSpec(f"jobs-{suffix}", "instance_id", "job_id", "expires_at")
         for spec in (tracking, jobs):
             await ddb.create_table(**spec.create_kwargs())
-        yield World(settings, ddb, s3, rds, http, o2, tracking, jobs, f"t-{suffix}/", [])
+        accounts = RdsAccounts(own_settings(settings, suffix), aws, guard)
+        stack.push_async_callback(accounts.close)
+        yield World(settings, ddb, s3, rds, http, o2, tracking, jobs, f"t-{suffix}/", [], accounts)
 
 
 async def _rotated_by_instance(
