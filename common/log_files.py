@@ -36,6 +36,7 @@ __all__ = [
     "is_active_name",
     "log_type_of",
     "succession_key",
+    "text_name",
 ]
 
 _ACTIVE_NAMES = {
@@ -84,6 +85,12 @@ def log_type_of(engine: str, name: str) -> LogType | None:
     return None
 
 
+def text_name(name: str) -> str:
+    """The name of a file's text: without the `.gz` Aurora adds when it compresses an old
+    PostgreSQL file (the same bytes, decompressed, under the name it was listed by before)."""
+    return name[:-3] if name.endswith(".gz") else name
+
+
 def is_active_name(name: str) -> bool:
     """True for the MySQL names that keep growing and are reused after each rotation."""
     return name in _ACTIVE_NAMES
@@ -129,7 +136,7 @@ def generation_of(name: str, last_written_ms: int, size: int) -> Generation:
         if hour > last:
             hour -= timedelta(days=1)
         return Generation(_hour_key(m["base"], hour), m["base"], True)
-    key = name[:-3] if name.endswith(".gz") else name
+    key = text_name(name)
     return Generation(key, family_of(key), False)
 
 
@@ -148,7 +155,7 @@ def succession_key(name: str) -> tuple[int, str]:
     m = _AUDIT.match(name)
     if m:
         return (int(m["seq"]), m["stamp"])
-    return (0, name[:-3] if name.endswith(".gz") else name)
+    return (0, text_name(name))
 
 
 def hour_of_marker(marker: str, last_written_ms: int) -> datetime | None:

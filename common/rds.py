@@ -208,13 +208,11 @@ class RdsApi:
                     self._count(operation, "throttled")
                     RDS_THROTTLES.labels(operation).inc()
                     await self._bucket.penalise()
-                    if attempt >= self._settings.rds_throttle_retries:
+                    delay = self.backoff(attempt)
+                    if delay is None:
                         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
                         raise RdsThrottled(operation, message, code, int(status or 0)) from exc
-                    s = self._settings
-                    await asyncio.sleep(
-                        backoff_delay(attempt, s.rds_backoff_base_sec, s.rds_backoff_max_sec)
-                    )
+                    await asyncio.sleep(delay)
                     attempt += 1
                     continue
                 self._count(operation, "error")
@@ -225,11 +223,18 @@ class RdsApi:
             self._count(operation, "ok")
             return response
 
+    def backoff(self, attempt: int) -> float | None:
+        """The wait before retry `attempt` (0-based) of a throttled call; None: no more."""
+        s = self._settings
+        if attempt >= s.rds_throttle_retries:
+            return None
+        return backoff_delay(attempt, s.rds_backoff_base_sec, s.rds_backoff_max_sec)
+
     @asynccontextmanager
     async def metered(self, operation: str) -> AsyncIterator[None]:
         """A call made outside botocore (`async with api.metered("DownloadCompleteDBLogFile"):`):
         a token first, then counted. An exception whose `code`/`status` say throttled (429)
-        penalises the bucket and counts as `throttled`; the caller decides whether to retry."""
+        penalises the bucket and counts as `throttled`; the caller retries (`backoff`) or not."""
         await self._bucket.acquire(self._priority)
         try:
             yield

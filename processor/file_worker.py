@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 import structlog
 
+from common.log_files import is_active_name, text_name
 from common.messages import LogFileMessage
 from processor import metrics
 from processor.accounts import RdsAccess, RdsAccessProvider
@@ -44,7 +45,8 @@ from processor.download import (
     read_portions,
     stream_complete_file,
 )
-from processor.download.errors import CompleteDownloadRefused
+from processor.download.complete import text_of
+from processor.download.errors import BinaryData, CompleteDownloadRefused, LineTooLong
 from processor.jobs import Job, JobsLog
 from processor.ranges import Range, RangeCutter
 from processor.shipping import DeadLetter, EventSink, RangeShipper
@@ -183,40 +185,66 @@ class FileWorker:
 
     async def _complete_bytes(self, msg: LogFileMessage, stats: _Stats) -> AsyncIterator[bytes]:
         """The whole file from byte 0: the REST stream, or portions when it is refused (or
-        when `PROCESSOR_COMPLETE_DOWNLOAD` is off)."""
+        when `PROCESSOR_COMPLETE_DOWNLOAD` is off). Bytes the portion API cannot give (binary
+        data, a line over 1 MiB) come from the REST stream after all, from where portions
+        stopped."""
         access = await self.deps.rds.access(msg.account, msg.region)
         if self.config.complete_download:
             async for chunk in self._complete_stream(msg, access, stats):
                 yield chunk
             if not stats.fallback:
                 return
-        async for item in read_portions(
-            access.api, msg.instance_id, msg.log_file_name, Position(0, None)
-        ):
-            if isinstance(item, Page):
-                metrics.BYTES_DOWNLOADED.labels("portion", str(msg.log_type)).inc(len(item.data))
-                yield item.data
+        pos = 0
+        unreadable: BinaryData | LineTooLong | None = None
+        try:
+            async for item in read_portions(
+                access.api, msg.instance_id, msg.log_file_name, Position(0, None)
+            ):
+                if isinstance(item, Page):
+                    metrics.BYTES_DOWNLOADED.labels("portion", str(msg.log_type)).inc(
+                        len(item.data)
+                    )
+                    pos += len(item.data)
+                    yield item.data
+        except (BinaryData, LineTooLong) as exc:
+            if stats.fallback:  # the REST endpoint refused already: nothing can read it
+                raise
+            unreadable = exc
+        if unreadable is None:
+            return
+        log.warning("portions_unreadable_using_complete_download", instance_id=msg.instance_id,
+                    file=msg.log_file_name, offset=pos, error=str(unreadable))  # fmt: skip
+        async for chunk in self._complete_stream(msg, access, stats, skip=pos):
+            yield chunk
+        if stats.fallback:
+            raise unreadable
 
     async def _complete_stream(
-        self, msg: LogFileMessage, access: RdsAccess, stats: _Stats
+        self, msg: LogFileMessage, access: RdsAccess, stats: _Stats, skip: int = 0
     ) -> AsyncIterator[bytes]:
-        """The REST stream; sets `stats.fallback` (and yields nothing) when it is refused."""
+        """The REST stream past its first `skip` bytes; sets `stats.fallback` (and yields
+        nothing) when it is refused."""
         credentials = await access.credentials()
         stats.complete_calls += 1
         delivered = 0
+        stream = stream_complete_file(
+            self.deps.http,
+            access.endpoint,
+            credentials,
+            access.region,
+            msg.instance_id,
+            msg.log_file_name,
+            api=access.api,
+        )
+        if msg.log_file_name.endswith(".gz"):
+            stream = text_of(stream)
         try:
-            async for chunk in stream_complete_file(
-                self.deps.http,
-                access.endpoint,
-                credentials,
-                access.region,
-                msg.instance_id,
-                msg.log_file_name,
-                api=access.api,
-            ):
-                delivered += len(chunk)
-                metrics.BYTES_DOWNLOADED.labels("complete", str(msg.log_type)).inc(len(chunk))
-                yield chunk
+            async for whole in stream:
+                metrics.BYTES_DOWNLOADED.labels("complete", str(msg.log_type)).inc(len(whole))
+                chunk = whole[max(0, skip - delivered) :]
+                delivered += len(whole)
+                if chunk:
+                    yield chunk
             return
         except CompleteDownloadRefused as refused:
             if delivered:
@@ -241,27 +269,45 @@ class FileWorker:
         marks: list[tuple[int, str]] = []  # (offset, marker) of page ends, newest last
         outcome = "caught_up"
         access = await self.deps.rds.access(msg.account, msg.region)
-        async for item in read_portions(access.api, msg.instance_id, msg.log_file_name, start):
-            if isinstance(item, Page):
-                metrics.BYTES_DOWNLOADED.labels("portion", str(msg.log_type)).inc(len(item.data))
-                if item.end > cutter.position:
-                    ranges = cutter.feed(item.data[max(0, cutter.position - item.offset) :])
-                    marks.append((item.end, item.marker))
-                    await self._ship_all(run, shipper, ranges, stats, marks)
-                continue
-            end: End = item
-            if end.reason is EndReason.SEGMENT_END:
-                outcome = "segment_end"
-                ranges = cutter.finish()
-            elif end.reason is EndReason.VANISHED:
-                outcome = "vanished"
-                ranges = cutter.finish()
-                await self._report_vanished(run.cp, msg, cutter.position)
-            else:
-                ranges = cutter.flush_committed()
-            await self._ship_all(run, shipper, ranges, stats, marks)
+        reader = read_portions(access.api, msg.instance_id, msg.log_file_name, start)
+        try:
+            async for item in reader:
+                if isinstance(item, Page):
+                    metrics.BYTES_DOWNLOADED.labels("portion", str(msg.log_type)).inc(
+                        len(item.data)
+                    )
+                    if item.end > cutter.position:
+                        ranges = cutter.feed(item.data[max(0, cutter.position - item.offset) :])
+                        marks.append((item.end, item.marker))
+                        await self._ship_all(run, shipper, ranges, stats, marks)
+                    continue
+                outcome, ranges = await self._ended(run, msg, cutter, item)
+                await self._ship_all(run, shipper, ranges, stats, marks)
+        except (BinaryData, LineTooLong) as exc:
+            # What portions cannot give, the rotated file's complete download will: from the
+            # checkpoint, where the rest of this generation is read once it rotates.
+            log.warning("active_read_left_to_rotation", instance_id=msg.instance_id,
+                        file=msg.log_file_name, shipped_offset=run.cp.shipped_offset,
+                        error=str(exc))  # fmt: skip
+            outcome = "waiting_rotation"
         return FileResult(outcome, run.cp.shipped_offset, run.cp.archived_offset, stats.events,
                           stats.ranges)  # fmt: skip
+
+    async def _ended(
+        self, run: _Run, msg: LogFileMessage, cutter: RangeCutter, end: End
+    ) -> tuple[str, list[Range]]:
+        """The outcome of an active read's `End`, and the ranges it lets go."""
+        if end.reason is EndReason.SEGMENT_END:  # Marker "0": the old generation is complete
+            return "segment_end", cutter.finish()
+        if end.reason is EndReason.VANISHED and is_active_name(msg.log_file_name):
+            # A reused live name is missing around the hour (it is being rotated): the rest of
+            # this generation comes from the rotated name, and its last entry may go on there.
+            return "waiting_rotation", cutter.flush_committed()
+        if end.reason is EndReason.VANISHED:
+            ranges = cutter.finish()
+            await self._report_vanished(run.cp, msg, cutter.position)
+            return "vanished", ranges
+        return "caught_up", cutter.flush_committed()
 
     async def _report_vanished(self, cp: Checkpoint, msg: LogFileMessage, read_to: int) -> None:
         """A file gone before rotation: its bytes never reach S3. Said loudly, kept in `jobs`."""
@@ -405,7 +451,7 @@ class _ArchiveSink:
         counted = _events_within(events or [], start, end)
         key = archive_key(
             cfg.prefix, msg.engine, msg.cluster_id, msg.instance_id, str(msg.log_type),
-            msg.log_file_name, start, end, self._day, cfg.compression,
+            text_name(msg.log_file_name), start, end, self._day, cfg.compression,
         )  # fmt: skip
         started = time.monotonic()
         stored = await self._writer.close(key, counted)

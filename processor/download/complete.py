@@ -12,7 +12,9 @@ penalising the bucket), like every query-API call.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
@@ -28,12 +30,14 @@ from processor.download.errors import (
     InstanceNotFound,
     RdsError,
     ServerError,
+    Throttled,
     error_for,
 )
 from processor.download.hooks import BeforeCall, no_wait
 
 PATH_VERSION = "v19"
 OPERATION = "DownloadCompleteDBLogFile"
+GZIP_MAGIC = b"\x1f\x8b"
 _CODE = re.compile(r"<Code>([^<]+)</Code>")
 _MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
 
@@ -82,14 +86,69 @@ async def stream_complete_file(
 ) -> AsyncIterator[bytes]:
     """Yield the file's bytes in chunks; raise a `DownloadError` subclass when refused."""
     await before_call()
-    stream = _stream(http, endpoint, credentials, region, instance_id, log_file_name, chunk_size)
+    where = (http, endpoint, credentials, region, instance_id, log_file_name, chunk_size)
     if api is None:
-        async for chunk in stream:
+        async for chunk in _stream(*where):
             yield chunk
         return
-    async with api.metered(OPERATION):
-        async for chunk in stream:
+    attempt = 0
+    while True:
+        delivered = False
+        try:
+            async with api.metered(OPERATION):
+                async for chunk in _stream(*where):
+                    delivered = True
+                    yield chunk
+            return
+        except Throttled:
+            # Answered before any byte: backed off and asked again, as `RdsApi.call` does.
+            delay = api.backoff(attempt)
+            if delivered or delay is None:
+                raise
+            attempt += 1
+            await asyncio.sleep(delay)
+
+
+async def text_of(chunks: AsyncIterator[bytes], chunk_size: int = 1 << 20) -> AsyncIterator[bytes]:
+    """The text of a complete download. A `.gz` name (Aurora compresses old PostgreSQL files)
+    downloads as its gzip bytes while portions serve the text, and a file's offsets are text
+    offsets everywhere (its checkpoint is shared with the name before `.gz`): gzip bytes are
+    decompressed as they stream, at most `chunk_size` out at a time. Other bytes pass as they
+    are."""
+    head = b""
+    source = aiter(chunks)
+    async for chunk in source:
+        head += chunk
+        if len(head) >= 2:
+            break
+    if head[:2] != GZIP_MAGIC:
+        if head:
+            yield head
+        async for chunk in source:
             yield chunk
+        return
+    unzip, fed, pending = zlib.decompressobj(wbits=31), False, head
+    while True:
+        while pending:
+            fed = True
+            try:
+                out = unzip.decompress(pending, chunk_size)
+            except zlib.error as exc:
+                raise ServerError(f"complete download: damaged gzip data: {exc}") from exc
+            pending = unzip.unconsumed_tail
+            if out:
+                yield out
+            if unzip.eof:  # a gzip file may hold several members, one after the other
+                # At a member's end the rest of the input is `unused_data` (CPython may leave a
+                # copy of it in `unconsumed_tail` too: that copy is not read twice).
+                pending = unzip.unused_data
+                unzip, fed = zlib.decompressobj(wbits=31), False
+        try:
+            pending = await anext(source)
+        except StopAsyncIteration:
+            break
+    if fed and not unzip.eof:
+        raise ServerError("complete download: the gzip data ended in the middle of a member")
 
 
 async def _stream(

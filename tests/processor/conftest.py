@@ -17,8 +17,14 @@ import httpx
 import pytest
 
 from common.aws import AwsClients, endpoint_for
-from common.log_files import generation_of, log_type_of
-from common.log_types import LogType
+from common.log_files import (
+    family_of,
+    generation_of,
+    is_active_name,
+    log_type_of,
+    succession_key,
+    text_name,
+)
 from common.messages import LogFileMessage
 from common.settings import Settings
 from common.tables import TableSpec
@@ -26,7 +32,7 @@ from common.valkey import ValkeyGuard, valkey_client
 from processor.accounts import RdsAccess, RdsAccessProvider, RdsAccounts
 from processor.checkpoint import CheckpointStore
 from processor.documents import event_id
-from processor.file_worker import FileWorker, WorkerConfig, WorkerDeps
+from processor.file_worker import FileResult, FileWorker, WorkerConfig, WorkerDeps
 from processor.jobs import JobsLog
 from processor.parsers import parser_for
 from processor.sinks.openobserve import OpenObserveClient
@@ -182,14 +188,20 @@ async def _rotated_by_instance(
         chosen: dict[str, LogFileMessage] = {}
         # The generation carries the test's own suffix: event ids derive from it, and the
         # OpenObserve emulator is shared by the session, so each test counts its own copies.
-        # A PostgreSQL name is unique (its time is in it): every file but the newest is complete.
-        newest = max((f["LogFileName"] for f in files if "postgresql.log" in f["LogFileName"]),
-                     default="")  # fmt: skip
+        # A PostgreSQL or audit name is unique (its time is in it): every member of a family but
+        # its newest is complete.
+        newest: dict[str, tuple[int, str]] = {}
+        for f in files:
+            if not is_active_name(f["LogFileName"]):
+                family = family_of(f["LogFileName"])
+                key = succession_key(f["LogFileName"])
+                newest[family] = max(newest.get(family, key), key)
         for f in files:
             log_type = log_type_of(engine, f["LogFileName"])
             gen = generation_of(f["LogFileName"], f["LastWritten"], f["Size"])
+            name = f["LogFileName"]
             complete = gen.rotated_name or (
-                log_type is LogType.POSTGRESQL and f["LogFileName"] != newest
+                not is_active_name(name) and succession_key(name) < newest[family_of(name)]
             )
             if log_type is None or str(log_type) not in types or not complete:
                 continue
@@ -235,7 +247,7 @@ def expected_ids(msg: LogFileMessage, data: bytes) -> list[str]:
 async def archived(world: World, msg: LogFileMessage) -> bytes:
     key = archive_key(
         world.prefix, msg.engine, msg.cluster_id, msg.instance_id, str(msg.log_type),
-        msg.log_file_name, 0, 0, day(msg), "zst",
+        text_name(msg.log_file_name), 0, 0, day(msg), "zst",
     )  # fmt: skip
     prefix = key.rsplit(".", 2)[0].rsplit(".", 1)[0] + "."
     ranges = await read_archived_file(world.s3, world.settings.s3.s3_bucket, prefix)
@@ -247,3 +259,56 @@ async def archived(world: World, msg: LogFileMessage) -> bytes:
 
 def day(msg: LogFileMessage) -> datetime:
     return datetime.fromtimestamp(msg.last_written / 1000, UTC)
+
+
+def rds_admin(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """The RDS emulator's admin API (`faults`, `throttle`, `clock`, `fleet/...`)."""
+    resp = httpx.request(method, f"{endpoint_for('rds')}/_admin/{path}", json=body, timeout=60)
+    resp.raise_for_status()
+    return resp.json()
+
+
+async def first_available(rds: Any, engine: str) -> dict[str, Any]:
+    pages = rds.get_paginator("describe_db_instances").paginate()
+    instances = [i async for page in pages for i in page["DBInstances"]]
+    return next(
+        i for i in instances if i["Engine"] == engine and i["DBInstanceStatus"] == "available"
+    )
+
+
+async def active_message(world: World, rds: Any, inst: dict[str, Any], name: str) -> LogFileMessage:
+    """The message discovery would send for the live file `name` of `inst` now (not rotated)."""
+    iid = inst["DBInstanceIdentifier"]
+    listed = await rds.describe_db_log_files(DBInstanceIdentifier=iid, FilenameContains=name)
+    live = next(f for f in listed["DescribeDBLogFiles"] if f["LogFileName"] == name)
+    gen = generation_of(name, live["LastWritten"], live["Size"])
+    log_type = log_type_of(inst["Engine"], name)
+    assert log_type is not None
+    return LogFileMessage(
+        account=ACCOUNT, region=world.settings.aws.aws_region,
+        cluster_id=inst["DBClusterIdentifier"], instance_id=iid,
+        resource_id=inst["DbiResourceId"], engine=inst["Engine"],
+        engine_version=inst["EngineVersion"], log_type=log_type, log_file_name=name,
+        generation=f"{gen.key}#{world.prefix}", size=live["Size"],
+        last_written=live["LastWritten"], rotated=False,
+    )  # fmt: skip
+
+
+async def survive(worker: FileWorker, msg: LogFileMessage, tries: int = 40) -> FileResult:
+    """`worker.handle(msg)` retried on retriable errors, as the consumer retries a message."""
+    for _ in range(tries - 1):
+        try:
+            return await worker.handle(msg)
+        except Exception as exc:  # retriable ones are retried, as by the consumer
+            if not getattr(exc, "retriable", True):
+                raise
+    return await worker.handle(msg)
+
+
+def shipped_once(world: World, msg: LogFileMessage, data: bytes) -> None:
+    """OpenObserve holds each event of `data` (the file's bytes from 0) exactly once."""
+    copies = world.o2_copies(world.settings.openobserve.streams()[str(msg.log_type)])
+    expected = expected_ids(msg, data)
+    assert expected, f"{msg.log_file_name}: no events to check"
+    wrong = {e: copies.get(e, 0) for e in expected if copies.get(e, 0) != 1}
+    assert not wrong, f"{msg.log_file_name}: {len(wrong)} of {len(expected)} events not once"
