@@ -32,6 +32,7 @@ __all__ = [
     "LogType",
     "family_of",
     "generation_of",
+    "generation_of_marker",
     "hour_of_marker",
     "is_active_name",
     "log_type_of",
@@ -156,6 +157,13 @@ def succession_key(name: str) -> tuple[int, str]:
     if m:
         return (int(m["seq"]), m["stamp"])
     return (0, text_name(name))
+
+
+def generation_of_marker(name: str, marker: str, last_written_ms: int) -> str | None:
+    """For a reused active name: the generation key of the segment a portion marker names (a
+    page of the next hour, once the name has moved on), or None when the marker has no hour."""
+    hour = hour_of_marker(marker, last_written_ms) if is_active_name(name) else None
+    return None if hour is None else _hour_key(name, hour)
 
 
 def hour_of_marker(marker: str, last_written_ms: int) -> datetime | None:

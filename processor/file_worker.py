@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 import structlog
 
-from common.log_files import is_active_name, text_name
+from common.log_files import generation_of, generation_of_marker, is_active_name, text_name
 from common.messages import LogFileMessage
 from processor import metrics
 from processor.accounts import RdsAccess, RdsAccessProvider
@@ -266,7 +266,11 @@ class FileWorker:
         shipper = self._shipper(msg)
         stats = _Stats()
         start = Position(cp.marker_offset, cp.marker) if cp.marker else Position(0, None)
-        marks: list[tuple[int, str]] = []  # (offset, marker) of page ends, newest last
+        # (offset, marker) of page ends, newest last; the start's own, so that a range ending
+        # before the first new page's end keeps it (a resume without a marker would read a
+        # reused live name from "0": the next hour's file once it has turned).
+        marks: list[tuple[int, str]] = [(cp.marker_offset, cp.marker)] if cp.marker else []
+        own = generation_of(msg.log_file_name, msg.last_written, msg.size).key
         outcome = "caught_up"
         access = await self.deps.rds.access(msg.account, msg.region)
         reader = read_portions(access.api, msg.instance_id, msg.log_file_name, start)
@@ -276,6 +280,9 @@ class FileWorker:
                     metrics.BYTES_DOWNLOADED.labels("portion", str(msg.log_type)).inc(
                         len(item.data)
                     )
+                    if _moved_on(msg, own, item.marker):
+                        outcome = "waiting_rotation"
+                        break
                     if item.end > cutter.position:
                         ranges = cutter.feed(item.data[max(0, cutter.position - item.offset) :])
                         marks.append((item.end, item.marker))
@@ -378,6 +385,13 @@ class FileWorker:
             stats.events += shipped.events
             stats.ranges += 1
             stats.events_by_offset.append((rng.start, rng.end, shipped.events))
+
+
+def _moved_on(msg: LogFileMessage, own: str, marker: str) -> bool:
+    """A page of a reused live name from the next hour's file: the rest of generation `own` is
+    the rotated name's, read from the checkpoint when that is announced (never this page)."""
+    names = generation_of_marker(msg.log_file_name, marker, msg.last_written)
+    return names is not None and names != own
 
 
 def _marker_at(marks: list[tuple[int, str]], offset: int) -> tuple[str | None, int]:
