@@ -22,19 +22,18 @@ message costs one read of the row (and, for an active file, one portion call).
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import structlog
 
-from common.log_files import generation_of, generation_of_marker, is_active_name, text_name
+from common.log_files import generation_of, generation_of_marker, is_active_name
 from common.messages import LogFileMessage
 from processor import metrics
 from processor.accounts import RdsAccess, RdsAccessProvider
+from processor.archiving import ArchiveSink, s3_job
 from processor.checkpoint import Checkpoint, CheckpointStore, FileKey, LeaseHeld, LeaseLost
 from processor.documents import FileContext
 from processor.download import (
@@ -47,11 +46,9 @@ from processor.download import (
 )
 from processor.download.complete import text_of
 from processor.download.errors import BinaryData, CompleteDownloadRefused, LineTooLong
-from processor.jobs import Job, JobsLog
+from processor.jobs import JobsLog
 from processor.ranges import Range, RangeCutter
 from processor.shipping import DeadLetter, EventSink, RangeShipper
-from processor.sinks.s3_archive import RangeArchiver
-from processor.sinks.s3_keys import archive_key
 
 log = structlog.get_logger(__name__)
 
@@ -154,7 +151,11 @@ class FileWorker:
             return FileResult("complete", cp.shipped_offset, cp.archived_offset)
         cutter = self._cutter(cp, msg)
         shipper = self._shipper(msg)
-        archive = _ArchiveSink(self, msg, cp.archived_offset)
+        cfg, deps = self.config, self.deps
+        archive = ArchiveSink(
+            deps.s3, deps.store, deps.jobs, msg, cp.archived_offset, bucket=cfg.bucket,
+            prefix=cfg.prefix, compression=cfg.compression, range_bytes=cfg.archive_range_bytes,
+        )  # fmt: skip
         stats = _Stats()
         pos = 0
         try:
@@ -418,95 +419,3 @@ class _Stats:
     complete_calls: int = 0
     fallback: bool = False
     events_by_offset: list[tuple[int, int, int]] = field(default_factory=list)
-
-
-class _ArchiveSink:
-    """Cuts the rotated file's bytes past `archived_offset` into S3 objects."""
-
-    def __init__(self, worker: FileWorker, msg: LogFileMessage, start: int) -> None:
-        self._worker = worker
-        self._msg = msg
-        self.position = start
-        self._object_start = start
-        self._writer: RangeArchiver | None = None
-        self.objects = 0
-        self._day = datetime.fromtimestamp(msg.last_written / 1000, UTC)
-
-    async def write(self, cp: Checkpoint, data: bytes) -> Checkpoint:
-        cfg = self._worker.config
-        while data:
-            if self._writer is None:
-                self._writer = RangeArchiver(
-                    self._worker.deps.s3, cfg.bucket, cfg.compression, f"{cfg.prefix}staging/"
-                )
-                self._object_start = self.position
-            room = cfg.archive_range_bytes - self._writer.raw_bytes
-            piece, data = data[:room], data[room:]
-            await self._writer.write(piece)
-            self.position += len(piece)
-            if self._writer.raw_bytes >= cfg.archive_range_bytes:
-                cp = await self._close(cp, None)
-        return cp
-
-    async def close(self, cp: Checkpoint, events: list[tuple[int, int, int]]) -> Checkpoint:
-        if self._writer is None:
-            return cp
-        return await self._close(cp, events)
-
-    async def abort(self) -> None:
-        if self._writer is not None:
-            await self._writer.abort()
-            self._writer = None
-
-    async def _close(self, cp: Checkpoint, events: list[tuple[int, int, int]] | None) -> Checkpoint:
-        assert self._writer is not None
-        cfg, msg = self._worker.config, self._msg
-        start, end = self._object_start, self.position
-        counted = _events_within(events or [], start, end)
-        key = archive_key(
-            cfg.prefix, msg.engine, msg.cluster_id, msg.instance_id, str(msg.log_type),
-            text_name(msg.log_file_name), start, end, self._day, cfg.compression,
-        )  # fmt: skip
-        started = time.monotonic()
-        stored = await self._writer.close(key, counted)
-        metrics.S3_BYTES.labels(str(msg.log_type)).inc(stored.stored_bytes)
-        self._writer = None
-        self.objects += 1
-        cp = await self._worker.deps.store.archived(cp, end)
-        await self._worker.deps.jobs.record(
-            s3_job(
-                msg,
-                self._worker.deps.store.owner,
-                start,
-                end,
-                events=max(stored.events, 0),
-                duration_s=time.monotonic() - started,
-                s3_key=key,
-            )
-        )
-        return cp
-
-
-def s3_job(msg: LogFileMessage, owner: str, start: int, end: int, **fields: Any) -> Job:
-    """The `jobs` row of an archive range of the file `msg` names (`fields` override)."""
-    row: dict[str, Any] = {"events": 0, "outcome": "ok", "duration_s": 0.0, **fields}
-    return Job(
-        instance_id=msg.instance_id,
-        resource_id=msg.resource_id,
-        generation=msg.generation,
-        log_file_name=msg.log_file_name,
-        log_type=str(msg.log_type),
-        sink="s3",
-        start=start,
-        end=end,
-        owner=owner,
-        **row,
-    )
-
-
-def _events_within(ranges: list[tuple[int, int, int]], start: int, end: int) -> int | None:
-    """Events of the shipped ranges that tile `[start, end)` exactly, or None when this pass
-    did not parse all of it (then the object carries no count rather than a wrong one)."""
-    inside = [r for r in ranges if start <= r[0] and r[1] <= end]
-    covered = sum(r[1] - r[0] for r in inside)
-    return sum(r[2] for r in inside) if covered == end - start else None
