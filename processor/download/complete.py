@@ -86,9 +86,10 @@ async def stream_complete_file(
 ) -> AsyncIterator[bytes]:
     """Yield the file's bytes in chunks; raise a `DownloadError` subclass when refused."""
     await before_call()
-    where = (http, endpoint, credentials, region, instance_id, log_file_name, chunk_size)
+    url = complete_file_url(endpoint, instance_id, log_file_name)
+    where = (http, url, signed_headers(url, credentials, region), instance_id, log_file_name)
     if api is None:
-        async for chunk in _stream(*where):
+        async for chunk in _stream(*where, chunk_size):
             yield chunk
         return
     attempt = 0
@@ -96,7 +97,7 @@ async def stream_complete_file(
         delivered = False
         try:
             async with api.metered(OPERATION):
-                async for chunk in _stream(*where):
+                async for chunk in _stream(*where, chunk_size):
                     delivered = True
                     yield chunk
             return
@@ -153,15 +154,12 @@ async def text_of(chunks: AsyncIterator[bytes], chunk_size: int = 1 << 20) -> As
 
 async def _stream(
     http: httpx.AsyncClient,
-    endpoint: str,
-    credentials: Any,
-    region: str,
+    url: str,
+    headers: dict[str, str],
     instance_id: str,
     log_file_name: str,
     chunk_size: int,
 ) -> AsyncIterator[bytes]:
-    url = complete_file_url(endpoint, instance_id, log_file_name)
-    headers = signed_headers(url, credentials, region)
     try:
         async with http.stream("GET", url, headers=headers) as resp:
             if resp.status_code != 200:

@@ -28,7 +28,7 @@ from common.log_files import (
 from common.messages import LogFileMessage
 from common.settings import Settings
 from common.tables import TableSpec
-from common.valkey import ValkeyGuard, valkey_client
+from common.valkey import ValkeyGuard
 from processor.accounts import RdsAccess, RdsAccessProvider, RdsAccounts
 from processor.checkpoint import CheckpointStore
 from processor.documents import event_id
@@ -139,15 +139,6 @@ def own_settings(settings: Settings, suffix: str, **rds: Any) -> Settings:
     mine.valkey = settings.valkey.model_copy(update={"valkey_key_prefix": f"t-{suffix}:"})
     mine.rds = settings.rds.model_copy(update=rds)
     return mine
-
-
-@pytest.fixture
-async def guard(settings: Settings) -> AsyncIterator[ValkeyGuard]:
-    client = valkey_client(settings.valkey)
-    try:
-        yield ValkeyGuard(client)
-    finally:
-        await client.aclose()
 
 
 @pytest.fixture
