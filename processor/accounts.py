@@ -63,7 +63,8 @@ class RdsAccessProvider(Protocol):
 
 
 class RdsAccounts:
-    """`await accounts.access(msg.account, msg.region)`; `close()` at the end."""
+    """`await accounts.access(msg.account, msg.region)`; `close()` at the end. `budget` makes
+    a pair's budget (default: its shared `RdsBucket` in Valkey through `guard`)."""
 
     def __init__(
         self,
@@ -71,13 +72,11 @@ class RdsAccounts:
         clients: AwsClients,
         guard: ValkeyGuard | None,
         *,
-        replicas: int | None = None,
         budget: Callable[[AccountTarget], Budget] | None = None,
     ) -> None:
         self._settings = settings
         self._clients = clients
         self._guard = guard
-        self._replicas = replicas or settings.processor.processor_replicas
         self._budget = budget or self._bucket
         self._targets = parse_accounts(settings.aws)
         self._own = settings.aws.aws_accounts.strip() == ""
@@ -130,7 +129,7 @@ class RdsAccounts:
             r.rds_api_rate_limit,
             r.rds_api_burst,
             r.rds_api_reserve,
-            self._replicas,
+            self._settings.processor.processor_replicas,
             self._settings.valkey.valkey_key_prefix,
         )
 
@@ -138,13 +137,3 @@ class RdsAccounts:
         for role, _ in self._open.values():
             await role.close()
         self._open.clear()
-
-
-def fixed_access(access: RdsAccess) -> RdsAccessProvider:
-    """One access for every pair (a test's or a tool's single client)."""
-
-    class _Fixed:
-        async def access(self, account: str, region: str) -> RdsAccess:
-            return access
-
-    return _Fixed()

@@ -167,6 +167,8 @@ async def test_each_account_and_region_reads_with_its_own_role(
         again = await accounts.access(ACCOUNT, "eu-west-1")
         assert again is access and access.api.client is role.client is not old_client
         assert (await again.credentials()).access_key != keys["eu-west-1"].access_key
+        # An ARN account that is not the role's (one emulator behind both roles): by region.
+        assert accounts.target_of("555555555555", "eu-west-1").region == "eu-west-1"
         with pytest.raises(NoRoleForAccount, match="999999999999") as refused:
             await accounts.access("999999999999", "ap-south-1")
         assert not refused.value.retriable
