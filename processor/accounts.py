@@ -104,8 +104,17 @@ class RdsAccounts:
             f"(entries: {', '.join(t.label for t in self._targets)})"
         )
 
+    async def open_all(self) -> None:
+        """Open every configured pair now (at start-up): building a client loads botocore's RDS
+        model, seconds of CPU on a busy host that would otherwise stall the event loop (and the
+        Kafka heartbeats) in the middle of the first message."""
+        for target in self._targets:
+            await self._access(target)
+
     async def access(self, account: str, region: str) -> RdsAccess:
-        target = self.target_of(account, region)
+        return await self._access(self.target_of(account, region))
+
+    async def _access(self, target: AccountTarget) -> RdsAccess:
         async with self._lock:
             opened = self._open.get(target)
             if opened is None:
@@ -114,7 +123,8 @@ class RdsAccounts:
                     role.client, self._budget(target), self._settings.rds, Priority.PROCESSOR,
                     self.calls,
                 )  # fmt: skip
-                opened = self._open[target] = (role, RdsAccess(api, role.credentials, region))
+                access = RdsAccess(api, role.credentials, target.region)
+                opened = self._open[target] = (role, access)
             elif await opened[0].refresh():
                 opened[1].api.use_client(opened[0].client)
         return opened[1]

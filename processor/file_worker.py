@@ -22,6 +22,8 @@ message costs one read of the row (and, for an active file, one portion call).
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +53,7 @@ from processor.ranges import Range, RangeCutter
 from processor.shipping import DeadLetter, EventSink, RangeShipper
 
 log = structlog.get_logger(__name__)
+LEASE_MARGIN_SEC = 0.5  # past a held lease's end before asking again (clock skew, a late write)
 
 
 @dataclass(frozen=True)
@@ -102,20 +105,8 @@ class FileWorker:
     async def handle(self, msg: LogFileMessage) -> FileResult:
         key = FileKey(msg.resource_id, msg.generation)
         store = self.deps.store
-        try:
-            cp = await store.acquire(
-                key,
-                instance_id=msg.instance_id,
-                log_file_name=msg.log_file_name,
-                log_type=str(msg.log_type),
-                cluster_id=msg.cluster_id,
-                engine=msg.engine,
-                account=msg.account,
-                region=msg.region,
-            )
-        except LeaseHeld as held:
-            log.info("file_held_elsewhere", instance_id=msg.instance_id, file=msg.log_file_name,
-                     owner=held.owner)  # fmt: skip
+        cp = await self._take(msg, key)
+        if cp is None:
             return FileResult("held_elsewhere")
         run = _Run(cp)
         try:
@@ -133,6 +124,32 @@ class FileWorker:
             raise
         await store.release(run.cp, processor_status=result.outcome)
         return result
+
+    async def _take(self, msg: LogFileMessage, key: FileKey) -> Checkpoint | None:
+        """The file's lease: now, or once its holder's lease runs out unrenewed. A processor
+        killed mid-file leaves its lease behind, and its messages come back to another at once
+        (Kafka may reassign before the lease ends): dropping one then would leave the file
+        unread until it is announced again. None: a live holder renewed it (it finishes the
+        file)."""
+        for wait in (True, False):
+            try:
+                return await self.deps.store.acquire(
+                    key,
+                    instance_id=msg.instance_id,
+                    log_file_name=msg.log_file_name,
+                    log_type=str(msg.log_type),
+                    cluster_id=msg.cluster_id,
+                    engine=msg.engine,
+                    account=msg.account,
+                    region=msg.region,
+                )
+            except LeaseHeld as held:
+                if wait:
+                    await asyncio.sleep(max(0.0, held.until - time.time()) + LEASE_MARGIN_SEC)
+                    continue
+                log.info("file_held_elsewhere", instance_id=msg.instance_id,
+                         file=msg.log_file_name, owner=held.owner)  # fmt: skip
+        return None
 
     async def _release_after_failure(self, run: _Run) -> None:
         """Give the lease back so that the retry (ours or another's) need not wait for expiry.

@@ -68,6 +68,7 @@ class ProcessorService:
         self._guard = ValkeyGuard(redis)
         self.accounts = RdsAccounts(s, aws, self._guard)
         stack.push_async_callback(self.accounts.close)
+        await self.accounts.open_all()
         specs = {spec.name: spec for spec in table_specs(s.tables)}
         ddb = self._clients["dynamodb"]
         self.store = CheckpointStore(

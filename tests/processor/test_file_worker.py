@@ -233,3 +233,20 @@ async def test_stats_reports_the_jobs_and_files_of_the_tables(world: World) -> N
     truth = world.truth(msg.instance_id, msg.log_file_name)
     assert jobs["bytes_shipped"] == jobs["bytes_archived"] == len(truth)
     assert jobs["by_outcome"].get("ok", 0) >= 2 and report["recent_failures"] == []
+
+
+async def test_a_lease_left_by_a_dead_processor_is_waited_out_not_dropped(world: World) -> None:
+    """Regression: a processor killed mid-file leaves its lease; Kafka may hand its messages to
+    another before the lease ends, which answered `held_elsewhere` and dropped the file (the
+    SIGKILL chaos test lost files that way). The lease is waited out once, then taken."""
+    (msg,) = await rotated_messages(world, "aurora-mysql", ("error",))
+    dead = CheckpointStore(world.ddb, world.tracking, "dead", 2)
+    await dead.acquire(
+        FileKey(msg.resource_id, msg.generation), instance_id=msg.instance_id,
+        log_file_name=msg.log_file_name, log_type=str(msg.log_type), cluster_id=msg.cluster_id,
+        engine=msg.engine, account=msg.account, region=msg.region,
+    )  # fmt: skip
+    result = await world.worker("p2").handle(msg)
+    truth = world.truth(msg.instance_id, msg.log_file_name)
+    assert (result.outcome, result.shipped_offset) == ("complete", len(truth))
+    assert await archived(world, msg) == truth
