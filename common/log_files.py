@@ -33,10 +33,12 @@ __all__ = [
     "LogType",
     "family_of",
     "generation_of",
+    "generation_of_marker",
     "hour_of_marker",
     "is_active_name",
     "log_type_of",
     "succession_key",
+    "text_name",
 ]
 
 _ACTIVE_NAMES = {
@@ -85,6 +87,12 @@ def log_type_of(engine: str, name: str) -> LogType | None:
     return None
 
 
+def text_name(name: str) -> str:
+    """The name of a file's text: without the `.gz` Aurora adds when it compresses an old
+    PostgreSQL file (the same bytes, decompressed, under the name it was listed by before)."""
+    return name[:-3] if name.endswith(".gz") else name
+
+
 def is_active_name(name: str) -> bool:
     """True for the MySQL names that keep growing and are reused after each rotation."""
     return name in _ACTIVE_NAMES
@@ -130,7 +138,7 @@ def generation_of(name: str, last_written_ms: int, size: int) -> Generation:
         if hour > last:
             hour -= timedelta(days=1)
         return Generation(_hour_key(m["base"], hour), m["base"], True)
-    key = name[:-3] if name.endswith(".gz") else name
+    key = text_name(name)
     return Generation(key, family_of(key), False)
 
 
@@ -149,7 +157,14 @@ def succession_key(name: str) -> tuple[int, str]:
     m = _AUDIT.match(name)
     if m:
         return (int(m["seq"]), m["stamp"])
-    return (0, name[:-3] if name.endswith(".gz") else name)
+    return (0, text_name(name))
+
+
+def generation_of_marker(name: str, marker: str, last_written_ms: int) -> str | None:
+    """For a reused active name: the generation key of the segment a portion marker names (a
+    page of the next hour, once the name has moved on), or None when the marker has no hour."""
+    hour = hour_of_marker(marker, last_written_ms) if is_active_name(name) else None
+    return None if hour is None else _hour_key(name, hour)
 
 
 def hour_of_marker(marker: str, last_written_ms: int) -> datetime | None:

@@ -14,6 +14,12 @@ Errors (`retriable` says whether trying again later can help):
     ├── RdsNotFound       instance, cluster, parameter group or log file not found
     ├── RdsMalformed      an answer without the fields the API promises
     └── RdsCallFailed     any other error answer or a transport failure (retriable if 5xx/transport)
+
+Each carries the answer's `code`, HTTP `status` (0: no answer) and `message`, so that a caller
+with finer classes of its own (the processor's download errors) maps them without guessing.
+
+Calls botocore does not make (the complete download's signed REST GET) go through the same door
+with `RdsApi.metered(operation)`: a token first, then counted the same way.
 """
 
 from __future__ import annotations
@@ -23,13 +29,15 @@ import re
 import time
 from collections import Counter as CallCounter
 from collections import deque
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
 
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 from prometheus_client import Counter
 
-from common.rate_limit import Priority, RdsBucket, backoff_delay
+from common.rate_limit import Priority, backoff_delay
 from common.settings import RdsSettings
 
 log = structlog.get_logger(__name__)
@@ -62,10 +70,12 @@ NOT_READY_CODES = frozenset(
 class RdsError(Exception):
     retriable = False
 
-    def __init__(self, operation: str, message: str, code: str = "") -> None:
-        super().__init__(f"{operation}: {message}")
+    def __init__(self, operation: str, message: str, code: str = "", status: int = 0) -> None:
+        super().__init__(f"{operation}: {code}: {message}" if code else f"{operation}: {message}")
         self.operation = operation
         self.code = code
+        self.status = status
+        self.message = message
 
 
 class RdsThrottled(RdsError):
@@ -85,9 +95,39 @@ class RdsMalformed(RdsError):
 
 
 class RdsCallFailed(RdsError):
-    def __init__(self, operation: str, message: str, code: str = "", retriable: bool = True):
-        super().__init__(operation, message, code)
+    def __init__(
+        self,
+        operation: str,
+        message: str,
+        code: str = "",
+        retriable: bool = True,
+        status: int = 0,
+    ) -> None:
+        super().__init__(operation, message, code, status)
         self.retriable = retriable
+
+
+class Budget(Protocol):
+    """What `RdsApi` needs of a request budget: `RdsBucket`, or `Unmetered` for tools."""
+
+    async def acquire(self, priority: Priority = Priority.DISCOVERY, cost: int = 1) -> float: ...
+
+    async def penalise(self) -> None: ...
+
+
+class Unmetered:
+    """No shared budget (a tool or a test on its own client): nothing to wait for or drain."""
+
+    async def acquire(self, priority: Priority = Priority.DISCOVERY, cost: int = 1) -> float:
+        return 0.0
+
+    async def penalise(self) -> None:
+        return None
+
+
+def is_throttle(code: str, status: int) -> bool:
+    """`Throttling` (the code RDS sends), its documented variants, or an HTTP 429."""
+    return code in THROTTLE_CODES or status == 429
 
 
 def _snake(operation: str) -> str:
@@ -122,7 +162,7 @@ class RdsApi:
     def __init__(
         self,
         client: Any,
-        bucket: RdsBucket,
+        bucket: Budget,
         settings: RdsSettings,
         priority: Priority = Priority.DISCOVERY,
         calls: CallLog | None = None,
@@ -132,6 +172,17 @@ class RdsApi:
         self._settings = settings
         self._priority = priority
         self.calls = calls or CallLog()
+
+    @classmethod
+    def unmetered(cls, client: Any, priority: Priority = Priority.PROCESSOR) -> RdsApi:
+        """A client of its own with no shared budget and no retries of `Throttling` (raised at
+        once as `RdsThrottled`): for tools, benchmarks and tests that hold a bare client."""
+        settings = RdsSettings(rds_throttle_retries=0)
+        return cls(client, Unmetered(), settings, priority)
+
+    @property
+    def client(self) -> Any:
+        return self._client
 
     def use_client(self, client: Any) -> None:
         """Switch to a new client (fresh assumed-role credentials)."""
@@ -157,12 +208,11 @@ class RdsApi:
                     self._count(operation, "throttled")
                     RDS_THROTTLES.labels(operation).inc()
                     await self._bucket.penalise()
-                    if attempt >= self._settings.rds_throttle_retries:
-                        raise RdsThrottled(operation, message, code) from exc
-                    s = self._settings
-                    await asyncio.sleep(
-                        backoff_delay(attempt, s.rds_backoff_base_sec, s.rds_backoff_max_sec)
-                    )
+                    delay = self.backoff(attempt)
+                    if delay is None:
+                        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                        raise RdsThrottled(operation, message, code, int(status or 0)) from exc
+                    await asyncio.sleep(delay)
                     attempt += 1
                     continue
                 self._count(operation, "error")
@@ -172,6 +222,33 @@ class RdsApi:
                 raise RdsCallFailed(operation, f"{type(exc).__name__}: {exc}") from exc
             self._count(operation, "ok")
             return response
+
+    def backoff(self, attempt: int) -> float | None:
+        """The wait before retry `attempt` (0-based) of a throttled call; None: no more."""
+        s = self._settings
+        if attempt >= s.rds_throttle_retries:
+            return None
+        return backoff_delay(attempt, s.rds_backoff_base_sec, s.rds_backoff_max_sec)
+
+    @asynccontextmanager
+    async def metered(self, operation: str) -> AsyncIterator[None]:
+        """A call made outside botocore (`async with api.metered("DownloadCompleteDBLogFile"):`):
+        a token first, then counted. An exception whose `code`/`status` say throttled (429)
+        penalises the bucket and counts as `throttled`; the caller retries (`backoff`) or not."""
+        await self._bucket.acquire(self._priority)
+        try:
+            yield
+        except BaseException as exc:
+            code = str(getattr(exc, "code", "") or "")
+            status = getattr(exc, "status", 0)
+            if is_throttle(code, status if isinstance(status, int) else 0):
+                self._count(operation, "throttled")
+                RDS_THROTTLES.labels(operation).inc()
+                await self._bucket.penalise()
+            elif not isinstance(exc, (asyncio.CancelledError, GeneratorExit)):
+                self._count(operation, "error")
+            raise
+        self._count(operation, "ok")
 
     async def pages(self, operation: str, result_key: str, **params: Any) -> list[Any]:
         """Every item of a Marker-paginated operation, page after page."""
@@ -189,9 +266,9 @@ class RdsApi:
 
 
 def _classify(operation: str, code: str, message: str, exc: ClientError) -> RdsError:
-    if code in NOT_FOUND_CODES:
-        return RdsNotFound(operation, message, code)
-    if code in NOT_READY_CODES:
-        return RdsNotReady(operation, message, code)
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-    return RdsCallFailed(operation, f"{code}: {message}", code, retriable=status >= 500)
+    if code in NOT_FOUND_CODES:
+        return RdsNotFound(operation, message, code, status)
+    if code in NOT_READY_CODES:
+        return RdsNotReady(operation, message, code, status)
+    return RdsCallFailed(operation, message, code, status >= 500, status)

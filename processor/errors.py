@@ -9,6 +9,7 @@
 
     processor.checkpoint.errors     LeaseHeld, LeaseLost, CheckpointConflict
     processor.download.errors       RDS answers and the portion reader (Throttled, …)
+    processor.accounts.NoRoleForAccount   a message's (account, region) without a role
     processor.sinks.openobserve.errors   ingestion and search (QueryRefused, PartialAnswer, …)
 
 Every class says `retriable`; the consumer retries what is retriable (or says nothing) with

@@ -13,6 +13,9 @@ file; release the lease. Two ways to read, chosen by the message:
   stored marker, events shipped as entries complete. Nothing goes to S3 from an active file:
   the archive is written once, from the rotated file (no minute-sized objects).
 
+Each message's file is read with the RDS access of its (account, region) (processor/accounts.py):
+that pair's client behind the shared budget, and its credentials for the REST download.
+
 The message is only a hint: everything is decided from the checkpoint, so a duplicated or stale
 message costs one read of the row (and, for an active file, one portion call).
 """
@@ -21,17 +24,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import structlog
 
-from common.log_files import generation_of, is_active_name
+from common.log_files import generation_of, generation_of_marker, is_active_name
 from common.messages import LogFileMessage
 from processor import metrics
+from processor.accounts import RdsAccess, RdsAccessProvider
+from processor.archiving import ArchiveSink, s3_job
 from processor.checkpoint import Checkpoint, CheckpointStore, FileKey, LeaseHeld, LeaseLost
 from processor.documents import FileContext
 from processor.download import (
@@ -42,18 +46,14 @@ from processor.download import (
     read_portions,
     stream_complete_file,
 )
-from processor.download.errors import CompleteDownloadRefused
-from processor.download.hooks import BeforeCall, no_wait
-from processor.jobs import Job, JobsLog
+from processor.download.complete import text_of
+from processor.download.errors import BinaryData, CompleteDownloadRefused, LineTooLong
+from processor.jobs import JobsLog
 from processor.ranges import Range, RangeCutter
 from processor.shipping import DeadLetter, EventSink, RangeShipper
-from processor.sinks.s3_archive import RangeArchiver
-from processor.sinks.s3_keys import archive_key
 
 log = structlog.get_logger(__name__)
-
-# Past another processor's lease end before taking it: clocks of two hosts differ a little.
-_LEASE_END_MARGIN_SEC = 0.2
+LEASE_MARGIN_SEC = 0.5  # past a held lease's end before asking again (clock skew, a late write)
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,6 @@ class WorkerConfig:
     compression: str
     bucket: str
     prefix: str
-    region: str
-    rds_endpoint: str
     visibility_lag_sec: float = 15.0  # OPENOBSERVE_VISIBILITY_LAG_SEC
     complete_download: bool = True  # PROCESSOR_COMPLETE_DOWNLOAD: false = portions only
 
@@ -93,12 +91,10 @@ class WorkerDeps:
     sink: EventSink
     streams: dict[str, str]
     s3: Any
-    rds: Any
+    # The RDS access of a message's (account, region): every RDS call goes through its door.
+    rds: RdsAccessProvider
     http: httpx.AsyncClient
-    credentials: Callable[[], Awaitable[Any]]
     dead_letter: DeadLetter
-    # The shared RDS budget of an (account, region): awaited before every RDS call.
-    rds_budget: Callable[[str, str], BeforeCall] = lambda account, region: no_wait
 
 
 class FileWorker:
@@ -107,12 +103,10 @@ class FileWorker:
         self.deps = deps
 
     async def handle(self, msg: LogFileMessage) -> FileResult:
+        key = FileKey(msg.resource_id, msg.generation)
         store = self.deps.store
-        try:
-            cp = await self._acquire(msg)
-        except LeaseHeld as held:
-            log.info("file_held_elsewhere", instance_id=msg.instance_id, file=msg.log_file_name,
-                     owner=held.owner)  # fmt: skip
+        cp = await self._take(msg, key)
+        if cp is None:
             return FileResult("held_elsewhere")
         run = _Run(cp)
         try:
@@ -131,31 +125,31 @@ class FileWorker:
         await store.release(run.cp, processor_status=result.outcome)
         return result
 
-    async def _acquire(self, msg: LogFileMessage) -> Checkpoint:
-        """Take the file's lease; one held by another processor is waited out once.
-
-        After a crash, the message comes back to the group's next owner while the dead
-        processor's lease still runs: given up at once, the file would wait for discovery's
-        next announcement (`DISCOVERY_REANNOUNCE_SEC`, an hour). A dead holder never renews, so
-        the lease is ours when it ends; a holder that renewed it meanwhile is alive and
-        finishes the file itself (`LeaseHeld` again: held elsewhere)."""
-        key = FileKey(msg.resource_id, msg.generation)
-        attributes = {
-            "instance_id": msg.instance_id,
-            "log_file_name": msg.log_file_name,
-            "log_type": str(msg.log_type),
-            "cluster_id": msg.cluster_id,
-            "engine": msg.engine,
-            "account": msg.account,
-            "region": msg.region,
-        }
-        try:
-            return await self.deps.store.acquire(key, **attributes)
-        except LeaseHeld as held:
-            log.info("file_held_waiting_for_lease_end", instance_id=msg.instance_id,
-                     file=msg.log_file_name, owner=held.owner, wait_s=held.until - time.time())  # fmt: skip
-            await asyncio.sleep(max(0.0, held.until - time.time()) + _LEASE_END_MARGIN_SEC)
-        return await self.deps.store.acquire(key, **attributes)
+    async def _take(self, msg: LogFileMessage, key: FileKey) -> Checkpoint | None:
+        """The file's lease: now, or once its holder's lease runs out unrenewed. A processor
+        killed mid-file leaves its lease behind, and its messages come back to another at once
+        (Kafka may reassign before the lease ends): dropping one then would leave the file
+        unread until it is announced again. None: a live holder renewed it (it finishes the
+        file)."""
+        for wait in (True, False):
+            try:
+                return await self.deps.store.acquire(
+                    key,
+                    instance_id=msg.instance_id,
+                    log_file_name=msg.log_file_name,
+                    log_type=str(msg.log_type),
+                    cluster_id=msg.cluster_id,
+                    engine=msg.engine,
+                    account=msg.account,
+                    region=msg.region,
+                )
+            except LeaseHeld as held:
+                if wait:
+                    await asyncio.sleep(max(0.0, held.until - time.time()) + LEASE_MARGIN_SEC)
+                    continue
+                log.info("file_held_elsewhere", instance_id=msg.instance_id,
+                         file=msg.log_file_name, owner=held.owner)  # fmt: skip
+        return None
 
     async def _release_after_failure(self, run: _Run) -> None:
         """Give the lease back so that the retry (ours or another's) need not wait for expiry.
@@ -174,7 +168,11 @@ class FileWorker:
             return FileResult("complete", cp.shipped_offset, cp.archived_offset)
         cutter = self._cutter(cp, msg)
         shipper = self._shipper(msg)
-        archive = _ArchiveSink(self, msg, cp.archived_offset)
+        cfg, deps = self.config, self.deps
+        archive = ArchiveSink(
+            deps.s3, deps.store, deps.jobs, msg, cp.archived_offset, bucket=cfg.bucket,
+            prefix=cfg.prefix, compression=cfg.compression, range_bytes=cfg.archive_range_bytes,
+        )  # fmt: skip
         stats = _Stats()
         pos = 0
         try:
@@ -205,41 +203,66 @@ class FileWorker:
 
     async def _complete_bytes(self, msg: LogFileMessage, stats: _Stats) -> AsyncIterator[bytes]:
         """The whole file from byte 0: the REST stream, or portions when it is refused (or
-        when `PROCESSOR_COMPLETE_DOWNLOAD` is off)."""
+        when `PROCESSOR_COMPLETE_DOWNLOAD` is off). Bytes the portion API cannot give (binary
+        data, a line over 1 MiB) come from the REST stream after all, from where portions
+        stopped."""
+        access = await self.deps.rds.access(msg.account, msg.region)
         if self.config.complete_download:
-            async for chunk in self._complete_stream(msg, stats):
+            async for chunk in self._complete_stream(msg, access, stats):
                 yield chunk
             if not stats.fallback:
                 return
-        async for item in read_portions(
-            self.deps.rds,
-            msg.instance_id,
-            msg.log_file_name,
-            Position(0, None),
-            before_call=self.deps.rds_budget(msg.account, msg.region),
-        ):
-            if isinstance(item, Page):
-                metrics.BYTES_DOWNLOADED.labels("portion", str(msg.log_type)).inc(len(item.data))
-                yield item.data
+        pos = 0
+        unreadable: BinaryData | LineTooLong | None = None
+        try:
+            async for item in read_portions(
+                access.api, msg.instance_id, msg.log_file_name, Position(0, None)
+            ):
+                if isinstance(item, Page):
+                    metrics.BYTES_DOWNLOADED.labels("portion", str(msg.log_type)).inc(
+                        len(item.data)
+                    )
+                    pos += len(item.data)
+                    yield item.data
+        except (BinaryData, LineTooLong) as exc:
+            if stats.fallback:  # the REST endpoint refused already: nothing can read it
+                raise
+            unreadable = exc
+        if unreadable is None:
+            return
+        log.warning("portions_unreadable_using_complete_download", instance_id=msg.instance_id,
+                    file=msg.log_file_name, offset=pos, error=str(unreadable))  # fmt: skip
+        async for chunk in self._complete_stream(msg, access, stats, skip=pos):
+            yield chunk
+        if stats.fallback:
+            raise unreadable
 
-    async def _complete_stream(self, msg: LogFileMessage, stats: _Stats) -> AsyncIterator[bytes]:
-        """The REST stream; sets `stats.fallback` (and yields nothing) when it is refused."""
-        credentials = await self.deps.credentials()
+    async def _complete_stream(
+        self, msg: LogFileMessage, access: RdsAccess, stats: _Stats, skip: int = 0
+    ) -> AsyncIterator[bytes]:
+        """The REST stream past its first `skip` bytes; sets `stats.fallback` (and yields
+        nothing) when it is refused."""
+        credentials = await access.credentials()
         stats.complete_calls += 1
         delivered = 0
+        stream = stream_complete_file(
+            self.deps.http,
+            access.endpoint,
+            credentials,
+            access.region,
+            msg.instance_id,
+            msg.log_file_name,
+            api=access.api,
+        )
+        if msg.log_file_name.endswith(".gz"):
+            stream = text_of(stream)
         try:
-            async for chunk in stream_complete_file(
-                self.deps.http,
-                self.config.rds_endpoint,
-                credentials,
-                self.config.region,
-                msg.instance_id,
-                msg.log_file_name,
-                before_call=self.deps.rds_budget(msg.account, msg.region),
-            ):
-                delivered += len(chunk)
-                metrics.BYTES_DOWNLOADED.labels("complete", str(msg.log_type)).inc(len(chunk))
-                yield chunk
+            async for whole in stream:
+                metrics.BYTES_DOWNLOADED.labels("complete", str(msg.log_type)).inc(len(whole))
+                chunk = whole[max(0, skip - delivered) :]
+                delivered += len(whole)
+                if chunk:
+                    yield chunk
             return
         except CompleteDownloadRefused as refused:
             if delivered:
@@ -261,46 +284,55 @@ class FileWorker:
         shipper = self._shipper(msg)
         stats = _Stats()
         start = Position(cp.marker_offset, cp.marker) if cp.marker else Position(0, None)
-        marks: list[tuple[int, str]] = []  # (offset, marker) of page ends, newest last
+        # (offset, marker) of page ends, newest last; the start's own, so that a range ending
+        # before the first new page's end keeps it (a resume without a marker would read a
+        # reused live name from "0": the next hour's file once it has turned).
+        marks: list[tuple[int, str]] = [(cp.marker_offset, cp.marker)] if cp.marker else []
+        own = generation_of(msg.log_file_name, msg.last_written, msg.size).key
         outcome = "caught_up"
-        hour = _generation_hour(msg)
-        async for item in read_portions(
-            self.deps.rds,
-            msg.instance_id,
-            msg.log_file_name,
-            start,
-            before_call=self.deps.rds_budget(msg.account, msg.region),
-        ):
-            if isinstance(item, Page):
-                metrics.BYTES_DOWNLOADED.labels("portion", str(msg.log_type)).inc(len(item.data))
-                if hour is not None and _marker_hour(item.marker) not in (None, hour.hour):
-                    # The reused name already holds the next hour's file (the hour turned
-                    # between the listing and this read): none of these bytes belong to this
-                    # generation. Its rest comes from the rotated name, announced next.
-                    log.info("active_name_rotated_under_us", instance_id=msg.instance_id,
-                             file=msg.log_file_name, generation=msg.generation,
-                             marker=item.marker)  # fmt: skip
-                    await self._ship_all(run, shipper, cutter.flush_committed(), stats, marks)
-                    outcome = "segment_end"
-                    break
-                if item.end > cutter.position:
-                    ranges = cutter.feed(item.data[max(0, cutter.position - item.offset) :])
-                    marks.append((item.end, item.marker))
-                    await self._ship_all(run, shipper, ranges, stats, marks)
-                continue
-            end: End = item
-            if end.reason is EndReason.SEGMENT_END:
-                outcome = "segment_end"
-                ranges = cutter.finish()
-            elif end.reason is EndReason.VANISHED:
-                outcome = "vanished"
-                ranges = cutter.finish()
-                await self._report_vanished(run.cp, msg, cutter.position)
-            else:
-                ranges = cutter.flush_committed()
-            await self._ship_all(run, shipper, ranges, stats, marks)
+        access = await self.deps.rds.access(msg.account, msg.region)
+        reader = read_portions(access.api, msg.instance_id, msg.log_file_name, start)
+        try:
+            async for item in reader:
+                if isinstance(item, Page):
+                    metrics.BYTES_DOWNLOADED.labels("portion", str(msg.log_type)).inc(
+                        len(item.data)
+                    )
+                    if _moved_on(msg, own, item.marker):
+                        outcome = "waiting_rotation"
+                        break
+                    if item.end > cutter.position:
+                        ranges = cutter.feed(item.data[max(0, cutter.position - item.offset) :])
+                        marks.append((item.end, item.marker))
+                        await self._ship_all(run, shipper, ranges, stats, marks)
+                    continue
+                outcome, ranges = await self._ended(run, msg, cutter, item)
+                await self._ship_all(run, shipper, ranges, stats, marks)
+        except (BinaryData, LineTooLong) as exc:
+            # What portions cannot give, the rotated file's complete download will: from the
+            # checkpoint, where the rest of this generation is read once it rotates.
+            log.warning("active_read_left_to_rotation", instance_id=msg.instance_id,
+                        file=msg.log_file_name, shipped_offset=run.cp.shipped_offset,
+                        error=str(exc))  # fmt: skip
+            outcome = "waiting_rotation"
         return FileResult(outcome, run.cp.shipped_offset, run.cp.archived_offset, stats.events,
                           stats.ranges)  # fmt: skip
+
+    async def _ended(
+        self, run: _Run, msg: LogFileMessage, cutter: RangeCutter, end: End
+    ) -> tuple[str, list[Range]]:
+        """The outcome of an active read's `End`, and the ranges it lets go."""
+        if end.reason is EndReason.SEGMENT_END:  # Marker "0": the old generation is complete
+            return "segment_end", cutter.finish()
+        if end.reason is EndReason.VANISHED and is_active_name(msg.log_file_name):
+            # A reused live name is missing around the hour (it is being rotated): the rest of
+            # this generation comes from the rotated name, and its last entry may go on there.
+            return "waiting_rotation", cutter.flush_committed()
+        if end.reason is EndReason.VANISHED:
+            ranges = cutter.finish()
+            await self._report_vanished(run.cp, msg, cutter.position)
+            return "vanished", ranges
+        return "caught_up", cutter.flush_committed()
 
     async def _report_vanished(self, cp: Checkpoint, msg: LogFileMessage, read_to: int) -> None:
         """A file gone before rotation: its bytes never reach S3. Said loudly, kept in `jobs`."""
@@ -373,19 +405,11 @@ class FileWorker:
             stats.events_by_offset.append((rng.start, rng.end, shipped.events))
 
 
-def _generation_hour(msg: LogFileMessage) -> datetime | None:
-    """The hour a reused active name's generation names (`base@YYYY-MM-DDTHH`), else None."""
-    if not is_active_name(msg.log_file_name):
-        return None
-    key = generation_of(msg.log_file_name, msg.last_written, msg.size).key
-    return datetime.strptime(key.rsplit("@", 1)[1], "%Y-%m-%dT%H").replace(tzinfo=UTC)
-
-
-def _marker_hour(marker: str) -> int | None:
-    """The hour of day a portion marker's segment names (`15:4096`, `2026-11-25.15:0`)."""
-    segment = marker.rsplit(":", 1)[0] if ":" in marker else ""
-    last = segment.rsplit(".", 1)[-1]
-    return int(last) if last.isdigit() and len(last) <= 2 else None
+def _moved_on(msg: LogFileMessage, own: str, marker: str) -> bool:
+    """A page of a reused live name from the next hour's file: the rest of generation `own` is
+    the rotated name's, read from the checkpoint when that is announced (never this page)."""
+    names = generation_of_marker(msg.log_file_name, marker, msg.last_written)
+    return names is not None and names != own
 
 
 def _marker_at(marks: list[tuple[int, str]], offset: int) -> tuple[str | None, int]:
@@ -412,95 +436,3 @@ class _Stats:
     complete_calls: int = 0
     fallback: bool = False
     events_by_offset: list[tuple[int, int, int]] = field(default_factory=list)
-
-
-class _ArchiveSink:
-    """Cuts the rotated file's bytes past `archived_offset` into S3 objects."""
-
-    def __init__(self, worker: FileWorker, msg: LogFileMessage, start: int) -> None:
-        self._worker = worker
-        self._msg = msg
-        self.position = start
-        self._object_start = start
-        self._writer: RangeArchiver | None = None
-        self.objects = 0
-        self._day = datetime.fromtimestamp(msg.last_written / 1000, UTC)
-
-    async def write(self, cp: Checkpoint, data: bytes) -> Checkpoint:
-        cfg = self._worker.config
-        while data:
-            if self._writer is None:
-                self._writer = RangeArchiver(
-                    self._worker.deps.s3, cfg.bucket, cfg.compression, f"{cfg.prefix}staging/"
-                )
-                self._object_start = self.position
-            room = cfg.archive_range_bytes - self._writer.raw_bytes
-            piece, data = data[:room], data[room:]
-            await self._writer.write(piece)
-            self.position += len(piece)
-            if self._writer.raw_bytes >= cfg.archive_range_bytes:
-                cp = await self._close(cp, None)
-        return cp
-
-    async def close(self, cp: Checkpoint, events: list[tuple[int, int, int]]) -> Checkpoint:
-        if self._writer is None:
-            return cp
-        return await self._close(cp, events)
-
-    async def abort(self) -> None:
-        if self._writer is not None:
-            await self._writer.abort()
-            self._writer = None
-
-    async def _close(self, cp: Checkpoint, events: list[tuple[int, int, int]] | None) -> Checkpoint:
-        assert self._writer is not None
-        cfg, msg = self._worker.config, self._msg
-        start, end = self._object_start, self.position
-        counted = _events_within(events or [], start, end)
-        key = archive_key(
-            cfg.prefix, msg.engine, msg.cluster_id, msg.instance_id, str(msg.log_type),
-            msg.log_file_name, start, end, self._day, cfg.compression,
-        )  # fmt: skip
-        started = time.monotonic()
-        stored = await self._writer.close(key, counted)
-        metrics.S3_BYTES.labels(str(msg.log_type)).inc(stored.stored_bytes)
-        self._writer = None
-        self.objects += 1
-        cp = await self._worker.deps.store.archived(cp, end)
-        await self._worker.deps.jobs.record(
-            s3_job(
-                msg,
-                self._worker.deps.store.owner,
-                start,
-                end,
-                events=max(stored.events, 0),
-                duration_s=time.monotonic() - started,
-                s3_key=key,
-            )
-        )
-        return cp
-
-
-def s3_job(msg: LogFileMessage, owner: str, start: int, end: int, **fields: Any) -> Job:
-    """The `jobs` row of an archive range of the file `msg` names (`fields` override)."""
-    row: dict[str, Any] = {"events": 0, "outcome": "ok", "duration_s": 0.0, **fields}
-    return Job(
-        instance_id=msg.instance_id,
-        resource_id=msg.resource_id,
-        generation=msg.generation,
-        log_file_name=msg.log_file_name,
-        log_type=str(msg.log_type),
-        sink="s3",
-        start=start,
-        end=end,
-        owner=owner,
-        **row,
-    )
-
-
-def _events_within(ranges: list[tuple[int, int, int]], start: int, end: int) -> int | None:
-    """Events of the shipped ranges that tile `[start, end)` exactly, or None when this pass
-    did not parse all of it (then the object carries no count rather than a wrong one)."""
-    inside = [r for r in ranges if start <= r[0] and r[1] <= end]
-    covered = sum(r[1] - r[0] for r in inside)
-    return sum(r[2] for r in inside) if covered == end - start else None

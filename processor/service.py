@@ -1,7 +1,8 @@
 """`aurora-processor run`: the processor as one component of the common lifecycle.
 
-It opens its clients once (DynamoDB, S3, RDS, the complete-download HTTP pool, OpenObserve, Valkey,
-the Kafka producer for dead letters and the consumer), then hands every Kafka message to the
+It opens its clients once (DynamoDB, S3, the complete-download HTTP pool, OpenObserve, Valkey,
+the Kafka producer for dead letters and the consumer) — RDS clients per (account, region) of the
+messages, as they come (processor/accounts.py) — then hands every Kafka message to the
 `FileWorker` through the `PartitionedConsumer`. Readiness (`/readyz`) asks each dependency the
 processor cannot work without: Kafka, DynamoDB, S3 and OpenObserve.
 """
@@ -18,18 +19,17 @@ import httpx
 import structlog
 from aiokafka.structs import ConsumerRecord
 
-from common.aws import AwsClients, endpoint_for
+from common.aws import AwsClients
 from common.kafka import make_consumer, make_producer
 from common.log_types import LogType
 from common.messages import LogFileMessage, MessageError
-from common.rate_limit import Priority, RdsBucket
 from common.settings import Settings
 from common.tables import table_specs
 from common.valkey import ValkeyGuard, valkey_client
 from processor import metrics
+from processor.accounts import RdsAccounts
 from processor.checkpoint import CheckpointStore, new_owner_id
 from processor.consumer import ConsumerOptions, PartitionedConsumer, PoisonMessage
-from processor.download.hooks import BeforeCall
 from processor.file_worker import FileResult, FileWorker, WorkerConfig, WorkerDeps
 from processor.jobs import JobsLog
 from processor.sinks.openobserve import OpenObserveClient
@@ -46,7 +46,6 @@ class ProcessorService:
         self.settings = settings
         self.owner = new_owner_id()
         self._stack = AsyncExitStack()
-        self._buckets: dict[tuple[str, str], RdsBucket] = {}
         self.runner: PartitionedConsumer | None = None
         self._clients: dict[str, Any] = {}
         self._working: dict[tuple[str, str], float] = {}
@@ -58,7 +57,7 @@ class ProcessorService:
         aws = AwsClients(s.aws)
         self._aws = aws
         stack = self._stack
-        for service in ("dynamodb", "s3", "rds"):
+        for service in ("dynamodb", "s3"):
             self._clients[service] = await stack.enter_async_context(aws.client(service))
         self._http = await stack.enter_async_context(
             httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0))
@@ -67,6 +66,9 @@ class ProcessorService:
         redis = valkey_client(s.valkey)
         stack.push_async_callback(redis.aclose)
         self._guard = ValkeyGuard(redis)
+        self.accounts = RdsAccounts(s, aws, self._guard)
+        stack.push_async_callback(self.accounts.close)
+        await self.accounts.open_all()
         specs = {spec.name: spec for spec in table_specs(s.tables)}
         ddb = self._clients["dynamodb"]
         self.store = CheckpointStore(
@@ -93,8 +95,6 @@ class ProcessorService:
                 compression=s.s3.s3_compression,
                 bucket=s.s3.s3_bucket,
                 prefix=s.s3.s3_prefix,
-                region=s.aws.aws_region,
-                rds_endpoint=endpoint_for("rds") or f"https://rds.{s.aws.aws_region}.amazonaws.com",
                 visibility_lag_sec=s.openobserve.openobserve_visibility_lag_sec,
                 complete_download=p.processor_complete_download,
             ),
@@ -104,11 +104,9 @@ class ProcessorService:
                 sink=self._o2,
                 streams=s.openobserve.streams(),
                 s3=self._clients["s3"],
-                rds=self._clients["rds"],
+                rds=self.accounts,
                 http=self._http,
-                credentials=aws.credentials,
                 dead_letter=self._dead_letter_range,
-                rds_budget=self._budget,
             ),
         )
         self.runner = PartitionedConsumer(
@@ -186,32 +184,6 @@ class ProcessorService:
         for log_type in LogType:
             total = sum(b for t, b in self._behind.values() if t == log_type.value)
             metrics.BYTES_BEHIND.labels(log_type.value).set(total)
-
-    def _budget(self, account: str, region: str) -> BeforeCall:
-        """Portion reads take a token only while discovery's reserve stays untouched."""
-        bucket = self._bucket(account, region)
-
-        async def before_call() -> None:
-            await bucket.acquire(Priority.PROCESSOR)
-
-        return before_call
-
-    def _bucket(self, account: str, region: str) -> RdsBucket:
-        key = (account, region)
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            r = self.settings.rds
-            bucket = self._buckets[key] = RdsBucket(
-                self._guard,
-                account,
-                region,
-                r.rds_api_rate_limit,
-                r.rds_api_burst,
-                r.rds_api_reserve,
-                self.settings.processor.processor_replicas,
-                self.settings.valkey.valkey_key_prefix,
-            )
-        return bucket
 
     def _counted_dead_letter(self, topic: str, reason: str) -> None:
         """A message went to the DLQ (the alerts' error rate counts `dead_lettered`)."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from common.settings import Settings, load_settings
+from common.valkey import ValkeyGuard, valkey_client
 from devstack.provision import scoped_environ
 from devstack.stack import Stack
 
@@ -31,6 +32,16 @@ def stack_env(stack: Stack) -> Iterator[dict[str, str]]:
     env = stack.env()
     with scoped_environ(env):
         yield env
+
+
+@pytest.fixture
+async def guard(settings: Settings) -> AsyncIterator[ValkeyGuard]:
+    """The session's Valkey behind a guard (tests use key prefixes of their own)."""
+    client = valkey_client(settings.valkey)
+    try:
+        yield ValkeyGuard(client)
+    finally:
+        await client.aclose()
 
 
 @pytest.fixture(scope="session")

@@ -84,6 +84,17 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
         emu.stats.reset()
         return _json(emu.stats.snapshot())
 
+    async def keys(_: web.Request) -> web.Response:
+        return _json({"access_keys": sorted(emu.keys)})
+
+    async def keys_add(request: web.Request) -> web.Response:
+        body = await _body(request)
+        key, secret = body.get("access_key"), body.get("secret_key")
+        if not isinstance(key, str) or not key or not isinstance(secret, str) or not secret:
+            raise AdminError("access_key and secret_key are required strings")
+        emu.keys[key] = secret
+        return await keys(request)
+
     async def faults(_: web.Request) -> web.Response:
         return _json(emu.faults.state())
 
@@ -263,6 +274,8 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
         ("GET", "healthz", healthz),
         ("GET", "stats", stats),
         ("POST", "stats/reset", stats_reset),
+        ("GET", "keys", keys),
+        ("POST", "keys", keys_add),
         ("GET", "faults", faults),
         ("POST", "faults", faults_set),
         ("POST", "faults/reset", faults_reset),

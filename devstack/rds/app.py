@@ -96,7 +96,9 @@ async def handle_query(request: web.Request) -> web.Response:
             raise ApiError(
                 "InvalidAction", f"The action {action} is not valid for this web service."
             )
-        region = caller(request.headers).region
+        who = caller(request.headers)
+        region = who.region
+        emu.stats.caller(action, who.access_key, region)
         await _before(emu, action, region)
         p = Params(raw)
         if action == "DownloadDBLogFilePortion":
@@ -140,7 +142,7 @@ async def handle_download(request: web.Request) -> web.StreamResponse:
                 f"The requested version ({version}) of service AmazonRDS does not exist",
                 400,
             )
-        secrets: Mapping[str, str] = {emu.config.access_key: emu.config.secret_key}
+        secrets: Mapping[str, str] = emu.keys
         try:
             who = verify(
                 request.method,
@@ -152,6 +154,7 @@ async def handle_download(request: web.Request) -> web.StreamResponse:
             )
         except SignatureError as exc:
             raise ApiError("SignatureDoesNotMatch", str(exc), 403) from None
+        emu.stats.caller(COMPLETE, who.access_key, who.region)
         await _before(emu, COMPLETE, who.region)
         async with emu.logs(instance_id) as (logs, now):
             check_ready(emu, logs.inst)

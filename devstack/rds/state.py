@@ -33,6 +33,9 @@ class Emulator:
         self.store = LogStore(config, self.fleet)
         self.faults = Faults(config.profile)
         self.stats = Stats()
+        # Signing keys the complete download accepts: the configured one, and any registered
+        # at run time (`POST /_admin/keys`: an assumed role's, as IAM would know it).
+        self.keys: dict[str, str] = {config.access_key: config.secret_key}
         self.throttle = Throttle(
             config.throttle_burst, config.throttle_rate, config.throttle_code, config.throttle
         )

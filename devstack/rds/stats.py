@@ -1,4 +1,5 @@
-"""Accounting of what clients asked for: calls, throttled calls, errors and bytes per operation."""
+"""Accounting of what clients asked for: calls, throttled calls, errors, bytes and callers (the
+signing key and region) per operation."""
 
 from __future__ import annotations
 
@@ -26,9 +27,14 @@ class Stats:
         self.throttled: Counter[str] = Counter()
         self.bytes: Counter[str] = Counter()
         self.errors: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self.callers: defaultdict[str, Counter[str]] = defaultdict(Counter)
 
     def call(self, operation: str) -> None:
         self.calls[operation] += 1
+
+    def caller(self, operation: str, access_key: str, region: str) -> None:
+        """Who signed a call, and for which region (`access_key@region`)."""
+        self.callers[operation][f"{access_key}@{region}"] += 1
 
     def throttle(self, operation: str) -> None:
         self.throttled[operation] += 1
@@ -49,6 +55,7 @@ class Stats:
             "throttled": dict(self.throttled),
             "bytes": dict(self.bytes),
             "errors": {op: dict(c) for op, c in self.errors.items()},
+            "callers": {op: dict(c) for op, c in self.callers.items()},
             "total_calls": sum(self.calls.values()),
             "total_throttled": sum(self.throttled.values()),
         }

@@ -25,7 +25,11 @@ are detected. What the reader survives (docs/reference/rds-api.md §1, devstack/
 * the binary-data `InvalidParameterValue`: `BinaryData` (read that range with the complete
   download), and the other errors of `errors.py`.
 
-Every RDS call is preceded by `await before_call()` (the processor's shared token bucket).
+Every call goes through `common.rds.RdsApi` (the one door: the shared token bucket, counted in
+`aurora_rds_api_calls_total`, `Throttling` penalising the bucket and retried there). A bare
+aiobotocore client is taken too (tools, tests): it is wrapped unmetered, and `before_call()` is
+awaited before each call. The door's errors become this reader's (errors.py), which the
+FileWorker decides on.
 """
 
 from __future__ import annotations
@@ -36,9 +40,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotoConnectionError
-
+from common.rds import RdsApi
+from common.rds import RdsError as ApiError
 from processor.download.errors import (
     LineTooLong,
     MarkerGap,
@@ -126,7 +129,7 @@ class PortionReader:
 
     def __init__(
         self,
-        client: Any,
+        rds: RdsApi | Any,
         instance_id: str,
         log_file_name: str,
         start: Position | Tail = Position(),
@@ -135,7 +138,7 @@ class PortionReader:
         before_call: BeforeCall = no_wait,
         max_empty_pages: int = 20,
     ) -> None:
-        self.client = client
+        self.api = rds if isinstance(rds, RdsApi) else RdsApi.unmetered(rds)
         self.instance_id = instance_id
         self.log_file_name = log_file_name
         self.start = start
@@ -162,22 +165,14 @@ class PortionReader:
         await self.before_call()
         self.calls += 1
         try:
-            resp = await self.client.download_db_log_file_portion(**kwargs)
-        except ClientError as exc:
-            err = exc.response.get("Error", {})
-            code = str(err.get("Code", ""))
-            if code == "DBLogFileNotFoundFault":
+            resp = await self.api.call("DownloadDBLogFilePortion", **kwargs)
+        except ApiError as exc:
+            if exc.code == "DBLogFileNotFoundFault":
                 return None
-            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-            raise error_for(
-                code, status, str(err.get("Message", "")), self.instance_id, self.log_file_name
-            ) from exc
-        except (HTTPClientError, BotoConnectionError) as exc:
-            raise ServerError(
-                f"{self.instance_id}/{self.log_file_name}: {exc}",
-                self.instance_id,
-                self.log_file_name,
-            ) from exc
+            where = (self.instance_id, self.log_file_name)
+            if not exc.code:  # no answer at all: a transport failure
+                raise ServerError(f"{'/'.join(where)}: {exc}", *where) from exc
+            raise error_for(exc.code, exc.status, exc.message, *where) from exc
         data = str(resp.get("LogFileData") or "").encode()
         return _Answer(data, resp.get("Marker"), resp.get("AdditionalDataPending"))
 

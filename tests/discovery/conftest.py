@@ -23,7 +23,7 @@ from common.aws import AwsClients
 from common.kafka import make_consumer
 from common.log_files import generation_of, log_type_of
 from common.settings import KafkaSettings, Settings, TablesSettings, load_settings
-from common.valkey import ValkeyGuard, valkey_client
+from common.valkey import ValkeyGuard
 from devstack.procs import free_port, spawn, start_http_server, stop_group, wait_tcp
 from devstack.provision import create_tables, create_topics
 from devstack.stack import KINDS
@@ -31,16 +31,6 @@ from discovery.service import DiscoveryService
 
 HOST = "127.0.0.1"
 START = "2026-11-23T10:30:00Z"
-
-
-@pytest.fixture
-async def guard(settings: Settings) -> AsyncIterator[ValkeyGuard]:
-    """The session's Valkey behind a guard (tests use key prefixes of their own)."""
-    client = valkey_client(settings.valkey)
-    try:
-        yield ValkeyGuard(client)
-    finally:
-        await client.aclose()
 
 
 def dead_guard() -> ValkeyGuard:

@@ -4,11 +4,12 @@ truths, and rotated files of the emulated fleet as `LogFileMessage`s."""
 
 from __future__ import annotations
 
+import copy
 import itertools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,14 +17,23 @@ import httpx
 import pytest
 
 from common.aws import AwsClients, endpoint_for
-from common.log_files import generation_of, log_type_of
+from common.log_files import (
+    family_of,
+    generation_of,
+    is_active_name,
+    log_type_of,
+    succession_key,
+    text_name,
+)
 from common.log_types import LogType
 from common.messages import LogFileMessage
 from common.settings import Settings
 from common.tables import TableSpec
+from common.valkey import ValkeyGuard
+from processor.accounts import RdsAccess, RdsAccessProvider, RdsAccounts
 from processor.checkpoint import CheckpointStore
 from processor.documents import event_id
-from processor.file_worker import FileWorker, WorkerConfig, WorkerDeps
+from processor.file_worker import FileResult, FileWorker, WorkerConfig, WorkerDeps
 from processor.jobs import JobsLog
 from processor.parsers import parser_for
 from processor.sinks.openobserve import OpenObserveClient
@@ -46,6 +56,7 @@ class World:
     jobs: TableSpec
     prefix: str
     letters: list[dict[str, Any]]
+    accounts: RdsAccounts  # the processor's RDS access per (account, region), its own bucket
 
     def worker(
         self,
@@ -54,9 +65,13 @@ class World:
         lease_sec: float = 60,
         credentials: Callable[[], Awaitable[Any]] | None = None,
         complete_download: bool = True,
+        rds: RdsAccessProvider | None = None,
     ) -> FileWorker:
         s = self.settings
         store = CheckpointStore(self.ddb, self.tracking, owner, lease_sec)
+        access = rds or self.accounts
+        if credentials is not None:
+            access = _SignedWith(access, credentials)
 
         async def dead_letter(record: dict[str, Any]) -> None:
             self.letters.append(record)
@@ -69,8 +84,6 @@ class World:
                 compression="zst",
                 bucket=s.s3.s3_bucket,
                 prefix=self.prefix,
-                region=s.aws.aws_region,
-                rds_endpoint=endpoint_for("rds") or "",
                 visibility_lag_sec=LAG,
                 complete_download=complete_download,
             ),
@@ -80,9 +93,8 @@ class World:
                 sink=sink or self.o2,
                 streams=s.openobserve.streams(),
                 s3=self.s3,
-                rds=self.rds,
+                rds=access,
                 http=self.http,
-                credentials=credentials or AwsClients(s.aws).credentials,
                 dead_letter=dead_letter,
             ),
         )
@@ -110,8 +122,28 @@ class World:
         return copies
 
 
+@dataclass
+class _SignedWith:
+    """The accounts' access, but the REST download signed with other credentials."""
+
+    accounts: RdsAccessProvider
+    credentials: Callable[[], Awaitable[Any]]
+
+    async def access(self, account: str, region: str) -> RdsAccess:
+        return replace(await self.accounts.access(account, region), credentials=self.credentials)
+
+
+def own_settings(settings: Settings, suffix: str, **rds: Any) -> Settings:
+    """The session's settings with a Valkey key prefix of the test's own (its RDS bucket is not
+    another test's) and `rds` settings changed."""
+    mine = copy.copy(settings)
+    mine.valkey = settings.valkey.model_copy(update={"valkey_key_prefix": f"t-{suffix}:"})
+    mine.rds = settings.rds.model_copy(update=rds)
+    return mine
+
+
 @pytest.fixture
-async def world(settings: Settings) -> AsyncIterator[World]:
+async def world(settings: Settings, guard: ValkeyGuard) -> AsyncIterator[World]:
     aws = AwsClients(settings.aws)
     async with AsyncExitStack() as stack:
         ddb = await stack.enter_async_context(aws.client("dynamodb"))
@@ -126,7 +158,9 @@ async def world(settings: Settings) -> AsyncIterator[World]:
         jobs = TableSpec(f"jobs-{suffix}", "instance_id", "job_id", "expires_at")
         for spec in (tracking, jobs):
             await ddb.create_table(**spec.create_kwargs())
-        yield World(settings, ddb, s3, rds, http, o2, tracking, jobs, f"t-{suffix}/", [])
+        accounts = RdsAccounts(own_settings(settings, suffix), aws, guard)
+        stack.push_async_callback(accounts.close)
+        yield World(settings, ddb, s3, rds, http, o2, tracking, jobs, f"t-{suffix}/", [], accounts)
 
 
 async def _rotated_by_instance(
@@ -150,14 +184,20 @@ async def _rotated_by_instance(
         chosen: dict[str, LogFileMessage] = {}
         # The generation carries the test's own suffix: event ids derive from it, and the
         # OpenObserve emulator is shared by the session, so each test counts its own copies.
-        # A PostgreSQL name is unique (its time is in it): every file but the newest is complete.
-        newest = max((f["LogFileName"] for f in files if "postgresql.log" in f["LogFileName"]),
-                     default="")  # fmt: skip
+        # A PostgreSQL or audit name is unique (its time is in it): every member of a family but
+        # its newest is complete.
+        newest: dict[str, tuple[int, str]] = {}
+        for f in files:
+            if not is_active_name(f["LogFileName"]):
+                family = family_of(f["LogFileName"])
+                key = succession_key(f["LogFileName"])
+                newest[family] = max(newest.get(family, key), key)
         for f in files:
             log_type = log_type_of(engine, f["LogFileName"])
             gen = generation_of(f["LogFileName"], f["LastWritten"], f["Size"])
+            name = f["LogFileName"]
             complete = gen.rotated_name or (
-                log_type is LogType.POSTGRESQL and f["LogFileName"] != newest
+                not is_active_name(name) and succession_key(name) < newest[family_of(name)]
             )
             if log_type is None or str(log_type) not in types or not complete:
                 continue
@@ -190,7 +230,7 @@ def expected_ids(msg: LogFileMessage, data: bytes) -> list[str]:
 async def archived(world: World, msg: LogFileMessage) -> bytes:
     key = archive_key(
         world.prefix, msg.engine, msg.cluster_id, msg.instance_id, str(msg.log_type),
-        msg.log_file_name, 0, 0, day(msg), "zst",
+        text_name(msg.log_file_name), 0, 0, day(msg), "zst",
     )  # fmt: skip
     prefix = key.rsplit(".", 2)[0].rsplit(".", 1)[0] + "."
     ranges = await read_archived_file(world.s3, world.settings.s3.s3_bucket, prefix)
@@ -293,3 +333,56 @@ async def active_file(world: World, rotated: LogFileMessage, name: str) -> LogFi
             "rotated": False,
         }
     )
+
+
+def rds_admin(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """The RDS emulator's admin API (`faults`, `throttle`, `clock`, `fleet/...`)."""
+    resp = httpx.request(method, f"{endpoint_for('rds')}/_admin/{path}", json=body, timeout=60)
+    resp.raise_for_status()
+    return resp.json()
+
+
+async def first_available(rds: Any, engine: str) -> dict[str, Any]:
+    pages = rds.get_paginator("describe_db_instances").paginate()
+    instances = [i async for page in pages for i in page["DBInstances"]]
+    return next(
+        i for i in instances if i["Engine"] == engine and i["DBInstanceStatus"] == "available"
+    )
+
+
+async def active_message(world: World, rds: Any, inst: dict[str, Any], name: str) -> LogFileMessage:
+    """The message discovery would send for the live file `name` of `inst` now (not rotated)."""
+    iid = inst["DBInstanceIdentifier"]
+    listed = await rds.describe_db_log_files(DBInstanceIdentifier=iid, FilenameContains=name)
+    live = next(f for f in listed["DescribeDBLogFiles"] if f["LogFileName"] == name)
+    gen = generation_of(name, live["LastWritten"], live["Size"])
+    log_type = log_type_of(inst["Engine"], name)
+    assert log_type is not None
+    return LogFileMessage(
+        account=ACCOUNT, region=world.settings.aws.aws_region,
+        cluster_id=inst["DBClusterIdentifier"], instance_id=iid,
+        resource_id=inst["DbiResourceId"], engine=inst["Engine"],
+        engine_version=inst["EngineVersion"], log_type=log_type, log_file_name=name,
+        generation=f"{gen.key}#{world.prefix}", size=live["Size"],
+        last_written=live["LastWritten"], rotated=False,
+    )  # fmt: skip
+
+
+async def survive(worker: FileWorker, msg: LogFileMessage, tries: int = 40) -> FileResult:
+    """`worker.handle(msg)` retried on retriable errors, as the consumer retries a message."""
+    for _ in range(tries - 1):
+        try:
+            return await worker.handle(msg)
+        except Exception as exc:  # retriable ones are retried, as by the consumer
+            if not getattr(exc, "retriable", True):
+                raise
+    return await worker.handle(msg)
+
+
+def shipped_once(world: World, msg: LogFileMessage, data: bytes) -> None:
+    """OpenObserve holds each event of `data` (the file's bytes from 0) exactly once."""
+    copies = world.o2_copies(world.settings.openobserve.streams()[str(msg.log_type)])
+    expected = expected_ids(msg, data)
+    assert expected, f"{msg.log_file_name}: no events to check"
+    wrong = {e: copies.get(e, 0) for e in expected if copies.get(e, 0) != 1}
+    assert not wrong, f"{msg.log_file_name}: {len(wrong)} of {len(expected)} events not once"

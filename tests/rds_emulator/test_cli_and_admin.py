@@ -136,6 +136,7 @@ def test_stats_count_calls_and_bytes(rds: RdsServer, busy: Busy) -> None:
     assert resp.status_code == 200
     stats = rds.admin("GET", "stats")
     assert stats["calls"] == {"DownloadDBLogFilePortion": 1}
+    assert stats["callers"] == {"DownloadDBLogFilePortion": {"anonymous@us-east-1": 1}}
     served = stats["bytes"]["DownloadDBLogFilePortion"]
     assert served == len(b"\n".join(rds.truth(busy.mysql, "general/mysql-general.log")
                                     .split(b"\n")[:50])) + 1  # fmt: skip
