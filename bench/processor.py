@@ -17,13 +17,16 @@ rotated file, and polls the tracking rows until every file is `complete`. Per GB
   plus the rows of the `jobs` table; `s3_requests_per_gb`: `aurora_processor_s3_requests_total`;
 * `compression_ratio`: raw bytes / `aurora_processor_s3_bytes_total`.
 
-Peak RSS: a second RDS emulator whose one busy instance writes `--rss-gb` GB of general log an
-hour; the processor (a fresh process per file) streams its last rotated hour and, as a control,
-the shorter hour before it; VmHWM of the processor process is read from /proc/<pid>/status.
+Peak RSS: a second RDS emulator whose one busy instance writes `--rss-gb` GB an hour of one log
+(`--rss-type`, the slow log by default: the general log's 2.5x more events per byte would take
+this shared machine twice as long); the processor (a fresh process per file) streams its last
+rotated hour and, as a control, the quarter hour before it; VmHWM of the processor process is
+read from /proc/<pid>/status, VmRSS before the file beside it.
 Every server and the processor share this machine's cores (and other engineers' jobs): figures
 are noisy; the sinks are local emulators (moto, our OpenObserve), so MB/s is a floor.
 
-Usage: .venv/bin/python bench/processor.py [--rate 30000] [--rss-gb 2.0] [--skip-rss]
+Usage: .venv/bin/python bench/processor.py [--rate 12000] [--rss-gb 2.0] [--rss-type slowquery]
+    [--parts types,rss] [--types error,general]   (a part not run keeps its previous figures)
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,7 +55,7 @@ sys.path.insert(0, str(ROOT))
 from common.aws import AwsClients  # noqa: E402
 from common.kafka import make_producer  # noqa: E402
 from common.log_files import generation_of  # noqa: E402
-from common.log_types import LogType  # noqa: E402
+from common.log_types import MYSQL_LOG_TYPES, LogType  # noqa: E402
 from common.messages import LogFileMessage  # noqa: E402
 from common.settings import KafkaSettings, TablesSettings, load_settings  # noqa: E402
 from common.tables import table_specs  # noqa: E402
@@ -213,6 +217,7 @@ class Run:
         assert self.service is not None
         pid = self.service.pid
         spy = self._spy(pid)
+        rss0 = status_kb(pid, "VmRSS")
         before, cpu0, started = self.service.metrics(), cpu_seconds(pid), time.monotonic()
         producer = make_producer(self.settings.kafka)
         await producer.start()
@@ -255,6 +260,7 @@ class Run:
             "metrics": delta(after, before),
             "ddb_writes": sum(versions) + int(jobs["Count"]),
             "vm_hwm_kb": status_kb(pid, "VmHWM"),
+            "vm_rss_at_start_kb": rss0,
             "vm_rss_kb": status_kb(pid, "VmRSS"),
         }
 
@@ -305,6 +311,7 @@ def figures(
         "events_per_gb": round(sum(m["aurora_processor_events_shipped_total"].values()) / gb),
         "retries": m["aurora_processor_retries_total"],
         "peak_rss_mb": round(got["vm_hwm_kb"] / 1024, 1),
+        "rss_at_start_mb": round(got["vm_rss_at_start_kb"] / 1024, 1),
     }
 
 
@@ -321,10 +328,11 @@ async def measure(
 
 
 # ---------------------------------------------------------------------- the benchmark
-async def per_type(env: dict[str, str], log_dir: Path, only: list[str]) -> dict[str, Any]:
+async def per_type(
+    env: dict[str, str], log_dir: Path, only: list[str]
+) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     rds_url = env["AWS_ENDPOINT_URL_RDS"]
     files = rotated_files(rds_url, "bench")
-    out: dict[str, Any] = {}
     for log_type in LogType:
         if only and log_type.value not in only:
             continue
@@ -332,14 +340,15 @@ async def per_type(env: dict[str, str], log_dir: Path, only: list[str]) -> dict[
         ours = await measure(env, log_dir, rds_url, msgs, complete=True)
         seed = await measure(env, log_dir, rds_url, msgs, complete=False)
         ratio = sum(seed["rds_calls"].values()) / max(1, sum(ours["rds_calls"].values()))
-        out[log_type.value] = {**ours, "portion_only": seed, "ratio_calls": round(ratio, 1)}
-        print(table_row(log_type.value, out[log_type.value]), flush=True)
-        partial(out)
-    return out
+        both = {**ours, "portion_only": seed, "ratio_calls": round(ratio, 1)}
+        print(table_row(log_type.value, both), flush=True)
+        yield log_type.value, both
 
 
-async def peak_rss(env: dict[str, str], log_dir: Path, gb_per_hour: float) -> dict[str, Any]:
-    """One instance writing `gb_per_hour` of general log: its last rotated hour (the big file)
+async def peak_rss(
+    env: dict[str, str], log_dir: Path, gb_per_hour: float, log_type: LogType
+) -> dict[str, Any]:
+    """One instance writing `gb_per_hour` of `log_type`: its last rotated hour (the big file)
     and the quarter hour before it (the control), each streamed by a fresh processor."""
     start = hour_start()
     root = log_dir / "rss-rds"
@@ -351,13 +360,13 @@ async def peak_rss(env: dict[str, str], log_dir: Path, gb_per_hour: float) -> di
         "--start-time", start.isoformat(), "--history-hours", "1.25",
         "--instances", str(INSTANCES), "--seed", "42", "--stopped", "0", "--logging", "all",
         "--busy", RSS_INSTANCE, "--busy-activity", "20", "--no-throttle", "--log-level", "WARNING",
-        f"--rate-general={rate}", "--rate-error=5", "--rate-slowquery=5", "--rate-audit=5",
+        *(f"--rate-{t.value}={rate if t is log_type else 5}" for t in MYSQL_LOG_TYPES),
     ]  # fmt: skip
     url = f"http://{HOST}:{port}"
     proc = start_http_server(argv, root / "rds.log", f"{url}/_admin/healthz", "rds", timeout=120)
     try:
         t0 = time.monotonic()
-        files = [m for m in rotated_files(url, "rss", only=RSS_INSTANCE) if m.log_type == "general"]
+        files = [m for m in rotated_files(url, "rss", only=RSS_INSTANCE) if m.log_type is log_type]
         generated = time.monotonic() - t0
         runs = []
         for msg in sorted(files, key=lambda m: m.size):
@@ -368,13 +377,14 @@ async def peak_rss(env: dict[str, str], log_dir: Path, gb_per_hour: float) -> di
         stop_group(proc.pid)
     big = runs[-1]
     return {
+        "log_type": log_type.value,
         "file_bytes": big["file_bytes"],
         "peak_rss_mb": big["peak_rss_mb"],
         "mb_per_s": big["mb_per_s"],
         "cpu_s_per_gb": big["cpu_s_per_gb"],
         "rds_calls": big["rds_calls"],
         "by_file_size": [
-            {k: r[k] for k in ("file_bytes", "peak_rss_mb", "mb_per_s", "cpu_s_per_gb")}
+            {k: r[k] for k in ("file_bytes", "peak_rss_mb", "rss_at_start_mb", "mb_per_s")}
             for r in runs
         ],
         "emulator_generation_seconds": round(generated, 1),
@@ -416,33 +426,44 @@ def machine() -> dict[str, Any]:
     }
 
 
-OUT: dict[str, Any] = {}
-
-
-def partial(types: dict[str, Any]) -> None:
-    OUT["types"] = types
+def save(out: dict[str, Any]) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(OUT, indent=2, sort_keys=True) + "\n")
+    RESULTS.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
 
 
 async def bench(args: argparse.Namespace, stack: Stack) -> None:
+    """Runs the parts asked for; a part not run keeps its figures of the previous run (each
+    part says when and under what load it was measured)."""
     env = stack.env()
     log_dir = stack.root / "bench-logs"
-    OUT.update(
-        machine=machine(),
-        rate_bytes_per_s_per_instance=args.rate,
-        settings="processor defaults (PROCESSOR_RANGE_BYTES 8 MiB, archive ranges 256 MiB, zstd)",
-        rds_calls_source="the RDS emulator's /_admin/stats (every call it answered, reset per run); "
-        "aurora_rds_api_calls_total of the processor beside it as rds_calls_metric",
+    out: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    out.update(
+        rds_calls_source="the RDS emulator's /_admin/stats (every call it answered, reset per run; "
+        "the processor is its only client); the processor's aurora_rds_api_calls_total beside it "
+        "as rds_calls_metric (empty: it counts no download call yet)",
+        settings="processor defaults (PROCESSOR_RANGE_BYTES 8 MiB, archive ranges 256 MiB, zstd, "
+        "PROCESSOR_CONCURRENCY 8)",
     )
-    print(TABLE_HEAD, flush=True)
-    types = await per_type(env, log_dir, args.types.split(",") if args.types else [])
-    partial(types)
-    if not args.skip_rss:
-        OUT["peak_rss"] = await peak_rss(env, log_dir, args.rss_gb)
-        partial(types)
-    OUT["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    partial(types)
+    if "types" in out:  # the first layout: the log types under "types", one machine block
+        out.update(out.pop("types"))
+        out["per_type_run"] = {"machine": out.pop("machine", {})}
+    parts = args.parts.split(",")
+    if "types" in parts:
+        run: dict[str, Any] = {"machine": machine(), "rate_bytes_per_s_per_instance": args.rate}
+        out["per_type_run"] = run
+        print(TABLE_HEAD, flush=True)
+        only = args.types.split(",") if args.types else []
+        async for name, both in per_type(env, log_dir, only):
+            out[name] = both
+            save(out)
+        run["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        save(out)
+    if "rss" in parts:
+        rss = {"machine": machine()}
+        rss.update(await peak_rss(env, log_dir, args.rss_gb, LogType(args.rss_type)))
+        rss["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        out["peak_rss"] = rss
+        save(out)
 
 
 def main() -> None:
@@ -450,7 +471,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=int, default=20000, help="bytes/s per instance and type")
     parser.add_argument("--rss-gb", type=float, default=2.0, help="size of the big rotated file")
-    parser.add_argument("--skip-rss", action="store_true")
+    # The busy instance is an aurora-mysql one; audit files rotate at a size, not hourly.
+    parser.add_argument(
+        "--rss-type", default="slowquery", choices=["error", "general", "slowquery"]
+    )
+    parser.add_argument("--parts", default="types,rss", help="types, rss or both")
     parser.add_argument("--types", default="", help="comma-separated log types (default all)")
     args = parser.parse_args()
     stack = Stack(STACK_ROOT)
