@@ -41,7 +41,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -346,8 +346,12 @@ async def per_type(
 
 
 async def peak_rss(
-    env: dict[str, str], log_dir: Path, gb_per_hour: float, log_type: LogType
-) -> dict[str, Any]:
+    env: dict[str, str],
+    log_dir: Path,
+    gb_per_hour: float,
+    log_type: LogType,
+    saved: Callable[[dict[str, Any]], None],
+) -> None:
     """One instance writing `gb_per_hour` of `log_type`: its last rotated hour (the big file)
     and the quarter hour before it (the control), each streamed by a fresh processor."""
     start = hour_start()
@@ -368,13 +372,17 @@ async def peak_rss(
         t0 = time.monotonic()
         files = [m for m in rotated_files(url, "rss", only=RSS_INSTANCE) if m.log_type is log_type]
         generated = time.monotonic() - t0
-        runs = []
-        for msg in sorted(files, key=lambda m: m.size):
+        runs: list[dict[str, Any]] = []
+        for msg in sorted(files, key=lambda m: m.size):  # the control first, then the big one
             got = await measure(env, log_dir, url, [msg], complete=True)
             runs.append({"file_bytes": msg.size, **got})
             print(f"peak RSS {msg.size / 1e6:.0f} MB file: {got['peak_rss_mb']} MB", flush=True)
+            saved(rss_summary(log_type, runs, generated))
     finally:
         stop_group(proc.pid)
+
+
+def rss_summary(log_type: LogType, runs: list[dict[str, Any]], generated: float) -> dict[str, Any]:
     big = runs[-1]
     return {
         "log_type": log_type.value,
@@ -383,6 +391,8 @@ async def peak_rss(
         "mb_per_s": big["mb_per_s"],
         "cpu_s_per_gb": big["cpu_s_per_gb"],
         "rds_calls": big["rds_calls"],
+        "rds_calls_per_gb": big["rds_calls_per_gb"],
+        "target_peak_rss_mb": 300,
         "by_file_size": [
             {k: r[k] for k in ("file_bytes", "peak_rss_mb", "rss_at_start_mb", "mb_per_s")}
             for r in runs
@@ -459,11 +469,14 @@ async def bench(args: argparse.Namespace, stack: Stack) -> None:
         run["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
         save(out)
     if "rss" in parts:
-        rss = {"machine": machine()}
-        rss.update(await peak_rss(env, log_dir, args.rss_gb, LogType(args.rss_type)))
-        rss["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-        out["peak_rss"] = rss
-        save(out)
+        at_start = machine()
+
+        def saved(figures: dict[str, Any]) -> None:
+            at_start["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+            out["peak_rss"] = {"machine": at_start, **figures}
+            save(out)
+
+        await peak_rss(env, log_dir, args.rss_gb, LogType(args.rss_type), saved)
 
 
 def main() -> None:
