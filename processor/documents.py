@@ -41,6 +41,11 @@ def event_id(resource_id: str, generation: str, start_offset: int) -> str:
     return hashlib.sha256(key).hexdigest()[:EVENT_ID_HEX]
 
 
+def timestamp_us(event: Event, now: datetime) -> int:
+    """The document's `_timestamp`: the event's own time, or `now` (ingest time) without one."""
+    return int((event.event_time or now).timestamp() * 1_000_000)
+
+
 def to_document(
     event: Event, context: FileContext, batch_id: str, now: datetime | None = None
 ) -> dict[str, Any]:
@@ -48,7 +53,7 @@ def to_document(
     when = event.event_time or now or datetime.now(UTC)
     doc = event.to_dict()
     doc.update(
-        _timestamp=int(when.timestamp() * 1_000_000),
+        _timestamp=timestamp_us(event, when),
         event_time=when.isoformat(),
         event_id=event_id(context.resource_id, context.generation, event.start),
         batch_id=batch_id,
