@@ -15,15 +15,21 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
+import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.abc import AbstractTokenProvider
+from aiokafka.errors import KafkaConnectionError
 from aiokafka.helpers import create_ssl_context
 from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
 from botocore.credentials import CredentialProvider
 
+from common.rate_limit import backoff_delay
 from common.settings import KafkaSettings
+
+log = structlog.get_logger(__name__)
 
 # A token is valid for 15 minutes (the signer's expiry); a new one is made this long before.
 _TOKEN_REFRESH_MARGIN_SEC = 60.0
@@ -111,3 +117,42 @@ def make_consumer(settings: KafkaSettings, *topics: str, **overrides: Any) -> AI
     }
     options.update(overrides)
     return AIOKafkaConsumer(*topics, **options)
+
+
+class _Startable(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+StartableT = TypeVar("StartableT", bound=_Startable)
+
+
+async def start_when_reachable(
+    make: Callable[[], StartableT], what: str, timeout_sec: float
+) -> StartableT:
+    """`make()` then `start()` it, a fresh client per attempt, until the brokers answer.
+
+    Why: a pod may start before Kafka (or while a broker restarts); exiting at once would put it
+    in a crash loop that says less than a log line per attempt. Unreachable brokers are retried
+    with backoff for `timeout_sec` (KAFKA_START_TIMEOUT_SEC), then the last error is raised and
+    the service exits to be restarted. A fresh client each time: aiokafka's clients are not
+    restartable after a failed `start()`."""
+    deadline = time.monotonic() + timeout_sec
+    attempt = 0
+    while True:
+        client = make()
+        try:
+            await client.start()
+            return client
+        except KafkaConnectionError as exc:
+            await client.stop()
+            attempt += 1
+            left = deadline - time.monotonic()
+            if left <= 0:
+                log.error("kafka_unreachable", client=what, attempts=attempt, error=str(exc))
+                raise
+            delay = min(left, backoff_delay(attempt, 0.5, 10.0))
+            log.warning("kafka_unreachable_retrying", client=what, attempt=attempt,
+                        retry_in_sec=round(delay, 2), error=str(exc))  # fmt: skip
+            await asyncio.sleep(delay)

@@ -81,6 +81,14 @@ class KafkaSettings(BaseSettings):
     kafka_max_request_size: int = Field(
         4 * 1024 * 1024, ge=1024, description="Largest message the producer sends (bytes)."
     )
+    kafka_start_timeout_sec: float = Field(
+        120.0,
+        ge=0,
+        description=(
+            "How long a service keeps trying to reach the brokers at start (a broker restarting, "
+            "a pod up before Kafka) before it exits to be restarted."
+        ),
+    )
 
     @property
     def bootstrap_servers(self) -> list[str]:

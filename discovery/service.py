@@ -16,7 +16,7 @@ from aiokafka.errors import KafkaError
 
 from common.accounts import parse_accounts
 from common.aws import AwsClients
-from common.kafka import make_producer
+from common.kafka import make_producer, start_when_reachable
 from common.rds import CallLog
 from common.settings import Settings
 from common.valkey import ValkeyGuard, valkey_client
@@ -60,8 +60,9 @@ class DiscoveryService:
             log.error("valkey_url_unusable", error=str(exc))
         clients = AwsClients(s.aws)
         self._ddb = await self._stack.enter_async_context(clients.client("dynamodb"))
-        self._producer = make_producer(s.kafka)
-        await self._producer.start()
+        self._producer = await start_when_reachable(
+            lambda: make_producer(s.kafka), "producer", s.kafka.kafka_start_timeout_sec
+        )
         tracking = TrackingStore(self._ddb, s.tables.tracking_table)
         metadata = MetadataStore(self._ddb, s.tables.instance_table, s.discovery.instance_ttl_days)
         self.metadata = metadata

@@ -20,7 +20,7 @@ import structlog
 from aiokafka.structs import ConsumerRecord
 
 from common.aws import AwsClients
-from common.kafka import make_consumer, make_producer
+from common.kafka import make_consumer, make_producer, start_when_reachable
 from common.log_types import LogType
 from common.messages import LogFileMessage, MessageError
 from common.settings import Settings
@@ -79,13 +79,14 @@ class ProcessorService:
             on_conflict=metrics.CHECKPOINT_CONFLICTS.inc,
         )
         self.jobs = JobsLog(ddb, specs[s.tables.jobs_table])
-        self._producer = make_producer(s.kafka)
-        await self._producer.start()
+        wait = s.kafka.kafka_start_timeout_sec
+        self._producer = await start_when_reachable(
+            lambda: make_producer(s.kafka), "producer", wait
+        )
         stack.push_async_callback(self._producer.stop)
         topics = list(s.kafka.topics().values())
         self._topics = {topic: LogType(t) for t, topic in s.kafka.topics().items()}
-        consumer = make_consumer(s.kafka)
-        await consumer.start()
+        consumer = await start_when_reachable(lambda: make_consumer(s.kafka), "consumer", wait)
         p = s.processor
         self.worker = FileWorker(
             WorkerConfig(
