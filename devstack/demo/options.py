@@ -108,6 +108,9 @@ def parse(argv: list[str]) -> DemoOptions:
         rotation_after_sec=a.rotation_after,
         history_hours=a.history_hours,
         audit_rotate_bytes=a.audit_rotate_bytes,
+        # The demo's account has no other RDS client: the services may take 10 of its 12
+        # requests/s (a deployment keeps the default 8, leaving room for consoles and tools).
+        env={"RDS_API_RATE_LIMIT": "10"},
     )
     return DemoOptions(
         duration=a.duration,
