@@ -55,7 +55,6 @@ class ProcessorService:
     async def start(self) -> None:
         s = self.settings
         aws = AwsClients(s.aws)
-        self._aws = aws
         stack = self._stack
         for service in ("dynamodb", "s3"):
             self._clients[service] = await stack.enter_async_context(aws.client(service))

@@ -5,7 +5,6 @@ Ctrl-C), the report, and the cleanup — services and stack stopped whatever hap
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -73,8 +72,10 @@ def main(argv: list[str]) -> int:
         return 130
     finally:
         for fault in faults:
-            with contextlib.suppress(OSError):
+            try:
                 fault.clear()
+            except OSError as exc:  # the stack stops next anyway; say so rather than hide it
+                console.print(f"could not switch off {fault.name}: {exc}")
         if keep and run.services is not None:
             explain_keep(run, console)
         else:

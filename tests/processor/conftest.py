@@ -342,30 +342,16 @@ def rds_admin(method: str, path: str, body: dict[str, Any] | None = None) -> Any
     return resp.json()
 
 
-async def first_available(rds: Any, engine: str) -> dict[str, Any]:
-    pages = rds.get_paginator("describe_db_instances").paginate()
-    instances = [i async for page in pages for i in page["DBInstances"]]
-    return next(
-        i for i in instances if i["Engine"] == engine and i["DBInstanceStatus"] == "available"
-    )
-
-
 async def active_message(world: World, rds: Any, inst: dict[str, Any], name: str) -> LogFileMessage:
     """The message discovery would send for the live file `name` of `inst` now (not rotated)."""
     iid = inst["DBInstanceIdentifier"]
     listed = await rds.describe_db_log_files(DBInstanceIdentifier=iid, FilenameContains=name)
     live = next(f for f in listed["DescribeDBLogFiles"] if f["LogFileName"] == name)
-    gen = generation_of(name, live["LastWritten"], live["Size"])
     log_type = log_type_of(inst["Engine"], name)
     assert log_type is not None
-    return LogFileMessage(
-        account=ACCOUNT, region=world.settings.aws.aws_region,
-        cluster_id=inst["DBClusterIdentifier"], instance_id=iid,
-        resource_id=inst["DbiResourceId"], engine=inst["Engine"],
-        engine_version=inst["EngineVersion"], log_type=log_type, log_file_name=name,
-        generation=f"{gen.key}#{world.prefix}", size=live["Size"],
-        last_written=live["LastWritten"], rotated=False,
-    )  # fmt: skip
+    return file_message(
+        world, inst, log_type, name, live["LastWritten"], live["Size"], rotated=False
+    )
 
 
 async def survive(worker: FileWorker, msg: LogFileMessage, tries: int = 40) -> FileResult:
