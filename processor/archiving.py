@@ -1,6 +1,6 @@
 """The S3 side of a rotated file: its bytes past `archived_offset` cut into objects of about
-`PROCESSOR_ARCHIVE_RANGE_BYTES` (multipart, bounded memory), each checkpointed and logged in
-`jobs` once stored (DESIGN §3 key, sha256 and event count in metadata). Written only from a
+`PROCESSOR_ARCHIVE_RANGE_BYTES` (multipart, bounded memory), each logged in `jobs` and then
+checkpointed once stored (DESIGN §3 key, sha256 and event count in metadata). Written only from a
 rotated file's read, never from an active one (no minute-sized objects)."""
 
 from __future__ import annotations
@@ -84,7 +84,10 @@ class ArchiveSink:
         metrics.S3_BYTES.labels(str(msg.log_type)).inc(stored.stored_bytes)
         self._writer = None
         self.objects += 1
-        cp = await self._store.archived(cp, end)
+        # The job before the checkpoint: verify finds a range's bytes through these jobs, and a
+        # crash between the two left an archived range verify could not read, so the events
+        # OpenObserve lost in it were never re-shipped (chaos seed 2294126050). A crash after
+        # the job writes the same object again (the key is deterministic) and a second job.
         await self._jobs.record(
             s3_job(
                 msg,
@@ -96,7 +99,7 @@ class ArchiveSink:
                 s3_key=key,
             )
         )
-        return cp
+        return await self._store.archived(cp, end)
 
 
 def s3_job(msg: LogFileMessage, owner: str, start: int, end: int, **fields: Any) -> Job:

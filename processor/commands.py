@@ -97,7 +97,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     report = asyncio.run(verify(settings, args.since, dry_run=args.dry_run))
     print(json.dumps(report.to_dict(), indent=2, sort_keys=True, default=str))
-    return 0 if report.ok else 1
+    return report.exit_code
 
 
 async def stats(settings: Settings, since_sec: float) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Shipping one range to OpenObserve under the write-ahead intent (docs/design.md §5 step 4).
 
-Per range: documents → `pending` intent in the tracking row → OpenObserve → conditional
-checkpoint (`shipped_offset`, marker, parser state, `pending` cleared) → `jobs` row. A crash
+Per range: documents → `pending` intent in the tracking row → OpenObserve → `jobs` row →
+conditional checkpoint (`shipped_offset`, marker, parser state, `pending` cleared). A crash
 anywhere leaves either no intent (nothing was sent) or an intent naming the batch, its byte
 range and its time range; the next owner re-cuts the same range (processor/ranges.py), asks
 OpenObserve which of its `event_id`s it holds, and sends only the others — so a retry never
@@ -151,12 +151,11 @@ class RangeShipper:
                     f"[{rng.start}, {rng.end}) unsettled: {result.unknown[0].reason}",
                     [u.event_id for u in result.unknown],
                 )
-        cp = await self._store.finish_range(cp)
         outcome: Outcome = "recovered" if recovering else ("failed" if refused else "ok")
-        metrics.RANGES.labels(self._context.log_type, outcome).inc()
-        metrics.EVENTS_SHIPPED.labels(self._stream).inc(sending - refused)
-        if recovering:
-            metrics.PENDING_RECOVERED.labels("complete" if not sending else "resent").inc()
+        # The job first, the checkpoint second: the job is the ledger verify repairs from, and a
+        # range checkpointed without one (a crash in between) was a loss nobody could see. A
+        # crash after the job leaves the intent pending: its recovery records the range again
+        # under the same batch, and verify counts a (range, batch) once.
         await self._jobs.record(
             Job(
                 instance_id=self._context.instance_id,
@@ -176,6 +175,11 @@ class RangeShipper:
                 parser_state=state_at_start,
             )
         )
+        cp = await self._store.finish_range(cp)
+        metrics.RANGES.labels(self._context.log_type, outcome).inc()
+        metrics.EVENTS_SHIPPED.labels(self._stream).inc(sending - refused)
+        if recovering:
+            metrics.PENDING_RECOVERED.labels("complete" if not sending else "resent").inc()
         return Shipped(cp, events, sending - refused, refused, recovering)
 
     async def _missing(

@@ -6,8 +6,15 @@ S3 archive, which holds the raw bytes, and the jobs table, which says which even
 held, can. For every range shipped in the window, verify re-reads the range's bytes from its S3
 objects, parses them again from the state the range started with (recorded in the job), derives
 the same documents (event ids and batch id are deterministic), asks OpenObserve which it holds —
-settled answers only — and re-ships the ones it proves absent. Ranges whose bytes are not in S3
-yet (an active file not rotated) are reported, not guessed at.
+settled answers only — and re-ships the ones it proves absent. Before re-shipping, it asks once
+more by `event_id` alone over a wide window: an event stored under another batch or at another
+time is found there and not shipped twice (a second copy is a harm of its own).
+
+Ranges whose bytes are not in S3 yet (an active file not rotated) are counted, not guessed at.
+Ranges whose bytes never will be (the file vanished before rotation: its instance was deleted)
+cannot be repaired; verify counts the batch's events in OpenObserve against the job's count and
+names every range that lost events, as `lost` — an operator has to hear of a loss nobody can
+repair, with the instance, file and byte range (exit code 3).
 
 Memory: one archive object (at most PROCESSOR_ARCHIVE_RANGE_BYTES, decompressed) at a time.
 """
@@ -24,18 +31,40 @@ from typing import Any
 import structlog
 
 from common.aws import AwsClients
-from common.settings import Settings
+from common.settings import OpenObserveSettings, Settings
 from common.tables import table_specs
 from processor.checkpoint import CheckpointStore, FileKey
 from processor.documents import FileContext, to_document
 from processor.jobs import Job, JobsLog
 from processor.parsers import parser_for
-from processor.sinks.openobserve import OpenObserveClient
+from processor.sinks.openobserve import OpenObserveClient, PartialAnswer, SearchError
 from processor.sinks.s3_archive import decompress
 
 log = structlog.get_logger(__name__)
 
 ARCHIVE_LOOKBACK_SEC = 2 * 86400  # archive jobs of a range may predate its shipping job
+HOUR_US = 3_600_000_000
+EXIT_OK, EXIT_UNSETTLED, EXIT_LOST = 0, 1, 3
+VANISHED_WHY = "the file vanished before rotation (instance deleted?): its bytes never reached S3"
+
+
+@dataclass(frozen=True)
+class LostRange:
+    """A shipped range OpenObserve holds only part of, whose bytes no archive holds."""
+
+    instance_id: str
+    log_file_name: str
+    resource_id: str
+    generation: str
+    start: int
+    end: int
+    events: int
+    stored: int
+    why: str
+
+    @property
+    def lost(self) -> int:
+        return self.events - self.stored
 
 
 @dataclass
@@ -46,15 +75,30 @@ class VerifyReport:
     reshipped: int = 0
     unknown: int = 0
     not_archived: int = 0
+    found_elsewhere: int = 0  # absent from their batch, stored all the same: not shipped again
+    lost: list[LostRange] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
-    def ok(self) -> bool:
-        """Everything is in OpenObserve now (or was re-shipped), and nothing is unsettled."""
+    def settled(self) -> bool:
+        """Every check had an answer and every repair was made."""
         return self.unknown == 0 and not self.problems and self.missing == self.reshipped
 
+    @property
+    def ok(self) -> bool:
+        """Everything is in OpenObserve now (or was re-shipped), and nothing is lost for good."""
+        return self.settled and not self.lost
+
+    @property
+    def exit_code(self) -> int:
+        """0 all there; 1 something unsettled (run again later); 3 events lost for good."""
+        return EXIT_UNSETTLED if not self.settled else EXIT_LOST if self.lost else EXIT_OK
+
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ok": self.ok}
+        out = {**asdict(self), "ok": self.ok}
+        out["lost"] = [{**asdict(r), "lost": r.lost} for r in self.lost]
+        out["events_lost"] = sum(r.lost for r in self.lost)
+        return out
 
 
 class _ObjectCache:
@@ -96,12 +140,18 @@ async def verify(settings: Settings, since_sec: float, dry_run: bool = False) ->
                 archived[key].append(job)
             elif job.sink == "openobserve" and job.started_at >= now - since_sec:
                 shipped[key].append(job)
+        # A range whose owner died between its job and its checkpoint is recorded again by its
+        # recovery, under the same batch: check it once.
+        shipped = {k: _once(ranges) for k, ranges in shipped.items()}
         cache = _ObjectCache(s3, settings.s3.s3_bucket)
         streams = settings.openobserve.streams()
         for key, ranges in sorted(shipped.items()):
             row = await tracking.load(FileKey(*key))
             for job in sorted(ranges, key=lambda j: j.start):
                 data = await _bytes(cache, archived.get(key, []), job.start, job.end)
+                if data is None and _vanished(row.attributes, archived.get(key, []), jobs, job):
+                    await _count_unarchived(o2, settings.openobserve, streams, job, report)
+                    continue
                 if data is None:
                     report.not_archived += 1
                     continue
@@ -136,6 +186,70 @@ async def _bytes(cache: _ObjectCache, objects: list[Job], start: int, end: int) 
     return None
 
 
+def _once(jobs: list[Job]) -> list[Job]:
+    """One job per (range, batch)."""
+    return list({(j.start, j.end, j.batch_id): j for j in jobs}.values())
+
+
+def _vanished(row: dict[str, Any], objects: list[Job], jobs: list[Job], job: Job) -> bool:
+    """The range's bytes will never be archived: discovery marked the file vanished, or the
+    processor recorded that it vanished before the range reached S3."""
+    if row.get("status") == "vanished":
+        return True
+    return any(
+        j.sink == "s3" and j.outcome == "failed" and j.start <= job.start
+        and (j.resource_id, j.generation) == (job.resource_id, job.generation)
+        for j in jobs
+    )  # fmt: skip
+
+
+async def _count_unarchived(
+    o2: OpenObserveClient,
+    settings: OpenObserveSettings,
+    streams: dict[str, str],
+    job: Job,
+    report: VerifyReport,
+) -> None:
+    """The batch's distinct events in OpenObserve against the job's count: nothing else is left
+    to hold them against. Stored at their own time (at most the ingestion window before the
+    shipping) or at the time they were sent, so the window runs from the ingestion window before
+    the job to the future window after now."""
+    low = _shipped_us(job) - int((settings.openobserve_ingest_window_hours + 1) * HOUR_US)
+    high = int(time.time() * 1_000_000) + int(
+        (settings.openobserve_ingest_future_hours + 1) * HOUR_US
+    )
+    report.ranges_checked += 1
+    report.not_archived += 1
+    try:
+        stored = len(await o2.stored_event_ids(streams[job.log_type], [job.batch_id], low, high))
+    except (PartialAnswer, SearchError) as exc:
+        report.unknown += job.events
+        log.warning(
+            "verify_unarchived_range_unsettled",
+            instance_id=job.instance_id,
+            file=job.log_file_name,
+            start=job.start,
+            end=job.end,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+        return
+    if stored >= job.events:
+        return
+    lost = LostRange(
+        instance_id=job.instance_id,
+        log_file_name=job.log_file_name,
+        resource_id=job.resource_id,
+        generation=job.generation,
+        start=job.start,
+        end=job.end,
+        events=job.events,
+        stored=stored,
+        why=VANISHED_WHY + (f"; {job.error}" if job.error else ""),
+    )
+    report.lost.append(lost)
+    log.error("verify_found_events_lost_for_good", lost=lost.lost, **asdict(lost))
+
+
 async def _check_range(
     o2: OpenObserveClient,
     stream: str,
@@ -157,21 +271,28 @@ async def _check_range(
         )
     if not docs:
         return
-    stamps = [int(d["_timestamp"]) for d in docs]
+    stamps = [int(d["_timestamp"]) for d, e in zip(docs, events, strict=True) if e.event_time]
     # From the events' own first time to the later of their last time and now: an event
     # outside the ingestion window was stored with `_timestamp` = the time it was shipped
     # (before now), and one ahead of this clock (OpenObserve takes up to 24 h in the future)
     # is stored at its own time — a range ending at now would call it absent and ship it again.
+    # An event with no time of its own was stored at the time it was shipped, which may lie
+    # before every timed event of its range (an RDS clock ahead of ours): from then on too.
+    low = min(stamps, default=_shipped_us(job))
+    if len(stamps) < len(docs):
+        low = min(low, _shipped_us(job) - HOUR_US)
     check = await o2.which_stored(
         stream,
         [d["event_id"] for d in docs],
-        min(stamps) - 1_000_000,
-        max(max(stamps) + 1_000_000, int(time.time() * 1_000_000) + 60_000_000),
+        low - 1_000_000,
+        max(max(stamps, default=0) + 1_000_000, int(time.time() * 1_000_000) + 60_000_000),
         last_write_us=None,
         batch_ids=[job.batch_id],
     )
     report.unknown += len(check.unknown)
-    missing = [d for d in docs if d["event_id"] in check.absent]
+    missing = await _not_elsewhere(
+        o2, stream, job, [d for d in docs if d["event_id"] in check.absent], report
+    )
     report.missing += len(missing)
     if missing:
         log.warning(
@@ -185,3 +306,48 @@ async def _check_range(
     if missing and not dry_run:
         result = await o2.ship(stream, missing)
         report.reshipped += len(result.delivered)
+
+
+def _shipped_us(job: Job) -> int:
+    """When the job began shipping (µs): a recovered range's first send may be earlier."""
+    return int((job.started_at - job.duration_s) * 1_000_000)
+
+
+async def _not_elsewhere(
+    o2: OpenObserveClient,
+    stream: str,
+    job: Job,
+    candidates: list[dict[str, Any]],
+    report: VerifyReport,
+) -> list[dict[str, Any]]:
+    """Of the documents absent from their batch, those absent by `event_id` alone over a wide
+    window too. One found there (another batch, another `_timestamp`) is logged with where it
+    is, counted in `found_elsewhere`, and not shipped again."""
+    if not candidates:
+        return []
+    settings = o2.settings
+    stamps = [int(d["_timestamp"]) for d in candidates]
+    low = min(min(stamps), _shipped_us(job)) - int(
+        (settings.openobserve_ingest_window_hours + 1) * HOUR_US
+    )
+    high = max(max(stamps), int(time.time() * 1_000_000)) + int(
+        (settings.openobserve_ingest_future_hours + 1) * HOUR_US
+    )
+    check = await o2.which_stored(
+        stream, [d["event_id"] for d in candidates], low, high, last_write_us=None
+    )
+    report.unknown += len(check.unknown)
+    found = [d for d in candidates if d["event_id"] in check.stored]
+    if found:
+        report.found_elsewhere += len(found)
+        log.warning(
+            "verify_found_events_outside_their_batch",
+            instance_id=job.instance_id,
+            file=job.log_file_name,
+            start=job.start,
+            end=job.end,
+            batch_id=job.batch_id,
+            event_ids=[d["event_id"] for d in found][:20],
+            timestamps=[d["_timestamp"] for d in found][:20],
+        )
+    return [d for d in candidates if d["event_id"] in check.absent]

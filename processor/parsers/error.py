@@ -7,6 +7,10 @@ Formats recognised, per line:
   and plugin lines such as `231128  9:13:22 server_audit: Audit STARTED.` (no level).
 * MySQL 5.0/5.1: `091121 13:17:58InnoDB: Warning: a long semaphore wait:` (InnoDB wrote no
   space after the time; the lines of the semaphore-wait dump that follow are its message).
+* Lines of other writers with a time and a thread id but no level, such as RDS's
+  `2023-11-28T09:13:22.104678Z 4768472 rdsdbdata/log: flush of error log requested`: an entry
+  of their own with their time (level None). Read as a continuation, such a line was glued to
+  the entry before it, or at the start of a file became an event with no time at all.
 
 A line that does not start an entry continues the previous one (InnoDB deadlock and monitor
 dumps, stack traces): it is joined to its `message`. Such a line with no entry before it (the
@@ -31,6 +35,12 @@ _ISO = re.compile(
     r"(?:\[(MY-\d+)\][ \t]?\[([^\]]*)\][ \t]?)?",
     re.ASCII,
 )
+# Time, thread id, then no `[Level]`: the thread id must be digits only, so InnoDB monitor
+# lines inside a dump (`2015-05-12 10:01:02 7f2c5a7fe700 INNODB MONITOR OUTPUT`) stay in it.
+_ISO_BARE = re.compile(
+    r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)[ \t]+(\d+)[ \t]+(?!\[)",
+    re.ASCII,
+)
 fromisoformat = datetime.fromisoformat
 # docs/design.md §6 names the levels System|Error|Warning|Note; MySQL 8 prints `[ERROR]`, 5.7
 # `[ERROR]` too.
@@ -50,7 +60,11 @@ _SHORT = re.compile(
 
 def is_entry_start(line: str) -> bool:
     """True when the line begins a new error-log entry."""
-    return line[:1].isdigit() and (_ISO.match(line) is not None or _SHORT.match(line) is not None)
+    return line[:1].isdigit() and (
+        _ISO.match(line) is not None
+        or _ISO_BARE.match(line) is not None
+        or _SHORT.match(line) is not None
+    )
 
 
 class ErrorLogParser(ScannedParser):
@@ -114,8 +128,12 @@ class ErrorLogParser(ScannedParser):
                     )
                     return
         m = _ISO.match(line) if line[:1].isdigit() else None
+        if m is None and line[:1].isdigit():
+            m = _ISO_BARE.match(line)
         if m is not None:
-            ts, thread, level, code, subsystem = m.groups()
+            groups: tuple[str | None, ...] = (*m.groups(), None, None, None)
+            ts = str(groups[0])
+            thread_id, name, error_code, subsystem_name = groups[1:5]
             if pending.event is not None:
                 self._push(out, pending.take(), pending.ascii_only)
             pending.begin(
@@ -123,10 +141,10 @@ class ErrorLogParser(ScannedParser):
                     start,
                     end,
                     {
-                        "level": _LEVELS.get(level) or level.capitalize(),
-                        "thread_id": None if thread is None else int(thread),
-                        "error_code": code,
-                        "subsystem": subsystem,
+                        "level": None if name is None else _LEVELS.get(name, name.capitalize()),
+                        "thread_id": None if thread_id is None else int(thread_id),
+                        "error_code": error_code,
+                        "subsystem": subsystem_name,
                         "message": line[m.end() :],
                     },
                     parse_iso_utc(ts if ts[10] == "T" else ts.replace(" ", "T", 1)),

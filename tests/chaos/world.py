@@ -295,8 +295,10 @@ class ChaosWorld:
         return report
 
     # ------------------------------------------------------------------ the judge
-    async def judge(self) -> Verdict:
+    async def judge(self, lost_reported: dict[tuple[str, str], int] | None = None) -> Verdict:
+        """`lost_reported`: events verify named lost for good, by (resource id, generation)."""
         verdict = Verdict()
+        lost_reported = lost_reported or {}
         archive = await self.archive()
         rows = await self.rows()
         jobs = await self.jobs()
@@ -333,7 +335,8 @@ class ChaosWorld:
                     verdict.vanished_reported.append(f"{where} {archived_to}-{f.size}")
                 shipped = int(row.get("shipped_offset", 0))
                 data = self.truth_bytes(f)[:shipped]
-                self._judge_events(verdict, f, data, copies[f.log_type], shipped, where)
+                named = lost_reported.get((f.resource_id, f.generation), 0)
+                self._judge_events(verdict, f, data, copies[f.log_type], shipped, where, named)
             elif row:
                 # Still open: what was shipped while following it is there once, nothing more.
                 shipped = int(row.get("shipped_offset", 0))
@@ -372,15 +375,31 @@ class ChaosWorld:
         copies: dict[str, int],
         end: int,
         where: str,
+        lost_reported: int = 0,
     ) -> None:
+        """Every event of `data` once in OpenObserve; `lost_reported` of them may be missing
+        (a deleted instance's file: verify named exactly that many lost for good)."""
         parser = parser_for(f.log_type)
         events = parser.feed(data) + (parser.flush() if end == f.size else [])
         ids = [event_id(f.resource_id, f.generation, e.start) for e in events if e.start < end]
         lost = sum(1 for e in ids if copies.get(e, 0) == 0)
         doubled = sum(1 for e in ids if copies.get(e, 0) > 1)
-        if lost or doubled:
-            verdict.problems.append(f"{where}: of {len(ids)} events {lost} lost, {doubled} doubled")
+        if lost == lost_reported and lost and not doubled:
+            verdict.vanished_reported.append(f"{where}: {lost} events lost, named by verify")
+        elif lost or doubled or lost_reported:
+            verdict.problems.append(
+                f"{where}: of {len(ids)} events {lost} lost, {doubled} doubled "
+                f"(verify named {lost_reported} lost)"
+            )
         verdict.events_judged += len(ids)
+
+
+def lost_reported(report: dict[str, Any]) -> dict[tuple[str, str], int]:
+    """Events verify named lost for good, by (resource id, generation)."""
+    out: dict[tuple[str, str], int] = defaultdict(int)
+    for r in report.get("lost", []):
+        out[(r["resource_id"], r["generation"])] += int(r["lost"])
+    return dict(out)
 
 
 def _last_error(log: Path) -> str:

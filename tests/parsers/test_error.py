@@ -109,3 +109,37 @@ def test_a_time_followed_by_more_digits_is_not_an_entry() -> None:
     first = SEMAPHORE_DUMP[: SEMAPHORE_DUMP.index(b"\n") + 1]
     (dump,) = parse_all("error", first + b"091121 13:17:581 not a time\n")
     assert dump.fields["message"].endswith("\n091121 13:17:581 not a time")
+
+
+BARE_LINES = (
+    b"2026-12-07T21:00:09.572059Z 4768472 rdsdbdata/log: flush of error log requested\n"
+    b"2026-12-07T21:00:36.462233Z 4768429 [Note] [MY-010914] [Server] Aborted connection 5.\n"
+    b"2026-12-07T21:00:37.000001Z 12 rdsdbdata/log: flush of error log requested\n"
+    b"2015-05-12 10:01:02 47 [Note] InnoDB: status dump follows\n"
+    b"=====================================\n"
+    b"2015-05-12 10:01:02 7f2c5a7fe700 INNODB MONITOR OUTPUT\n"
+    b"=====================================\n"
+)
+
+
+@pytest.mark.parametrize("impl", ["python", "compiled"])
+def test_a_line_with_time_and_thread_but_no_level_is_an_entry_of_its_own(impl: str) -> None:
+    """RDS writes `flush of error log requested` with a time and a thread id but no level. It
+    was read as a continuation: glued to the entry before it, or, first in an hourly file, an
+    event with no time — which verify then searched for in the wrong window and shipped a
+    second time (tests/chaos, seed 280926263)."""
+    with implementation(impl):
+        events = parse_all("error", BARE_LINES)
+    assert [e.event_time.isoformat() if e.event_time else None for e in events] == [
+        "2026-12-07T21:00:09.572059+00:00",
+        "2026-12-07T21:00:36.462233+00:00",
+        "2026-12-07T21:00:37.000001+00:00",
+        "2015-05-12T10:01:02+00:00",
+    ]
+    first, _, third, dump = events
+    assert not first.parse_error and first.fields["level"] is None
+    assert first.fields["thread_id"] == 4768472
+    assert first.fields["message"] == "rdsdbdata/log: flush of error log requested"
+    assert third.fields["thread_id"] == 12
+    # A monitor line inside a dump has a hex thread handle: it stays in the dump.
+    assert "INNODB MONITOR OUTPUT" in dump.fields["message"]
