@@ -129,13 +129,18 @@ async def jobs_count(world: World) -> int:
 
 def overlapping(jobs: Sequence[Job]) -> list[tuple[Job, Job]]:
     """Pairs of rows of one file generation and sink whose byte ranges share a byte: a range
-    processed twice. Rows that did no work (failed, lease lost) are left out."""
-    by_file: dict[tuple[str, str, str], list[Job]] = defaultdict(list)
+    processed twice. Rows that did no work (failed, lease lost) are left out, and so is a row
+    repeated by design: a job is recorded before its checkpoint, so a process killed between
+    the two has its range recorded again by the next owner — the same batch (which sends only
+    what OpenObserve lacks) or the same archive object (a deterministic key, overwritten)."""
+    by_file: dict[tuple[str, str, str], dict[tuple[int, int, str], Job]] = defaultdict(dict)
     for job in jobs:
         if job.outcome in ("ok", "recovered") and job.end > job.start:
-            by_file[(job.resource_id, job.generation, job.sink)].append(job)
+            same = job.batch_id if job.sink == "openobserve" else job.s3_key
+            by_file[(job.resource_id, job.generation, job.sink)][(job.start, job.end, same)] = job
     pairs = []
-    for rows in by_file.values():
+    for once in by_file.values():
+        rows = list(once.values())
         rows.sort(key=lambda j: (j.start, j.end))
         pairs += [(a, b) for a, b in itertools.pairwise(rows) if b.start < a.end]
     return pairs
