@@ -94,7 +94,7 @@ def make_producer(settings: KafkaSettings, **overrides: Any) -> AIOKafkaProducer
         "max_request_size": settings.kafka_max_request_size,
         "compression_type": "zstd",
         "linger_ms": 5,
-        "request_timeout_ms": 30000,
+        "request_timeout_ms": settings.kafka_request_timeout_ms,
         "retry_backoff_ms": 200,
         **security_options(settings),
     }

@@ -81,6 +81,12 @@ class KafkaSettings(BaseSettings):
     kafka_max_request_size: int = Field(
         4 * 1024 * 1024, ge=1024, description="Largest message the producer sends (bytes)."
     )
+    kafka_request_timeout_ms: int = Field(
+        30_000,
+        ge=1000,
+        description="How long the producer waits for a broker's acknowledgement before a send "
+        "fails (and the file is announced again next cycle).",
+    )
     kafka_start_timeout_sec: float = Field(
         120.0,
         ge=0,

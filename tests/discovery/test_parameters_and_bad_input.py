@@ -85,8 +85,9 @@ async def test_kafka_outage_stops_publishing_and_recovers(
         return pid
 
     settings = world.settings(
-        discovery_opt_out_tag="none", cache_ttl_log_files_sec=0, kafka_brokers=f"127.0.0.1:{port}"
-    )
+        discovery_opt_out_tag="none", cache_ttl_log_files_sec=0, kafka_brokers=f"127.0.0.1:{port}",
+        kafka_request_timeout_ms=3000,  # a send to the stopped broker fails in 3 s, not 30
+    )  # fmt: skip
     pid = await broker_up()
     try:
         async with running(settings) as svc:
