@@ -144,12 +144,15 @@ class ReadThroughCache:
                 error=f"{type(exc).__name__}: {exc}",
             )
             return entry.value
+        else:
+            # Written before the lock goes: a replica waiting on the lock that sees it gone and
+            # no fresh entry loads for itself (a second call; found by a test under load).
+            self._count("miss")
+            await self._write(full, Entry(time.time(), value), ttl)
+            return value
         finally:
             if locked:
                 await self._unlock(full)
-        self._count("miss")
-        await self._write(full, Entry(time.time(), value), ttl)
-        return value
 
     async def _read(self, full: str) -> Entry | None:
         try:

@@ -319,6 +319,20 @@ class DiscoverySettings(BaseSettings):
         gt=0,
         description="A file still behind its checkpoint is announced again after this long.",
     )
+    discovery_active_min_bytes: int = Field(
+        1024 * 1024,
+        ge=0,
+        description="A growing (active) file is announced again once it has grown this much "
+        "since its last announcement (a portion call reads up to 1 MB)...",
+    )
+    discovery_active_max_delay_sec: float = Field(
+        180.0,
+        ge=0,
+        description="...or once its last announcement is this old, whichever comes first; 0 "
+        "announces every growth. Each announcement of an active file costs its processor at "
+        "least one portion call: 316 instances with two followed files each, every minute, "
+        "would be 10.5 calls/s, over the whole budget (README 'Choices').",
+    )
     discovery_concurrency: int = Field(
         8, ge=1, le=256, description="Instances listed at once (the bucket paces them)."
     )
@@ -339,6 +353,10 @@ class DiscoverySettings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> DiscoverySettings:
+        if self.discovery_active_max_delay_sec > self.discovery_reannounce_sec:
+            raise ValueError(
+                "DISCOVERY_ACTIVE_MAX_DELAY_SEC must not exceed DISCOVERY_REANNOUNCE_SEC"
+            )
         if self.shard_id >= self.total_shards:
             raise ValueError(f"SHARD_ID {self.shard_id} must be below TOTAL_SHARDS")
         start_position_sec(self.start_position)

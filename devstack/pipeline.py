@@ -129,7 +129,17 @@ class PipelineRun:
         """The stack's variables plus the run's service settings (for both services)."""
         if self.state is None:
             raise RuntimeError("the stack is not up")
-        return {**self.stack.env(self.state), **SERVICE_ENV, **self.options.env}
+        # The default pacing of an active file's announcements (180 s) on the emulated clock,
+        # within the re-announcement interval the run uses.
+        paced = min(
+            180.0 / self.options.clock_speed, float(SERVICE_ENV["DISCOVERY_REANNOUNCE_SEC"])
+        )
+        return {
+            **self.stack.env(self.state),
+            **SERVICE_ENV,
+            "DISCOVERY_ACTIVE_MAX_DELAY_SEC": f"{paced:g}",
+            **self.options.env,
+        }
 
     def up(self) -> StackState:
         """A fresh stack: whatever ran at `root` is stopped and its data removed first."""

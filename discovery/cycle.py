@@ -24,7 +24,7 @@ from common.rds import RdsError, RdsNotFound, RdsNotReady
 from common.settings import Settings
 from discovery.announce import Announcement, CycleReport, message_of
 from discovery.context import AccountContext
-from discovery.decide import Action, behind, decide, expiry_estimate
+from discovery.decide import Action, Pacing, behind, decide, expiry_estimate
 from discovery.fleet import Instance
 from discovery.listing import Listing, Sighting, filter_from
 from discovery.metadata import Known, MetadataStore
@@ -66,6 +66,12 @@ class Discoverer:
             d.discovery_quiet_max_sec,
             d.discovery_full_listing_sec,
             every_cycle=d.discovery_seed_style,
+        )
+        # The seed design announced every growth: the baseline keeps doing so.
+        self._pacing = (
+            Pacing()
+            if d.discovery_seed_style
+            else Pacing(d.discovery_active_min_bytes, d.discovery_active_max_delay_sec)
         )
         self._rows: dict[str, dict[str, Row]] = {}
         self._rows_at: dict[str, float] = {}  # when each instance's rows were last read
@@ -234,6 +240,7 @@ class Discoverer:
                 newest_written_ms=listing.newest_written,
                 now=now,
                 reannounce_sec=d.discovery_reannounce_sec,
+                pacing=self._pacing,
             )
             if decision.action is Action.ANNOUNCE:
                 out.append(Announcement(inst, s, row, decision.start_offset))

@@ -4,6 +4,12 @@
 A file is announced when RDS lists bytes beyond its checkpoint and it was not already announced
 at that size (nor, for a file that just became complete, as complete); a file still behind long
 after its announcement is announced again (the processor may have dead-lettered it).
+
+A growing (active) file already announced is announced again only once it has grown by
+`active_min_bytes` or its last announcement is `active_max_delay_sec` old: every announcement
+of an active file costs a processor at least one portion call of the account's 12/s, so
+following 600 active files at every small growth would take the whole budget. Freshness of an
+active file is therefore bounded by the delay; its rotated copy is read whole the hour after.
 """
 
 from __future__ import annotations
@@ -34,6 +40,20 @@ class Action(StrEnum):
 
 
 @dataclass(frozen=True)
+class Pacing:
+    """When an announced active file is worth announcing again (0, 0: at every growth)."""
+
+    min_bytes: int = 0
+    max_delay_sec: float = 0.0
+
+    def waits(self, s: Sighting, row: Row, now: float) -> bool:
+        if s.rotated or not row.published_size:
+            return False
+        grown = s.size - row.published_size
+        return grown < self.min_bytes and now - row.published_at < self.max_delay_sec
+
+
+@dataclass(frozen=True)
 class Decision:
     action: Action
     start_offset: int = 0
@@ -48,6 +68,7 @@ def decide(
     newest_written_ms: int,
     now: float,
     reannounce_sec: float,
+    pacing: Pacing = Pacing(),
 ) -> Decision:
     if row is None:
         if s.size == 0:
@@ -57,7 +78,7 @@ def decide(
             if start_after_sec == 0 or s.last_written < cutoff:
                 return Decision(Action.SKIP, s.size)
         return Decision(Action.ANNOUNCE, 0)
-    if s.size <= row.checkpoint(s.rotated):
+    if s.size <= row.checkpoint(s.rotated) or pacing.waits(s, row, now):
         return Decision(Action.NOTHING)
     if (
         row.published_size != s.size

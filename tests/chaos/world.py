@@ -40,6 +40,7 @@ SERVICE_ENV = {
     "DISCOVERY_MARGIN_SEC": "600",
     "DISCOVERY_FULL_LISTING_SEC": "6",
     "DISCOVERY_REANNOUNCE_SEC": "8",
+    "DISCOVERY_ACTIVE_MAX_DELAY_SEC": "3",  # the default 180 s of RDS's clock at 60x
     # Caches scaled to the clock (an emulated hour a minute): a deleted instance leaves the
     # cached fleet, and a new file the cached listing, within seconds.
     "CACHE_TTL_DESCRIBE_SEC": "4",

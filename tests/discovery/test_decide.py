@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from common.log_files import generation_of
 from common.log_types import LogType
-from discovery.decide import Action, decide, expiry_estimate
+from discovery.decide import Action, Pacing, decide, expiry_estimate
 from discovery.listing import Sighting
 from discovery.tracking import Row
 
@@ -83,3 +85,37 @@ def test_expiry_order_puts_the_oldest_complete_file_first() -> None:
     b = sighting("slowquery/mysql-slowquery.log.2026-11-24.09", 1, NOW_MS - 12 * 3_600_000, True)
     c = sighting("slowquery/mysql-slowquery.log", 1)
     assert sorted([c, b, a], key=expiry_estimate) == [a, b, c]
+
+
+PACED = Pacing(min_bytes=1000, max_delay_sec=180)
+LIVE = "slowquery/mysql-slowquery.log"
+
+
+@pytest.mark.parametrize(
+    ("case", "s", "published", "age", "action"),
+    [
+        ("grown a little, announced lately: waits", sighting(LIVE, 1500), 1000, 60, "nothing"),
+        ("grown by the minimum: announced", sighting(LIVE, 2000), 1000, 60, "announce"),
+        ("announced long enough ago: announced", sighting(LIVE, 1001), 1000, 180, "announce"),
+        ("never announced: announced at once", sighting(LIVE, 10), None, 0, "announce"),
+        (
+            "rotated: read whole at once, never paced",
+            sighting(f"{LIVE}.2026-11-24.15", 1500, rotated=True), 1000, 1, "announce",
+        ),
+    ],
+)  # fmt: skip
+def test_an_active_file_is_announced_again_once_grown_or_once_it_has_waited(
+    case: str, s: Sighting, published: int | None, age: float, action: str
+) -> None:
+    r = row(published, shipped=published or 0)
+    r.published_at = 1e12 - age
+    got = decide(
+        s, r, start_after_sec=None, first_listing=False, newest_written_ms=NOW_MS, now=1e12,
+        reannounce_sec=3600, pacing=PACED,
+    )  # fmt: skip
+    assert got.action.value == action, case
+
+
+def test_without_pacing_every_growth_is_announced() -> None:
+    r = row(1000, shipped=1000)
+    assert d(sighting(LIVE, 1001), r).action is Action.ANNOUNCE
