@@ -158,7 +158,7 @@ def main() -> None:
             "python": platform.python_version(),
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
-            "shared": "yes: 2 cores shared by six engineers' builds and tests; figures are noisy",
+            "shared": "the emulators, Kafka, moto and OpenObserve ran on the same cores; the load averages say what else did",
         },
         "config": {
             "instances": a.instances,
