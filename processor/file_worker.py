@@ -330,7 +330,8 @@ class FileWorker:
             return "waiting_rotation", cutter.flush_committed()
         if end.reason is EndReason.VANISHED:
             ranges = cutter.finish()
-            await self._report_vanished(run.cp, msg, cutter.position)
+            if cutter.position > run.cp.archived_offset:  # else nothing read is unarchived
+                await self._report_vanished(run.cp, msg, cutter.position)
             return "vanished", ranges
         return "caught_up", cutter.flush_committed()
 

@@ -197,7 +197,7 @@ def _vanished(row: dict[str, Any], objects: list[Job], jobs: list[Job], job: Job
     if row.get("status") == "vanished":
         return True
     return any(
-        j.sink == "s3" and j.outcome == "failed" and j.start <= job.start
+        j.sink == "s3" and j.outcome == "failed" and j.start <= job.start < j.end
         and (j.resource_id, j.generation) == (job.resource_id, job.generation)
         for j in jobs
     )  # fmt: skip

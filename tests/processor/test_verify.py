@@ -223,3 +223,20 @@ async def test_verify_finds_an_event_without_time_shipped_before_its_timed_neigh
         shipped_once(world, msg, truth)
     finally:
         rds_admin("DELETE", f"fleet/instances/{iid}")
+
+
+async def test_a_file_gone_before_anything_was_read_leaves_no_empty_report(world: World) -> None:
+    """A followed file RDS no longer had when its portion read started was recorded as "never
+    reached S3: bytes 0–0": an empty report, which verify would read as a vanished file."""
+    pages = world.rds.get_paginator("describe_db_instances").paginate()
+    instances = [i async for page in pages for i in page["DBInstances"]]
+    inst = next(i for i in instances
+                if i["Engine"] == "aurora-postgresql" and i["DBInstanceStatus"] == "available")  # fmt: skip
+    name = "error/postgresql.log.2020-01-01-0000"  # listed once, gone by the read
+    msg = file_message(
+        world, inst, LogType.POSTGRESQL, name, 1_577_836_800_000, 4096, rotated=False
+    )
+    result = await world.worker("p1").handle(msg)
+    assert result.outcome == "vanished" and result.shipped_offset == 0
+    jobs = await JobsLog(world.ddb, world.jobs).recent(0)
+    assert [j for j in jobs if j.generation == msg.generation] == []
