@@ -319,19 +319,20 @@ class DiscoverySettings(BaseSettings):
         gt=0,
         description="A file still behind its checkpoint is announced again after this long.",
     )
+    # Each announcement of an active file costs its processor at least one portion call: 316
+    # instances with two followed files each, announced every minute, would be 10.5 calls/s,
+    # over the whole budget (README "Choices").
     discovery_active_min_bytes: int = Field(
         1024 * 1024,
         ge=0,
-        description="A growing (active) file is announced again once it has grown this much "
-        "since its last announcement (a portion call reads up to 1 MB)...",
+        description="An announced growing file is announced again once grown this much "
+        "(a portion call reads up to 1 MB), or after DISCOVERY_ACTIVE_MAX_DELAY_SEC.",
     )
     discovery_active_max_delay_sec: float = Field(
         180.0,
         ge=0,
-        description="...or once its last announcement is this old, whichever comes first; 0 "
-        "announces every growth. Each announcement of an active file costs its processor at "
-        "least one portion call: 316 instances with two followed files each, every minute, "
-        "would be 10.5 calls/s, over the whole budget (README 'Choices').",
+        description="Longest wait before an announced growing file is announced again "
+        "(bounds its freshness); 0 announces every growth.",
     )
     discovery_concurrency: int = Field(
         8, ge=1, le=256, description="Instances listed at once (the bucket paces them)."

@@ -226,10 +226,7 @@ async def _count_unarchived(
         report.unknown += job.events
         log.warning(
             "verify_unarchived_range_unsettled",
-            instance_id=job.instance_id,
-            file=job.log_file_name,
-            start=job.start,
-            end=job.end,
+            **_where(job),
             error=f"{type(exc).__name__}: {exc}",
         )
         return
@@ -297,15 +294,22 @@ async def _check_range(
     if missing:
         log.warning(
             "verify_found_missing_events",
-            instance_id=job.instance_id,
-            file=job.log_file_name,
-            start=job.start,
-            end=job.end,
+            **_where(job),
             missing=len(missing),
         )
     if missing and not dry_run:
         result = await o2.ship(stream, missing)
         report.reshipped += len(result.delivered)
+
+
+def _where(job: Job) -> dict[str, Any]:
+    """A range's place, for the log."""
+    return {
+        "instance_id": job.instance_id,
+        "file": job.log_file_name,
+        "start": job.start,
+        "end": job.end,
+    }
 
 
 def _shipped_us(job: Job) -> int:
@@ -342,10 +346,7 @@ async def _not_elsewhere(
         report.found_elsewhere += len(found)
         log.warning(
             "verify_found_events_outside_their_batch",
-            instance_id=job.instance_id,
-            file=job.log_file_name,
-            start=job.start,
-            end=job.end,
+            **_where(job),
             batch_id=job.batch_id,
             event_ids=[d["event_id"] for d in found][:20],
             timestamps=[d["_timestamp"] for d in found][:20],
