@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from common.settings import DiscoverySettings
 from devstack.measure import Measurement, emulated_now, measure
 from devstack.services import Services
 from devstack.stack import Stack, StackState
@@ -26,6 +27,7 @@ HOUR = 3600
 
 # Intervals for a clock that runs an hour in two minutes: discovery looks every few seconds,
 # quiet instances are not left alone for long, and the log-file listings are cached briefly.
+PACING_DEFAULT_SEC = float(DiscoverySettings.model_fields["discovery_active_max_delay_sec"].default)
 SERVICE_ENV: dict[str, str] = {
     "DISCOVERY_INTERVAL_SEC": "10",
     # Quiet instances listed every 2 min (20 emulated min at ×10): at 60 s, 284 quiet
@@ -129,10 +131,11 @@ class PipelineRun:
         """The stack's variables plus the run's service settings (for both services)."""
         if self.state is None:
             raise RuntimeError("the stack is not up")
-        # The default pacing of an active file's announcements (180 s) on the emulated clock,
-        # within the re-announcement interval the run uses.
+        # The default pacing of an active file's announcements on the emulated clock, within
+        # the re-announcement interval the run uses.
         paced = min(
-            180.0 / self.options.clock_speed, float(SERVICE_ENV["DISCOVERY_REANNOUNCE_SEC"])
+            PACING_DEFAULT_SEC / self.options.clock_speed,
+            float(SERVICE_ENV["DISCOVERY_REANNOUNCE_SEC"]),
         )
         return {
             **self.stack.env(self.state),

@@ -66,6 +66,11 @@ class LostRange:
     def lost(self) -> int:
         return self.events - self.stored
 
+    @classmethod
+    def of(cls, job: Job, stored: int, why: str) -> LostRange:
+        return cls(job.instance_id, job.log_file_name, job.resource_id, job.generation,
+                   job.start, job.end, job.events, stored, why)  # fmt: skip
+
 
 @dataclass
 class VerifyReport:
@@ -134,10 +139,13 @@ async def verify(settings: Settings, since_sec: float, dry_run: bool = False) ->
         tracking = CheckpointStore(ddb, specs[settings.tables.tracking_table], "verify", 1)
         archived: dict[tuple[str, str], list[Job]] = defaultdict(list)
         shipped: dict[tuple[str, str], list[Job]] = defaultdict(list)
+        never_archived: dict[tuple[str, str], list[Job]] = defaultdict(list)  # vanish reports
         for job in jobs:
             key = (job.resource_id, job.generation)
             if job.sink == "s3" and job.outcome == "ok" and job.s3_key:
                 archived[key].append(job)
+            elif job.sink == "s3" and job.outcome == "failed":
+                never_archived[key].append(job)
             elif job.sink == "openobserve" and job.started_at >= now - since_sec:
                 shipped[key].append(job)
         # A range whose owner died between its job and its checkpoint is recorded again by its
@@ -149,8 +157,8 @@ async def verify(settings: Settings, since_sec: float, dry_run: bool = False) ->
             row = await tracking.load(FileKey(*key))
             for job in sorted(ranges, key=lambda j: j.start):
                 data = await _bytes(cache, archived.get(key, []), job.start, job.end)
-                if data is None and _vanished(row.attributes, archived.get(key, []), jobs, job):
-                    await _count_unarchived(o2, settings.openobserve, streams, job, report)
+                if data is None and _vanished(row.attributes, never_archived.get(key, []), job):
+                    await _count_unarchived(o2, streams[job.log_type], job, report)
                     continue
                 if data is None:
                     report.not_archived += 1
@@ -191,37 +199,24 @@ def _once(jobs: list[Job]) -> list[Job]:
     return list({(j.start, j.end, j.batch_id): j for j in jobs}.values())
 
 
-def _vanished(row: dict[str, Any], objects: list[Job], jobs: list[Job], job: Job) -> bool:
-    """The range's bytes will never be archived: discovery marked the file vanished, or the
-    processor recorded that it vanished before the range reached S3."""
-    if row.get("status") == "vanished":
-        return True
-    return any(
-        j.sink == "s3" and j.outcome == "failed" and j.start <= job.start < j.end
-        and (j.resource_id, j.generation) == (job.resource_id, job.generation)
-        for j in jobs
-    )  # fmt: skip
+def _vanished(row: dict[str, Any], reports: list[Job], job: Job) -> bool:
+    """The range's bytes will never be archived: discovery marked the file vanished, or one of
+    the processor's reports (`reports`, of this file) says the range never reached S3."""
+    return row.get("status") == "vanished" or any(r.start <= job.start < r.end for r in reports)
 
 
 async def _count_unarchived(
-    o2: OpenObserveClient,
-    settings: OpenObserveSettings,
-    streams: dict[str, str],
-    job: Job,
-    report: VerifyReport,
+    o2: OpenObserveClient, stream: str, job: Job, report: VerifyReport
 ) -> None:
     """The batch's distinct events in OpenObserve against the job's count: nothing else is left
     to hold them against. Stored at their own time (at most the ingestion window before the
     shipping) or at the time they were sent, so the window runs from the ingestion window before
     the job to the future window after now."""
-    low = _shipped_us(job) - int((settings.openobserve_ingest_window_hours + 1) * HOUR_US)
-    high = int(time.time() * 1_000_000) + int(
-        (settings.openobserve_ingest_future_hours + 1) * HOUR_US
-    )
+    low, high = _wide_window(o2.settings, _shipped_us(job), int(time.time() * 1_000_000))
     report.ranges_checked += 1
     report.not_archived += 1
     try:
-        stored = len(await o2.stored_event_ids(streams[job.log_type], [job.batch_id], low, high))
+        stored = len(await o2.stored_event_ids(stream, [job.batch_id], low, high))
     except (PartialAnswer, SearchError) as exc:
         report.unknown += job.events
         log.warning(
@@ -232,17 +227,7 @@ async def _count_unarchived(
         return
     if stored >= job.events:
         return
-    lost = LostRange(
-        instance_id=job.instance_id,
-        log_file_name=job.log_file_name,
-        resource_id=job.resource_id,
-        generation=job.generation,
-        start=job.start,
-        end=job.end,
-        events=job.events,
-        stored=stored,
-        why=VANISHED_WHY + (f"; {job.error}" if job.error else ""),
-    )
+    lost = LostRange.of(job, stored, VANISHED_WHY + (f"; {job.error}" if job.error else ""))
     report.lost.append(lost)
     log.error("verify_found_events_lost_for_good", lost=lost.lost, **asdict(lost))
 
@@ -312,6 +297,16 @@ def _where(job: Job) -> dict[str, Any]:
     }
 
 
+def _wide_window(settings: OpenObserveSettings, earliest: int, latest: int) -> tuple[int, int]:
+    """Every `_timestamp` OpenObserve may have given events sent from `earliest` to `latest`
+    (µs): their own time, as old as its ingestion window allows, or as far ahead as its future
+    window does, or the time they were sent."""
+    return (
+        earliest - int((settings.openobserve_ingest_window_hours + 1) * HOUR_US),
+        latest + int((settings.openobserve_ingest_future_hours + 1) * HOUR_US),
+    )
+
+
 def _shipped_us(job: Job) -> int:
     """When the job began shipping (µs): a recovered range's first send may be earlier."""
     return int((job.started_at - job.duration_s) * 1_000_000)
@@ -329,13 +324,11 @@ async def _not_elsewhere(
     is, counted in `found_elsewhere`, and not shipped again."""
     if not candidates:
         return []
-    settings = o2.settings
     stamps = [int(d["_timestamp"]) for d in candidates]
-    low = min(min(stamps), _shipped_us(job)) - int(
-        (settings.openobserve_ingest_window_hours + 1) * HOUR_US
-    )
-    high = max(max(stamps), int(time.time() * 1_000_000)) + int(
-        (settings.openobserve_ingest_future_hours + 1) * HOUR_US
+    low, high = _wide_window(
+        o2.settings,
+        min(min(stamps), _shipped_us(job)),
+        max(max(stamps), int(time.time() * 1_000_000)),
     )
     check = await o2.which_stored(
         stream, [d["event_id"] for d in candidates], low, high, last_write_us=None

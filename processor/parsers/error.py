@@ -29,18 +29,15 @@ from processor.parsers.pending import PendingEntry
 from processor.parsers.scanning import ScannedParser
 from processor.parsers.values import parse_iso_utc, parse_mysql56_time
 
+_ISO_TIME = r"(?P<ts>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)[ \t]+"
 _ISO = re.compile(
-    r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)[ \t]+"
-    r"(?:(\d+)[ \t]+)?\[([A-Za-z]+)\][ \t]?"
-    r"(?:\[(MY-\d+)\][ \t]?\[([^\]]*)\][ \t]?)?",
+    _ISO_TIME + r"(?:(?P<thread>\d+)[ \t]+)?\[(?P<level>[A-Za-z]+)\][ \t]?"
+    r"(?:\[(?P<code>MY-\d+)\][ \t]?\[(?P<subsystem>[^\]]*)\][ \t]?)?",
     re.ASCII,
 )
 # Time, thread id, then no `[Level]`: the thread id must be digits only, so InnoDB monitor
 # lines inside a dump (`2015-05-12 10:01:02 7f2c5a7fe700 INNODB MONITOR OUTPUT`) stay in it.
-_ISO_BARE = re.compile(
-    r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)[ \t]+(\d+)[ \t]+(?!\[)",
-    re.ASCII,
-)
+_ISO_BARE = re.compile(_ISO_TIME + r"(?P<thread>\d+)[ \t]+(?!\[)", re.ASCII)
 fromisoformat = datetime.fromisoformat
 # docs/design.md §6 names the levels System|Error|Warning|Note; MySQL 8 prints `[ERROR]`, 5.7
 # `[ERROR]` too.
@@ -127,13 +124,10 @@ class ErrorLogParser(ScannedParser):
                         len(line),
                     )
                     return
-        m = _ISO.match(line) if line[:1].isdigit() else None
-        if m is None and line[:1].isdigit():
-            m = _ISO_BARE.match(line)
+        m = (_ISO.match(line) or _ISO_BARE.match(line)) if line[:1].isdigit() else None
         if m is not None:
-            groups: tuple[str | None, ...] = (*m.groups(), None, None, None)
-            ts = str(groups[0])
-            thread_id, name, error_code, subsystem_name = groups[1:5]
+            g = m.groupdict()  # _ISO_BARE has no level, code nor subsystem
+            ts, thread_id, name = g["ts"], g["thread"], g.get("level")
             if pending.event is not None:
                 self._push(out, pending.take(), pending.ascii_only)
             pending.begin(
@@ -143,8 +137,8 @@ class ErrorLogParser(ScannedParser):
                     {
                         "level": None if name is None else _LEVELS.get(name, name.capitalize()),
                         "thread_id": None if thread_id is None else int(thread_id),
-                        "error_code": error_code,
-                        "subsystem": subsystem_name,
+                        "error_code": g.get("code"),
+                        "subsystem": g.get("subsystem"),
                         "message": line[m.end() :],
                     },
                     parse_iso_utc(ts if ts[10] == "T" else ts.replace(" ", "T", 1)),

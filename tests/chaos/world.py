@@ -20,6 +20,7 @@ import httpx
 from common.aws import AwsClients
 from common.log_files import generation_of
 from common.settings import Settings, load_settings
+from devstack.pipeline import PACING_DEFAULT_SEC
 from devstack.provision import scoped_environ
 from devstack.services import Services
 from devstack.stack import Stack, StackOptions
@@ -40,7 +41,8 @@ SERVICE_ENV = {
     "DISCOVERY_MARGIN_SEC": "600",
     "DISCOVERY_FULL_LISTING_SEC": "6",
     "DISCOVERY_REANNOUNCE_SEC": "8",
-    "DISCOVERY_ACTIVE_MAX_DELAY_SEC": "3",  # the default 180 s of RDS's clock at 60x
+    # The default pacing of a growing file's announcements, on RDS's clock at 60x.
+    "DISCOVERY_ACTIVE_MAX_DELAY_SEC": f"{PACING_DEFAULT_SEC / 60:g}",
     # Caches scaled to the clock (an emulated hour a minute): a deleted instance leaves the
     # cached fleet, and a new file the cached listing, within seconds.
     "CACHE_TTL_DESCRIBE_SEC": "4",

@@ -13,6 +13,7 @@ import pytest
 from common.aws import endpoint_for
 from common.log_types import LogType
 from common.settings import load_settings
+from common.tables import TableSpec
 from discovery.tracking import TrackingStore
 from processor.jobs import Job, JobsLog
 from processor.verify import verify
@@ -141,8 +142,8 @@ async def test_verify_names_events_lost_for_good_when_the_file_vanished_before_r
 class KilledAtFirstJob(JobsLog):
     """The real jobs table, but the process "dies" as it records its first job of `sink`."""
 
-    def __init__(self, jobs: JobsLog, sink: str) -> None:
-        self.__dict__.update(jobs.__dict__)
+    def __init__(self, ddb: Any, spec: TableSpec, sink: str) -> None:
+        super().__init__(ddb, spec)
         self._dying_at = sink
 
     async def record(self, job: Job) -> Job:
@@ -172,7 +173,7 @@ async def test_no_range_is_checkpointed_before_its_job_is_recorded(world: World,
     msg = await one_rotated_file(world, "aurora-mysql", "slowquery")
     truth = world.truth(msg.instance_id, msg.log_file_name)
     dying = world.worker("p1")
-    dying.deps = replace(dying.deps, jobs=KilledAtFirstJob(dying.deps.jobs, sink))
+    dying.deps = replace(dying.deps, jobs=KilledAtFirstJob(world.ddb, world.jobs, sink))
     with pytest.raises(RuntimeError, match="killed while recording"):
         await dying.handle(msg)
     result = await world.worker("p2", lease_sec=60).handle(msg)
