@@ -33,6 +33,9 @@ tools:
 # Offline validators of the deployment files (tests/deploy). checkov pins an old boto3, so it gets
 # a venv of its own; npm-groovy-lint (the Jenkinsfile) needs node >= 20 and Java, and is skipped
 # with a message where they are missing. Stamps named by version: a second run does nothing.
+# promtool (the alert rules' check and unit tests) is not on PyPI: it is taken out of Debian's
+# `prometheus` package (apt-get download + dpkg-deb -x, no install, no server), and the alert-rule
+# tests are skipped with a message where apt-get or dpkg-deb is missing.
 CHECKOV_VERSION     := 3.3.30
 GROOVY_LINT_VERSION := 16.2.0
 TOOLS_VENV          := .venv-tools
@@ -40,11 +43,16 @@ CHECKOV_STAMP       := $(TOOLS_VENV)/.installed-checkov-$(CHECKOV_VERSION)
 NPM_TOOLS           := .tools/npm
 GROOVY_LINT_STAMP   := $(NPM_TOOLS)/.installed-npm-groovy-lint-$(GROOVY_LINT_VERSION)
 NODE_MAJOR          := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+PROMTOOL            := .tools/promtool/promtool
 
 deploy-tools: $(CHECKOV_STAMP)
 	@if [ "$(NODE_MAJOR)" -ge 20 ] && command -v npm >/dev/null 2>&1 && command -v java >/dev/null 2>&1; then \
 	  $(MAKE) --no-print-directory $(GROOVY_LINT_STAMP); \
 	else echo "node >= 20, npm or Java missing here: the Jenkinsfile lint (npm-groovy-lint) will be skipped"; fi
+	@if command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory $(PROMTOOL) \
+	    || echo "promtool could not be taken from Debian's prometheus package: the alert-rule tests will be skipped"; \
+	else echo "apt-get or dpkg-deb missing here: the alert-rule tests (promtool) will be skipped"; fi
 
 $(CHECKOV_STAMP):
 	test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)
@@ -54,6 +62,18 @@ $(CHECKOV_STAMP):
 $(GROOVY_LINT_STAMP):
 	npm install --prefix $(NPM_TOOLS) --no-audit --no-fund --silent npm-groovy-lint@$(GROOVY_LINT_VERSION)
 	touch $@
+
+# Only usr/bin/promtool (a static binary) is kept; the .deb is downloaded, not installed. Without
+# package lists (a fresh image) the download fails once: as root, `apt-get update` and again.
+$(PROMTOOL):
+	@echo "taking promtool out of Debian's prometheus package"
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && cd "$$tmp" \
+	  && { apt-get download -qq prometheus >/dev/null 2>apt.err \
+	       || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get download -qq prometheus >/dev/null 2>apt.err; } \
+	       || { cat apt.err >&2; false; }; } \
+	  && dpkg-deb -x prometheus_*.deb root \
+	  && mkdir -p $(CURDIR)/$(dir $@) && cp root/usr/bin/promtool $(CURDIR)/$@.tmp \
+	  && mv $(CURDIR)/$@.tmp $(CURDIR)/$@ && $(CURDIR)/$@ --version | head -1
 
 # The plain manifests for kubectl users, rendered from the Helm chart (a test fails on drift).
 manifests: setup

@@ -81,6 +81,24 @@ def stop_group(
             time.sleep(0.05)
 
 
+def stop_process(
+    process: subprocess.Popen[bytes],
+    timeout: float = 10.0,
+    signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGKILL),
+) -> int:
+    """`stop_group` for a child we started: its exit code (negative: killed by that signal),
+    read through `Popen.wait`. (`stop_group` reaps with `os.waitpid` behind Popen's back, after
+    which Popen can only report 0, whatever the process exited with.)"""
+    for sig in signals:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            return process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            continue
+    return process.wait()
+
+
 def _reap(pid: int) -> None:
     """Collect the exit status if `pid` is our child (a zombie otherwise looks alive)."""
     with contextlib.suppress(ChildProcessError):

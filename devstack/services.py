@@ -15,7 +15,7 @@ import subprocess
 import sys
 import urllib.request
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,8 +114,11 @@ class Services:
         self.running: dict[str, ServiceProcess] = {}
         self._started: dict[str, int] = defaultdict(int)
 
-    def start(self, kind: str, name: str | None = None) -> ServiceProcess:
-        """Start one `discovery` or `processor`; a name already used restarts that service."""
+    def start(
+        self, kind: str, name: str | None = None, argv: Sequence[str] | None = None
+    ) -> ServiceProcess:
+        """Start one `discovery` or `processor`; a name already used restarts that service.
+        `argv` replaces `python -m <module> run` (a container's command, as a chart gives it)."""
         if kind not in MODULES:
             raise ValueError(f"unknown service kind {kind!r}: one of {sorted(MODULES)}")
         self._started[kind] += 1
@@ -132,7 +135,8 @@ class Services:
             "METRICS_PORT": str(port),
         }
         log = self.log_dir / f"{name}.log"
-        process = procs.spawn([sys.executable, "-m", MODULES[kind], "run"], log, env=env)
+        command = list(argv or [sys.executable, "-m", MODULES[kind], "run"])
+        process = procs.spawn(command, log, env=env)
         service = ServiceProcess(name, kind, process, port, log)
         self.running[name] = service
         return service
@@ -166,10 +170,7 @@ class Services:
     def __iter__(self) -> Iterator[ServiceProcess]:
         return iter(list(self.running.values()))
 
-    def stop_all(self, timeout: float = 30.0) -> dict[str, int | None]:
-        """SIGTERM every service (SIGKILL after `timeout`); their exit codes by name."""
-        codes: dict[str, int | None] = {}
-        for service in self:
-            procs.stop_group(service.pid, timeout)
-            codes[service.name] = service.process.poll()
-        return codes
+    def stop_all(self, timeout: float = 30.0) -> dict[str, int]:
+        """SIGTERM every service (SIGKILL after `timeout`); their exit codes by name, negative
+        for a signal (-9: it did not stop within `timeout`)."""
+        return {s.name: procs.stop_process(s.process, timeout) for s in self}

@@ -26,6 +26,8 @@ class Publisher:
     def __init__(self, producer: AIOKafkaProducer, topics: dict[str, str]) -> None:
         self._producer = producer
         self._topics = topics
+        for topic in topics.values():  # from zero, so that the first failure is an increase
+            KAFKA_PUBLISH_FAILURES.labels(topic)
 
     async def publish(
         self,

@@ -24,7 +24,8 @@ COMPLETE_FALLBACKS = Counter(
 )
 MESSAGES = Counter(
     "aurora_processor_messages_total",
-    "Kafka messages handled, by log type and outcome (done, noop, retried, dead_lettered, invalid).",
+    "Kafka messages handled, by log type and outcome (a file's: complete, caught_up, "
+    "waiting_rotation, held_elsewhere, vanished, lease_lost; or error, dead_lettered, invalid).",
     ["log_type", "outcome"],
 )
 RANGES = Counter(
@@ -42,11 +43,16 @@ RETRIES = Counter(
     "Retries of a step of the protocol, by step (download, s3, openobserve, checkpoint).",
     ["step"],
 )
+DLQ_REASONS = ("invalid", "attempts", "refused")
 DLQ_MESSAGES = Counter(
     "aurora_processor_dlq_messages_total",
-    "Messages sent to the dead-letter topic, by reason (invalid, attempts, refused).",
+    f"Messages sent to the dead-letter topic, by reason ({', '.join(DLQ_REASONS)}).",
     ["reason"],
 )
+# Each reason from zero: `increase()` counts nothing for a series' first sample, so a counter
+# born at 1 would hide the first dead letter from AuroraLogsDeadLettersGrowing.
+for _reason in DLQ_REASONS:
+    DLQ_MESSAGES.labels(_reason)
 CHECKPOINT_CONFLICTS = Counter(
     "aurora_processor_checkpoint_conflicts_total",
     "Conditional checkpoint writes that lost (another owner or a newer version).",

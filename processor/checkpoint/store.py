@@ -83,6 +83,8 @@ class CheckpointStore:
             raise ValueError(f"table {spec.name} needs a range key (the file generation)")
         self._ddb = ddb
         self._spec = spec
+        # The series exists from the start: the first throttle is then an increase an alert sees.
+        metrics.DYNAMODB_THROTTLES.labels(spec.name)
         self._range_key: str = spec.range_key
         self.owner = owner
         self.lease_sec = lease_sec

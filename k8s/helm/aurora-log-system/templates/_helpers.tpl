@@ -175,3 +175,13 @@ readinessProbe:
   timeoutSeconds: 5
   failureThreshold: 3
 {{- end -}}
+
+{{/* The most processor pods that may run at once: the autoscaler's maximum (KEDA's when it owns
+the HPA, else the HPA's, else the fixed count) plus the rolling update's surge. */}}
+{{- define "aurora.processorMaxPods" -}}
+{{- $p := .Values.processor -}}
+{{- $max := $p.replicas -}}
+{{- if $p.keda.enabled -}}{{- $max = $p.keda.maxReplicaCount -}}
+{{- else if $p.hpa.enabled -}}{{- $max = $p.hpa.maxReplicas -}}{{- end -}}
+{{- max 1 (add $max $p.maxSurge) -}}
+{{- end -}}
