@@ -79,4 +79,4 @@ async def test_services_stop_all_reports_each_real_exit_code(tmp_path: Path) -> 
             return await asyncio.to_thread(lambda: log.exists() and "ready" in log.read_text())
 
         await wait_for(ready, timeout=30)
-    assert services.stop_all(timeout=5) == {"clean": 0, "failing": 3, "deaf": -9}
+    assert services.stop_all(timeout=1.5) == {"clean": 0, "failing": 3, "deaf": -9}
