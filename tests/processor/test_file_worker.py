@@ -23,6 +23,7 @@ from tests.processor.conftest import (
     World,
     archived,
     available_mysql,
+    clear_of_the_hour,
     expected_ids,
     file_message,
     one_rotated_file,
@@ -105,6 +106,7 @@ ENTRY = (
 
 async def test_an_active_file_is_followed_as_it_grows_with_each_event_once(world: World) -> None:
     """Portion reads from the stored marker (the emulator's realistic quirks on), twice."""
+    clear_of_the_hour()
     inst = (await available_mysql(world))[0]
     iid, name = inst["DBInstanceIdentifier"], "slowquery/mysql-slowquery.log"
     listed = await world.rds.describe_db_log_files(DBInstanceIdentifier=iid, FilenameContains=name)

@@ -20,7 +20,7 @@ from signal import SIGKILL, SIGTERM
 from common.messages import LogFileMessage
 from devstack.services import ServiceProcess
 from tests.helpers import wait_for
-from tests.processor.conftest import World, active_file
+from tests.processor.conftest import World, active_file, clear_of_the_hour
 from tests.processor.fleet import (
     all_complete,
     assert_exactly_once,
@@ -39,6 +39,7 @@ async def test_processors_joining_and_leaving_never_process_a_range_twice(
 ) -> None:
     rotated = await fleet_files(world)
     slow = [m for m in rotated if str(m.log_type) == "slowquery"]
+    clear_of_the_hour()
     msgs = rotated + [await active_file(world, m, ACTIVE) for m in slow[:2]]
     # Two files at a time per processor and slow ingestion: the work outlasts three startups.
     fleet = await private_fleet(world, stack_env, tmp_path, PROCESSOR_CONCURRENCY="2")

@@ -21,6 +21,7 @@ from tests.processor.conftest import (
     World,
     active_message,
     available_mysql,
+    clear_of_the_hour,
     expected_ids,
     file_message,
     one_rotated_file,
@@ -57,6 +58,7 @@ async def test_verify_finds_events_stamped_ahead_of_its_clock_and_ships_nothing_
     only up to its own now + 60 s, took them for lost, and shipped them a second time (found
     by tests/chaos, whose emulated clock runs ahead of the wall clock)."""
     name = "slowquery/mysql-slowquery.log"
+    clear_of_the_hour()
     inst = await _quietest(world, name)
     iid = inst["DBInstanceIdentifier"]
     ahead = datetime.now(UTC) + timedelta(hours=2)
@@ -102,6 +104,7 @@ async def test_verify_names_events_lost_for_good_when_the_file_vanished_before_r
     names the range under `lost` and exits 3; while the file may still rotate it waits."""
     name = "error/mysql-error-running.log"
     inst = await _quietest(world, name)
+    clear_of_the_hour()
     now = datetime.now(UTC)
     text = "".join(
         f"{(now + timedelta(microseconds=n)).strftime('%Y-%m-%dT%H:%M:%S.%fZ')} 0 [Warning] "
@@ -202,6 +205,7 @@ async def test_verify_finds_an_event_without_time_shipped_before_its_timed_neigh
     iid = f"{cid}-t{uuid.uuid4().hex[:6]}"
     rds_admin("POST", "fleet/instances", {"cluster_id": cid, "instance_id": iid, "activity": 0})
     try:
+        clear_of_the_hour()
         ahead = datetime.now(UTC) + timedelta(hours=2)
         text = "InnoDB: a line of a dump whose entry is in the previous file\n" + "".join(
             f"{(ahead + timedelta(seconds=n)).strftime('%Y-%m-%dT%H:%M:%S.%fZ')} 0 [Note] "
