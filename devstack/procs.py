@@ -81,22 +81,18 @@ def stop_group(
             time.sleep(0.05)
 
 
-def stop_process(
-    process: subprocess.Popen[bytes],
-    timeout: float = 10.0,
-    signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGKILL),
-) -> int:
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> int:
     """`stop_group` for a child we started: its exit code (negative: killed by that signal),
     read through `Popen.wait`. (`stop_group` reaps with `os.waitpid` behind Popen's back, after
     which Popen can only report 0, whatever the process exited with.)"""
-    for sig in signals:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        try:
-            return process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            continue
-    return process.wait()
+            os.killpg(process.pid, signal.SIGKILL)
+        return process.wait()
 
 
 def _reap(pid: int) -> None:

@@ -23,8 +23,7 @@ import pytest
 import yaml
 
 from common.log_types import LOG_TYPES
-from tests.deploy.conftest import PROMTOOL, documents
-from tests.deploy.test_metric_names import TARGET_LABELS, _registered
+from tests.deploy.conftest import PROMTOOL, TARGET_LABELS, documents, registered_series
 
 CASES = Path(__file__).with_name("alert_rule_cases.yaml")
 ENVIRONMENTS = ("poc", "production")
@@ -204,7 +203,7 @@ def test_every_alert_has_a_firing_and_a_quiet_case(
 def test_the_cases_use_the_series_the_code_exports() -> None:
     """Every input series is a registered name with the code's label names (plus the scrape's);
     log types are the code's; values are strings (YAML would read an unquoted 0x20 as 32)."""
-    exposed = _registered()
+    exposed = registered_series()
     cases = _cases()
     assert cases["rule_files"] == [], "rule_files is filled in by the test"
     for test in cases["tests"]:

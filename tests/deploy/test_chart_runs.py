@@ -45,8 +45,14 @@ from devstack.provision import create_bucket, create_tables, scoped_environ
 from devstack.services import ServiceProcess, Services
 from devstack.stack import HOST, Stack, StackOptions, StackState
 from processor.metrics import DLQ_REASONS
-from tests.deploy.conftest import ROOT, documents, one
-from tests.deploy.test_metric_names import _alert_expressions, _dashboard_expressions
+from tests.deploy.conftest import (
+    ROOT,
+    alert_expressions,
+    dashboard_expressions,
+    documents,
+    metric_names,
+    one,
+)
 from tests.helpers import wait_for
 
 # The Secret the chart refers to (`secrets.existingSecret`), as the operator would create it.
@@ -300,8 +306,8 @@ async def test_the_services_run_end_to_end_on_the_poc_rendering(
             assert set(series) <= present, (kind, set(series) - present)
         used = {
             name
-            for expr in (*_alert_expressions(), *_dashboard_expressions())
-            for name in re.findall(r"\b(aurora_[a-z0-9_]+)", expr)
+            for expr in (*alert_expressions(), *dashboard_expressions())
+            for name in metric_names(expr)
         }
         assert used - exposed == set()
 

@@ -224,20 +224,6 @@ def test_processors_autoscale_and_pdbs_protect_both_services(
     assert "replicas" not in deployment["spec"]  # the autoscaler owns the count
 
 
-def test_default_values_give_a_cpu_hpa() -> None:
-    chart = Chart.load(str(CHART))
-    try:
-        out = chart.render({}, name="aurora-log-system", namespace="aurora")
-    finally:
-        chart.close()
-    (hpa,) = [
-        d for d in yaml.safe_load_all(out["aurora-log-system/templates/autoscaling.yaml"]) if d
-    ]
-    assert hpa["kind"] == "HorizontalPodAutoscaler"
-    metric = hpa["spec"]["metrics"][0]["resource"]
-    assert metric["name"] == "cpu" and metric["target"]["averageUtilization"] == 70
-
-
 def _render_objects(values: dict[str, Any]) -> list[dict[str, Any]]:
     chart = Chart.load(str(CHART))
     try:
@@ -245,6 +231,12 @@ def _render_objects(values: dict[str, Any]) -> list[dict[str, Any]]:
     finally:
         chart.close()
     return [d for text in out.values() for d in yaml.safe_load_all(text) if d]
+
+
+def test_default_values_give_a_cpu_hpa() -> None:
+    hpa = one(_render_objects({}), "HorizontalPodAutoscaler", "-processor")
+    metric = hpa["spec"]["metrics"][0]["resource"]
+    assert metric["name"] == "cpu" and metric["target"]["averageUtilization"] == 70
 
 
 @pytest.mark.parametrize(
@@ -271,18 +263,8 @@ def test_each_processors_budget_share_counts_every_pod_that_may_run_at_once(
 
 
 def test_lag_triggers_follow_renamed_topics() -> None:
-    chart = Chart.load(str(CHART))
-    try:
-        out = chart.render(
-            {"processor": {"keda": {"enabled": True}}, "config": {"KAFKA_TOPIC_AUDIT": "x-audit"}},
-            name="aurora-log-system",
-            namespace="aurora",
-        )
-    finally:
-        chart.close()
-    (scaled,) = [
-        d for d in yaml.safe_load_all(out["aurora-log-system/templates/autoscaling.yaml"]) if d
-    ]
+    values = {"processor": {"keda": {"enabled": True}}, "config": {"KAFKA_TOPIC_AUDIT": "x-audit"}}
+    scaled = one(_render_objects(values), "ScaledObject", "-processor")
     topics = {t["metadata"]["topic"] for t in scaled["spec"]["triggers"] if t["type"] == "kafka"}
     assert "x-audit" in topics and "aurora-logs-audit" not in topics
 

@@ -105,6 +105,13 @@ class World:
         resp.raise_for_status()
         return resp.content
 
+    def true_sizes(self, instance_id: str) -> dict[str, int]:
+        """Every file's real size by name (the ground truth's index, whatever the listing says)."""
+        url = endpoint_for("rds")
+        resp = httpx.get(f"{url}/_admin/ground-truth/{instance_id}", timeout=60)
+        resp.raise_for_status()
+        return {f["name"]: int(f["size"]) for f in resp.json()["files"]}
+
     def o2_faults(self, method: str, body: dict[str, Any] | None = None) -> None:
         """Set (POST) or clear (DELETE) the OpenObserve emulator's faults."""
         url = f"{self.settings.openobserve.openobserve_url}/_admin/faults"
@@ -183,6 +190,7 @@ async def _rotated_by_instance(
             )
             files += [f async for page in listing for f in page.get("DescribeDBLogFiles", [])]
         chosen: dict[str, LogFileMessage] = {}
+        true_sizes: dict[str, int] | None = None  # asked once, at the instance's first candidate
         # The generation carries the test's own suffix: event ids derive from it, and the
         # OpenObserve emulator is shared by the session, so each test counts its own copies.
         # A PostgreSQL or audit name is unique (its time is in it): every member of a family but
@@ -206,7 +214,9 @@ async def _rotated_by_instance(
                 max(smallest, 1) <= f["Size"] <= (largest or f["Size"])
                 and str(log_type) not in chosen
             ):
-                if not world.truth(inst["DBInstanceIdentifier"], name.removesuffix(".gz")):
+                if true_sizes is None:
+                    true_sizes = world.true_sizes(inst["DBInstanceIdentifier"])
+                if not true_sizes.get(name.removesuffix(".gz")):
                     # Empty, whatever the listing says: the size_mismatch fault adds bytes to
                     # every Size, so a new instance's empty rotated file looked like data.
                     continue
